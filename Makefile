@@ -1,0 +1,39 @@
+# rnnkit — build, test and demo entry points. `make help` lists them.
+
+SWIFT        ?= swift
+RELEASE_BIN  := .build/release/rnnkit
+APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
+
+.PHONY: help deps build release test swift-test demo fixtures clean
+
+help:
+	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
+	@echo "make test      build and run every test (the command CI runs)"
+	@echo "make release   build .build/release/rnnkit"
+	@echo "make fixtures  regenerate Fixtures/ with real PyTorch (needs torch, numpy, h5py, safetensors)"
+
+# Installs the C libraries rnnkit links (libhdf5, OpenBLAS) when pkg-config cannot find them.
+deps:
+	@scripts/install-deps.sh $(APT_PACKAGES)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+swift-test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test: swift-test
+
+demo: release
+	@echo "== rnnkit inspect: a bidirectional 2-layer GRU and its shape flow for a (batch 32, seq 20, 100) input"
+	$(RELEASE_BIN) inspect Fixtures/gru_2l_bi_batch_first/weights.h5 --input-shape 32,20,100 --batch-first
+
+fixtures:
+	python3 scripts/make_fixtures.py
+
+clean:
+	rm -rf .build

@@ -1,0 +1,4 @@
+#ifndef RNNKIT_COPENBLAS_SHIM_H
+#define RNNKIT_COPENBLAS_SHIM_H
+#include <cblas.h>
+#endif

@@ -1,0 +1,27 @@
+import COpenBLAS
+
+/// Thin, typed wrappers over the CBLAS calls the engine uses. All matrices are
+/// row-major.
+public enum BLAS {
+    /// `C = alpha · A · Bᵀ + beta · C` with `A` (m × k), `B` (n × k), `C` (m × n), float32.
+    @inlinable
+    public static func gemmABt(
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `C = alpha · A · Bᵀ + beta · C` with `A` (m × k), `B` (n × k), `C` (m × n), float64.
+    @inlinable
+    public static func gemmABt(
+        m: Int, n: Int, k: Int, alpha: Double = 1,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}

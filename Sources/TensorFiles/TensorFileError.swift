@@ -1,0 +1,116 @@
+/// A file that could not be read or written, with where and why.
+///
+/// Every reader and writer in `TensorFiles` throws only this type. The
+/// `description` is the message the CLI prints: it names the file, the tensor
+/// and the byte offset when they are known, and says what was expected.
+public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong.
+    public enum Reason: Equatable, Sendable {
+        /// The path does not exist.
+        case notFound
+        /// The operating system refused to open or read the path.
+        case unreadable(String)
+        /// A file was expected but the path is a directory (or the reverse).
+        case wrongKind(String)
+        /// The file has no bytes at all.
+        case empty
+        /// The leading bytes match no container rnnkit knows.
+        case unknownFormat(String)
+        /// The file ends before a structure it promises: `needed` bytes were
+        /// required at the error's offset, `available` remain.
+        case truncated(needed: Int, available: Int)
+        /// A magic number or signature is wrong.
+        case badMagic(String)
+        /// A header is syntactically or semantically invalid.
+        case badHeader(String)
+        /// A dtype the reader does not support.
+        case unsupportedDType(String)
+        /// shape × itemsize does not equal the bytes stored for the tensor.
+        case sizeMismatch(expected: Int, actual: Int)
+        /// A shape with negative, absurd or overflowing dimensions.
+        case badShape(String)
+        /// Two tensors with the same name.
+        case duplicateName(String)
+        /// The zip layer (NPZ, `.keras`, `.pt`) failed.
+        case archive(String)
+        /// libhdf5 reported an error; the message is its error stack.
+        case hdf5(String)
+        /// A pickle could not be read or asked for something refused.
+        case pickle(String)
+        /// The output path exists and overwriting was not allowed, or would
+        /// overwrite an input.
+        case refusedOverwrite(String)
+        /// Any other invalid content.
+        case invalid(String)
+    }
+
+    /// The file (or directory) concerned, as the user named it.
+    public var file: String
+    /// The tensor concerned, if any.
+    public var tensor: String?
+    /// Byte offset in the file where the problem is, if known.
+    public var offset: Int?
+    /// What went wrong.
+    public var reason: Reason
+
+    /// Creates an error.
+    public init(file: String, tensor: String? = nil, offset: Int? = nil, _ reason: Reason) {
+        self.file = file
+        self.tensor = tensor
+        self.offset = offset
+        self.reason = reason
+    }
+
+    /// The message shown to the user.
+    public var description: String {
+        var parts = [file]
+        if let tensor { parts.append("tensor '\(tensor)'") }
+        if let offset { parts.append("at byte \(offset)") }
+        return parts.joined(separator: ": ") + ": " + reasonText
+    }
+
+    /// The reason alone, without file, tensor or offset.
+    public var reasonText: String {
+        switch reason {
+        case .notFound: return "no such file or directory"
+        case .unreadable(let why): return "cannot read: \(why)"
+        case .wrongKind(let why): return why
+        case .empty: return "the file is empty"
+        case .unknownFormat(let why): return "not a tensor file rnnkit knows (\(why))"
+        case .truncated(let needed, let available):
+            return "truncated: \(needed) bytes needed, only \(available) present"
+        case .badMagic(let why): return "bad magic: \(why)"
+        case .badHeader(let why): return "bad header: \(why)"
+        case .unsupportedDType(let why): return "unsupported dtype: \(why)"
+        case .sizeMismatch(let expected, let actual):
+            return "shape × dtype size is \(expected) bytes but \(actual) bytes are stored"
+        case .badShape(let why): return "bad shape: \(why)"
+        case .duplicateName(let name): return "duplicate tensor name '\(name)'"
+        case .archive(let why): return "zip archive: \(why)"
+        case .hdf5(let why): return "HDF5: \(why)"
+        case .pickle(let why): return "pickle: \(why)"
+        case .refusedOverwrite(let why): return why
+        case .invalid(let why): return why
+        }
+    }
+}
+
+/// Multiplies dimensions with overflow checks, returning nil on overflow or a
+/// negative dimension. Used by every reader before it trusts a header.
+public func checkedElementCount(_ shape: [Int]) -> Int? {
+    var count = 1
+    for dimension in shape {
+        guard dimension >= 0 else { return nil }
+        let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+        if overflow { return nil }
+        count = product
+    }
+    return count
+}
+
+/// `checkedElementCount(shape) × itemSize`, nil on overflow.
+public func checkedByteCount(_ shape: [Int], _ dtype: DType) -> Int? {
+    guard let count = checkedElementCount(shape) else { return nil }
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize)
+    return overflow ? nil : bytes
+}

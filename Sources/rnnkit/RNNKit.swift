@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// The `rnnkit` command: inspect, run, verify and convert the files recurrent networks live in.
+@main
+struct RNNKit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rnnkit",
+        abstract: "Inspect, run, verify and convert PyTorch RNN/LSTM/GRU weight files.",
+        discussion: """
+            Reads NPY, NPZ, directories of .npy files, HDF5, safetensors and PyTorch \
+            checkpoints, recognised by their bytes.
+
+            Exit codes: 0 success, 1 verification mismatch or other failure, \
+            2 bad input (unreadable file, wrong shapes, bad flags), 64 usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [InspectCommand.self]
+    )
+}
