@@ -1,0 +1,52 @@
+import TensorFiles
+
+/// Something wrong with a file's recurrent tensors that does not stop it from
+/// being read: a missing or misshaped tensor, layers that disagree, mixed
+/// dtypes. `inspect` lists problems and exits 0.
+public struct Problem: Equatable, Sendable, CustomStringConvertible {
+    /// The full tensor name concerned, or nil for a module-wide problem.
+    public var tensor: String?
+    /// What is wrong and what was expected.
+    public var message: String
+
+    /// Creates a problem.
+    public init(tensor: String?, message: String) {
+        self.tensor = tensor
+        self.message = message
+    }
+
+    /// `tensor: message`, or the message alone.
+    public var description: String { tensor.map { "\($0): \(message)" } ?? message }
+}
+
+/// What the inspector found in a file.
+public struct Inspection: Sendable {
+    /// The recurrent modules, in the order their first tensor appears.
+    public var modules: [RNNModule]
+    /// Tensors that belong to no recurrent module (embeddings, heads, …).
+    public var otherTensors: [NamedTensor]
+    /// Everything that looks wrong, per tensor or module.
+    public var problems: [Problem]
+
+    /// Creates an inspection result.
+    public init(modules: [RNNModule], otherTensors: [NamedTensor], problems: [Problem]) {
+        self.modules = modules
+        self.otherTensors = otherTensors
+        self.problems = problems
+    }
+
+    /// The module named `name` (`""` for the root), if found.
+    public func module(named name: String) -> RNNModule? {
+        modules.first { $0.name == name }
+    }
+
+    /// The problems that concern `module` (its tensors or the module itself).
+    public func problems(of module: RNNModule) -> [Problem] {
+        let prefix = module.name.isEmpty ? "" : module.name + "."
+        return problems.filter { problem in
+            guard let tensor = problem.tensor else { return false }
+            if module.name.isEmpty { return ParameterName.split(tensor)?.module == "" }
+            return tensor.hasPrefix(prefix) && ParameterName.split(tensor)?.module == module.name
+        }
+    }
+}
