@@ -92,7 +92,7 @@ public enum ContainerSniffer {
         if isHDF5(bytes) { return .hdf5 }
         if bytes.starts(with: zipSignature), bytes.count >= 4,
            (bytes[2] == 3 && bytes[3] == 4) || (bytes[2] == 5 && bytes[3] == 6) {
-            return try ZipMembers.looksLikeTorchArchive(path: map.path) ? .pytorch : .npz
+            return try TorchZipFormat.looksLikeArchive(path: map.path) ? .pytorch : .npz
         }
         if TorchLegacyFormat.hasMagic(bytes) { return .pytorch }
         if SafetensorsHeader.looksLikeSafetensors(bytes) { return .safetensors }

@@ -6,7 +6,3 @@ public enum NPZReader {
         throw TensorFileError(file: path, .invalid("NPZ reading is not implemented yet"))
     }
 }
-
-enum ZipMembers {
-    static func looksLikeTorchArchive(path: String) throws -> Bool { false }
-}

@@ -8,3 +8,7 @@ public enum TorchCheckpointReader {
 enum TorchLegacyFormat {
     static func hasMagic(_ bytes: UnsafeRawBufferPointer) -> Bool { false }
 }
+
+enum TorchZipFormat {
+    static func looksLikeArchive(path: String) throws -> Bool { false }
+}
