@@ -10,8 +10,9 @@ formats.json:
   "values": {key: {"dtype": numpy name, "shape": [...], "values": [C-order flat list]}}
   "files":  {relative path: {"format": container, "tensors": {name in file: values key},
                              "other": [names of non-tensor items], "metadata": {str: str}}}
-Every tensor the reader returns for a listed file must be listed, in that order
-when "ordered" is true, and its values must equal values[key].
+Every tensor the reader returns for a listed file must be listed, and its
+values must equal values[key]; "order", when present, is the order of the
+tensors in the file.
 """
 import json
 import os
@@ -56,7 +57,7 @@ def base_arrays():
 
 
 def values_entry(array):
-    name = "bfloat16" if array.dtype == ml_dtypes.bfloat16 else str(array.dtype)
+    name = "bfloat16" if array.dtype == ml_dtypes.bfloat16 else array.dtype.name
     flat = array.reshape(-1)
     if array.dtype == ml_dtypes.bfloat16 or array.dtype.kind == "f":
         values = [float(v) for v in flat.astype(np.float64)]
@@ -82,7 +83,7 @@ def write_npy(arrays, values, files):
         path = os.path.join(folder, name + ".npy")
         np.save(path, array)
         files["npy/" + name + ".npy"] = {"format": "npy", "tensors": {name: name}}
-    files["npy"] = {"format": "npy", "tensors": {name: name for name in sorted(arrays)}, "ordered": True}
+    files["npy"] = {"format": "npy", "tensors": {name: name for name in arrays}, "order": sorted(arrays)}
 
     folder = os.path.join(ROOT, "npy_variants")
     reset(folder)
@@ -119,9 +120,9 @@ def write_npz(arrays, variants, files):
     everything.update(variants)
     listing = {name: name for name in everything}
     np.savez(os.path.join(folder, "stored.npz"), **everything)
-    files["npz/stored.npz"] = {"format": "npz", "tensors": listing, "ordered": True}
+    files["npz/stored.npz"] = {"format": "npz", "tensors": listing, "order": list(everything)}
     np.savez_compressed(os.path.join(folder, "deflated.npz"), **everything)
-    files["npz/deflated.npz"] = {"format": "npz", "tensors": listing, "ordered": True}
+    files["npz/deflated.npz"] = {"format": "npz", "tensors": listing, "order": list(everything)}
 
     # numpy always writes ZIP64 local headers (force_zip64); lowering zipfile's
     # limits makes it also write ZIP64 central-directory fields and the ZIP64
@@ -137,17 +138,18 @@ def write_npz(arrays, variants, files):
     for name in ["zip64_stored.npz", "zip64_deflated.npz"]:
         with open(os.path.join(folder, name), "rb") as handle:
             assert b"PK\x06\x06" in handle.read(), "no ZIP64 end record in " + name
-        files["npz/" + name] = {"format": "npz", "tensors": {k: k for k in small}, "ordered": True}
+        files["npz/" + name] = {"format": "npz", "tensors": {k: k for k in small}, "order": list(small)}
 
     # A member that is not an array, and names as an RNN export has them.
     path = os.path.join(folder, "mixed.npz")
     np.savez(path, **{"encoder.lstm.weight_ih_l0": arrays["f32_2d"], "encoder.lstm.bias_ih_l0": arrays["f32_1d"]})
     with zipfile.ZipFile(path, "a") as archive:
-        archive.writestr("README.txt", "not an array\n")
+        # A fixed date keeps the sample byte-identical across runs, like numpy's members.
+        archive.writestr(zipfile.ZipInfo("README.txt", date_time=(1980, 1, 1, 0, 0, 0)), "not an array\n")
     files["npz/mixed.npz"] = {
         "format": "npz",
         "tensors": {"encoder.lstm.weight_ih_l0": "f32_2d", "encoder.lstm.bias_ih_l0": "f32_1d"},
-        "other": ["README.txt"], "ordered": True,
+        "other": ["README.txt"], "order": ["encoder.lstm.weight_ih_l0", "encoder.lstm.bias_ih_l0"],
     }
     for name in ["stored.npz", "deflated.npz", "zip64_stored.npz", "zip64_deflated.npz", "mixed.npz"]:
         with np.load(os.path.join(folder, name)) as loaded:

@@ -78,13 +78,3 @@ public enum NPYReader {
         }
     }
 }
-
-/// Writes `.npy` files.
-public enum NPYWriter {
-    /// The complete `.npy` bytes (header and data) of `tensor`.
-    public static func encode(_ tensor: Tensor) throws -> Data {
-        var data = try NPYHeader.encode(dtype: tensor.dtype, shape: tensor.shape)
-        data.append(try tensor.data())
-        return data
-    }
-}
