@@ -96,3 +96,22 @@ final class NPZTests: XCTestCase {
         }
     }
 }
+
+final class NPZBoundsTests: XCTestCase {
+    func testADeflatedMemberClaimingMoreThanDeflateCanProduceIsRefused() throws {
+        // A real deflated archive whose directory is patched to claim 1 TiB for its member.
+        let npy = try NPYWriter.encode(Tensor(shape: [4], floats: [1, 2, 3, 4]))
+        let target = try FormatSamples.temporaryDirectory(self).appendingPathComponent("bomb.npz")
+        try NPZWriter.write([NamedTensor(name: "w", tensor: Tensor(shape: [4], floats: [1, 2, 3, 4]))], to: target.path, compressed: true)
+        var bytes = try Data(contentsOf: target)
+        let size = withUnsafeBytes(of: UInt32(npy.count).littleEndian) { Data($0) }
+        let directory = try XCTUnwrap(bytes.lastRange(of: Data([0x50, 0x4B, 0x01, 0x02])))
+        let field = directory.lowerBound + 24
+        XCTAssertEqual(bytes[field ..< field + 4], size)
+        bytes.replaceSubrange(field ..< field + 4, with: [0xFE, 0xFF, 0xFF, 0xFF])
+        try FormatSamples.overwrite(target.path, with: bytes)
+        XCTAssertThrowsError(try NPZReader.read(path: target.path)) { error in
+            XCTAssertTrue("\(error)".contains("more than deflate can produce"), "\(error)")
+        }
+    }
+}

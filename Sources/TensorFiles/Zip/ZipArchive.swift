@@ -175,6 +175,11 @@ public final class ZipArchive: Sendable {
         if method == 0, compressed != size {
             throw fail("stored member with different compressed (\(compressed)) and uncompressed (\(size)) sizes")
         }
+        // Deflate expands at most 1032:1; a larger claim would only make
+        // `contents(of:)` allocate memory the data can never fill.
+        if method == 8, size / 1032 > compressed + 1 {
+            throw fail("claims \(size) bytes from \(compressed) deflated bytes, more than deflate can produce")
+        }
         let localName = UnsafeRawBufferPointer(rebasing: bytes[offset + 30 ..< min(offset + 30 + nameLength, map.count)])
         if localName.allSatisfy({ $0 < 0x80 }), !localName.elementsEqual(entry.path.utf8) {
             throw fail("the local header names '\(String(decoding: localName, as: UTF8.self))'")
