@@ -63,6 +63,20 @@ enum FormatSamples {
             .map { (root.appendingPathComponent($0.key).path, $0.value) }
     }
 
+    /// Opens every sample of `format` (at least `minimum` of them), asserts it
+    /// is detected as `format` and matches the sidecar; returns the files.
+    @discardableResult
+    static func checkAllSamples(_ format: ContainerFormat, minimum: Int, line: UInt = #line) throws -> [TensorFile] {
+        let samples = samples(format.rawValue)
+        XCTAssertGreaterThanOrEqual(samples.count, minimum, line: line)
+        return try samples.map { path, sample in
+            let file = try TensorFile.open(path)
+            XCTAssertEqual(file.format, format, path, line: line)
+            try assertMatches(file, sample, line: line)
+            return file
+        }
+    }
+
     /// Asserts that `file` holds exactly the sample's tensors with the stored
     /// values, and its other items and metadata.
     static func assertMatches(_ file: TensorFile, _ sample: Sample, line: UInt = #line) throws {

@@ -6,13 +6,7 @@ final class HDF5Tests: XCTestCase {
     private let nested = FormatSamples.root.appendingPathComponent("hdf5/nested.h5").path
 
     func testH5pyWrittenFilesMatchTheirValues() throws {
-        let samples = FormatSamples.samples("hdf5")
-        XCTAssertEqual(samples.count, 2)
-        for (path, sample) in samples {
-            let file = try TensorFile.open(path)
-            XCTAssertEqual(file.format, .hdf5)
-            try FormatSamples.assertMatches(file, sample)
-        }
+        try FormatSamples.checkAllSamples(.hdf5, minimum: 2)
     }
 
     func testDataIsReadOnlyOnRequest() throws {

@@ -84,7 +84,7 @@ public struct NPYHeader: Equatable, Sendable {
     /// Parses the dict literal. Accepts the keys in any order and both quote styles.
     static func parseDict(_ text: String, file: String, offset: Int) throws -> NPYHeader {
         func fail(_ why: String) -> TensorFileError {
-            TensorFileError(file: file, offset: offset, .badHeader("\(why) in \(text.trimmingCharacters(in: .whitespacesAndNewlines))"))
+            TensorFileError(file: file, offset: offset, .badHeader("\(why) in \(quoted(text))"))
         }
         var scanner = LiteralScanner(text)
         var descr: String?
@@ -127,6 +127,14 @@ public struct NPYHeader: Equatable, Sendable {
             throw TensorFileError(file: file, offset: offset, .badShape("\(shape) × \(dtype.itemSize) bytes overflows"))
         }
         return NPYHeader(dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape, dataOffset: 0)
+    }
+
+    /// The header text for an error message: trimmed, at most 160
+    /// characters, control characters replaced by `?`.
+    static func quoted(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = trimmed.unicodeScalars.prefix(160).map { $0.properties.generalCategory == .control ? "?" : Character($0) }
+        return String(shown) + (trimmed.unicodeScalars.count > 160 ? "…" : "")
     }
 
     /// Maps a numpy type string (`<f4`, `>f8`, `|b1`, …) to a dtype and byte order.

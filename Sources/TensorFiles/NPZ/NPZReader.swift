@@ -18,7 +18,14 @@ public enum NPZReader {
         var seen = Set<String>()
         for member in archive.members {
             let name = member.path.hasSuffix(".npy") ? String(member.path.dropLast(4)) : member.path
-            guard let header = try header(of: member, in: archive, name: name) else {
+            let found: NPYHeader?
+            do {
+                found = try header(of: member, in: archive, name: name)
+            } catch var error as TensorFileError {
+                error.tensor = name  // the zip layer names the member path
+                throw error
+            }
+            guard let header = found else {
                 others.append((member.path, "not an NPY array (\(member.size) bytes)"))
                 continue
             }
@@ -75,7 +82,13 @@ public enum NPZReader {
             return NPYReader.tensor(header: header, payload: payload)
         }
         return Tensor(dtype: header.dtype, shape: header.shape) {
-            let content = try archive.contents(of: member)
+            let content: Data
+            do {
+                content = try archive.contents(of: member)
+            } catch var error as TensorFileError {
+                error.tensor = name
+                throw error
+            }
             let payload = content.subdata(in: content.startIndex + header.dataOffset ..< content.endIndex)
             return NPYReader.cOrderBytes(header: header, payload: payload)
         }
