@@ -207,6 +207,19 @@ def write_hdf5(arrays, files):
         tensors["plain_chunked"] = "f32_2d"
     files["hdf5/chunked.h5"] = {"format": "hdf5", "tensors": tensors}
 
+    # Data kept outside the file: raw external storage and a virtual dataset.
+    # rnnkit lists them but never follows them to other files.
+    path = os.path.join(folder, "elsewhere.h5")
+    raw = os.path.join(folder, "elsewhere.bin")
+    arrays["f32_2d"].tofile(raw)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("inside", data=arrays["f32_1d"])
+        f.create_dataset("external", shape=(3, 4), dtype="<f4", external=[("elsewhere.bin", 0, 48)])
+        layout = h5py.VirtualLayout(shape=(5,), dtype="<f4")
+        layout[:] = h5py.VirtualSource(".", "inside", shape=(5,))
+        f.create_virtual_dataset("virtual", layout)
+    files["hdf5/elsewhere.h5"] = {"format": "hdf5", "tensors": {"inside": "f32_1d"}, "other": ["external", "virtual"]}
+
 
 def write_safetensors(arrays, values, files):
     folder = os.path.join(ROOT, "safetensors")

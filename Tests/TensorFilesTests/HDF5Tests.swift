@@ -6,7 +6,7 @@ final class HDF5Tests: XCTestCase {
     private let nested = FormatSamples.root.appendingPathComponent("hdf5/nested.h5").path
 
     func testH5pyWrittenFilesMatchTheirValues() throws {
-        try FormatSamples.checkAllSamples(.hdf5, minimum: 2)
+        try FormatSamples.checkAllSamples(.hdf5, minimum: 3)
     }
 
     func testDataIsReadOnlyOnRequest() throws {

@@ -40,12 +40,25 @@ enum HDF5Dataset {
         default:
             return .other("dataset without a dataspace (no data)")
         }
+        if let elsewhere = storedElsewhere(dataset) { return .other(elsewhere) }
         let (dtype, why) = elementType(type)
         guard let dtype else { return .other("\(why) dataset of shape \(shape)") }
         guard checkedByteCount(shape, dtype) != nil else {
             throw TensorFileError(file: file.path, tensor: name, .badShape("\(shape) × \(dtype.itemSize) bytes overflows"))
         }
         return .tensor(dtype, shape)
+    }
+
+    /// Why a dataset's data lives outside this file (external raw files or
+    /// a virtual dataset), or nil. Such data is not read: a file from a
+    /// stranger could otherwise make rnnkit read any file on the machine.
+    private static func storedElsewhere(_ dataset: hid_t) -> String? {
+        let creation = H5Dget_create_plist(dataset)
+        guard creation >= 0 else { return "dataset with unreadable storage properties" }
+        defer { H5Pclose(creation) }
+        if H5Pget_layout(creation) == H5D_VIRTUAL { return "virtual dataset (data in other files; not read)" }
+        if H5Pget_external_count(creation) > 0 { return "dataset stored in external files (not read)" }
+        return nil
     }
 
     /// The dtype a datatype is read as, or nil and a description of it.
