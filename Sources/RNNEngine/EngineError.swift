@@ -69,7 +69,7 @@ public enum EngineError: BadInputError, Equatable {
         case .stateDType(let name, let found):
             return "\(name) has dtype \(found.rawValue); expected floating point"
         case .cellStateNotApplicable(let mode):
-            return "c0 was given, but a \(mode.rawValue) has no cell state (only LSTM takes c0)"
+            return "c0 was given, but \(mode.withArticle) has no cell state (only LSTM takes c0)"
         case .lengthsNotIntegers(let found):
             return "lengths have dtype \(found.rawValue); expected integers (int64 or int32)"
         case .lengthsShape(let shape):
@@ -80,4 +80,9 @@ public enum EngineError: BadInputError, Equatable {
             return "lengths[\(index)] is \(value); every length must be in 1…\(steps) (the input's time steps)"
         }
     }
+}
+
+extension RNNMode {
+    /// `an RNN`, `a GRU`, `an LSTM`.
+    var withArticle: String { self == .gru ? "a GRU" : "an \(rawValue)" }
 }

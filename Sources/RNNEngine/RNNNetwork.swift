@@ -56,7 +56,7 @@ public struct RNNNetwork: Sendable {
         guard problems.isEmpty else { throw EngineError.invalidModule(module: module.name, problems: problems) }
         if nonlinearity == .relu && module.architecture.mode != .rnn {
             throw EngineError.unsupportedOption(
-                "nonlinearity relu applies only to RNN modules; '\(module.displayName)' is a \(module.architecture.mode.rawValue), "
+                "nonlinearity relu applies only to RNN modules; '\(module.displayName)' is \(module.architecture.mode.withArticle), "
                     + "whose activations are fixed")
         }
         name = module.name

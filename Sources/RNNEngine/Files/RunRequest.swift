@@ -104,7 +104,7 @@ public struct RunRequest: Sendable {
     private func located<T>(_ file: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as EngineError {
+        } catch let error as EngineError where error.subject != "options" {
             throw FileInputError(file: file, underlying: error)
         }
     }
