@@ -14,7 +14,7 @@ final class DirectionWorkspace<S: EngineScalar> {
     /// The LSTM cell state `c`, (B, hidden).
     let c: AlignedBuffer<S>
 
-    /// Scratch sized for `architecture`'s widths and `plan`'s steps and batch.
+    /// Scratch sized for the module's widths (`mode`) and `plan`'s steps and batch.
     init(mode: RNNModeShape, plan: SequencePlan) {
         let rows = plan.steps * plan.batch
         projection = AlignedBuffer(zeros: rows * mode.gateRows)
