@@ -34,13 +34,16 @@ public enum EngineError: BadInputError, Equatable {
     case lengthsCount(found: Int, batch: Int)
     /// A length outside `1…T`.
     case lengthOutOfRange(index: Int, value: Int, steps: Int)
+    /// The forward pass would need more working memory than the machine has
+    /// (or more rows than BLAS indexes).
+    case tooLarge(String)
 
     /// The argument concerned: `module`, `input`, `h0`, `c0`, `lengths` or `options`.
     public var subject: String {
         switch self {
         case .invalidModule: return "module"
         case .unsupportedOption: return "options"
-        case .inputDType, .inputRank, .featureSize, .emptyInput: return "input"
+        case .inputDType, .inputRank, .featureSize, .emptyInput, .tooLarge: return "input"
         case .stateShape(let name, _, _, _), .stateDType(let name, _): return name
         case .cellStateNotApplicable: return "c0"
         case .lengthsNotIntegers, .lengthsShape, .lengthsCount, .lengthOutOfRange: return "lengths"
@@ -78,6 +81,8 @@ public enum EngineError: BadInputError, Equatable {
             return "\(found) lengths for a batch of \(batch) sequences; expected one length per sequence"
         case .lengthOutOfRange(let index, let value, let steps):
             return "lengths[\(index)] is \(value); every length must be in 1…\(steps) (the input's time steps)"
+        case .tooLarge(let why):
+            return why
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import RNNLayouts
 import TensorFiles
 
@@ -90,11 +91,35 @@ public struct RNNNetwork: Sendable {
         let h0 = try checkedState(h0, name: "h0", plan: plan, width: architecture.stateSize)
         if c0 != nil && architecture.mode != .lstm { throw EngineError.cellStateNotApplicable(mode: architecture.mode) }
         let c0 = try checkedState(c0, name: "c0", plan: plan, width: architecture.hiddenSize)
+        try checkMemory(plan)
         switch weights {
         case .float32(let prepared):
             return try NetworkRunner(network: self, weights: prepared, plan: plan).run(input: input, h0: h0, c0: c0)
         case .float64(let prepared):
             return try NetworkRunner(network: self, weights: prepared, plan: plan).run(input: input, h0: h0, c0: c0)
+        }
+    }
+
+    /// Refuses a call whose workspaces would not fit in memory, or whose
+    /// matrices BLAS (32-bit dimensions) cannot index, before allocating anything.
+    private func checkMemory(_ plan: SequencePlan) throws {
+        let a = architecture
+        let rows = plan.steps.multipliedReportingOverflow(by: plan.batch)
+        let perRow = a.inputSize + 2 * a.outputSize + a.directions * a.gateRows
+        let perSequence = a.directions * (a.gateRows + 2 * a.hiddenSize + a.stateSize) + a.numLayers * a.directions * (a.stateSize + a.hiddenSize)
+        let elements = rows.partialValue.multipliedReportingOverflow(by: perRow)
+        let total = elements.partialValue.addingReportingOverflow(plan.batch * perSequence)
+        let scalar = computeType == .float32 ? 4 : 8
+        let bytes = total.partialValue.multipliedReportingOverflow(by: scalar)
+        let available = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+        if rows.overflow || elements.overflow || total.overflow || bytes.overflow || bytes.partialValue > available {
+            let size = bytes.overflow ? "more than \(Int.max) bytes" : String(format: "%.1f GB", Double(bytes.partialValue) / 1e9)
+            throw EngineError.tooLarge(
+                "running \(plan.steps) steps × \(plan.batch) sequences needs \(size) of working memory, more than half of this machine's "
+                    + String(format: "%.1f GB", Double(ProcessInfo.processInfo.physicalMemory) / 1e9) + "; run shorter sequences or smaller batches")
+        }
+        if rows.partialValue > Int(Int32.max) {
+            throw EngineError.tooLarge("\(plan.steps) steps × \(plan.batch) sequences is more rows than BLAS indexes (2³¹ − 1); split the batch")
         }
     }
 

@@ -132,4 +132,17 @@ final class InputValidationTests: XCTestCase {
         let rnn = try TestModules.make(RNNArchitecture(mode: .rnn, inputSize: 3, hiddenSize: 4))
         XCTAssertNoThrow(try RNNNetwork(module: rnn, nonlinearity: .relu))
     }
+
+    func testAWorkspaceLargerThanMemoryIsRefusedBeforeAllocating() throws {
+        // 4M steps of one feature is a small input (16 MB) but its GRU projection
+        // with hidden 1000 would need 4M × 3000 floats per direction.
+        let module = try TestModules.make(RNNArchitecture(mode: .gru, inputSize: 1, hiddenSize: 1000, bidirectional: true))
+        let network = try RNNNetwork(module: module)
+        let steps = 4_000_000
+        let input = Tensor(shape: [steps, 1, 1], floats: [Float](repeating: 0.5, count: steps))
+        XCTAssertThrowsError(try network.forward(input: input)) { error in
+            guard case .tooLarge(let why)? = error as? EngineError else { return XCTFail("\(error)") }
+            XCTAssertTrue(why.contains("working memory"), why)
+        }
+    }
 }
