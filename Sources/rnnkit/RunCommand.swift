@@ -68,6 +68,10 @@ struct RunCommand: ParsableCommand {
                 input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
                 nonlinearity: Nonlinearity(rawValue: nonlinearity) ?? .tanh)
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: force)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw TensorFileError(file: output, .wrongKind("is a folder; --output takes the name of the .npz file to write"))
+            }
             let (module, result) = try request.execute()
             var arrays: [(name: String, tensor: Tensor)] = [("output", result.output), ("h_n", result.hN)]
             if let cN = result.cN { arrays.append(("c_n", cN)) }

@@ -81,6 +81,11 @@ final class RunCommandTests: XCTestCase {
         let forced = try run(["--input", "x.npy", "--output", "out.npz", "--force"])
         XCTAssertEqual(forced.status, 0, forced.stderr)
 
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("results"), withIntermediateDirectories: true)
+        let directory = try run(["--input", "x.npy", "--output", "results", "--force"])
+        XCTAssertEqual(directory.status, 2)
+        XCTAssertTrue(directory.stderr.contains("is a folder"), directory.stderr)
+
         let input = try run(["--input", "x.npy", "--output", "x.npy", "--force"])
         XCTAssertEqual(input.status, 2)
         XCTAssertTrue(input.stderr.contains("refusing to overwrite the input"), input.stderr)
