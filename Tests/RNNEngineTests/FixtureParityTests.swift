@@ -23,7 +23,7 @@ final class FixtureParityTests: XCTestCase {
             let format = manifest["format"] as? String ?? ""
             let weights = (folder as NSString).appendingPathComponent(manifest["weights"] as? String ?? "")
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: weights, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: weights, isDirectory: &isDirectory)
             let detected = isDirectory.boolValue ? "npy" : (try? TensorFile.detect(weights))?.rawValue
             if detected == format { runnable.append(folder) } else { waiting.append(folder) }
         }

@@ -51,7 +51,7 @@ final class VerifyCommandTests: XCTestCase {
             let manifest = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
             let weights = folder.appendingPathComponent(manifest["weights"] as? String ?? "").path
             var isDirectory: ObjCBool = false
-            manager.fileExists(atPath: weights, isDirectory: &isDirectory)
+            _ = manager.fileExists(atPath: weights, isDirectory: &isDirectory)
             let detected = isDirectory.boolValue ? "npy" : (try? TensorFile.detect(weights))?.rawValue
             return detected == manifest["format"] as? String ? folder.path : nil
         }
