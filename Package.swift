@@ -44,8 +44,6 @@ let package = Package(
             dependencies: [
                 "TensorFiles", "RNNLayouts", "RNNEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                // Interim: run's NPZ output until TensorFiles has an NPZ writer.
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
 

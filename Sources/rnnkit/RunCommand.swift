@@ -73,9 +73,9 @@ struct RunCommand: ParsableCommand {
                 throw TensorFileError(file: output, .wrongKind("is a folder; --output takes the name of the .npz file to write"))
             }
             let (module, result) = try request.execute()
-            var arrays: [(name: String, tensor: Tensor)] = [("output", result.output), ("h_n", result.hN)]
-            if let cN = result.cN { arrays.append(("c_n", cN)) }
-            try NPZOutput.write(arrays, to: output)
+            var arrays = [NamedTensor(name: "output", tensor: result.output), NamedTensor(name: "h_n", tensor: result.hN)]
+            if let cN = result.cN { arrays.append(NamedTensor(name: "c_n", tensor: cN)) }
+            try NPZWriter.write(arrays, to: output)
             let listing = arrays.map { "\($0.name) \(shapeText($0.tensor.shape))" }.joined(separator: ", ")
             print("\(output): \(listing) (\(module.architecture.mode.rawValue) \(module.architecture.kind.rawValue) '\(module.displayName)', \(result.output.dtype.rawValue))")
         }

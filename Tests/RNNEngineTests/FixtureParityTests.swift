@@ -30,21 +30,7 @@ final class FixtureParityTests: XCTestCase {
         return (runnable, waiting)
     }
 
-    /// Until the readers' merge replaces the skeleton's NPZ placeholder, no
-    /// `expected.npz` can be read. Only that exact placeholder error skips;
-    /// any error of a real reader fails the tests. (Remove after `git merge main`.)
-    static func skipUntilTheNPZReaderLands() throws {
-        let path = (fixturesFolder as NSString).appendingPathComponent("published/g2p_en_gru/expected.npz")
-        do {
-            _ = try TensorFile.open(path)
-        } catch let error as TensorFileError
-            where error == TensorFileError(file: path, .invalid("NPZ reading is not implemented yet")) {
-            throw XCTSkip("the NPZ reader has not landed on this branch yet")
-        }
-    }
-
     func testEveryFixtureMatchesItsReference() throws {
-        try Self.skipUntilTheNPZReaderLands()
         let (folders, waiting) = try Self.runnableFixtures()
         XCTAssertGreaterThanOrEqual(folders.count, 40, "fixtures under \(Self.fixturesFolder); waiting for a reader: \(waiting)")
         if !waiting.isEmpty { print("FixtureParityTests: waiting for their container's reader: \(waiting)") }
@@ -63,7 +49,6 @@ final class FixtureParityTests: XCTestCase {
     }
 
     func testPublishedG2PWeightsMatchTheirOwnImplementation() throws {
-        try Self.skipUntilTheNPZReaderLands()
         // A real published file with its own names, mapped with renames (see its SOURCE.md).
         let folder = (Self.fixturesFolder as NSString).appendingPathComponent("published/g2p_en_gru")
         let fixture = try Fixture(folder: folder)
@@ -75,7 +60,6 @@ final class FixtureParityTests: XCTestCase {
     }
 
     func testAFixtureWithoutItsRenamesCannotRun() throws {
-        try Self.skipUntilTheNPZReaderLands()
         let folder = (Self.fixturesFolder as NSString).appendingPathComponent("published/g2p_en_gru")
         var request = try Fixture(folder: folder).request()
         request.renames = []

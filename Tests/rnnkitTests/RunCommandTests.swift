@@ -46,12 +46,36 @@ final class RunCommandTests: XCTestCase {
         let result = try run(["--input", "x.npy", "--lengths", "lengths.npy", "--h0", "h0.npy", "--output", "out.npz"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("output (5, 2, 4), h_n (1, 2, 4), c_n (1, 2, 4)"), result.stdout)
-        let bytes = try Data(contentsOf: folder.appendingPathComponent("out.npz"))
-        XCTAssertEqual(Array(bytes.prefix(4)), [0x50, 0x4B, 0x03, 0x04], "a zip archive")
-        for member in ["output.npy", "h_n.npy", "c_n.npy"] {
-            XCTAssertNotNil(bytes.range(of: Data(member.utf8)), "\(member) missing")
-        }
+        let written = try TensorFile.open(folder.appendingPathComponent("out.npz").path)
+        XCTAssertEqual(written.format, .npz)
+        XCTAssertEqual(written.tensors.map(\.name), ["output", "h_n", "c_n"])
+        XCTAssertEqual(written.tensors.map(\.tensor.shape), [[5, 2, 4], [1, 2, 4], [1, 2, 4]])
+        XCTAssertEqual(Set(written.tensors.map(\.tensor.dtype)), [.float32])
+        // The second sequence has length 3: its output is zero from step 3 on.
+        let output = try written.tensors[0].tensor.floats()
+        for t in 3 ..< 5 { XCTAssertEqual(Array(output[(t * 2 + 1) * 4 ..< (t * 2 + 2) * 4]), [0, 0, 0, 0]) }
         XCTAssertEqual(leftovers, ["out.npz"])
+    }
+
+    func testPublishedWeightsWithRenamesReproduceTheirReference() throws {
+        // g2p_en's GRU encoder, saved under its own names (Fixtures/published/g2p_en_gru/SOURCE.md).
+        let fixture = CLI.fixtures.appendingPathComponent("published/g2p_en_gru")
+        let renames = ["w_ih": "weight_ih_l0", "w_hh": "weight_hh_l0", "b_ih": "bias_ih_l0", "b_hh": "bias_hh_l0"]
+            .flatMap { ["--rename", "enc_\($0.key)=encoder.\($0.value)"] }
+        let result = try CLI.run(["run", fixture.appendingPathComponent("checkpoint20.npz").path, "--module", "encoder",
+                                  "--batch-first", "--input", fixture.appendingPathComponent("input.npy").path,
+                                  "--output", folder.appendingPathComponent("g2p.npz").path] + renames)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let written = try TensorFile.open(folder.appendingPathComponent("g2p.npz").path)
+        let expected = try TensorFile.open(fixture.appendingPathComponent("expected.npz").path)
+        for name in ["output", "h_n"] {
+            let actual = try XCTUnwrap(written.tensor(named: name))
+            let reference = try XCTUnwrap(expected.tensor(named: name))
+            XCTAssertEqual(actual.shape, reference.shape)
+            let worst = zip(try actual.floats(), try reference.floats()).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThanOrEqual(worst, 1e-5, name)
+        }
+        XCTAssertNil(written.tensor(named: "c_n"), "a GRU has no c_n")
     }
 
     func testBadInputsExitTwoNamingTheFileAndLeaveNoOutput() throws {

@@ -7,20 +7,12 @@ final class VerifyCommandTests: XCTestCase {
     private var folder: URL!
 
     override func setUpWithError() throws {
-        // Until the readers' merge replaces the skeleton's NPZ placeholder, no
-        // expected.npz can be read; only that exact error skips. (Remove after `git merge main`.)
-        let probe = CLI.fixtures.appendingPathComponent("published/g2p_en_gru/expected.npz").path
-        do {
-            _ = try TensorFile.open(probe)
-        } catch let error as TensorFileError where error == TensorFileError(file: probe, .invalid("NPZ reading is not implemented yet")) {
-            throw XCTSkip("the NPZ reader has not landed on this branch yet")
-        }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnnkit-verify-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
 
     override func tearDownWithError() throws {
-        if let folder { try? FileManager.default.removeItem(at: folder) }
+        try? FileManager.default.removeItem(at: folder)
     }
 
     /// A copy of the published g2p_en fixture, with `change` applied to its folder.
