@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries reached through pkg-config.
@@ -38,6 +39,11 @@ let package = Package(
         .target(name: "RNNLayouts", dependencies: ["TensorFiles"]),
         // Cells and the layer runner.
         .target(name: "RNNEngine", dependencies: ["TensorFiles", "RNNLayouts", "COpenBLAS"]),
+        // The ONNX schema, generated once by scripts/generate_onnx_proto.sh (committed).
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "rnnkit",
