@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "TensorFiles", targets: ["TensorFiles"]),
         .library(name: "RNNLayouts", targets: ["RNNLayouts"]),
         .library(name: "RNNEngine", targets: ["RNNEngine"]),
+        .library(name: "RNNConvert", targets: ["RNNConvert"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,11 +45,13 @@ let package = Package(
             name: "ONNXProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        // Conversion between PyTorch names and other layouts (ONNX) and the model loader.
+        .target(name: "RNNConvert", dependencies: ["TensorFiles", "RNNLayouts", "ONNXProto"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "rnnkit",
             dependencies: [
-                "TensorFiles", "RNNLayouts", "RNNEngine",
+                "TensorFiles", "RNNLayouts", "RNNEngine", "RNNConvert",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),
         .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles"]),
+        .testTarget(name: "RNNConvertTests", dependencies: ["RNNConvert", "RNNLayouts", "TensorFiles", "ONNXProto"]),
         .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,7 @@
+import Foundation
+import RNNLayouts
+import XCTest
+
+final class ONNXLayoutTests: XCTestCase {
+    func testPlaceholder() {}
+}
