@@ -68,8 +68,9 @@ def check_fixture(rnnkit, folder, tolerance, work):
     if module["mode"] == "RNN":
         command += ["--nonlinearity", flags.get("nonlinearity", "tanh")]
     x = np.load(os.path.join(folder, spec["inputs"]["input"]))
-    # ONNX Runtime runs LSTM/GRU/RNN in float32 only: float64 fixtures are checked in float32.
-    if x.dtype != np.float32:
+    # ONNX Runtime's CPU kernels run LSTM/GRU/RNN in float32 (not float64), and the input
+    # must have the weights' type: other fixtures are checked as float32 models.
+    if x.dtype != np.float32 or module.get("dtype", "float32") != "float32":
         command += ["--dtype", "float32"]
     result = run(command)
 
@@ -108,6 +109,41 @@ def check_fixture(rnnkit, folder, tolerance, work):
     return ok, ", ".join(report)
 
 
+# The configurations the conversion issue names; each must be among the passing fixtures.
+REQUIRED = [
+    ("LSTM, 2+ layers, bidirectional", lambda m, f, i: m["mode"] == "LSTM" and m["num_layers"] >= 2 and m["bidirectional"]),
+    ("GRU, 2+ layers", lambda m, f, i: m["mode"] == "GRU" and m["num_layers"] >= 2),
+    ("GRU, bidirectional, no bias", lambda m, f, i: m["mode"] == "GRU" and m["bidirectional"] and not m["bias"]),
+    ("RNN relu", lambda m, f, i: m["mode"] == "RNN" and f.get("nonlinearity") == "relu"),
+    ("LSTM, 1 layer", lambda m, f, i: m["mode"] == "LSTM" and m["kind"] == "layer" and m["num_layers"] == 1 and m.get("proj_size", 0) == 0),
+    ("batch_first", lambda m, f, i: f.get("batch_first")),
+    ("packed lengths", lambda m, f, i: bool(i.get("lengths"))),
+]
+
+
+def coverage(folder):
+    spec = json.load(open(os.path.join(folder, "fixture.json")))
+    module = next(m for m in spec["modules"] if m["name"] == spec["module"])
+    return [label for label, test in REQUIRED if test(module, spec.get("flags", {}), spec["inputs"])]
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file (8-byte header length, JSON header, data), without the safetensors package."""
+    kinds = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64}
+    with open(path, "rb") as f:
+        blob = f.read()
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + size])
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        data = blob[8 + size + start:8 + size + end]
+        tensors[name] = np.frombuffer(data, dtype=kinds[entry["dtype"]]).reshape(entry["shape"])
+    return tensors
+
+
 def check_exported(rnnkit, folder, work):
     """A torch.onnx.export file read back into PyTorch names, compared bit for bit."""
     spec = json.load(open(os.path.join(folder, "onnx.json")))
@@ -118,8 +154,7 @@ def check_exported(rnnkit, folder, work):
     if result.returncode != 0:
         return False, f"rnnkit convert failed (exit {result.returncode}): {result.stderr.strip()}"
     back = np.load(target)
-    from safetensors.numpy import load_file
-    original = load_file(os.path.join(folder, spec["pytorch_weights"]))
+    original = read_safetensors(os.path.join(folder, spec["pytorch_weights"]))
     if sorted(back.files) != sorted(original):
         return False, f"names {sorted(back.files)} != {sorted(original)}"
     for name, value in original.items():
@@ -145,10 +180,13 @@ def main():
         print("check_onnx.py: no fixture folders found in " + " ".join(args.paths), file=sys.stderr)
         return 1
     failures = 0
+    covered = set()
     with tempfile.TemporaryDirectory() as work:
         for folder in folders:
             try:
                 ok, message = check_fixture(args.rnnkit, folder, args.tolerance, work)
+                if ok:
+                    covered.update(coverage(folder))
             except Exception as error:  # report and go on with the others
                 ok, message = False, f"{type(error).__name__}: {error}"
             failures += not ok
@@ -163,6 +201,10 @@ def main():
                 continue
             failures += not ok
             print(f"{'ok  ' if ok else 'FAIL'} {folder} (read back): {message}")
+    missing = [label for label, _ in REQUIRED if label not in covered]
+    if missing:
+        failures += 1
+        print("FAIL no passing fixture covers: " + "; ".join(missing))
     print(f"check_onnx.py: {len(folders) + len(exported) - failures} passed, {failures} failed")
     return 1 if failures else 0
 

@@ -1,7 +1,0 @@
-import Foundation
-import RNNLayouts
-import XCTest
-
-final class ONNXLayoutTests: XCTestCase {
-    func testPlaceholder() {}
-}
