@@ -171,4 +171,53 @@ final class ONNXImportTests: XCTestCase {
         node.metadataProps = [namespace]
         XCTAssertEqual(ONNXModuleGrouping.declaredName(node), "")
     }
+
+    /// Weights routed through malformed data movement give errors, never a crash.
+    func testMalformedMovementIsAnError() throws {
+        let bad: [(String, [String], [Onnx_AttributeProto], [(String, [Int])])] = [
+            ("Unsqueeze", ["W_l0", "axes"], [], [("axes", [5, 5, 5])]),
+            ("Split", ["W_l0", "sizes"], [], [("sizes", [-1, 2])]),
+            ("Slice", ["W_l0", "starts", "ends", "axes", "steps"], [], [("starts", [0]), ("ends", [1]), ("axes", [0]), ("steps", [Int(Int64.min)])]),
+            ("Slice", ["W_l0", "starts", "ends", "axes"], [], [("starts", [0]), ("ends", [1]), ("axes", [7])]),
+            ("Reshape", ["W_l0", "shape"], [], [("shape", [-1, -1])]),
+            ("Gather", ["W_l0", "indices"], [], [("indices", [99])]),
+            ("Transpose", ["W_l0"], [ONNXGraphBuilder.attribute("perm", ints: [0, 0, 1])], []),
+            ("Squeeze", ["W_l0", "axes"], [], [("axes", [1])]),
+            ("Concat", ["W_l0", "R_l0"], [ONNXGraphBuilder.attribute("axis", int: 0)], []),
+            ("Cast", ["W_l0"], [ONNXGraphBuilder.attribute("to", int: 7)], []),
+            ("MatMul", ["W_l0", "R_l0"], [], []),
+        ]
+        for (op, inputs, attributes, constants) in bad {
+            var builder = try singleGRU(attributes: [ONNXGraphBuilder.attribute("linear_before_reset", int: 1)])
+            for (name, values) in constants { try builder.int64s(name, values) }
+            builder.node(op, name: "bad", inputs: inputs, outputs: ["moved"], attributes: attributes)
+            var graph = builder.graph
+            for index in graph.node.indices where graph.node[index].opType == "GRU" { graph.node[index].input[1] = "moved" }
+            var model = model(builder)
+            model.graph = graph
+            XCTAssertThrowsError(try ONNXImporter.read(model, file: "bad.onnx"), op) { error in
+                XCTAssertTrue("\(error)".contains("GRU node '/GRU'"), "\(op): \(error)")
+            }
+        }
+    }
+
+    /// Damaged bytes of a real model: every outcome is a value or an error.
+    func testDamagedModelBytesNeverCrash() throws {
+        let module = ModuleFactory.module(RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 2, numLayers: 2, bidirectional: true))
+        let original = try ONNXExporter.serializedModel(module)
+        var generator = SystemRandomNumberGenerator()
+        for trial in 0 ..< 400 {
+            var bytes = original
+            if trial % 4 == 0 {
+                bytes = bytes.prefix(Int.random(in: 0 ..< bytes.count, using: &generator))
+            } else {
+                for _ in 0 ..< 1 + trial % 3 {
+                    let position = Int.random(in: 0 ..< bytes.count, using: &generator)
+                    bytes[position] = UInt8.random(in: 0 ... 255, using: &generator)
+                }
+            }
+            guard let model = ONNXImporter.parse(bytes) else { continue }
+            _ = try? ONNXImporter.read(model, file: "damaged.onnx")
+        }
+    }
 }

@@ -114,7 +114,12 @@ struct ONNXConstantEvaluator {
             let axes = try (opset >= 13 ? integers(node, 1, depth: depth) : attributes.ints("axes")) ?? []
             let rank = tensor.shape.count + axes.count
             var shape = tensor.shape
-            for position in try axes.map({ try axis($0, rank: rank) }).sorted() { shape.insert(1, at: position) }
+            for position in try axes.map({ try axis($0, rank: rank) }).sorted() {
+                guard position <= shape.count else {
+                    throw ConversionError("Unsqueeze node '\(node.name)': axes \(axes) do not fit shape \(tensor.shape)")
+                }
+                shape.insert(1, at: position)
+            }
             return try TensorMovement.reshape(tensor, shape)
         case "Squeeze":
             let tensor = try first()
@@ -146,7 +151,7 @@ struct ONNXConstantEvaluator {
                     let chunk = (size + parts - 1) / parts
                     return max(0, min(chunk, size - index * chunk))
                 }
-            guard sizes.count == parts, sizes.reduce(0, +) == size else {
+            guard sizes.count == parts, sizes.allSatisfy({ $0 >= 0 && $0 <= size }), sizes.reduce(0, +) == size else {
                 throw ConversionError("Split node '\(node.name)': sizes \(sizes) do not add up to \(size)")
             }
             var ranges = tensor.shape.map { TensorMovement.AxisRange(start: 0, count: $0, step: 1) }
@@ -191,7 +196,8 @@ struct ONNXConstantEvaluator {
         let rank = tensor.shape.count
         let axes = (axesGiven ?? Array(0 ..< starts.count)).map { $0 < 0 ? $0 + rank : $0 }
         guard starts.count == ends.count, axes.count == starts.count, axes.allSatisfy({ $0 >= 0 && $0 < rank }),
-              (steps?.count ?? starts.count) == starts.count, !(steps?.contains(0) ?? false)
+              (steps?.count ?? starts.count) == starts.count,
+              (steps ?? []).allSatisfy({ $0 != 0 && $0 > -Int(Int32.max) && $0 < Int(Int32.max) })
         else {
             throw ConversionError("Slice node '\(node.name)': starts \(starts), ends \(ends), axes \(axesGiven ?? []) do not fit shape \(tensor.shape)")
         }
