@@ -6,7 +6,7 @@ DEBUG_BIN    := .build/debug/rnnkit
 PYTHON       ?= python3
 APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
 
-.PHONY: help deps build release test swift-test interop-test demo fixtures clean
+.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect
 
 help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
@@ -14,6 +14,8 @@ help:
 	@echo "make interop-test  run rnnkit's .onnx files in ONNX Runtime against PyTorch's outputs (needs numpy, onnx, onnxruntime)"
 	@echo "make release   build .build/release/rnnkit"
 	@echo "make fixtures  regenerate Fixtures/ with real PyTorch, Keras 3 (jax) and ONNX (run by hand, never in CI)"
+	@echo "make format-samples  regenerate Fixtures/formats/ with numpy, h5py and safetensors (by hand)"
+	@echo "make bench-inspect   time rnnkit inspect on 1 GiB safetensors and .npy files (benchmark, not a test)"
 
 # Installs the C libraries rnnkit links (libhdf5, OpenBLAS) when pkg-config cannot find them.
 deps:
@@ -49,6 +51,12 @@ demo: release
 
 fixtures:
 	KERAS_BACKEND=jax python3 scripts/make_fixtures.py
+
+format-samples:
+	python3 scripts/make_format_samples.py
+
+bench-inspect: release
+	scripts/bench_inspect_large.sh $(RELEASE_BIN)
 
 clean:
 	rm -rf .build
