@@ -6,7 +6,7 @@ DEBUG_BIN    := .build/debug/rnnkit
 PYTHON       ?= python3
 APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
 
-.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect
+.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect bench-convert
 
 help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
@@ -16,6 +16,7 @@ help:
 	@echo "make fixtures  regenerate Fixtures/ with real PyTorch, Keras 3 (jax) and ONNX (run by hand, never in CI)"
 	@echo "make format-samples  regenerate Fixtures/formats/ with numpy, h5py and safetensors (by hand)"
 	@echo "make bench-inspect   time rnnkit inspect on 1 GiB safetensors and .npy files (benchmark, not a test)"
+	@echo "make bench-convert   time rnnkit convert of a 1 GiB safetensors file into every container, against cp (benchmark)"
 
 # Installs the C libraries rnnkit links (libhdf5, OpenBLAS) when pkg-config cannot find them.
 deps:
@@ -57,6 +58,9 @@ format-samples:
 
 bench-inspect: release
 	scripts/bench_inspect_large.sh $(RELEASE_BIN)
+
+bench-convert: release
+	scripts/bench_convert_large.sh $(RELEASE_BIN)
 
 clean:
 	rm -rf .build

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): `rnnkit convert` of a 1 GiB safetensors file into each
-# container rnnkit writes, next to `cp` of the same file (the disk's speed).
+# container rnnkit writes (and to ONNX), next to `cp` + `sync` of the same file
+# (the disk's speed).
 # Prints wall time, throughput and maximum resident memory of each run.
 #
 # Usage: scripts/bench_convert_large.sh [path/to/rnnkit]
@@ -64,7 +65,9 @@ measure() {
 }
 
 echo "input: $(echo "$BYTES / 1048576" | bc) MiB safetensors (2-layer LSTM, float32)"
-measure "cp (disk speed)" cp "$INPUT" "$WORK/copy.safetensors"
+# The writers flush their file to disk (fsync) before renaming it into place, so the
+# fair baseline is a copy that is flushed too.
+measure "cp + sync (disk speed)" sh -c 'cp "$1" "$2" && sync "$2"' sh "$INPUT" "$WORK/copy.safetensors"
 rm -f "$WORK/copy.safetensors"
 for target in out.safetensors out.npz out.h5 out_npy out.onnx; do
     measure "rnnkit convert → $target" "$RNNKIT" convert "$INPUT" "$WORK/$target"
