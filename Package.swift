@@ -8,10 +8,12 @@ let package = Package(
         .library(name: "TensorFiles", targets: ["TensorFiles"]),
         .library(name: "RNNLayouts", targets: ["RNNLayouts"]),
         .library(name: "RNNEngine", targets: ["RNNEngine"]),
+        .library(name: "RNNConvert", targets: ["RNNConvert"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries reached through pkg-config.
@@ -38,11 +40,18 @@ let package = Package(
         .target(name: "RNNLayouts", dependencies: ["TensorFiles"]),
         // Cells and the layer runner.
         .target(name: "RNNEngine", dependencies: ["TensorFiles", "RNNLayouts", "COpenBLAS"]),
+        // The ONNX schema, generated once by scripts/generate_onnx_proto.sh (committed).
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // Conversion between PyTorch names and other layouts (ONNX) and the model loader.
+        .target(name: "RNNConvert", dependencies: ["TensorFiles", "RNNLayouts", "ONNXProto"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "rnnkit",
             dependencies: [
-                "TensorFiles", "RNNLayouts", "RNNEngine",
+                "TensorFiles", "RNNLayouts", "RNNEngine", "RNNConvert",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,6 +59,7 @@ let package = Package(
         .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),
         .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles"]),
+        .testTarget(name: "RNNConvertTests", dependencies: ["RNNConvert", "RNNLayouts", "TensorFiles", "ONNXProto"]),
         .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles"]),
     ],
     swiftLanguageModes: [.v5]
