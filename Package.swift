@@ -50,7 +50,10 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles", "Pickle"]),
+        .testTarget(
+            name: "TensorFilesTests",
+            dependencies: ["TensorFiles", "Pickle", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .testTarget(name: "PickleTests", dependencies: ["Pickle"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),
         .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles"]),

@@ -51,7 +51,7 @@ final class TorchZipArchive: @unchecked Sendable {
     }
 
     /// The bytes of `member`, or an error when it is missing, larger than
-    /// `limit`, damaged (CRC mismatch, bad deflate stream) or shorter or
+    /// `limit`, damaged (CRC-32 mismatch, bad deflate stream) or shorter or
     /// longer than its directory entry says.
     func contents(of member: String, limit: Int) throws -> Data {
         guard let size = try size(of: member), let entry = entries[member] else {
@@ -65,10 +65,15 @@ final class TorchZipArchive: @unchecked Sendable {
         var data = Data()
         data.reserveCapacity(size)
         do {
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+            let checksum = try archive.extract(entry, skipCRC32: false) { chunk in
                 guard chunk.count <= size - data.count else { throw TorchZipOverrun() }
                 data.append(chunk)
             }
+            guard checksum == entry.checksum else {
+                throw TensorFileError(file: path, .archive("member \(member) is damaged (CRC-32 mismatch)"))
+            }
+        } catch let error as TensorFileError {
+            throw error
         } catch is TorchZipOverrun {
             throw TensorFileError(file: path, .archive("member \(member) expands beyond the \(size) bytes its entry declares"))
         } catch {
