@@ -56,18 +56,21 @@ struct TorchPickleDecoder {
 
     /// `("storage", storage_type, key, location, numel[, view_metadata])`.
     func storage(_ id: PickleValue) throws -> TorchStorageReference {
-        guard let fields = document.sequence(id), fields.count == 5 || fields.count == 6 else {
+        guard let fields = document.sequence(id), let first = fields.first else {
             throw failure("persistent id is a \(document.kindName(id)), expected a ('storage', type, key, location, size) tuple")
         }
         let tag: String?
-        switch fields[0] {
+        switch first {
         case .string(let text): tag = text
         case .bytes(let raw): tag = String(decoding: raw, as: UTF8.self)
         default: tag = nil
         }
         guard tag == "storage" else {
-            throw failure("persistent id of kind '\(tag ?? document.kindName(fields[0]))'; only storages are read "
-                + "(a legacy file pickling a whole module would need `model.state_dict()` instead)")
+            throw failure("persistent id of kind '\(tag ?? document.kindName(first))'; only storages are read "
+                + "(a legacy file pickling a whole module needs `model.state_dict()` saved instead)")
+        }
+        guard fields.count == 5 || fields.count == 6 else {
+            throw failure("storage persistent id has \(fields.count) fields, expected 5 (zip) or 6 (legacy)")
         }
         guard case .global(let type) = fields[1], let storageType = TorchAllowList.storageType(type) else {
             throw failure("storage type \(document.kindName(fields[1])) is not a torch storage class")
