@@ -12,6 +12,8 @@ struct TorchTensorSpec {
     var offset = 0
     var shape: [Int]
     var strides: [Int]
+    /// A legacy storage view `(view key, offset, size)` in storage elements.
+    var legacyView: (key: String, offset: Int, count: Int)? = nil
 }
 
 /// Writes checkpoints the way `torch.save` lays them out (same opcode
@@ -52,7 +54,11 @@ final class TorchCheckpointBuilder {
     func tensor(_ spec: TorchTensorSpec, legacy: Bool = false) -> Self {
         global("torch._utils", "_rebuild_tensor_v2").op(.mark)
         op(.mark).string("storage").global("torch", spec.storageType).string(spec.key).string("cpu").int(spec.storageCount)
-        if legacy { op(.none) }
+        if let view = spec.legacyView {
+            op(.mark).string(view.key).int(view.offset).int(view.count).op(.tuple)
+        } else if legacy {
+            op(.none)
+        }
         op(.tuple).op(.binPersId)
         int(spec.offset).ints(spec.shape).ints(spec.strides).op(.newFalse)
         global("collections", "OrderedDict").op(.emptyTuple).op(.reduce)

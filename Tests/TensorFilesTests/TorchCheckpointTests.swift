@@ -167,6 +167,43 @@ final class TorchCheckpointTests: XCTestCase {
         }
     }
 
+    func testLegacyStorageViews() throws {
+        // Old torch wrote views of a storage as ("storage", type, root key, location,
+        // root size, (view key, offset, view size)); offsets count storage elements.
+        let view = TorchTensorSpec(name: "view", storageCount: 6, offset: 1, shape: [2], strides: [1],
+                                   legacyView: ("view0", 2, 3))
+        let whole = TorchTensorSpec(name: "whole", storageCount: 6, shape: [6], strides: [1])
+        let url = Builder.temporaryURL("views_legacy.pt")
+        try Builder.legacy(pickle: Builder.stateDict([view, whole], legacy: true),
+                           storages: [("0", Builder.floats(weights), 4)]).write(to: url)
+        let file = try TensorFile.open(url.path)
+        XCTAssertEqual(try file.tensor(named: "view")?.floats(), Array(weights[3 ..< 5]))
+        XCTAssertEqual(try file.tensor(named: "whole")?.floats(), weights)
+        var past = view
+        past.shape = [3]
+        try Builder.legacy(pickle: Builder.stateDict([past], legacy: true),
+                           storages: [("0", Builder.floats(weights), 4)]).write(to: url)
+        XCTAssertThrowsError(try TensorFile.open(url.path)) { error in
+            XCTAssertTrue("\(error)".contains("holds 12 bytes but the view"), "\(error)")
+        }
+    }
+
+    func testADictSavedTwiceIsReportedOnce() throws {
+        // {"model": sd, "best": sd} with one dict object: the memo hands back the same dict.
+        let specs = stateDictSpecs
+        let pickle: (Bool) -> [UInt8] = { legacy in
+            let builder = Builder().op(.emptyDict).op(.mark).string("model").op(.emptyDict).op(.binPut, [0]).op(.mark)
+            for spec in specs { builder.string(spec.name).tensor(spec, legacy: legacy) }
+            return builder.op(.setItems).string("best").op(.binGet, [0]).op(.setItems).op(.stop).bytes
+        }
+        for path in try twins("shared_dict", pickle: pickle, storages: stateDictStorages) {
+            let file = try TensorFile.open(path)
+            XCTAssertEqual(file.tensors.map(\.name), ["rnn.weight_ih_l0", "rnn.bias_ih_l0"])
+            XCTAssertEqual(file.otherItems.map(\.name), ["best"])
+            XCTAssertEqual(file.otherItems.map(\.summary), ["the same dict as 'model'"])
+        }
+    }
+
     func testZipWithoutDataPickleIsNotACheckpoint() throws {
         let url = Builder.temporaryURL("plain.zip")
         try? FileManager.default.removeItem(at: url)

@@ -5,7 +5,7 @@ import Pickle
 /// Like `torch.load(weights_only=True)`, but smaller: names that rebuild
 /// tensors and storages, the dtype constants, and a few inert containers.
 /// None of them is ever called; `TorchPickleDecoder` interprets their records.
-public enum TorchAllowList {
+enum TorchAllowList {
     /// Element type and size of each legacy storage class (`torch.FloatStorage`,
     /// …); `dtype` is nil for the ones rnnkit cannot turn into tensors.
     static let storageTypes: [String: (dtype: DType?, itemSize: Int)] = [
@@ -44,16 +44,8 @@ public enum TorchAllowList {
         "torch.storage.TypedStorage", "torch.TypedStorage",
     ]
 
-    /// Every allowed global, spelled `module.name`, for documentation and tests.
-    public static var allowedNames: [String] {
-        let storages = storageTypes.keys.flatMap { ["torch.\($0)", "torch.cuda.\($0)"] }
-        let rebuilds = rebuildFunctions.map { "torch._utils.\($0)" }
-        let types = (Array(dtypes.keys) + Array(otherDtypes)).map { "torch.\($0)" }
-        return (storages + rebuilds + types + Array(others)).sorted()
-    }
-
     /// Whether `global` may appear in a checkpoint's pickle.
-    public static func allows(_ global: PickleGlobal) -> Bool {
+    static func allows(_ global: PickleGlobal) -> Bool {
         switch global.module {
         case "torch":
             return storageTypes[global.name] != nil || dtypes[global.name] != nil

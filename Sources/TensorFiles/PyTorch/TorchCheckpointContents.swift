@@ -63,7 +63,7 @@ struct TorchCheckpointContents {
         let decoder: TorchPickleDecoder
         var groups: [(path: [String], tensors: [(key: String, record: TorchTensorRecord)])] = []
         var others: [(path: [String], summary: String)] = []
-        var visited = Set<PickleObjectID>()
+        var visited: [PickleObjectID: [String]] = [:]
 
         init(decoder: TorchPickleDecoder) { self.decoder = decoder }
 
@@ -103,9 +103,10 @@ struct TorchCheckpointContents {
                         groups.append((path, [(key, record)]))
                     }
                     found = true
-                } else if case .object(let id) = value, !visited.contains(id),
-                          let inner = self.entries(of: value), !inner.isEmpty {
-                    visited.insert(id)
+                } else if case .object(let id) = value, let first = visited[id] {
+                    others.append((itemPath, "the same dict as '\(first.joined(separator: "."))'"))
+                } else if case .object(let id) = value, let inner = self.entries(of: value), !inner.isEmpty {
+                    visited[id] = itemPath
                     let othersBefore = others.count
                     if try walk(inner, path: itemPath) {
                         found = true

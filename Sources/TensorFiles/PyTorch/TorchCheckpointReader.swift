@@ -13,7 +13,7 @@ public enum TorchCheckpointReader {
     public static func read(path: String) throws -> TensorFile {
         let map = try MappedFile(path: path)
         if map.count == 0 { throw TensorFileError(file: path, .empty) }
-        if TorchLegacyFormat.hasMagic(map.bytes) { return try TorchLegacyFormat.read(path: path) }
+        if TorchLegacyFormat.hasMagic(map.bytes) { return try TorchLegacyFormat.read(map) }
         return try TorchZipFormat.read(path: path)
     }
 }

@@ -28,8 +28,8 @@ enum TorchLegacyFormat {
     }
 
     /// Reads the pickles and the storage directory; storage bytes stay unread.
-    static func read(path: String) throws -> TensorFile {
-        let map = try MappedFile(path: path)
+    static func read(_ map: MappedFile) throws -> TensorFile {
+        let path = map.path
         guard hasMagic(map.bytes) else {
             throw TensorFileError(file: path, offset: 0, .badMagic("not a legacy PyTorch checkpoint"))
         }
