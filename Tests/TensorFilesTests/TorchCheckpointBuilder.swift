@@ -52,7 +52,14 @@ final class TorchCheckpointBuilder {
     /// `_rebuild_tensor_v2(...)` for `spec`, with a legacy sixth persistent-id field when asked.
     @discardableResult
     func tensor(_ spec: TorchTensorSpec, legacy: Bool = false) -> Self {
-        global("torch._utils", "_rebuild_tensor_v2").op(.mark)
+        global("torch._utils", "_rebuild_tensor_v2").tensorArguments(spec, legacy: legacy)
+        return op(.reduce)
+    }
+
+    /// The argument tuple of `_rebuild_tensor_v2` for `spec`.
+    @discardableResult
+    func tensorArguments(_ spec: TorchTensorSpec, legacy: Bool = false) -> Self {
+        op(.mark)
         op(.mark).string("storage").global("torch", spec.storageType).string(spec.key).string("cpu").int(spec.storageCount)
         if let view = spec.legacyView {
             op(.mark).string(view.key).int(view.offset).int(view.count).op(.tuple)
@@ -62,7 +69,7 @@ final class TorchCheckpointBuilder {
         op(.tuple).op(.binPersId)
         int(spec.offset).ints(spec.shape).ints(spec.strides).op(.newFalse)
         global("collections", "OrderedDict").op(.emptyTuple).op(.reduce)
-        return op(.tuple).op(.reduce)
+        return op(.tuple)
     }
 
     /// An `OrderedDict` of the tensors, as a state dict pickles.

@@ -156,6 +156,20 @@ final class TorchCheckpointTests: XCTestCase {
         }
     }
 
+    func testTensorsWithPythonAttributes() throws {
+        // `t.foo = 1; torch.save({"w": t})` pickles _rebuild_from_type_v2(_rebuild_tensor_v2,
+        // torch.Tensor, (arguments…), {"foo": 1}); the attributes are ignored.
+        let spec = stateDictSpecs[0]
+        let pickle: (Bool) -> [UInt8] = { legacy in
+            Builder().op(.emptyDict).string("w").global("torch._tensor", "_rebuild_from_type_v2").op(.mark)
+                .global("torch._utils", "_rebuild_tensor_v2").global("torch", "Tensor").tensorArguments(spec, legacy: legacy)
+                .op(.emptyDict).string("foo").int(1).op(.setItem).op(.tuple).op(.reduce).op(.setItem).op(.stop).bytes
+        }
+        for path in try twins("attributes", pickle: pickle, storages: [("0", Builder.floats(weights), 4)]) {
+            XCTAssertEqual(try TensorFile.open(path).tensor(named: "w")?.floats(), weights)
+        }
+    }
+
     func testATensorSavedAloneIsNamedAfterTheFile() throws {
         let spec = stateDictSpecs[0]
         let pickle: (Bool) -> [UInt8] = { legacy in Builder().tensor(spec, legacy: legacy).op(.stop).bytes }

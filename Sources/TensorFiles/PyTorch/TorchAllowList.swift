@@ -37,6 +37,12 @@ enum TorchAllowList {
         "_rebuild_parameter", "_rebuild_parameter_with_state",
     ]
 
+    /// Rebuilds a tensor that carries Python attributes (`t.foo = 1`).
+    static let rebuildFromType = "torch._tensor._rebuild_from_type_v2"
+
+    /// Tensor classes `_rebuild_from_type_v2` may name.
+    static let tensorTypes: Set<String> = ["torch.Tensor", "torch.nn.parameter.Parameter"]
+
     /// Other allowed globals: inert containers and torch value types.
     static let others: Set<String> = [
         "collections.OrderedDict", "builtins.set", "builtins.frozenset", "_codecs.encode",
@@ -50,12 +56,14 @@ enum TorchAllowList {
         case "torch":
             return storageTypes[global.name] != nil || dtypes[global.name] != nil
                 || otherDtypes.contains(global.name) || others.contains(global.description)
+                || tensorTypes.contains(global.description)
         case "torch.cuda":
             return storageTypes[global.name] != nil
         case "torch._utils":
             return rebuildFunctions.contains(global.name)
         default:
-            return others.contains(global.description)
+            return others.contains(global.description) || global.description == rebuildFromType
+                || tensorTypes.contains(global.description)
         }
     }
 

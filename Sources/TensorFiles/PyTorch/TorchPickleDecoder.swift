@@ -112,63 +112,87 @@ struct TorchPickleDecoder {
         return nil
     }
 
+    /// Whether `global` is one of the functions that rebuild tensors.
+    static func rebuilds(_ global: PickleGlobal) -> Bool {
+        (global.module == "torch._utils" && TorchAllowList.rebuildFunctions.contains(global.name))
+            || global.description == TorchAllowList.rebuildFromType
+    }
+
     /// Whether `value` is a tensor or parameter record.
     func isTensor(_ value: PickleValue) -> Bool {
-        guard let call = call(value) else { return false }
-        return call.callee.module == "torch._utils" && TorchAllowList.rebuildFunctions.contains(call.callee.name)
+        call(value).map { Self.rebuilds($0.callee) } ?? false
     }
 
     /// The tensor `value` describes, or nil when it is not a tensor record.
     func tensor(_ value: PickleValue, name: String, depth: Int = 0) throws -> TorchTensorRecord? {
-        guard isTensor(value), let call = call(value) else { return nil }
-        let arguments = call.arguments
-        func fail(_ what: String) -> TensorFileError { failure("\(call.callee.name): \(what)", tensor: name) }
-        switch call.callee.name {
+        guard let call = call(value), Self.rebuilds(call.callee) else { return nil }
+        return try tensor(call.callee, call.arguments, name: name, depth: depth)
+    }
+
+    /// The tensor a call of the rebuild function `callee` with `arguments` makes.
+    func tensor(_ callee: PickleGlobal, _ arguments: [PickleValue], name: String, depth: Int) throws -> TorchTensorRecord {
+        func fail(_ what: String) -> TensorFileError { failure("\(callee.name): \(what)", tensor: name) }
+        guard depth < 4 else { throw fail("tensor records nest too deeply") }
+        switch callee.name {
+        case "_rebuild_from_type_v2":
+            // (rebuild function, torch.Tensor or Parameter, its arguments, Python attributes): a tensor with attributes.
+            guard arguments.count == 4, case .global(let function) = arguments[0], Self.rebuilds(function),
+                  case .global(let type) = arguments[1], TorchAllowList.tensorTypes.contains(type.description),
+                  let inner = document.sequence(arguments[2])
+            else { throw fail("expected (rebuild function, tensor type, arguments, state)") }
+            return try tensor(function, inner, name: name, depth: depth + 1)
         case "_rebuild_parameter", "_rebuild_parameter_with_state":
-            guard depth < 4, arguments.count >= 1, let data = try tensor(arguments[0], name: name, depth: depth + 1) else {
+            guard arguments.count >= 1, let data = try tensor(arguments[0], name: name, depth: depth + 1) else {
                 throw fail("the parameter's data is not a tensor")
             }
             return data
-        case "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_tensor_v3":
-            let counts = ["_rebuild_tensor": 4...4, "_rebuild_tensor_v2": 6...7, "_rebuild_tensor_v3": 7...8]
-            guard let expected = counts[call.callee.name], expected.contains(arguments.count) else {
-                throw fail("\(arguments.count) arguments")
-            }
-            guard case .persistent(let id)? = document.object(arguments[0]) else {
-                throw fail("the first argument is a \(document.kindName(arguments[0])), expected a storage")
-            }
-            let storage = try self.storage(id)
-            guard case .int(let offset) = arguments[1], offset >= 0 else { throw fail("invalid storage offset") }
-            guard let shape = integers(arguments[2]), let strides = integers(arguments[3]) else {
-                throw fail("size and stride must be tuples of integers")
-            }
-            guard shape.count == strides.count, shape.count <= 64 else {
-                throw fail("size \(shape) and stride \(strides) do not match")
-            }
-            guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
-                throw fail("negative size \(shape) or stride \(strides)")
-            }
-            var dtype = storage.dtype
-            var metadataIndex = 6
-            if call.callee.name == "_rebuild_tensor_v3" {
-                guard case .global(let global) = arguments[6], global.module == "torch" else {
-                    throw fail("the dtype argument is a \(document.kindName(arguments[6]))")
-                }
-                dtype = TorchAllowList.dtypes[global.name]
-                if dtype == nil { throw TensorFileError(file: file, tensor: name, .unsupportedDType("torch.\(global.name)")) }
-                metadataIndex = 7
-            }
-            guard let dtype else {
-                throw TensorFileError(file: file, tensor: name, .unsupportedDType("torch.\(storage.typeName)"))
-            }
-            if arguments.count > metadataIndex, let metadata = document.dictionary(arguments[metadataIndex]),
-               metadata["neg"] == .bool(true) || metadata["conj"] == .bool(true) {
-                throw fail("the tensor was saved with its negative or conjugate bit set, which rnnkit does not apply")
-            }
-            return TorchTensorRecord(storage: storage, dtype: dtype, offset: offset, shape: shape, strides: strides)
         default:
-            return nil
+            return try view(callee, arguments, name: name, fail: fail)
         }
+    }
+
+    /// `_rebuild_tensor(storage, offset, size, stride)`, `_rebuild_tensor_v2(…,
+    /// requires_grad, hooks[, metadata])`, `_rebuild_tensor_v3(…, dtype[, metadata])`.
+    private func view(
+        _ callee: PickleGlobal, _ arguments: [PickleValue], name: String, fail: (String) -> TensorFileError
+    ) throws -> TorchTensorRecord {
+        let counts = ["_rebuild_tensor": 4 ... 4, "_rebuild_tensor_v2": 6 ... 7, "_rebuild_tensor_v3": 7 ... 8]
+        guard let expected = counts[callee.name], expected.contains(arguments.count) else {
+            throw fail("\(arguments.count) arguments")
+        }
+        guard case .persistent(let id)? = document.object(arguments[0]) else {
+            throw fail("the first argument is a \(document.kindName(arguments[0])), expected a storage")
+        }
+        let storage = try self.storage(id)
+        guard case .int(let offset) = arguments[1], offset >= 0 else { throw fail("invalid storage offset") }
+        guard let shape = integers(arguments[2]), let strides = integers(arguments[3]) else {
+            throw fail("size and stride must be tuples of integers")
+        }
+        guard shape.count == strides.count, shape.count <= 64 else {
+            throw fail("size \(shape) and stride \(strides) do not match")
+        }
+        guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
+            throw fail("negative size \(shape) or stride \(strides)")
+        }
+        var dtype = storage.dtype
+        var dtypeName = "torch.\(storage.typeName)"
+        var metadataIndex = 6
+        if callee.name == "_rebuild_tensor_v3" {
+            guard case .global(let global) = arguments[6], global.module == "torch" else {
+                throw fail("the dtype argument is a \(document.kindName(arguments[6]))")
+            }
+            dtype = TorchAllowList.dtypes[global.name]
+            dtypeName = global.description
+            metadataIndex = 7
+        }
+        guard let dtype else {
+            throw TensorFileError(file: file, tensor: name, .unsupportedDType(dtypeName))
+        }
+        if arguments.count > metadataIndex, let metadata = document.dictionary(arguments[metadataIndex]),
+           metadata["neg"] == .bool(true) || metadata["conj"] == .bool(true) {
+            throw fail("the tensor was saved with its negative or conjugate bit set, which rnnkit does not apply")
+        }
+        return TorchTensorRecord(storage: storage, dtype: dtype, offset: offset, shape: shape, strides: strides)
     }
 
     /// The integers of a tuple or list (or of `torch.Size(tuple)`), or nil.
