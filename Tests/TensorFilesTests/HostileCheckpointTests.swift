@@ -215,6 +215,47 @@ final class HostileCheckpointTests: XCTestCase {
         assertRefused(zip.path, ["claims 2147483632 bytes"])
     }
 
+    /// Little-endian bytes of an integer.
+    func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+
+    /// A one-member stored zip whose central-directory entry takes its local
+    /// header offset from a ZIP64 extra field holding `offset`.
+    func zipWithZip64Offset(_ offset: UInt64) -> Data {
+        let name = Array("archive/data.pkl".utf8)
+        let body: [UInt8] = [0x80, 0x02, 0x4E, 0x2E]
+        var bytes = le(UInt32(0x0403_4B50)) + le(UInt16(20)) + [UInt8](repeating: 0, count: 8) + le(UInt32(0))
+        bytes += le(UInt32(body.count)) + le(UInt32(body.count)) + le(UInt16(name.count)) + le(UInt16(0)) + name + body
+        let directory = bytes.count
+        bytes += le(UInt32(0x0201_4B50)) + le(UInt16(0x031E)) + le(UInt16(45)) + [UInt8](repeating: 0, count: 8)
+        bytes += le(UInt32(0)) + le(UInt32(body.count)) + le(UInt32(body.count)) + le(UInt16(name.count)) + le(UInt16(12))
+        bytes += le(UInt16(0)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0o100644 << 16)) + le(UInt32.max) + name
+        bytes += le(UInt16(1)) + le(UInt16(8)) + le(offset)
+        let size = bytes.count - directory
+        bytes += le(UInt32(0x0605_4B50)) + le(UInt32(0)) + le(UInt16(1)) + le(UInt16(1)) + le(UInt32(size))
+        bytes += le(UInt32(directory)) + le(UInt16(0))
+        return Data(bytes)
+    }
+
+    func testZip64FieldsBeyondAnyArchive() throws {
+        // Found by fuzzing: ZIPFoundation traps on 64-bit offsets that do not fit off_t.
+        let sane = Builder.temporaryURL("zip64_sane.pt")
+        try zipWithZip64Offset(0).write(to: sane)
+        XCTAssertNoThrow(try ZipDirectoryGuard.check(MappedFile(path: sane.path)))
+        let extra = Builder.temporaryURL("zip64_extra.pt")
+        try zipWithZip64Offset(UInt64.max).write(to: extra)
+        assertRefused(extra.path, ["damaged zip directory", "18446744073709551615"])
+        // A ZIP64 end record (and its locator) pointing the directory at 2^64 - 1.
+        var bytes = zipWithZip64Offset(0)
+        let end = bytes.count - 22
+        var record = le(UInt32(0x0606_4B50)) + le(UInt64(44)) + le(UInt16(45)) + le(UInt16(45)) + le(UInt32(0)) + le(UInt32(0))
+        record += le(UInt64(1)) + le(UInt64(1)) + le(UInt64(100)) + le(UInt64.max)
+        let locator = le(UInt32(0x0706_4B50)) + le(UInt32(0)) + le(UInt64(end)) + le(UInt32(1))
+        bytes.insert(contentsOf: record + locator, at: end)
+        let url = Builder.temporaryURL("zip64_end.pt")
+        try bytes.write(to: url)
+        assertRefused(url.path, ["damaged zip directory", "ZIP64 end record"])
+    }
+
     func testByteOrderVersionAndFormatChecks() throws {
         let pickle = Builder.stateDict([weightSpec])
         let big = Builder.temporaryURL("big.pt")

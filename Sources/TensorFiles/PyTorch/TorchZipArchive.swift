@@ -18,8 +18,9 @@ final class TorchZipArchive: @unchecked Sendable {
     /// Opens the zip and reads its central directory.
     init(path: String) throws {
         self.path = path
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        fileSize = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        let map = try MappedFile(path: path)
+        fileSize = map.count
+        try ZipDirectoryGuard.check(map)
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
@@ -28,6 +29,10 @@ final class TorchZipArchive: @unchecked Sendable {
         }
         var entries: [String: Entry] = [:]
         for entry in archive where entries[entry.path] == nil {
+            // Sizes may come from ZIP64 data descriptors, which the directory guard does not see.
+            for size in [entry.compressedSize, entry.uncompressedSize] where size >= ZipDirectoryGuard.limit {
+                throw TensorFileError(file: path, .archive("member \(entry.path) claims \(size) bytes, beyond any real archive"))
+            }
             entries[entry.path] = entry
         }
         self.entries = entries
@@ -56,6 +61,9 @@ final class TorchZipArchive: @unchecked Sendable {
     func contents(of member: String, limit: Int) throws -> Data {
         guard let size = try size(of: member), let entry = entries[member] else {
             throw TensorFileError(file: path, .archive("no member \(member)"))
+        }
+        guard entry.type == .file else {
+            throw TensorFileError(file: path, .archive("member \(member) is a \(entry.type), not a file"))
         }
         guard size <= limit else {
             throw TensorFileError(file: path, .archive("member \(member) is \(size) bytes, more than the \(limit) rnnkit reads"))
