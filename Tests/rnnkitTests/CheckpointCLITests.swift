@@ -29,4 +29,15 @@ final class CheckpointCLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("refused global 'os.system'"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker))
     }
+
+    func testInspectRefusesAWholePickledModuleFixture() throws {
+        for file in ["whole_module.pt", "whole_module_legacy.pt"] {
+            let path = CLI.fixtures.appendingPathComponent("checkpoints/\(file)").path
+            let result = try CLI.run(["inspect", path])
+            XCTAssertEqual(result.status, 2, result.stderr)
+            XCTAssertTrue(result.stderr.contains(path), result.stderr)
+            XCTAssertTrue(result.stderr.contains("torch.nn.modules.rnn.LSTM"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("model.state_dict()"), result.stderr)
+        }
+    }
 }
