@@ -212,7 +212,7 @@ final class HostileCheckpointTests: XCTestCase {
         XCTAssertEqual(bytes[header ..< header + 4], Data([0x50, 0x4B, 0x01, 0x02]))
         bytes.replaceSubrange(header + 20 ..< header + 28, with: Data([0xF0, 0xFF, 0xFF, 0x7F, 0xF0, 0xFF, 0xFF, 0x7F]))
         try bytes.write(to: zip)
-        assertRefused(zip.path, ["claims 2147483632 bytes"])
+        assertRefused(zip.path, ["claims sizes or an offset beyond"])
     }
 
     /// Little-endian bytes of an integer.
@@ -238,12 +238,9 @@ final class HostileCheckpointTests: XCTestCase {
 
     func testZip64FieldsBeyondAnyArchive() throws {
         // Found by fuzzing: ZIPFoundation traps on 64-bit offsets that do not fit off_t.
-        let sane = Builder.temporaryURL("zip64_sane.pt")
-        try zipWithZip64Offset(0).write(to: sane)
-        XCTAssertNoThrow(try ZipDirectoryGuard.check(MappedFile(path: sane.path)))
         let extra = Builder.temporaryURL("zip64_extra.pt")
         try zipWithZip64Offset(UInt64.max).write(to: extra)
-        assertRefused(extra.path, ["damaged zip directory", "18446744073709551615"])
+        assertRefused(extra.path, ["impossible size or offset 18446744073709551615"])
         // A ZIP64 end record (and its locator) pointing the directory at 2^64 - 1.
         var bytes = zipWithZip64Offset(0)
         let end = bytes.count - 22
@@ -253,7 +250,7 @@ final class HostileCheckpointTests: XCTestCase {
         bytes.insert(contentsOf: record + locator, at: end)
         let url = Builder.temporaryURL("zip64_end.pt")
         try bytes.write(to: url)
-        assertRefused(url.path, ["damaged zip directory", "ZIP64 end record"])
+        assertRefused(url.path, ["central directory", "18446744073709551615", "outside"])
     }
 
     func testByteOrderVersionAndFormatChecks() throws {

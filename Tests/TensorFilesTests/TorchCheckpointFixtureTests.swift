@@ -1,6 +1,5 @@
 import Foundation
 import XCTest
-import ZIPFoundation
 @testable import TensorFiles
 
 /// The checkpoint reader on files real PyTorch wrote (`Fixtures/`, made by
@@ -11,24 +10,13 @@ final class TorchCheckpointFixtureTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures")
 
-    /// Primary containers this branch can read to compare the twins with.
-    /// HDF5 and safetensors fixtures join when their readers are merged.
-    static let comparableFormats: Set<String> = ["npy", "npz"]
-
     func json(_ url: URL) throws -> [String: Any] {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any], url.path)
     }
 
-    /// An `.npz` read member by member with ZIPFoundation and `NPYReader`.
-    func npz(_ url: URL) throws -> [String: Tensor] {
-        var tensors: [String: Tensor] = [:]
-        for entry in try Archive(url: url, accessMode: .read) where entry.path.hasSuffix(".npy") {
-            var data = Data()
-            _ = try Archive(url: url, accessMode: .read).extract(entry) { data.append($0) }
-            let name = String(entry.path.dropLast(4))
-            tensors[name] = try NPYReader.tensor(from: data, file: url.path, name: name)
-        }
-        return tensors
+    /// The tensors of a file by name.
+    func tensorsByName(_ url: URL) throws -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: try TensorFile.open(url.path).tensors.map { ($0.name, $0.tensor) })
     }
 
     /// Asserts two tensors hold the same dtype, shape and bytes.
@@ -43,7 +31,6 @@ final class TorchCheckpointFixtureTests: XCTestCase {
             .filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent("fixture.json").path) }
             .sorted { $0.path < $1.path }
         XCTAssertGreaterThan(folders.count, 50)
-        var compared = 0
         for folder in folders {
             let fixture = try json(folder.appendingPathComponent("fixture.json"))
             let name = folder.lastPathComponent
@@ -55,22 +42,15 @@ final class TorchCheckpointFixtureTests: XCTestCase {
             XCTAssertEqual(zip.tensors.map(\.name), legacy.tensors.map(\.name), name)
             for (a, b) in Swift.zip(zip.tensors, legacy.tensors) { try assertSame(a.tensor, b.tensor, "\(name) \(a.name)") }
 
-            let format = fixture["format"] as? String ?? ""
-            if Self.comparableFormats.contains(format) {
-                let weights = folder.appendingPathComponent(fixture["weights"] as? String ?? "")
-                let primary = format == "npz"
-                    ? try npz(weights)
-                    : Dictionary(uniqueKeysWithValues: try TensorFile.open(weights.path).tensors.map { ($0.name, $0.tensor) })
-                XCTAssertEqual(Set(zip.tensors.map(\.name)), Set(primary.keys), name)
-                for named in zip.tensors {
-                    let expected = try XCTUnwrap(primary[named.name], "\(name) \(named.name)")
-                    try assertSame(named.tensor, expected, "\(name) \(named.name)")
-                }
-                compared += 1
+            // The twins against the fixture's primary weights file (HDF5, NPZ, safetensors, NPY).
+            let primary = try tensorsByName(folder.appendingPathComponent(fixture["weights"] as? String ?? ""))
+            XCTAssertEqual(Set(zip.tensors.map(\.name)), Set(primary.keys), name)
+            for named in zip.tensors {
+                let expected = try XCTUnwrap(primary[named.name], "\(name) \(named.name)")
+                try assertSame(named.tensor, expected, "\(name) \(named.name)")
             }
             try assertModulesMatch(fixture, zip, name)
         }
-        XCTAssertGreaterThanOrEqual(compared, 30)
     }
 
     /// Each recurrent module of `fixture.json` (as torch built it): the tensors
@@ -115,7 +95,7 @@ final class TorchCheckpointFixtureTests: XCTestCase {
             let tensors = expected["tensors"] as? [[String: Any]] ?? []
             XCTAssertEqual(file.tensors.map(\.name), tensors.map { $0["name"] as? String ?? "" }, name)
             XCTAssertTrue(file.tensors.allSatisfy { !$0.tensor.isLoaded }, "\(name): storages read while opening")
-            let values = try npz(folder.appendingPathComponent(expected["values"] as? String ?? ""))
+            let values = try tensorsByName(folder.appendingPathComponent(expected["values"] as? String ?? ""))
             for (named, info) in zip(file.tensors, tensors) {
                 let what = "\(name) \(named.name)"
                 XCTAssertEqual(named.tensor.dtype.rawValue, info["dtype"] as? String, what)

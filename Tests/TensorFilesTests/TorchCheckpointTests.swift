@@ -44,16 +44,18 @@ final class TorchCheckpointTests: XCTestCase {
         }
     }
 
-    func testInspectionReadsNoStorageBytes() throws {
-        // The storage member's bytes are corrupted after the zip was written
-        // (CRC mismatch): opening must still work, reading values must not.
+    func testInspectionInflatesNoStorage() throws {
+        // The storage members are deflated and one is corrupted after the zip
+        // was written: opening must still work (nothing is inflated), reading
+        // that tensor's values must not.
         let url = Builder.temporaryURL("lazy.pt")
         try Builder.writeZip(to: url, pickle: Builder.stateDict(stateDictSpecs),
-                             storages: ["0": Builder.floats(weights), "1": Builder.floats(bias)])
+                             storages: ["0": Builder.floats(weights), "1": Builder.floats(bias)], compress: true)
+        let archive = try ZipArchive(path: url.path)
+        let member = try XCTUnwrap(archive.member("archive/data/0"))
+        XCTAssertTrue(member.isDeflated)
         var bytes = try Data(contentsOf: url)
-        let marker = Builder.floats(weights)
-        let range = try XCTUnwrap(bytes.range(of: marker))
-        bytes[range.lowerBound] ^= 0xFF
+        bytes[member.dataOffset + member.compressedSize / 2] ^= 0xFF
         try bytes.write(to: url)
         let file = try TensorFile.open(url.path)
         let weight = try XCTUnwrap(file.tensor(named: "rnn.weight_ih_l0"))
@@ -62,6 +64,21 @@ final class TorchCheckpointTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("data/0"), "\(error)")
         }
         XCTAssertEqual(try file.tensor(named: "rnn.bias_ih_l0")?.floats(), bias)
+    }
+
+    func testStoredStoragesAreViewsOfTheFile() throws {
+        let url = Builder.temporaryURL("stored.pt")
+        try Builder.writeZip(to: url, pickle: Builder.stateDict(stateDictSpecs),
+                             storages: ["0": Builder.floats(weights), "1": Builder.floats(bias)])
+        let file = try TensorFile.open(url.path)
+        XCTAssertEqual(try file.tensor(named: "rnn.weight_ih_l0")?.floats(), weights)
+        // Changing the file's bytes under the map changes what the tensor reads.
+        let member = try XCTUnwrap(try ZipArchive(path: url.path).member("archive/data/1"))
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seek(toOffset: UInt64(member.dataOffset))
+        try handle.write(contentsOf: Builder.floats([7, 8]))
+        try handle.close()
+        XCTAssertEqual(try file.tensor(named: "rnn.bias_ih_l0")?.floats(), [7, 8])
     }
 
     func testNonContiguousViewsAndSharedStorage() throws {
