@@ -155,6 +155,24 @@ final class TorchCheckpointTests: XCTestCase {
         }
     }
 
+    func testScalarTensorsBesideAStateDictAreOtherItems() throws {
+        // {"model": sd, "best_loss": tensor(0.25)}: the 0-d tensor is a metric.
+        let specs = stateDictSpecs
+        let loss = TorchTensorSpec(name: "best_loss", key: "2", storageCount: 1, shape: [], strides: [])
+        let pickle: (Bool) -> [UInt8] = { legacy in
+            let builder = Builder().op(.emptyDict).op(.mark).string("model").op(.emptyDict).op(.mark)
+            for spec in specs { builder.string(spec.name).tensor(spec, legacy: legacy) }
+            return builder.op(.setItems).string(loss.name).tensor(loss, legacy: legacy).op(.setItems).op(.stop).bytes
+        }
+        let storages = stateDictStorages + [("2", Builder.floats([0.25]), 4)]
+        for path in try twins("metric", pickle: pickle, storages: storages) {
+            let file = try TensorFile.open(path)
+            XCTAssertEqual(file.tensors.map(\.name), ["rnn.weight_ih_l0", "rnn.bias_ih_l0"])
+            XCTAssertEqual(file.otherItems.map(\.name), ["best_loss"])
+            XCTAssertEqual(file.otherItems.map(\.summary), ["tensor float32 []"])
+        }
+    }
+
     func testSeveralStateDictsArePrefixedByTheirKeys() throws {
         let specs = stateDictSpecs
         let pickle: (Bool) -> [UInt8] = { legacy in

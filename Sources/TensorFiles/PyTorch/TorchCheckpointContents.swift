@@ -10,7 +10,8 @@ import Pickle
 /// groups share removed, so one state dict under any key keeps its own names
 /// and several get prefixed by where they sit. Other entries are reported by
 /// their full dotted path; a dict with no tensors inside is reported as one
-/// entry (`optimizer: dict with 2 entries`).
+/// entry (`optimizer: dict with 2 entries`), and so are 0-d tensors that sit
+/// beside a dict holding tensors (`best_loss: tensor float32 []`).
 struct TorchCheckpointContents {
     /// Tensors in file order.
     var tensors: [(name: String, record: TorchTensorRecord)] = []
@@ -91,7 +92,7 @@ struct TorchCheckpointContents {
                     file: decoder.file,
                     .pickle("dicts nest more than \(TorchCheckpointContents.maximumDepth) levels deep at '\(path.joined(separator: "."))'"))
             }
-            var found = false
+            var foundInside = false
             var groupIndex: Int?
             for (key, value) in entries {
                 let itemPath = path + [key]
@@ -102,14 +103,13 @@ struct TorchCheckpointContents {
                         groupIndex = groups.count
                         groups.append((path, [(key, record)]))
                     }
-                    found = true
                 } else if case .object(let id) = value, let first = visited[id] {
                     others.append((itemPath, "the same dict as '\(first.joined(separator: "."))'"))
                 } else if case .object(let id) = value, let inner = self.entries(of: value), !inner.isEmpty {
                     visited[id] = itemPath
                     let othersBefore = others.count
                     if try walk(inner, path: itemPath) {
-                        found = true
+                        foundInside = true
                     } else {
                         others.removeSubrange(othersBefore...)
                         others.append((itemPath, TorchItemSummary(decoder: decoder).describe(value)))
@@ -118,7 +118,15 @@ struct TorchCheckpointContents {
                     others.append((itemPath, TorchItemSummary(decoder: decoder).describe(value)))
                 }
             }
-            return found
+            // Scalars beside a state dict ({"model": sd, "best_loss": tensor(0.25)}) are
+            // metrics, not weights: reported as other items so the state dict keeps its names.
+            if let index = groupIndex, foundInside, groups[index].tensors.allSatisfy({ $0.record.shape.isEmpty }) {
+                for (key, record) in groups.remove(at: index).tensors {
+                    others.append((path + [key], "tensor \(record.dtype.rawValue) []"))
+                }
+                groupIndex = nil
+            }
+            return foundInside || groupIndex != nil
         }
     }
 }
