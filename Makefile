@@ -33,6 +33,8 @@ test: swift-test
 demo: release
 	@echo "== rnnkit inspect: a bidirectional 2-layer GRU and its shape flow for a (batch 32, seq 20, 100) input"
 	$(RELEASE_BIN) inspect Fixtures/gru_2l_bi_batch_first/weights.h5 --input-shape 32,20,100 --batch-first
+	@echo "== rnnkit verify: the engine against PyTorch's stored outputs, every fixture"
+	$(RELEASE_BIN) verify Fixtures/
 
 fixtures:
 	KERAS_BACKEND=jax python3 scripts/make_fixtures.py
