@@ -40,4 +40,34 @@ final class CheckpointCLITests: XCTestCase {
             XCTAssertTrue(result.stderr.contains("model.state_dict()"), result.stderr)
         }
     }
+
+    /// Issue 5's promise: every fixture's `weights.pt` and `weights_legacy.pt`
+    /// twin runs to PyTorch's stored outputs, like the fixture's own weights file.
+    func testEveryFixtureVerifiesFromItsCheckpointTwins() throws {
+        let manager = FileManager.default
+        let tree = manager.temporaryDirectory.appendingPathComponent("rnnkit-twins-\(getpid())")
+        try? manager.removeItem(at: tree)
+        var count = 0
+        for name in try manager.contentsOfDirectory(atPath: CLI.fixtures.path).sorted() {
+            let source = CLI.fixtures.appendingPathComponent(name)
+            guard let data = manager.contents(atPath: source.appendingPathComponent("fixture.json").path),
+                  var manifest = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { continue }
+            for twin in ["weights.pt", "weights_legacy.pt"] {
+                let copy = tree.appendingPathComponent("\(name)_\(twin.dropLast(3))")
+                try manager.createDirectory(at: copy, withIntermediateDirectories: true)
+                for file in try manager.contentsOfDirectory(atPath: source.path) where file.hasSuffix(".npy") || file.hasSuffix(".npz") || file == twin {
+                    try manager.createSymbolicLink(at: copy.appendingPathComponent(file), withDestinationURL: source.appendingPathComponent(file))
+                }
+                manifest["weights"] = twin
+                manifest["format"] = "pytorch"
+                try JSONSerialization.data(withJSONObject: manifest).write(to: copy.appendingPathComponent("fixture.json"))
+                count += 1
+            }
+        }
+        defer { try? manager.removeItem(at: tree) }
+        XCTAssertGreaterThanOrEqual(count, 140)
+        let result = try CLI.run(["verify", tree.path])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("\(count) fixtures: \(count) passed, 0 failed"), String(result.stdout.suffix(500)))
+    }
 }
