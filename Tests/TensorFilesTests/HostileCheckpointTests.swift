@@ -195,6 +195,14 @@ final class HostileCheckpointTests: XCTestCase {
         for path in try files("negative_stride", zipPickle: Builder.stateDict([negative]), legacyPickle: Builder.stateDict([negative], legacy: true)) {
             assertRefused(path, ["tensor 'w'", "negative"])
         }
+        // A storage offset of 2^63 - 1 (LONG1), which the view check must not overflow on.
+        let farOffset = Builder().op(.emptyDict).string("w").global("torch._utils", "_rebuild_tensor_v2").op(.mark)
+            .op(.mark).string("storage").global("torch", "FloatStorage").string("0").string("cpu").int(6).op(.tuple)
+            .op(.binPersId).op(.long1, [8] + withUnsafeBytes(of: Int64.max.littleEndian) { Array($0) })
+            .ints([1]).ints([1]).op(.newFalse).op(.emptyDict).op(.tuple).op(.reduce).op(.setItem).op(.stop).bytes
+        for path in try files("far_offset", zipPickle: farOffset) {
+            assertRefused(path, ["tensor 'w'", "needs more than"])
+        }
         // A legacy storage whose element count claims 2^61 elements.
         var legacy = Builder.legacy(pickle: Builder.stateDict([weightSpec], legacy: true), storages: [("0", weightBytes, 4)])
         let countOffset = legacy.count - weightBytes.count - 8

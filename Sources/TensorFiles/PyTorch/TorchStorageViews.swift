@@ -44,7 +44,9 @@ enum TorchStorageViews {
         guard let range = StridedCopy.addressedRange(shape: record.shape, strides: record.strides, offset: record.offset),
               range.lowerBound >= 0
         else { throw fail(.badShape("the view (\(described)) overflows")) }
-        let (elementEnd, endOverflow) = (range.upperBound + 1).multipliedReportingOverflow(by: itemSize)
+        let (elementCount, countOverflow) = range.upperBound.addingReportingOverflow(1)
+        let (elementEnd, productOverflow) = elementCount.multipliedReportingOverflow(by: itemSize)
+        let endOverflow = countOverflow || productOverflow
         guard !endOverflow, elementEnd <= storage.byteCount else {
             throw fail(.invalid("storage '\(storage.key)' holds \(storage.byteCount) bytes but the view (\(described), "
                 + "\(record.dtype.rawValue)) needs \(endOverflow ? "more than \(Int.max)" : String(elementEnd))"))
