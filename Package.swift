@@ -29,13 +29,16 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        // Walks an HDF5 file with libhdf5 in a forked child first, so a damaged
+        // file that crashes or hangs libhdf5 ends the child, not rnnkit.
+        .target(name: "HDF5Probe", dependencies: ["CHDF5"]),
         // The pickle subset PyTorch checkpoints use; never runs code.
         .target(name: "Pickle"),
         // Containers: Tensor, NPY, NPZ, HDF5, safetensors, PyTorch checkpoints.
         .target(
             name: "TensorFiles",
             dependencies: [
-                "CHDF5", "Pickle",
+                "CHDF5", "HDF5Probe", "Pickle",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
