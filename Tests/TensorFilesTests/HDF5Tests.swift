@@ -86,6 +86,34 @@ final class HDF5Tests: XCTestCase {
         }
     }
 
+    /// Files on which libhdf5 1.10.8 itself aborts, crashes or hangs inside
+    /// one call: the child that walks every file first dies or runs out of
+    /// time, and the read is refused naming the object; this process lives on.
+    func testFilesThatCrashOrHangLibhdf5AreRefusedByTheCheckingChild() throws {
+        let unfixed = FormatSamples.root.appendingPathComponent("damaged/libhdf5_unfixed")
+        let cases = [
+            ("vds_selection_abort.h5", "libhdf5 crashed (SIGABRT) while opening the dataset", "virtual"),
+            ("object_header_segv.h5", "libhdf5 crashed (SIGSEGV) while opening the dataset", "b1_2d"),
+            ("chunk_read_segv.h5", "libhdf5 crashed (SIGSEGV) while reading the data", "deep.f16_2d"),
+            ("global_heap_hang.h5", "libhdf5 did not finish within 2 s", nil),
+        ]
+        setenv("RNNKIT_HDF5_TIMEOUT", "2", 1)
+        defer { unsetenv("RNNKIT_HDF5_TIMEOUT") }
+        for (name, message, tensor) in cases {
+            let path = unfixed.appendingPathComponent(name).path
+            XCTAssertThrowsError(try TensorFile.open(path)) { error in
+                guard let error = error as? TensorFileError else { return XCTFail("\(name): \(error)") }
+                XCTAssertEqual(error.file, path)
+                XCTAssertEqual(error.tensor, tensor, name)
+                XCTAssertTrue("\(error)".contains(message), "\(name): \(error)")
+            }
+        }
+        // The attribute reader is guarded the same way.
+        XCTAssertThrowsError(try HDF5Reader.stringAttributes(path: unfixed.appendingPathComponent("global_heap_hang.h5").path, object: "/")) { error in
+            XCTAssertTrue("\(error)".contains("while reading the attribute 'description' of '/'"), "\(error)")
+        }
+    }
+
     func testAChunkedDatasetClaimingFarMoreThanItStoresIsRefusedBeforeAllocating() throws {
         let path = FormatSamples.root.appendingPathComponent("hdf5/unwritten.h5").path
         let file = try HDF5Reader.read(path: path)
