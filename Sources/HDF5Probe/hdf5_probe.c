@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -173,32 +174,9 @@ static hid_t memory_type(hid_t type, size_t *item_size, int *owned) {
     }
 }
 
-static int multiply(size_t a, size_t b, size_t *product) { return __builtin_mul_overflow(a, b, product) == 0; }
-
-/// As HDF5Dataset.checkStorage: whether rnnkit would go on to H5Dread this
-/// dataset (the check refuses files libhdf5 1.10 mishandles).
-static int storage_fits(hid_t dataset, hid_t creation, size_t elements, size_t memory_bytes, size_t file_item_size) {
-    H5D_layout_t layout = H5Pget_layout(creation);
-    size_t stored = (size_t)H5Dget_storage_size(dataset);
-    size_t file_bytes;
-    if (!multiply(elements, file_item_size, &file_bytes)) file_bytes = SIZE_MAX;
-    switch (layout) {
-    case H5D_COMPACT:
-        return stored == file_bytes;
-    case H5D_CONTIGUOUS:
-        if (!(stored == 0 || stored == file_bytes)) return 0;
-        return stored > 0 || memory_bytes <= (1u << 20);
-    default: {
-        if (memory_bytes <= (1u << 20)) return 1;
-        size_t limit = stored;
-        if (H5Pget_nfilters(creation) > 0 && !multiply(stored, 1032, &limit)) limit = SIZE_MAX;
-        return file_bytes <= limit;
-    }
-    }
-}
-
-/// HDF5Dataset.describe, then HDF5Dataset.load when `read_data`.
-static void walk_dataset(hid_t file, const char *path, int read_data) {
+/// HDF5Dataset.describe, then the metadata calls of HDF5Dataset.load
+/// (checkStorage): everything short of reading the data.
+static void walk_dataset(hid_t file, const char *path) {
     report("opening the dataset", path, "");
     hid_t dataset = H5Dopen2(file, path, H5P_DEFAULT);
     if (dataset < 0) return;
@@ -206,45 +184,28 @@ static void walk_dataset(hid_t file, const char *path, int read_data) {
     hid_t type = H5Dget_type(dataset);
     hid_t space = H5Dget_space(dataset);
     hid_t creation = H5Dget_create_plist(dataset);
-    if (type < 0 || space < 0 || creation < 0) goto done;
-    hsize_t dims[32];
-    int rank = 0;
-    H5S_class_t extent = H5Sget_simple_extent_type(space);
-    if (extent == H5S_SIMPLE) {
-        rank = H5Sget_simple_extent_ndims(space);
-        if (rank < 0 || rank > 32 || H5Sget_simple_extent_dims(space, dims, NULL) < 0) goto done;
-    } else if (extent != H5S_SCALAR) {
-        goto done;
-    }
-    if (H5Pget_layout(creation) == H5D_VIRTUAL || H5Pget_external_count(creation) > 0) goto done;
-    if (H5Pget_layout(creation) == H5D_CHUNKED) {
-        // As HDF5Dataset.checkChunks, which refuses the file.
+    if (type >= 0 && space >= 0 && creation >= 0) {
+        hsize_t dims[32];
+        H5S_class_t extent = H5Sget_simple_extent_type(space);
+        if (extent == H5S_SIMPLE) {
+            int rank = H5Sget_simple_extent_ndims(space);
+            if (rank >= 0 && rank <= 32) H5Sget_simple_extent_dims(space, dims, NULL);
+        }
+        report("reading the dataset's storage properties", path, "");
+        H5Pget_layout(creation);
+        H5Pget_external_count(creation);
         hsize_t chunk[32];
-        int chunk_rank = H5Pget_chunk(creation, 32, chunk);
-        if (rank <= 0 || chunk_rank != rank) goto done;
-        for (int i = 0; i < rank; i++) if (chunk[i] == 0) goto done;
+        if (H5Pget_layout(creation) == H5D_CHUNKED) H5Pget_chunk(creation, 32, chunk);
+        H5Pget_nfilters(creation);
+        report("reading the dataset's element type", path, "");
+        size_t item_size = 0;
+        int owned = 0;
+        hid_t memory = memory_type(type, &item_size, &owned);
+        if (owned && memory >= 0) H5Tclose(memory);
+        H5Tget_size(type);
+        report("measuring the dataset's stored data", path, "");
+        H5Dget_storage_size(dataset);
     }
-    size_t item_size = 0;
-    int owned = 0;
-    report("reading the dataset's element type", path, "");
-    hid_t memory = memory_type(type, &item_size, &owned);
-    if (memory < 0 || !read_data) goto close_memory;
-    size_t elements = 1, bytes;
-    for (int i = 0; i < rank; i++) {
-        if (dims[i] > (hsize_t)INT64_MAX || !multiply(elements, (size_t)dims[i], &elements)) goto close_memory;
-    }
-    if (!multiply(elements, item_size, &bytes) || bytes == 0 || bytes > (size_t)INT64_MAX) goto close_memory;
-    report("checking the dataset's storage", path, "");
-    if (!storage_fits(dataset, creation, elements, bytes, H5Tget_size(type))) goto close_memory;
-    void *buffer = malloc(bytes);
-    if (buffer) {
-        report("reading the data", path, "");
-        H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
-        free(buffer);
-    }
-close_memory:
-    if (owned && memory >= 0) H5Tclose(memory);
-done:
     if (creation >= 0) H5Pclose(creation);
     if (space >= 0) H5Sclose(space);
     if (type >= 0) H5Tclose(type);
@@ -296,7 +257,7 @@ static void walk_attributes(hid_t file, const char *path) {
     H5Oclose(object);
 }
 
-static void child_walk(const char *path, const void *image, size_t image_size, int read_data) {
+static hid_t open_file(const char *path, const void *image, size_t image_size) {
     report("opening the file", "", "");
     hid_t access = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_file_locking(access, 0, 1);
@@ -306,6 +267,21 @@ static void child_walk(const char *path, const void *image, size_t image_size, i
     }
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, access);
     H5Pclose(access);
+    return file;
+}
+
+typedef struct {
+    const char *path;
+    const void *image;
+    size_t image_size;
+    const char *dataset;
+    rk_memory_type type;
+    void *buffer;
+} child_job;
+
+/// The metadata walk of rk_hdf5_probe.
+static void walk_file(const child_job *job) {
+    hid_t file = open_file(job->path, job->image, job->image_size);
     if (file < 0) return;
     report("listing the objects", "", "");
     visit_lists lists = {{0}, {0}};
@@ -314,14 +290,74 @@ static void child_walk(const char *path, const void *image, size_t image_size, i
         list_free(&lists.objects);
         H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, collect_object, &lists, H5O_INFO_BASIC);
     }
-    for (size_t i = 0; i < lists.datasets.count; i++) walk_dataset(file, lists.datasets.items[i], read_data);
+    for (size_t i = 0; i < lists.datasets.count; i++) walk_dataset(file, lists.datasets.items[i]);
     walk_attributes(file, "/");
     for (size_t i = 0; i < lists.objects.count; i++) {
         if (strcmp(lists.objects.items[i], ".") != 0) walk_attributes(file, lists.objects.items[i]);
     }
 }
 
-static void child_main(int fd, const char *path, const void *image, size_t image_size, int read_data) {
+static hid_t make_memory_type(rk_memory_type type, int *owned) {
+    *owned = 0;
+    switch (type) {
+    case RK_MEMORY_FLOAT16: *owned = 1; return make_float16_type(0);
+    case RK_MEMORY_BFLOAT16: *owned = 1; return make_float16_type(1);
+    case RK_MEMORY_BOOL: {
+        *owned = 1;
+        hid_t boolean = H5Tenum_create(H5T_NATIVE_INT8);
+        signed char no = 0, yes = 1;
+        H5Tenum_insert(boolean, "FALSE", &no);
+        H5Tenum_insert(boolean, "TRUE", &yes);
+        return boolean;
+    }
+    case RK_MEMORY_FLOAT32: return H5T_NATIVE_FLOAT;
+    case RK_MEMORY_FLOAT64: return H5T_NATIVE_DOUBLE;
+    case RK_MEMORY_INT8: return H5T_NATIVE_INT8;
+    case RK_MEMORY_UINT8: return H5T_NATIVE_UINT8;
+    case RK_MEMORY_INT16: return H5T_NATIVE_INT16;
+    case RK_MEMORY_INT32: return H5T_NATIVE_INT32;
+    case RK_MEMORY_INT64: return H5T_NATIVE_INT64;
+    }
+    return -1;
+}
+
+static herr_t collect_error(unsigned depth, const H5E_error2_t *record, void *context) {
+    (void)depth;
+    name_list *lines = context;
+    if (record->desc) list_add(lines, record->desc);
+    return 0;
+}
+
+/// libhdf5's error stack as HDF5Library.errorStackMessage makes it: the
+/// outermost and the most specific description.
+static void report_failure(const char *what) {
+    name_list lines = {0};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &lines);
+    char message[900];
+    const char *first = lines.count ? lines.items[0] : "libhdf5 reported a failure without details";
+    const char *last = lines.count > 1 && strcmp(lines.items[lines.count - 1], first) != 0 ? lines.items[lines.count - 1] : NULL;
+    snprintf(message, sizeof message, "%s: %s%s%s", what, first, last ? ": " : "", last ? last : "");
+    report("failed", message, "");
+    list_free(&lines);
+}
+
+/// The data read of rk_hdf5_read: the whole dataset into the shared buffer.
+static void read_data(const child_job *job) {
+    hid_t file = open_file(job->path, job->image, job->image_size);
+    if (file < 0) { report_failure("cannot open the file"); _exit(0); }
+    report("opening the dataset", job->dataset, "");
+    hid_t dataset = H5Dopen2(file, job->dataset, H5P_DEFAULT);
+    if (dataset < 0) { report_failure("cannot open the dataset"); _exit(0); }
+    int owned = 0;
+    hid_t memory = make_memory_type(job->type, &owned);
+    report("reading the data", job->dataset, "");
+    if (H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, job->buffer) < 0) {
+        report_failure("cannot read the data");
+        _exit(0);
+    }
+}
+
+static void child_main(int fd, void (*body)(const child_job *), const child_job *job) {
     report_fd = fd;
     if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(NULL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -344,7 +380,7 @@ static void child_main(int fd, const char *path, const void *image, size_t image
     if (quiet >= 0) dup2(quiet, STDERR_FILENO);
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
-    child_walk(path, image, image_size, read_data);
+    body(job);
     report("done", "", "");
     _exit(0);
 }
@@ -371,8 +407,8 @@ static void copy_field(const char *line, size_t length, int index, char *out, si
     out[count] = 0;
 }
 
-void rk_hdf5_probe(const char *path, const void *image, size_t image_size, int read_data,
-                   double timeout_seconds, rk_probe_result *result) {
+static void run_child(void (*body)(const child_job *), const child_job *job, double timeout_seconds,
+                      rk_probe_result *result) {
     memset(result, 0, sizeof *result);
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -390,7 +426,7 @@ void rk_hdf5_probe(const char *path, const void *image, size_t image_size, int r
     }
     if (child == 0) {
         close(pipe_fds[0]);
-        child_main(pipe_fds[1], path, image, image_size, read_data);
+        child_main(pipe_fds[1], body, job);
     }
     close(pipe_fds[1]);
 
@@ -434,10 +470,27 @@ void rk_hdf5_probe(const char *path, const void *image, size_t image_size, int r
     } else if (WIFSIGNALED(status)) {
         result->outcome = RK_PROBE_SIGNAL;
         result->detail = WTERMSIG(status);
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && strcmp(result->stage, "failed") == 0) {
+        result->outcome = RK_PROBE_OK;
+        result->detail = 1;
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strcmp(result->stage, "done") != 0) {
         result->outcome = RK_PROBE_EXIT;
         result->detail = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     } else {
         result->outcome = RK_PROBE_OK;
     }
+}
+
+void rk_hdf5_probe(const char *path, const void *image, size_t image_size,
+                   double timeout_seconds, rk_probe_result *result) {
+    child_job job = {path, image, image_size, NULL, 0, NULL};
+    run_child(walk_file, &job, timeout_seconds, result);
+}
+
+void rk_hdf5_read(const char *path, const void *image, size_t image_size, const char *dataset,
+                  rk_memory_type type, void *buffer, size_t size,
+                  double timeout_seconds, rk_probe_result *result) {
+    (void)size;
+    child_job job = {path, image, image_size, dataset, type, buffer};
+    run_child(read_data, &job, timeout_seconds, result);
 }

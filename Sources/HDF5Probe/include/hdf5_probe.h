@@ -26,17 +26,34 @@ typedef struct {
     char attribute[256];
 } rk_probe_result;
 
-/// Walks the file at `path` (or, when `image` is not NULL, the in-memory
-/// file `image` of `image_size` bytes, named `path`) in a forked child:
-/// opens it as rnnkit does, lists every object, opens every dataset and reads
-/// the data of each one rnnkit would read (when `read_data` is not 0), and
-/// reads every string attribute of every object. Waits at most
+/// Walks the metadata of the file at `path` (or, when `image` is not NULL,
+/// of the in-memory file `image` of `image_size` bytes, named `path`) in a
+/// forked child, making every libhdf5 call the Swift reader makes before it
+/// reads data: opens the file, lists every object, opens every dataset and
+/// asks its type, shape, layout, chunks, filters and stored size, and reads
+/// every single-string attribute of every object. Waits at most
 /// `timeout_seconds`, then kills the child.
 ///
 /// The caller must hold rnnkit's libhdf5 lock, so that no other thread is
 /// inside libhdf5 when the process forks. The child runs only this C code,
 /// libhdf5 and system calls, and leaves with `_exit`.
-void rk_hdf5_probe(const char *path, const void *image, size_t image_size, int read_data,
+void rk_hdf5_probe(const char *path, const void *image, size_t image_size,
                    double timeout_seconds, rk_probe_result *result);
+
+/// The in-memory types rnnkit reads datasets as (HDF5Dataset.memoryType).
+typedef enum {
+    RK_MEMORY_FLOAT16 = 1, RK_MEMORY_BFLOAT16, RK_MEMORY_BOOL, RK_MEMORY_FLOAT32, RK_MEMORY_FLOAT64,
+    RK_MEMORY_INT8, RK_MEMORY_UINT8, RK_MEMORY_INT16, RK_MEMORY_INT32, RK_MEMORY_INT64,
+} rk_memory_type;
+
+/// Reads the whole dataset `dataset` (an HDF5 path) of the file at `path`
+/// (or `image`) as `type` into `buffer` (`size` bytes) in a forked child:
+/// `buffer` must be a MAP_SHARED mapping, so the child's writes reach the
+/// caller. Same rules and time limit as `rk_hdf5_probe`; the buffer's content
+/// is meaningful only when the outcome is RK_PROBE_OK and `detail` is 0
+/// (`detail` 1: libhdf5 reported an error, found in `stage`).
+void rk_hdf5_read(const char *path, const void *image, size_t image_size, const char *dataset,
+                  rk_memory_type type, void *buffer, size_t size,
+                  double timeout_seconds, rk_probe_result *result);
 
 #endif

@@ -135,15 +135,8 @@ enum HDF5Dataset {
                 H5Dopen2(file.id, path, rk_H5P_DEFAULT()), "cannot open the dataset", file: file.path, tensor: name)
             defer { H5Dclose(dataset) }
             try checkStorage(dataset, bytes: bytes, shape: shape, file: file.path, name: name)
-            var data = Data(count: bytes)
-            guard bytes > 0 else { return data }
-            let (memory, owned) = memoryType(dtype)
-            defer { if owned { H5Tclose(memory) } }
-            let status = data.withUnsafeMutableBytes {
-                H5Dread(dataset, memory, rk_H5S_ALL(), rk_H5S_ALL(), rk_H5P_DEFAULT(), $0.baseAddress)
-            }
-            try HDF5Library.check(status: status, "cannot read the data", file: file.path, tensor: name)
-            return data
+            // libhdf5 reads the data in a child process (see HDF5Isolation).
+            return try HDF5Isolation.readData(of: path, in: file, name: name, dtype: dtype, bytes: bytes)
         }
     }
 

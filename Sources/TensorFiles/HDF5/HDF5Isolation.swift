@@ -9,49 +9,97 @@ import HDF5Probe
 /// libhdf5 1.10 trusts much of a file's internal structure: some damaged
 /// files make it abort, crash or loop forever inside a single call
 /// (`H5Dopen2`, `H5Dread`, `H5Aread`), before rnnkit can check anything.
-/// So before a file is read in-process, a forked child walks it the same way
-/// (`Sources/HDF5Probe`): opens it, lists every object, opens every dataset,
-/// reads the data of each one rnnkit would read and every string attribute.
-/// Only when the child finishes is the file read here; when it dies or runs
-/// out of time, the read is refused with a message that names the object the
-/// child was working on. docs/reliability.md explains the design and its cost.
+/// So libhdf5 first meets every file in a forked child (`Sources/HDF5Probe`):
+/// before a file is opened here, a child makes every metadata call the reader
+/// will make (`check`); and a dataset's data is read by a child straight into
+/// shared memory (`readData`), never by this process. When a child dies or
+/// runs out of time, the read is refused with a message naming the object it
+/// was working on. docs/reliability.md explains the design and its cost.
 enum HDF5Isolation {
-    /// Seconds the child may take: 10 s, plus 1 s for every 20 MB of file
-    /// (reading and decompressing runs far faster than that). The environment
+    /// Seconds a child may take: 10 s, plus 1 s for every 20 MB it reads
+    /// (reading and decompressing run far faster than that). The environment
     /// variable `RNNKIT_HDF5_TIMEOUT` (seconds) replaces it.
-    static func timeLimit(fileSize: Int) -> Double {
+    static func timeLimit(bytes: Int) -> Double {
         if let text = ProcessInfo.processInfo.environment["RNNKIT_HDF5_TIMEOUT"],
            let seconds = Double(text), seconds > 0 {
             return seconds
         }
-        return 10 + Double(fileSize) / 20e6
+        return 10 + Double(bytes) / 20e6
     }
 
-    /// Walks the file at `path` in a child; throws when the child does not
-    /// finish. `readData` false walks metadata and attributes only. Call with
-    /// the libhdf5 lock held (the child must not inherit a busy libhdf5).
-    static func check(path: String, size: Int, readData: Bool) throws {
+    /// Makes, in a child, every libhdf5 call the reader makes on the file at
+    /// `path` short of reading data; throws when the child does not finish.
+    /// Call with the libhdf5 lock held (the child must not inherit a busy libhdf5).
+    static func check(path: String, size: Int) throws {
         var result = rk_probe_result()
-        rk_hdf5_probe(path, nil, 0, readData ? 1 : 0, timeLimit(fileSize: size), &result)
-        try verdict(result, file: path, size: size)
+        let start = DispatchTime.now()
+        rk_hdf5_probe(path, nil, 0, timeLimit(bytes: size), &result)
+        trace("check of \(path)", since: start)
+        try verdict(result, file: path, limit: timeLimit(bytes: size))
     }
 
-    /// Walks the in-memory HDF5 file `image` (named `path` in messages) in a
-    /// child, as `check(path:size:readData:)`. Call with the lock held.
-    static func check(image: Data, path: String) throws {
-        var result = rk_probe_result()
-        image.withUnsafeBytes { bytes in
-            rk_hdf5_probe(path, bytes.baseAddress, bytes.count, 1, timeLimit(fileSize: bytes.count), &result)
+    /// The data of the dataset at `dataset` (an HDF5 path; `name` in messages)
+    /// read by a child as `dtype` into `bytes` bytes of shared memory, which
+    /// become the returned `Data` without a copy. Call with the lock held.
+    static func readData(of dataset: String, in file: HDF5OpenFile, name: String, dtype: DType, bytes: Int) throws -> Data {
+        guard bytes > 0 else { return Data() }
+        guard let buffer = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
+              buffer != MAP_FAILED else {
+            throw TensorFileError(file: file.path, tensor: name, .hdf5(
+                "cannot map \(bytes) bytes for the data: \(String(cString: strerror(errno)))"))
         }
-        try verdict(result, file: path, size: image.count)
+        var result = rk_probe_result()
+        let limit = timeLimit(bytes: max(bytes, file.size))
+        let start = DispatchTime.now()
+        rk_hdf5_read(file.path, nil, 0, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+        trace("read of '\(name)' in \(file.path)", since: start)
+        do {
+            try verdict(result, file: file.path, limit: limit)
+        } catch {
+            munmap(buffer, bytes)
+            throw error
+        }
+        if result.detail != 0 {
+            munmap(buffer, bytes)
+            throw TensorFileError(file: file.path, tensor: name, .hdf5(field(&result.object)))
+        }
+        return Data(bytesNoCopy: buffer, count: bytes, deallocator: .custom { pointer, count in munmap(pointer, count) })
+    }
+
+    private static func memoryType(_ dtype: DType) -> rk_memory_type {
+        switch dtype {
+        case .float16: return RK_MEMORY_FLOAT16
+        case .bfloat16: return RK_MEMORY_BFLOAT16
+        case .bool: return RK_MEMORY_BOOL
+        case .float32: return RK_MEMORY_FLOAT32
+        case .float64: return RK_MEMORY_FLOAT64
+        case .int8: return RK_MEMORY_INT8
+        case .uint8: return RK_MEMORY_UINT8
+        case .int16: return RK_MEMORY_INT16
+        case .int32: return RK_MEMORY_INT32
+        case .int64: return RK_MEMORY_INT64
+        }
+    }
+
+    /// With `RNNKIT_HDF5_TRACE=1`, prints how long a child took to stderr
+    /// (scripts/bench_hdf5_check.sh measures the cost with it).
+    private static func trace(_ what: String, since start: DispatchTime) {
+        guard ProcessInfo.processInfo.environment["RNNKIT_HDF5_TRACE"] == "1" else { return }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        FileHandle.standardError.write(Data("rnnkit: HDF5 child \(what): \(String(format: "%.4f", seconds)) s\n".utf8))
+    }
+
+    /// A NUL-terminated C string field of the result.
+    private static func field<T>(_ tuple: inout T) -> String {
+        withUnsafeBytes(of: &tuple) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
     /// Turns the child's outcome into nothing (it finished) or an error.
-    private static func verdict(_ result: rk_probe_result, file: String, size: Int) throws {
+    private static func verdict(_ result: rk_probe_result, file: String, limit: Double) throws {
         var result = result
-        let stage = withUnsafeBytes(of: &result.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let object = withUnsafeBytes(of: &result.object) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let attribute = withUnsafeBytes(of: &result.attribute) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let stage = field(&result.stage)
+        let object = field(&result.object)
+        let attribute = field(&result.attribute)
         let what: String
         switch result.outcome {
         case RK_PROBE_OK:
@@ -59,7 +107,7 @@ enum HDF5Isolation {
         case RK_PROBE_SIGNAL:
             what = "libhdf5 crashed (\(signalName(result.detail)))"
         case RK_PROBE_TIMEOUT:
-            what = "libhdf5 did not finish within \(formatSeconds(timeLimit(fileSize: size))) s (set RNNKIT_HDF5_TIMEOUT to allow longer)"
+            what = "libhdf5 did not finish within \(formatSeconds(limit)) s (set RNNKIT_HDF5_TIMEOUT to allow longer)"
         case RK_PROBE_NO_CHILD:
             throw TensorFileError(file: file, .hdf5(
                 "cannot start the process that checks HDF5 files first: \(String(cString: strerror(result.detail)))"))
@@ -71,7 +119,7 @@ enum HDF5Isolation {
         let datasetName = object.split(separator: "/").joined(separator: ".")
         let tensor = attribute.isEmpty && !datasetName.isEmpty && stage.contains("data") ? datasetName : nil
         if tensor == nil, attribute.isEmpty, !object.isEmpty { place += " '\(object)'" }
-        throw TensorFileError(file: file, tensor: tensor, .hdf5("the file is damaged: \(what)\(place); nothing was read from it"))
+        throw TensorFileError(file: file, tensor: tensor, .hdf5("the file is damaged: \(what)\(place)"))
     }
 
     private static func signalName(_ signal: Int32) -> String {

@@ -12,14 +12,15 @@ import Foundation
 /// compounds, …) are listed in `otherItems`; string attributes of the root
 /// group become `metadata`.
 ///
-/// A forked child walks every file first (`HDF5Isolation`), so that a damaged
-/// file on which libhdf5 itself crashes or hangs is refused with an error.
+/// libhdf5 meets every file first in a forked child, and reads data only
+/// there (`HDF5Isolation`), so that a damaged file on which libhdf5 itself
+/// crashes or hangs is refused with an error.
 public enum HDF5Reader {
     /// Reads the file at `path`.
     public static func read(path: String) throws -> TensorFile {
         let size = try fileSize(path)
         return try HDF5Library.locked {
-            try HDF5Isolation.check(path: path, size: size, readData: true)
+            try HDF5Isolation.check(path: path, size: size)
             let file = try HDF5OpenFile(path: path, size: size)
             var tensors: [NamedTensor] = []
             var others: [(name: String, summary: String)] = []
@@ -51,7 +52,7 @@ public enum HDF5Reader {
     public static func stringAttributes(path: String, object: String) throws -> [String: String] {
         let size = try fileSize(path)
         return try HDF5Library.locked {
-            try HDF5Isolation.check(path: path, size: size, readData: false)
+            try HDF5Isolation.check(path: path, size: size)
             let file = try HDF5OpenFile(path: path, size: size)
             return try HDF5Attributes.strings(of: object, in: file.id, file: path)
         }
