@@ -6,7 +6,7 @@ import TensorFiles
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzHDF5(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let bytes = start else { return 0 }
-    let path = ScratchFile.holding(bytes, count)
+    let path = ScratchFile.holding(bytes, count, named: true)
     if let file = try? HDF5Reader.read(path: path) { touchEveryTensor(file) }
     _ = try? HDF5Reader.stringAttributes(path: path, object: "/")
     return 0

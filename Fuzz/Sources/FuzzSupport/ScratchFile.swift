@@ -4,24 +4,31 @@ import Glibc
 import FuzzDriver
 import TensorFiles
 
-/// One scratch file per fuzz process for readers that take a path: created
-/// in tmpfs and unlinked at once, so it is reached only as
-/// `/proc/self/fd/N` and nothing is left behind when the fuzzer stops.
+/// One scratch file per fuzz process for readers that take a path, in tmpfs.
+/// By default it is unlinked at once and reached as `/proc/self/fd/N`, so
+/// nothing is left behind when the fuzzer stops. libhdf5 needs the file's
+/// real path, so `named` keeps it as `/dev/shm/rnnkit-fuzz-PID-XXXXXX`,
+/// removed at exit (a crash leaves it).
 public enum ScratchFile {
     nonisolated(unsafe) private static var descriptor: Int32 = -1
+    nonisolated(unsafe) private static var path = ""
 
     /// Replaces the scratch file's content with `count` bytes at `bytes` and
     /// returns a path that opens it.
-    public static func holding(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> String {
+    public static func holding(_ bytes: UnsafePointer<UInt8>, _ count: Int, named: Bool = false) -> String {
         if descriptor < 0 {
-            var template = Array("/dev/shm/rnnkit-fuzz-XXXXXX".utf8CString)
+            let folder = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+            var template = Array("\(folder)/rnnkit-fuzz-\(getpid())-XXXXXX".utf8CString)
             descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            if descriptor < 0 {
-                template = Array("/tmp/rnnkit-fuzz-XXXXXX".utf8CString)
-                descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            }
             precondition(descriptor >= 0, "cannot create a scratch file")
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+            let created = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            if named {
+                path = created
+                atexit { _ = unlink(ScratchFile.path) }
+            } else {
+                unlink(created)
+                path = "/proc/self/fd/\(descriptor)"
+            }
         }
         precondition(ftruncate(descriptor, 0) == 0)
         var written = 0
@@ -30,7 +37,7 @@ public enum ScratchFile {
             precondition(result > 0, "cannot write the scratch file")
             written += result
         }
-        return "/proc/self/fd/\(descriptor)"
+        return path
     }
 }
 
@@ -38,8 +45,8 @@ public enum ScratchFile {
 /// values, as `run` and `convert` would, so lazy loaders are fuzzed too.
 public func touchEveryTensor(_ file: TensorFile) {
     for named in file.tensors {
-        _ = try? named.tensor.data()
-        if named.tensor.dtype.isFloatingPoint { _ = try? named.tensor.floats() }
+        guard let loaded = try? named.tensor.loaded() else { continue }
+        if loaded.dtype.isFloatingPoint { _ = try? loaded.floats() }
     }
 }
 
