@@ -45,8 +45,14 @@ let package = Package(
             name: "ONNXProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        // Conversion between PyTorch names and other layouts (ONNX) and the model loader.
-        .target(name: "RNNConvert", dependencies: ["TensorFiles", "RNNLayouts", "ONNXProto"]),
+        // Conversion between PyTorch names and other layouts (ONNX, Keras 3) and the model loader.
+        .target(
+            name: "RNNConvert",
+            dependencies: [
+                "TensorFiles", "RNNLayouts", "ONNXProto",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // the .keras archive
+            ]
+        ),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "rnnkit",

@@ -14,6 +14,10 @@ public enum ConversionTarget: String, Sendable, CaseIterable {
     case hdf5
     /// A directory of `.npy` files (an output path without a suffix or ending in `/`), PyTorch names.
     case npyDirectory = "npy directory"
+    /// `.keras`: a Keras 3 model archive.
+    case keras
+    /// `.weights.h5`: Keras 3 weights alone (`model.save_weights`'s layout).
+    case kerasWeights = "Keras weights"
 
     /// The target for `path`.
     ///
@@ -21,9 +25,8 @@ public enum ConversionTarget: String, Sendable, CaseIterable {
     public static func forPath(_ path: String) throws -> ConversionTarget {
         let name = (path as NSString).lastPathComponent.lowercased()
         if path.hasSuffix("/") { return .npyDirectory }
-        if name.hasSuffix(".keras") || name.hasSuffix(".weights.h5") {
-            throw ConversionError("\(path): Keras targets (.keras, .weights.h5) are not supported yet; rnnkit writes .onnx, .safetensors, .npz, .h5 and directories of .npy")
-        }
+        if name.hasSuffix(".keras") { return .keras }
+        if name.hasSuffix(".weights.h5") { return .kerasWeights }  // before .h5
         switch (name as NSString).pathExtension {
         case "onnx": return .onnx
         case "safetensors": return .safetensors
@@ -31,7 +34,7 @@ public enum ConversionTarget: String, Sendable, CaseIterable {
         case "h5", "hdf5": return .hdf5
         case "": return .npyDirectory
         case let other:
-            throw ConversionError("\(path): unknown output suffix '.\(other)'; rnnkit writes .onnx, .safetensors, .npz, .h5 (.hdf5) and directories of .npy (a path without suffix)")
+            throw ConversionError("\(path): unknown output suffix '.\(other)'; rnnkit writes .onnx, .keras, .weights.h5, .safetensors, .npz, .h5 (.hdf5) and directories of .npy (a path without suffix)")
         }
     }
 }
@@ -98,6 +101,8 @@ public enum Converter {
             let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
             return "wrote \(request.output): ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
                 + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")"
+        case .keras, .kerasWeights:
+            return try writeKeras(tensors, source: source, target: target, request: request)
         case .safetensors, .npz, .hdf5, .npyDirectory:
             throw ConversionError("\(request.output): writing \(target.rawValue) is not available in this build yet")
         }
