@@ -25,7 +25,7 @@ public enum HDF5Reader {
     public static func read(image: Data, path: String) throws -> TensorFile {
         if image.isEmpty { throw TensorFileError(file: path, .empty) }
         guard image.withUnsafeBytes({ ContainerSniffer.isHDF5($0) }) else {
-            throw TensorFileError(file: path, offset: 0, .unknownFormat("not an HDF5 file (no HDF5 signature)"))
+            throw TensorFileError(file: path, offset: 0, .badMagic("not an HDF5 file (no HDF5 signature)"))
         }
         return try HDF5Library.locked { try read(HDF5OpenFile(image: image, path: path), path: path) }
     }
