@@ -6,7 +6,7 @@ DEBUG_BIN    := .build/debug/rnnkit
 PYTHON       ?= python3
 APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
 
-.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect
+.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect bench-convert
 
 help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
@@ -16,6 +16,7 @@ help:
 	@echo "make fixtures  regenerate Fixtures/ with real PyTorch, Keras 3 (jax) and ONNX (run by hand, never in CI)"
 	@echo "make format-samples  regenerate Fixtures/formats/ with numpy, h5py and safetensors (by hand)"
 	@echo "make bench-inspect   time rnnkit inspect on 1 GiB safetensors and .npy files (benchmark, not a test)"
+	@echo "make bench-convert   time rnnkit convert of a 1 GiB safetensors file into every container, against cp (benchmark)"
 
 # Installs the C libraries rnnkit links (libhdf5, OpenBLAS) when pkg-config cannot find them.
 deps:
@@ -48,6 +49,8 @@ test: swift-test interop-test
 demo: release
 	@echo "== rnnkit inspect: a bidirectional 2-layer GRU and its shape flow for a (batch 32, seq 20, 100) input"
 	$(RELEASE_BIN) inspect Fixtures/gru_2l_bi_batch_first/weights.h5 --input-shape 32,20,100 --batch-first
+	@echo "== rnnkit verify: the engine against PyTorch's stored outputs, every fixture"
+	$(RELEASE_BIN) verify Fixtures/
 
 fixtures:
 	KERAS_BACKEND=jax python3 scripts/make_fixtures.py
@@ -57,6 +60,9 @@ format-samples:
 
 bench-inspect: release
 	scripts/bench_inspect_large.sh $(RELEASE_BIN)
+
+bench-convert: release
+	scripts/bench_convert_large.sh $(RELEASE_BIN)
 
 clean:
 	rm -rf .build

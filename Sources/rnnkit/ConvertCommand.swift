@@ -28,6 +28,7 @@ struct ConvertCommand: ParsableCommand {
               rnnkit convert exported.onnx weights.safetensors
               rnnkit convert model.h5 model_f16.safetensors --dtype float16
               rnnkit convert model.pt gru_only.npz --module decoder.gru --force
+              rnnkit convert model.pt weights_npy      (a directory of .npy files)
             """
     )
 

@@ -62,4 +62,19 @@ final class TorchExportFixtureTests: XCTestCase {
             }
         }
     }
+
+    /// Every tensor read from the ONNX file has the bytes of the PyTorch state_dict saved beside it.
+    func testExportedWeightsAreBitIdenticalToTheStateDict() throws {
+        for (folder, sidecar) in try sidecars() {
+            let source = try ModelSource.open(folder.appendingPathComponent(sidecar.model).path)
+            let original = try TensorFile.open(folder.appendingPathComponent(sidecar.pytorch_weights).path)
+            XCTAssertEqual(source.tensors.map(\.name).sorted(), original.tensors.map(\.name).sorted(), folder.lastPathComponent)
+            for named in original.tensors {
+                let back = try XCTUnwrap(source.tensors.first { $0.name == named.name }, named.name)
+                XCTAssertEqual(back.tensor.dtype, named.tensor.dtype, named.name)
+                XCTAssertEqual(back.tensor.shape, named.tensor.shape, named.name)
+                XCTAssertEqual(try back.tensor.data(), try named.tensor.data(), "\(folder.lastPathComponent): \(named.name)")
+            }
+        }
+    }
 }

@@ -79,32 +79,77 @@ public enum Converter {
     /// Converts `request.input` to `request.output` and returns a one-line summary.
     public static func convert(_ request: ConversionRequest) throws -> String {
         let target = try ConversionTarget.forPath(request.output)
+        var request = request
+        while request.output.count > 1, request.output.hasSuffix("/") { request.output.removeLast() }
         try AtomicOutput.checkWritable(request.output, inputs: [request.input], force: request.force)
         let source = try ModelSource.open(request.input)
         let tensors = try Rename.apply(request.renames, to: source.tensors)
-        let inspection = Inspector.inspect(tensors)
         switch target {
         case .onnx:
-            let module = try inspection.selectModule(named: request.module)
-            let problems = inspection.problems(of: module)
-            if !problems.isEmpty {
-                throw ConversionError("\(module.displayName) cannot be converted as it is: "
-                    + problems.map(\.description).joined(separator: "; "))
-            }
-            let options = ONNXExportOptions(
-                batchFirst: request.batchFirst,
-                nonlinearity: request.nonlinearity ?? source.hints[module.name]?.nonlinearity ?? .tanh,
-                dtype: request.dtype)
-            let dtype = try ONNXExporter.check(module, options: options)
-            let data = try ONNXExporter.serializedModel(module, options: options)
-            try AtomicOutput.write(data, to: request.output)
-            let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
-            return "wrote \(request.output): ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
-                + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")"
+            return try writeONNX(tensors, source: source, request: request)
         case .keras, .kerasWeights:
             return try writeKeras(tensors, source: source, target: target, request: request)
         case .safetensors, .npz, .hdf5, .npyDirectory:
-            throw ConversionError("\(request.output): writing \(target.rawValue) is not available in this build yet")
+            return try writeContainer(tensors, source: source, target: target, request: request)
         }
+    }
+
+    private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> String {
+        let inspection = Inspector.inspect(tensors)
+        let module = try inspection.selectModule(named: request.module)
+        let problems = inspection.problems(of: module)
+        if !problems.isEmpty {
+            throw ConversionError("\(module.displayName) cannot be converted as it is: "
+                + problems.map(\.description).joined(separator: "; "))
+        }
+        let options = ONNXExportOptions(
+            batchFirst: request.batchFirst,
+            nonlinearity: request.nonlinearity ?? source.hints[module.name]?.nonlinearity ?? .tanh,
+            dtype: request.dtype)
+        let dtype = try ONNXExporter.check(module, options: options)
+        let data = try ONNXExporter.serializedModel(module, options: options)
+        try AtomicOutput.write(data, to: request.output)
+        let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
+        return "wrote \(request.output): ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
+            + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")"
+    }
+
+    /// PyTorch names into a tensor container: the whole file, or one module's
+    /// tensors with `--module`, converted to `--dtype` when given.
+    private static func writeContainer(
+        _ tensors: [NamedTensor], source: ModelSource, target: ConversionTarget, request: ConversionRequest
+    ) throws -> String {
+        if request.batchFirst || request.nonlinearity != nil {
+            throw ConversionError("--batch-first and --nonlinearity are not stored in \(target.rawValue) files (they describe how to run a module); "
+                + "only .onnx output records them (and .keras the activation)")
+        }
+        var selected = tensors
+        var scope = "all tensors"
+        if let name = request.module {
+            let module = try Inspector.inspect(tensors).selectModule(named: name)
+            selected = tensors.filter { ParameterName.split($0.name)?.module == module.name }
+            scope = "module '\(module.displayName)'"
+        }
+        if let dtype = request.dtype {
+            selected = try selected.map { named in
+                guard named.tensor.dtype.isFloatingPoint else { return named }
+                return NamedTensor(name: named.name, tensor: try named.tensor.converted(to: dtype))
+            }
+        }
+        let format: ContainerFormat
+        switch target {
+        case .safetensors: format = .safetensors
+        case .npz: format = .npz
+        case .hdf5: format = .hdf5
+        default: format = .npy
+        }
+        if format != .safetensors, let bfloat = selected.first(where: { $0.tensor.dtype == .bfloat16 }) {
+            throw ConversionError("\(request.output): \(target.rawValue) cannot hold bfloat16 ('\(bfloat.name)'; numpy and HDF5 have no such type): "
+                + "write .safetensors, or pass --dtype float32 (exact) or --dtype float16")
+        }
+        let metadata = [ModelSource.onnxFormat, ModelSource.kerasFormat].contains(source.format) ? [:] : source.metadata
+        try TensorFileWriter.write(selected, as: format, to: request.output, metadata: metadata)
+        let dtypes = Set(selected.map(\.tensor.dtype.rawValue)).sorted().joined(separator: ", ")
+        return "wrote \(request.output): \(target.rawValue), \(selected.count) tensors (\(scope)), \(dtypes)"
     }
 }
