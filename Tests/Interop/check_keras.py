@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Interop test: rnnkit's Keras files load in the real Keras 3 and agree with PyTorch, and
+models Keras itself saved read back into PyTorch's tensors and run to Keras's outputs.
+
+1. For every fixture folder (Fixtures/<name>/ with fixture.json, see the team brief) this runs
+   the built `rnnkit convert WEIGHTS model.keras --module M …`, opens the file with
+   `keras.saving.load_model` alone and compares `model.predict(x)` (x batch-major) with the
+   fixture's PyTorch `output` (batch-first). It also writes `model.weights.h5`, builds the same
+   layers in code (Sequential, LSTM/GRU(reset_after=True)/SimpleRNN with return_sequences=True,
+   Bidirectional(merge_mode="concat")) and loads them with `model.load_weights`. LSTMs with
+   proj_size must be refused (exit status 2, no file left). Fixtures with per-sequence lengths or
+   initial states are converted but not compared (a Keras Sequential starts from zero states
+   and runs every step).
+2. Every Keras-saved model under Fixtures/keras/ (model.keras and model.weights.h5): read back
+   with `rnnkit convert … back.safetensors`, its tensors must equal the fixture's
+   pytorch.safetensors bit for bit; `rnnkit run` on it must reproduce Keras's expected output;
+   converted again by rnnkit to .keras it must load in Keras and reproduce that output. A GRU
+   with reset_after=False must be refused with a message naming reset_after.
+
+Usage: check_keras.py --rnnkit .build/debug/rnnkit [--tolerance 1e-4] FIXTURES
+Exit status: 0 all passed, 1 a mismatch or failure, 3 a Python package is missing.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+try:
+    import numpy as np
+    import keras
+except ImportError as error:  # the Makefile decides whether this skips or fails
+    print(f"check_keras.py: missing Python package: {error.name}", file=sys.stderr)
+    sys.exit(3)
+
+
+def run(command):
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def compare(got, want, tolerance):
+    """max|Δ| and whether it is within tolerance·(1 + max|want|)."""
+    if got.shape != want.shape:
+        return False, f"shape {got.shape}, expected {want.shape}"
+    error = float(np.abs(got.astype(np.float64) - want.astype(np.float64)).max()) if want.size else 0.0
+    return error <= tolerance * (1 + float(np.abs(want).max())), f"max|Δ| {error:.2e}"
+
+
+def predict(model, x):
+    return np.asarray(model.predict(x, verbose=0))
+
+
+def model_in_code(module, nonlinearity):
+    """The Sequential rnnkit's .keras holds, built in code (what a user of .weights.h5 writes)."""
+    layers = [keras.Input(shape=(None, module["input_size"]))]
+    for _ in range(1 if module["kind"] == "cell" else module["num_layers"]):
+        options = dict(units=module["hidden_size"], return_sequences=True, use_bias=module["bias"])
+        if module["mode"] == "LSTM":
+            layer = keras.layers.LSTM(**options)
+        elif module["mode"] == "GRU":
+            layer = keras.layers.GRU(reset_after=True, **options)
+        else:
+            layer = keras.layers.SimpleRNN(activation=nonlinearity, **options)
+        layers.append(keras.layers.Bidirectional(layer, merge_mode="concat") if module["bidirectional"] else layer)
+    return keras.Sequential(layers)
+
+
+def check_fixture(rnnkit, folder, tolerance, work):
+    spec = json.load(open(os.path.join(folder, "fixture.json")))
+    module = next(m for m in spec["modules"] if m["name"] == spec["module"])
+    flags = spec.get("flags", {})
+    nonlinearity = flags.get("nonlinearity", "tanh")
+    base = os.path.join(work, os.path.basename(folder))
+    command = [os.path.join(folder, spec["weights"]), "--module", spec["module"] or "(root)"]
+    for rename in spec.get("renames", []):
+        command += ["--rename", rename]
+    if module["mode"] == "RNN":
+        command += ["--nonlinearity", nonlinearity]
+    x = np.load(os.path.join(folder, spec["inputs"]["input"]))
+    # JAX computes in float32 unless x64 is enabled: float64 fixtures are checked as float32 models.
+    if x.dtype != np.float32:
+        command += ["--dtype", "float32"]
+    model_path, weights_path = base + ".keras", base + ".weights.h5"
+    results = [run([rnnkit, "convert", command[0], target] + command[1:]) for target in (model_path, weights_path)]
+
+    if module.get("proj_size", 0) > 0:
+        for result, target in zip(results, (model_path, weights_path)):
+            if result.returncode != 2 or "proj_size" not in result.stderr or os.path.exists(target):
+                return False, f"expected a proj_size refusal for {os.path.basename(target)}, got exit {result.returncode}: {result.stderr.strip()}"
+        return True, "proj_size refused as expected (.keras and .weights.h5), no file written"
+    for result in results:
+        if result.returncode != 0:
+            return False, f"rnnkit convert failed (exit {result.returncode}): {result.stderr.strip()}"
+
+    loaded = keras.saving.load_model(model_path)
+    built = model_in_code(module, nonlinearity)
+    built.load_weights(weights_path)
+    inputs = spec["inputs"]
+    if inputs.get("lengths") or inputs.get("h0") or inputs.get("c0"):
+        return None, "written and loaded; not compared (Keras runs every step from zero states; the fixture has lengths or initial states)"
+    batch_major = x if flags.get("batch_first") else x.transpose(1, 0, 2)
+    want = np.load(os.path.join(folder, "expected.npz"))["output"]
+    if not flags.get("batch_first"):
+        want = want.transpose(1, 0, 2)
+    reports = []
+    ok = True
+    for label, model in (("load_model", loaded), ("load_weights", built)):
+        good, text = compare(predict(model, batch_major.astype(np.float32)), want, tolerance)
+        ok = ok and good
+        reports.append(f"{label} output {tuple(want.shape)} {text}")
+    return ok, ", ".join(reports)
+
+
+# The configurations the conversion issue names; each must be among the passing fixtures.
+REQUIRED = [
+    ("LSTM, 2+ layers, bidirectional", lambda m, f: m["mode"] == "LSTM" and m["num_layers"] >= 2 and m["bidirectional"] and not m.get("proj_size")),
+    ("GRU, 2+ layers", lambda m, f: m["mode"] == "GRU" and m["num_layers"] >= 2),
+    ("GRU, bidirectional, no bias", lambda m, f: m["mode"] == "GRU" and m["bidirectional"] and not m["bias"]),
+    ("RNN relu", lambda m, f: m["mode"] == "RNN" and f.get("nonlinearity") == "relu"),
+    ("LSTM, 1 layer", lambda m, f: m["mode"] == "LSTM" and m["kind"] == "layer" and m["num_layers"] == 1 and not m.get("proj_size")),
+    ("batch_first", lambda m, f: f.get("batch_first")),
+]
+
+
+def coverage(folder):
+    spec = json.load(open(os.path.join(folder, "fixture.json")))
+    module = next(m for m in spec["modules"] if m["name"] == spec["module"])
+    return [label for label, test in REQUIRED if test(module, spec.get("flags", {}))]
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file (8-byte header length, JSON header, data)."""
+    kinds = {"F16": np.float16, "F32": np.float32, "F64": np.float64}
+    with open(path, "rb") as f:
+        blob = f.read()
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + size])
+    return {name: np.frombuffer(blob[8 + size + e["data_offsets"][0]:8 + size + e["data_offsets"][1]],
+                                dtype=kinds[e["dtype"]]).reshape(e["shape"])
+            for name, e in header.items() if name != "__metadata__"}
+
+
+def check_keras_saved(rnnkit, folder, tolerance, work):
+    """A model Keras saved: read back bit-exact, run by rnnkit, re-exported and run by Keras."""
+    spec = json.load(open(os.path.join(folder, "keras.json")))
+    name = os.path.basename(folder)
+    x = np.load(os.path.join(folder, spec["input"]))
+    want = np.load(os.path.join(folder, spec["expected"]))["output"]
+    reports = []
+    for file in (spec["model"], spec["weights"]):
+        source = os.path.join(folder, file)
+        back = os.path.join(work, f"{name}_{file}.safetensors")
+        result = run([rnnkit, "convert", source, back])
+        if spec.get("pytorch") is None:
+            if result.returncode == 2 and "reset_after=False" in result.stderr and not os.path.exists(back):
+                reports.append(f"{file} refused as expected")
+                continue
+            return False, f"{file}: expected a reset_after=False refusal, got exit {result.returncode}: {result.stderr.strip()}"
+        if result.returncode != 0:
+            return False, f"{file}: rnnkit convert failed (exit {result.returncode}): {result.stderr.strip()}"
+        got, expected = read_safetensors(back), read_safetensors(os.path.join(folder, spec["pytorch"]["weights"]))
+        if sorted(got) != sorted(expected):
+            return False, f"{file}: names {sorted(got)} != {sorted(expected)}"
+        for tensor, value in expected.items():
+            if got[tensor].dtype != value.dtype or got[tensor].tobytes() != value.tobytes():
+                return False, f"{file}: {tensor} differs from pytorch.safetensors"
+        outputs = os.path.join(work, f"{name}_{file}_run.npz")
+        command = [rnnkit, "run", source, "--input", os.path.join(folder, spec["input"]), "--batch-first", "--output", outputs]
+        command += ["--nonlinearity", spec["pytorch"]["flags"]["nonlinearity"]]
+        result = run(command)
+        if result.returncode != 0:
+            return False, f"{file}: rnnkit run failed (exit {result.returncode}): {result.stderr.strip()}"
+        good, text = compare(np.load(outputs)["output"], want, tolerance)
+        if not good:
+            return False, f"{file}: rnnkit run {text}"
+        reports.append(f"{file}: bit-exact read back, rnnkit run {text}")
+    if spec.get("pytorch") is not None:
+        again = os.path.join(work, f"{name}_again.keras")
+        result = run([rnnkit, "convert", os.path.join(folder, spec["model"]), again])
+        if result.returncode != 0:
+            return False, f"rnnkit convert to .keras failed (exit {result.returncode}): {result.stderr.strip()}"
+        good, text = compare(predict(keras.saving.load_model(again), x), want, tolerance)
+        if not good:
+            return False, f"re-exported .keras: {text}"
+        reports.append(f"re-exported .keras {text}")
+    return True, "; ".join(reports)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rnnkit", required=True)
+    parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("fixtures")
+    args = parser.parse_args()
+    root = args.fixtures
+    folders = [os.path.join(root, n) for n in sorted(os.listdir(root)) if os.path.isfile(os.path.join(root, n, "fixture.json"))]
+    saved_root = os.path.join(root, "keras")
+    saved = [os.path.join(saved_root, n) for n in sorted(os.listdir(saved_root))
+             if os.path.isfile(os.path.join(saved_root, n, "keras.json"))] if os.path.isdir(saved_root) else []
+    if not folders or not saved:
+        print(f"check_keras.py: no fixture folders or no Keras-saved models under {root}", file=sys.stderr)
+        return 1
+    failures = 0
+    covered = set()
+    with tempfile.TemporaryDirectory() as work:
+        for folder in folders:
+            try:
+                ok, message = check_fixture(args.rnnkit, folder, args.tolerance, work)
+                if ok:
+                    covered.update(coverage(folder))
+            except Exception as error:  # report and go on with the others
+                ok, message = False, f"{type(error).__name__}: {error}"
+            failures += ok is False
+            print(f"{'ok  ' if ok else 'skip' if ok is None else 'FAIL'} {folder}: {message}")
+        for folder in saved:
+            try:
+                ok, message = check_keras_saved(args.rnnkit, folder, args.tolerance, work)
+            except Exception as error:
+                ok, message = False, f"{type(error).__name__}: {error}"
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {folder} (saved by Keras): {message}")
+    missing = [label for label, _ in REQUIRED if label not in covered]
+    if missing:
+        failures += 1
+        print("FAIL no passing fixture covers: " + "; ".join(missing))
+    print(f"check_keras.py: {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
