@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "rnnkit", targets: ["rnnkit"]),
         .library(name: "TensorFiles", targets: ["TensorFiles"]),
+        .library(name: "Pickle", targets: ["Pickle"]),
         .library(name: "RNNLayouts", targets: ["RNNLayouts"]),
         .library(name: "RNNEngine", targets: ["RNNEngine"]),
         .library(name: "RNNConvert", targets: ["RNNConvert"]),
@@ -28,11 +29,13 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        // The pickle subset PyTorch checkpoints use; never runs code.
+        .target(name: "Pickle"),
         // Containers: Tensor, NPY, NPZ, HDF5, safetensors, PyTorch checkpoints.
         .target(
             name: "TensorFiles",
             dependencies: [
-                "CHDF5",
+                "CHDF5", "Pickle",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
@@ -62,7 +65,11 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles"]),
+        .testTarget(
+            name: "TensorFilesTests",
+            dependencies: ["TensorFiles", "Pickle", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
+        .testTarget(name: "PickleTests", dependencies: ["Pickle"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),
         .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles"]),
         .testTarget(name: "RNNConvertTests", dependencies: ["RNNConvert", "RNNLayouts", "TensorFiles", "ONNXProto"]),
