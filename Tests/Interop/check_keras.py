@@ -18,6 +18,10 @@ models Keras itself saved read back into PyTorch's tensors and run to Keras's ou
    pytorch.safetensors bit for bit; `rnnkit run` on it must reproduce Keras's expected output;
    converted again by rnnkit to .keras it must load in Keras and reproduce that output. A GRU
    with reset_after=False must be refused with a message naming reset_after.
+3. A few models Keras builds and saves during the test (a Functional model with Dropout and Dense,
+   a Sequential mixing GRU and Bidirectional LSTM, and settings PyTorch cannot express): each
+   module rnnkit reads back runs to the output of its Keras layer, and the others are refused
+   with a message naming the setting.
 
 Usage: check_keras.py --rnnkit .build/debug/rnnkit [--tolerance 1e-4] FIXTURES
 Exit status: 0 all passed, 1 a mismatch or failure, 3 a Python package is missing.
@@ -35,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 try:
     import numpy as np
     import keras
+    from safetensors_numpy import read_safetensors
 except ImportError as error:  # the Makefile decides whether this skips or fails
     print(f"check_keras.py: missing Python package: {error.name}", file=sys.stderr)
     sys.exit(3)
@@ -146,18 +151,6 @@ def coverage(folder):
     return [label for label, test in REQUIRED if test(module, spec.get("flags", {}))]
 
 
-def read_safetensors(path):
-    """The tensors of a safetensors file (8-byte header length, JSON header, data)."""
-    kinds = {"F16": np.float16, "F32": np.float32, "F64": np.float64}
-    with open(path, "rb") as f:
-        blob = f.read()
-    size = int.from_bytes(blob[:8], "little")
-    header = json.loads(blob[8:8 + size])
-    return {name: np.frombuffer(blob[8 + size + e["data_offsets"][0]:8 + size + e["data_offsets"][1]],
-                                dtype=kinds[e["dtype"]]).reshape(e["shape"])
-            for name, e in header.items() if name != "__metadata__"}
-
-
 def check_keras_saved(rnnkit, folder, tolerance, work):
     """A model Keras saved: read back bit-exact, run by rnnkit, re-exported and run by Keras."""
     spec = json.load(open(os.path.join(folder, "keras.json")))
@@ -204,6 +197,67 @@ def check_keras_saved(rnnkit, folder, tolerance, work):
     return True, "; ".join(reports)
 
 
+def randomize(model, seed):
+    """Uniform ±0.5 in every weight, biases included (Keras initialises biases to zero)."""
+    generator = np.random.default_rng(seed)
+    model.set_weights([generator.uniform(-0.5, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+
+
+def built_models():
+    """Models Keras builds here, beyond Fixtures/keras: (name, model, expectation). An expectation is
+    either the text a refusal must contain, or {module name: the Keras layer whose output the module's
+    output must equal (rnnkit run with the previous layer's output as input)}."""
+    layers = keras.layers
+    inputs = keras.Input(shape=(None, 4))
+    first = layers.LSTM(5, return_sequences=True, name="encoder")(inputs)
+    dropped = layers.Dropout(0.3)(first)
+    second = layers.LSTM(5, return_sequences=True, name="encoder_top")(dropped)
+    head = layers.Dense(3)(second)
+    functional = keras.Model(inputs, head)
+    mixed = keras.Sequential([keras.Input((None, 4)), layers.GRU(6, return_sequences=True),
+                              layers.Bidirectional(layers.LSTM(3, return_sequences=True)), layers.Dense(2)])
+    return [
+        ("functional_lstm_dropout_dense", functional, {"": ("encoder_top", None)}),
+        ("gru_then_bidirectional_lstm", mixed, {"gru": ("gru", None), "bidirectional": ("bidirectional", "gru")}),
+        ("merge_sum", keras.Sequential([keras.Input((None, 4)), layers.Bidirectional(layers.GRU(3, return_sequences=True), merge_mode="sum")]),
+         "merge_mode"),
+        ("lstm_relu", keras.Sequential([keras.Input((None, 4)), layers.LSTM(3, activation="relu")]), "activation relu"),
+        ("simple_rnn_backwards", keras.Sequential([keras.Input((None, 4)), layers.SimpleRNN(3, go_backwards=True)]), "go_backwards"),
+    ]
+
+
+def check_built(rnnkit, name, model, expectation, tolerance, work):
+    """A model Keras built and saved here, read back by rnnkit: refused with a reason, or run per
+    module to the output of the Keras layer it stands for."""
+    randomize(model, seed=len(name))
+    path = os.path.join(work, name + ".keras")
+    model.save(path)
+    back = os.path.join(work, name + "_back.npz")
+    result = run([rnnkit, "convert", path, back])
+    if isinstance(expectation, str):
+        if result.returncode == 2 and expectation in result.stderr:
+            return True, f"refused as expected ({expectation})"
+        return False, f"expected a refusal naming {expectation}, got exit {result.returncode}: {result.stderr.strip()}"
+    if result.returncode != 0:
+        return False, f"rnnkit convert failed (exit {result.returncode}): {result.stderr.strip()}"
+    x = np.random.default_rng(7).standard_normal((2, 5, 4)).astype(np.float32)
+    reports = []
+    for module, (layer, upstream) in expectation.items():
+        feed = x if upstream is None else predict(keras.Model(model.inputs, model.get_layer(upstream).output), x)
+        feed_path = os.path.join(work, f"{name}_{layer}_in.npy")
+        np.save(feed_path, feed)
+        outputs = os.path.join(work, f"{name}_{layer}_out.npz")
+        result = run([rnnkit, "run", path, "--module", module or "(root)", "--input", feed_path, "--batch-first", "--output", outputs])
+        if result.returncode != 0:
+            return False, f"rnnkit run --module {module or '(root)'} failed (exit {result.returncode}): {result.stderr.strip()}"
+        want = predict(keras.Model(model.inputs, model.get_layer(layer).output), x)
+        good, text = compare(np.load(outputs)["output"], want, tolerance)
+        if not good:
+            return False, f"module {module or '(root)'} against layer {layer}: {text}"
+        reports.append(f"module {module or '(root)'} = layer {layer} {text}")
+    return True, "; ".join(reports)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rnnkit", required=True)
@@ -237,6 +291,13 @@ def main():
                 ok, message = False, f"{type(error).__name__}: {error}"
             failures += not ok
             print(f"{'ok  ' if ok else 'FAIL'} {folder} (saved by Keras): {message}")
+        for name, model, expectation in built_models():
+            try:
+                ok, message = check_built(args.rnnkit, name, model, expectation, args.tolerance, work)
+            except Exception as error:
+                ok, message = False, f"{type(error).__name__}: {error}"
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {name} (built and saved by Keras here): {message}")
     missing = [label for label, _ in REQUIRED if label not in covered]
     if missing:
         failures += 1

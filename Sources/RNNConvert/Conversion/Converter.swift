@@ -84,14 +84,25 @@ public enum Converter {
         try AtomicOutput.checkWritable(request.output, inputs: [request.input], force: request.force)
         let source = try ModelSource.open(request.input)
         let tensors = try Rename.apply(request.renames, to: source.tensors)
+        let summary: String
         switch target {
         case .onnx:
-            return try writeONNX(tensors, source: source, request: request)
+            summary = try writeONNX(tensors, source: source, request: request)
         case .keras, .kerasWeights:
-            return try writeKeras(tensors, source: source, target: target, request: request)
+            summary = try writeKeras(tensors, source: source, target: target, request: request)
         case .safetensors, .npz, .hdf5, .npyDirectory:
-            return try writeContainer(tensors, source: source, target: target, request: request)
+            summary = try writeContainer(tensors, source: source, target: target, request: request)
         }
+        return summary + notes(source, module: request.module)
+    }
+
+    /// What the input's reader assumed (`ModuleHints.notes`), one `note:` line
+    /// each, for the converted module or, without `--module`, every module.
+    static func notes(_ source: ModelSource, module: String?) -> String {
+        let wanted = module.map { $0 == "(root)" ? "" : $0 }
+        return source.hints.keys.sorted().filter { wanted == nil || $0 == wanted }
+            .flatMap { source.hints[$0]?.notes ?? [] }
+            .map { "\nnote: \($0)" }.joined()
     }
 
     private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> String {

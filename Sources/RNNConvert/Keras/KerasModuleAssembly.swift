@@ -91,11 +91,15 @@ extension KerasImporter {
                     + "which is the last step of PyTorch's output (output[:, -1] batch-first) for a forward-only layer")
             }
         } else {
-            notes.append("a .weights.h5 file stores no model config: rnnkit inferred \(KerasLayout.layerClass(first.mode)) layers from the "
-                + "weight groups and shapes, stacked \(stack.layers.count == 1 ? "nothing" : "them in name order"), and assumed concatenated "
-                + "directions and Keras's default activations")
+            let count = stack.layers.count
+            var inferred = "a .weights.h5 file stores no model config: rnnkit inferred \(count == 1 ? "one" : "\(count)") "
+                + "\(first.bidirectional ? "Bidirectional(\(KerasLayout.layerClass(first.mode)))" : KerasLayout.layerClass(first.mode)) "
+                + "layer\(count == 1 ? "" : "s, stacked in name order,") from the weight groups and shapes"
+            if first.bidirectional { inferred += "; directions concatenated (merge_mode=\"concat\")" }
+            if first.mode != .rnn { inferred += "; activations tanh and sigmoid (Keras's defaults, the only ones PyTorch has)" }
+            notes.append(inferred)
             if first.mode == .rnn {
-                notes.append("the SimpleRNN activation (tanh or relu) is not stored in a .weights.h5 file: pass --nonlinearity")
+                notes.append("the SimpleRNN activation (tanh or relu) is not stored in a .weights.h5 file: tanh unless --nonlinearity says otherwise")
             }
             if first.mode == .gru, !first.useBias {
                 notes.append("a GRU without bias does not show reset_after in its weights: assumed reset_after=True (the Keras 3 default)")
