@@ -39,14 +39,14 @@ enum KerasImporter {
         return names.contains { $0.hasSuffix(".cell.vars.0") && $0.hasPrefix("layers.") }
             && names.allSatisfy { name in
                 let parts = name.split(separator: ".")
-                return parts.count >= 2 && parts[parts.count - 2] == "vars" && parts.last!.allSatisfy(\.isNumber)
+                return parts.count >= 2 && parts[parts.count - 2] == "vars" && parts[parts.count - 1].allSatisfy(\.isNumber)
             }
     }
 
     /// Reads a `.keras` archive.
     static func readArchive(_ archive: ZipArchive, path: String) throws -> Result {
         guard let weightsEntry = archive.member(weightsMember) else {
-            throw TensorFileError(file: path, .unsupportedDType(
+            throw TensorFileError(file: path, .invalid(
                 "this .keras archive keeps its weights as \(archive.member("model.weights.npz") != nil ? "model.weights.npz" : "sharded files") "
                     + "(weights_format other than h5); rnnkit reads model.weights.h5 only: re-save with model.save(path)"))
         }
@@ -67,23 +67,19 @@ enum KerasImporter {
 
     /// Reads a `.weights.h5` file alone: the layers are inferred from the groups and shapes.
     static func readWeights(_ file: TensorFile) throws -> Result {
-        var layers: [String: (className: String, bidirectional: Bool)] = [:]
+        // Layer groups holding a cell: layers.<name>[.forward_layer|.backward_layer].cell.vars.<n>.
+        var groups = Set<String>()
         for named in file.tensors where named.name.hasPrefix("layers.") {
             guard let range = named.name.range(of: ".cell.vars.", options: .backwards) else { continue }
             var group = String(named.name[..<range.lowerBound])
-            var bidirectional = false
-            for side in [".forward_layer", ".backward_layer"] where group.hasSuffix(side) {
-                group.removeLast(side.count)
-                bidirectional = true
-            }
-            let last = group.split(separator: ".").last.map(String.init) ?? group
-            layers[group] = (last.replacingOccurrences(of: #"_\d+$"#, with: "", options: .regularExpression), bidirectional)
+            for side in [".forward_layer", ".backward_layer"] where group.hasSuffix(side) { group.removeLast(side.count) }
+            groups.insert(group)
         }
-        let order = layers.keys.sorted { naturalOrder($0) < naturalOrder($1) }
-        let entries = order.compactMap { group -> KerasLayerEntry? in
-            guard let layer = layers[group] else { return nil }
+        let entries = groups.sorted { naturalOrder($0) < naturalOrder($1) }.map { group -> KerasLayerEntry in
+            let (base, _) = naturalOrder(group)
+            let className = base.split(separator: ".").last.map(String.init) ?? base
             let name = group.hasPrefix("layers.") ? String(group.dropFirst("layers.".count)) : group
-            return KerasLayerEntry(name: name, className: layer.className, group: group, recurrent: nil, inbound: nil)
+            return KerasLayerEntry(name: name, className: className, group: group, recurrent: nil, inbound: nil)
         }
         var result = try read(entries, weights: file, file: file.path, configured: false)
         result.metadata.merge(file.metadata) { current, _ in current }
