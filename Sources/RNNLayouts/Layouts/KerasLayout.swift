@@ -200,7 +200,33 @@ public enum KerasLayout {
     /// A C-ordered `(rows, columns)` matrix of `itemSize`-byte elements, transposed.
     public static func transpose(_ data: Data, rows: Int, columns: Int, itemSize: Int) -> Data {
         data.withUnsafeBytes { raw in
-            StridedCopy.gather(raw, itemSize: itemSize, shape: [columns, rows], strides: [1, columns], offset: 0)
+            switch itemSize {
+            case 2: return transpose(raw, rows: rows, columns: columns, as: UInt16.self)
+            case 4: return transpose(raw, rows: rows, columns: columns, as: UInt32.self)
+            case 8: return transpose(raw, rows: rows, columns: columns, as: UInt64.self)
+            default: return StridedCopy.gather(raw, itemSize: itemSize, shape: [columns, rows], strides: [1, columns], offset: 0)
+            }
         }
+    }
+
+    /// The transpose with whole elements moved at once, in tiles that stay in cache.
+    private static func transpose<Element: FixedWidthInteger>(_ source: UnsafeRawBufferPointer, rows: Int, columns: Int,
+                                                              as _: Element.Type) -> Data {
+        let size = MemoryLayout<Element>.size
+        var output = Data(count: rows * columns * size)
+        output.withUnsafeMutableBytes { destination in
+            let tile = 64
+            for rowStart in stride(from: 0, to: rows, by: tile) {
+                for columnStart in stride(from: 0, to: columns, by: tile) {
+                    for row in rowStart ..< min(rowStart + tile, rows) {
+                        for column in columnStart ..< min(columnStart + tile, columns) {
+                            let value = source.loadUnaligned(fromByteOffset: (row * columns + column) * size, as: Element.self)
+                            destination.storeBytes(of: value, toByteOffset: (column * rows + row) * size, as: Element.self)
+                        }
+                    }
+                }
+            }
+        }
+        return output
     }
 }
