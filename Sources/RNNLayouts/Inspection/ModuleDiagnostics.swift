@@ -50,10 +50,9 @@ enum ModuleDiagnostics {
             return "; layer \(architecture.numLayers - 1) exists (\(examples { $0.layer == architecture.numLayers - 1 })), "
                 + "so num_layers is at least \(architecture.numLayers) and every layer below it needs its tensors"
         }
-        if parameter.reverse {
-            let none = present.contains(where: { $0.layer == layer && $0.reverse }) ? "" : ", and layer \(layer) has none"
+        if parameter.reverse && !present.contains(where: { $0.layer == layer && $0.reverse }) {
             return "; the module is bidirectional (\(examples { $0.reverse })), so every layer has a _reverse direction "
-                + "with its own weights\(none)"
+                + "with its own weights, and layer \(layer) has none"
         }
         switch parameter.role {
         case .biasIH, .biasHH:
@@ -65,7 +64,9 @@ enum ModuleDiagnostics {
             return "; weight_hh's columns are proj_size \(architecture.projSize), not hidden_size \(architecture.hiddenSize), "
                 + "so this LSTM projects its state and every layer and direction has a weight_hr"
         case .weightIH, .weightHH:
-            return "; every layer and direction has its own weight_ih and weight_hh"
+            return parameter.reverse
+                ? "; the module is bidirectional (\(examples { $0.reverse })), and each direction has its own weight_ih and weight_hh"
+                : "; every layer and direction has its own weight_ih and weight_hh"
         }
     }
 

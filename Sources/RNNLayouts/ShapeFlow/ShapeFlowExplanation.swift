@@ -132,7 +132,8 @@ extension ShapeFlow {
             lines.append("h_n[\(top)] == \(outputAt("-1", .all)): the last layer's h at the last step")
         }
         if layers > 1 {
-            lines.append("h_n[0…\(top - 1)] (layers 0…\(layers - 2)) have no slice in output")
+            let below = layers == 2 ? "(layer 0) has" : "(layers 0…\(layers - 2)) have"
+            lines.append("h_n[:\(top)] \(below) no slice in output")
         }
         if input.isBatched {
             lines.append(
