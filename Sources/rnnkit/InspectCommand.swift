@@ -70,7 +70,9 @@ struct InspectCommand: ParsableCommand {
             let tensors = try withFileName { try Rename.apply(renames, to: contents.tensors) }
             let inspection = try Inspector.inspect(tensors, checkingValues: !noValueCheck)
             let flows = try withFileName { try shapeFlows(inspection) }
-            let report = InspectReport(file: contents, inspection: inspection, flows: flows)
+            var renamed = contents
+            renamed.tensors = tensors
+            let report = InspectReport(file: renamed, inspection: inspection, flows: flows)
             print(json ? report.json() : report.text(), terminator: "")
         }
     }

@@ -113,6 +113,14 @@ final class DiagnosticsTests: XCTestCase {
         XCTAssertEqual(inspection.otherTensors.count, tensors.count)
     }
 
+    func testRowsThatFitOneModeOnlyKeepTheModule() {
+        // 5 rows are 1×5 and nothing else: an RNN whose weight_hh lost a column.
+        let rnn = RNNArchitecture(mode: .rnn, inputSize: 10, hiddenSize: 5)
+        let tensors = TestTensors.replacing("dec.weight_hh_l0", with: TestTensors.zeros([5, 4]), in: TestTensors.module(rnn, named: "dec"))
+        let message = singleProblem(tensors, about: "dec.weight_hh_l0", architecture: rnn)
+        XCTAssertTrue(message.hasPrefix("shape (5, 4), expected (5, 5)"), message)
+    }
+
     func testMissingInputWeightIsNamed() {
         let single = RNNArchitecture(mode: .rnn, inputSize: 5, hiddenSize: 8)
         let inspection = Inspector.inspect(TestTensors.replacing("weight_ih_l0", with: nil, in: TestTensors.module(single)))

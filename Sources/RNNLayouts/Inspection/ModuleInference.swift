@@ -97,11 +97,15 @@ enum ModuleInference {
         if kind == .layer, !projections.isEmpty, rows % 4 == 0, columns < rows / 4 {
             return .success(Sizes(mode: .lstm, inputSize: inputSize, hiddenSize: rows / 4, projSize: columns))
         }
+        // The rows fit one mode only (e.g. 5 = 1×5: only an RNN): then weight_hh's columns are what is wrong.
+        let modes = RNNMode.allCases.filter { rows % $0.gateCount == 0 }
+        if modes.count == 1, let mode = modes.first {
+            return .success(Sizes(mode: mode, inputSize: inputSize, hiddenSize: rows / mode.gateCount, projSize: 0))
+        }
         let reference = recurrent.first { $0.1[1] == columns && $0.1[0] == rows }?.0 ?? recurrent[0].0
-        var readings = RNNMode.allCases.filter { rows % $0.gateCount == 0 }.map { mode in
+        let readings = modes.map { mode in
             "\(mode.gateCount)×\(rows / mode.gateCount) (\(mode.rawValue) with hidden_size \(rows / mode.gateCount))"
         }
-        if readings.isEmpty { readings = ["no whole number of gate blocks"] }
         var message = "shape \(shapeText([rows, columns])): rows are gates·hidden_size = \(rows), read as "
             + readings.joined(separator: " or ")
             + ", so the columns (hidden_size) should match, but they are \(columns); cannot tell the mode"
