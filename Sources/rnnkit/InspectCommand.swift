@@ -23,9 +23,11 @@ struct InspectCommand: ParsableCommand {
               rnnkit inspect model.npz --input-shape 7,3,5
               rnnkit inspect model.npz --input-shape 32,20,100 --batch-first
               rnnkit inspect model.npz --input-shape 20,100        (one unbatched sequence)
-              rnnkit inspect weights/ --rename enc_w_ih=enc.weight_ih_l0 --rename enc_w_hh=enc.weight_hh_l0
+              rnnkit inspect weights/ --rename Wx=weight_ih --rename U=weight_hh
+              rnnkit inspect big.safetensors --no-value-check
 
-            Exit codes: 0 inspected (even with problems), 2 unreadable file or bad flags.
+            Exit codes: 0 inspected (even with problems), 2 unreadable file or bad \
+            input shape or rename, 64 usage error.
             """)
 
     @Argument(help: "The weight file (or a directory of .npy files).")

@@ -33,7 +33,7 @@ extension InspectReport {
             lines.append("No problems found.")
         } else {
             lines.append("Problems (\(inspection.problems.count)):")
-            lines += inspection.problems.map { "  ! \($0)" }
+            lines += inspection.problems.flatMap { wrapped("\($0)", first: "  ! ", rest: "    ") }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -87,7 +87,7 @@ extension InspectReport {
         let unstored = architecture.unstoredSettings
         if !unstored.isEmpty {
             lines.append("  Not stored in the weights (shown as ?):")
-            lines += unstored.map { "    \($0.name): \($0.reason)" }
+            lines += unstored.flatMap { wrapped("\($0.name): \($0.reason)", first: "    ", rest: "      ") }
         }
         if let flow = flows[module.name] {
             lines += [""] + flowLines(flow)
@@ -102,7 +102,7 @@ extension InspectReport {
         table.rows = [["input", flow.input.description], ["output", shapeText(flow.output)], ["h_n", shapeText(flow.hN)]]
         if let cN = flow.cN { table.rows.append(["c_n", shapeText(cN)]) }
         lines += table.lines(indent: "    ")
-        lines += flow.explanation.map { "    · \($0)" }
+        lines += flow.explanation.flatMap { wrapped($0, first: "    · ", rest: "      ") }
         return lines
     }
 }

@@ -78,3 +78,22 @@ func byteText(_ bytes: Int) -> String {
     }
     return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
 }
+
+/// `text` broken at spaces into lines of at most `width` characters; the
+/// first line starts with `first`, the others with `rest` (a hanging indent).
+func wrapped(_ text: String, first: String, rest: String, width: Int = 100) -> [String] {
+    var lines: [String] = []
+    var line = first
+    var lineHasWords = false
+    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+        if lineHasWords && line.count + 1 + word.count > width {
+            lines.append(line)
+            line = rest
+            lineHasWords = false
+        }
+        line += (lineHasWords ? " " : "") + word
+        lineHasWords = true
+    }
+    lines.append(line)
+    return lines
+}

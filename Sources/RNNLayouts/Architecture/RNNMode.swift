@@ -35,8 +35,9 @@ public enum RNNMode: String, Sendable, Codable, CaseIterable {
     ///
     /// For GRU, PyTorch keeps the old state with weight `z` and takes the new
     /// candidate with weight `1 − z`: `h' = (1 − z) ⊙ n + z ⊙ h`. Many texts
-    /// (Cho et al. 2014, colah's blog) write the same cell with `z` and `1 − z`
-    /// swapped; weights trained in PyTorch only reproduce with PyTorch's form.
+    /// (colah's blog, lecture notes) write `h' = (1 − z) ⊙ h + z ⊙ n`, the same
+    /// cell with `z` and `1 − z` swapped; weights trained in PyTorch only
+    /// reproduce with PyTorch's form.
     public var equations: [String] {
         switch self {
         case .rnn:
@@ -46,7 +47,7 @@ public enum RNNMode: String, Sendable, Codable, CaseIterable {
                 "r  = σ(W_ir x + b_ir + W_hr h + b_hr)",
                 "z  = σ(W_iz x + b_iz + W_hz h + b_hz)",
                 "n  = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))",
-                "h' = (1 − z) ⊙ n + z ⊙ h    (PyTorch: z keeps the old h; texts that write z ⊙ n + (1 − z) ⊙ h swap the roles of z)",
+                "h' = (1 − z) ⊙ n + z ⊙ h    (PyTorch: z keeps the old h; texts writing (1 − z) ⊙ h + z ⊙ n swap z and 1 − z)",
             ]
         case .lstm:
             return [
