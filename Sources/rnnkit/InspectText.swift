@@ -11,7 +11,10 @@ extension InspectReport {
             "\(file.path): \(formatName), \(file.tensors.count) tensor\(file.tensors.count == 1 ? "" : "s"), \(byteText(totalBytes))"
         ]
         if inspection.modules.isEmpty {
-            lines += ["", "No recurrent module found (no weight_ih_l0/weight_ih with its weight_hh)."]
+            lines += ["", "No recurrent module found (no weight_ih_l0 or weight_ih with its weight_hh)."]
+            if !file.tensors.isEmpty {
+                lines.append("If the file uses its own names, map them to PyTorch's with --rename OLD=NEW (see docs/layouts.md).")
+            }
         }
         for module in inspection.modules {
             lines += [""] + moduleLines(module)

@@ -104,10 +104,11 @@ final class ShapeFlowTests: XCTestCase {
         XCTAssertEqual(try InputShape(parsing: "7,3,5").dimensions, [7, 3, 5])
         XCTAssertEqual(try InputShape(parsing: "(7, 3, 5)").dimensions, [7, 3, 5])
         XCTAssertEqual(try InputShape(parsing: "[7,5]").dimensions, [7, 5])
+        XCTAssertEqual(try InputShape(parsing: " 7 3  5 ").dimensions, [7, 3, 5])
         XCTAssertEqual(try InputShape(parsing: "7,0,5").batch, 0, "PyTorch accepts an empty batch")
         let batchFirst = try InputShape(parsing: "3,7,5", batchFirst: true)
         XCTAssertEqual([batchFirst.sequenceLength, batchFirst.batch, batchFirst.features], [7, 3, 5])
-        for bad in ["7", "7,3,5,1", "a,b,c", "7,,5", "", "7,-3,5", "0,3,5"] {
+        for bad in ["7", "7,3,5,1", "a,b,c", "7,,5", "", "7,-3,5", "0,3,5", "7 3,5 1", "7x3x5"] {
             XCTAssertThrowsError(try InputShape(parsing: bad), bad) { error in
                 XCTAssertTrue(error is LayoutError, "\(error)")
             }

@@ -31,13 +31,16 @@ public struct InputShape: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Parses `--input-shape` text: `7,3,5`, `7, 3, 5`, `(7, 3, 5)` or `[7,3,5]`.
+    /// Parses `--input-shape` text: `7,3,5`, `7, 3, 5`, `(7, 3, 5)`, `[7,3,5]`
+    /// or `7 3 5`.
     ///
     /// - Throws: `LayoutError.badInputShape` naming the text when it is not
     ///   a list of whole numbers, or the shape is rejected by `init(_:batchFirst:)`.
     public init(parsing text: String, batchFirst: Bool = false) throws {
-        let trimmed = text.filter { !" ()[]".contains($0) }
-        let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false)
+        let bare = text.filter { !"()[]".contains($0) }.trimmingSpaces
+        let parts = bare.contains(",")
+            ? bare.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+            : bare.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         let numbers = parts.compactMap { Int($0) }
         guard !parts.isEmpty, numbers.count == parts.count else {
             throw LayoutError.badInputShape(
@@ -78,5 +81,13 @@ public struct InputShape: Equatable, Sendable, CustomStringConvertible {
         var shape = dimensions
         shape[shape.count - 1] = last
         return shape
+    }
+}
+
+private extension String {
+    /// The string without leading and trailing spaces and tabs.
+    var trimmingSpaces: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 }
