@@ -10,7 +10,7 @@ help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
 	@echo "make test      build and run every test (the command CI runs)"
 	@echo "make release   build .build/release/rnnkit"
-	@echo "make fixtures  regenerate Fixtures/ with real PyTorch (needs torch, numpy, h5py, safetensors)"
+	@echo "make fixtures  regenerate Fixtures/ with real PyTorch, Keras 3 (jax) and ONNX (run by hand, never in CI)"
 
 # Installs the C libraries rnnkit links (libhdf5, OpenBLAS) when pkg-config cannot find them.
 deps:
@@ -35,7 +35,7 @@ demo: release
 	$(RELEASE_BIN) inspect Fixtures/problems/missing_reverse.h5
 
 fixtures:
-	python3 scripts/make_fixtures.py
+	KERAS_BACKEND=jax python3 scripts/make_fixtures.py
 
 clean:
 	rm -rf .build

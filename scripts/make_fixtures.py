@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Regenerates Fixtures/ with real PyTorch (and Keras 3 / ONNX for the interop
+folders). Run by hand (`make fixtures`), never in CI:
+
+    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx] [--root Fixtures]
+
+Needs torch, numpy, h5py, safetensors, keras 3 + jax, onnx and onnxruntime.
+Every expected output is computed here by the real library; seeds are fixed
+per fixture. Fixtures/formats/ belongs to the readers and is left alone.
+The script ends with a self-check that re-reads everything it wrote.
+"""
+
+import argparse
+import glob
+import os
+import shutil
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import torch  # noqa: E402
+
+from fixturegen import (  # noqa: E402
+    checkpoint_files, interop_files, module_fixtures, problem_files, readmes, self_check)
+
+# part -> (maker, README writer, what it counts)
+PARTS = {
+    "modules": (module_fixtures.make, readmes.write_main, "fixtures"),
+    "problems": (problem_files.make, readmes.write_problems, "files"),
+    "checkpoints": (checkpoint_files.make, readmes.write_checkpoints, "files"),
+    "keras": (interop_files.make_keras, readmes.write_keras, "models"),
+    "onnx": (interop_files.make_onnx, readmes.write_onnx, "models"),
+}
+
+
+def remove_stale_fixtures(root, names):
+    """Deletes module fixture folders the generator no longer makes."""
+    for path in glob.glob(os.path.join(root, "*", "fixture.json")):
+        folder = os.path.dirname(path)
+        if os.path.basename(folder) not in names:
+            shutil.rmtree(folder)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures")
+    parser.add_argument("--root", default=os.path.normpath(default_root))
+    parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts: " + ", ".join(PARTS))
+    args = parser.parse_args()
+    parts = [p for p in PARTS if p in args.only.split(",")]
+    unknown = set(args.only.split(",")) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
+
+    torch.set_num_threads(1)  # one thread: the same float sums on every run
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(args.root, exist_ok=True)
+
+    for part in parts:
+        make, write_readme, unit = PARTS[part]
+        made = make(args.root)
+        if part == "modules":
+            remove_stale_fixtures(args.root, set(made))
+        write_readme(args.root, made)
+        print(f"{part}: {len(made)} {unit}")
+
+    self_check.run(args.root, parts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
