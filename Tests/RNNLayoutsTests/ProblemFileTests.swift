@@ -10,6 +10,7 @@ final class ProblemFileTests: XCTestCase {
     struct Catalog: Decodable {
         struct Entry: Decodable {
             var file: String
+            var format: String
             var module: String
             var sourceModule: FixtureSpec.Module
             var mustReport: [String]
@@ -17,7 +18,7 @@ final class ProblemFileTests: XCTestCase {
             var healthyModules: [String]
 
             enum CodingKeys: String, CodingKey {
-                case file, module
+                case file, format, module
                 case sourceModule = "source_module", mustReport = "must_report", mayReport = "may_report"
                 case healthyModules = "healthy_modules"
             }
@@ -34,6 +35,7 @@ final class ProblemFileTests: XCTestCase {
             throw XCTSkip("Fixtures/problems/problems.json not generated yet (make fixtures)")
         }
         let entries = try JSONDecoder().decode(Catalog.self, from: data).files
+            .filter { FixtureSpec.readableFormats.contains($0.format) }
         XCTAssertFalse(entries.isEmpty)
         return entries
     }
