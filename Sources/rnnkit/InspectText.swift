@@ -86,7 +86,7 @@ extension InspectReport {
         let gateList = architecture.kind == .cell ? "weight_ih, weight_hh, bias_ih, bias_hh" : "weight_ih_l*, weight_hh_l*, bias_*"
         lines.append("  Gate rows of \(gateList): \(architecture.gateLayout)")
         lines.append("  One step, as PyTorch computes it:")
-        lines += architecture.mode.equations.map { "    \($0)" }
+        lines += architecture.stepEquations.map { "    \($0)" }
         let unstored = architecture.unstoredSettings
         if !unstored.isEmpty {
             lines.append("  Not stored in the weights (shown as ?):")

@@ -38,6 +38,14 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertTrue(update.hasPrefix("h' = (1 − z) ⊙ n + z ⊙ h"), update)
     }
 
+    func testStepEquationsShowTheProjectionOnlyWhenThereIsOne() {
+        let plain = RNNArchitecture(mode: .lstm, inputSize: 4, hiddenSize: 6)
+        let projected = RNNArchitecture(mode: .lstm, inputSize: 4, hiddenSize: 6, projSize: 2)
+        XCTAssertEqual(plain.stepEquations.last, "h' = o ⊙ tanh(c')")
+        XCTAssertTrue(projected.stepEquations.last?.hasPrefix("h' = W_hr (o ⊙ tanh(c'))") ?? false)
+        XCTAssertEqual(plain.stepEquations.count, projected.stepEquations.count)
+    }
+
     func testExpectedShapesFollowPyTorch() {
         let lstm = RNNArchitecture(mode: .lstm, inputSize: 10, hiddenSize: 20, projSize: 5, numLayers: 2, bidirectional: true)
         XCTAssertEqual(lstm.expectedShape(of: ParameterName(.weightIH, layer: 0)), [80, 10])

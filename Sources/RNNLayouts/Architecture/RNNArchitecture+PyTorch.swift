@@ -52,6 +52,16 @@ extension RNNArchitecture {
         return settings
     }
 
+    /// One step of this module as PyTorch computes it (`RNNMode.equations`),
+    /// with the LSTM projection when `proj_size` is set.
+    public var stepEquations: [String] {
+        var lines = mode.equations
+        if mode == .lstm && projSize > 0 && !lines.isEmpty {
+            lines[lines.count - 1] = "h' = W_hr (o ⊙ tanh(c'))    (weight_hr projects hidden_size \(hiddenSize) to proj_size \(projSize))"
+        }
+        return lines
+    }
+
     /// How the rows of `weight_ih` / `weight_hh` / the biases split into gate
     /// blocks in PyTorch's order, e.g. `i 0–7 | f 8–15 | g 16–23 | o 24–31`.
     public var gateLayout: String {

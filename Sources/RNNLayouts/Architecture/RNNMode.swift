@@ -56,7 +56,7 @@ public enum RNNMode: String, Sendable, Codable, CaseIterable {
                 "g  = tanh(W_ig x + b_ig + W_hg h + b_hg)",
                 "o  = σ(W_io x + b_io + W_ho h + b_ho)",
                 "c' = f ⊙ c + i ⊙ g",
-                "h' = o ⊙ tanh(c')    (with proj_size: h' = W_hr (o ⊙ tanh(c')))",
+                "h' = o ⊙ tanh(c')",
             ]
         }
     }

@@ -138,7 +138,7 @@ extension ShapeFlow {
         if input.isBatched {
             lines.append(
                 "with a packed batch (pack_padded_sequence with lengths), each sequence b stops at its own length: "
-                    + "the forward row equals output at step lengths[b]−1, not −1"
+                    + (a.bidirectional ? "the forward row" : "its h_n row") + " equals output at step lengths[b]−1, not −1"
                     + (a.bidirectional ? ", the reverse row still equals step 0" : "")
                     + ", and output is zero after each sequence's length")
         }
