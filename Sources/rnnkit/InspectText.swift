@@ -1,3 +1,4 @@
+import Foundation
 import RNNLayouts
 import TensorFiles
 
@@ -43,7 +44,10 @@ extension InspectReport {
 
     private var formatName: String {
         switch file.format {
-        case .npy: return "NPY"
+        case .npy:
+            var isDirectory: ObjCBool = false
+            let folder = FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) && isDirectory.boolValue
+            return folder ? "directory of .npy files" : "NPY"
         case .npz: return "NPZ"
         case .hdf5: return "HDF5"
         case .safetensors: return "safetensors"
