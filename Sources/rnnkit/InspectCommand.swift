@@ -24,7 +24,7 @@ struct InspectCommand: ParsableCommand {
               rnnkit inspect model.npz --input-shape 32,20,100 --batch-first
               rnnkit inspect model.npz --input-shape 20,100        (one unbatched sequence)
               rnnkit inspect weights/ --rename Wx=weight_ih --rename U=weight_hh
-              rnnkit inspect big.safetensors --no-value-check
+              rnnkit inspect big.safetensors --check-values
 
             Exit codes: 0 inspected (even with problems), 2 unreadable file or bad \
             input shape or rename, 64 usage error.
@@ -53,8 +53,13 @@ struct InspectCommand: ParsableCommand {
         "Rename a tensor before inference (repeatable), e.g. enc_w_ih=enc.weight_ih_l0.", valueName: "old=new"))
     var rename: [String] = []
 
-    @Flag(help: "Skip reading the modules' values (the NaN/Inf check); only headers are read.")
-    var noValueCheck = false
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Read the modules' values to report NaN/Inf (default: when the module weights total at most 256 MiB)."))
+    var checkValues: Bool?
+
+    /// Above this many bytes of module weights, values are read only on request,
+    /// so that inspecting a multi-GB file stays instant and small in memory.
+    static let automaticValueCheckLimit = 256 << 20
 
     func validate() throws {
         if batchFirst && inputShape == nil {
@@ -70,11 +75,24 @@ struct InspectCommand: ParsableCommand {
             let contents = try TensorFile.open(file)
             let renames = try rename.map { try Rename(parsing: $0) }
             let tensors = try withFileName { try Rename.apply(renames, to: contents.tensors) }
-            let inspection = try Inspector.inspect(tensors, checkingValues: !noValueCheck)
+            var inspection = Inspector.inspect(tensors)
+            let moduleBytes = inspection.modules.reduce(0) { total, module in
+                module.parameters.values.reduce(total) { $0 + $1.byteCount }
+            }
+            let checking = checkValues ?? (moduleBytes <= Self.automaticValueCheckLimit)
+            if checking {
+                inspection.problems += try Inspector.nonFiniteProblems(in: inspection.modules)
+            }
             let flows = try withFileName { try shapeFlows(inspection) }
             var renamed = contents
             renamed.tensors = tensors
-            let report = InspectReport(file: renamed, inspection: inspection, flows: flows)
+            var report = InspectReport(file: renamed, inspection: inspection, flows: flows)
+            if !checking && !inspection.modules.isEmpty {
+                report.notes.append(checkValues == false
+                    ? "Values not read (--no-check-values): NaN/Inf were not looked for."
+                    : "Values not read: the module weights total \(byteText(moduleBytes)) (over 256 MiB); "
+                        + "pass --check-values to look for NaN/Inf.")
+            }
             print(json ? report.json() : report.text(), terminator: "")
         }
     }

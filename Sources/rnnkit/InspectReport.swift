@@ -10,6 +10,8 @@ struct InspectReport {
     var inspection: Inspection
     /// Shape flows by module name, for the modules `--input-shape` was for.
     var flows: [String: ShapeFlow]
+    /// Remarks for the human output only (what was not checked, and why).
+    var notes: [String] = []
 
     /// The JSON document of `inspect --json`:
     /// `{file, format, tensors, modules, problems}` (see docs/cli.md).

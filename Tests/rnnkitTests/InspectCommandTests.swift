@@ -116,8 +116,31 @@ final class InspectCommandTests: XCTestCase {
         let result = try CLI.run(["inspect", path, "--json"])
         let problems = try XCTUnwrap(try jsonObject(result.stdout)["problems"] as? [[String: Any]])
         XCTAssertEqual(problems.compactMap { $0["tensor"] as? String }, ["weight_hh_l0"])
-        let skipped = try CLI.run(["inspect", path, "--json", "--no-value-check"])
+        let skipped = try CLI.run(["inspect", path, "--json", "--no-check-values"])
         XCTAssertEqual((try jsonObject(skipped.stdout)["problems"] as? [Any])?.count, 0)
+        let text = try CLI.run(["inspect", path, "--no-check-values"])
+        XCTAssertTrue(text.stdout.contains("Values not read (--no-check-values)"), text.stdout)
+    }
+
+    func testLargeModulesAreNotReadUnlessAsked() throws {
+        // A 2-layer-sized LSTM whose weight_ih_l0 alone is 320 MiB, written as sparse .npy files
+        // (a header, then a hole): only headers are read, and the output says so.
+        let architecture = RNNArchitecture(mode: .lstm, inputSize: 20_480, hiddenSize: 1024)
+        let directory = folder.appendingPathComponent("large")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for parameter in architecture.parameterNames {
+            let shape = architecture.expectedShape(of: parameter)
+            let header = try NPYHeader.encode(dtype: .float32, shape: shape)
+            let url = directory.appendingPathComponent(parameter.text + ".npy")
+            try header.write(to: url)
+            let handle = try FileHandle(forWritingTo: url)
+            try handle.truncate(atOffset: UInt64(header.count + shape.reduce(4, *)))
+            try handle.close()
+        }
+        let result = try CLI.run(["inspect", directory.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Values not read: the module weights total"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("No problems found."), result.stdout)
     }
 
     func testHumanOutputShowsTableConstructorUnknownsAndShapeFlow() throws {
