@@ -64,18 +64,18 @@ struct FixtureSpec: Decodable {
 
     /// The containers rnnkit's readers handle on this branch so far; fixtures
     /// in other containers wait for their reader.
-    static let readableFormats: Set<String> = ["npy"]
+    static let readableFormats: Set<String> = ["npy", "npz", "hdf5", "safetensors"]
 
-    /// Every fixture folder (a direct child of Fixtures/ holding fixture.json)
-    /// whose container is readable, by name.
+    /// Every fixture folder (a folder under Fixtures/ holding fixture.json, at
+    /// any depth) whose container is readable, by path.
     static func all() throws -> [(folder: URL, spec: FixtureSpec)] {
-        let children = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        return try children.sorted().compactMap { child in
-            let folder = root.appendingPathComponent(child)
-            let manifest = folder.appendingPathComponent("fixture.json")
+        let paths = (FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? [])
+            .filter { $0 == "fixture.json" || $0.hasSuffix("/fixture.json") }.sorted()
+        return try paths.compactMap { path in
+            let manifest = root.appendingPathComponent(path)
             guard let data = FileManager.default.contents(atPath: manifest.path) else { return nil }
             let spec = try JSONDecoder().decode(FixtureSpec.self, from: data)
-            return readableFormats.contains(spec.format) ? (folder, spec) : nil
+            return readableFormats.contains(spec.format) ? (manifest.deletingLastPathComponent(), spec) : nil
         }
     }
 }

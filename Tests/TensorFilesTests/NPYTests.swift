@@ -42,3 +42,65 @@ final class NPYTests: XCTestCase {
         }
     }
 }
+
+final class NPYSampleTests: XCTestCase {
+    func testNumpyWrittenSamplesMatchTheirValues() throws {
+        try FormatSamples.checkAllSamples(.npy, minimum: 26)
+    }
+
+    func testDirectoryListsFilesInNameOrder() throws {
+        let path = FormatSamples.root.appendingPathComponent("npy").path
+        let sample = try XCTUnwrap(FormatSamples.manifest.files["npy"])
+        XCTAssertEqual(try TensorFile.open(path).tensors.map(\.name), sample.order)
+    }
+
+    func testCOrderIsAViewAndOtherLayoutsConvertOnRequest() throws {
+        let plain = try NPYReader.read(path: FormatSamples.root.appendingPathComponent("npy/f32_3d.npy").path)
+        XCTAssertTrue(plain.tensors[0].tensor.isLoaded)
+        for variant in ["f32_3d__fortran", "f64_2d__be", "f64_2d__be_fortran"] {
+            let file = try NPYReader.read(path: FormatSamples.root.appendingPathComponent("npy_variants/\(variant).npy").path)
+            XCTAssertFalse(file.tensors[0].tensor.isLoaded, variant)
+        }
+    }
+
+    func testEveryTruncationOfEverySampleFails() throws {
+        for (path, _) in FormatSamples.samples("npy") where path.hasSuffix(".npy") {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            for cut in 0 ..< bytes.count {
+                FormatSamples.assertFails("cut.npy", "\(path) cut at \(cut)") {
+                    _ = try NPYReader.tensor(from: bytes.prefix(cut), file: "cut.npy")
+                }
+            }
+        }
+    }
+
+    func testHostileHeadersAreRefused() throws {
+        func npy(_ dict: String, version: UInt8 = 1, data: Int = 0, length: Int? = nil) -> Data {
+            var bytes = Data(NPYHeader.magic + [version, 0])
+            let size = length ?? dict.utf8.count
+            bytes.append(contentsOf: [UInt8(size & 0xFF), UInt8((size >> 8) & 0xFF)])
+            if version > 1 { bytes.append(contentsOf: [UInt8((size >> 16) & 0xFF), UInt8(size >> 24)]) }
+            bytes.append(contentsOf: Array(dict.utf8))
+            bytes.append(Data(count: data))
+            return bytes
+        }
+        let cases: [(String, Data)] = [
+            ("huge shape", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }\n")),
+            ("shape beyond the data", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }\n", data: 16)),
+            ("negative dimension", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }\n")),
+            ("header length past the end", npy("{'descr': '<f4'}", length: 60000)),
+            ("header over the limit", npy("{}", version: 2, length: (1 << 20) + 1)),
+            ("complex dtype", npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }\n", data: 8)),
+            ("structured dtype", npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n", data: 4)),
+            ("object dtype", npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }\n", data: 8)),
+            ("missing key", npy("{'descr': '<f4', 'shape': (1,), }\n", data: 4)),
+            ("unknown key", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}\n", data: 4)),
+            ("trailing bytes", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", data: 8)),
+            ("version 4", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", version: 4, data: 4)),
+            ("not a dict", npy("[1, 2]\n", data: 4)),
+        ]
+        for (what, bytes) in cases {
+            FormatSamples.assertFails("hostile.npy", what) { _ = try NPYReader.tensor(from: bytes, file: "hostile.npy") }
+        }
+    }
+}

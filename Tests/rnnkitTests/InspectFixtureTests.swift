@@ -7,18 +7,18 @@ import XCTest
 /// reference module in both layouts, the other tensors, and the problem files.
 final class InspectFixtureTests: XCTestCase {
     /// The containers rnnkit's readers handle on this branch so far.
-    static let readableFormats: Set<String> = ["npy"]
+    static let readableFormats: Set<String> = ["npy", "npz", "hdf5", "safetensors"]
 
-    /// Every `Fixtures/<name>/fixture.json` in a readable container, decoded as plain JSON.
+    /// Every `fixture.json` under Fixtures/ (any depth) in a readable container, decoded as plain JSON.
     func fixtures() throws -> [(folder: URL, manifest: [String: Any])] {
-        let children = (try? FileManager.default.contentsOfDirectory(atPath: CLI.fixtures.path)) ?? []
-        let all = try children.sorted().compactMap { child -> (URL, [String: Any])? in
-            let folder = CLI.fixtures.appendingPathComponent(child)
-            guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("fixture.json").path) else {
-                return nil
-            }
+        let manifests = (FileManager.default.enumerator(atPath: CLI.fixtures.path)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix("/fixture.json") }.sorted()
+        let all = try manifests.compactMap { path -> (URL, [String: Any])? in
+            let manifestURL = CLI.fixtures.appendingPathComponent(path)
+            guard let data = FileManager.default.contents(atPath: manifestURL.path) else { return nil }
             let manifest = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-            return Self.readableFormats.contains(manifest["format"] as? String ?? "") ? (folder, manifest) : nil
+            let readable = Self.readableFormats.contains(manifest["format"] as? String ?? "")
+            return readable ? (manifestURL.deletingLastPathComponent(), manifest) : nil
         }
         if all.isEmpty { throw XCTSkip("Fixtures/ holds no fixture.json yet (make fixtures)") }
         return all

@@ -21,6 +21,23 @@ public struct NPYHeader: Equatable, Sendable {
     /// The six magic bytes every NPY file starts with.
     public static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
 
+    /// The longest header rnnkit accepts (1 MiB; numpy itself refuses more
+    /// than 10 000 bytes unless told otherwise, and real headers are < 1 KiB).
+    public static let maximumHeaderLength = 1 << 20
+
+    /// The number of bytes from the start of the file to the end of the
+    /// header (where the data starts), read from the fixed-size preamble; nil
+    /// when `bytes` is too short to hold the preamble or is not NPY. Lets a
+    /// reader fetch exactly the header of a compressed member.
+    public static func headerEnd(in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard bytes.count >= 10, bytes.starts(with: magic) else { return nil }
+        switch bytes[6] {
+        case 1: return 10 + (Int(bytes[8]) | Int(bytes[9]) << 8)
+        case 2, 3 where bytes.count >= 12: return 12 + (Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24)
+        default: return nil
+        }
+    }
+
     /// Parses the header at the start of `bytes`. `file` names the file in errors.
     public static func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws -> NPYHeader {
         guard bytes.count >= 10 else {
@@ -45,6 +62,11 @@ public struct NPYHeader: Equatable, Sendable {
         default:
             throw TensorFileError(file: file, offset: 6, .badHeader("unsupported NPY format version \(major).\(bytes[7])"))
         }
+        guard headerLength <= maximumHeaderLength else {
+            throw TensorFileError(
+                file: file, offset: 8,
+                .badHeader("header length \(headerLength) exceeds the \(maximumHeaderLength)-byte limit"))
+        }
         guard headerLength <= bytes.count - headerStart else {
             throw TensorFileError(
                 file: file, offset: headerStart,
@@ -62,7 +84,7 @@ public struct NPYHeader: Equatable, Sendable {
     /// Parses the dict literal. Accepts the keys in any order and both quote styles.
     static func parseDict(_ text: String, file: String, offset: Int) throws -> NPYHeader {
         func fail(_ why: String) -> TensorFileError {
-            TensorFileError(file: file, offset: offset, .badHeader("\(why) in \(text.trimmingCharacters(in: .whitespacesAndNewlines))"))
+            TensorFileError(file: file, offset: offset, .badHeader("\(why) in \(quoted(text))"))
         }
         var scanner = LiteralScanner(text)
         var descr: String?
@@ -105,6 +127,14 @@ public struct NPYHeader: Equatable, Sendable {
             throw TensorFileError(file: file, offset: offset, .badShape("\(shape) × \(dtype.itemSize) bytes overflows"))
         }
         return NPYHeader(dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape, dataOffset: 0)
+    }
+
+    /// The header text for an error message: trimmed, at most 160
+    /// characters, control characters replaced by `?`.
+    static func quoted(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = trimmed.unicodeScalars.prefix(160).map { $0.properties.generalCategory == .control ? "?" : Character($0) }
+        return String(shown) + (trimmed.unicodeScalars.count > 160 ? "…" : "")
     }
 
     /// Maps a numpy type string (`<f4`, `>f8`, `|b1`, …) to a dtype and byte order.
@@ -152,11 +182,14 @@ public struct NPYHeader: Equatable, Sendable {
         }
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var dict = "{'descr': '\(code)', 'fortran_order': False, 'shape': \(shapeText), }"
+        func padded(_ prefix: Int) -> Int {
+            let total = prefix + dict.utf8.count + 1
+            return dict.utf8.count + (64 - total % 64) % 64 + 1
+        }
         var version: UInt8 = 1
         var prefix = 10
-        if dict.utf8.count + 1 + prefix > 65535 { version = 2; prefix = 12 }
-        let total = prefix + dict.utf8.count + 1
-        dict += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
+        if padded(10) > 65535 { version = 2; prefix = 12 }
+        dict += String(repeating: " ", count: padded(prefix) - dict.utf8.count - 1) + "\n"
         var data = Data(magic)
         data.append(version)
         data.append(0)

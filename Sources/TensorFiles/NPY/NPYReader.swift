@@ -49,31 +49,32 @@ public enum NPYReader {
         return size
     }
 
+    /// A tensor over `payload`, the data bytes exactly as the header
+    /// describes them: C-ordered little-endian data is used as it is, other
+    /// layouts are converted when the data is requested.
     static func tensor(header: NPYHeader, payload: Data) -> Tensor {
-        let needsGather = header.bigEndian || (header.fortranOrder && header.shape.count > 1)
-        guard needsGather else {
+        guard needsConversion(header) else {
             // `payloadSize` already matched the byte count to the shape.
             return (try? Tensor(dtype: header.dtype, shape: header.shape, data: payload))
                 ?? Tensor(dtype: header.dtype, shape: header.shape, loader: { payload })
         }
+        return Tensor(dtype: header.dtype, shape: header.shape) { cOrderBytes(header: header, payload: payload) }
+    }
+
+    /// Whether the stored layout differs from little-endian C order.
+    static func needsConversion(_ header: NPYHeader) -> Bool {
+        header.bigEndian || (header.fortranOrder && header.shape.count > 1)
+    }
+
+    /// `payload` rearranged into little-endian C order.
+    static func cOrderBytes(header: NPYHeader, payload: Data) -> Data {
+        guard needsConversion(header) else { return payload }
         let strides = header.fortranOrder
             ? StridedCopy.columnMajorStrides(header.shape)
             : StridedCopy.rowMajorStrides(header.shape)
-        return Tensor(dtype: header.dtype, shape: header.shape) {
-            payload.withUnsafeBytes { raw in
-                StridedCopy.gather(raw, itemSize: header.dtype.itemSize, shape: header.shape,
-                                   strides: strides, offset: 0, swapBytes: header.bigEndian)
-            }
+        return payload.withUnsafeBytes { raw in
+            StridedCopy.gather(raw, itemSize: header.dtype.itemSize, shape: header.shape,
+                               strides: strides, offset: 0, swapBytes: header.bigEndian)
         }
-    }
-}
-
-/// Writes `.npy` files.
-public enum NPYWriter {
-    /// The complete `.npy` bytes (header and data) of `tensor`.
-    public static func encode(_ tensor: Tensor) throws -> Data {
-        var data = try NPYHeader.encode(dtype: tensor.dtype, shape: tensor.shape)
-        data.append(try tensor.data())
-        return data
     }
 }

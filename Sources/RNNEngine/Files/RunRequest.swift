@@ -1,0 +1,129 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+
+/// A forward pass described by files, as `rnnkit run` and `rnnkit verify`
+/// take it: a weight file, the module in it, and `.npy` files for the input,
+/// lengths and initial states.
+public struct RunRequest: Sendable {
+    /// The weight file (any container `TensorFile.open` reads).
+    public var weights: String
+    /// The module to run; nil when the file holds exactly one.
+    public var module: String?
+    /// Renames applied to the weight file's tensor names before inference.
+    public var renames: [Rename]
+    /// The input, (T, B, F) or (B, T, F) with `batchFirst`.
+    public var input: String
+    /// Each sequence's length (integers, shape (B,)).
+    public var lengths: String?
+    /// Initial hidden state.
+    public var h0: String?
+    /// Initial LSTM cell state.
+    public var c0: String?
+    /// Whether input and output put the batch first.
+    public var batchFirst: Bool
+    /// The activation of an Elman RNN.
+    public var nonlinearity: Nonlinearity
+
+    /// Creates a request.
+    public init(weights: String, module: String? = nil, renames: [Rename] = [], input: String,
+                lengths: String? = nil, h0: String? = nil, c0: String? = nil,
+                batchFirst: Bool = false, nonlinearity: Nonlinearity = .tanh) {
+        self.weights = weights
+        self.module = module
+        self.renames = renames
+        self.input = input
+        self.lengths = lengths
+        self.h0 = h0
+        self.c0 = c0
+        self.batchFirst = batchFirst
+        self.nonlinearity = nonlinearity
+    }
+
+    /// Every file the request reads (so that an output never replaces one).
+    public var inputFiles: [String] { [weights, input] + [lengths, h0, c0].compactMap { $0 } }
+
+    /// The module the request names, found in its weight file after renaming.
+    public func loadModule() throws -> RNNModule {
+        let file = try TensorFile.open(weights)
+        do {
+            let tensors = try Rename.apply(renames, to: file.tensors)
+            return try Inspector.inspect(tensors).selectModule(named: module)
+        } catch let error as BadInputError {
+            throw FileInputError(file: weights, underlying: error)
+        }
+    }
+
+    /// Reads every file, checks them against the module and runs it, computing
+    /// in the input's dtype.
+    ///
+    /// - Throws: `FileInputError` naming the file whose content does not fit;
+    ///   `TensorFileError` for a file that cannot be read.
+    public func execute() throws -> (module: RNNModule, output: RNNOutput) {
+        let module = try loadModule()
+        let input = try Self.singleTensor(self.input)
+        let lengths = try self.lengths.map { path in
+            try located(path) { try RNNNetwork.lengths(from: try Self.singleTensor(path)) }
+        }
+        let h0 = try self.h0.map(Self.singleTensor)
+        let c0 = try self.c0.map(Self.singleTensor)
+        guard let computeType = ComputeType(dtype: input.dtype) else {
+            throw FileInputError(file: self.input, underlying: EngineError.inputDType(
+                found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)"))
+        }
+        let network = try located(weights) {
+            try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
+        }
+        do {
+            let output = try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)
+            return (module, output)
+        } catch let error as EngineError {
+            let file: String? = switch error.subject {
+            case "input": self.input
+            case "lengths": self.lengths
+            case "h0": self.h0
+            case "c0": self.c0
+            case "module": weights
+            default: nil
+            }
+            guard let file else { throw error }
+            throw FileInputError(file: file, underlying: error)
+        }
+    }
+
+    /// The one array stored at `path` (a `.npy`, or a container holding a single tensor).
+    public static func singleTensor(_ path: String) throws -> Tensor {
+        let file = try TensorFile.open(path)
+        guard file.tensors.count == 1 else {
+            throw TensorFileError(file: path, .invalid(
+                "expected a single array, found \(file.tensors.count) (\(file.tensors.prefix(5).map(\.name).joined(separator: ", ")))"))
+        }
+        return try file.tensors[0].tensor.loaded()
+    }
+
+    private func located<T>(_ file: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as EngineError where error.subject != "options" {
+            throw FileInputError(file: file, underlying: error)
+        }
+    }
+}
+
+/// A bad-input error together with the file it concerns: the message is
+/// `file: message`.
+public struct FileInputError: BadInputError {
+    /// The file concerned, as the user named it.
+    public var file: String
+    /// What is wrong with it.
+    public var underlying: any BadInputError
+
+    /// Creates an error.
+    public init(file: String, underlying: any BadInputError) {
+        self.file = file
+        self.underlying = underlying
+    }
+
+    /// `file: message`.
+    public var description: String { "\(file): \(underlying)" }
+}

@@ -1,0 +1,93 @@
+import RNNLayouts
+import TensorFiles
+
+/// Bad input to the engine, found before any computation: a module that
+/// cannot run, or an input, initial state or lengths that do not fit it.
+///
+/// Every case names the argument concerned (`subject`) and says what was
+/// expected. The CLI prefixes the message with the file the argument came from.
+public enum EngineError: BadInputError, Equatable {
+    /// The module's tensors do not form a runnable module (missing,
+    /// misshaped, non-float or unexpected tensors), one problem per entry.
+    case invalidModule(module: String, problems: [String])
+    /// An option that does not apply to this module (`relu` on an LSTM, for instance).
+    case unsupportedOption(String)
+    /// The input's dtype is not float32/float64, or not the network's compute type.
+    case inputDType(found: DType, expected: String)
+    /// The input does not have 3 dimensions (or 2 for an unbatched sequence).
+    case inputRank(shape: [Int], expected: String)
+    /// The input's last dimension is not the module's `input_size`.
+    case featureSize(shape: [Int], found: Int, expected: Int)
+    /// The input has no time steps or no sequences.
+    case emptyInput(shape: [Int])
+    /// An initial state (`h0` or `c0`) with the wrong shape.
+    case stateShape(name: String, shape: [Int], expected: [Int], reason: String)
+    /// An initial state whose dtype is not floating point.
+    case stateDType(name: String, found: DType)
+    /// `c0` given to a module that has no cell state.
+    case cellStateNotApplicable(mode: RNNMode)
+    /// A lengths tensor that does not hold integers.
+    case lengthsNotIntegers(found: DType)
+    /// A lengths tensor that is not one-dimensional.
+    case lengthsShape(shape: [Int])
+    /// As many lengths as sequences are needed.
+    case lengthsCount(found: Int, batch: Int)
+    /// A length outside `1…T`.
+    case lengthOutOfRange(index: Int, value: Int, steps: Int)
+    /// The forward pass would need more working memory than the machine has
+    /// (or more rows than BLAS indexes).
+    case tooLarge(String)
+
+    /// The argument concerned: `module`, `input`, `h0`, `c0`, `lengths` or `options`.
+    public var subject: String {
+        switch self {
+        case .invalidModule: return "module"
+        case .unsupportedOption: return "options"
+        case .inputDType, .inputRank, .featureSize, .emptyInput, .tooLarge: return "input"
+        case .stateShape(let name, _, _, _), .stateDType(let name, _): return name
+        case .cellStateNotApplicable: return "c0"
+        case .lengthsNotIntegers, .lengthsShape, .lengthsCount, .lengthOutOfRange: return "lengths"
+        }
+    }
+
+    /// The message shown to the user.
+    public var description: String {
+        switch self {
+        case .invalidModule(let module, let problems):
+            let name = module.isEmpty ? "(root)" : module
+            return "module '\(name)' cannot run: " + problems.joined(separator: "; ")
+        case .unsupportedOption(let why):
+            return why
+        case .inputDType(let found, let expected):
+            return "input has dtype \(found.rawValue); expected \(expected)"
+        case .inputRank(let shape, let expected):
+            return "input has shape \(shapeText(shape)); expected \(expected)"
+        case .featureSize(let shape, let found, let expected):
+            return "input has shape \(shapeText(shape)): its last dimension (features) is \(found), "
+                + "but the module's input_size is \(expected)"
+        case .emptyInput(let shape):
+            return "input has shape \(shapeText(shape)): it needs at least one time step and one sequence"
+        case .stateShape(let name, let shape, let expected, let reason):
+            return "\(name) has shape \(shapeText(shape)); expected \(shapeText(expected)) (\(reason))"
+        case .stateDType(let name, let found):
+            return "\(name) has dtype \(found.rawValue); expected floating point"
+        case .cellStateNotApplicable(let mode):
+            return "c0 was given, but \(mode.withArticle) has no cell state (only LSTM takes c0)"
+        case .lengthsNotIntegers(let found):
+            return "lengths have dtype \(found.rawValue); expected integers (int64 or int32)"
+        case .lengthsShape(let shape):
+            return "lengths have shape \(shapeText(shape)); expected one length per sequence, shape (B,)"
+        case .lengthsCount(let found, let batch):
+            return "\(found) lengths for a batch of \(batch) sequences; expected one length per sequence"
+        case .lengthOutOfRange(let index, let value, let steps):
+            return "lengths[\(index)] is \(value); every length must be in 1…\(steps) (the input's time steps)"
+        case .tooLarge(let why):
+            return why
+        }
+    }
+}
+
+extension RNNMode {
+    /// `an RNN`, `a GRU`, `an LSTM`.
+    var withArticle: String { self == .gru ? "a GRU" : "an \(rawValue)" }
+}

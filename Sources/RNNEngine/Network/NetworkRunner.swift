@@ -1,0 +1,114 @@
+import RNNLayouts
+import TensorFiles
+
+/// One forward call of a prepared network: moves the caller's tensors into
+/// the processing order, runs every layer and direction, and moves the
+/// results back into PyTorch's shapes.
+struct NetworkRunner<S: EngineScalar> {
+    let network: RNNNetwork
+    let weights: [[DirectionWeights<S>]]
+    let plan: SequencePlan
+
+    /// Runs the network. Shapes were checked by `RNNNetwork.forward`.
+    func run(input: Tensor, h0: Tensor?, c0: Tensor?) throws -> RNNOutput {
+        let architecture = network.architecture
+        let directions = architecture.directions
+        let layers = architecture.numLayers
+        let state = architecture.stateSize
+        let hidden = architecture.hiddenSize
+        let rows = plan.steps * plan.batch
+        let width = architecture.outputSize
+        let stateCount = layers * directions
+
+        let inputValues = try S.values(of: input)
+        let h0Values = try h0.map { try S.values(of: $0) }
+        let c0Values = try c0.map { try S.values(of: $0) }
+
+        // Layer 0 reads the input in processing order, (T·B, input_size).
+        let layerInput0 = AlignedBuffer<S>(zeros: rows * architecture.inputSize)
+        gather(inputValues, width: architecture.inputSize, into: layerInput0.pointer)
+        // Layers write (T·B, directions·state); two buffers alternate between layers.
+        let outputs = [AlignedBuffer<S>(zeros: rows * width), AlignedBuffer<S>(zeros: layers > 1 ? rows * width : 0)]
+        let shape = RNNModeShape(
+            gateRows: architecture.gateRows, hiddenSize: hidden, stateSize: state,
+            isGRU: architecture.mode == .gru, isLSTM: architecture.mode == .lstm,
+            projects: architecture.projSize > 0)
+        let workspaces = (0 ..< directions).map { _ in DirectionWorkspace<S>(mode: shape, plan: plan) }
+
+        var hN = [S](repeating: 0, count: stateCount * plan.batch * state)
+        var cN = [S](repeating: 0, count: architecture.mode == .lstm ? stateCount * plan.batch * hidden : 0)
+        for layer in 0 ..< layers {
+            let input = layer == 0 ? layerInput0.pointer : outputs[(layer - 1) % 2].pointer
+            let output = outputs[layer % 2].pointer
+            for direction in 0 ..< directions {
+                let index = layer * directions + direction
+                let workspace = workspaces[direction]
+                load(h0Values, index: index, width: state, into: workspace.h)
+                if architecture.mode == .lstm { load(c0Values, index: index, width: hidden, into: workspace.c) }
+                DirectionRunner.run(
+                    weights[layer][direction], reverse: direction == 1, relu: network.nonlinearity == .relu,
+                    plan: plan, input: input, output: output, outputWidth: width, column: direction * state,
+                    workspace: workspace)
+                store(workspace.h, index: index, width: state, into: &hN)
+                if architecture.mode == .lstm { store(workspace.c, index: index, width: hidden, into: &cN) }
+            }
+        }
+        let last = outputs[(layers - 1) % 2]
+        return RNNOutput(
+            output: S.tensor(shape: plan.outputShape(width: width), values: scatter(last.pointer, width: width)),
+            hN: S.tensor(shape: plan.stateShape(count: stateCount, width: state), values: hN),
+            cN: architecture.mode == .lstm
+                ? S.tensor(shape: plan.stateShape(count: stateCount, width: hidden), values: cN) : nil)
+    }
+
+    /// Copies the caller's (T, B, w) or (B, T, w) values into processing order (T·B, w).
+    private func gather(_ values: [S], width: Int, into target: UnsafeMutablePointer<S>) {
+        values.withUnsafeBufferPointer { source in
+            guard let base = source.baseAddress else { return }
+            for t in 0 ..< plan.steps {
+                for (row, sequence) in plan.order.enumerated() {
+                    (target + (t * plan.batch + row) * width)
+                        .update(from: base + plan.externalOffset(step: t, sequence: sequence, width: width), count: width)
+                }
+            }
+        }
+    }
+
+    /// The (T·B, w) processing-order rows in the caller's layout and order.
+    private func scatter(_ source: UnsafeMutablePointer<S>, width: Int) -> [S] {
+        var values = [S](repeating: 0, count: plan.steps * plan.batch * width)
+        values.withUnsafeMutableBufferPointer { target in
+            guard let base = target.baseAddress else { return }
+            for t in 0 ..< plan.steps {
+                for (row, sequence) in plan.order.enumerated() {
+                    (base + plan.externalOffset(step: t, sequence: sequence, width: width))
+                        .update(from: source + (t * plan.batch + row) * width, count: width)
+                }
+            }
+        }
+        return values
+    }
+
+    /// Puts slice `index` of an initial state (layer·directions, B, w) into
+    /// `buffer` in processing order; zeros when there is no initial state.
+    private func load(_ values: [S]?, index: Int, width: Int, into buffer: AlignedBuffer<S>) {
+        guard let values else {
+            buffer.zero()
+            return
+        }
+        for (row, sequence) in plan.order.enumerated() {
+            for j in 0 ..< width {
+                buffer.pointer[row * width + j] = values[(index * plan.batch + sequence) * width + j]
+            }
+        }
+    }
+
+    /// Puts the final states in `buffer` into slice `index` of `values`, in the caller's order.
+    private func store(_ buffer: AlignedBuffer<S>, index: Int, width: Int, into values: inout [S]) {
+        for (row, sequence) in plan.order.enumerated() {
+            for j in 0 ..< width {
+                values[(index * plan.batch + sequence) * width + j] = buffer.pointer[row * width + j]
+            }
+        }
+    }
+}

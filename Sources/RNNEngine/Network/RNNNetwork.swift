@@ -1,0 +1,159 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+
+/// What a forward pass returns, in PyTorch's shapes and the compute dtype.
+public struct RNNOutput: Sendable {
+    /// `output`: `h` of the last layer at every step, directions concatenated:
+    /// (T, B, directions·(proj or hidden)), (B, T, …) with batch_first,
+    /// (T, …) for an unbatched input. Zero past each sequence's length.
+    public var output: Tensor
+    /// `h_n`: each layer and direction's `h` at each sequence's own end,
+    /// (num_layers·directions, B, proj or hidden).
+    public var hN: Tensor
+    /// `c_n` for an LSTM, (num_layers·directions, B, hidden); nil otherwise.
+    public var cN: Tensor?
+
+    /// Creates an output.
+    public init(output: Tensor, hN: Tensor, cN: Tensor?) {
+        self.output = output
+        self.hN = hN
+        self.cN = cN
+    }
+}
+
+/// A recurrent module ready to run: its weights checked once, converted to
+/// the compute type and laid out for BLAS, then reused by every `forward`.
+///
+/// Runs `nn.RNN`, `nn.GRU`, `nn.LSTM` (stacked, bidirectional, with
+/// `proj_size`, with or without bias) and their `*Cell` forms, which run over
+/// a sequence step by step as one-layer, one-direction networks. A network is
+/// immutable; `forward` may be called from several threads at once.
+public struct RNNNetwork: Sendable {
+    /// The module's name prefix (`""` at the root).
+    public let name: String
+    /// What the module is.
+    public let architecture: RNNArchitecture
+    /// The activation of an Elman RNN (always `.tanh` for GRU and LSTM).
+    public let nonlinearity: Nonlinearity
+    /// The type inputs must have and results get.
+    public let computeType: ComputeType
+
+    enum Weights: Sendable {
+        case float32([[DirectionWeights<Float>]])
+        case float64([[DirectionWeights<Double>]])
+    }
+
+    let weights: Weights
+
+    /// Checks `module` and prepares its weights for `computeType`.
+    ///
+    /// - Throws: `EngineError.invalidModule` listing every missing, misshaped,
+    ///   non-float or unexpected tensor; `EngineError.unsupportedOption` for
+    ///   `.relu` on a GRU or LSTM; `TensorFileError` if a tensor's bytes
+    ///   cannot be read.
+    public init(module: RNNModule, nonlinearity: Nonlinearity = .tanh, computeType: ComputeType = .float32) throws {
+        let problems = WeightPreparation.problems(of: module)
+        guard problems.isEmpty else { throw EngineError.invalidModule(module: module.name, problems: problems) }
+        if nonlinearity == .relu && module.architecture.mode != .rnn {
+            throw EngineError.unsupportedOption(
+                "nonlinearity relu applies only to RNN modules; '\(module.displayName)' is \(module.architecture.mode.withArticle), "
+                    + "whose activations are fixed")
+        }
+        name = module.name
+        architecture = module.architecture
+        self.nonlinearity = nonlinearity
+        self.computeType = computeType
+        switch computeType {
+        case .float32: weights = .float32(try WeightPreparation.prepare(module, as: Float.self))
+        case .float64: weights = .float64(try WeightPreparation.prepare(module, as: Double.self))
+        }
+    }
+
+    /// Runs the network over `input`.
+    ///
+    /// - Parameters:
+    ///   - input: (T, B, input_size), or (B, T, input_size) with `batchFirst`,
+    ///     or (T, input_size) for one unbatched sequence; dtype `computeType`.
+    ///   - lengths: each sequence's valid steps (1…T, any order), as
+    ///     `pack_padded_sequence(enforce_sorted=False)` takes them; nil means all T.
+    ///   - h0: initial `h`, (num_layers·directions, B, proj or hidden), any float
+    ///     dtype; nil means zeros. Cells also accept (B, hidden).
+    ///   - c0: initial LSTM cell state, (num_layers·directions, B, hidden); nil means zeros.
+    ///   - batchFirst: whether `input` and `output` put the batch first
+    ///     (states never do).
+    /// - Throws: `EngineError` for any input that does not fit, before any work.
+    public func forward(
+        input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil, batchFirst: Bool = false
+    ) throws -> RNNOutput {
+        let plan = try SequencePlan(architecture: architecture, input: input, computeType: computeType,
+                                    lengths: lengths, batchFirst: batchFirst)
+        let h0 = try checkedState(h0, name: "h0", plan: plan, width: architecture.stateSize)
+        if c0 != nil && architecture.mode != .lstm { throw EngineError.cellStateNotApplicable(mode: architecture.mode) }
+        let c0 = try checkedState(c0, name: "c0", plan: plan, width: architecture.hiddenSize)
+        try checkMemory(plan)
+        switch weights {
+        case .float32(let prepared):
+            return try NetworkRunner(network: self, weights: prepared, plan: plan).run(input: input, h0: h0, c0: c0)
+        case .float64(let prepared):
+            return try NetworkRunner(network: self, weights: prepared, plan: plan).run(input: input, h0: h0, c0: c0)
+        }
+    }
+
+    /// Refuses a call whose workspaces would not fit in memory, or whose
+    /// matrices BLAS (32-bit dimensions) cannot index, before allocating anything.
+    private func checkMemory(_ plan: SequencePlan) throws {
+        let a = architecture
+        let rows = plan.steps.multipliedReportingOverflow(by: plan.batch)
+        let perRow = a.inputSize + 2 * a.outputSize + a.directions * a.gateRows
+        let perSequence = a.directions * (a.gateRows + 2 * a.hiddenSize + a.stateSize) + a.numLayers * a.directions * (a.stateSize + a.hiddenSize)
+        let elements = rows.partialValue.multipliedReportingOverflow(by: perRow)
+        let total = elements.partialValue.addingReportingOverflow(plan.batch * perSequence)
+        let scalar = computeType == .float32 ? 4 : 8
+        let bytes = total.partialValue.multipliedReportingOverflow(by: scalar)
+        let available = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+        if rows.overflow || elements.overflow || total.overflow || bytes.overflow || bytes.partialValue > available {
+            let size = bytes.overflow ? "more than \(Int.max) bytes" : String(format: "%.1f GB", Double(bytes.partialValue) / 1e9)
+            throw EngineError.tooLarge(
+                "running \(plan.steps) steps × \(plan.batch) sequences needs \(size) of working memory, more than half of this machine's "
+                    + String(format: "%.1f GB", Double(ProcessInfo.processInfo.physicalMemory) / 1e9) + "; run shorter sequences or smaller batches")
+        }
+        if rows.partialValue > Int(Int32.max) {
+            throw EngineError.tooLarge("\(plan.steps) steps × \(plan.batch) sequences is more rows than BLAS indexes (2³¹ − 1); split the batch")
+        }
+    }
+
+    /// `state` if it has the shape PyTorch expects (cells may omit the leading 1).
+    private func checkedState(_ state: Tensor?, name: String, plan: SequencePlan, width: Int) throws -> Tensor? {
+        guard let state else { return nil }
+        let count = architecture.numLayers * architecture.directions
+        let expected = plan.stateShape(count: count, width: width)
+        let isCellShorthand = architecture.kind == .cell && state.shape == Array(expected.dropFirst())
+        guard state.shape == expected || isCellShorthand else {
+            let widthName = name == "h0" && architecture.projSize > 0 ? "proj_size" : "hidden_size"
+            var parts = ["num_layers·directions \(architecture.numLayers)·\(architecture.directions)"]
+            if plan.batched { parts.append("batch \(plan.batch)") }
+            parts.append("\(widthName) \(width)")
+            throw EngineError.stateShape(name: name, shape: state.shape, expected: expected,
+                                         reason: parts.joined(separator: ", "))
+        }
+        guard state.dtype.isFloatingPoint else { throw EngineError.stateDType(name: name, found: state.dtype) }
+        return state
+    }
+}
+
+extension RNNModule {
+    /// Runs this module on `input`, computing in the input's dtype: a
+    /// one-off `RNNNetwork(module:nonlinearity:computeType:)` plus `forward`.
+    /// Prepare an `RNNNetwork` once instead to run many inputs.
+    public func forward(
+        input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil,
+        batchFirst: Bool = false, nonlinearity: Nonlinearity = .tanh
+    ) throws -> RNNOutput {
+        guard let computeType = ComputeType(dtype: input.dtype) else {
+            throw EngineError.inputDType(found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)")
+        }
+        let network = try RNNNetwork(module: self, nonlinearity: nonlinearity, computeType: computeType)
+        return try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// Writes `.npy` files (format 1.0, or 2.0 for very long headers; C order,
+/// little-endian), readable by `numpy.load`.
+public enum NPYWriter {
+    /// The complete `.npy` bytes (header and data) of `tensor`.
+    public static func encode(_ tensor: Tensor) throws -> Data {
+        var data = try NPYHeader.encode(dtype: tensor.dtype, shape: tensor.shape)
+        data.append(try tensor.data())
+        return data
+    }
+
+    /// Writes `tensor` to the file `path` atomically (see `AtomicOutput`).
+    /// bfloat16 has no NPY type: it is refused.
+    public static func write(_ tensor: Tensor, to path: String) throws {
+        try WriterChecks.refuseBFloat16([NamedTensor(name: "", tensor: tensor)], container: "NPY", file: path)
+        try AtomicOutput.write(to: path) { temporary in
+            try FileSink.create(temporary, target: path) { append in try writeContents(tensor, append) }
+        }
+    }
+
+    /// Writes a directory holding `NAME.npy` for every tensor, atomically:
+    /// the directory appears complete or not at all. Names must be usable as
+    /// file names (not empty, no `/`, not starting with `.`).
+    public static func writeDirectory(_ tensors: [NamedTensor], to path: String) throws {
+        try WriterChecks.uniqueNames(tensors, file: path)
+        try WriterChecks.refuseBFloat16(tensors, container: "NPY", file: path)
+        for named in tensors where named.name.isEmpty || named.name.contains("/") || named.name.hasPrefix(".")
+            || named.name.utf8.count > 250 {
+            throw TensorFileError(file: path, tensor: named.name, .invalid(
+                "the name cannot be a file name (empty, contains '/', starts with '.' or is too long)"))
+        }
+        try AtomicOutput.write(to: path) { temporary in
+            do {
+                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+            } catch {
+                throw TensorFileError(file: path, .unreadable("cannot create the directory: \(error.localizedDescription)"))
+            }
+            for named in tensors {
+                let file = (temporary as NSString).appendingPathComponent(named.name + ".npy")
+                try FileSink.create(file, target: path) { append in try writeContents(named.tensor, append) }
+            }
+        }
+    }
+
+    /// Appends the header, then the data, of `tensor`.
+    private static func writeContents(_ tensor: Tensor, _ append: (Data) throws -> Void) throws {
+        try append(NPYHeader.encode(dtype: tensor.dtype, shape: tensor.shape))
+        try append(tensor.data())
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Writes safetensors files: every rnnkit dtype (bfloat16 included), the
+/// tensors' data in the order given, `metadata` as `__metadata__`.
+public enum SafetensorsWriter {
+    /// Writes `tensors` to `path` atomically (see `AtomicOutput`).
+    public static func write(_ tensors: [NamedTensor], to path: String, metadata: [String: String] = [:]) throws {
+        let header = try encodeHeader(tensors, metadata: metadata, file: path)
+        try AtomicOutput.write(to: path) { temporary in
+            try FileSink.create(temporary, target: path) { append in
+                var length = UInt64(header.count).littleEndian
+                try append(Data(bytes: &length, count: 8))
+                try append(header)
+                for named in tensors { try append(named.tensor.data()) }
+            }
+        }
+    }
+
+    /// The JSON header for `tensors` laid out one after another, padded with
+    /// spaces to a multiple of 8 bytes (so the data section stays aligned).
+    static func encodeHeader(_ tensors: [NamedTensor], metadata: [String: String], file: String) throws -> Data {
+        try WriterChecks.uniqueNames(tensors, file: file)
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for named in tensors {
+            guard named.name != "__metadata__", !named.name.isEmpty else {
+                throw TensorFileError(file: file, tensor: named.name, .invalid("not a valid safetensors tensor name"))
+            }
+            let end = offset + named.tensor.byteCount
+            header[named.name] = [
+                "dtype": SafetensorsHeader.code(of: named.tensor.dtype),
+                "shape": named.tensor.shape,
+                "data_offsets": [offset, end],
+            ] as [String: Any]
+            offset = end
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
+        json.append(contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
+        return json
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import RNNEngine
+import RNNLayouts
+import TensorFiles
+
+/// `rnnkit run`: one forward pass of a module from a weight file.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an RNN/GRU/LSTM (or a cell over a sequence) from its weights and save output, h_n, c_n.",
+        discussion: """
+            Computes in the input's dtype (float32 or float64); weights of any float dtype are \
+            converted. Writes an NPZ holding output, h_n and, for an LSTM, c_n in PyTorch's shapes. \
+            The output is written atomically: on any error no file is left.
+
+            EXAMPLES:
+              rnnkit run weights.h5 --input x.npy --output out.npz
+              rnnkit run model.safetensors --module encoder.lstm --input x.npy --output out.npz
+              rnnkit run weights.npz --input x.npy --lengths lengths.npy --h0 h0.npy --c0 c0.npy --output out.npz
+              rnnkit run weights/ --input x.npy --batch-first --nonlinearity relu --output out.npz --force
+              rnnkit run cell.npz --rename W=weight_ih --rename U=weight_hh --input x.npy --output out.npz
+            """)
+
+    @Argument(help: "The weight file: NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, or a folder of .npy files.")
+    var weights: String
+
+    @Option(help: ArgumentHelp("The input, (T, B, input_size) or (B, T, input_size) with --batch-first.", valueName: "X.npy"))
+    var input: String
+
+    @Option(help: ArgumentHelp("Where to write output, h_n (and c_n).", valueName: "OUT.npz"))
+    var output: String
+
+    @Option(help: "The module to run; needed only when the file holds several (the error lists them).")
+    var module: String?
+
+    @Option(help: ArgumentHelp("Each sequence's length (int32/int64, shape (B,), any order).", valueName: "L.npy"))
+    var lengths: String?
+
+    @Option(name: .customLong("h0"), help: ArgumentHelp("Initial hidden state, (num_layers·directions, B, proj_size or hidden_size).", valueName: "H.npy"))
+    var h0: String?
+
+    @Option(name: .customLong("c0"), help: ArgumentHelp("Initial LSTM cell state, (num_layers·directions, B, hidden_size).", valueName: "C.npy"))
+    var c0: String?
+
+    @Flag(help: "Input and output are (B, T, …); h0/c0/h_n/c_n keep the layer dimension first.")
+    var batchFirst = false
+
+    @Option(help: "The activation of an nn.RNN / nn.RNNCell: tanh or relu.")
+    var nonlinearity: String = "tanh"
+
+    @Option(name: .customLong("rename"), help: ArgumentHelp("Rename a tensor before inference (repeatable).", valueName: "OLD=NEW"))
+    var renames: [String] = []
+
+    @Flag(help: "Overwrite OUT.npz if it exists.")
+    var force = false
+
+    func validate() throws {
+        guard Nonlinearity(rawValue: nonlinearity) != nil else {
+            throw ValidationError("--nonlinearity must be tanh or relu, not '\(nonlinearity)'")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let request = RunRequest(
+                weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)),
+                input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
+                nonlinearity: Nonlinearity(rawValue: nonlinearity) ?? .tanh)
+            try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: force)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw TensorFileError(file: output, .wrongKind("is a folder; --output takes the name of the .npz file to write"))
+            }
+            let (module, result) = try request.execute()
+            var arrays = [NamedTensor(name: "output", tensor: result.output), NamedTensor(name: "h_n", tensor: result.hN)]
+            if let cN = result.cN { arrays.append(NamedTensor(name: "c_n", tensor: cN)) }
+            try NPZWriter.write(arrays, to: output)
+            let listing = arrays.map { "\($0.name) \(shapeText($0.tensor.shape))" }.joined(separator: ", ")
+            print("\(output): \(listing) (\(module.architecture.mode.rawValue) \(module.architecture.kind.rawValue) '\(module.displayName)', \(result.output.dtype.rawValue))")
+        }
+    }
+}
