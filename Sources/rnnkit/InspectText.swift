@@ -13,7 +13,7 @@ extension InspectReport {
         ]
         if inspection.modules.isEmpty {
             lines += ["", "No recurrent module found (no weight_ih_l0 or weight_ih with its weight_hh)."]
-            if !file.tensors.isEmpty {
+            if !file.tensors.isEmpty && suggestions.isEmpty {
                 lines.append("If the file uses its own names, map them to PyTorch's with --rename OLD=NEW (see docs/layouts.md).")
             }
         }
@@ -29,6 +29,11 @@ extension InspectReport {
             }
             lines += table.lines()
         }
+        if !suggestions.isEmpty {
+            lines += ["", "These other tensors look like recurrent weights named another way; to read them as",
+                      "PyTorch's (check the guess: layer form, one layer), add:"]
+            lines += suggestions.map { "  --rename \($0.old)=\($0.new)" }
+        }
         if !file.otherItems.isEmpty {
             lines += ["", "Other entries (not tensors):"] + file.otherItems.map { "  \($0.name): \($0.summary)" }
         }
@@ -41,6 +46,11 @@ extension InspectReport {
             lines += inspection.problems.flatMap { wrapped("\($0)", first: "  ! ", rest: "    ") }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `--rename` guesses for other tensors named like `enc_w_ih`.
+    private var suggestions: [Rename] {
+        Rename.suggestions(for: inspection.otherTensors.map(\.name))
     }
 
     private var formatName: String {

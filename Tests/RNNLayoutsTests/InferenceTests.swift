@@ -101,3 +101,32 @@ final class InferenceTests: XCTestCase {
             [Rename(old: "weight_ih_l0", new: "a"), Rename(old: "weight_ih_l0", new: "b")], to: tensors))
     }
 }
+
+/// `--rename` suggestions for names in other conventions.
+final class RenameSuggestionTests: XCTestCase {
+    func testSuggestsPyTorchNamesForCommonConventions() {
+        let names = ["enc_emb", "enc_w_ih", "enc_w_hh", "enc_b_ih", "enc_b_hh", "dec/W_ih", "dec/W_hh", "fc_w", "lstm.weight_ih_l0"]
+        let suggestions = Rename.suggestions(for: names)
+        XCTAssertEqual(suggestions.map { "\($0.old)=\($0.new)" }, [
+            "enc_w_ih=enc.weight_ih_l0", "enc_w_hh=enc.weight_hh_l0", "enc_b_ih=enc.bias_ih_l0", "enc_b_hh=enc.bias_hh_l0",
+            "dec/W_ih=dec.weight_ih_l0", "dec/W_hh=dec.weight_hh_l0",
+        ])
+    }
+
+    func testNoSuggestionWithoutBothWeightsOrInsideAWord() {
+        XCTAssertEqual(Rename.suggestions(for: ["enc_w_ih", "enc_b_ih"]), [])
+        XCTAssertEqual(Rename.suggestions(for: ["encxw_ih", "encxw_hh"]), [])
+        XCTAssertEqual(Rename.suggestions(for: ["weight_ih", "weight_hh"]), [], "already PyTorch's cell names")
+        XCTAssertEqual(Rename.suggestions(for: ["w_ih", "w_hh"]).map(\.new), ["weight_ih_l0", "weight_hh_l0"])
+    }
+
+    func testSuggestionsMakeAModule() throws {
+        let own = [NamedTensor(name: "g_Wih", tensor: TestTensors.zeros([12, 3])),
+                   NamedTensor(name: "g_Whh", tensor: TestTensors.zeros([12, 4]))]
+        let renamed = try Rename.apply(Rename.suggestions(for: own.map(\.name)), to: own)
+        let inspection = Inspector.inspect(renamed)
+        XCTAssertEqual(inspection.modules.map(\.name), ["g"])
+        XCTAssertEqual(inspection.modules.map(\.architecture),
+                       [RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 4, bias: false)])
+    }
+}

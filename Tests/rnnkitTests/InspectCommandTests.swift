@@ -203,6 +203,17 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("nothing"), bad.stderr)
     }
 
+    func testSuggestsRenamesForOtherConventions() throws {
+        let path = try npyDirectory("g2p", [
+            NamedTensor(name: "enc_w_ih", tensor: Tensor(shape: [6, 3], floats: [Float](repeating: 0, count: 18))),
+            NamedTensor(name: "enc_w_hh", tensor: Tensor(shape: [6, 2], floats: [Float](repeating: 0, count: 12))),
+        ])
+        let result = try CLI.run(["inspect", path])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.contains("--rename enc_w_ih=enc.weight_ih_l0"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("--rename enc_w_hh=enc.weight_hh_l0"), result.stdout)
+    }
+
     func testUnreadableInputsExitTwoWithTheFileName() throws {
         let empty = folder.appendingPathComponent("empty.bin")
         try Data().write(to: empty)
