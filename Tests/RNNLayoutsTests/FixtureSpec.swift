@@ -62,20 +62,15 @@ struct FixtureSpec: Decodable {
             .deletingLastPathComponent().appendingPathComponent("Fixtures")
     }
 
-    /// The containers rnnkit's readers handle on this branch so far; fixtures
-    /// in other containers wait for their reader.
-    static let readableFormats: Set<String> = ["npy", "npz", "hdf5", "safetensors"]
-
     /// Every fixture folder (a folder under Fixtures/ holding fixture.json, at
-    /// any depth) whose container is readable, by path.
+    /// any depth), by path.
     static func all() throws -> [(folder: URL, spec: FixtureSpec)] {
         let paths = (FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? [])
             .filter { $0 == "fixture.json" || $0.hasSuffix("/fixture.json") }.sorted()
         return try paths.compactMap { path in
             let manifest = root.appendingPathComponent(path)
             guard let data = FileManager.default.contents(atPath: manifest.path) else { return nil }
-            let spec = try JSONDecoder().decode(FixtureSpec.self, from: data)
-            return readableFormats.contains(spec.format) ? (manifest.deletingLastPathComponent(), spec) : nil
+            return (manifest.deletingLastPathComponent(), try JSONDecoder().decode(FixtureSpec.self, from: data))
         }
     }
 }

@@ -6,10 +6,7 @@ import XCTest
 /// PyTorch wrote it: the modules (every key of the schema), the shapes of the
 /// reference module in both layouts, the other tensors, and the problem files.
 final class InspectFixtureTests: XCTestCase {
-    /// The containers rnnkit's readers handle on this branch so far.
-    static let readableFormats: Set<String> = ["npy", "npz", "hdf5", "safetensors"]
-
-    /// Every `fixture.json` under Fixtures/ (any depth) in a readable container, decoded as plain JSON.
+    /// Every `fixture.json` under Fixtures/ (any depth), decoded as plain JSON.
     func fixtures() throws -> [(folder: URL, manifest: [String: Any])] {
         let manifests = (FileManager.default.enumerator(atPath: CLI.fixtures.path)?.allObjects as? [String] ?? [])
             .filter { $0.hasSuffix("/fixture.json") }.sorted()
@@ -17,8 +14,7 @@ final class InspectFixtureTests: XCTestCase {
             let manifestURL = CLI.fixtures.appendingPathComponent(path)
             guard let data = FileManager.default.contents(atPath: manifestURL.path) else { return nil }
             let manifest = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-            let readable = Self.readableFormats.contains(manifest["format"] as? String ?? "")
-            return readable ? (manifestURL.deletingLastPathComponent(), manifest) : nil
+            return (manifestURL.deletingLastPathComponent(), manifest)
         }
         if all.isEmpty { throw XCTSkip("Fixtures/ holds no fixture.json yet (make fixtures)") }
         return all
@@ -108,7 +104,7 @@ final class InspectFixtureTests: XCTestCase {
             throw XCTSkip("Fixtures/problems/problems.json not generated yet (make fixtures)")
         }
         let catalog = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        for entry in catalog["files"] as? [[String: Any]] ?? [] where Self.readableFormats.contains(entry["format"] as? String ?? "") {
+        for entry in catalog["files"] as? [[String: Any]] ?? [] {
             let file = try XCTUnwrap(entry["file"] as? String)
             guard let json = try? document(try CLI.run(["inspect", folder.appendingPathComponent(file).path, "--json"]), file) else {
                 continue
