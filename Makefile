@@ -55,6 +55,8 @@ interop-test: build
 test: swift-test interop-test
 
 demo: release
+	@echo "== rnnkit inspect: a damaged file (a bidirectional LSTM missing one _reverse tensor) is diagnosed, exit 0"
+	$(RELEASE_BIN) inspect Fixtures/problems/missing_reverse.h5
 	@echo "== rnnkit inspect: a bidirectional 2-layer GRU and its shape flow for a (batch 32, seq 20, 100) input"
 	$(RELEASE_BIN) inspect Fixtures/gru_2l_bi_batch_first/weights.h5 --input-shape 32,20,100 --batch-first
 	@echo "== rnnkit verify: the engine against PyTorch's stored outputs, every fixture"

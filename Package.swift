@@ -79,7 +79,7 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // damaged .keras archives
             ]
         ),
-        .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles"]),
+        .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles", "RNNLayouts"]),
     ],
     swiftLanguageModes: [.v5]
 )
