@@ -43,6 +43,8 @@ public struct ModelSource: Sendable {
     public var hints: [String: ModuleHints]
     /// Free-form metadata (safetensors `__metadata__`, ONNX `metadata_props` and producer).
     public var metadata: [String: String]
+    /// Entries of a container that are not tensors (`TensorFile.otherItems`).
+    public var otherItems: [(name: String, summary: String)] = []
 
     /// Creates a model source.
     public init(path: String, format: String, tensors: [NamedTensor], hints: [String: ModuleHints] = [:], metadata: [String: String] = [:]) {
@@ -85,7 +87,9 @@ public struct ModelSource: Sendable {
             let result = try KerasImporter.readWeights(file)
             return ModelSource(path: path, format: kerasFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
         }
-        return ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)
+        var source = ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)
+        source.otherItems = file.otherItems
+        return source
     }
 
     private static func leadingBytes(_ path: String) throws -> String {

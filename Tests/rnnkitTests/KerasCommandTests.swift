@@ -73,6 +73,22 @@ final class KerasCommandTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
     }
 
+    func testInspectReadsKerasFiles() throws {
+        let saved = CLI.fixtures.appendingPathComponent("keras/bidirectional_gru")
+        let json = try CLI.run(["inspect", saved.appendingPathComponent("model.keras").path, "--json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(document["format"] as? String, "keras")
+        let modules = try XCTUnwrap(document["modules"] as? [[String: Any]])
+        XCTAssertEqual(modules.count, 1)
+        XCTAssertEqual(modules.first?["mode"] as? String, "GRU")
+        XCTAssertEqual(modules.first?["bidirectional"] as? Bool, true)
+        let text = try CLI.run(["inspect", saved.appendingPathComponent("model.weights.h5").path])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("Keras 3 weights"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("batch_first=True"), text.stdout)
+    }
+
     func testWeightsFileAssumptionsArePrinted() throws {
         let result = try CLI.run(["convert", CLI.fixtures.appendingPathComponent("keras/simple_rnn_relu/model.weights.h5").path, path("w.npz")])
         XCTAssertEqual(result.status, 0, result.stderr)
