@@ -214,11 +214,11 @@ def built_models():
     second = layers.LSTM(5, return_sequences=True, name="encoder_top")(dropped)
     head = layers.Dense(3)(second)
     functional = keras.Model(inputs, head)
-    mixed = keras.Sequential([keras.Input((None, 4)), layers.GRU(6, return_sequences=True),
-                              layers.Bidirectional(layers.LSTM(3, return_sequences=True)), layers.Dense(2)])
+    mixed = keras.Sequential([keras.Input((None, 4)), layers.GRU(6, return_sequences=True, name="encoder"),
+                              layers.Bidirectional(layers.LSTM(3, return_sequences=True), name="decoder"), layers.Dense(2)])
     return [
         ("functional_lstm_dropout_dense", functional, {"": ("encoder_top", None)}),
-        ("gru_then_bidirectional_lstm", mixed, {"gru": ("gru", None), "bidirectional": ("bidirectional", "gru")}),
+        ("gru_then_bidirectional_lstm", mixed, {"encoder": ("encoder", None), "decoder": ("decoder", "encoder")}),
         ("merge_sum", keras.Sequential([keras.Input((None, 4)), layers.Bidirectional(layers.GRU(3, return_sequences=True), merge_mode="sum")]),
          "merge_mode"),
         ("lstm_relu", keras.Sequential([keras.Input((None, 4)), layers.LSTM(3, activation="relu")]), "activation relu"),
