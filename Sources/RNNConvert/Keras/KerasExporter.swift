@@ -44,10 +44,12 @@ public enum KerasExporter {
         }
         for parameter in architecture.parameterNames {
             let expected = architecture.expectedShape(of: parameter)
-            guard let tensor = module.tensor(parameter), tensor.shape == expected, tensor.dtype.isFloatingPoint else {
-                throw ConversionError("\(module.qualifiedName(of: parameter)) is missing, misshaped or not floating point "
-                    + "(expected \(architecture.dtype.rawValue) \(expected)); `rnnkit inspect` shows what the module lacks")
+            let name = module.qualifiedName(of: parameter)
+            guard let tensor = module.tensor(parameter) else {
+                throw ConversionError("\(name) is missing (expected shape \(expected)); `rnnkit inspect` lists what the module lacks")
             }
+            guard tensor.shape == expected else { throw ConversionError("\(name) has shape \(tensor.shape), expected \(expected)") }
+            guard tensor.dtype.isFloatingPoint else { throw ConversionError("\(name) is \(tensor.dtype.rawValue); weights must be floating point") }
         }
         let dtype = options.dtype ?? (architecture.dtype == .float64 ? .float64 : .float32)
         guard [.float16, .float32, .float64].contains(dtype) else {
