@@ -11,7 +11,7 @@ APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
 help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
 	@echo "make test      build and run every test (the command CI runs)"
-	@echo "make interop-test  run rnnkit's .onnx files in ONNX Runtime against PyTorch's outputs (needs numpy, onnx, onnxruntime)"
+	@echo "make interop-test  run rnnkit's .onnx files in ONNX Runtime and its .keras files in Keras 3 against PyTorch's outputs (needs numpy, onnx, onnxruntime, keras, jax)"
 	@echo "make release   build .build/release/rnnkit"
 	@echo "make fixtures  regenerate Fixtures/ with real PyTorch, Keras 3 (jax) and ONNX (run by hand, never in CI)"
 	@echo "make format-samples  regenerate Fixtures/formats/ with numpy, h5py and safetensors (by hand)"
@@ -44,10 +44,20 @@ interop-test: build
 	else \
 	    $(PYTHON) Tests/Interop/check_onnx.py --rnnkit $(DEBUG_BIN) Fixtures; \
 	fi
+	@if ! KERAS_BACKEND=jax $(PYTHON) -c "import numpy, jax, keras" 2>/dev/null; then \
+	    if [ "$$CI" = "true" ]; then \
+	        echo "interop-test: FAILED: CI=true needs the Python packages numpy, jax and keras (pip install keras jax numpy)" >&2; exit 1; \
+	    fi; \
+	    echo "interop-test: SKIPPED Keras: the Python packages keras and jax are not installed (pip install keras jax numpy)"; \
+	else \
+	    KERAS_BACKEND=jax $(PYTHON) Tests/Interop/check_keras.py --rnnkit $(DEBUG_BIN) Fixtures; \
+	fi
 
 test: swift-test interop-test
 
 demo: release
+	@echo "== rnnkit inspect: a damaged file (a bidirectional LSTM missing one _reverse tensor) is diagnosed, exit 0"
+	$(RELEASE_BIN) inspect Fixtures/problems/missing_reverse.h5
 	@echo "== rnnkit inspect: a bidirectional 2-layer GRU and its shape flow for a (batch 32, seq 20, 100) input"
 	$(RELEASE_BIN) inspect Fixtures/gru_2l_bi_batch_first/weights.h5 --input-shape 32,20,100 --batch-first
 	@echo "== rnnkit verify: the engine against PyTorch's stored outputs, every fixture"

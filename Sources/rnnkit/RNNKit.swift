@@ -1,4 +1,6 @@
 import ArgumentParser
+import RNNConvert
+import RNNEngine
 
 /// The `rnnkit` command: inspect, run, verify and convert the files recurrent networks live in.
 @main
@@ -7,8 +9,9 @@ struct RNNKit: ParsableCommand {
         commandName: "rnnkit",
         abstract: "Inspect, run, verify and convert PyTorch RNN/LSTM/GRU weight files.",
         discussion: """
-            Reads NPY, NPZ, directories of .npy files, HDF5, safetensors and PyTorch \
-            checkpoints, recognised by their bytes.
+            Reads NPY, NPZ, directories of .npy files, HDF5, safetensors, PyTorch \
+            checkpoints, ONNX models and Keras 3 files (.keras, .weights.h5), recognised by \
+            their bytes.
 
             Exit codes: 0 success, 1 verification mismatch or other failure, \
             2 bad input (unreadable file, wrong shapes, bad flags), 64 usage error.
@@ -16,4 +19,11 @@ struct RNNKit: ParsableCommand {
         version: "0.1.0",
         subcommands: [InspectCommand.self, RunCommand.self, VerifyCommand.self, ConvertCommand.self]
     )
+
+    /// Runs the tool; `run` and `verify` open weight files through
+    /// `ModelSource`, so ONNX and Keras files work wherever containers do.
+    static func main() {
+        RunRequest.openWeights = { try ModelSource.open($0).tensors }
+        main(nil)
+    }
 }

@@ -6,7 +6,7 @@ import TensorFiles
 /// take it: a weight file, the module in it, and `.npy` files for the input,
 /// lengths and initial states.
 public struct RunRequest: Sendable {
-    /// The weight file (any container `TensorFile.open` reads).
+    /// The weight file (any container `TensorFile.open` reads, or what `openWeights` opens).
     public var weights: String
     /// The module to run; nil when the file holds exactly one.
     public var module: String?
@@ -43,11 +43,16 @@ public struct RunRequest: Sendable {
     /// Every file the request reads (so that an output never replaces one).
     public var inputFiles: [String] { [weights, input] + [lengths, h0, c0].compactMap { $0 } }
 
+    /// Opens a weight file as named tensors: `TensorFile.open` unless the
+    /// tool sets another reader (`rnnkit` sets `ModelSource`, which also reads
+    /// ONNX and Keras files back into PyTorch names; RNNEngine cannot import it).
+    nonisolated(unsafe) public static var openWeights: @Sendable (String) throws -> [NamedTensor] = { try TensorFile.open($0).tensors }
+
     /// The module the request names, found in its weight file after renaming.
     public func loadModule() throws -> RNNModule {
-        let file = try TensorFile.open(weights)
+        let weightTensors = try Self.openWeights(weights)
         do {
-            let tensors = try Rename.apply(renames, to: file.tensors)
+            let tensors = try Rename.apply(renames, to: weightTensors)
             return try Inspector.inspect(tensors).selectModule(named: module)
         } catch let error as BadInputError {
             throw FileInputError(file: weights, underlying: error)

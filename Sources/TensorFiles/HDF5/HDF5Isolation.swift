@@ -38,6 +38,17 @@ enum HDF5Isolation {
         try verdict(result, file: path, limit: timeLimit(bytes: size))
     }
 
+    /// As `check(path:size:)` for an HDF5 file held in memory (`image`),
+    /// named `path` in messages.
+    static func check(image: Data, path: String) throws {
+        var result = rk_probe_result()
+        let start = DispatchTime.now()
+        let limit = timeLimit(bytes: image.count)
+        image.withUnsafeBytes { rk_hdf5_probe(path, $0.baseAddress, $0.count, limit, &result) }
+        trace("check of \(path)", since: start)
+        try verdict(result, file: path, limit: limit)
+    }
+
     /// The data of the dataset at `dataset` (an HDF5 path; `name` in messages)
     /// read by a child as `dtype` into `bytes` bytes of shared memory, which
     /// become the returned `Data` without a copy. Call with the lock held.
@@ -51,7 +62,13 @@ enum HDF5Isolation {
         var result = rk_probe_result()
         let limit = timeLimit(bytes: max(bytes, file.size))
         let start = DispatchTime.now()
-        rk_hdf5_read(file.path, nil, 0, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+        if let image = file.image {
+            image.withUnsafeBytes {
+                rk_hdf5_read(file.path, $0.baseAddress, $0.count, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+            }
+        } else {
+            rk_hdf5_read(file.path, nil, 0, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+        }
         trace("read of '\(name)' in \(file.path)", since: start)
         do {
             try verdict(result, file: file.path, limit: limit)
