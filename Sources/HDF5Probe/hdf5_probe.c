@@ -261,9 +261,14 @@ static hid_t open_file(const char *path, const void *image, size_t image_size) {
     report("opening the file", "", "");
     hid_t access = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_file_locking(access, 0, 1);
+    char name[1200];
     if (image) {
         H5Pset_fapl_core(access, 1 << 20, 0);
         H5Pset_file_image(access, (void *)image, image_size);
+        // The core driver knows in-memory files by name, and the parent may
+        // hold this one open already: a name of its own opens a fresh copy.
+        snprintf(name, sizeof name, "%s (rnnkit child)", path);
+        path = name;
     }
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, access);
     H5Pclose(access);

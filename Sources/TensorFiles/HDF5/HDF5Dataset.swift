@@ -41,7 +41,7 @@ enum HDF5Dataset {
             return .other("dataset without a dataspace (no data)")
         }
         if let elsewhere = storedElsewhere(dataset) { return .other(elsewhere) }
-        try checkChunks(dataset, rank: shape.count, file: file.path, name: name)
+        try checkChunks(dataset, space: space, rank: shape.count, file: file.path, name: name)
         let (dtype, why) = elementType(type)
         guard let dtype else { return .other("\(why) dataset of shape \(shape)") }
         guard checkedByteCount(shape, dtype) != nil else {
@@ -63,8 +63,10 @@ enum HDF5Dataset {
     }
 
     /// Refuses a chunked dataset whose chunk rank differs from its own rank
-    /// (libhdf5 1.10 loops forever reading one; later versions refuse it too).
-    private static func checkChunks(_ dataset: hid_t, rank: Int, file: String, name: String) throws {
+    /// (libhdf5 1.10 loops forever reading one; later versions refuse it too),
+    /// or whose chunks are larger than a fixed-size dimension (libhdf5 never
+    /// writes one; reading one made libhdf5 1.10 copy past a buffer).
+    private static func checkChunks(_ dataset: hid_t, space: hid_t, rank: Int, file: String, name: String) throws {
         let creation = H5Dget_create_plist(dataset)
         guard creation >= 0 else { return }
         defer { H5Pclose(creation) }
@@ -74,6 +76,13 @@ enum HDF5Dataset {
         guard rank > 0, chunkRank == rank, chunk.prefix(rank).allSatisfy({ $0 > 0 }) else {
             throw TensorFileError(file: file, tensor: name, .hdf5(
                 "damaged dataset: \(chunkRank)-d chunks for a \(rank)-d dataset"))
+        }
+        var dims = [hsize_t](repeating: 0, count: rank)
+        var maxDims = [hsize_t](repeating: 0, count: rank)
+        guard H5Sget_simple_extent_dims(space, &dims, &maxDims) == rank else { return }
+        for axis in 0 ..< rank where maxDims[axis] != hsize_t.max && chunk[axis] > maxDims[axis] {
+            throw TensorFileError(file: file, tensor: name, .hdf5(
+                "damaged dataset: chunks of \(chunk.prefix(rank).map { Int($0) }) for a dataset of at most \(maxDims.map { Int($0) })"))
         }
     }
 
