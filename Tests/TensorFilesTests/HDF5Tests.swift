@@ -87,22 +87,23 @@ final class HDF5Tests: XCTestCase {
         }
     }
 
-    /// Files on which libhdf5 1.10.8 itself aborts, crashes or hangs inside
-    /// one call: the child that meets the file first (metadata) or reads its
-    /// data dies or runs out of time, and the read is refused naming the
-    /// object; this process lives on.
+    /// Files on which libhdf5 1.10.8 itself aborts or hangs inside one call:
+    /// the child that meets the file first dies or runs out of time, and the
+    /// read is refused naming the object; this process lives on.
+    /// (`object_header_segv.h5` is read by the CLI tests instead: its
+    /// out-of-bounds read faults in a small process such as rnnkit's, but may
+    /// land on mapped memory in a test process as large as this one.)
     func testFilesThatCrashOrHangLibhdf5AreRefusedByTheCheckingChild() throws {
         let unfixed = FormatSamples.root.appendingPathComponent("damaged/libhdf5_unfixed")
         let cases = [
             ("vds_selection_abort.h5", "libhdf5 crashed (SIGABRT) while opening the dataset", "virtual"),
-            ("object_header_segv.h5", "libhdf5 crashed (SIGSEGV) while opening the dataset", "b1_2d"),
             ("global_heap_hang.h5", "libhdf5 did not finish within 2 s", nil),
         ]
         setenv("RNNKIT_HDF5_TIMEOUT", "2", 1)
         defer { unsetenv("RNNKIT_HDF5_TIMEOUT") }
         for (name, message, tensor) in cases {
             let path = unfixed.appendingPathComponent(name).path
-            XCTAssertThrowsError(try TensorFile.open(path).tensors.forEach { _ = try $0.tensor.data() }) { error in
+            XCTAssertThrowsError(try TensorFile.open(path).tensors.forEach { _ = try $0.tensor.data() }, name) { error in
                 guard let error = error as? TensorFileError else { return XCTFail("\(name): \(error)") }
                 XCTAssertEqual(error.file, path)
                 XCTAssertEqual(error.tensor, tensor, name)

@@ -157,6 +157,21 @@ final class MalformedFileTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains(path) && result.stderr.contains(word), "\(name): \(result.stderr)")
     }
 
+    /// Files on which libhdf5 1.10.8 itself crashes, aborts or hangs: the
+    /// child process that meets them first dies, and rnnkit exits 2.
+    func testFilesThatBreakLibhdf5ExitTwoNamingTheObject() throws {
+        let unfixed = CLI.fixtures.appendingPathComponent("formats/damaged/libhdf5_unfixed")
+        for (name, message) in [
+            ("object_header_segv.h5", "tensor 'b1_2d': HDF5: the file is damaged: libhdf5 crashed (SIGSEGV) while opening the dataset"),
+            ("vds_selection_abort.h5", "tensor 'virtual': HDF5: the file is damaged: libhdf5 crashed (SIGABRT) while opening the dataset"),
+        ] {
+            let path = unfixed.appendingPathComponent(name).path
+            let result = try CLI.run(["inspect", path])
+            XCTAssertEqual(result.status, 2, "\(name): \(result.stderr)")
+            XCTAssertEqual(result.stderr, "rnnkit: error: \(path): \(message)\n")
+        }
+    }
+
     func testADirectoryWhereAFileIsExpected() throws {
         let empty = folder.appendingPathComponent("empty.h5")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
