@@ -26,6 +26,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        // rnnkit's float32 recurrent kernels (portable C and AVX2+FMA, chosen at run time) and thread team.
+        .target(name: "CRNNKernels"),
+
         // Containers: Tensor, NPY, NPZ, HDF5, safetensors, PyTorch checkpoints.
         .target(
             name: "TensorFiles",
@@ -37,7 +40,7 @@ let package = Package(
         // The inspector's brain: name grammar, inference, diagnostics, shape flow.
         .target(name: "RNNLayouts", dependencies: ["TensorFiles"]),
         // Cells and the layer runner.
-        .target(name: "RNNEngine", dependencies: ["TensorFiles", "RNNLayouts", "COpenBLAS"]),
+        .target(name: "RNNEngine", dependencies: ["TensorFiles", "RNNLayouts", "COpenBLAS", "CRNNKernels"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "rnnkit",
@@ -49,7 +52,7 @@ let package = Package(
 
         .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),
-        .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles"]),
+        .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles", "CRNNKernels"]),
         .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles"]),
     ],
     swiftLanguageModes: [.v5]

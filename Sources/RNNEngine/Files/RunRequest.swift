@@ -24,6 +24,8 @@ public struct RunRequest: Sendable {
     public var batchFirst: Bool
     /// The activation of an Elman RNN.
     public var nonlinearity: Nonlinearity
+    /// Threads and kernels of the forward pass.
+    public var execution: ExecutionOptions = .automatic
 
     /// Creates a request.
     public init(weights: String, module: String? = nil, renames: [Rename] = [], input: String,
@@ -75,7 +77,8 @@ public struct RunRequest: Sendable {
             try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
         }
         do {
-            let output = try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)
+            let output = try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
+                                             options: execution)
             return (module, output)
         } catch let error as EngineError {
             let file: String? = switch error.subject {

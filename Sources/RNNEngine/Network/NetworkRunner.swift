@@ -8,6 +8,9 @@ struct NetworkRunner<S: EngineScalar> {
     let network: RNNNetwork
     let weights: [[DirectionWeights<S>]]
     let plan: SequencePlan
+    /// float32: the packed recurrent matrices, `[layer][direction]`; nil runs the reference path.
+    var packed: [[PackedRecurrence]]? = nil
+    var options = ExecutionOptions.automatic
 
     /// Runs the network. Shapes were checked by `RNNNetwork.forward`.
     func run(input: Tensor, h0: Tensor?, c0: Tensor?) throws -> RNNOutput {
@@ -37,20 +40,29 @@ struct NetworkRunner<S: EngineScalar> {
 
         var hN = [S](repeating: 0, count: stateCount * plan.batch * state)
         var cN = [S](repeating: 0, count: architecture.mode == .lstm ? stateCount * plan.batch * hidden : 0)
+        let fast = packedPath(workspaces)
         for layer in 0 ..< layers {
             let input = layer == 0 ? layerInput0.pointer : outputs[(layer - 1) % 2].pointer
             let output = outputs[layer % 2].pointer
             for direction in 0 ..< directions {
                 let index = layer * directions + direction
-                let workspace = workspaces[direction]
-                load(h0Values, index: index, width: state, into: workspace.h)
-                if architecture.mode == .lstm { load(c0Values, index: index, width: hidden, into: workspace.c) }
-                DirectionRunner.run(
-                    weights[layer][direction], reverse: direction == 1, relu: network.nonlinearity == .relu,
-                    plan: plan, input: input, output: output, outputWidth: width, column: direction * state,
-                    workspace: workspace)
-                store(workspace.h, index: index, width: state, into: &hN)
-                if architecture.mode == .lstm { store(workspace.c, index: index, width: hidden, into: &cN) }
+                load(h0Values, index: index, width: state, into: workspaces[direction].h)
+                if architecture.mode == .lstm { load(c0Values, index: index, width: hidden, into: workspaces[direction].c) }
+            }
+            if let fast {
+                fast(layer, input, output)
+            } else {
+                for direction in 0 ..< directions {
+                    DirectionRunner.run(
+                        weights[layer][direction], reverse: direction == 1, relu: network.nonlinearity == .relu,
+                        plan: plan, input: input, output: output, outputWidth: width, column: direction * state,
+                        workspace: workspaces[direction])
+                }
+            }
+            for direction in 0 ..< directions {
+                let index = layer * directions + direction
+                store(workspaces[direction].h, index: index, width: state, into: &hN)
+                if architecture.mode == .lstm { store(workspaces[direction].c, index: index, width: hidden, into: &cN) }
             }
         }
         let last = outputs[(layers - 1) % 2]
@@ -59,6 +71,24 @@ struct NetworkRunner<S: EngineScalar> {
             hN: S.tensor(shape: plan.stateShape(count: stateCount, width: state), values: hN),
             cN: architecture.mode == .lstm
                 ? S.tensor(shape: plan.stateShape(count: stateCount, width: hidden), values: cN) : nil)
+    }
+
+    /// The packed float32 path, when this runner has packed weights and the
+    /// options ask for it: a function running one layer.
+    private func packedPath(_ workspaces: [DirectionWorkspace<S>])
+        -> ((_ layer: Int, _ input: UnsafeMutablePointer<S>, _ output: UnsafeMutablePointer<S>) -> Void)? {
+        guard let packed, let level = options.kernelLevel,
+              let weights = weights as? [[DirectionWeights<Float>]],
+              let workspaces = workspaces as? [DirectionWorkspace<Float>] else { return nil }
+        let plan = plan, width = network.architecture.outputSize, threads = options.resolvedThreads
+        return { layer, input, output in
+            let runner = PackedLayerRunner(
+                weights: weights[layer], packed: packed[layer], plan: plan,
+                input: UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
+                output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self),
+                outputWidth: width, workspaces: workspaces, level: level)
+            runner.run(threads: threads)
+        }
     }
 
     /// Copies the caller's (T, B, w) or (B, T, w) values into processing order (T·B, w).
