@@ -84,14 +84,16 @@ void rk_tanh_avx2(const float *x, float *y, long n) {
     }
 }
 
-// acc[r][v] = Σ_k h[r][k] · panel[k][8v…8v+7] for R rows and V vectors.
+#ifndef PREFETCH_COLUMNS
+#define PREFETCH_COLUMNS 16
+#endif
+
+// acc[r][v] += Σ_k h[r][k] · panel[k][8v…8v+7] for R rows and V vectors.
 // One row keeps two accumulator sets (even and odd k) so that the FMA
 // latency does not limit a matrix-vector product.
 INLINE void dot_tile(const float *panel, long k, const float *h, long ldh, const int R, const int V,
                      __m256 acc[3][4]) {
     const long width = 8 * V;
-    for (int r = 0; r < R; r++)
-        for (int v = 0; v < V; v++) acc[r][v] = _mm256_setzero_ps();
     if (R == 1) {
         __m256 odd[4];
         for (int v = 0; v < V; v++) odd[v] = _mm256_setzero_ps();
@@ -99,6 +101,11 @@ INLINE void dot_tile(const float *panel, long k, const float *h, long ldh, const
         for (; p + 1 < k; p += 2) {
             const __m256 a0 = _mm256_broadcast_ss(h + p), a1 = _mm256_broadcast_ss(h + p + 1);
             const float *column = panel + p * width;
+            // A matrix-vector product streams the panel once: fetch ahead.
+            _mm_prefetch((const char *)(column + PREFETCH_COLUMNS * width), _MM_HINT_T0);
+            _mm_prefetch((const char *)(column + PREFETCH_COLUMNS * width + 16), _MM_HINT_T0);
+            _mm_prefetch((const char *)(column + PREFETCH_COLUMNS * width + 32), _MM_HINT_T0);
+            _mm_prefetch((const char *)(column + PREFETCH_COLUMNS * width + 48), _MM_HINT_T0);
             for (int v = 0; v < V; v++) acc[0][v] = _mm256_fmadd_ps(a0, _mm256_load_ps(column + 8 * v), acc[0][v]);
             for (int v = 0; v < V; v++) odd[v] = _mm256_fmadd_ps(a1, _mm256_load_ps(column + width + 8 * v), odd[v]);
         }
@@ -170,23 +177,44 @@ INLINE void epilogue(const rk_step *s, long row, long b, __m256 *acc) {
     }
 }
 
+enum { ROW_CHUNK = 96, K_CHUNK = 128 };
+
+// One tile of R rows: the partial sums of earlier K chunks come from
+// `partial`, and go back there unless this is the last chunk, which applies
+// the gates instead.
+INLINE void tile(const rk_step *s, long b, const float *panel, long k0, long kc, long row, float *partial,
+                 const int R, const int V) {
+    __m256 acc[3][4];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++)
+            acc[r][v] = k0 == 0 ? _mm256_setzero_ps() : _mm256_load_ps(partial + (r * 4 + v) * 8);
+    dot_tile(panel + k0 * 8 * V, kc, s->h + row * s->ldh + k0, s->ldh, R, V, acc);
+    if (k0 + kc < s->k) {
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < V; v++) _mm256_store_ps(partial + (r * 4 + v) * 8, acc[r][v]);
+    } else {
+        for (int r = 0; r < R; r++) epilogue(s, row + r, b, acc[r]);
+    }
+}
+
+// Blocks [block_begin, block_end) for rows in chunks of ROW_CHUNK; each
+// block's panel is walked in K chunks small enough to stay in L1 while
+// every row tile of the chunk uses it.
 INLINE void run_blocks(const rk_step *s, long block_begin, long block_end, const int V) {
     const long width = 8 * V;
-    for (long b = block_begin; b < block_end; b++) {
-        const float *panel = s->packed + b * s->k * width;
-        long row = 0;
-        __m256 acc[3][4];
-        for (; row + 3 <= s->rows; row += 3) {
-            dot_tile(panel, s->k, s->h + row * s->ldh, s->ldh, 3, V, acc);
-            for (int r = 0; r < 3; r++) epilogue(s, row + r, b, acc[r]);
-        }
-        for (; row + 2 <= s->rows; row += 2) {
-            dot_tile(panel, s->k, s->h + row * s->ldh, s->ldh, 2, V, acc);
-            for (int r = 0; r < 2; r++) epilogue(s, row + r, b, acc[r]);
-        }
-        for (; row < s->rows; row++) {
-            dot_tile(panel, s->k, s->h + row * s->ldh, s->ldh, 1, V, acc);
-            epilogue(s, row, b, acc[0]);
+    const long kChunk = s->rows > 2 ? K_CHUNK : s->k;  // one or two rows read each panel once anyway
+    float partial[ROW_CHUNK * 32] __attribute__((aligned(32)));
+    for (long rows0 = 0; rows0 < s->rows; rows0 += ROW_CHUNK) {
+        const long rows1 = s->rows - rows0 < ROW_CHUNK ? s->rows : rows0 + ROW_CHUNK;
+        for (long b = block_begin; b < block_end; b++) {
+            const float *panel = s->packed + b * s->k * width;
+            for (long k0 = 0; k0 < s->k; k0 += kChunk) {
+                const long kc = s->k - k0 < kChunk ? s->k - k0 : kChunk;
+                long row = rows0;
+                for (; row + 3 <= rows1; row += 3) tile(s, b, panel, k0, kc, row, partial + (row - rows0) * 32, 3, V);
+                for (; row + 2 <= rows1; row += 2) tile(s, b, panel, k0, kc, row, partial + (row - rows0) * 32, 2, V);
+                for (; row < rows1; row++) tile(s, b, panel, k0, kc, row, partial + (row - rows0) * 32, 1, V);
+            }
         }
     }
 }

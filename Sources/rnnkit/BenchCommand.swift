@@ -132,7 +132,7 @@ enum BenchReport {
         func ms(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1e3) }
         return """
             \(describe(module, batch: batch, steps: steps))
-            threads \(options.resolvedThreads), kernels \(kernelName(options)), \(r.seconds.count) timed runs
+            threads \(options.resolvedThreads), kernels \(kernelName(options)), \(r.seconds.count) timed runs, \(ms(r.cpuSecondsPerRun)) ms CPU time per run
             median \(ms(r.median)) ms  (min \(ms(r.quantile(0))), quartiles \(ms(r.quantile(0.25)))–\(ms(r.quantile(0.75))), max \(ms(r.quantile(1))))
             \(String(format: "%.1f GFLOP/s = %.0f%% of this run's sgemm (%.1f GFLOP/s, %d threads)", r.gflops, 100 * r.gflops / r.sgemmGFlops, r.sgemmGFlops, options.resolvedThreads))
             """
@@ -146,7 +146,7 @@ enum BenchReport {
             "threads": options.resolvedThreads, "kernels": kernelName(options), "runs": r.seconds.count,
             "median_ms": r.median * 1e3, "min_ms": r.quantile(0) * 1e3, "q1_ms": r.quantile(0.25) * 1e3,
             "q3_ms": r.quantile(0.75) * 1e3, "max_ms": r.quantile(1) * 1e3,
-            "gflops": r.gflops, "sgemm_gflops": r.sgemmGFlops, "flops": r.flops,
+            "gflops": r.gflops, "sgemm_gflops": r.sgemmGFlops, "flops": r.flops, "cpu_ms_per_run": r.cpuSecondsPerRun * 1e3,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)

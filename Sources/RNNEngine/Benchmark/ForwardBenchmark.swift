@@ -15,6 +15,10 @@ public enum ForwardBenchmark {
         public var flops: Double
         /// The sgemm rate measured in the same run with the same threads, GFLOP/s.
         public var sgemmGFlops: Double
+        /// CPU time (user + system, all threads) per timed forward pass, seconds:
+        /// far above `median × threads` only when threads spin; a median far
+        /// above it on one thread means the machine was busy.
+        public var cpuSecondsPerRun: Double
 
         /// The median time, seconds.
         public var median: Double { quantile(0.5) }
@@ -77,14 +81,17 @@ public enum ForwardBenchmark {
         let estimate = (now() - warmStart) / Double(warmRuns)
         let count = repeats > 0 ? repeats : min(200, max(5, Int(1.0 / max(estimate, 1e-6))))
         var seconds: [Double] = []
+        let cpuStart = cpuTime()
         for _ in 0 ..< count {
             let start = now()
             _ = try network.forward(input: input, options: options)
             seconds.append(now() - start)
         }
+        let cpu = (cpuTime() - cpuStart) / Double(count)
         let shape = input.shape
         let flops = Self.flops(network.architecture, steps: shape[0], batch: shape.count == 3 ? shape[1] : 1)
-        return Result(seconds: seconds, flops: flops, sgemmGFlops: sgemmRate(threads: options.resolvedThreads))
+        return Result(seconds: seconds, flops: flops, sgemmGFlops: sgemmRate(threads: options.resolvedThreads),
+                      cpuSecondsPerRun: cpu)
     }
 
     /// OpenBLAS's sgemm rate on square matrices of `size` with `threads`
@@ -107,6 +114,14 @@ public enum ForwardBenchmark {
             let median = times.sorted()[times.count / 2]
             return 2 * pow(Double(size), 3) / median / 1e9
         }
+    }
+
+    /// User + system CPU time of the process so far, seconds.
+    private static func cpuTime() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + 1e-6 * Double(t.tv_usec) }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     private static func now() -> Double {

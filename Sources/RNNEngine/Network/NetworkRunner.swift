@@ -1,3 +1,4 @@
+import Foundation
 import RNNLayouts
 import TensorFiles
 
@@ -23,13 +24,14 @@ struct NetworkRunner<S: EngineScalar> {
         let width = architecture.outputSize
         let stateCount = layers * directions
 
-        let inputValues = try S.values(of: input)
+        // The input has the compute dtype (SequencePlan checked): its bytes are copied as they are.
+        let inputBytes = try input.data()
         let h0Values = try h0.map { try S.values(of: $0) }
         let c0Values = try c0.map { try S.values(of: $0) }
 
         // Layer 0 reads the input in processing order, (T·B, input_size).
         let layerInput0 = AlignedBuffer<S>(zeros: rows * architecture.inputSize)
-        gather(inputValues, width: architecture.inputSize, into: layerInput0.pointer)
+        gather(inputBytes, width: architecture.inputSize, into: layerInput0.pointer)
         // Layers write (T·B, directions·state); two buffers alternate between layers.
         let outputs = [AlignedBuffer<S>(zeros: rows * width), AlignedBuffer<S>(zeros: layers > 1 ? rows * width : 0)]
         let shape = RNNModeShape(
@@ -67,7 +69,7 @@ struct NetworkRunner<S: EngineScalar> {
         }
         let last = outputs[(layers - 1) % 2]
         return RNNOutput(
-            output: S.tensor(shape: plan.outputShape(width: width), values: scatter(last.pointer, width: width)),
+            output: try Tensor(dtype: S.dtype, shape: plan.outputShape(width: width), data: scatter(last.pointer, width: width)),
             hN: S.tensor(shape: plan.stateShape(count: stateCount, width: state), values: hN),
             cN: architecture.mode == .lstm
                 ? S.tensor(shape: plan.stateShape(count: stateCount, width: hidden), values: cN) : nil)
@@ -91,32 +93,34 @@ struct NetworkRunner<S: EngineScalar> {
         }
     }
 
-    /// Copies the caller's (T, B, w) or (B, T, w) values into processing order (T·B, w).
-    private func gather(_ values: [S], width: Int, into target: UnsafeMutablePointer<S>) {
-        values.withUnsafeBufferPointer { source in
+    /// Copies the caller's (T, B, w) or (B, T, w) bytes into processing order (T·B, w).
+    private func gather(_ bytes: Data, width: Int, into target: UnsafeMutablePointer<S>) {
+        let rowBytes = width * MemoryLayout<S>.stride
+        bytes.withUnsafeBytes { source in
             guard let base = source.baseAddress else { return }
             for t in 0 ..< plan.steps {
                 for (row, sequence) in plan.order.enumerated() {
-                    (target + (t * plan.batch + row) * width)
-                        .update(from: base + plan.externalOffset(step: t, sequence: sequence, width: width), count: width)
+                    let offset = plan.externalOffset(step: t, sequence: sequence, width: width) * MemoryLayout<S>.stride
+                    UnsafeMutableRawPointer(target + (t * plan.batch + row) * width).copyMemory(from: base + offset, byteCount: rowBytes)
                 }
             }
         }
     }
 
-    /// The (T·B, w) processing-order rows in the caller's layout and order.
-    private func scatter(_ source: UnsafeMutablePointer<S>, width: Int) -> [S] {
-        var values = [S](repeating: 0, count: plan.steps * plan.batch * width)
-        values.withUnsafeMutableBufferPointer { target in
+    /// The (T·B, w) processing-order rows as the bytes of a tensor in the caller's layout and order.
+    private func scatter(_ source: UnsafeMutablePointer<S>, width: Int) -> Data {
+        let stride = MemoryLayout<S>.stride
+        var bytes = Data(count: plan.steps * plan.batch * width * stride)
+        bytes.withUnsafeMutableBytes { target in
             guard let base = target.baseAddress else { return }
             for t in 0 ..< plan.steps {
                 for (row, sequence) in plan.order.enumerated() {
-                    (base + plan.externalOffset(step: t, sequence: sequence, width: width))
-                        .update(from: source + (t * plan.batch + row) * width, count: width)
+                    (base + plan.externalOffset(step: t, sequence: sequence, width: width) * stride)
+                        .copyMemory(from: source + (t * plan.batch + row) * width, byteCount: width * stride)
                 }
             }
         }
-        return values
+        return bytes
     }
 
     /// Puts slice `index` of an initial state (layer·directions, B, w) into
