@@ -177,23 +177,32 @@ INLINE void epilogue(const rk_step *s, long row, long b, __m256 *acc) {
     }
 }
 
-enum { ROW_CHUNK = 96, K_CHUNK = 128 };
+#ifndef K_CHUNK
+#define K_CHUNK 256
+#endif
+enum { ROW_CHUNK = 96 };
 
-// One tile of R rows: the partial sums of earlier K chunks come from
-// `partial`, and go back there unless this is the last chunk, which applies
-// the gates instead.
-INLINE void tile(const rk_step *s, long b, const float *panel, long k0, long kc, long row, float *partial,
+// One tile of R rows over columns k0…k0+kc−1 of the panel: the sums of
+// earlier K chunks come from `partial` and all go back there.
+INLINE void tile(const rk_step *s, const float *panel, long k0, long kc, long row, float *partial,
                  const int R, const int V) {
     __m256 acc[3][4];
     for (int r = 0; r < R; r++)
         for (int v = 0; v < V; v++)
             acc[r][v] = k0 == 0 ? _mm256_setzero_ps() : _mm256_load_ps(partial + (r * 4 + v) * 8);
     dot_tile(panel + k0 * 8 * V, kc, s->h + row * s->ldh + k0, s->ldh, R, V, acc);
-    if (k0 + kc < s->k) {
-        for (int r = 0; r < R; r++)
-            for (int v = 0; v < V; v++) _mm256_store_ps(partial + (r * 4 + v) * 8, acc[r][v]);
-    } else {
-        for (int r = 0; r < R; r++) epilogue(s, row + r, b, acc[r]);
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++) _mm256_store_ps(partial + (r * 4 + v) * 8, acc[r][v]);
+}
+
+// The gates of every row of a chunk, one row after another: consecutive
+// rows are independent, so the CPU overlaps their long exp/div chains
+// (one row's gates alone would be bound by their latency).
+INLINE void gates(const rk_step *s, long b, long rows0, long rows1, float *partial) {
+    for (long row = rows0; row < rows1; row++) {
+        const float *p = partial + (row - rows0) * 32;
+        __m256 acc[4] = {_mm256_load_ps(p), _mm256_load_ps(p + 8), _mm256_load_ps(p + 16), _mm256_load_ps(p + 24)};
+        epilogue(s, row, b, acc);
     }
 }
 
@@ -211,10 +220,11 @@ INLINE void run_blocks(const rk_step *s, long block_begin, long block_end, const
             for (long k0 = 0; k0 < s->k; k0 += kChunk) {
                 const long kc = s->k - k0 < kChunk ? s->k - k0 : kChunk;
                 long row = rows0;
-                for (; row + 3 <= rows1; row += 3) tile(s, b, panel, k0, kc, row, partial + (row - rows0) * 32, 3, V);
-                for (; row + 2 <= rows1; row += 2) tile(s, b, panel, k0, kc, row, partial + (row - rows0) * 32, 2, V);
-                for (; row < rows1; row++) tile(s, b, panel, k0, kc, row, partial + (row - rows0) * 32, 1, V);
+                for (; row + 3 <= rows1; row += 3) tile(s, panel, k0, kc, row, partial + (row - rows0) * 32, 3, V);
+                for (; row + 2 <= rows1; row += 2) tile(s, panel, k0, kc, row, partial + (row - rows0) * 32, 2, V);
+                for (; row < rows1; row++) tile(s, panel, k0, kc, row, partial + (row - rows0) * 32, 1, V);
             }
+            gates(s, b, rows0, rows1, partial);
         }
     }
 }

@@ -20,7 +20,6 @@ struct NetworkRunner<S: EngineScalar> {
         let layers = architecture.numLayers
         let state = architecture.stateSize
         let hidden = architecture.hiddenSize
-        let rows = plan.steps * plan.batch
         let width = architecture.outputSize
         let stateCount = layers * directions
 
@@ -29,16 +28,14 @@ struct NetworkRunner<S: EngineScalar> {
         let h0Values = try h0.map { try S.values(of: $0) }
         let c0Values = try c0.map { try S.values(of: $0) }
 
+        let buffers = network.bufferPool.take(network, plan: plan, as: S.self)
+        defer { network.bufferPool.give(buffers, plan: plan) }
         // Layer 0 reads the input in processing order, (T·B, input_size).
-        let layerInput0 = AlignedBuffer<S>(zeros: rows * architecture.inputSize)
+        let layerInput0 = buffers.layerInput
         gather(inputBytes, width: architecture.inputSize, into: layerInput0.pointer)
         // Layers write (T·B, directions·state); two buffers alternate between layers.
-        let outputs = [AlignedBuffer<S>(zeros: rows * width), AlignedBuffer<S>(zeros: layers > 1 ? rows * width : 0)]
-        let shape = RNNModeShape(
-            gateRows: architecture.gateRows, hiddenSize: hidden, stateSize: state,
-            isGRU: architecture.mode == .gru, isLSTM: architecture.mode == .lstm,
-            projects: architecture.projSize > 0)
-        let workspaces = (0 ..< directions).map { _ in DirectionWorkspace<S>(mode: shape, plan: plan) }
+        let outputs = buffers.outputs
+        let workspaces = buffers.workspaces
 
         var hN = [S](repeating: 0, count: stateCount * plan.batch * state)
         var cN = [S](repeating: 0, count: architecture.mode == .lstm ? stateCount * plan.batch * hidden : 0)

@@ -45,6 +45,8 @@ public struct RNNNetwork: Sendable {
     }
 
     let weights: Weights
+    /// The last call's buffers, kept for the next call of the same shape.
+    let bufferPool = ForwardBufferPool()
 
     /// Checks `module` and prepares its weights for `computeType`.
     ///
