@@ -2,17 +2,21 @@
 
 SWIFT        ?= swift
 RELEASE_BIN  := .build/release/rnnkit
+DEBUG_BIN    := .build/debug/rnnkit
+PYTHON       ?= python3
 APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
 
-.PHONY: help deps build release test swift-test demo fixtures clean format-samples bench-inspect
+.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect bench-convert
 
 help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
 	@echo "make test      build and run every test (the command CI runs)"
+	@echo "make interop-test  run rnnkit's .onnx files in ONNX Runtime against PyTorch's outputs (needs numpy, onnx, onnxruntime)"
 	@echo "make release   build .build/release/rnnkit"
 	@echo "make fixtures  regenerate Fixtures/ with real PyTorch, Keras 3 (jax) and ONNX (run by hand, never in CI)"
 	@echo "make format-samples  regenerate Fixtures/formats/ with numpy, h5py and safetensors (by hand)"
 	@echo "make bench-inspect   time rnnkit inspect on 1 GiB safetensors and .npy files (benchmark, not a test)"
+	@echo "make bench-convert   time rnnkit convert of a 1 GiB safetensors file into every container, against cp (benchmark)"
 
 # Installs the C libraries rnnkit links (libhdf5, OpenBLAS) when pkg-config cannot find them.
 deps:
@@ -28,9 +32,23 @@ swift-test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-test: swift-test
+# The real ONNX Runtime runs rnnkit's .onnx files and must agree with PyTorch's outputs
+# in Fixtures/. Missing Python packages fail the target when CI=true and skip it otherwise.
+interop-test: build
+	@if ! $(PYTHON) -c "import numpy, onnx, onnxruntime" 2>/dev/null; then \
+	    if [ "$$CI" = "true" ]; then \
+	        echo "interop-test: FAILED: CI=true needs the Python packages numpy, onnx and onnxruntime (pip install onnxruntime onnx numpy)" >&2; exit 1; \
+	    fi; \
+	    echo "interop-test: SKIPPED: the Python packages numpy, onnx and onnxruntime are not installed (pip install onnxruntime onnx numpy)"; \
+	else \
+	    $(PYTHON) Tests/Interop/check_onnx.py --rnnkit $(DEBUG_BIN) Fixtures; \
+	fi
+
+test: swift-test interop-test
 
 demo: release
+	@echo "== rnnkit inspect: a damaged file (a bidirectional LSTM missing one _reverse tensor) is diagnosed, exit 0"
+	$(RELEASE_BIN) inspect Fixtures/problems/missing_reverse.h5
 	@echo "== rnnkit inspect: a bidirectional 2-layer GRU and its shape flow for a (batch 32, seq 20, 100) input"
 	$(RELEASE_BIN) inspect Fixtures/gru_2l_bi_batch_first/weights.h5 --input-shape 32,20,100 --batch-first
 	@echo "== rnnkit verify: the engine against PyTorch's stored outputs, every fixture"
@@ -44,6 +62,9 @@ format-samples:
 
 bench-inspect: release
 	scripts/bench_inspect_large.sh $(RELEASE_BIN)
+
+bench-convert: release
+	scripts/bench_convert_large.sh $(RELEASE_BIN)
 
 clean:
 	rm -rf .build

@@ -6,12 +6,15 @@ let package = Package(
     products: [
         .executable(name: "rnnkit", targets: ["rnnkit"]),
         .library(name: "TensorFiles", targets: ["TensorFiles"]),
+        .library(name: "Pickle", targets: ["Pickle"]),
         .library(name: "RNNLayouts", targets: ["RNNLayouts"]),
         .library(name: "RNNEngine", targets: ["RNNEngine"]),
+        .library(name: "RNNConvert", targets: ["RNNConvert"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries reached through pkg-config.
@@ -29,11 +32,13 @@ let package = Package(
         // rnnkit's float32 recurrent kernels (portable C and AVX2+FMA, chosen at run time) and thread team.
         .target(name: "CRNNKernels"),
 
+        // The pickle subset PyTorch checkpoints use; never runs code.
+        .target(name: "Pickle"),
         // Containers: Tensor, NPY, NPZ, HDF5, safetensors, PyTorch checkpoints.
         .target(
             name: "TensorFiles",
             dependencies: [
-                "CHDF5",
+                "CHDF5", "Pickle",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
@@ -41,19 +46,31 @@ let package = Package(
         .target(name: "RNNLayouts", dependencies: ["TensorFiles"]),
         // Cells and the layer runner.
         .target(name: "RNNEngine", dependencies: ["TensorFiles", "RNNLayouts", "COpenBLAS", "CRNNKernels"]),
+        // The ONNX schema, generated once by scripts/generate_onnx_proto.sh (committed).
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // Conversion between PyTorch names and other layouts (ONNX) and the model loader.
+        .target(name: "RNNConvert", dependencies: ["TensorFiles", "RNNLayouts", "ONNXProto"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "rnnkit",
             dependencies: [
-                "TensorFiles", "RNNLayouts", "RNNEngine",
+                "TensorFiles", "RNNLayouts", "RNNEngine", "RNNConvert",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
-        .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles"]),
+        .testTarget(
+            name: "TensorFilesTests",
+            dependencies: ["TensorFiles", "Pickle", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
+        .testTarget(name: "PickleTests", dependencies: ["Pickle"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),
         .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles", "CRNNKernels"]),
-        .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles"]),
+        .testTarget(name: "RNNConvertTests", dependencies: ["RNNConvert", "RNNLayouts", "TensorFiles", "ONNXProto"]),
+        .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles", "RNNLayouts"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -220,6 +220,12 @@ def write_hdf5(arrays, files):
         f.create_virtual_dataset("virtual", layout)
     files["hdf5/elsewhere.h5"] = {"format": "hdf5", "tensors": {"inside": "f32_1d"}, "other": ["external", "virtual"]}
 
+    # A valid file whose chunked dataset was never written: 64 MiB of fill
+    # values in 8-byte chunks. Not listed in formats.json: rnnkit lists the
+    # tensor but refuses to read it (see HDF5Tests).
+    with h5py.File(os.path.join(folder, "unwritten.h5"), "w") as f:
+        f.create_dataset("big", shape=(4096, 4096), dtype="<f4", chunks=(1, 2))
+
 
 def write_safetensors(arrays, values, files):
     folder = os.path.join(ROOT, "safetensors")

@@ -1,19 +1,129 @@
-// PLACEHOLDER (skeleton): replaced by the inspector work.
 import ArgumentParser
+import Foundation
+import RNNLayouts
 import TensorFiles
 
+/// `rnnkit inspect`: what a weight file holds, which PyTorch modules it
+/// rebuilds, what looks wrong, and the shapes a given input produces.
 struct InspectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "List what a weight file holds.")
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show the recurrent modules in a weight file, their problems and their shape flow.",
+        discussion: """
+            Reads NPY, NPZ, a directory of .npy files, HDF5, safetensors or a PyTorch \
+            checkpoint (recognised by its bytes), groups tensors into modules by name prefix \
+            (encoder.lstm.weight_ih_l0 belongs to 'encoder.lstm'), and infers each module's \
+            mode, sizes, layers, directions and bias from names and shapes. Missing, misshaped \
+            or non-finite tensors are listed as problems (exit 0). nonlinearity, batch_first \
+            and dropout are not stored in weights and are shown as '?'.
 
-    @Argument(help: "The weight file.")
+            Examples:
+              rnnkit inspect model.h5
+              rnnkit inspect model.safetensors --json
+              rnnkit inspect model.npz --input-shape 7,3,5
+              rnnkit inspect model.npz --input-shape 32,20,100 --batch-first
+              rnnkit inspect model.npz --input-shape 20,100        (one unbatched sequence)
+              rnnkit inspect weights/ --rename Wx=weight_ih --rename U=weight_hh
+              rnnkit inspect big.safetensors --check-values
+
+            Exit codes: 0 inspected (even with problems), 2 unreadable file or bad \
+            input shape or rename, 64 usage error.
+            """)
+
+    @Argument(help: "The weight file (or a directory of .npy files).")
     var file: String
+
+    @Flag(help: "Print one JSON document instead of tables.")
+    var json = false
+
+    @Option(help: ArgumentHelp(
+        "The input's shape: T,B,F (seq, batch, features), B,T,F with --batch-first, or T,F unbatched.",
+        valueName: "shape"))
+    var inputShape: String?
+
+    @Flag(help: "Read --input-shape as B,T,F (nn.*(batch_first=True)).")
+    var batchFirst = false
+
+    @Option(help: ArgumentHelp(
+        "The module --input-shape is for (default: every module whose input_size fits); '(root)' for the root.",
+        valueName: "name"))
+    var module: String?
+
+    @Option(parsing: .singleValue, help: ArgumentHelp(
+        "Rename a tensor before inference (repeatable), e.g. enc_w_ih=enc.weight_ih_l0.", valueName: "old=new"))
+    var rename: [String] = []
+
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Read the modules' values to report NaN/Inf (default: when the module weights total at most 256 MiB)."))
+    var checkValues: Bool?
+
+    /// Above this many bytes of module weights, values are read only on request,
+    /// so that inspecting a multi-GB file stays instant and small in memory.
+    static let automaticValueCheckLimit = 256 << 20
+
+    func validate() throws {
+        if batchFirst && inputShape == nil {
+            throw ValidationError("--batch-first describes --input-shape; give --input-shape B,T,F too")
+        }
+        if module != nil && inputShape == nil {
+            throw ValidationError("--module chooses the module for --input-shape; give --input-shape too")
+        }
+    }
 
     func run() throws {
         try reportingErrors {
             let contents = try TensorFile.open(file)
-            for named in contents.tensors {
-                print(named.name, named.tensor.dtype.rawValue, named.tensor.shape)
+            let renames = try rename.map { try Rename(parsing: $0) }
+            let tensors = try withFileName { try Rename.apply(renames, to: contents.tensors) }
+            var inspection = Inspector.inspect(tensors)
+            let moduleBytes = inspection.modules.reduce(0) { total, module in
+                module.parameters.values.reduce(total) { $0 + $1.byteCount }
             }
+            let checking = checkValues ?? (moduleBytes <= Self.automaticValueCheckLimit)
+            if checking {
+                inspection.problems += try Inspector.nonFiniteProblems(in: inspection.modules)
+            }
+            let flows = try withFileName { try shapeFlows(inspection) }
+            var renamed = contents
+            renamed.tensors = tensors
+            var report = InspectReport(file: renamed, inspection: inspection, flows: flows)
+            if !checking && !inspection.modules.isEmpty {
+                report.notes.append(checkValues == false
+                    ? "Values not read (--no-check-values): NaN/Inf were not looked for."
+                    : "Values not read: the module weights total \(byteText(moduleBytes)) (over 256 MiB); "
+                        + "pass --check-values to look for NaN/Inf.")
+            }
+            print(json ? report.json() : report.text(), terminator: "")
+        }
+    }
+
+    /// The shape flow of every module the input is for, by module name.
+    func shapeFlows(_ inspection: Inspection) throws -> [String: ShapeFlow] {
+        guard let inputShape else { return [:] }
+        let input = try InputShape(parsing: inputShape, batchFirst: batchFirst)
+        if module != nil || inspection.modules.count <= 1 {
+            let chosen = try inspection.selectModule(named: module)
+            return [chosen.name: try ShapeFlow(module: chosen, input: input)]
+        }
+        var flows: [String: ShapeFlow] = [:]
+        for candidate in inspection.modules where candidate.architecture.inputSize == input.features {
+            flows[candidate.name] = try ShapeFlow(module: candidate, input: input)
+        }
+        guard !flows.isEmpty else {
+            let sizes = inspection.modules.map { "'\($0.displayName)' reads \($0.architecture.inputSize)" }
+            throw LayoutError.badInputShape(
+                "input shape \(input) has \(input.features) features (the last dimension), but no module reads that many: "
+                    + sizes.joined(separator: ", "))
+        }
+        return flows
+    }
+
+    /// Runs `body`, prefixing a layout error's message with the file name.
+    func withFileName<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as LayoutError {
+            throw CommandFailure(message: "\(file): \(error)")
         }
     }
 }

@@ -22,12 +22,21 @@ final class ParameterNameTests: XCTestCase {
         XCTAssertNil(ParameterName.split("embedding.weight"))
     }
 
-    func testExpectedShapesFollowPyTorch() {
-        let lstm = RNNArchitecture(mode: .lstm, inputSize: 10, hiddenSize: 20, projSize: 5, numLayers: 2, bidirectional: true)
-        XCTAssertEqual(lstm.expectedShape(of: ParameterName(.weightIH, layer: 0)), [80, 10])
-        XCTAssertEqual(lstm.expectedShape(of: ParameterName(.weightIH, layer: 1)), [80, 10])
-        XCTAssertEqual(lstm.expectedShape(of: ParameterName(.weightHH, layer: 1, reverse: true)), [80, 5])
-        XCTAssertEqual(lstm.expectedShape(of: ParameterName(.weightHR, layer: 0)), [5, 20])
-        XCTAssertEqual(lstm.parameterNames.count, 2 * 2 * 5)
+    func testOrderIsPyTorchs() {
+        let names = ["bias_hh_l1", "weight_ih_l1_reverse", "weight_hh_l0", "weight_hr_l0", "weight_ih_l0", "bias_ih_l0"]
+            .compactMap { ParameterName(parsing: Substring($0)) }
+        XCTAssertEqual(names.sorted().map(\.text),
+                       ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "weight_hr_l0", "bias_hh_l1", "weight_ih_l1_reverse"])
+    }
+
+    func testTextRoundTrips() {
+        for role in ParameterName.Role.allCases {
+            for layer in [0, 3, 10] {
+                for reverse in [false, true] {
+                    let name = ParameterName(role, layer: layer, reverse: reverse)
+                    XCTAssertEqual(ParameterName(parsing: Substring(name.text)), name)
+                }
+            }
+        }
     }
 }

@@ -71,6 +71,31 @@ final class HDF5Tests: XCTestCase {
         }
     }
 
+    func testFilesThatBrokeLibhdf5AreRefused() throws {
+        let damaged = FormatSamples.root.appendingPathComponent("damaged")
+        let cases = [
+            ("chunk_rank.h5", "2-d chunks for a 0-d dataset"),
+            ("compact_size.h5", "needs 96 bytes in the file but 0 are stored"),
+        ]
+        for (name, message) in cases {
+            let path = damaged.appendingPathComponent(name).path
+            XCTAssertFalse(FormatSamples.openAndReadAll(path, name), name)
+            XCTAssertThrowsError(try TensorFile.open(path).tensors.forEach { _ = try $0.tensor.data() }) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(name): \(error)")
+            }
+        }
+    }
+
+    func testAChunkedDatasetClaimingFarMoreThanItStoresIsRefusedBeforeAllocating() throws {
+        let path = FormatSamples.root.appendingPathComponent("hdf5/unwritten.h5").path
+        let file = try HDF5Reader.read(path: path)
+        XCTAssertEqual(file.tensors.first?.tensor.shape, [4096, 4096])
+        XCTAssertThrowsError(try file.tensors[0].tensor.data()) { error in
+            XCTAssertEqual((error as? TensorFileError)?.tensor, "big")
+            XCTAssertTrue("\(error)".contains("only 0 are stored"), "\(error)")
+        }
+    }
+
     func testFlippedBytesAreErrorsOrReadable() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: nested))
         let target = try FormatSamples.temporaryDirectory(self).appendingPathComponent("flipped.h5").path

@@ -74,6 +74,14 @@ final class NPYSampleTests: XCTestCase {
         }
     }
 
+    func testHeaderEndNeedsTheWholePreamble() {
+        let v2 = Data(NPYHeader.magic + [2, 0, 0x40, 0, 0, 0])
+        for cut in 0 ... v2.count {
+            let end = v2.prefix(cut).withUnsafeBytes { NPYHeader.headerEnd(in: $0) }
+            XCTAssertEqual(end, cut == v2.count ? 12 + 0x40 : nil, "cut at \(cut)")
+        }
+    }
+
     func testHostileHeadersAreRefused() throws {
         func npy(_ dict: String, version: UInt8 = 1, data: Int = 0, length: Int? = nil) -> Data {
             var bytes = Data(NPYHeader.magic + [version, 0])

@@ -27,11 +27,3 @@ public enum ComputeType: String, Sendable, CaseIterable {
     }
 }
 
-/// The activation of an Elman `nn.RNN` / `nn.RNNCell` (`nonlinearity=`).
-/// GRU and LSTM have fixed activations and accept only `.tanh` (the default).
-public enum Nonlinearity: String, Sendable, CaseIterable {
-    /// `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`, PyTorch's default.
-    case tanh
-    /// `h' = relu(W_ih x + b_ih + W_hh h + b_hh)`.
-    case relu
-}

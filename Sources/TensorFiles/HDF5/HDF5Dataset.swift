@@ -41,6 +41,7 @@ enum HDF5Dataset {
             return .other("dataset without a dataspace (no data)")
         }
         if let elsewhere = storedElsewhere(dataset) { return .other(elsewhere) }
+        try checkChunks(dataset, rank: shape.count, file: file.path, name: name)
         let (dtype, why) = elementType(type)
         guard let dtype else { return .other("\(why) dataset of shape \(shape)") }
         guard checkedByteCount(shape, dtype) != nil else {
@@ -59,6 +60,21 @@ enum HDF5Dataset {
         if H5Pget_layout(creation) == H5D_VIRTUAL { return "virtual dataset (data in other files; not read)" }
         if H5Pget_external_count(creation) > 0 { return "dataset stored in external files (not read)" }
         return nil
+    }
+
+    /// Refuses a chunked dataset whose chunk rank differs from its own rank
+    /// (libhdf5 1.10 loops forever reading one; later versions refuse it too).
+    private static func checkChunks(_ dataset: hid_t, rank: Int, file: String, name: String) throws {
+        let creation = H5Dget_create_plist(dataset)
+        guard creation >= 0 else { return }
+        defer { H5Pclose(creation) }
+        guard H5Pget_layout(creation) == H5D_CHUNKED else { return }
+        var chunk = [hsize_t](repeating: 0, count: 32)
+        let chunkRank = Int(H5Pget_chunk(creation, 32, &chunk))
+        guard rank > 0, chunkRank == rank, chunk.prefix(rank).allSatisfy({ $0 > 0 }) else {
+            throw TensorFileError(file: file, tensor: name, .hdf5(
+                "damaged dataset: \(chunkRank)-d chunks for a \(rank)-d dataset"))
+        }
     }
 
     /// The dtype a datatype is read as, or nil and a description of it.
@@ -114,27 +130,58 @@ enum HDF5Dataset {
         guard let bytes = checkedByteCount(shape, dtype) else {
             throw TensorFileError(file: file.path, tensor: name, .badShape("\(shape) overflows"))
         }
-        // Deflate cannot shrink data more than ~1032:1; a dataset claiming
-        // more than that of a small file is refused before allocating.
-        let limit = max(64 << 20, file.size.multipliedReportingOverflow(by: 1032).partialValue)
-        guard bytes <= limit else {
-            throw TensorFileError(file: file.path, tensor: name, .badShape(
-                "\(shape) needs \(bytes) bytes, more than a \(file.size)-byte file can hold even compressed"))
-        }
-        var data = Data(count: bytes)
-        guard bytes > 0 else { return data }
-        try HDF5Library.locked {
+        return try HDF5Library.locked {
             let dataset = try HDF5Library.check(
                 H5Dopen2(file.id, path, rk_H5P_DEFAULT()), "cannot open the dataset", file: file.path, tensor: name)
             defer { H5Dclose(dataset) }
+            try checkStorage(dataset, bytes: bytes, shape: shape, file: file.path, name: name)
+            var data = Data(count: bytes)
+            guard bytes > 0 else { return data }
             let (memory, owned) = memoryType(dtype)
             defer { if owned { H5Tclose(memory) } }
             let status = data.withUnsafeMutableBytes {
                 H5Dread(dataset, memory, rk_H5S_ALL(), rk_H5S_ALL(), rk_H5P_DEFAULT(), $0.baseAddress)
             }
             try HDF5Library.check(status: status, "cannot read the data", file: file.path, tensor: name)
+            return data
         }
-        return data
+    }
+
+    /// Refuses, before anything is allocated, a dataset whose shape does not
+    /// fit the bytes the file stores for it:
+    /// - contiguous data must be exactly `elements × file item size` bytes
+    ///   (or, up to 1 MiB, not written at all), compact data exactly that;
+    ///   libhdf5 1.10 copies past the end of a shorter one;
+    /// - chunked data may not need more than the stored bytes, or 1032 ×
+    ///   them (deflate's largest ratio) when filtered; datasets up to 1 MiB
+    ///   are exempt (fill values, edge padding). A damaged or hostile file
+    ///   could otherwise claim gigabytes and make libhdf5 walk millions of
+    ///   empty chunks.
+    /// Call with the lock held.
+    private static func checkStorage(_ dataset: hid_t, bytes: Int, shape: [Int], file: String, name: String) throws {
+        let stored = Int(clamping: H5Dget_storage_size(dataset))
+        let type = H5Dget_type(dataset)
+        let itemSize = type >= 0 ? H5Tget_size(type) : 0
+        if type >= 0 { H5Tclose(type) }
+        let fileBytes = (checkedElementCount(shape) ?? .max).multipliedReportingOverflow(by: itemSize).partialValue
+        let creation = H5Dget_create_plist(dataset)
+        guard creation >= 0 else { throw HDF5Library.failure("cannot read the storage properties", file: file, tensor: name) }
+        defer { H5Pclose(creation) }
+        func fail(_ why: String) -> TensorFileError {
+            TensorFileError(file: file, tensor: name, .badShape("\(shape) needs \(fileBytes) bytes in the file but \(why)"))
+        }
+        switch H5Pget_layout(creation) {
+        case H5D_COMPACT:
+            guard stored == fileBytes else { throw fail("\(stored) are stored") }
+        case H5D_CONTIGUOUS:
+            guard stored == 0 || stored == fileBytes else { throw fail("\(stored) are stored") }
+            guard stored > 0 || bytes <= 1 << 20 else { throw fail("none are stored") }
+        default:
+            guard bytes > 1 << 20 else { return }
+            let filtered = H5Pget_nfilters(creation) > 0
+            let limit = filtered ? stored.multipliedReportingOverflow(by: 1032).partialValue : stored
+            guard fileBytes <= limit else { throw fail("only \(stored)\(filtered ? " compressed" : "") are stored") }
+        }
     }
 
     /// The in-memory (native, little-endian) type for `dtype`, and whether the

@@ -33,7 +33,9 @@ public struct NPYHeader: Equatable, Sendable {
         guard bytes.count >= 10, bytes.starts(with: magic) else { return nil }
         switch bytes[6] {
         case 1: return 10 + (Int(bytes[8]) | Int(bytes[9]) << 8)
-        case 2, 3 where bytes.count >= 12: return 12 + (Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24)
+        case 2, 3:
+            guard bytes.count >= 12 else { return nil }
+            return 12 + (Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24)
         default: return nil
         }
     }

@@ -1,24 +1,5 @@
 import TensorFiles
 
-/// Something wrong with a file's recurrent tensors that does not stop it from
-/// being read: a missing or misshaped tensor, layers that disagree, mixed
-/// dtypes. `inspect` lists problems and exits 0.
-public struct Problem: Equatable, Sendable, CustomStringConvertible {
-    /// The full tensor name concerned, or nil for a module-wide problem.
-    public var tensor: String?
-    /// What is wrong and what was expected.
-    public var message: String
-
-    /// Creates a problem.
-    public init(tensor: String?, message: String) {
-        self.tensor = tensor
-        self.message = message
-    }
-
-    /// `tensor: message`, or the message alone.
-    public var description: String { tensor.map { "\($0): \(message)" } ?? message }
-}
-
 /// What the inspector found in a file.
 public struct Inspection: Sendable {
     /// The recurrent modules, in the order their first tensor appears.

@@ -1,0 +1,150 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+
+/// The file a conversion writes, chosen by the output path's suffix.
+public enum ConversionTarget: String, Sendable, CaseIterable {
+    /// `.onnx`: one ONNX model running the chosen module.
+    case onnx
+    /// `.safetensors`, PyTorch names.
+    case safetensors
+    /// `.npz`, PyTorch names.
+    case npz
+    /// `.h5` / `.hdf5`, PyTorch names.
+    case hdf5
+    /// A directory of `.npy` files (an output path without a suffix or ending in `/`), PyTorch names.
+    case npyDirectory = "npy directory"
+
+    /// The target for `path`.
+    ///
+    /// - Throws: `ConversionError` for suffixes rnnkit does not write.
+    public static func forPath(_ path: String) throws -> ConversionTarget {
+        let name = (path as NSString).lastPathComponent.lowercased()
+        if path.hasSuffix("/") { return .npyDirectory }
+        if name.hasSuffix(".keras") || name.hasSuffix(".weights.h5") {
+            throw ConversionError("\(path): Keras targets (.keras, .weights.h5) are not supported yet; rnnkit writes .onnx, .safetensors, .npz, .h5 and directories of .npy")
+        }
+        switch (name as NSString).pathExtension {
+        case "onnx": return .onnx
+        case "safetensors": return .safetensors
+        case "npz": return .npz
+        case "h5", "hdf5": return .hdf5
+        case "": return .npyDirectory
+        case let other:
+            throw ConversionError("\(path): unknown output suffix '.\(other)'; rnnkit writes .onnx, .safetensors, .npz, .h5 (.hdf5) and directories of .npy (a path without suffix)")
+        }
+    }
+}
+
+/// One `rnnkit convert` request.
+public struct ConversionRequest: Sendable {
+    /// The file to read (any format `ModelSource` opens).
+    public var input: String
+    /// The file to write; its suffix chooses the target.
+    public var output: String
+    /// The module to convert (required for ONNX when the file holds several;
+    /// for containers, limits the output to that module's tensors).
+    public var module: String?
+    /// The RNN activation; nil takes the input file's or tanh.
+    public var nonlinearity: Nonlinearity?
+    /// The element type to write; nil keeps the input's (see `ONNXExportOptions.dtype`).
+    public var dtype: DType?
+    /// `--rename` mappings applied to the input's names first.
+    public var renames: [Rename]
+    /// Whether an existing output may be replaced.
+    public var force: Bool
+    /// ONNX only: batch-major graph input and output.
+    public var batchFirst: Bool
+
+    /// Creates a request.
+    public init(input: String, output: String, module: String? = nil, nonlinearity: Nonlinearity? = nil, dtype: DType? = nil,
+                renames: [Rename] = [], force: Bool = false, batchFirst: Bool = false) {
+        self.input = input
+        self.output = output
+        self.module = module
+        self.nonlinearity = nonlinearity
+        self.dtype = dtype
+        self.renames = renames
+        self.force = force
+        self.batchFirst = batchFirst
+    }
+}
+
+/// Runs conversions: reads the input, checks that the target can hold what
+/// was asked (before any file is created), and writes the output atomically.
+public enum Converter {
+    /// Converts `request.input` to `request.output` and returns a one-line summary.
+    public static func convert(_ request: ConversionRequest) throws -> String {
+        let target = try ConversionTarget.forPath(request.output)
+        var request = request
+        while request.output.count > 1, request.output.hasSuffix("/") { request.output.removeLast() }
+        try AtomicOutput.checkWritable(request.output, inputs: [request.input], force: request.force)
+        let source = try ModelSource.open(request.input)
+        let tensors = try Rename.apply(request.renames, to: source.tensors)
+        switch target {
+        case .onnx:
+            return try writeONNX(tensors, source: source, request: request)
+        case .safetensors, .npz, .hdf5, .npyDirectory:
+            return try writeContainer(tensors, source: source, target: target, request: request)
+        }
+    }
+
+    private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> String {
+        let inspection = Inspector.inspect(tensors)
+        let module = try inspection.selectModule(named: request.module)
+        let problems = inspection.problems(of: module)
+        if !problems.isEmpty {
+            throw ConversionError("\(module.displayName) cannot be converted as it is: "
+                + problems.map(\.description).joined(separator: "; "))
+        }
+        let options = ONNXExportOptions(
+            batchFirst: request.batchFirst,
+            nonlinearity: request.nonlinearity ?? source.hints[module.name]?.nonlinearity ?? .tanh,
+            dtype: request.dtype)
+        let dtype = try ONNXExporter.check(module, options: options)
+        let data = try ONNXExporter.serializedModel(module, options: options)
+        try AtomicOutput.write(data, to: request.output)
+        let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
+        return "wrote \(request.output): ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
+            + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")"
+    }
+
+    /// PyTorch names into a tensor container: the whole file, or one module's
+    /// tensors with `--module`, converted to `--dtype` when given.
+    private static func writeContainer(
+        _ tensors: [NamedTensor], source: ModelSource, target: ConversionTarget, request: ConversionRequest
+    ) throws -> String {
+        if request.batchFirst || request.nonlinearity != nil {
+            throw ConversionError("--batch-first and --nonlinearity are not stored in \(target.rawValue) files (they describe how to run a module); "
+                + "only .onnx output records them")
+        }
+        var selected = tensors
+        var scope = "all tensors"
+        if let name = request.module {
+            let module = try Inspector.inspect(tensors).selectModule(named: name)
+            selected = tensors.filter { ParameterName.split($0.name)?.module == module.name }
+            scope = "module '\(module.displayName)'"
+        }
+        if let dtype = request.dtype {
+            selected = try selected.map { named in
+                guard named.tensor.dtype.isFloatingPoint else { return named }
+                return NamedTensor(name: named.name, tensor: try named.tensor.converted(to: dtype))
+            }
+        }
+        let format: ContainerFormat
+        switch target {
+        case .safetensors: format = .safetensors
+        case .npz: format = .npz
+        case .hdf5: format = .hdf5
+        default: format = .npy
+        }
+        if format != .safetensors, let bfloat = selected.first(where: { $0.tensor.dtype == .bfloat16 }) {
+            throw ConversionError("\(request.output): \(target.rawValue) cannot hold bfloat16 ('\(bfloat.name)'; numpy and HDF5 have no such type): "
+                + "write .safetensors, or pass --dtype float32 (exact) or --dtype float16")
+        }
+        let metadata = source.format == ModelSource.onnxFormat ? [:] : source.metadata
+        try TensorFileWriter.write(selected, as: format, to: request.output, metadata: metadata)
+        let dtypes = Set(selected.map(\.tensor.dtype.rawValue)).sorted().joined(separator: ", ")
+        return "wrote \(request.output): \(target.rawValue), \(selected.count) tensors (\(scope)), \(dtypes)"
+    }
+}

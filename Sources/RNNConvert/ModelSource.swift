@@ -1,0 +1,97 @@
+import Foundation
+import ONNXProto
+import RNNLayouts
+import TensorFiles
+
+/// What a file says about one module beyond its weights.
+public struct ModuleHints: Sendable, Equatable {
+    /// The activation an RNN module runs with, when the file records it
+    /// (an ONNX `RNN` operator's activations).
+    public var nonlinearity: Nonlinearity?
+    /// Whether the model the file describes takes batch-major input.
+    public var batchFirst: Bool?
+    /// Where in the file the module came from (ONNX node names), for messages.
+    public var source: String?
+
+    /// Creates hints.
+    public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, source: String? = nil) {
+        self.nonlinearity = nonlinearity
+        self.batchFirst = batchFirst
+        self.source = source
+    }
+}
+
+/// Any file rnnkit takes as a model: a tensor container with PyTorch names
+/// (NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, a directory of `.npy`)
+/// or a model in another layout (ONNX) read back into PyTorch names.
+///
+/// This is the one entry point `inspect`, `run`, `verify` and `convert` use
+/// to open their input.
+public struct ModelSource: Sendable {
+    /// The path as given.
+    public var path: String
+    /// The detected format: a `ContainerFormat` raw value (`npz`, `hdf5`, …) or `onnx`.
+    public var format: String
+    /// The tensors with PyTorch names, in file order (module by module for ONNX).
+    public var tensors: [NamedTensor]
+    /// Per module name (`""` for the root): what the file records besides weights.
+    public var hints: [String: ModuleHints]
+    /// Free-form metadata (safetensors `__metadata__`, ONNX `metadata_props` and producer).
+    public var metadata: [String: String]
+
+    /// Creates a model source.
+    public init(path: String, format: String, tensors: [NamedTensor], hints: [String: ModuleHints] = [:], metadata: [String: String] = [:]) {
+        self.path = path
+        self.format = format
+        self.tensors = tensors
+        self.hints = hints
+        self.metadata = metadata
+    }
+
+    /// The format name of ONNX models.
+    public static let onnxFormat = "onnx"
+
+    /// Opens `path`, recognising the format from its bytes, never its name:
+    /// the tensor containers by their signatures, then an ONNX `ModelProto`
+    /// with a graph.
+    ///
+    /// - Throws: `TensorFileError` when the file is unreadable or matches no
+    ///   format; `ConversionError` when an ONNX model holds recurrent nodes
+    ///   PyTorch cannot express.
+    public static func open(_ path: String) throws -> ModelSource {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TensorFileError(file: path, .notFound)
+        }
+        if !isDirectory.boolValue {
+            do {
+                _ = try TensorFile.detect(path)
+            } catch let error as TensorFileError {
+                guard case .unknownFormat = error.reason else { throw error }
+                if let model = try readONNX(path) { return model }
+                throw TensorFileError(file: path, offset: 0, .unknownFormat(
+                    "first bytes \(try leadingBytes(path)); expected NPY, NPZ, HDF5, safetensors, a PyTorch checkpoint or an ONNX model"))
+            }
+        }
+        let file = try TensorFile.open(path)
+        return ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)
+    }
+
+    private static func leadingBytes(_ path: String) throws -> String {
+        let map = try MappedFile(path: path)
+        return map.bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
+    }
+
+    /// The ONNX model at `path`, or nil when its bytes are not an ONNX model.
+    private static func readONNX(_ path: String) throws -> ModelSource? {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw TensorFileError(file: path, .unreadable(error.localizedDescription))
+        }
+        guard let model = ONNXImporter.parse(data) else { return nil }
+        let result = try ONNXImporter.read(model, file: path)
+        return ModelSource(path: path, format: onnxFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import ONNXProto
+import TensorFiles
+
+/// Finds the value of a graph tensor that does not depend on the graph's
+/// inputs: an initializer, a `Constant`, or data movement applied to them
+/// (`Identity`, `Cast`, `Reshape`, `Squeeze`, `Unsqueeze`, `Transpose`,
+/// `Concat`, `Slice`, `Split`, `Gather`). Exporters route weights through
+/// such nodes (torch.onnx.export without constant folding slices PyTorch's
+/// gate blocks and concatenates them in ONNX order).
+struct ONNXConstantEvaluator {
+    /// The ops this evaluator follows, for messages.
+    static let supportedOps = ["Constant", "Identity", "Cast", "Reshape", "Squeeze", "Unsqueeze", "Transpose",
+                               "Concat", "Slice", "Split", "Gather"]
+
+    let file: String
+    let opset: Int
+    private var initializers: [String: Onnx_TensorProto] = [:]
+    private var producers: [String: (node: Onnx_NodeProto, output: Int)] = [:]
+    private var cache: [String: Tensor] = [:]
+
+    init(graph: Onnx_GraphProto, file: String, opset: Int) {
+        self.file = file
+        self.opset = opset
+        for initializer in graph.initializer { initializers[initializer.name] = initializer }
+        for node in graph.node {
+            for (index, output) in node.output.enumerated() where !output.isEmpty { producers[output] = (node, index) }
+        }
+    }
+
+    /// The node that produces `name`, if any.
+    func producer(of name: String) -> (node: Onnx_NodeProto, output: Int)? {
+        producers[name]
+    }
+
+    /// Whether `name` is a stored initializer.
+    func isInitializer(_ name: String) -> Bool { initializers[name] != nil }
+
+    /// The constant value of `name`.
+    ///
+    /// - Throws: `ConversionError` saying which node or input makes the value
+    ///   depend on something other than stored data.
+    mutating func value(_ name: String, depth: Int = 0) throws -> Tensor {
+        if let cached = cache[name] { return cached }
+        guard depth < 256 else { throw ConversionError("'\(name)' is computed through more than 256 nodes") }
+        let result: Tensor
+        if let initializer = initializers[name] {
+            result = try ONNXTensorCoding.tensor(from: initializer, file: file)
+        } else if let (node, output) = producers[name] {
+            result = try evaluate(node, output: output, depth: depth + 1)
+        } else {
+            throw ConversionError("'\(name)' is a graph input, not data stored in the file")
+        }
+        cache[name] = result
+        return result
+    }
+
+    private mutating func input(_ node: Onnx_NodeProto, _ index: Int, depth: Int) throws -> Tensor? {
+        guard index < node.input.count, !node.input[index].isEmpty else { return nil }
+        return try value(node.input[index], depth: depth)
+    }
+
+    private mutating func integers(_ node: Onnx_NodeProto, _ index: Int, depth: Int) throws -> [Int]? {
+        try input(node, index, depth: depth).map { try $0.int64s().map { Int($0) } }
+    }
+
+    private mutating func evaluate(_ node: Onnx_NodeProto, output: Int, depth: Int) throws -> Tensor {
+        let attributes = ONNXAttributes(node)
+        func first() throws -> Tensor {
+            guard let tensor = try input(node, 0, depth: depth) else {
+                throw ConversionError("\(node.opType) node '\(node.name)' has no input")
+            }
+            return tensor
+        }
+        func axis(_ value: Int, rank: Int) throws -> Int {
+            let normalized = value < 0 ? value + rank : value
+            guard normalized >= 0, normalized < rank else {
+                throw ConversionError("\(node.opType) node '\(node.name)': axis \(value) outside rank \(rank)")
+            }
+            return normalized
+        }
+        switch node.opType {
+        case "Constant":
+            return try constant(node, attributes)
+        case "Identity", "Dropout":
+            return try first()
+        case "Cast":
+            let tensor = try first()
+            guard let target = ONNXTensorCoding.dtype(of: Int32(attributes.int("to") ?? 0)) else {
+                throw ConversionError("Cast node '\(node.name)' casts to an element type rnnkit does not hold")
+            }
+            if target == tensor.dtype { return tensor }
+            guard target.isFloatingPoint, tensor.dtype.isFloatingPoint else {
+                throw ConversionError("Cast node '\(node.name)' casts \(tensor.dtype.rawValue) to \(target.rawValue); only float casts are followed")
+            }
+            return try tensor.converted(to: target)
+        case "Reshape":
+            let tensor = try first()
+            guard var shape = try integers(node, 1, depth: depth) else {
+                throw ConversionError("Reshape node '\(node.name)' has no shape input")
+            }
+            if attributes.int("allowzero") != 1 {
+                for (index, size) in shape.enumerated() where size == 0 && index < tensor.shape.count {
+                    shape[index] = tensor.shape[index]
+                }
+            }
+            if let unknown = shape.firstIndex(of: -1) {
+                let known = shape.enumerated().filter { $0.offset != unknown }.reduce(1) { $0 * $1.element }
+                shape[unknown] = known > 0 ? tensor.elementCount / known : 0
+            }
+            return try TensorMovement.reshape(tensor, shape)
+        case "Unsqueeze":
+            let tensor = try first()
+            let axes = try (opset >= 13 ? integers(node, 1, depth: depth) : attributes.ints("axes")) ?? []
+            let rank = tensor.shape.count + axes.count
+            var shape = tensor.shape
+            for position in try axes.map({ try axis($0, rank: rank) }).sorted() {
+                guard position <= shape.count else {
+                    throw ConversionError("Unsqueeze node '\(node.name)': axes \(axes) do not fit shape \(tensor.shape)")
+                }
+                shape.insert(1, at: position)
+            }
+            return try TensorMovement.reshape(tensor, shape)
+        case "Squeeze":
+            let tensor = try first()
+            let given = try (opset >= 13 ? integers(node, 1, depth: depth) : attributes.ints("axes"))
+            let axes = try given.map { try $0.map { try axis($0, rank: tensor.shape.count) } }
+                ?? tensor.shape.indices.filter { tensor.shape[$0] == 1 }
+            let shape = tensor.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+            return try TensorMovement.reshape(tensor, shape)
+        case "Transpose":
+            let tensor = try first()
+            let perm = attributes.ints("perm") ?? Array((0 ..< tensor.shape.count).reversed())
+            return try TensorMovement.transpose(tensor, perm: perm)
+        case "Concat":
+            var parts: [Tensor] = []
+            for index in node.input.indices {
+                if let part = try input(node, index, depth: depth) { parts.append(part) }
+            }
+            let rank = parts.first?.shape.count ?? 0
+            return try TensorMovement.concat(parts, axis: axis(attributes.int("axis") ?? 0, rank: rank))
+        case "Slice":
+            return try slice(node, attributes, depth: depth)
+        case "Split":
+            let tensor = try first()
+            let along = try axis(attributes.int("axis") ?? 0, rank: tensor.shape.count)
+            let size = tensor.shape[along]
+            let parts = node.output.count
+            let sizes = try (opset >= 13 ? integers(node, 1, depth: depth) : attributes.ints("split"))
+                ?? (0 ..< parts).map { index in
+                    let chunk = (size + parts - 1) / parts
+                    return max(0, min(chunk, size - index * chunk))
+                }
+            guard sizes.count == parts, sizes.allSatisfy({ $0 >= 0 && $0 <= size }), sizes.reduce(0, +) == size else {
+                throw ConversionError("Split node '\(node.name)': sizes \(sizes) do not add up to \(size)")
+            }
+            var ranges = tensor.shape.map { TensorMovement.AxisRange(start: 0, count: $0, step: 1) }
+            ranges[along] = .init(start: sizes[..<output].reduce(0, +), count: sizes[output], step: 1)
+            return try TensorMovement.slice(tensor, ranges)
+        case "Gather":
+            let tensor = try first()
+            guard let indices = try input(node, 1, depth: depth) else {
+                throw ConversionError("Gather node '\(node.name)' has no indices")
+            }
+            return try TensorMovement.gather(tensor, indices: indices, axis: axis(attributes.int("axis") ?? 0, rank: tensor.shape.count))
+        default:
+            throw ConversionError("'\(node.output[output])' is computed by \(node.opType) node '\(node.name)'; rnnkit follows only stored data and \(Self.supportedOps.joined(separator: ", "))")
+        }
+    }
+
+    private func constant(_ node: Onnx_NodeProto, _ attributes: ONNXAttributes) throws -> Tensor {
+        if let tensor = attributes.tensor("value") { return try ONNXTensorCoding.tensor(from: tensor, file: file) }
+        if let value = attributes.float("value_float") { return Tensor(shape: [], floats: [value]) }
+        if let values = attributes.floats("value_floats") { return Tensor(shape: [values.count], floats: values) }
+        if let value = attributes.int("value_int") { return Tensor(shape: [], int64s: [Int64(value)]) }
+        if let values = attributes.ints("value_ints") { return Tensor(shape: [values.count], int64s: values.map(Int64.init)) }
+        throw ConversionError("Constant node '\(node.name)' holds no numeric tensor rnnkit can read")
+    }
+
+    private mutating func slice(_ node: Onnx_NodeProto, _ attributes: ONNXAttributes, depth: Int) throws -> Tensor {
+        guard let tensor = try input(node, 0, depth: depth) else {
+            throw ConversionError("Slice node '\(node.name)' has no input")
+        }
+        let starts: [Int], ends: [Int], axesGiven: [Int]?, steps: [Int]?
+        if opset >= 10 {
+            starts = try integers(node, 1, depth: depth) ?? []
+            ends = try integers(node, 2, depth: depth) ?? []
+            axesGiven = try integers(node, 3, depth: depth)
+            steps = try integers(node, 4, depth: depth)
+        } else {
+            starts = attributes.ints("starts") ?? []
+            ends = attributes.ints("ends") ?? []
+            axesGiven = attributes.ints("axes")
+            steps = nil
+        }
+        let rank = tensor.shape.count
+        let axes = (axesGiven ?? Array(0 ..< starts.count)).map { $0 < 0 ? $0 + rank : $0 }
+        guard starts.count == ends.count, axes.count == starts.count, axes.allSatisfy({ $0 >= 0 && $0 < rank }),
+              (steps?.count ?? starts.count) == starts.count,
+              (steps ?? []).allSatisfy({ $0 != 0 && $0 > -Int(Int32.max) && $0 < Int(Int32.max) })
+        else {
+            throw ConversionError("Slice node '\(node.name)': starts \(starts), ends \(ends), axes \(axesGiven ?? []) do not fit shape \(tensor.shape)")
+        }
+        var ranges = tensor.shape.map { TensorMovement.AxisRange(start: 0, count: $0, step: 1) }
+        for (index, along) in axes.enumerated() {
+            ranges[along] = TensorMovement.range(start: starts[index], end: ends[index], step: steps?[index] ?? 1, size: tensor.shape[along])
+        }
+        return try TensorMovement.slice(tensor, ranges)
+    }
+}
+
+/// A node's attributes by name.
+struct ONNXAttributes {
+    private var byName: [String: Onnx_AttributeProto] = [:]
+
+    init(_ node: Onnx_NodeProto) {
+        for attribute in node.attribute { byName[attribute.name] = attribute }
+    }
+
+    /// The names present.
+    var names: Set<String> { Set(byName.keys) }
+
+    func int(_ name: String) -> Int? { byName[name].flatMap { $0.hasI ? Int(clamping: $0.i) : nil } }
+    func ints(_ name: String) -> [Int]? { byName[name].map { $0.ints.map { Int(clamping: $0) } } }
+    func float(_ name: String) -> Float? { byName[name].flatMap { $0.hasF ? $0.f : nil } }
+    func floats(_ name: String) -> [Float]? { byName[name].map(\.floats) }
+    func string(_ name: String) -> String? { byName[name].flatMap { $0.hasS ? String(decoding: $0.s, as: UTF8.self) : nil } }
+    func strings(_ name: String) -> [String]? { byName[name].map { $0.strings.map { String(decoding: $0, as: UTF8.self) } } }
+    func tensor(_ name: String) -> Onnx_TensorProto? { byName[name].flatMap { $0.hasT ? $0.t : nil } }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import ONNXProto
+import RNNLayouts
+import TensorFiles
+
+/// How `ONNXExporter` shapes the model it writes.
+public struct ONNXExportOptions: Sendable, Equatable {
+    /// Whether the graph input `input` and output `output` are `(B, T, F)`
+    /// (PyTorch's `batch_first=True`) instead of `(T, B, F)`.
+    public var batchFirst: Bool
+    /// The activation of an `RNN` module (ignored for LSTM and GRU, where
+    /// only `tanh` is accepted).
+    public var nonlinearity: Nonlinearity
+    /// The element type of the weights and of `input`; nil keeps the
+    /// module's float32, float16 or float64 and widens bfloat16 to float32.
+    public var dtype: DType?
+
+    /// Creates options; the defaults are PyTorch's (`(T, B, F)`, tanh).
+    public init(batchFirst: Bool = false, nonlinearity: Nonlinearity = .tanh, dtype: DType? = nil) {
+        self.batchFirst = batchFirst
+        self.nonlinearity = nonlinearity
+        self.dtype = dtype
+    }
+}
+
+/// Writes one PyTorch recurrent module as an ONNX model that runs it: one
+/// standard `LSTM` / `GRU` / `RNN` operator per layer, with graph input
+/// `input` and outputs `output`, `h_n` and (LSTM) `c_n` in PyTorch's shapes.
+///
+/// `sequence_lens` (int32, `(B,)`), `h0` and (LSTM) `c0` (`(layers·directions,
+/// B, hidden)`) are optional inputs: initializers that are also graph inputs,
+/// so a runtime uses all-full lengths and zero states unless they are fed.
+public enum ONNXExporter {
+    /// The ONNX operator set the model imports.
+    public static let opsetVersion = 17
+    /// The IR version written (ONNX 1.12, accepted by every current runtime).
+    public static let irVersion = 8
+
+    /// The element type the model will use for `module`, or the reason it
+    /// cannot be written. Call before creating any file.
+    public static func check(_ module: RNNModule, options: ONNXExportOptions) throws -> DType {
+        let architecture = module.architecture
+        if let reason = ONNXLayout.unsupportedReason(architecture) {
+            throw ConversionError("\(module.displayName): cannot write ONNX: \(reason)")
+        }
+        if architecture.mode != .rnn, options.nonlinearity != .tanh {
+            throw ConversionError("--nonlinearity \(options.nonlinearity.rawValue) applies to RNN modules only; \(module.displayName) is \(architecture.mode.rawValue)")
+        }
+        for parameter in architecture.parameterNames {
+            let expected = architecture.expectedShape(of: parameter)
+            guard let tensor = module.tensor(parameter) else {
+                throw ConversionError("\(module.qualifiedName(of: parameter)) is missing (expected shape \(shapeText(expected))); `rnnkit inspect` lists what the module lacks")
+            }
+            guard tensor.shape == expected else {
+                throw ConversionError("\(module.qualifiedName(of: parameter)) has shape \(shapeText(tensor.shape)), expected \(shapeText(expected))")
+            }
+            guard tensor.dtype.isFloatingPoint else {
+                throw ConversionError("\(module.qualifiedName(of: parameter)) is \(tensor.dtype.rawValue); weights must be floating point")
+            }
+        }
+        let dtype = options.dtype ?? (architecture.dtype == .bfloat16 ? .float32 : architecture.dtype)
+        guard [.float16, .float32, .float64].contains(dtype) else {
+            throw ConversionError("cannot write ONNX in \(dtype.rawValue): the ONNX LSTM, GRU and RNN operators take float16, float32 or float64 only")
+        }
+        let bytes = architecture.parameterCount * dtype.itemSize
+        if bytes > Int(Int32.max) - (1 << 24) {
+            throw ConversionError("\(module.displayName) needs \(bytes) bytes of weights; an ONNX protobuf file holds at most 2 GiB")
+        }
+        return dtype
+    }
+
+    /// The serialized ONNX model for `module`.
+    public static func serializedModel(_ module: RNNModule, options: ONNXExportOptions = ONNXExportOptions()) throws -> Data {
+        try model(module, options: options).serializedBytes()
+    }
+
+    /// The ONNX model for `module`.
+    static func model(_ module: RNNModule, options: ONNXExportOptions) throws -> Onnx_ModelProto {
+        let dtype = try check(module, options: options)
+        var model = Onnx_ModelProto()
+        model.irVersion = Int64(irVersion)
+        var opset = Onnx_OperatorSetIdProto()
+        opset.domain = ""
+        opset.version = Int64(opsetVersion)
+        model.opsetImport = [opset]
+        model.producerName = "rnnkit"
+        model.producerVersion = "0.1.0"
+        model.docString = "PyTorch \(describe(module.architecture)) '\(module.displayName)' written by rnnkit convert"
+        var writer = ONNXGraphWriter(module: module, options: options, dtype: dtype)
+        model.graph = try writer.graph()
+        model.metadataProps = ONNXMetadata.entries(for: module, options: options)
+        return model
+    }
+
+    /// `nn.LSTM(5, 8, num_layers=2, bidirectional=True)` style.
+    static func describe(_ architecture: RNNArchitecture) -> String {
+        let name = "nn.\(architecture.mode.rawValue)\(architecture.kind == .cell ? "Cell" : "")"
+        var arguments = ["\(architecture.inputSize)", "\(architecture.hiddenSize)"]
+        if architecture.kind == .layer {
+            if architecture.numLayers != 1 { arguments.append("num_layers=\(architecture.numLayers)") }
+            if architecture.bidirectional { arguments.append("bidirectional=True") }
+        }
+        if !architecture.bias { arguments.append("bias=False") }
+        return "\(name)(\(arguments.joined(separator: ", ")))"
+    }
+}
+
+/// The keys rnnkit writes into `ModelProto.metadata_props` so that reading
+/// its own files back restores the module's name and form exactly.
+enum ONNXMetadata {
+    static let module = "rnnkit.module"
+    static let kind = "rnnkit.kind"
+    static let batchFirst = "rnnkit.batch_first"
+    static let nonlinearity = "rnnkit.nonlinearity"
+
+    static func entries(for module: RNNModule, options: ONNXExportOptions) -> [Onnx_StringStringEntryProto] {
+        var pairs = [
+            (Self.module, module.name),
+            (kind, module.architecture.kind.rawValue),
+            (batchFirst, options.batchFirst ? "true" : "false"),
+        ]
+        if module.architecture.mode == .rnn { pairs.append((nonlinearity, options.nonlinearity.rawValue)) }
+        return pairs.map { key, value in
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = key
+            entry.value = value
+            return entry
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import ONNXProto
+import RNNLayouts
+import SwiftProtobuf
+import TensorFiles
+
+/// Reads the recurrent modules of an ONNX model back into PyTorch-named
+/// tensors, byte for byte: rnnkit's own files and `torch.onnx.export` files
+/// (both exporters), whose `LSTM` / `GRU` / `RNN` nodes sit among Transpose,
+/// Reshape, Squeeze, Concat and Slice nodes with generated initializer names.
+enum ONNXImporter {
+    /// What an ONNX model yields.
+    struct Result {
+        var tensors: [NamedTensor]
+        var hints: [String: ModuleHints]
+        var metadata: [String: String]
+    }
+
+    /// Parses `data` as an ONNX `ModelProto`; nil when the bytes are not one
+    /// (or are a protobuf message without a graph).
+    static func parse(_ data: Data) -> Onnx_ModelProto? {
+        guard let model = try? Onnx_ModelProto(serializedBytes: data),
+              model.hasGraph, model.hasIrVersion, !model.graph.node.isEmpty
+        else { return nil }
+        return model
+    }
+
+    /// Reads the recurrent modules of `model`, read from `file`.
+    static func read(_ model: Onnx_ModelProto, file: String) throws -> Result {
+        let graph = model.graph
+        let opset = model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 1
+        var metadata: [String: String] = [:]
+        for entry in model.metadataProps { metadata[entry.key] = entry.value }
+        if !model.producerName.isEmpty { metadata["producer"] = model.producerName + (model.producerVersion.isEmpty ? "" : " " + model.producerVersion) }
+
+        var evaluator = ONNXConstantEvaluator(graph: graph, file: file, opset: opset)
+        var layers: [ONNXRecurrentNode] = []
+        for node in graph.node where node.domain.isEmpty || node.domain == "ai.onnx" {
+            guard let mode = ONNXLayout.mode(ofOperator: node.opType) else { continue }
+            layers.append(try ONNXRecurrentNode(node, mode: mode, evaluator: &evaluator))
+        }
+        guard !layers.isEmpty else {
+            let ops = Set(graph.node.map(\.opType)).sorted().prefix(16).joined(separator: ", ")
+            throw TensorFileError(file: file, .invalid(
+                "an ONNX model with no LSTM, GRU or RNN operator (its operators: \(ops)); rnnkit maps the standard recurrent "
+                    + "operators back to PyTorch names, not recurrences unrolled into MatMul/Add nodes"))
+        }
+
+        let groups = ONNXModuleGrouping.group(layers, metadata: metadata, evaluator: evaluator)
+        var tensors: [NamedTensor] = []
+        var hints: [String: ModuleHints] = [:]
+        for group in groups {
+            try checkStack(group.layers, module: group.name, file: file)
+            let isCell = metadata[ONNXMetadata.kind] == ModuleKind.cell.rawValue && group.layers.count == 1 && group.layers[0].directions == 1
+            for (index, layer) in group.layers.enumerated() {
+                for (parameter, tensor) in try layer.parameters(layer: isCell ? nil : index) {
+                    let name = group.name.isEmpty ? parameter.text : "\(group.name).\(parameter.text)"
+                    tensors.append(NamedTensor(name: name, tensor: tensor))
+                }
+            }
+            hints[group.name] = ModuleHints(
+                nonlinearity: group.layers.first?.nonlinearity,
+                batchFirst: ONNXModuleGrouping.batchFirst(group.layers[0], metadata: metadata, graph: graph, evaluator: evaluator),
+                source: group.layers.map(\.node.name).joined(separator: ", "))
+        }
+        return Result(tensors: tensors, hints: hints, metadata: metadata)
+    }
+
+    /// Checks that the layers of one module stack like PyTorch's: same
+    /// operator, hidden size, directions, bias and activation, and each layer
+    /// reading the previous one's concatenated directions.
+    static func checkStack(_ layers: [ONNXRecurrentNode], module: String, file: String) throws {
+        guard let first = layers.first else { return }
+        let display = module.isEmpty ? "the root module" : "module '\(module)'"
+        for (index, layer) in layers.enumerated().dropFirst() {
+            let previous = layers[index - 1]
+            var differences: [String] = []
+            if layer.mode != first.mode { differences.append("operator \(layer.node.opType) after \(first.node.opType)") }
+            if layer.hiddenSize != first.hiddenSize { differences.append("hidden size \(layer.hiddenSize) after \(first.hiddenSize)") }
+            if layer.directions != first.directions { differences.append("\(layer.directions) direction(s) after \(first.directions)") }
+            if (layer.b == nil) != (first.b == nil) { differences.append("bias \(layer.b != nil) after \(first.b != nil)") }
+            if layer.nonlinearity != first.nonlinearity { differences.append("a different activation") }
+            if layer.inputSize != previous.directions * previous.hiddenSize {
+                differences.append("input size \(layer.inputSize), but the layer before outputs \(previous.directions * previous.hiddenSize)")
+            }
+            if !differences.isEmpty {
+                throw ConversionError("\(file): \(display): node '\(layer.node.name)' cannot be layer \(index) of one PyTorch module: "
+                    + differences.joined(separator: "; "))
+            }
+        }
+    }
+}

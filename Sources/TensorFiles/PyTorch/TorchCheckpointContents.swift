@@ -1,0 +1,132 @@
+import Pickle
+
+/// What a checkpoint holds once its pickle is interpreted: named tensor
+/// records, and a short description of every other entry.
+///
+/// People save a bare `state_dict`, or a dict holding one (`{"model": sd,
+/// "epoch": 3, "optimizer": …}`), or several (`{"model": sd, "ema": sd2}`).
+/// Every dict reachable from the root through string keys that holds tensors
+/// is a group; tensor names are the dotted key paths with the path prefix all
+/// groups share removed, so one state dict under any key keeps its own names
+/// and several get prefixed by where they sit. Other entries are reported by
+/// their full dotted path; a dict with no tensors inside is reported as one
+/// entry (`optimizer: dict with 2 entries`), and so are 0-d tensors that sit
+/// beside a dict holding tensors (`best_loss: tensor float32 []`).
+struct TorchCheckpointContents {
+    /// Tensors in file order.
+    var tensors: [(name: String, record: TorchTensorRecord)] = []
+    /// Entries that are not tensors, with their summaries.
+    var otherItems: [(name: String, summary: String)] = []
+
+    /// Most levels of dicts inside dicts that are followed.
+    static let maximumDepth = 32
+
+    /// Interprets `decoder.document`; `rootName` names a tensor saved alone.
+    init(decoder: TorchPickleDecoder, rootName: String) throws {
+        var walker = Walker(decoder: decoder)
+        let root = decoder.document.root
+        if let record = try decoder.tensor(root, name: rootName) {
+            tensors = [(rootName, record)]
+            return
+        }
+        if let entries = walker.entries(of: root, isRoot: true) {
+            _ = try walker.walk(entries, path: [])
+        } else {
+            walker.others.append(([rootName], TorchItemSummary(decoder: decoder).describe(root)))
+        }
+        otherItems = walker.others.map { ($0.path.joined(separator: "."), $0.summary) }
+        let common = Self.commonPrefix(walker.groups.map(\.path))
+        var seen = Set<String>()
+        for group in walker.groups {
+            let prefix = group.path.dropFirst(common)
+            for (key, record) in group.tensors {
+                let name = (prefix + [key]).joined(separator: ".")
+                guard seen.insert(name).inserted else {
+                    throw TensorFileError(file: decoder.file, tensor: name, .duplicateName(name))
+                }
+                tensors.append((name, record))
+            }
+        }
+    }
+
+    /// Number of leading path components every path shares.
+    static func commonPrefix(_ paths: [[String]]) -> Int {
+        guard let first = paths.first else { return 0 }
+        var length = first.count
+        for path in paths.dropFirst() {
+            length = min(length, path.count)
+            while length > 0, Array(path.prefix(length)) != Array(first.prefix(length)) { length -= 1 }
+        }
+        return length
+    }
+
+    private struct Walker {
+        let decoder: TorchPickleDecoder
+        var groups: [(path: [String], tensors: [(key: String, record: TorchTensorRecord)])] = []
+        var others: [(path: [String], summary: String)] = []
+        var visited: [PickleObjectID: [String]] = [:]
+
+        init(decoder: TorchPickleDecoder) { self.decoder = decoder }
+
+        /// The entries of a dict whose keys are all strings (or, at the root,
+        /// of a list or tuple, keyed by index), or nil.
+        func entries(of value: PickleValue, isRoot: Bool = false) -> [(key: String, value: PickleValue)]? {
+            if let dictionary = decoder.document.dictionary(value) {
+                var result: [(key: String, value: PickleValue)] = []
+                for (key, item) in dictionary.entries {
+                    guard case .string(let text) = key else { return nil }
+                    result.append((text, item))
+                }
+                return result
+            }
+            if isRoot, let items = decoder.document.sequence(value) {
+                return items.enumerated().map { (String($0.offset), $0.element) }
+            }
+            return nil
+        }
+
+        /// Walks one dict; returns whether it or a dict inside holds tensors.
+        mutating func walk(_ entries: [(key: String, value: PickleValue)], path: [String]) throws -> Bool {
+            guard path.count <= TorchCheckpointContents.maximumDepth else {
+                throw TensorFileError(
+                    file: decoder.file,
+                    .pickle("dicts nest more than \(TorchCheckpointContents.maximumDepth) levels deep at '\(path.joined(separator: "."))'"))
+            }
+            var foundInside = false
+            var groupIndex: Int?
+            for (key, value) in entries {
+                let itemPath = path + [key]
+                if let record = try decoder.tensor(value, name: itemPath.joined(separator: ".")) {
+                    if let index = groupIndex {
+                        groups[index].tensors.append((key, record))
+                    } else {
+                        groupIndex = groups.count
+                        groups.append((path, [(key, record)]))
+                    }
+                } else if case .object(let id) = value, let first = visited[id] {
+                    others.append((itemPath, "the same dict as '\(first.joined(separator: "."))'"))
+                } else if case .object(let id) = value, let inner = self.entries(of: value), !inner.isEmpty {
+                    visited[id] = itemPath
+                    let othersBefore = others.count
+                    if try walk(inner, path: itemPath) {
+                        foundInside = true
+                    } else {
+                        others.removeSubrange(othersBefore...)
+                        others.append((itemPath, TorchItemSummary(decoder: decoder).describe(value)))
+                    }
+                } else {
+                    others.append((itemPath, TorchItemSummary(decoder: decoder).describe(value)))
+                }
+            }
+            // Scalars beside a state dict ({"model": sd, "best_loss": tensor(0.25)}) are
+            // metrics, not weights: reported as other items so the state dict keeps its names.
+            if let index = groupIndex, foundInside, groups[index].tensors.allSatisfy({ $0.record.shape.isEmpty }) {
+                for (key, record) in groups.remove(at: index).tensors {
+                    others.append((path + [key], "tensor \(record.dtype.rawValue) []"))
+                }
+                groupIndex = nil
+            }
+            return foundInside || groupIndex != nil
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// The zip checkpoint `torch.save` writes since PyTorch 1.6:
+/// `<archive>/data.pkl` (the pickle), `<archive>/data/<key>` (one member per
+/// storage, raw little-endian bytes), `<archive>/byteorder`,
+/// `<archive>/version`. The archive folder is named after the file when it was
+/// saved; the reader uses the folder holding `data.pkl`.
+///
+/// Opening reads the zip directory (through `ZipArchive`), `byteorder`,
+/// `version` and `data.pkl` only. Storages are read when a tensor's values are
+/// requested: stored members (what `torch.save` writes) as zero-copy views of
+/// the mapped file, deflated ones inflated then.
+enum TorchZipFormat {
+    /// Largest `data.pkl` read into memory.
+    static let maximumPickleBytes = 1 << 30
+    /// Archive format versions PyTorch reads (caffe2/serialize/versions.h).
+    static let supportedVersions = 1 ... 10
+
+    /// Whether the zip at `path` is a PyTorch checkpoint (it has a
+    /// `data.pkl` at its root or in a top-level folder) rather than an NPZ.
+    /// Throws when the zip directory cannot be read at all.
+    static func looksLikeArchive(path: String) throws -> Bool {
+        try archiveFolder(in: ZipArchive(path: path).members.map(\.path), path: path) != nil
+    }
+
+    /// The folder holding `data.pkl` (`""` at the root), nil if there is none.
+    static func archiveFolder(in paths: [String], path: String) throws -> String? {
+        let folders = paths.compactMap { member -> String? in
+            let parts = member.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.last == "data.pkl", parts.count <= 2 else { return nil }
+            return parts.count == 1 ? "" : String(parts[0]) + "/"
+        }
+        guard folders.count <= 1 else {
+            throw TensorFileError(file: path, .archive("several data.pkl members (\(folders.sorted().joined(separator: ", "))); expected one"))
+        }
+        return folders.first
+    }
+
+    /// Reads the checkpoint's pickle and directory; storages stay unread.
+    static func read(path: String) throws -> TensorFile {
+        let archive = try ZipArchive(path: path)
+        let members = Dictionary(archive.members.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        guard let folder = try archiveFolder(in: archive.members.map(\.path), path: path) else {
+            throw TensorFileError(file: path, .archive("no data.pkl member: not a PyTorch checkpoint"))
+        }
+        if members[folder + "constants.pkl"] != nil || members.keys.contains(where: { $0.hasPrefix(folder + "code/") }) {
+            throw TensorFileError(file: path, .invalid(
+                "a TorchScript archive (torch.jit.save), which holds code; rnnkit reads torch.save checkpoints: "
+                    + "in Python, load it and save `torch.save(model.state_dict(), \"weights.pt\")`"))
+        }
+        func contents(_ name: String, limit: Int) throws -> Data? {
+            guard let member = members[name] else { return nil }
+            guard member.size <= limit else {
+                throw TensorFileError(file: path, .archive("member \(name) is \(member.size) bytes, more than the \(limit) rnnkit reads"))
+            }
+            return try archive.contents(of: member)
+        }
+        func text(_ name: String) throws -> String? {
+            try contents(name, limit: 64).map {
+                String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        var metadata = ["pytorch.serialization": "zip", "pytorch.archive": String(folder.dropLast())]
+        if let byteorder = try text(folder + "byteorder"), byteorder != "little" {
+            throw TensorFileError(file: path, .invalid(
+                byteorder == "big"
+                    ? "written on a big-endian machine (byteorder 'big'); rnnkit reads little-endian "
+                        + "checkpoints only: load and re-save it with torch on a little-endian machine"
+                    : "byteorder member says '\(byteorder.prefix(20))', expected 'little'"))
+        }
+        if let version = try text(folder + "version") ?? text(folder + ".data/version") {
+            guard let number = Int(version), supportedVersions.contains(number) else {
+                throw TensorFileError(file: path, .archive(
+                    "archive version '\(version.prefix(20))', expected \(supportedVersions.lowerBound)–\(supportedVersions.upperBound)"))
+            }
+            metadata["pytorch.version"] = version
+        }
+        let pickle = try contents(folder + "data.pkl", limit: maximumPickleBytes) ?? Data()
+        let document = try TorchPickle.load(pickle, file: path, member: folder + "data.pkl")
+        let decoder = try TorchPickleDecoder(document: document, file: path)
+        let contents = try TorchCheckpointContents(decoder: decoder, rootName: TorchPickle.stem(of: path))
+        let source = TorchZipStorages(archive: archive, members: members, folder: folder)
+        let tensors = try contents.tensors.map { name, record in
+            NamedTensor(name: name, tensor: try TorchStorageViews.tensor(record, name: name, file: path, source: source))
+        }
+        return TensorFile(path: path, format: .pytorch, tensors: tensors, metadata: metadata,
+                          otherItems: contents.otherItems)
+    }
+}
+
+/// Storage members of a zip checkpoint. Stored members are zero-copy views of
+/// the map; a deflated one is inflated on first use and kept until another
+/// is needed, so views sharing one storage inflate it once.
+final class TorchZipStorages: TorchStorageSource, @unchecked Sendable {
+    private let archive: ZipArchive
+    private let members: [String: ZipMember]
+    private let folder: String
+    private let lock = NSLock()
+    private var inflated: (key: String, bytes: Data)?
+
+    init(archive: ZipArchive, members: [String: ZipMember], folder: String) {
+        self.archive = archive
+        self.members = members
+        self.folder = folder
+    }
+
+    func availableBytes(of key: String) throws -> Int? {
+        members[folder + "data/" + key]?.size
+    }
+
+    func bytes(of key: String, in range: Range<Int>) throws -> Data {
+        guard let member = members[folder + "data/" + key], range.lowerBound >= 0, range.upperBound <= member.size else {
+            throw TensorFileError(file: archive.map.path, .invalid("storage '\(key)' does not hold bytes \(range)"))
+        }
+        guard member.isDeflated else {
+            return try archive.map.data(member.dataOffset + range.lowerBound, range.count, tensor: member.path)
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        let bytes: Data
+        if let inflated, inflated.key == key {
+            bytes = inflated.bytes
+        } else {
+            bytes = try archive.contents(of: member)
+            inflated = (key, bytes)
+        }
+        return range == 0 ..< bytes.count ? bytes : bytes.subdata(in: range)
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import RNNConvert
+import RNNLayouts
+import TensorFiles
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a recurrent model to ONNX or to another container or dtype.",
+        discussion: """
+            The target is chosen by OUT's suffix:
+              .onnx          one ONNX model (opset 17) running the module with the standard
+                             LSTM/GRU/RNN operators: input `input` (T,B,F) or (B,T,F) with
+                             --batch-first; optional inputs `sequence_lens` (int32), `h0`, `c0`;
+                             outputs `output`, `h_n`, `c_n` in PyTorch's shapes.
+              .safetensors, .npz, .h5, a path without suffix (directory of .npy)
+                             the tensors with PyTorch names, any dtype with --dtype.
+
+            IN may be any file rnnkit reads, including an ONNX model, which is read back into
+            PyTorch names bit for bit. What the target cannot hold (an LSTM with proj_size in
+            ONNX) is refused before anything is written. OUT is written atomically; an existing
+            OUT is replaced only with --force, and IN never.
+
+            Examples:
+              rnnkit convert lstm.safetensors lstm.onnx
+              rnnkit convert model.pt encoder.onnx --module encoder.rnn --batch-first
+              rnnkit convert rnn.npz rnn.onnx --nonlinearity relu
+              rnnkit convert exported.onnx weights.safetensors
+              rnnkit convert model.h5 model_f16.safetensors --dtype float16
+              rnnkit convert model.pt gru_only.npz --module decoder.gru --force
+              rnnkit convert model.pt weights_npy      (a directory of .npy files)
+            """
+    )
+
+    @Argument(help: "The model to read (NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, directory of .npy, ONNX).")
+    var input: String
+
+    @Argument(help: "The file to write; its suffix chooses the target.")
+    var output: String
+
+    @Option(help: "The module to convert (needed for .onnx when IN holds several; limits container output to it).")
+    var module: String?
+
+    @Option(help: "RNN activation: tanh or relu (default: what IN records, else tanh).")
+    var nonlinearity: String?
+
+    @Option(help: "Element type to write: float32, float16, bfloat16 or float64.")
+    var dtype: String?
+
+    @Option(name: .customLong("rename"), help: "Rename a tensor of IN before anything else, OLD=NEW (repeatable).")
+    var renames: [String] = []
+
+    @Flag(help: "Replace OUT if it exists.")
+    var force = false
+
+    @Flag(help: "ONNX: the graph input and `output` are (batch, sequence, features).")
+    var batchFirst = false
+
+    func run() throws {
+        try reportingErrors {
+            var activation: Nonlinearity?
+            if let nonlinearity {
+                guard let parsed = Nonlinearity(rawValue: nonlinearity.lowercased()) else {
+                    throw CommandFailure(message: "--nonlinearity '\(nonlinearity)': expected tanh or relu")
+                }
+                activation = parsed
+            }
+            var target: DType?
+            if let dtype {
+                guard let parsed = DType(userName: dtype), parsed.isFloatingPoint else {
+                    throw CommandFailure(message: "--dtype '\(dtype)': expected float32, float16, bfloat16 or float64")
+                }
+                target = parsed
+            }
+            let request = ConversionRequest(
+                input: input, output: output, module: module, nonlinearity: activation, dtype: target,
+                renames: try renames.map(Rename.init(parsing:)), force: force, batchFirst: batchFirst)
+            print(try Converter.convert(request))
+        }
+    }
+}

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Interop test: rnnkit's .onnx files run in the real ONNX Runtime and agree with PyTorch.
+
+For every fixture folder (Fixtures/<name>/ with fixture.json, see the team brief), this
+runs the built `rnnkit convert WEIGHTS model.onnx --module M …`, checks the model with
+onnx.checker, runs it in onnxruntime with the fixture's input (and lengths, h0, c0 when
+the fixture has them) and compares `output`, `h_n` and `c_n` with the fixture's
+expected.npz, which PyTorch computed. Fixtures ONNX cannot hold (LSTM proj_size) must be
+refused with exit status 2 and no file left behind.
+
+Every torch.onnx.export file under Fixtures/onnx/ is converted by rnnkit to its own .onnx
+(through PyTorch names) and must reproduce PyTorch's outputs in ONNX Runtime; it is also read
+back with `rnnkit convert model.onnx weights.npz`, and the tensors must be bit-identical to
+the PyTorch state_dict stored beside it.
+
+Usage: check_onnx.py --rnnkit .build/debug/rnnkit [--tolerance 1e-4] PATH...
+  PATH is a fixture folder or a folder of fixture folders.
+Exit status: 0 all passed, 1 a mismatch or failure, 3 a Python package is missing.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import numpy as np
+    import onnx
+    import onnxruntime
+except ImportError as error:  # the Makefile decides whether this skips or fails
+    print(f"check_onnx.py: missing Python package: {error.name}", file=sys.stderr)
+    sys.exit(3)
+
+
+def fixture_folders(paths):
+    found = []
+    for path in paths:
+        if os.path.isfile(os.path.join(path, "fixture.json")):
+            found.append(path)
+        elif os.path.isdir(path):
+            for name in sorted(os.listdir(path)):
+                if os.path.isfile(os.path.join(path, name, "fixture.json")):
+                    found.append(os.path.join(path, name))
+    return found
+
+
+def run(command):
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def session(path):
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # h0/c0/sequence_lens are overridable initializers by design
+    return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def check_fixture(rnnkit, folder, tolerance, work):
+    spec = json.load(open(os.path.join(folder, "fixture.json")))
+    module = next(m for m in spec["modules"] if m["name"] == spec["module"])
+    flags = spec.get("flags", {})
+    target = os.path.join(work, os.path.basename(folder) + ".onnx")
+    command = [rnnkit, "convert", os.path.join(folder, spec["weights"]), target, "--module", spec["module"] or "(root)"]
+    for rename in spec.get("renames", []):
+        command += ["--rename", rename]
+    if flags.get("batch_first"):
+        command.append("--batch-first")
+    if module["mode"] == "RNN":
+        command += ["--nonlinearity", flags.get("nonlinearity", "tanh")]
+    x = np.load(os.path.join(folder, spec["inputs"]["input"]))
+    # ONNX Runtime's CPU kernels run LSTM/GRU/RNN in float32 (not float64), and the input
+    # must have the weights' type: other fixtures are checked as float32 models.
+    if x.dtype != np.float32 or module.get("dtype", "float32") != "float32":
+        command += ["--dtype", "float32"]
+    result = run(command)
+
+    if module.get("proj_size", 0) > 0:
+        if result.returncode == 2 and "proj_size" in result.stderr and not os.path.exists(target):
+            return True, "proj_size refused as expected, no file written"
+        return False, f"expected a proj_size refusal, got exit {result.returncode}: {result.stderr.strip()}"
+    if result.returncode != 0:
+        return False, f"rnnkit convert failed (exit {result.returncode}): {result.stderr.strip()}"
+
+    onnx.checker.check_model(onnx.load(target), full_check=True)
+    feeds = {"input": x.astype(np.float32)}
+    inputs = spec["inputs"]
+    if inputs.get("lengths"):
+        feeds["sequence_lens"] = np.load(os.path.join(folder, inputs["lengths"])).astype(np.int32)
+    for name in ("h0", "c0"):
+        if inputs.get(name):
+            feeds[name] = np.load(os.path.join(folder, inputs[name])).astype(np.float32)
+    if module["mode"] == "LSTM" and "h0" in feeds and "c0" not in feeds:
+        feeds["c0"] = np.zeros_like(feeds["h0"][:, :, :module["hidden_size"]])
+    sess = session(target)
+    names = [o.name for o in sess.get_outputs()]
+    outputs = dict(zip(names, sess.run(None, feeds)))
+    expected = np.load(os.path.join(folder, "expected.npz"))
+    report = []
+    ok = True
+    for name in expected.files:
+        want = expected[name].astype(np.float64)
+        got = outputs.get(name)
+        if got is None or got.shape != want.shape:
+            return False, f"{name}: shape {None if got is None else got.shape}, expected {want.shape}"
+        error = float(np.abs(got - want).max()) if want.size else 0.0
+        limit = tolerance * (1 + float(np.abs(want).max()) if want.size else 1)
+        ok = ok and error <= limit
+        report.append(f"{name} {tuple(want.shape)} max|Δ| {error:.2e}")
+    return ok, ", ".join(report)
+
+
+# The configurations the conversion issue names; each must be among the passing fixtures.
+REQUIRED = [
+    ("LSTM, 2+ layers, bidirectional", lambda m, f, i: m["mode"] == "LSTM" and m["num_layers"] >= 2 and m["bidirectional"]),
+    ("GRU, 2+ layers", lambda m, f, i: m["mode"] == "GRU" and m["num_layers"] >= 2),
+    ("GRU, bidirectional, no bias", lambda m, f, i: m["mode"] == "GRU" and m["bidirectional"] and not m["bias"]),
+    ("RNN relu", lambda m, f, i: m["mode"] == "RNN" and f.get("nonlinearity") == "relu"),
+    ("LSTM, 1 layer", lambda m, f, i: m["mode"] == "LSTM" and m["kind"] == "layer" and m["num_layers"] == 1 and m.get("proj_size", 0) == 0),
+    ("batch_first", lambda m, f, i: f.get("batch_first")),
+    ("packed lengths", lambda m, f, i: bool(i.get("lengths"))),
+]
+
+
+def coverage(folder):
+    spec = json.load(open(os.path.join(folder, "fixture.json")))
+    module = next(m for m in spec["modules"] if m["name"] == spec["module"])
+    return [label for label, test in REQUIRED if test(module, spec.get("flags", {}), spec["inputs"])]
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file (8-byte header length, JSON header, data), without the safetensors package."""
+    kinds = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64}
+    with open(path, "rb") as f:
+        blob = f.read()
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + size])
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        data = blob[8 + size + start:8 + size + end]
+        tensors[name] = np.frombuffer(data, dtype=kinds[entry["dtype"]]).reshape(entry["shape"])
+    return tensors
+
+
+def check_reexported(rnnkit, folder, tolerance, work):
+    """A torch.onnx.export file converted by rnnkit to its own .onnx, run in ONNX Runtime
+    and compared with the outputs PyTorch computed for the original module."""
+    spec = json.load(open(os.path.join(folder, "onnx.json")))
+    target = os.path.join(work, os.path.basename(folder) + "_rnnkit.onnx")
+    command = [rnnkit, "convert", os.path.join(folder, spec["model"]), target]
+    if spec["flags"].get("batch_first"):
+        command.append("--batch-first")
+    result = run(command)
+    if result.returncode != 0:
+        return False, f"rnnkit convert failed (exit {result.returncode}): {result.stderr.strip()}"
+    outputs = dict(zip([o.name for o in session(target).get_outputs()],
+                       session(target).run(None, {"input": np.load(os.path.join(folder, spec["input"]))})))
+    expected = np.load(os.path.join(folder, spec["expected"]))
+    report = []
+    for name in expected.files:
+        want = expected[name]
+        got = outputs[name]
+        if got.shape != want.shape:
+            return False, f"{name}: shape {got.shape}, expected {want.shape}"
+        error = float(np.abs(got - want).max())
+        if error > tolerance * (1 + float(np.abs(want).max())):
+            return False, f"{name}: max|Δ| {error:.2e}"
+        report.append(f"{name} max|Δ| {error:.2e}")
+    return True, ", ".join(report)
+
+
+def check_exported(rnnkit, folder, work):
+    """A torch.onnx.export file read back into PyTorch names, compared bit for bit."""
+    spec = json.load(open(os.path.join(folder, "onnx.json")))
+    target = os.path.join(work, os.path.basename(folder) + "_back.npz")
+    result = run([rnnkit, "convert", os.path.join(folder, spec["model"]), target])
+    if result.returncode != 0:
+        return False, f"rnnkit convert failed (exit {result.returncode}): {result.stderr.strip()}"
+    back = np.load(target)
+    original = read_safetensors(os.path.join(folder, spec["pytorch_weights"]))
+    if sorted(back.files) != sorted(original):
+        return False, f"names {sorted(back.files)} != {sorted(original)}"
+    for name, value in original.items():
+        if back[name].dtype != value.dtype or back[name].tobytes() != value.tobytes():
+            return False, f"{name} differs"
+    return True, f"{len(original)} tensors bit-identical"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rnnkit", required=True)
+    parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("paths", nargs="+")
+    args = parser.parse_args()
+    folders = fixture_folders(args.paths)
+    exported = []
+    for path in args.paths:
+        onnx_root = os.path.join(path, "onnx")
+        if os.path.isdir(onnx_root):
+            exported += [os.path.join(onnx_root, n) for n in sorted(os.listdir(onnx_root))
+                         if os.path.isfile(os.path.join(onnx_root, n, "onnx.json"))]
+    if not folders:
+        print("check_onnx.py: no fixture folders found in " + " ".join(args.paths), file=sys.stderr)
+        return 1
+    failures = 0
+    covered = set()
+    with tempfile.TemporaryDirectory() as work:
+        for folder in folders:
+            try:
+                ok, message = check_fixture(args.rnnkit, folder, args.tolerance, work)
+                if ok:
+                    covered.update(coverage(folder))
+            except Exception as error:  # report and go on with the others
+                ok, message = False, f"{type(error).__name__}: {error}"
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {folder}: {message}")
+        for folder in exported:
+            try:
+                ok, message = check_reexported(args.rnnkit, folder, args.tolerance, work)
+            except Exception as error:
+                ok, message = False, f"{type(error).__name__}: {error}"
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {folder} (torch.onnx.export → rnnkit .onnx): {message}")
+            try:
+                ok, message = check_exported(args.rnnkit, folder, work)
+            except Exception as error:
+                ok, message = False, f"{type(error).__name__}: {error}"
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {folder} (read back): {message}")
+    missing = [label for label, _ in REQUIRED if label not in covered]
+    if missing:
+        failures += 1
+        print("FAIL no passing fixture covers: " + "; ".join(missing))
+    print(f"check_onnx.py: {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
