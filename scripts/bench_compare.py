@@ -19,6 +19,8 @@ rounds. torch, onnx and onnxruntime are needed here only (never by rnnkit or CI)
 Usage:
   scripts/bench_compare.py [--rnnkit .build/release/rnnkit] [--threads 1 2] [--rounds 3]
                            [--only NAME ...] [--markdown] [--json OUT.json]
+  scripts/bench_compare.py --kernels [--markdown] ...   rnnkit alone, each kernel path
+                           (reference, portable, avx2) side by side: what each step bought
 """
 import argparse
 import json
@@ -194,6 +196,43 @@ def measure(engine, config, threads, folder, rnnkit):
     return {"median": 1e3 * statistics.median(times)}
 
 
+KERNEL_PATHS = ["reference", "portable", "avx2"]
+
+
+def kernel_table(args):
+    """rnnkit's own paths side by side, in alternating rounds: what each step bought."""
+    configs = [c for c in CONFIGS if not args.only or c[0] in args.only]
+    results = {}
+    with tempfile.TemporaryDirectory() as root:
+        for config in configs:
+            folder = os.path.join(root, config[0])
+            os.makedirs(folder)
+            prepare(config, folder)
+        for _ in range(args.rounds):
+            for config in configs:
+                _, _, _, _, _, _, batch, steps, _ = config
+                for threads in args.threads:
+                    for kernels in KERNEL_PATHS:
+                        out = subprocess.run(
+                            [args.rnnkit, "bench", os.path.join(root, config[0], "weights.npz"), "--batch", str(batch),
+                             "--steps", str(steps), "--threads", str(threads), "--kernels", kernels, "--json"],
+                            check=True, capture_output=True, text=True).stdout
+                        result = json.loads(out)
+                        results.setdefault((config[0], threads, kernels), []).append(result)
+                        print(f"{config[0]} {threads}t {kernels} {result['median_ms']:.3f} ms", file=sys.stderr)
+    print(f"# rnnkit kernel paths, median ms (× faster than reference); load average {os.getloadavg()[0]:.2f}")
+    print("| config | threads | " + " | ".join(KERNEL_PATHS) + " | avx2 GFLOP/s (% sgemm) |")
+    print("|---|---|" + "---|" * len(KERNEL_PATHS) + "---|")
+    for config in configs:
+        for threads in args.threads:
+            med = {k: statistics.median(r["median_ms"] for r in results[(config[0], threads, k)]) for k in KERNEL_PATHS}
+            best = results[(config[0], threads, "avx2")]
+            gflops = statistics.median(r["gflops"] for r in best)
+            sgemm = statistics.median(r["sgemm_gflops"] for r in best)
+            cells = [f"{med[k]:.2f} ({med['reference'] / med[k]:.2f}×)" for k in KERNEL_PATHS]
+            print(f"| {describe(config)} | {threads} | " + " | ".join(cells) + f" | {gflops:.1f} ({gflops / sgemm:.0%}) |")
+
+
 def machine():
     model = "unknown CPU"
     try:
@@ -228,7 +267,12 @@ def main():
     parser.add_argument("--only", nargs="+", help="configuration names: " + ", ".join(c[0] for c in CONFIGS))
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--json", help="also write every measurement to this file")
+    parser.add_argument("--kernels", action="store_true",
+                        help="time rnnkit's kernel paths against each other instead of the other engines")
     args = parser.parse_args()
+    if args.kernels:
+        kernel_table(args)
+        return
 
     info = machine()
     configs = [c for c in CONFIGS if not args.only or c[0] in args.only]
@@ -269,6 +313,10 @@ def main():
     print(f"# {info['cpu']}, {info['cores']} cores ({info['isa']}); torch {info['torch']}, onnxruntime "
           f"{info['onnxruntime']}; OPENBLAS env {info['openblas_env'] or 'unset'}; load average before "
           f"{info['load_before'][0]:.2f}, after {info['load_after'][0]:.2f}; {args.rounds} rounds")
+    yardstick = {t: statistics.median(m["sgemm"] for (name, th, e), ms in results.items() if th == t and e == "rnnkit"
+                                      for m in ms) for t in args.threads}
+    print("# sgemm yardstick (OpenBLAS, 1536², median over the run): "
+          + ", ".join(f"{t} thread{'s' if t > 1 else ''} {g:.1f} GFLOP/s" for t, g in yardstick.items()))
     if args.markdown:
         print("| config | threads | rnnkit ms | PyTorch ms | ORT ms | × PyTorch | × ORT | GFLOP/s (% sgemm) | goal met |")
         print("|---|---|---|---|---|---|---|---|---|")
