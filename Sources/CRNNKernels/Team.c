@@ -1,8 +1,9 @@
 // A persistent thread team: workers are started on first use and wait for
 // work (spinning for a short while, then sleeping), so that a forward pass
-// pays no thread creation and a step pays only a spin barrier.
+// pays no thread creation; members share work through rk_split counters.
 #include "CRNNKernels.h"
 #include <pthread.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -21,12 +22,8 @@ static struct {
     void *context;
     int count;
     _Atomic int finished;    // workers done with the current run
-    _Atomic int arrived;     // members at the barrier
-    _Atomic unsigned barrierGeneration;
 } team = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_MUTEX_INITIALIZER};
 
-// Members of the team this thread is running a task for (1 outside a team).
-static _Thread_local int memberCount = 1;
 
 static double seconds(void) {
     struct timespec now;
@@ -66,7 +63,6 @@ static void *worker(void *argument) {
         seen = now;
         if (member < team.count) {
             const unsigned saved = rk_flush_denormals();
-            memberCount = team.count;
             team.task(team.context, member, team.count);
             rk_restore_denormals(saved);
             atomic_fetch_add_explicit(&team.finished, 1, memory_order_acq_rel);
@@ -79,7 +75,6 @@ void rk_team_run(int count, rk_task task, void *context) {
     if (count > MAX_MEMBERS) count = MAX_MEMBERS;
     if (count <= 1) {
         const unsigned saved = rk_flush_denormals();
-        memberCount = 1;
         task(context, 0, 1);
         rk_restore_denormals(saved);
         return;
@@ -103,28 +98,67 @@ void rk_team_run(int count, rk_task task, void *context) {
     team.context = context;
     team.count = count;
     atomic_store(&team.finished, 0);
-    atomic_store(&team.arrived, 0);
     atomic_fetch_add_explicit(&team.generation, 1, memory_order_acq_rel);
     if (team.sleepers > 0) pthread_cond_broadcast(&team.wake);
     pthread_mutex_unlock(&team.lock);
 
     const unsigned saved = rk_flush_denormals();
-    memberCount = count;
     task(context, 0, count);
-    memberCount = 1;
     rk_restore_denormals(saved);
     SPIN_UNTIL(atomic_load_explicit(&team.finished, memory_order_acquire) == count - 1);
     pthread_mutex_unlock(&team.run);
 }
 
-void rk_team_barrier(void) {
-    const int count = memberCount;
-    if (count <= 1) return;
-    const unsigned generation = atomic_load_explicit(&team.barrierGeneration, memory_order_acquire);
-    if (atomic_fetch_add_explicit(&team.arrived, 1, memory_order_acq_rel) == count - 1) {
-        atomic_store_explicit(&team.arrived, 0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&team.barrierGeneration, 1, memory_order_acq_rel);
-    } else {
-        SPIN_UNTIL(atomic_load_explicit(&team.barrierGeneration, memory_order_acquire) != generation);
+struct rk_split {
+    _Alignas(64) _Atomic long next[RK_SPLIT_PARTS][16];  // next[p][0]: next item of part p, one cache line pair each
+    _Alignas(64) _Atomic long done;                      // items finished
+    long total;
+    int parts;
+};
+
+rk_split *rk_splits_create(long count) {
+    void *memory = 0;
+    if (count < 1) count = 1;
+    if (posix_memalign(&memory, 64, sizeof(rk_split) * (size_t)count) != 0) return 0;
+    return memory;
+}
+
+void rk_splits_free(rk_split *splits) { free(splits); }
+
+rk_split *rk_split_at(rk_split *splits, long index) { return splits + index; }
+
+static long part_begin(const rk_split *split, int part) { return split->total * part / split->parts; }
+
+void rk_split_init(rk_split *split, long total, int parts) {
+    if (parts < 1) parts = 1;
+    if (parts > RK_SPLIT_PARTS) parts = RK_SPLIT_PARTS;
+    split->total = total;
+    split->parts = parts;
+    for (int p = 0; p < parts; p++) atomic_init(&split->next[p][0], part_begin(split, p));
+    atomic_init(&split->done, 0);
+}
+
+int rk_split_claim(rk_split *split, int member, long chunk, long *begin, long *end) {
+    const int parts = split->parts;
+    for (int i = 0; i < parts; i++) {
+        const int part = (member + i) % parts;
+        const long limit = part_begin(split, part + 1);
+        _Atomic long *next = &split->next[part][0];
+        if (atomic_load_explicit(next, memory_order_relaxed) >= limit) continue;
+        const long first = atomic_fetch_add_explicit(next, chunk, memory_order_relaxed);
+        if (first < limit) {
+            *begin = first;
+            *end = first + chunk < limit ? first + chunk : limit;
+            return 1;
+        }
     }
+    return 0;
+}
+
+void rk_split_finish(rk_split *split, long count) {
+    atomic_fetch_add_explicit(&split->done, count, memory_order_release);
+}
+
+void rk_split_wait(rk_split *split) {
+    SPIN_UNTIL(atomic_load_explicit(&split->done, memory_order_acquire) >= split->total);
 }

@@ -2,7 +2,7 @@
 #define RNNKIT_CRNNKERNELS_H
 // rnnkit's float32 kernels for the recurrent loop: fast sigmoid/tanh, the
 // fused per-step kernel (recurrent product over prepacked weights plus the
-// gate arithmetic), a persistent thread team with a spin barrier, and the
+// gate arithmetic), a persistent thread team with barrier-free work splits, and the
 // denormal switch. Every kernel exists twice: portable C (any x86-64) and
 // AVX2+FMA, chosen at run time (rk_best_level); no file is built for a
 // specific CPU.
@@ -78,10 +78,32 @@ typedef void (*rk_task)(void *context, int member, int count);
 /// persistent workers started on first use) and returns when all are done.
 /// Every member runs with denormals flushed to zero.
 void rk_team_run(int count, rk_task task, void *context);
-/// Waits until every member of the running team has arrived (spins briefly,
-/// then yields). Call only from inside a task; every member must call it the
-/// same number of times.
-void rk_team_barrier(void);
+
+/// Members a split divides work between (larger teams share the parts).
+enum { RK_SPLIT_PARTS = 4 };
+
+/// A range of work items (blocks of a step, rows of a GEMM) shared by a
+/// team without a barrier: each member first takes chunks of its own part
+/// (so that its weights stay in its own cache), then helps with the others'
+/// parts, so that a member the OS does not schedule for a while never holds
+/// the others up. Counters sit on separate cache lines.
+typedef struct rk_split rk_split;
+
+/// `count` splits in one allocation (free with rk_splits_free); NULL if out of memory.
+rk_split *rk_splits_create(long count);
+/// Frees splits made by rk_splits_create.
+void rk_splits_free(rk_split *splits);
+/// Split `index` of an array made by rk_splits_create.
+rk_split *rk_split_at(rk_split *splits, long index);
+/// Prepares `split` for `total` items shared by `parts` members (1…RK_SPLIT_PARTS).
+void rk_split_init(rk_split *split, long total, int parts);
+/// Claims up to `chunk` items for `member`: its own part first, then the
+/// others'. Returns 0 when nothing is left, else 1 with [*begin, *end).
+int rk_split_claim(rk_split *split, int member, long chunk, long *begin, long *end);
+/// Records `count` finished items (their results become visible to rk_split_wait).
+void rk_split_finish(rk_split *split, long count);
+/// Waits until every item is finished (spins briefly, then yields).
+void rk_split_wait(rk_split *split);
 
 /// Sets flush-to-zero and denormals-are-zero in this thread; returns the
 /// previous control word for rk_restore_denormals.

@@ -7,9 +7,12 @@ import CRNNKernels
 ///
 /// Threads (a persistent team, `rk_team_run`): a bidirectional layer runs
 /// its two directions side by side, one thread each; otherwise the threads
-/// split the GEMM's rows and then each step's blocks of units, meeting at a
-/// barrier after every step. BLAS runs single-threaded inside (the caller
-/// sets it), so that the two never compete for the cores.
+/// share the GEMM's rows and then each step's blocks of units through
+/// `rk_split` counters: each takes its own half first (its weights stay in
+/// its cache) and then helps with the rest, and a step starts once every
+/// block of the previous one is done. A thread the OS leaves unscheduled
+/// thus never stalls the other (a barrier would). BLAS runs single-threaded
+/// inside (the caller sets it), so that the two never compete for the cores.
 ///
 /// `h` is never kept apart: a step reads the previous step's `h` from the
 /// layer's output rows (or the initial state) and writes the new one
@@ -40,10 +43,33 @@ final class PackedLayerRunner {
         self.level = level
     }
 
+    /// Work shared by the team, per direction: the GEMM's rows, then per step
+    /// the gate pass's blocks (and the projection's), `splitsPerDirection` each.
+    private var splits: OpaquePointer?
+    private var splitsPerDirection = 0
+
     /// Runs the layer on up to `threads` threads.
     func run(threads: Int) {
-        let members = Self.teamSize(threads: threads, directions: weights.count, batch: plan.batch,
+        var members = Self.teamSize(threads: threads, directions: weights.count, batch: plan.batch,
                                     gateRows: weights[0].gateRows, stateSize: weights[0].stateSize)
+        if members > 1 && weights.count == 1 {
+            let w = weights[0], kind = packed[0].kind
+            let phases = w.weightHR != nil ? 2 : 1
+            let gateBlocks = blockCount(kind: kind, units: w.hiddenSize)
+            let projectionBlocks = blockCount(kind: Int32(RK_STEP_LINEAR), units: w.stateSize)
+            splitsPerDirection = 1 + plan.steps * phases
+            if let all = rk_splits_create(splitsPerDirection) {
+                rk_split_init(all, plan.steps * plan.batch, Int32(members))
+                for index in 0 ..< plan.steps {
+                    rk_split_init(rk_split_at(all, 1 + index * phases), gateBlocks, Int32(members))
+                    if phases == 2 { rk_split_init(rk_split_at(all, 2 + index * phases), projectionBlocks, Int32(members)) }
+                }
+                splits = all
+            } else {
+                members = 1  // no memory for the splits: one thread does it all
+            }
+        }
+        defer { if let splits { rk_splits_free(splits) } }
         rk_team_run(Int32(members), { context, member, count in
             guard let context else { return }
             Unmanaged<PackedLayerRunner>.fromOpaque(context).takeUnretainedValue().work(member: Int(member), count: Int(count))
@@ -51,13 +77,19 @@ final class PackedLayerRunner {
         for direction in weights.indices { collectFinalStates(direction) }
     }
 
+    /// Packed blocks of a step of `kind` with `units` outputs.
+    private func blockCount(kind: Int32, units: Int) -> Int {
+        let perBlock = Int(rk_step_block_units(kind))
+        return (units + perBlock - 1) / perBlock
+    }
+
     /// How many threads a layer uses: one per direction when bidirectional;
-    /// otherwise all of them, unless a step is too small to share (the
-    /// barrier would cost more than the split saves).
+    /// otherwise all of them (up to the split's parts), unless a step is too
+    /// small to share (waiting for each other would cost more than it saves).
     static func teamSize(threads: Int, directions: Int, batch: Int, gateRows: Int, stateSize: Int) -> Int {
         guard threads > 1 else { return 1 }
         if directions == 2 { return 2 }
-        return batch * gateRows * stateSize >= 32_768 ? threads : 1
+        return batch * gateRows * stateSize >= 32_768 ? min(threads, Int(RK_SPLIT_PARTS)) : 1
     }
 
     private func work(member: Int, count: Int) {
@@ -68,13 +100,21 @@ final class PackedLayerRunner {
         }
     }
 
-    /// `part` of `parts` equal shares of `0 ..< total`.
-    private func share(_ total: Int, _ part: Int, _ parts: Int) -> (Int, Int) {
-        (total * part / parts, total * (part + 1) / parts)
-    }
-
-    private func barrier(_ parts: Int) {
-        if parts > 1 { rk_team_barrier() }
+    /// Runs `body` on chunks of `0 ..< total` shared through split `index`
+    /// (all of it when this thread works alone), then waits until every
+    /// chunk is done. Every member calls it with the same `index` sequence
+    /// (`run` prepared the splits).
+    private func shared(_ index: Int, total: Int, chunk: Int, part: Int, of parts: Int, _ body: (Range<Int>) -> Void) {
+        guard parts > 1, let split = splits.map({ rk_split_at($0, index) }) else {
+            if total > 0 { body(0 ..< total) }
+            return
+        }
+        var begin = 0, end = 0
+        while rk_split_claim(split, Int32(part), max(1, chunk), &begin, &end) != 0 {
+            body(begin ..< end)
+            rk_split_finish(split, end - begin)
+        }
+        rk_split_wait(split)
     }
 
     private func runDirection(_ direction: Int, part: Int, of parts: Int) {
@@ -84,16 +124,17 @@ final class PackedLayerRunner {
         let gateRows = w.gateRows, state = w.stateSize
         let projection = workspace.projection.pointer
 
-        // The input projection of every step: this thread's rows of (T·B, in) · W_ihᵀ.
-        let (first, end) = share(steps * batch, part, parts)
-        if end > first {
-            BLAS.gemmABt(m: end - first, n: gateRows, k: w.inputSize, a: input + first * w.inputSize, lda: w.inputSize,
-                         b: w.weightIH.pointer, ldb: w.inputSize, beta: 0, c: projection + first * gateRows, ldc: gateRows)
+        // The input projection of every step: (T·B, in) · W_ihᵀ, in chunks of rows.
+        let rowCount = steps * batch
+        shared(0, total: rowCount, chunk: max(16, rowCount / (8 * parts)), part: part, of: parts) { rows in
+            BLAS.gemmABt(m: rows.count, n: gateRows, k: w.inputSize, a: input + rows.lowerBound * w.inputSize,
+                         lda: w.inputSize, b: w.weightIH.pointer, ldb: w.inputSize, beta: 0,
+                         c: projection + rows.lowerBound * gateRows, ldc: gateRows)
         }
-        barrier(parts)
 
         let reverse = direction == 1
         let column = direction * state
+        let phases = packed[direction].weightHR != nil ? 2 : 1
         for index in 0 ..< steps {
             let t = reverse ? steps - 1 - index : index
             let rows = plan.activeCount[t]
@@ -105,25 +146,27 @@ final class PackedLayerRunner {
             let stepOutput = output + t * batch * outputWidth + column
             var step = gateStep(w, direction: direction, rows: rows, x: projection + t * batch * gateRows, output: stepOutput)
             let blocks = rk_step_blocks(&step)
-            let (firstBlock, endBlock) = share(blocks, part, parts)
-            if continuing > 0 {
-                run(step, rows: 0 ..< continuing, h: output + previous * batch * outputWidth + column, ldh: outputWidth,
-                    blocks: firstBlock ..< endBlock)
-            }
-            if continuing < rows {
-                run(step, rows: continuing ..< rows, h: workspace.h.pointer, ldh: state, blocks: firstBlock ..< endBlock)
+            shared(1 + index * phases, total: blocks, chunk: max(1, blocks / (4 * parts)), part: part, of: parts) { range in
+                if continuing > 0 {
+                    run(step, rows: 0 ..< continuing, h: output + previous * batch * outputWidth + column, ldh: outputWidth,
+                        blocks: range)
+                }
+                if continuing < rows {
+                    run(step, rows: continuing ..< rows, h: workspace.h.pointer, ldh: state, blocks: range)
+                }
             }
             if let weightHR = packed[direction].weightHR {
-                // h' = W_hr (o ⊙ tanh(c')), once every thread has written its units.
-                barrier(parts)
+                // h' = W_hr (o ⊙ tanh(c')), once every unit of o ⊙ tanh(c') is written.
                 var projectionStep = rk_step(
                     kind: Int32(RK_STEP_LINEAR), rows: rows, units: state, k: w.hiddenSize, packed: weightHR.pointer,
                     h: workspace.unprojected.pointer, ldh: w.hiddenSize, x: nil, ldx: 0, bias: nil, hbias: nil,
                     c: nil, ldc: 0, out: stepOutput, ldout: outputWidth)
-                let (firstRow, endRow) = share(rk_step_blocks(&projectionStep), part, parts)
-                rk_step_run(level, &projectionStep, firstRow, endRow)
+                let projectionBlocks = rk_step_blocks(&projectionStep)
+                shared(2 + index * phases, total: projectionBlocks, chunk: max(1, projectionBlocks / (4 * parts)),
+                       part: part, of: parts) { range in
+                    rk_step_run(level, &projectionStep, range.lowerBound, range.upperBound)
+                }
             }
-            barrier(parts)
         }
     }
 
