@@ -1,6 +1,4 @@
 import ArgumentParser
-import RNNConvert
-import RNNEngine
 
 /// The `rnnkit` command: inspect, run, verify and convert the files recurrent networks live in.
 @main
@@ -19,11 +17,4 @@ struct RNNKit: ParsableCommand {
         version: "0.1.0",
         subcommands: [InspectCommand.self, RunCommand.self, VerifyCommand.self, ConvertCommand.self]
     )
-
-    /// Runs the tool; `run` and `verify` open weight files through
-    /// `ModelSource`, so ONNX and Keras files work wherever containers do.
-    static func main() {
-        RunRequest.openWeights = { try ModelSource.open($0).tensors }
-        main(nil)
-    }
 }
