@@ -11,7 +11,7 @@ APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
 help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
 	@echo "make test      build and run every test (the command CI runs)"
-	@echo "make interop-test  run rnnkit's .onnx files in ONNX Runtime against PyTorch's outputs (needs numpy, onnx, onnxruntime)"
+	@echo "make interop-test  run rnnkit's .onnx files in ONNX Runtime and its .keras files in Keras 3 against PyTorch's outputs (needs numpy, onnx, onnxruntime, keras, jax)"
 	@echo "make release   build .build/release/rnnkit"
 	@echo "make fixtures  regenerate Fixtures/ with real PyTorch, Keras 3 (jax) and ONNX (run by hand, never in CI)"
 	@echo "make format-samples  regenerate Fixtures/formats/ with numpy, h5py and safetensors (by hand)"
@@ -43,6 +43,14 @@ interop-test: build
 	    echo "interop-test: SKIPPED: the Python packages numpy, onnx and onnxruntime are not installed (pip install onnxruntime onnx numpy)"; \
 	else \
 	    $(PYTHON) Tests/Interop/check_onnx.py --rnnkit $(DEBUG_BIN) Fixtures; \
+	fi
+	@if ! KERAS_BACKEND=jax $(PYTHON) -c "import numpy, jax, keras" 2>/dev/null; then \
+	    if [ "$$CI" = "true" ]; then \
+	        echo "interop-test: FAILED: CI=true needs the Python packages numpy, jax and keras (pip install keras jax numpy)" >&2; exit 1; \
+	    fi; \
+	    echo "interop-test: SKIPPED Keras: the Python packages keras and jax are not installed (pip install keras jax numpy)"; \
+	else \
+	    KERAS_BACKEND=jax $(PYTHON) Tests/Interop/check_keras.py --rnnkit $(DEBUG_BIN) Fixtures; \
 	fi
 
 test: swift-test interop-test

@@ -51,8 +51,14 @@ let package = Package(
             name: "ONNXProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        // Conversion between PyTorch names and other layouts (ONNX) and the model loader.
-        .target(name: "RNNConvert", dependencies: ["TensorFiles", "RNNLayouts", "ONNXProto"]),
+        // Conversion between PyTorch names and other layouts (ONNX, Keras 3) and the model loader.
+        .target(
+            name: "RNNConvert",
+            dependencies: [
+                "TensorFiles", "RNNLayouts", "ONNXProto",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // the .keras archive
+            ]
+        ),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "rnnkit",
@@ -69,7 +75,13 @@ let package = Package(
         .testTarget(name: "PickleTests", dependencies: ["Pickle"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),
         .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles", "CRNNKernels"]),
-        .testTarget(name: "RNNConvertTests", dependencies: ["RNNConvert", "RNNLayouts", "TensorFiles", "ONNXProto"]),
+        .testTarget(
+            name: "RNNConvertTests",
+            dependencies: [
+                "RNNConvert", "RNNLayouts", "TensorFiles", "ONNXProto",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // damaged .keras archives
+            ]
+        ),
         .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles", "RNNLayouts"]),
     ],
     swiftLanguageModes: [.v5]

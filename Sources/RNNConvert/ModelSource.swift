@@ -10,27 +10,32 @@ public struct ModuleHints: Sendable, Equatable {
     public var nonlinearity: Nonlinearity?
     /// Whether the model the file describes takes batch-major input.
     public var batchFirst: Bool?
-    /// Where in the file the module came from (ONNX node names), for messages.
+    /// Where in the file the module came from (ONNX node names, Keras layer names), for messages.
     public var source: String?
+    /// What the reader assumed or could not know (a Keras weights file alone
+    /// records no activation, for instance), for `inspect` to show.
+    public var notes: [String]
 
     /// Creates hints.
-    public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, source: String? = nil) {
+    public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, source: String? = nil, notes: [String] = []) {
         self.nonlinearity = nonlinearity
         self.batchFirst = batchFirst
         self.source = source
+        self.notes = notes
     }
 }
 
 /// Any file rnnkit takes as a model: a tensor container with PyTorch names
 /// (NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, a directory of `.npy`)
-/// or a model in another layout (ONNX) read back into PyTorch names.
+/// or a model in another layout (ONNX, Keras 3 `.keras` and `.weights.h5`)
+/// read back into PyTorch names.
 ///
 /// This is the one entry point `inspect`, `run`, `verify` and `convert` use
 /// to open their input.
 public struct ModelSource: Sendable {
     /// The path as given.
     public var path: String
-    /// The detected format: a `ContainerFormat` raw value (`npz`, `hdf5`, …) or `onnx`.
+    /// The detected format: a `ContainerFormat` raw value (`npz`, `hdf5`, …), `onnx` or `keras`.
     public var format: String
     /// The tensors with PyTorch names, in file order (module by module for ONNX).
     public var tensors: [NamedTensor]
@@ -38,6 +43,8 @@ public struct ModelSource: Sendable {
     public var hints: [String: ModuleHints]
     /// Free-form metadata (safetensors `__metadata__`, ONNX `metadata_props` and producer).
     public var metadata: [String: String]
+    /// Entries of a container that are not tensors (`TensorFile.otherItems`).
+    public var otherItems: [(name: String, summary: String)] = []
 
     /// Creates a model source.
     public init(path: String, format: String, tensors: [NamedTensor], hints: [String: ModuleHints] = [:], metadata: [String: String] = [:]) {
@@ -50,6 +57,8 @@ public struct ModelSource: Sendable {
 
     /// The format name of ONNX models.
     public static let onnxFormat = "onnx"
+    /// The format name of Keras 3 files: `.keras` archives and `.weights.h5` files.
+    public static let kerasFormat = "keras"
 
     /// Opens `path`, recognising the format from its bytes, never its name:
     /// the tensor containers by their signatures, then an ONNX `ModelProto`
@@ -65,7 +74,7 @@ public struct ModelSource: Sendable {
         }
         if !isDirectory.boolValue {
             do {
-                _ = try TensorFile.detect(path)
+                if try TensorFile.detect(path) == .npz, let model = try readKerasArchive(path) { return model }
             } catch let error as TensorFileError {
                 guard case .unknownFormat = error.reason else { throw error }
                 if let model = try readONNX(path) { return model }
@@ -74,12 +83,26 @@ public struct ModelSource: Sendable {
             }
         }
         let file = try TensorFile.open(path)
-        return ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)
+        if file.format == .hdf5, KerasImporter.isWeightsFile(file) {
+            let result = try KerasImporter.readWeights(file)
+            return ModelSource(path: path, format: kerasFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        }
+        var source = ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)
+        source.otherItems = file.otherItems
+        return source
     }
 
     private static func leadingBytes(_ path: String) throws -> String {
         let map = try MappedFile(path: path)
         return map.bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
+    }
+
+    /// The Keras 3 model in the zip archive at `path`, or nil when the archive is no `.keras` file.
+    private static func readKerasArchive(_ path: String) throws -> ModelSource? {
+        let archive = try ZipArchive(path: path)
+        guard KerasImporter.isArchive(archive) else { return nil }
+        let result = try KerasImporter.readArchive(archive, path: path)
+        return ModelSource(path: path, format: kerasFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
     }
 
     /// The ONNX model at `path`, or nil when its bytes are not an ONNX model.

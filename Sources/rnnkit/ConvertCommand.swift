@@ -6,20 +6,27 @@ import TensorFiles
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert a recurrent model to ONNX or to another container or dtype.",
+        abstract: "Convert a recurrent model to ONNX or Keras 3, or to another container or dtype.",
         discussion: """
-            The target is chosen by OUT's suffix:
+            The target is chosen by OUT's suffix (.weights.h5 before .h5):
               .onnx          one ONNX model (opset 17) running the module with the standard
                              LSTM/GRU/RNN operators: input `input` (T,B,F) or (B,T,F) with
                              --batch-first; optional inputs `sequence_lens` (int32), `h0`, `c0`;
                              outputs `output`, `h_n`, `c_n` in PyTorch's shapes.
+              .keras         a Keras 3 Sequential, input (batch, time, features):
+                             one LSTM / GRU(reset_after=True) / SimpleRNN per
+                             layer, return_sequences=True, in Bidirectional
+                             (merge_mode="concat") when bidirectional.
+              .weights.h5    the same weights alone (Keras 3's weights file).
               .safetensors, .npz, .h5, a path without suffix (directory of .npy)
                              the tensors with PyTorch names, any dtype with --dtype.
 
-            IN may be any file rnnkit reads, including an ONNX model, which is read back into
-            PyTorch names bit for bit. What the target cannot hold (an LSTM with proj_size in
-            ONNX) is refused before anything is written. OUT is written atomically; an existing
-            OUT is replaced only with --force, and IN never.
+            IN may be any file rnnkit reads, including an ONNX model or a Keras 3
+            .keras or .weights.h5 file, read back into PyTorch names bit for bit
+            (Keras merges LSTM/SimpleRNN biases: bias_ih comes back as the sum,
+            bias_hh as 0). What the target cannot hold (an LSTM with proj_size in
+            ONNX or Keras) is refused before anything is written. OUT is written
+            atomically; an existing OUT is replaced only with --force, and IN never.
 
             Examples:
               rnnkit convert lstm.safetensors lstm.onnx
@@ -28,17 +35,20 @@ struct ConvertCommand: ParsableCommand {
               rnnkit convert exported.onnx weights.safetensors
               rnnkit convert model.h5 model_f16.safetensors --dtype float16
               rnnkit convert model.pt gru_only.npz --module decoder.gru --force
+              rnnkit convert lstm.safetensors lstm.keras
+              rnnkit convert model.pt encoder.weights.h5 --module encoder.lstm
+              rnnkit convert keras_model.keras weights.safetensors
               rnnkit convert model.pt weights_npy      (a directory of .npy files)
             """
     )
 
-    @Argument(help: "The model to read (NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, directory of .npy, ONNX).")
+    @Argument(help: "The model to read (NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, directory of .npy, ONNX, .keras, .weights.h5).")
     var input: String
 
     @Argument(help: "The file to write; its suffix chooses the target.")
     var output: String
 
-    @Option(help: "The module to convert (needed for .onnx when IN holds several; limits container output to it).")
+    @Option(help: "The module to convert (needed for .onnx and Keras when IN holds several; limits container output to it).")
     var module: String?
 
     @Option(help: "RNN activation: tanh or relu (default: what IN records, else tanh).")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RNNConvert
 import RNNLayouts
 import TensorFiles
 
@@ -72,7 +73,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let contents = try TensorFile.open(file)
+            let contents = try ModelSource.open(file)
             let renames = try rename.map { try Rename(parsing: $0) }
             let tensors = try withFileName { try Rename.apply(renames, to: contents.tensors) }
             var inspection = Inspector.inspect(tensors)
@@ -87,6 +88,13 @@ struct InspectCommand: ParsableCommand {
             var renamed = contents
             renamed.tensors = tensors
             var report = InspectReport(file: renamed, inspection: inspection, flows: flows)
+            // What an ONNX or Keras file records beyond the weights, and what its reader assumed.
+            for (name, hints) in contents.hints.sorted(by: { $0.key < $1.key }) {
+                var facts = hints.source.map { ["read from \($0)"] } ?? []
+                if let nonlinearity = hints.nonlinearity { facts.append("the file records nonlinearity='\(nonlinearity.rawValue)'") }
+                if hints.batchFirst == true { facts.append("the model takes batch-major input (batch_first=True)") }
+                report.notes += (facts + hints.notes).map { "\(name.isEmpty ? "(root)" : name): \($0)" }
+            }
             if !checking && !inspection.modules.isEmpty {
                 report.notes.append(checkValues == false
                     ? "Values not read (--no-check-values): NaN/Inf were not looked for."

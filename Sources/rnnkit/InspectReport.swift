@@ -1,11 +1,12 @@
+import RNNConvert
 import RNNLayouts
 import TensorFiles
 
 /// Everything `rnnkit inspect` shows about one file, ready to print as
 /// tables (`text()`, in InspectText.swift) or as the JSON document (`json()`).
 struct InspectReport {
-    /// The file as read.
-    var file: TensorFile
+    /// The file as read (a container, or an ONNX or Keras model read back into PyTorch names).
+    var file: ModelSource
     /// What the inspector found.
     var inspection: Inspection
     /// Shape flows by module name, for the modules `--input-shape` was for.
@@ -18,7 +19,7 @@ struct InspectReport {
     func json() -> String {
         let document = JSONValue.object([
             ("file", .string(file.path)),
-            ("format", .string(file.format.rawValue)),
+            ("format", .string(file.format)),
             ("tensors", .array(file.tensors.map { named in
                 .object([
                     ("name", .string(named.name)),

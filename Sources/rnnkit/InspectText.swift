@@ -1,4 +1,5 @@
 import Foundation
+import RNNConvert
 import RNNLayouts
 import TensorFiles
 
@@ -55,14 +56,17 @@ extension InspectReport {
 
     private var formatName: String {
         switch file.format {
-        case .npy:
+        case ContainerFormat.npy.rawValue:
             var isDirectory: ObjCBool = false
             let folder = FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) && isDirectory.boolValue
             return folder ? "directory of .npy files" : "NPY"
-        case .npz: return "NPZ"
-        case .hdf5: return "HDF5"
-        case .safetensors: return "safetensors"
-        case .pytorch: return "PyTorch checkpoint"
+        case ContainerFormat.npz.rawValue: return "NPZ"
+        case ContainerFormat.hdf5.rawValue: return "HDF5"
+        case ContainerFormat.safetensors.rawValue: return "safetensors"
+        case ContainerFormat.pytorch.rawValue: return "PyTorch checkpoint"
+        case ModelSource.onnxFormat: return "ONNX model"
+        case ModelSource.kerasFormat: return file.metadata["keras.file"] ?? "Keras 3"
+        case let other: return other
         }
     }
 

@@ -29,6 +29,7 @@ try:
     import numpy as np
     import onnx
     import onnxruntime
+    from safetensors_numpy import read_safetensors
 except ImportError as error:  # the Makefile decides whether this skips or fails
     print(f"check_onnx.py: missing Python package: {error.name}", file=sys.stderr)
     sys.exit(3)
@@ -126,23 +127,6 @@ def coverage(folder):
     spec = json.load(open(os.path.join(folder, "fixture.json")))
     module = next(m for m in spec["modules"] if m["name"] == spec["module"])
     return [label for label, test in REQUIRED if test(module, spec.get("flags", {}), spec["inputs"])]
-
-
-def read_safetensors(path):
-    """The tensors of a safetensors file (8-byte header length, JSON header, data), without the safetensors package."""
-    kinds = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64}
-    with open(path, "rb") as f:
-        blob = f.read()
-    size = int.from_bytes(blob[:8], "little")
-    header = json.loads(blob[8:8 + size])
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = entry["data_offsets"]
-        data = blob[8 + size + start:8 + size + end]
-        tensors[name] = np.frombuffer(data, dtype=kinds[entry["dtype"]]).reshape(entry["shape"])
-    return tensors
 
 
 def check_reexported(rnnkit, folder, tolerance, work):

@@ -14,6 +14,10 @@ public enum ConversionTarget: String, Sendable, CaseIterable {
     case hdf5
     /// A directory of `.npy` files (an output path without a suffix or ending in `/`), PyTorch names.
     case npyDirectory = "npy directory"
+    /// `.keras`: a Keras 3 model archive.
+    case keras
+    /// `.weights.h5`: Keras 3 weights alone (`model.save_weights`'s layout).
+    case kerasWeights = "Keras weights"
 
     /// The target for `path`.
     ///
@@ -21,9 +25,8 @@ public enum ConversionTarget: String, Sendable, CaseIterable {
     public static func forPath(_ path: String) throws -> ConversionTarget {
         let name = (path as NSString).lastPathComponent.lowercased()
         if path.hasSuffix("/") { return .npyDirectory }
-        if name.hasSuffix(".keras") || name.hasSuffix(".weights.h5") {
-            throw ConversionError("\(path): Keras targets (.keras, .weights.h5) are not supported yet; rnnkit writes .onnx, .safetensors, .npz, .h5 and directories of .npy")
-        }
+        if name.hasSuffix(".keras") { return .keras }
+        if name.hasSuffix(".weights.h5") { return .kerasWeights }  // before .h5
         switch (name as NSString).pathExtension {
         case "onnx": return .onnx
         case "safetensors": return .safetensors
@@ -31,7 +34,7 @@ public enum ConversionTarget: String, Sendable, CaseIterable {
         case "h5", "hdf5": return .hdf5
         case "": return .npyDirectory
         case let other:
-            throw ConversionError("\(path): unknown output suffix '.\(other)'; rnnkit writes .onnx, .safetensors, .npz, .h5 (.hdf5) and directories of .npy (a path without suffix)")
+            throw ConversionError("\(path): unknown output suffix '.\(other)'; rnnkit writes .onnx, .keras, .weights.h5, .safetensors, .npz, .h5 (.hdf5) and directories of .npy (a path without suffix)")
         }
     }
 }
@@ -81,12 +84,25 @@ public enum Converter {
         try AtomicOutput.checkWritable(request.output, inputs: [request.input], force: request.force)
         let source = try ModelSource.open(request.input)
         let tensors = try Rename.apply(request.renames, to: source.tensors)
+        let summary: String
         switch target {
         case .onnx:
-            return try writeONNX(tensors, source: source, request: request)
+            summary = try writeONNX(tensors, source: source, request: request)
+        case .keras, .kerasWeights:
+            summary = try writeKeras(tensors, source: source, target: target, request: request)
         case .safetensors, .npz, .hdf5, .npyDirectory:
-            return try writeContainer(tensors, source: source, target: target, request: request)
+            summary = try writeContainer(tensors, source: source, target: target, request: request)
         }
+        return summary + notes(source, module: request.module)
+    }
+
+    /// What the input's reader assumed (`ModuleHints.notes`), one `note:` line
+    /// each, for the converted module or, without `--module`, every module.
+    static func notes(_ source: ModelSource, module: String?) -> String {
+        let wanted = module.map { $0 == "(root)" ? "" : $0 }
+        return source.hints.keys.sorted().filter { wanted == nil || $0 == wanted }
+            .flatMap { source.hints[$0]?.notes ?? [] }
+            .map { "\nnote: \($0)" }.joined()
     }
 
     private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> String {
@@ -116,7 +132,7 @@ public enum Converter {
     ) throws -> String {
         if request.batchFirst || request.nonlinearity != nil {
             throw ConversionError("--batch-first and --nonlinearity are not stored in \(target.rawValue) files (they describe how to run a module); "
-                + "only .onnx output records them")
+                + "only .onnx output records them (and .keras the activation)")
         }
         var selected = tensors
         var scope = "all tensors"
@@ -142,7 +158,7 @@ public enum Converter {
             throw ConversionError("\(request.output): \(target.rawValue) cannot hold bfloat16 ('\(bfloat.name)'; numpy and HDF5 have no such type): "
                 + "write .safetensors, or pass --dtype float32 (exact) or --dtype float16")
         }
-        let metadata = source.format == ModelSource.onnxFormat ? [:] : source.metadata
+        let metadata = [ModelSource.onnxFormat, ModelSource.kerasFormat].contains(source.format) ? [:] : source.metadata
         try TensorFileWriter.write(selected, as: format, to: request.output, metadata: metadata)
         let dtypes = Set(selected.map(\.tensor.dtype.rawValue)).sorted().joined(separator: ", ")
         return "wrote \(request.output): \(target.rawValue), \(selected.count) tensors (\(scope)), \(dtypes)"

@@ -10,13 +10,18 @@ public enum FixtureVerifier {
     /// - Parameters:
     ///   - atol: absolute tolerance; nil for the compute type's default.
     ///   - rtol: relative tolerance; nil for the compute type's default.
+    ///   - openWeights: how to open the fixture's weight file (see `RunRequest.openWeights`).
     ///   - execution: threads and kernels to run with (every choice must pass).
     /// - Throws: any error that keeps the fixture from being read or run
     ///   (a missing file, a manifest that does not fit the weights, …).
-    public static func verify(folder: String, atol: Double? = nil, rtol: Double? = nil,
-                              execution: ExecutionOptions = .automatic) throws -> FixtureResult {
+    public static func verify(
+        folder: String, atol: Double? = nil, rtol: Double? = nil,
+        openWeights: @escaping @Sendable (String) throws -> WeightSource = WeightSource.container,
+        execution: ExecutionOptions = .automatic
+    ) throws -> FixtureResult {
         let fixture = try Fixture(folder: folder)
         var request = try fixture.request()
+        request.openWeights = openWeights
         request.execution = execution
         let (module, output) = try request.execute()
         let expectedFile = try TensorFile.open(fixture.expectedPath)

@@ -15,30 +15,44 @@ public enum HDF5Reader {
     /// Reads the file at `path`.
     public static func read(path: String) throws -> TensorFile {
         let size = try fileSize(path)
-        return try HDF5Library.locked {
-            let file = try HDF5OpenFile(path: path, size: size)
-            var tensors: [NamedTensor] = []
-            var others: [(name: String, summary: String)] = []
-            var taken = Set<String>()
-            for objectPath in try datasetPaths(file) {
-                let name = objectPath.split(separator: "/").joined(separator: ".")
-                switch try HDF5Dataset.describe(objectPath, in: file, name: name) {
-                case .other(let summary):
-                    others.append((name, summary))
-                case .tensor(let dtype, let shape):
-                    guard taken.insert(name).inserted else {
-                        others.append((objectPath, "numeric dataset whose dotted name '\(name)' another dataset already has"))
-                        continue
-                    }
-                    let tensor = Tensor(dtype: dtype, shape: shape) {
-                        try HDF5Dataset.load(objectPath, in: file, name: name, dtype: dtype, shape: shape)
-                    }
-                    tensors.append(NamedTensor(name: name, tensor: tensor))
-                }
-            }
-            let metadata = try HDF5Attributes.strings(of: "/", in: file.id, file: path)
-            return TensorFile(path: path, format: .hdf5, tensors: tensors, metadata: metadata, otherItems: others)
+        return try HDF5Library.locked { try read(HDF5OpenFile(path: path, size: size), path: path) }
+    }
+
+    /// Reads an HDF5 file held in memory (a member of a zip archive, such as
+    /// the `model.weights.h5` of a `.keras` file), through libhdf5's core
+    /// driver; libhdf5 keeps its own copy of `image`. `path` names it in
+    /// errors and in the result (`model.keras:model.weights.h5`).
+    public static func read(image: Data, path: String) throws -> TensorFile {
+        if image.isEmpty { throw TensorFileError(file: path, .empty) }
+        guard image.withUnsafeBytes({ ContainerSniffer.isHDF5($0) }) else {
+            throw TensorFileError(file: path, offset: 0, .badMagic("not an HDF5 file (no HDF5 signature)"))
         }
+        return try HDF5Library.locked { try read(HDF5OpenFile(image: image, path: path), path: path) }
+    }
+
+    /// Lists the tensors of an opened file. Call with the lock held.
+    private static func read(_ file: HDF5OpenFile, path: String) throws -> TensorFile {
+        var tensors: [NamedTensor] = []
+        var others: [(name: String, summary: String)] = []
+        var taken = Set<String>()
+        for objectPath in try datasetPaths(file) {
+            let name = objectPath.split(separator: "/").joined(separator: ".")
+            switch try HDF5Dataset.describe(objectPath, in: file, name: name) {
+            case .other(let summary):
+                others.append((name, summary))
+            case .tensor(let dtype, let shape):
+                guard taken.insert(name).inserted else {
+                    others.append((objectPath, "numeric dataset whose dotted name '\(name)' another dataset already has"))
+                    continue
+                }
+                let tensor = Tensor(dtype: dtype, shape: shape) {
+                    try HDF5Dataset.load(objectPath, in: file, name: name, dtype: dtype, shape: shape)
+                }
+                tensors.append(NamedTensor(name: name, tensor: tensor))
+            }
+        }
+        let metadata = try HDF5Attributes.strings(of: "/", in: file.id, file: path)
+        return TensorFile(path: path, format: .hdf5, tensors: tensors, metadata: metadata, otherItems: others)
     }
 
     /// The string-valued attributes (scalar or one-element, fixed or
@@ -102,6 +116,19 @@ final class HDF5OpenFile: @unchecked Sendable {
         defer { H5Pclose(access) }
         // Reading needs no lock file; some mounts refuse one.
         H5Pset_file_locking(access, false, true)
+        id = try HDF5Library.check(H5Fopen(path, rk_H5F_ACC_RDONLY(), access), "cannot open the file", file: path)
+    }
+
+    /// Opens the HDF5 file `image` held in memory, read-only, with libhdf5's
+    /// core driver (which copies the image). Call with the lock held.
+    init(image: Data, path: String) throws {
+        self.path = path
+        self.size = image.count
+        let access = H5Pcreate(rk_H5P_FILE_ACCESS())
+        defer { H5Pclose(access) }
+        try HDF5Library.check(status: H5Pset_fapl_core(access, 1 << 20, false), "cannot set up in-memory reading", file: path)
+        let status = image.withUnsafeBytes { H5Pset_file_image(access, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
+        try HDF5Library.check(status: status, "cannot hand the in-memory file to libhdf5", file: path)
         id = try HDF5Library.check(H5Fopen(path, rk_H5F_ACC_RDONLY(), access), "cannot open the file", file: path)
     }
 

@@ -1,0 +1,167 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+
+/// A layer as a Keras file describes it: from `config.json`, or (for a
+/// `.weights.h5` file alone) from the groups of the weights file.
+struct KerasLayerEntry {
+    /// The layer's name (`config.name`; the weight path when there is no config).
+    var name: String
+    /// The layer's class (`LSTM`, `Bidirectional`, `Dense`, …).
+    var className: String
+    /// The layer's group in the weights file as `HDF5Reader` names it (`layers.lstm_1`).
+    var group: String
+    /// What the config says of a recurrent layer; nil for other layers.
+    var recurrent: Recurrent?
+    /// Functional models: the layers whose outputs this layer reads; nil when
+    /// the layer reads the previous one (Sequential).
+    var inbound: [String]?
+    /// Whether the layer is the identity at inference (`Dropout`) and so
+    /// does not break a stack of recurrent layers.
+    var transparent: Bool = false
+
+    /// The settings of a recurrent layer that decide how it maps to PyTorch.
+    struct Recurrent {
+        var mode: RNNMode
+        var bidirectional: Bool
+        /// `units`, `use_bias`, `activation`: nil when the file does not say.
+        var units: Int?
+        var useBias: Bool?
+        var activation: String?
+        /// Whether the layer returns every step (needed below another layer).
+        var returnSequences: Bool
+    }
+}
+
+/// Reads a Keras 3 `config.json` (`Sequential` or `Functional`, nested models
+/// included) into layer entries, refusing recurrent layers PyTorch cannot
+/// express before any weight is read.
+enum KerasConfigReader {
+    /// Layers that compute the identity at inference and hold no weights.
+    static let transparentClasses: Set<String> = ["Dropout", "SpatialDropout1D", "GaussianDropout", "GaussianNoise", "AlphaDropout", "ActivityRegularization"]
+
+    /// The layers of the model in `json`; `file` names the archive in errors.
+    static func layers(_ json: Data, file: String) throws -> [KerasLayerEntry] {
+        guard let root = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+            throw invalid(file, "config.json is not a JSON object")
+        }
+        return try layers(ofModel: root, group: "", file: file)
+    }
+
+    private static func invalid(_ file: String, _ why: String) -> TensorFileError {
+        TensorFileError(file: file, tensor: "config.json", .invalid(why))
+    }
+
+    /// The layers of one model object (`{"class_name": "Sequential", "config": {"layers": […]}}`).
+    private static func layers(ofModel model: [String: Any], group: String, file: String) throws -> [KerasLayerEntry] {
+        let className = model["class_name"] as? String ?? "?"
+        guard let config = model["config"] as? [String: Any], let list = config["layers"] as? [[String: Any]] else {
+            throw invalid(file, "the model (\(className)) has no config.layers list; rnnkit reads Sequential and Functional models")
+        }
+        let classes = list.map { $0["class_name"] as? String ?? "" }
+        // Sequential.layers leaves out its InputLayer; its own counter makes the difference moot.
+        let paths = KerasRecurrentLayer.weightPaths(forClasses: classes)
+        var entries: [KerasLayerEntry] = []
+        for (layer, path) in zip(list, paths) {
+            let layerClass = layer["class_name"] as? String ?? ""
+            let layerConfig = layer["config"] as? [String: Any] ?? [:]
+            let name = layerConfig["name"] as? String ?? path
+            let layerGroup = (group.isEmpty ? "" : group + ".") + "layers." + path
+            if layerClass == "InputLayer" { continue }
+            if ["Sequential", "Functional", "Model"].contains(layerClass), layer["config"] is [String: Any],
+               (layerConfig["layers"] as? [Any]) != nil {
+                entries += try self.layers(ofModel: layer, group: layerGroup, file: file)
+                continue
+            }
+            var entry = KerasLayerEntry(name: name, className: layerClass, group: layerGroup, recurrent: nil,
+                                        inbound: inboundNames(layer), transparent: transparentClasses.contains(layerClass))
+            entry.recurrent = try recurrent(layerClass, layerConfig, name: name, file: file)
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    /// Functional models: the names of the layers in a layer's first inbound node.
+    private static func inboundNames(_ layer: [String: Any]) -> [String]? {
+        guard let nodes = layer["inbound_nodes"] as? [Any], let node = nodes.first else { return nil }
+        var names: [String] = []
+        func collect(_ value: Any) {
+            if let dictionary = value as? [String: Any] {
+                if let config = dictionary["config"] as? [String: Any], let history = config["keras_history"] as? [Any],
+                   let producer = history.first as? String {
+                    names.append(producer)
+                    return
+                }
+                dictionary.values.forEach(collect)
+            } else if let array = value as? [Any] {
+                array.forEach(collect)
+            }
+        }
+        collect(node)
+        return names
+    }
+
+    /// The recurrent settings of a layer, nil when it is not LSTM/GRU/SimpleRNN
+    /// (or `Bidirectional` around one); throws for settings PyTorch cannot express.
+    private static func recurrent(_ className: String, _ config: [String: Any], name: String, file: String) throws -> KerasLayerEntry.Recurrent? {
+        func refuse(_ why: String) -> ConversionError {
+            ConversionError("\(file): layer '\(name)' (\(className)): \(why)")
+        }
+        if className == "Bidirectional" {
+            guard let inner = config["layer"] as? [String: Any], let innerClass = inner["class_name"] as? String,
+                  let innerConfig = inner["config"] as? [String: Any],
+                  var spec = try recurrent(innerClass, innerConfig.merging(["go_backwards": false]) { $1 }, name: name, file: file)
+            else { return nil }
+            let merge = config["merge_mode"] as? String ?? "null"
+            guard merge == "concat" else {
+                throw refuse("merge_mode=\"\(merge)\" combines the two directions differently from PyTorch, which concatenates them "
+                    + "(merge_mode=\"concat\"); PyTorch cannot express this model")
+            }
+            if let backward = config["backward_layer"] as? [String: Any], let backwardConfig = backward["config"] as? [String: Any] {
+                let other = try recurrent(backward["class_name"] as? String ?? "", backwardConfig.merging(["go_backwards": false]) { $1 },
+                                          name: name, file: file)
+                guard let other, other.mode == spec.mode, other.units == spec.units, other.useBias == spec.useBias,
+                      other.activation == spec.activation else {
+                    throw refuse("its backward_layer differs from the forward layer; a PyTorch bidirectional layer has two identical directions")
+                }
+            }
+            spec.bidirectional = true
+            return spec
+        }
+        guard let mode = KerasLayout.mode(ofLayerClass: className) else { return nil }
+        let activation = config["activation"].map(describe) ?? "tanh"
+        switch mode {
+        case .rnn:
+            guard activation == "tanh" || activation == "relu" else {
+                throw refuse("activation \(activation): PyTorch's nn.RNN has tanh or relu only")
+            }
+        case .lstm, .gru:
+            let recurrentActivation = config["recurrent_activation"].map(describe) ?? "sigmoid"
+            guard activation == "tanh", recurrentActivation == "sigmoid" else {
+                throw refuse("activation \(activation), recurrent_activation \(recurrentActivation): PyTorch's nn.\(mode.rawValue) "
+                    + "uses tanh and sigmoid only")
+            }
+        }
+        if mode == .gru, config["reset_after"] as? Bool == false {
+            throw refuse("reset_after=False applies the reset gate before the recurrent product, h̃ = tanh(W x + U (r ⊙ h) + b); "
+                + "PyTorch's GRU applies it after, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)) (Keras's reset_after=True), so no "
+                + "PyTorch GRU computes this layer. Rebuild it with reset_after=True (the Keras 3 default) and retrain or fine-tune")
+        }
+        if config["go_backwards"] as? Bool == true {
+            throw refuse("go_backwards=True outside Bidirectional reads the sequence backwards and returns its outputs reversed; "
+                + "PyTorch has no one-direction reverse layer")
+        }
+        return KerasLayerEntry.Recurrent(
+            mode: mode, bidirectional: false, units: config["units"] as? Int, useBias: config["use_bias"] as? Bool ?? true,
+            activation: activation, returnSequences: config["return_sequences"] as? Bool ?? false)
+    }
+
+    /// An activation as the config spells it (`"tanh"`, or a serialized object).
+    private static func describe(_ value: Any) -> String {
+        if let text = value as? String { return text }
+        if let object = value as? [String: Any] {
+            return (object["config"] as? String) ?? (object["class_name"] as? String) ?? "\(object)"
+        }
+        return "\(value)"
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+import ZIPFoundation
+
+/// How `KerasExporter` shapes what it writes.
+public struct KerasExportOptions: Sendable, Equatable {
+    /// The activation of an RNN module (`SimpleRNN(activation=…)`); LSTM and
+    /// GRU take `tanh` only.
+    public var nonlinearity: Nonlinearity
+    /// The element type of the weights and of the model's dtype policy
+    /// (float16, float32 or float64); nil writes float64 modules as float64
+    /// and everything else as float32 (exact for float16 and bfloat16).
+    public var dtype: DType?
+
+    /// Creates options; the defaults are PyTorch's (tanh, float32).
+    public init(nonlinearity: Nonlinearity = .tanh, dtype: DType? = nil) {
+        self.nonlinearity = nonlinearity
+        self.dtype = dtype
+    }
+}
+
+/// Writes one PyTorch recurrent module as Keras 3 files:
+/// - a `.keras` archive (`metadata.json`, `config.json`, `model.weights.h5`,
+///   stored, like `model.save`) holding a `Sequential` whose input is
+///   `(batch, time, features)` and one `LSTM` / `GRU(reset_after=True)` /
+///   `SimpleRNN` per PyTorch layer with `return_sequences=True`, wrapped in
+///   `Bidirectional(merge_mode="concat")` when bidirectional, so that
+///   `model.predict(x)` is PyTorch's `output` with `batch_first=True`;
+/// - or the weights file alone (`.weights.h5`, `model.save_weights`'s layout)
+///   for a model built in code with the same layers.
+///
+/// Layouts: `KerasLayout`. Nothing is written unless the whole module fits.
+public enum KerasExporter {
+    /// The element type the files will use for `module`, or the reason it
+    /// cannot be written. Call before creating any file.
+    public static func check(_ module: RNNModule, options: KerasExportOptions) throws -> DType {
+        let architecture = module.architecture
+        if let reason = KerasLayout.unsupportedReason(architecture) {
+            throw ConversionError("\(module.displayName): cannot write Keras: \(reason)")
+        }
+        if architecture.mode != .rnn, options.nonlinearity != .tanh {
+            throw ConversionError("--nonlinearity \(options.nonlinearity.rawValue) applies to RNN modules only; \(module.displayName) is \(architecture.mode.rawValue)")
+        }
+        for parameter in architecture.parameterNames {
+            let expected = architecture.expectedShape(of: parameter)
+            let name = module.qualifiedName(of: parameter)
+            guard let tensor = module.tensor(parameter) else {
+                throw ConversionError("\(name) is missing (expected shape \(expected)); `rnnkit inspect` lists what the module lacks")
+            }
+            guard tensor.shape == expected else { throw ConversionError("\(name) has shape \(tensor.shape), expected \(expected)") }
+            guard tensor.dtype.isFloatingPoint else { throw ConversionError("\(name) is \(tensor.dtype.rawValue); weights must be floating point") }
+        }
+        let dtype = options.dtype ?? (architecture.dtype == .float64 ? .float64 : .float32)
+        guard [.float16, .float32, .float64].contains(dtype) else {
+            throw ConversionError("cannot write Keras weights in \(dtype.rawValue): HDF5 (and so a Keras weights file) has no bfloat16; "
+                + "choose --dtype float32 (exact), float16 or float64")
+        }
+        return dtype
+    }
+
+    /// Writes the `.keras` archive for `module` to `path`, atomically.
+    /// Returns a one-line description of the model.
+    @discardableResult
+    public static func writeModel(_ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String) throws -> String {
+        let dtype = try check(module, options: options)
+        let layers = try kerasLayers(module, options: options, dtype: dtype)
+        let config = try KerasModelConfig.json(layers, dtype: dtype)
+        let metadata = try metadataJSON(module)
+        try AtomicOutput.write(to: path) { temporary in
+            let weights = temporary + ".weights.h5"
+            defer { try? FileManager.default.removeItem(atPath: weights) }
+            let writer = try HDF5Writer(creating: weights, target: path)
+            try writeWeights(layers, with: writer)
+            try writer.close()
+            do {
+                let archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
+                for (name, data) in [("metadata.json", metadata), ("config.json", config)] {
+                    try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none,
+                                         provider: { position, size in data.subdata(in: Int(position) ..< Int(position) + size) })
+                }
+                try archive.addEntry(with: "model.weights.h5", fileURL: URL(fileURLWithPath: weights), compressionMethod: .none)
+            } catch let error as TensorFileError {
+                throw error
+            } catch {
+                throw TensorFileError(file: path, .archive("cannot write the .keras archive (\(error))"))
+            }
+        }
+        return describe(layers, dtype: dtype)
+    }
+
+    /// Writes `module`'s weights alone in Keras 3's weights-file layout
+    /// (`model.save_weights`) to `path`, atomically. Returns a one-line
+    /// description of the model the file fits.
+    @discardableResult
+    public static func writeWeights(_ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String) throws -> String {
+        let dtype = try check(module, options: options)
+        let layers = try kerasLayers(module, options: options, dtype: dtype)
+        try HDF5Writer.write(to: path) { writer in try writeWeights(layers, with: writer) }
+        return describe(layers, dtype: dtype)
+    }
+
+    /// The Keras layers of `module`, weights converted to `dtype` and laid out by `KerasLayout`.
+    static func kerasLayers(_ module: RNNModule, options: KerasExportOptions, dtype: DType) throws -> [KerasRecurrentLayer] {
+        let architecture = module.architecture
+        let className = architecture.bidirectional ? "Bidirectional" : KerasLayout.layerClass(architecture.mode)
+        let paths = KerasRecurrentLayer.weightPaths(forClasses: Array(repeating: className, count: architecture.numLayers))
+        let innerNames = KerasRecurrentLayer.weightPaths(
+            forClasses: Array(repeating: KerasLayout.layerClass(architecture.mode), count: architecture.numLayers))
+        return try (0 ..< architecture.numLayers).map { layer in
+            let directions = try (0 ..< architecture.directions).map { direction -> KerasLayout.Variables in
+                func tensor(_ role: ParameterName.Role) throws -> Tensor {
+                    let name = ParameterName(role, layer: architecture.kind == .cell ? nil : layer, reverse: direction == 1)
+                    guard let tensor = module.tensor(name) else {
+                        throw ConversionError("\(module.qualifiedName(of: name)) is missing")
+                    }
+                    return try tensor.converted(to: dtype)
+                }
+                let biases = architecture.bias ? (try tensor(.biasIH), try tensor(.biasHH)) : nil
+                let parameters = KerasLayout.Parameters(weightIH: try tensor(.weightIH), weightHH: try tensor(.weightHH), biases: biases)
+                return try KerasLayout.kerasVariables(parameters, mode: architecture.mode)
+            }
+            return KerasRecurrentLayer(
+                mode: architecture.mode, units: architecture.hiddenSize, inputSize: architecture.layerInputSize(layer),
+                bidirectional: architecture.bidirectional, useBias: architecture.bias,
+                activation: architecture.mode == .rnn ? options.nonlinearity.rawValue : "tanh",
+                name: paths[layer], innerName: innerNames[layer], path: paths[layer], directions: directions)
+        }
+    }
+
+    /// Fills a new HDF5 file the way Keras 3's `H5IOStore` does: a `vars`
+    /// group (attribute `name`) for the model, each layer and each cell, the
+    /// cell's variables as datasets `0`, `1`, `2` in its `vars`.
+    static func writeWeights(_ layers: [KerasRecurrentLayer], with writer: HDF5Writer) throws {
+        func group(_ path: String, name: String) throws {
+            try writer.createGroup(path)
+            try writer.setAttribute("name", name, on: path)
+        }
+        try group("vars", name: "sequential")
+        try writer.createGroup("layers")
+        for layer in layers {
+            try group("layers/\(layer.path)/vars", name: layer.name)
+            for (direction, variables) in layer.directions.enumerated() {
+                if layer.bidirectional {
+                    let side = direction == 0 ? "forward" : "backward"
+                    try group("layers/\(layer.path)/\(side)_layer/vars", name: "\(side)_\(layer.innerName)")
+                }
+                let cell = layer.cellVariablesGroup(direction: direction)
+                try group(cell, name: KerasLayout.cellName(layer.mode))
+                for (index, tensor) in variables.list.enumerated() {
+                    try writer.writeDataset("\(cell)/\(index)", tensor)
+                }
+            }
+        }
+    }
+
+    /// `metadata.json`: what `model.save` writes, plus rnnkit's module name and kind.
+    private static func metadataJSON(_ module: RNNModule) throws -> Data {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd@HH:mm:ss"
+        let object: [String: Any] = [
+            "keras_version": KerasMetadata.kerasVersion,
+            "date_saved": formatter.string(from: Date()),
+            KerasMetadata.entry: [KerasMetadata.module: module.name, KerasMetadata.kind: module.architecture.kind.rawValue],
+        ]
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    }
+
+    /// `Keras 3 Sequential: 2 × Bidirectional(LSTM(8)), input (batch, time, 5), float32`.
+    static func describe(_ layers: [KerasRecurrentLayer], dtype: DType) -> String {
+        guard let first = layers.first else { return "Keras 3 Sequential without layers" }
+        var inner = "\(KerasLayout.layerClass(first.mode))(\(first.units)"
+        if first.mode == .rnn { inner += ", activation=\"\(first.activation)\"" }
+        if !first.useBias { inner += ", use_bias=False" }
+        if first.mode == .gru { inner += ", reset_after=True" }
+        inner += ")"
+        let layer = first.bidirectional ? "Bidirectional(\(inner))" : inner
+        return "Keras 3 Sequential: \(layers.count == 1 ? "" : "\(layers.count) × ")\(layer), input (batch, time, \(first.inputSize)), \(dtype.rawValue)"
+    }
+}

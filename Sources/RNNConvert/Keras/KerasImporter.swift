@@ -1,0 +1,111 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+
+/// Reads Keras 3 files back into PyTorch names: `.keras` archives
+/// (`config.json` + `model.weights.h5`) and `.weights.h5` files alone, as
+/// rnnkit writes them and as Keras's `model.save` / `save_weights` do (default
+/// layer names, stacked and `Bidirectional` LSTM/GRU/SimpleRNN layers).
+///
+/// Consecutive recurrent layers of one kind (same class, units, bias,
+/// activation, directions; each returning sequences into the next, with only
+/// `Dropout`-like layers between) become one PyTorch module with
+/// `num_layers` layers; otherwise each run is its own module, named after
+/// its first layer (a model with one run gives the root module, or the
+/// module name rnnkit recorded). Weights of other layers (`Dense`, …) are kept
+/// under their weight-file names (`layers.dense.vars.0`); optimizer state is
+/// left out. Layout: `KerasLayout`.
+enum KerasImporter {
+    /// What a Keras file reads back as.
+    struct Result {
+        var tensors: [NamedTensor]
+        var hints: [String: ModuleHints]
+        var metadata: [String: String]
+    }
+
+    /// The members a `.keras` archive must have.
+    static let configMember = "config.json", weightsMember = "model.weights.h5", metadataMember = "metadata.json"
+
+    /// Whether a zip archive is a Keras 3 model (`config.json` beside `model.weights.*`).
+    static func isArchive(_ archive: ZipArchive) -> Bool {
+        archive.member(configMember) != nil
+            && (archive.member(weightsMember) != nil || archive.member("model.weights.npz") != nil || archive.member("model.weights.json") != nil)
+    }
+
+    /// Whether an HDF5 file has Keras 3's weights layout: every dataset is a
+    /// numbered variable in a `vars` group, and some are recurrent cells' (`…cell.vars.0`).
+    static func isWeightsFile(_ file: TensorFile) -> Bool {
+        let names = file.tensors.map(\.name)
+        return names.contains { $0.hasSuffix(".cell.vars.0") && $0.hasPrefix("layers.") }
+            && names.allSatisfy { name in
+                let parts = name.split(separator: ".")
+                return parts.count >= 2 && parts[parts.count - 2] == "vars" && parts[parts.count - 1].allSatisfy(\.isNumber)
+            }
+    }
+
+    /// Reads a `.keras` archive.
+    static func readArchive(_ archive: ZipArchive, path: String) throws -> Result {
+        guard let weightsEntry = archive.member(weightsMember) else {
+            throw TensorFileError(file: path, .invalid(
+                "this .keras archive keeps its weights as \(archive.member("model.weights.npz") != nil ? "model.weights.npz" : "sharded files") "
+                    + "(weights_format other than h5); rnnkit reads model.weights.h5 only: re-save with model.save(path)"))
+        }
+        guard let configEntry = archive.member(configMember) else { throw TensorFileError(file: path, tensor: configMember, .notFound) }
+        let entries = try KerasConfigReader.layers(try archive.contents(of: configEntry), file: path)
+        let weights = try HDF5Reader.read(image: try archive.contents(of: weightsEntry), path: "\(path):\(weightsMember)")
+        var metadata = ["keras.file": "Keras 3 model (.keras: config.json, metadata.json, model.weights.h5)"]
+        var recorded: [String: Any] = [:]
+        if let entry = archive.member(metadataMember),
+           let object = (try? JSONSerialization.jsonObject(with: try archive.contents(of: entry))) as? [String: Any] {
+            for key in ["keras_version", "date_saved"] { if let value = object[key] as? String { metadata[key] = value } }
+            recorded = object[KerasMetadata.entry] as? [String: Any] ?? [:]
+        }
+        var result = try read(entries, weights: weights, file: path, configured: true)
+        result.metadata.merge(metadata) { $1 }
+        return try restoreRecordedModule(result, recorded)
+    }
+
+    /// Reads a `.weights.h5` file alone: the layers are inferred from the groups and shapes.
+    static func readWeights(_ file: TensorFile) throws -> Result {
+        // Layer groups holding a cell: layers.<name>[.forward_layer|.backward_layer].cell.vars.<n>.
+        var groups = Set<String>()
+        for named in file.tensors where named.name.hasPrefix("layers.") {
+            guard let range = named.name.range(of: ".cell.vars.", options: .backwards) else { continue }
+            var group = String(named.name[..<range.lowerBound])
+            for side in [".forward_layer", ".backward_layer"] where group.hasSuffix(side) { group.removeLast(side.count) }
+            groups.insert(group)
+        }
+        let entries = groups.sorted { naturalOrder($0) < naturalOrder($1) }.map { group -> KerasLayerEntry in
+            let (base, _) = naturalOrder(group)
+            let className = base.split(separator: ".").last.map(String.init) ?? base
+            let name = group.hasPrefix("layers.") ? String(group.dropFirst("layers.".count)) : group
+            return KerasLayerEntry(name: name, className: className, group: group, recurrent: nil, inbound: nil)
+        }
+        var result = try read(entries, weights: file, file: file.path, configured: false)
+        result.metadata.merge(file.metadata) { current, _ in current }
+        result.metadata["keras.file"] = "Keras 3 weights (.weights.h5, no model config: layers inferred from the weights)"
+        return result
+    }
+
+    /// `lstm_10` after `lstm_2`: the base name, then the counter Keras appended.
+    private static func naturalOrder(_ group: String) -> (String, Int) {
+        guard let match = group.range(of: #"_\d+$"#, options: .regularExpression), let counter = Int(group[match].dropFirst()) else {
+            return (group, 0)
+        }
+        return (String(group[..<match.lowerBound]), counter)
+    }
+
+    /// rnnkit's own files: the module name and kind recorded in `metadata.json`.
+    private static func restoreRecordedModule(_ result: Result, _ recorded: [String: Any]) throws -> Result {
+        guard let name = recorded[KerasMetadata.module] as? String, result.hints.count == 1, result.hints[""] != nil else { return result }
+        let cell = recorded[KerasMetadata.kind] as? String == ModuleKind.cell.rawValue
+        var restored = result
+        restored.tensors = result.tensors.map { named in
+            guard let (module, parameter) = ParameterName.split(named.name), module.isEmpty else { return named }
+            let renamed = cell && parameter.layer == 0 && !parameter.reverse ? ParameterName(parameter.role, layer: nil) : parameter
+            return NamedTensor(name: name.isEmpty ? renamed.text : "\(name).\(renamed.text)", tensor: named.tensor)
+        }
+        restored.hints = [name: result.hints[""]!]
+        return restored
+    }
+}

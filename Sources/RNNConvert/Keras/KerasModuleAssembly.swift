@@ -1,0 +1,188 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+
+extension KerasImporter {
+    /// A run of stacked Keras layers that becomes one PyTorch module.
+    private struct Stack {
+        var entries: [KerasLayerEntry]
+        var layers: [KerasRecurrentLayer]
+    }
+
+    /// Reads the variables of `entries` from `weights`, stacks the recurrent
+    /// layers into modules and names everything in PyTorch's grammar.
+    /// `configured` is false for a weights file alone (nothing is known
+    /// beyond the groups and shapes).
+    static func read(_ entries: [KerasLayerEntry], weights: TensorFile, file: String, configured: Bool) throws -> Result {
+        var tensors: [String: Tensor] = [:]
+        for named in weights.tensors where tensors[named.name] == nil { tensors[named.name] = named.tensor }
+        var consumed = Set<String>()
+        let classes = Set(entries.filter { $0.recurrent != nil || !configured }.map(\.className))
+        let stackAcrossLayers = configured || classes.count <= 1
+
+        var stacks: [Stack] = []
+        var open: Stack?
+        var producer: String?  // the layer whose output the next layer of a stack must read
+        func close() {
+            if let finished = open { stacks.append(finished) }
+            open = nil
+        }
+        for entry in entries {
+            if entry.transparent, open != nil, entry.inbound == nil || entry.inbound == producer.map({ [$0] }) {
+                producer = entry.name
+                continue
+            }
+            guard let layer = try recurrentLayer(entry, tensors: tensors, file: file, consumed: &consumed) else {
+                close()
+                continue
+            }
+            if var stack = open, stackAcrossLayers, let last = stack.layers.last, let lastEntry = stack.entries.last,
+               continues(last, lastEntry, with: layer), entry.inbound == nil || entry.inbound == producer.map({ [$0] }) {
+                stack.entries.append(entry)
+                stack.layers.append(layer)
+                open = stack
+            } else {
+                close()
+                open = Stack(entries: [entry], layers: [layer])
+            }
+            producer = entry.name
+        }
+        close()
+
+        var result = Result(tensors: [], hints: [:], metadata: [:])
+        for stack in stacks {
+            let name = stacks.count == 1 ? "" : stack.entries[0].name
+            for (index, layer) in stack.layers.enumerated() {
+                for (direction, variables) in layer.directions.enumerated() {
+                    let parameters = try KerasLayout.pytorchParameters(variables, mode: layer.mode)
+                    var items = [(ParameterName.Role.weightIH, parameters.weightIH), (.weightHH, parameters.weightHH)]
+                    if let (ih, hh) = parameters.biases { items += [(.biasIH, ih), (.biasHH, hh)] }
+                    for (role, tensor) in items {
+                        let parameter = ParameterName(role, layer: index, reverse: direction == 1)
+                        result.tensors.append(NamedTensor(name: name.isEmpty ? parameter.text : "\(name).\(parameter.text)", tensor: tensor))
+                    }
+                }
+            }
+            result.hints[name] = hints(stack, configured: configured, mixedClasses: !stackAcrossLayers)
+        }
+        let others = weights.tensors.filter { !consumed.contains($0.name) && !$0.name.hasPrefix("optimizer.") }
+        result.tensors += others
+        if weights.tensors.contains(where: { $0.name.hasPrefix("optimizer.") }) {
+            result.metadata["keras.optimizer"] = "optimizer state present in the file, not read"
+        }
+        return result
+    }
+
+    /// Whether `layer` can be the next PyTorch layer after `last`.
+    private static func continues(_ last: KerasRecurrentLayer, _ lastEntry: KerasLayerEntry, with layer: KerasRecurrentLayer) -> Bool {
+        last.mode == layer.mode && last.units == layer.units && last.bidirectional == layer.bidirectional
+            && last.useBias == layer.useBias && last.activation == layer.activation
+            && (lastEntry.recurrent?.returnSequences ?? true)
+            && layer.inputSize == last.units * (last.bidirectional ? 2 : 1)
+    }
+
+    /// What the file says (and does not say) about a module beyond its weights.
+    private static func hints(_ stack: Stack, configured: Bool, mixedClasses: Bool) -> ModuleHints {
+        let first = stack.layers[0]
+        var notes: [String] = []
+        if configured {
+            if let last = stack.entries.last?.recurrent, !last.returnSequences {
+                notes.append("the Keras layer '\(stack.entries.last?.name ?? "")' has return_sequences=False: Keras returns only the last step, "
+                    + "which is the last step of PyTorch's output (output[:, -1] batch-first) for a forward-only layer")
+            }
+        } else {
+            let count = stack.layers.count
+            var inferred = "a .weights.h5 file stores no model config: rnnkit inferred \(count == 1 ? "one" : "\(count)") "
+                + "\(first.bidirectional ? "Bidirectional(\(KerasLayout.layerClass(first.mode)))" : KerasLayout.layerClass(first.mode)) "
+                + "layer\(count == 1 ? "" : "s, stacked in name order,") from the weight groups and shapes"
+            if first.bidirectional { inferred += "; directions concatenated (merge_mode=\"concat\")" }
+            if first.mode != .rnn { inferred += "; activations tanh and sigmoid (Keras's defaults, the only ones PyTorch has)" }
+            notes.append(inferred)
+            if first.mode == .rnn {
+                notes.append("the SimpleRNN activation (tanh or relu) is not stored in a .weights.h5 file: tanh unless --nonlinearity says otherwise")
+            }
+            if first.mode == .gru, !first.useBias {
+                notes.append("a GRU without bias does not show reset_after in its weights: assumed reset_after=True (the Keras 3 default)")
+            }
+            if mixedClasses {
+                notes.append("the file holds layers of several classes whose order it does not record: each layer is its own module")
+            }
+        }
+        let names = stack.entries.map { "'\($0.name)'" }.joined(separator: ", ")
+        return ModuleHints(nonlinearity: first.mode == .rnn ? Nonlinearity(rawValue: first.activation) : nil, batchFirst: true,
+                           source: "Keras layer\(stack.entries.count == 1 ? "" : "s") \(names)", notes: notes)
+    }
+}
+
+extension KerasImporter {
+    /// The recurrent layer `entry` describes, its variables read and checked
+    /// against each other and the config; nil when `entry` is no recurrent
+    /// layer. The dataset names used are added to `consumed`.
+    static func recurrentLayer(_ entry: KerasLayerEntry, tensors: [String: Tensor], file: String,
+                               consumed: inout Set<String>) throws -> KerasRecurrentLayer? {
+        let bidirectional = entry.recurrent?.bidirectional ?? (tensors["\(entry.group).forward_layer.cell.vars.0"] != nil)
+        let groups = bidirectional
+            ? ["\(entry.group).forward_layer.cell.vars", "\(entry.group).backward_layer.cell.vars"]
+            : ["\(entry.group).cell.vars"]
+        guard groups.allSatisfy({ tensors["\($0).0"] != nil }) else {
+            if entry.recurrent != nil {
+                throw TensorFileError(file: file, tensor: groups[0].replacingOccurrences(of: ".", with: "/") + "/0", .notFound)
+            }
+            return nil
+        }
+        func fail(_ why: String) -> ConversionError {
+            ConversionError("\(file): layer '\(entry.name)': \(why)")
+        }
+        var layer: KerasRecurrentLayer?
+        for group in groups {
+            let variables = (0 ..< 3).compactMap { index in tensors["\(group).\(index)"].map { (name: "\(group).\(index)", tensor: $0) } }
+            guard variables.count >= 2, tensors["\(group).3"] == nil else {
+                throw fail("\(group.replacingOccurrences(of: ".", with: "/")) holds \(variables.count) variables; a recurrent cell has kernel, recurrent_kernel and maybe bias")
+            }
+            let kernel = variables[0].tensor, recurrent = variables[1].tensor, bias = variables.count == 3 ? variables[2].tensor : nil
+            guard kernel.shape.count == 2, recurrent.shape.count == 2, recurrent.shape[0] > 0,
+                  kernel.shape[1] == recurrent.shape[1], recurrent.shape[1] % recurrent.shape[0] == 0,
+                  let gateMode = RNNMode(gateCount: recurrent.shape[1] / recurrent.shape[0]) else {
+                throw fail("kernel \(kernel.shape) and recurrent_kernel \(recurrent.shape) are not (input, G·units) and (units, G·units) "
+                    + "with G = 1 (SimpleRNN), 3 (GRU) or 4 (LSTM)")
+            }
+            let mode = entry.recurrent?.mode ?? gateMode
+            let units = recurrent.shape[0], width = recurrent.shape[1]
+            guard mode == gateMode else {
+                throw fail("the config says \(KerasLayout.layerClass(mode)), but recurrent_kernel \(recurrent.shape) has \(gateMode.gateCount) gate block(s)")
+            }
+            if let configured = entry.recurrent?.units, configured != units {
+                throw fail("the config says units=\(configured), but recurrent_kernel is \(recurrent.shape)")
+            }
+            if let configured = entry.recurrent?.useBias, configured != (bias != nil) {
+                throw fail("the config says use_bias=\(configured ? "True" : "False"), but the cell holds \(variables.count) variables")
+            }
+            if let bias {
+                if mode == .gru, bias.shape == [width] {
+                    throw fail("GRU bias \(bias.shape) is one row: the layer was built with reset_after=False, which applies the reset gate "
+                        + "before the recurrent product; PyTorch's GRU applies it after (reset_after=True), so PyTorch cannot express this layer")
+                }
+                let expected = mode == .gru ? [2, width] : [width]
+                guard bias.shape == expected else { throw fail("bias is \(bias.shape), expected \(expected)") }
+            }
+            guard variables.allSatisfy({ $0.tensor.dtype == kernel.dtype }), kernel.dtype.isFloatingPoint else {
+                throw fail("variables of mixed or non-float types (\(variables.map(\.tensor.dtype.rawValue).joined(separator: ", ")))")
+            }
+            let direction = KerasLayout.Variables(kernel: kernel, recurrentKernel: recurrent, bias: bias)
+            if var built = layer {
+                guard built.units == units, built.inputSize == kernel.shape[0], built.useBias == (bias != nil) else {
+                    throw fail("the backward layer's variables differ in shape from the forward layer's")
+                }
+                built.directions.append(direction)
+                layer = built
+            } else {
+                layer = KerasRecurrentLayer(
+                    mode: mode, units: units, inputSize: kernel.shape[0], bidirectional: bidirectional, useBias: bias != nil,
+                    activation: entry.recurrent?.activation ?? (mode == .rnn ? "" : "tanh"),
+                    name: entry.name, innerName: entry.name, path: entry.group, directions: [direction])
+            }
+            consumed.formUnion(variables.map(\.name))
+        }
+        return layer
+    }
+}

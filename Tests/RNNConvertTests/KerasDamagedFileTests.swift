@@ -1,0 +1,114 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+import XCTest
+import ZIPFoundation
+@testable import RNNConvert
+
+/// `.keras` archives whose config and weights do not fit together, or that
+/// are damaged: every one is a clear error naming the file, never a crash.
+final class KerasDamagedFileTests: XCTestCase {
+    private var folder: URL!
+    private var config: [String: Any] = [:]
+    private var weights = Data()
+
+    override func setUpWithError() throws {
+        folder = try ModuleFactory.temporaryFolder()
+        // A valid two-layer LSTM archive, taken apart.
+        let module = ModuleFactory.module(RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 4, numLayers: 2), name: "")
+        try KerasExporter.writeModel(module, to: path("valid.keras"))
+        let archive = try ZipArchive(path: path("valid.keras"))
+        config = try XCTUnwrap(JSONSerialization.jsonObject(with: archive.contents(of: XCTUnwrap(archive.member("config.json")))) as? [String: Any])
+        weights = try archive.contents(of: XCTUnwrap(archive.member("model.weights.h5")))
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    /// A `.keras` zip with these members.
+    private func archive(_ members: [(String, Data)]) throws -> String {
+        let target = path("\(UUID().uuidString).keras")
+        let archive = try Archive(url: URL(fileURLWithPath: target), accessMode: .create)
+        for (name, data) in members {
+            try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count),
+                                 provider: { position, size in data.subdata(in: Int(position) ..< Int(position) + size) })
+        }
+        return target
+    }
+
+    /// The archive with the config changed by `edit` (applied to the first LSTM layer's config).
+    private func editedLayer(_ edit: (inout [String: Any]) -> Void) throws -> String {
+        var model = config
+        var sequential = model["config"] as? [String: Any] ?? [:]
+        var layers = sequential["layers"] as? [[String: Any]] ?? []
+        var layerConfig = layers[1]["config"] as? [String: Any] ?? [:]
+        edit(&layerConfig)
+        layers[1]["config"] = layerConfig
+        sequential["layers"] = layers
+        model["config"] = sequential
+        return try archive([("config.json", try JSONSerialization.data(withJSONObject: model)), ("model.weights.h5", weights)])
+    }
+
+    private func assertRefused(_ file: String, mentioning phrases: [String], line: UInt = #line) {
+        XCTAssertThrowsError(try ModelSource.open(file), line: line) { error in
+            XCTAssertTrue(error is BadInputError, "\(type(of: error)): \(error)", line: line)
+            for phrase in phrases { XCTAssertTrue("\(error)".contains(phrase), "\(error) lacks '\(phrase)'", line: line) }
+        }
+    }
+
+    func testTheValidArchiveReads() throws {
+        let source = try ModelSource.open(try archive([("config.json", try JSONSerialization.data(withJSONObject: config)), ("model.weights.h5", weights)]))
+        XCTAssertEqual(Inspector.inspect(source.tensors).modules.first?.architecture.numLayers, 2)
+    }
+
+    func testConfigAndWeightsThatDisagree() throws {
+        assertRefused(try editedLayer { $0["units"] = 5 }, mentioning: ["'lstm'", "units=5"])
+        assertRefused(try editedLayer { $0["use_bias"] = false }, mentioning: ["use_bias=False"])
+        assertRefused(try editedLayer { $0["activation"] = "sigmoid" }, mentioning: ["activation sigmoid"])
+        assertRefused(try editedLayer { $0["go_backwards"] = true }, mentioning: ["go_backwards"])
+        // A layer the config lists but the weights file lacks.
+        var model = config
+        var sequential = model["config"] as? [String: Any] ?? [:]
+        var layers = sequential["layers"] as? [[String: Any]] ?? []
+        layers.append(layers[2])
+        sequential["layers"] = layers
+        model["config"] = sequential
+        assertRefused(try archive([("config.json", try JSONSerialization.data(withJSONObject: model)), ("model.weights.h5", weights)]),
+                      mentioning: ["layers/lstm_2/cell/vars/0"])
+    }
+
+    func testDamagedMembers() throws {
+        let json = try JSONSerialization.data(withJSONObject: config)
+        assertRefused(try archive([("config.json", Data("{\"class_name\": ".utf8)), ("model.weights.h5", weights)]), mentioning: ["config.json"])
+        assertRefused(try archive([("config.json", Data("{\"class_name\": \"Sequential\", \"config\": {\"layers\": 3}}".utf8)),
+                                   ("model.weights.h5", weights)]), mentioning: ["config.layers"])
+        assertRefused(try archive([("config.json", json), ("model.weights.h5", Data("not hdf5".utf8))]), mentioning: ["model.weights.h5"])
+        assertRefused(try archive([("config.json", json), ("model.weights.h5", weights.prefix(weights.count / 2))]), mentioning: ["model.weights.h5"])
+        assertRefused(try archive([("config.json", json), ("model.weights.npz", Data())]), mentioning: ["model.weights.npz"])
+        // A truncated archive is a zip error, not an attempt at another format.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path("valid.keras")))
+        try whole.prefix(whole.count - 30).write(to: URL(fileURLWithPath: path("cut.keras")))
+        XCTAssertThrowsError(try ModelSource.open(path("cut.keras"))) { error in
+            XCTAssertTrue(error is TensorFileError, "\(error)")
+        }
+    }
+
+    /// Datasets of the wrong rank or width in a weights file.
+    func testMisshapedVariables() throws {
+        let folderPath = path("misshaped.weights.h5")
+        try HDF5Writer.write(to: folderPath) { writer in
+            try writer.writeDataset("layers/lstm/cell/vars/0", Tensor(shape: [3, 2, 8], floats: [Float](repeating: 0, count: 48)))
+            try writer.writeDataset("layers/lstm/cell/vars/1", Tensor(shape: [2, 8], floats: [Float](repeating: 0, count: 16)))
+        }
+        assertRefused(folderPath, mentioning: ["'lstm'", "kernel [3, 2, 8]"])
+        let wide = path("wide.weights.h5")
+        try HDF5Writer.write(to: wide) { writer in
+            try writer.writeDataset("layers/gru/cell/vars/0", Tensor(shape: [3, 10], floats: [Float](repeating: 0, count: 30)))
+            try writer.writeDataset("layers/gru/cell/vars/1", Tensor(shape: [2, 10], floats: [Float](repeating: 0, count: 20)))
+        }
+        assertRefused(wide, mentioning: ["G = 1 (SimpleRNN), 3 (GRU) or 4 (LSTM)"])
+    }
+}
