@@ -88,9 +88,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let module = try loadModule()
+            let (module, nonlinearity) = try loadModule()
             let computeType = ComputeType(rawValue: dtype) ?? .float32
-            let network = try RNNNetwork(module: module, computeType: computeType)
+            let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
             let architecture = module.architecture
             let input = ForwardBenchmark.randomInput(steps: steps, batch: batch, features: architecture.inputSize, type: computeType)
             let options = ExecutionOptions(threads: threads, kernels: ExecutionOptions.Kernels(rawValue: kernels) ?? .automatic)
@@ -100,15 +100,19 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    private func loadModule() throws -> RNNModule {
+    /// The module to time and its activation (as its file records it; tanh otherwise).
+    private func loadModule() throws -> (RNNModule, Nonlinearity) {
         if let weights {
-            return try RunRequest(weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)), input: "")
-                .loadModule()
+            let (module, settings) = try RunRequest(
+                weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)), input: "",
+                openWeights: ModelWeights.open
+            ).loadModule()
+            return (module, settings.nonlinearity ?? .tanh)
         }
         let architecture = RNNArchitecture(
             mode: RNNMode(rawValue: mode.uppercased()) ?? .lstm, inputSize: inputSize, hiddenSize: hiddenSize,
             projSize: projSize, numLayers: layers, bidirectional: bidirectional)
-        return try ForwardBenchmark.syntheticModule(architecture)
+        return (try ForwardBenchmark.syntheticModule(architecture), .tanh)
     }
 }
 
