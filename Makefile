@@ -16,6 +16,7 @@ help:
 	@echo "make fixtures  regenerate Fixtures/ with real PyTorch, Keras 3 (jax) and ONNX (run by hand, never in CI)"
 	@echo "make format-samples  regenerate Fixtures/formats/ with numpy, h5py and safetensors (by hand)"
 	@echo "make bench-inspect   time rnnkit inspect on 1 GiB safetensors and .npy files (benchmark, not a test)"
+	@echo "make bench-compare   time the engine beside PyTorch and ONNX Runtime (needs torch, onnxruntime; docs/performance.md)"
 	@echo "make bench-convert   time rnnkit convert of a 1 GiB safetensors file into every container, against cp (benchmark)"
 	@echo "make fuzz-smoke      build the fuzz targets (Fuzz/, libFuzzer + ASan) and run each for $(FUZZ_SMOKE_SECONDS) s (CI)"
 
@@ -71,6 +72,9 @@ format-samples:
 
 bench-inspect: release
 	scripts/bench_inspect_large.sh $(RELEASE_BIN)
+
+bench-compare: release
+	python3 scripts/bench_compare.py --rnnkit $(RELEASE_BIN) --markdown
 
 bench-convert: release
 	scripts/bench_convert_large.sh $(RELEASE_BIN)

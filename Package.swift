@@ -29,8 +29,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
-        // Walks an HDF5 file with libhdf5 in a forked child first, so a damaged
-        // file that crashes or hangs libhdf5 ends the child, not rnnkit.
+        // rnnkit's float32 recurrent kernels (portable C and AVX2+FMA, chosen at run time) and thread team.
+        .target(name: "CRNNKernels"),
+
+        // libhdf5 meets every HDF5 file first in a forked child (metadata check,
+        // data reads), so a damaged file that crashes or hangs it ends the child.
         .target(name: "HDF5Probe", dependencies: ["CHDF5"]),
         // The pickle subset PyTorch checkpoints use; never runs code.
         .target(name: "Pickle"),
@@ -45,7 +48,7 @@ let package = Package(
         // The inspector's brain: name grammar, inference, diagnostics, shape flow.
         .target(name: "RNNLayouts", dependencies: ["TensorFiles"]),
         // Cells and the layer runner.
-        .target(name: "RNNEngine", dependencies: ["TensorFiles", "RNNLayouts", "COpenBLAS"]),
+        .target(name: "RNNEngine", dependencies: ["TensorFiles", "RNNLayouts", "COpenBLAS", "CRNNKernels"]),
         // The ONNX schema, generated once by scripts/generate_onnx_proto.sh (committed).
         .target(
             name: "ONNXProto",
@@ -74,7 +77,7 @@ let package = Package(
         ),
         .testTarget(name: "PickleTests", dependencies: ["Pickle"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),
-        .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles"]),
+        .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles", "CRNNKernels"]),
         .testTarget(
             name: "RNNConvertTests",
             dependencies: [

@@ -1,6 +1,4 @@
 import ArgumentParser
-import RNNConvert
-import RNNEngine
 
 /// The `rnnkit` command: inspect, run, verify and convert the files recurrent networks live in.
 @main
@@ -17,13 +15,6 @@ struct RNNKit: ParsableCommand {
             2 bad input (unreadable file, wrong shapes, bad flags), 64 usage error.
             """,
         version: "0.1.0",
-        subcommands: [InspectCommand.self, RunCommand.self, VerifyCommand.self, ConvertCommand.self]
+        subcommands: [InspectCommand.self, RunCommand.self, VerifyCommand.self, ConvertCommand.self, BenchCommand.self]
     )
-
-    /// Runs the tool; `run` and `verify` open weight files through
-    /// `ModelSource`, so ONNX and Keras files work wherever containers do.
-    static func main() {
-        RunRequest.openWeights = { try ModelSource.open($0).tensors }
-        main(nil)
-    }
 }

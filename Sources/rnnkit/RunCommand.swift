@@ -20,9 +20,10 @@ struct RunCommand: ParsableCommand {
               rnnkit run weights.npz --input x.npy --lengths lengths.npy --h0 h0.npy --c0 c0.npy --output out.npz
               rnnkit run weights/ --input x.npy --batch-first --nonlinearity relu --output out.npz --force
               rnnkit run cell.npz --rename W=weight_ih --rename U=weight_hh --input x.npy --output out.npz
+              rnnkit run model.keras --input x_batch_major.npy --output out.npz
             """)
 
-    @Argument(help: "The weight file: NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, or a folder of .npy files.")
+    @Argument(help: "The weight file: NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, ONNX, Keras (.keras, .weights.h5), or a folder of .npy files.")
     var weights: String
 
     @Option(help: ArgumentHelp("The input, (T, B, input_size) or (B, T, input_size) with --batch-first.", valueName: "X.npy"))
@@ -43,11 +44,13 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("c0"), help: ArgumentHelp("Initial LSTM cell state, (num_layers·directions, B, hidden_size).", valueName: "C.npy"))
     var c0: String?
 
-    @Flag(help: "Input and output are (B, T, …); h0/c0/h_n/c_n keep the layer dimension first.")
-    var batchFirst = false
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Input and output are (B, T, …); h0/c0/h_n/c_n keep the layer dimension first.",
+        discussion: "Default: what the file records (Keras models are batch-major), else --no-batch-first."))
+    var batchFirst: Bool?
 
-    @Option(help: "The activation of an nn.RNN / nn.RNNCell: tanh or relu.")
-    var nonlinearity: String = "tanh"
+    @Option(help: "The activation of an nn.RNN / nn.RNNCell: tanh or relu (default: what an ONNX or Keras file records, else tanh).")
+    var nonlinearity: String?
 
     @Option(name: .customLong("rename"), help: ArgumentHelp("Rename a tensor before inference (repeatable).", valueName: "OLD=NEW"))
     var renames: [String] = []
@@ -56,7 +59,7 @@ struct RunCommand: ParsableCommand {
     var force = false
 
     func validate() throws {
-        guard Nonlinearity(rawValue: nonlinearity) != nil else {
+        if let nonlinearity, Nonlinearity(rawValue: nonlinearity) == nil {
             throw ValidationError("--nonlinearity must be tanh or relu, not '\(nonlinearity)'")
         }
     }
@@ -66,7 +69,7 @@ struct RunCommand: ParsableCommand {
             let request = RunRequest(
                 weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)),
                 input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
-                nonlinearity: Nonlinearity(rawValue: nonlinearity) ?? .tanh)
+                nonlinearity: nonlinearity.flatMap(Nonlinearity.init(rawValue:)), openWeights: ModelWeights.open)
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: force)
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {

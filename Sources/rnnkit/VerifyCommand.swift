@@ -50,7 +50,7 @@ struct VerifyCommand: ParsableCommand {
             var outcomes: [VerifyOutcome] = []
             for folder in folders {
                 do {
-                    let result = try FixtureVerifier.verify(folder: folder, atol: atol, rtol: rtol)
+                    let result = try FixtureVerifier.verify(folder: folder, atol: atol, rtol: rtol, openWeights: ModelWeights.open)
                     outcomes.append(.checked(result))
                 } catch {
                     outcomes.append(.unreadable(folder: folder, message: "\(error)"))

@@ -1,22 +1,16 @@
 import RNNLayouts
 import TensorFiles
 import XCTest
+@testable import RNNEngine
 
 /// Deterministic pseudo-random numbers (SplitMix64) for test weights and inputs.
 struct SeededNumbers {
-    private var state: UInt64
+    private var generator: SplitMix
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix(seed: seed) }
 
     /// A value in [-1, 1).
-    mutating func next() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 52) - 1
-    }
+    mutating func next() -> Double { generator.uniform() }
 
     mutating func floats(_ shape: [Int], scale: Double = 1) -> Tensor {
         Tensor(shape: shape, floats: (0 ..< shape.reduce(1, *)).map { _ in Float(next() * scale) })

@@ -55,6 +55,26 @@ final class KerasCommandTests: XCTestCase {
         XCTAssertLessThan(zip(got, want).map { abs($0 - $1) }.max() ?? .infinity, 1e-5, "Keras's own output")
     }
 
+    /// Without flags, `run` takes the batch-major layout and the relu activation the
+    /// `.keras` file records, so a relu SimpleRNN reproduces Keras as saved.
+    func testRunTakesLayoutAndActivationFromTheKerasFile() throws {
+        let saved = CLI.fixtures.appendingPathComponent("keras/simple_rnn_relu")
+        let result = try CLI.run(["run", saved.appendingPathComponent("model.keras").path,
+                                  "--input", saved.appendingPathComponent("input.npy").path, "--output", path("relu.npz")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let got = try XCTUnwrap(TensorFile.open(path("relu.npz")).tensor(named: "output")).floats()
+        let want = try XCTUnwrap(TensorFile.open(saved.appendingPathComponent("expected.npz").path).tensor(named: "output")).floats()
+        XCTAssertEqual(got.count, want.count)
+        XCTAssertLessThan(zip(got, want).map { abs($0 - $1) }.max() ?? .infinity, 1e-5, "Keras's own output")
+
+        // An explicit flag still wins over what the file records.
+        let tanh = try CLI.run(["run", saved.appendingPathComponent("model.keras").path, "--nonlinearity", "tanh",
+                                "--input", saved.appendingPathComponent("input.npy").path, "--output", path("tanh.npz")])
+        XCTAssertEqual(tanh.status, 0, tanh.stderr)
+        let forced = try XCTUnwrap(TensorFile.open(path("tanh.npz")).tensor(named: "output")).floats()
+        XCTAssertGreaterThan(zip(forced, want).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+    }
+
     func testRefusals() throws {
         let projected = try CLI.run(["convert", fixture("lstm_proj", "weights.safetensors"), path("p.keras")])
         XCTAssertEqual(projected.status, 2)

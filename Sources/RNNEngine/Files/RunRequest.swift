@@ -6,7 +6,8 @@ import TensorFiles
 /// take it: a weight file, the module in it, and `.npy` files for the input,
 /// lengths and initial states.
 public struct RunRequest: Sendable {
-    /// The weight file (any container `TensorFile.open` reads, or what `openWeights` opens).
+    /// The weight file (any container `TensorFile.open` reads, or whatever
+    /// `openWeights` opens).
     public var weights: String
     /// The module to run; nil when the file holds exactly one.
     public var module: String?
@@ -20,15 +21,24 @@ public struct RunRequest: Sendable {
     public var h0: String?
     /// Initial LSTM cell state.
     public var c0: String?
-    /// Whether input and output put the batch first.
-    public var batchFirst: Bool
-    /// The activation of an Elman RNN.
-    public var nonlinearity: Nonlinearity
+    /// Whether input and output put the batch first; nil takes what the
+    /// weight file records (a Keras model is batch-major), else false.
+    public var batchFirst: Bool?
+    /// The activation of an Elman RNN; nil takes what the weight file
+    /// records (an ONNX `RNN` node's activation), else tanh.
+    public var nonlinearity: Nonlinearity?
+    /// Opens the weight file. The default reads tensor containers
+    /// (`TensorFile.open`); `rnnkit` passes a reader that also opens ONNX
+    /// and Keras files (RNNEngine cannot depend on that module).
+    public var openWeights: @Sendable (String) throws -> WeightSource
+    /// Threads and kernels of the forward pass.
+    public var execution: ExecutionOptions = .automatic
 
     /// Creates a request.
     public init(weights: String, module: String? = nil, renames: [Rename] = [], input: String,
                 lengths: String? = nil, h0: String? = nil, c0: String? = nil,
-                batchFirst: Bool = false, nonlinearity: Nonlinearity = .tanh) {
+                batchFirst: Bool? = nil, nonlinearity: Nonlinearity? = nil,
+                openWeights: @escaping @Sendable (String) throws -> WeightSource = WeightSource.container) {
         self.weights = weights
         self.module = module
         self.renames = renames
@@ -38,22 +48,20 @@ public struct RunRequest: Sendable {
         self.c0 = c0
         self.batchFirst = batchFirst
         self.nonlinearity = nonlinearity
+        self.openWeights = openWeights
     }
 
     /// Every file the request reads (so that an output never replaces one).
     public var inputFiles: [String] { [weights, input] + [lengths, h0, c0].compactMap { $0 } }
 
-    /// Opens a weight file as named tensors: `TensorFile.open` unless the
-    /// tool sets another reader (`rnnkit` sets `ModelSource`, which also reads
-    /// ONNX and Keras files back into PyTorch names; RNNEngine cannot import it).
-    nonisolated(unsafe) public static var openWeights: @Sendable (String) throws -> [NamedTensor] = { try TensorFile.open($0).tensors }
-
-    /// The module the request names, found in its weight file after renaming.
-    public func loadModule() throws -> RNNModule {
-        let weightTensors = try Self.openWeights(weights)
+    /// The module the request names, found in its weight file after
+    /// renaming, with the settings the file records for it.
+    public func loadModule() throws -> (module: RNNModule, settings: RunSettings) {
+        let source = try openWeights(weights)
         do {
-            let tensors = try Rename.apply(renames, to: weightTensors)
-            return try Inspector.inspect(tensors).selectModule(named: module)
+            let tensors = try Rename.apply(renames, to: source.tensors)
+            let module = try Inspector.inspect(tensors).selectModule(named: module)
+            return (module, source.settings[module.name] ?? RunSettings())
         } catch let error as BadInputError {
             throw FileInputError(file: weights, underlying: error)
         }
@@ -65,7 +73,9 @@ public struct RunRequest: Sendable {
     /// - Throws: `FileInputError` naming the file whose content does not fit;
     ///   `TensorFileError` for a file that cannot be read.
     public func execute() throws -> (module: RNNModule, output: RNNOutput) {
-        let module = try loadModule()
+        let (module, recorded) = try loadModule()
+        let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
+        let batchFirst = self.batchFirst ?? recorded.batchFirst ?? false
         let input = try Self.singleTensor(self.input)
         let lengths = try self.lengths.map { path in
             try located(path) { try RNNNetwork.lengths(from: try Self.singleTensor(path)) }
@@ -80,7 +90,8 @@ public struct RunRequest: Sendable {
             try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
         }
         do {
-            let output = try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)
+            let output = try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
+                                             options: execution)
             return (module, output)
         } catch let error as EngineError {
             let file: String? = switch error.subject {
@@ -112,6 +123,41 @@ public struct RunRequest: Sendable {
         } catch let error as EngineError where error.subject != "options" {
             throw FileInputError(file: file, underlying: error)
         }
+    }
+}
+
+/// How a module runs, as far as its file records it (ONNX and Keras files
+/// do; PyTorch state dicts do not).
+public struct RunSettings: Sendable, Equatable {
+    /// The activation of an Elman RNN, if recorded.
+    public var nonlinearity: Nonlinearity?
+    /// Whether the model takes batch-major input, if recorded.
+    public var batchFirst: Bool?
+
+    /// Creates settings; nil means not recorded.
+    public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil) {
+        self.nonlinearity = nonlinearity
+        self.batchFirst = batchFirst
+    }
+}
+
+/// A weight file opened for running: PyTorch-named tensors and, per module
+/// name, the settings the file records.
+public struct WeightSource: Sendable {
+    /// The tensors, with PyTorch names.
+    public var tensors: [NamedTensor]
+    /// Recorded settings per module name (`""` for the root).
+    public var settings: [String: RunSettings]
+
+    /// Creates a weight source.
+    public init(tensors: [NamedTensor], settings: [String: RunSettings] = [:]) {
+        self.tensors = tensors
+        self.settings = settings
+    }
+
+    /// Opens a tensor container with `TensorFile.open` (which records no settings).
+    @Sendable public static func container(_ path: String) throws -> WeightSource {
+        WeightSource(tensors: try TensorFile.open(path).tensors)
     }
 }
 

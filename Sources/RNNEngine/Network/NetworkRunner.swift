@@ -1,3 +1,4 @@
+import Foundation
 import RNNLayouts
 import TensorFiles
 
@@ -8,6 +9,9 @@ struct NetworkRunner<S: EngineScalar> {
     let network: RNNNetwork
     let weights: [[DirectionWeights<S>]]
     let plan: SequencePlan
+    /// float32: the packed recurrent matrices, `[layer][direction]`; nil runs the reference path.
+    var packed: [[PackedRecurrence]]? = nil
+    var options = ExecutionOptions.automatic
 
     /// Runs the network. Shapes were checked by `RNNNetwork.forward`.
     func run(input: Tensor, h0: Tensor?, c0: Tensor?) throws -> RNNOutput {
@@ -16,77 +20,104 @@ struct NetworkRunner<S: EngineScalar> {
         let layers = architecture.numLayers
         let state = architecture.stateSize
         let hidden = architecture.hiddenSize
-        let rows = plan.steps * plan.batch
         let width = architecture.outputSize
         let stateCount = layers * directions
 
-        let inputValues = try S.values(of: input)
+        // The input has the compute dtype (SequencePlan checked): its bytes are copied as they are.
+        let inputBytes = try input.data()
         let h0Values = try h0.map { try S.values(of: $0) }
         let c0Values = try c0.map { try S.values(of: $0) }
 
+        let buffers = network.bufferPool.take(network, plan: plan, as: S.self)
+        defer { network.bufferPool.give(buffers, plan: plan) }
         // Layer 0 reads the input in processing order, (T·B, input_size).
-        let layerInput0 = AlignedBuffer<S>(zeros: rows * architecture.inputSize)
-        gather(inputValues, width: architecture.inputSize, into: layerInput0.pointer)
+        let layerInput0 = buffers.layerInput
+        gather(inputBytes, width: architecture.inputSize, into: layerInput0.pointer)
         // Layers write (T·B, directions·state); two buffers alternate between layers.
-        let outputs = [AlignedBuffer<S>(zeros: rows * width), AlignedBuffer<S>(zeros: layers > 1 ? rows * width : 0)]
-        let shape = RNNModeShape(
-            gateRows: architecture.gateRows, hiddenSize: hidden, stateSize: state,
-            isGRU: architecture.mode == .gru, isLSTM: architecture.mode == .lstm,
-            projects: architecture.projSize > 0)
-        let workspaces = (0 ..< directions).map { _ in DirectionWorkspace<S>(mode: shape, plan: plan) }
+        let outputs = buffers.outputs
+        let workspaces = buffers.workspaces
 
         var hN = [S](repeating: 0, count: stateCount * plan.batch * state)
         var cN = [S](repeating: 0, count: architecture.mode == .lstm ? stateCount * plan.batch * hidden : 0)
+        let fast = packedPath(workspaces)
         for layer in 0 ..< layers {
             let input = layer == 0 ? layerInput0.pointer : outputs[(layer - 1) % 2].pointer
             let output = outputs[layer % 2].pointer
             for direction in 0 ..< directions {
                 let index = layer * directions + direction
-                let workspace = workspaces[direction]
-                load(h0Values, index: index, width: state, into: workspace.h)
-                if architecture.mode == .lstm { load(c0Values, index: index, width: hidden, into: workspace.c) }
-                DirectionRunner.run(
-                    weights[layer][direction], reverse: direction == 1, relu: network.nonlinearity == .relu,
-                    plan: plan, input: input, output: output, outputWidth: width, column: direction * state,
-                    workspace: workspace)
-                store(workspace.h, index: index, width: state, into: &hN)
-                if architecture.mode == .lstm { store(workspace.c, index: index, width: hidden, into: &cN) }
+                load(h0Values, index: index, width: state, into: workspaces[direction].h)
+                if architecture.mode == .lstm { load(c0Values, index: index, width: hidden, into: workspaces[direction].c) }
+            }
+            if let fast {
+                fast(layer, input, output)
+            } else {
+                for direction in 0 ..< directions {
+                    DirectionRunner.run(
+                        weights[layer][direction], reverse: direction == 1, relu: network.nonlinearity == .relu,
+                        plan: plan, input: input, output: output, outputWidth: width, column: direction * state,
+                        workspace: workspaces[direction])
+                }
+            }
+            for direction in 0 ..< directions {
+                let index = layer * directions + direction
+                store(workspaces[direction].h, index: index, width: state, into: &hN)
+                if architecture.mode == .lstm { store(workspaces[direction].c, index: index, width: hidden, into: &cN) }
             }
         }
         let last = outputs[(layers - 1) % 2]
         return RNNOutput(
-            output: S.tensor(shape: plan.outputShape(width: width), values: scatter(last.pointer, width: width)),
+            output: try Tensor(dtype: S.dtype, shape: plan.outputShape(width: width), data: scatter(last.pointer, width: width)),
             hN: S.tensor(shape: plan.stateShape(count: stateCount, width: state), values: hN),
             cN: architecture.mode == .lstm
                 ? S.tensor(shape: plan.stateShape(count: stateCount, width: hidden), values: cN) : nil)
     }
 
-    /// Copies the caller's (T, B, w) or (B, T, w) values into processing order (T·B, w).
-    private func gather(_ values: [S], width: Int, into target: UnsafeMutablePointer<S>) {
-        values.withUnsafeBufferPointer { source in
+    /// The packed float32 path, when this runner has packed weights and the
+    /// options ask for it: a function running one layer.
+    private func packedPath(_ workspaces: [DirectionWorkspace<S>])
+        -> ((_ layer: Int, _ input: UnsafeMutablePointer<S>, _ output: UnsafeMutablePointer<S>) -> Void)? {
+        guard let packed, let level = options.kernelLevel,
+              let weights = weights as? [[DirectionWeights<Float>]],
+              let workspaces = workspaces as? [DirectionWorkspace<Float>] else { return nil }
+        let plan = plan, width = network.architecture.outputSize, threads = options.resolvedThreads
+        return { layer, input, output in
+            let runner = PackedLayerRunner(
+                weights: weights[layer], packed: packed[layer], plan: plan,
+                input: UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
+                output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self),
+                outputWidth: width, workspaces: workspaces, level: level)
+            runner.run(threads: threads)
+        }
+    }
+
+    /// Copies the caller's (T, B, w) or (B, T, w) bytes into processing order (T·B, w).
+    private func gather(_ bytes: Data, width: Int, into target: UnsafeMutablePointer<S>) {
+        let rowBytes = width * MemoryLayout<S>.stride
+        bytes.withUnsafeBytes { source in
             guard let base = source.baseAddress else { return }
             for t in 0 ..< plan.steps {
                 for (row, sequence) in plan.order.enumerated() {
-                    (target + (t * plan.batch + row) * width)
-                        .update(from: base + plan.externalOffset(step: t, sequence: sequence, width: width), count: width)
+                    let offset = plan.externalOffset(step: t, sequence: sequence, width: width) * MemoryLayout<S>.stride
+                    UnsafeMutableRawPointer(target + (t * plan.batch + row) * width).copyMemory(from: base + offset, byteCount: rowBytes)
                 }
             }
         }
     }
 
-    /// The (T·B, w) processing-order rows in the caller's layout and order.
-    private func scatter(_ source: UnsafeMutablePointer<S>, width: Int) -> [S] {
-        var values = [S](repeating: 0, count: plan.steps * plan.batch * width)
-        values.withUnsafeMutableBufferPointer { target in
+    /// The (T·B, w) processing-order rows as the bytes of a tensor in the caller's layout and order.
+    private func scatter(_ source: UnsafeMutablePointer<S>, width: Int) -> Data {
+        let stride = MemoryLayout<S>.stride
+        var bytes = Data(count: plan.steps * plan.batch * width * stride)
+        bytes.withUnsafeMutableBytes { target in
             guard let base = target.baseAddress else { return }
             for t in 0 ..< plan.steps {
                 for (row, sequence) in plan.order.enumerated() {
-                    (base + plan.externalOffset(step: t, sequence: sequence, width: width))
-                        .update(from: source + (t * plan.batch + row) * width, count: width)
+                    (base + plan.externalOffset(step: t, sequence: sequence, width: width) * stride)
+                        .copyMemory(from: source + (t * plan.batch + row) * width, byteCount: width * stride)
                 }
             }
         }
-        return values
+        return bytes
     }
 
     /// Puts slice `index` of an initial state (layer·directions, B, w) into

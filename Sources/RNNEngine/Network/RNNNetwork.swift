@@ -40,11 +40,13 @@ public struct RNNNetwork: Sendable {
     public let computeType: ComputeType
 
     enum Weights: Sendable {
-        case float32([[DirectionWeights<Float>]])
+        case float32([[DirectionWeights<Float>]], packed: [[PackedRecurrence]])
         case float64([[DirectionWeights<Double>]])
     }
 
     let weights: Weights
+    /// The last call's buffers, kept for the next call of the same shape.
+    let bufferPool = ForwardBufferPool()
 
     /// Checks `module` and prepares its weights for `computeType`.
     ///
@@ -65,7 +67,10 @@ public struct RNNNetwork: Sendable {
         self.nonlinearity = nonlinearity
         self.computeType = computeType
         switch computeType {
-        case .float32: weights = .float32(try WeightPreparation.prepare(module, as: Float.self))
+        case .float32:
+            let prepared = try WeightPreparation.prepare(module, as: Float.self)
+            let packed = prepared.map { layer in layer.map { PackedRecurrence($0, relu: nonlinearity == .relu) } }
+            weights = .float32(prepared, packed: packed)
         case .float64: weights = .float64(try WeightPreparation.prepare(module, as: Double.self))
         }
     }
@@ -82,9 +87,12 @@ public struct RNNNetwork: Sendable {
     ///   - c0: initial LSTM cell state, (num_layers·directions, B, hidden); nil means zeros.
     ///   - batchFirst: whether `input` and `output` put the batch first
     ///     (states never do).
+    ///   - options: threads and kernels (the results agree within the parity
+    ///     tolerance whatever they are).
     /// - Throws: `EngineError` for any input that does not fit, before any work.
     public func forward(
-        input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil, batchFirst: Bool = false
+        input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil, batchFirst: Bool = false,
+        options: ExecutionOptions = .automatic
     ) throws -> RNNOutput {
         let plan = try SequencePlan(architecture: architecture, input: input, computeType: computeType,
                                     lengths: lengths, batchFirst: batchFirst)
@@ -93,10 +101,14 @@ public struct RNNNetwork: Sendable {
         let c0 = try checkedState(c0, name: "c0", plan: plan, width: architecture.hiddenSize)
         try checkMemory(plan)
         switch weights {
-        case .float32(let prepared):
-            return try NetworkRunner(network: self, weights: prepared, plan: plan).run(input: input, h0: h0, c0: c0)
+        case .float32(let prepared, let packed):
+            let runner = NetworkRunner(network: self, weights: prepared, plan: plan, packed: packed, options: options)
+            // The packed path parallelises itself: BLAS runs single-threaded inside it.
+            let blasThreads = options.kernels == .reference ? options.resolvedThreads : 1
+            return try BLAS.withThreads(blasThreads) { try runner.run(input: input, h0: h0, c0: c0) }
         case .float64(let prepared):
-            return try NetworkRunner(network: self, weights: prepared, plan: plan).run(input: input, h0: h0, c0: c0)
+            let runner = NetworkRunner(network: self, weights: prepared, plan: plan, options: options)
+            return try BLAS.withThreads(options.resolvedThreads) { try runner.run(input: input, h0: h0, c0: c0) }
         }
     }
 

@@ -42,4 +42,14 @@ public enum BLAS {
     ) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
+
+    /// Runs `body` with OpenBLAS using `threads` threads, then restores the
+    /// previous setting. (The setting is process-wide.)
+    public static func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+        let previous = openblas_get_num_threads()
+        let wanted = Int32(clamping: max(1, threads))
+        if wanted != previous { openblas_set_num_threads(wanted) }
+        defer { if wanted != previous { openblas_set_num_threads(previous) } }
+        return try body()
+    }
 }

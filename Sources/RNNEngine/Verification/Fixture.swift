@@ -42,15 +42,18 @@ public struct Fixture: Sendable {
             }
         }
         let flags = manifest.flags
-        guard let nonlinearity = Nonlinearity(rawValue: flags.nonlinearity ?? "tanh") else {
-            throw TensorFileError(file: path("fixture.json"), .invalid(
-                "flags.nonlinearity is '\(flags.nonlinearity ?? "")'; expected tanh or relu"))
+        let nonlinearity = try flags.nonlinearity.map { name in
+            guard let value = Nonlinearity(rawValue: name) else {
+                throw TensorFileError(file: path("fixture.json"), .invalid(
+                    "flags.nonlinearity is '\(name)'; expected tanh or relu"))
+            }
+            return value
         }
         let inputs = manifest.inputs
         return RunRequest(
             weights: path(manifest.weights), module: manifest.module, renames: renames,
             input: path(inputs.input), lengths: inputs.lengths.map(path), h0: inputs.h0.map(path), c0: inputs.c0.map(path),
-            batchFirst: flags.batchFirst ?? false, nonlinearity: nonlinearity)
+            batchFirst: flags.batchFirst, nonlinearity: nonlinearity)
     }
 
     /// The path of the expected outputs.

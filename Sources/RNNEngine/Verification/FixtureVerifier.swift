@@ -10,11 +10,19 @@ public enum FixtureVerifier {
     /// - Parameters:
     ///   - atol: absolute tolerance; nil for the compute type's default.
     ///   - rtol: relative tolerance; nil for the compute type's default.
+    ///   - openWeights: how to open the fixture's weight file (see `RunRequest.openWeights`).
+    ///   - execution: threads and kernels to run with (every choice must pass).
     /// - Throws: any error that keeps the fixture from being read or run
     ///   (a missing file, a manifest that does not fit the weights, …).
-    public static func verify(folder: String, atol: Double? = nil, rtol: Double? = nil) throws -> FixtureResult {
+    public static func verify(
+        folder: String, atol: Double? = nil, rtol: Double? = nil,
+        openWeights: @escaping @Sendable (String) throws -> WeightSource = WeightSource.container,
+        execution: ExecutionOptions = .automatic
+    ) throws -> FixtureResult {
         let fixture = try Fixture(folder: folder)
-        let request = try fixture.request()
+        var request = try fixture.request()
+        request.openWeights = openWeights
+        request.execution = execution
         let (module, output) = try request.execute()
         let expectedFile = try TensorFile.open(fixture.expectedPath)
         let computeType = ComputeType(dtype: output.output.dtype) ?? .float32

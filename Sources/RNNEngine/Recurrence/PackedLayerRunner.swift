@@ -1,0 +1,210 @@
+import CRNNKernels
+
+/// Runs every direction of one float32 layer with the packed fused kernels
+/// (`rk_step_run`): the input projection of all steps as GEMMs, then per
+/// step one pass over the packed `W_hh` that computes the recurrent product
+/// and applies the gates (Gates.swift's equations, in C).
+///
+/// Threads (a persistent team, `rk_team_run`): a bidirectional layer runs
+/// its two directions side by side, one thread each; otherwise the threads
+/// share the GEMM's rows and then each step's blocks of units through
+/// `rk_split` counters: each takes its own half first (its weights stay in
+/// its cache) and then helps with the rest, and a step starts once every
+/// block of the previous one is done. A thread the OS leaves unscheduled
+/// thus never stalls the other (a barrier would). BLAS runs single-threaded
+/// inside (the caller sets it), so that the two never compete for the cores.
+///
+/// `h` is never kept apart: a step reads the previous step's `h` from the
+/// layer's output rows (or the initial state) and writes the new one
+/// straight into its own output rows.
+final class PackedLayerRunner {
+    private let weights: [DirectionWeights<Float>]
+    private let packed: [PackedRecurrence]
+    private let plan: SequencePlan
+    private let input: UnsafePointer<Float>
+    private let output: UnsafeMutablePointer<Float>
+    private let outputWidth: Int
+    private let workspaces: [DirectionWorkspace<Float>]
+    private let level: Int32
+
+    /// A layer reading `input` (T·B, inputSize) and writing `output`
+    /// (T·B, outputWidth); `workspaces[d].h` / `.c` hold direction d's initial
+    /// states on entry and its final states on return.
+    init(weights: [DirectionWeights<Float>], packed: [PackedRecurrence], plan: SequencePlan,
+         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputWidth: Int,
+         workspaces: [DirectionWorkspace<Float>], level: Int32) {
+        self.weights = weights
+        self.packed = packed
+        self.plan = plan
+        self.input = input
+        self.output = output
+        self.outputWidth = outputWidth
+        self.workspaces = workspaces
+        self.level = level
+    }
+
+    /// Work shared by the team, per direction: the GEMM's rows, then per step
+    /// the gate pass's blocks (and the projection's), `splitsPerDirection` each.
+    private var splits: OpaquePointer?
+    private var splitsPerDirection = 0
+
+    /// Runs the layer on up to `threads` threads.
+    func run(threads: Int) {
+        var members = Self.teamSize(threads: threads, directions: weights.count, batch: plan.batch,
+                                    gateRows: weights[0].gateRows, stateSize: weights[0].stateSize)
+        if members > 1 && weights.count == 1 {
+            let w = weights[0], kind = packed[0].kind
+            let phases = w.weightHR != nil ? 2 : 1
+            let gateBlocks = blockCount(kind: kind, units: w.hiddenSize)
+            let projectionBlocks = blockCount(kind: Int32(RK_STEP_LINEAR), units: w.stateSize)
+            splitsPerDirection = 1 + plan.steps * phases
+            if let all = rk_splits_create(splitsPerDirection) {
+                rk_split_init(all, plan.steps * plan.batch, Int32(members))
+                for index in 0 ..< plan.steps {
+                    rk_split_init(rk_split_at(all, 1 + index * phases), gateBlocks, Int32(members))
+                    if phases == 2 { rk_split_init(rk_split_at(all, 2 + index * phases), projectionBlocks, Int32(members)) }
+                }
+                splits = all
+            } else {
+                members = 1  // no memory for the splits: one thread does it all
+            }
+        }
+        defer { if let splits { rk_splits_free(splits) } }
+        rk_team_run(Int32(members), { context, member, count in
+            guard let context else { return }
+            Unmanaged<PackedLayerRunner>.fromOpaque(context).takeUnretainedValue().work(member: Int(member), count: Int(count))
+        }, Unmanaged.passUnretained(self).toOpaque())
+        for direction in weights.indices { collectFinalStates(direction) }
+    }
+
+    /// Packed blocks of a step of `kind` with `units` outputs.
+    private func blockCount(kind: Int32, units: Int) -> Int {
+        let perBlock = Int(rk_step_block_units(kind))
+        return (units + perBlock - 1) / perBlock
+    }
+
+    /// How many threads a layer uses: one per direction when bidirectional;
+    /// otherwise all of them (up to the split's parts), unless a step is too
+    /// small to share (waiting for each other would cost more than it saves).
+    static func teamSize(threads: Int, directions: Int, batch: Int, gateRows: Int, stateSize: Int) -> Int {
+        guard threads > 1 else { return 1 }
+        if directions == 2 { return 2 }
+        return batch * gateRows * stateSize >= 32_768 ? min(threads, Int(RK_SPLIT_PARTS)) : 1
+    }
+
+    private func work(member: Int, count: Int) {
+        if weights.count == 2 && count == 2 {
+            runDirection(member, part: 0, of: 1)
+        } else {
+            for direction in weights.indices { runDirection(direction, part: member, of: count) }
+        }
+    }
+
+    /// Runs `body` on chunks of `0 ..< total` shared through split `index`
+    /// (all of it when this thread works alone), then waits until every
+    /// chunk is done. Every member calls it with the same `index` sequence
+    /// (`run` prepared the splits).
+    private func shared(_ index: Int, total: Int, chunk: Int, part: Int, of parts: Int, _ body: (Range<Int>) -> Void) {
+        guard parts > 1, let split = splits.map({ rk_split_at($0, index) }) else {
+            if total > 0 { body(0 ..< total) }
+            return
+        }
+        var begin = 0, end = 0
+        while rk_split_claim(split, Int32(part), max(1, chunk), &begin, &end) != 0 {
+            body(begin ..< end)
+            rk_split_finish(split, end - begin)
+        }
+        rk_split_wait(split)
+    }
+
+    private func runDirection(_ direction: Int, part: Int, of parts: Int) {
+        let w = weights[direction]
+        let workspace = workspaces[direction]
+        let batch = plan.batch, steps = plan.steps
+        let gateRows = w.gateRows, state = w.stateSize
+        let projection = workspace.projection.pointer
+
+        // The input projection of every step: (T·B, in) · W_ihᵀ, in chunks of rows.
+        let rowCount = steps * batch
+        shared(0, total: rowCount, chunk: max(16, rowCount / (8 * parts)), part: part, of: parts) { rows in
+            BLAS.gemmABt(m: rows.count, n: gateRows, k: w.inputSize, a: input + rows.lowerBound * w.inputSize,
+                         lda: w.inputSize, b: w.weightIH.pointer, ldb: w.inputSize, beta: 0,
+                         c: projection + rows.lowerBound * gateRows, ldc: gateRows)
+        }
+
+        let reverse = direction == 1
+        let column = direction * state
+        let phases = packed[direction].weightHR != nil ? 2 : 1
+        for index in 0 ..< steps {
+            let t = reverse ? steps - 1 - index : index
+            let rows = plan.activeCount[t]
+            if rows == 0 { continue }
+            // Rows that continue from the previous step read its h from the output;
+            // rows that start here (the reverse direction's shorter sequences) read h0.
+            let previous = reverse ? t + 1 : t - 1
+            let continuing = previous >= 0 && previous < steps ? min(plan.activeCount[previous], rows) : 0
+            let stepOutput = output + t * batch * outputWidth + column
+            var step = gateStep(w, direction: direction, rows: rows, x: projection + t * batch * gateRows, output: stepOutput)
+            let blocks = rk_step_blocks(&step)
+            shared(1 + index * phases, total: blocks, chunk: max(1, blocks / (4 * parts)), part: part, of: parts) { range in
+                if continuing > 0 {
+                    run(step, rows: 0 ..< continuing, h: output + previous * batch * outputWidth + column, ldh: outputWidth,
+                        blocks: range)
+                }
+                if continuing < rows {
+                    run(step, rows: continuing ..< rows, h: workspace.h.pointer, ldh: state, blocks: range)
+                }
+            }
+            if let weightHR = packed[direction].weightHR {
+                // h' = W_hr (o ⊙ tanh(c')), once every unit of o ⊙ tanh(c') is written.
+                var projectionStep = rk_step(
+                    kind: Int32(RK_STEP_LINEAR), rows: rows, units: state, k: w.hiddenSize, packed: weightHR.pointer,
+                    h: workspace.unprojected.pointer, ldh: w.hiddenSize, x: nil, ldx: 0, bias: nil, hbias: nil,
+                    c: nil, ldc: 0, out: stepOutput, ldout: outputWidth)
+                let projectionBlocks = rk_step_blocks(&projectionStep)
+                shared(2 + index * phases, total: projectionBlocks, chunk: max(1, projectionBlocks / (4 * parts)),
+                       part: part, of: parts) { range in
+                    rk_step_run(level, &projectionStep, range.lowerBound, range.upperBound)
+                }
+            }
+        }
+    }
+
+    /// The gate pass of one step for `rows` sequences: into the output, or
+    /// into `unprojected` when a projection follows.
+    private func gateStep(_ w: DirectionWeights<Float>, direction: Int, rows: Int, x: UnsafePointer<Float>,
+                          output: UnsafeMutablePointer<Float>) -> rk_step {
+        let workspace = workspaces[direction]
+        let projects = w.weightHR != nil
+        return rk_step(
+            kind: packed[direction].kind, rows: rows, units: w.hiddenSize, k: w.stateSize,
+            packed: packed[direction].weightHH.pointer, h: nil, ldh: 0, x: x, ldx: w.gateRows,
+            bias: w.inputBias.pointer, hbias: w.mode == .gru ? w.hiddenBias.pointer : nil,
+            c: w.mode == .lstm ? workspace.c.pointer : nil, ldc: w.hiddenSize,
+            out: projects ? workspace.unprojected.pointer : output, ldout: projects ? w.hiddenSize : outputWidth)
+    }
+
+    /// Runs `step` for `rows` (offsetting every per-row pointer) with `h` as the previous state.
+    private func run(_ step: rk_step, rows: Range<Int>, h: UnsafePointer<Float>, ldh: Int, blocks: Range<Int>) {
+        var part = step
+        let r = rows.lowerBound
+        part.rows = rows.count
+        part.h = h + r * ldh
+        part.ldh = ldh
+        part.x = step.x.map { $0 + r * step.ldx }
+        part.c = step.c.map { $0 + r * step.ldc }
+        part.out = step.out + r * step.ldout
+        rk_step_run(level, &part, blocks.lowerBound, blocks.upperBound)
+    }
+
+    /// Each sequence's final h (its own last step: the last valid step going
+    /// forward, step 0 going backward) from the output into `workspace.h`.
+    private func collectFinalStates(_ direction: Int) {
+        let state = weights[direction].stateSize
+        let h = workspaces[direction].h.pointer
+        for row in 0 ..< plan.batch {
+            let step = direction == 1 ? 0 : plan.sortedLengths[row] - 1
+            (h + row * state).update(from: output + (step * plan.batch + row) * outputWidth + direction * state, count: state)
+        }
+    }
+}
