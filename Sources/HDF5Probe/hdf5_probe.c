@@ -1,6 +1,8 @@
-// The child side walks the file with libhdf5 the way the Swift reader
-// (Sources/TensorFiles/HDF5/) does, step for step, and reports each step on a
-// pipe before taking it; the parent side waits for it with a time limit.
+// The child side is the only place rnnkit reads a file with libhdf5: it
+// describes the file (every dataset's type, shape and storage, every string
+// attribute) or reads one dataset's data, and sends records and its progress
+// on a pipe; the parent side collects them with a time limit. The Swift
+// reader (Sources/TensorFiles/HDF5/) decides from the records alone.
 // The walk is written in C because after fork() only async-signal-safe work is
 // safe in a multi-threaded process: no Swift runtime, no Foundation, no stdio.
 // glibc's malloc is fork-safe, and libhdf5 is idle because the caller holds
@@ -31,17 +33,8 @@ extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__
 
 static int report_fd = -1;
 
-/// Sends "stage \t object \t attribute \n" to the parent (best effort).
-static void report(const char *stage, const char *object, const char *attribute) {
-    char line[1024];
-    size_t used = 0;
-    const char *parts[3] = {stage, object, attribute};
-    for (int i = 0; i < 3; i++) {
-        for (const char *c = parts[i]; c && *c && used < sizeof line - 4; c++) {
-            line[used++] = (*c == '\t' || *c == '\n') ? ' ' : *c;
-        }
-        line[used++] = i < 2 ? '\t' : '\n';
-    }
+/// Writes all of `line` to the parent; a parent that stopped listening ends the child.
+static void send_line(const char *line, size_t used) {
     size_t sent = 0;
     while (sent < used) {
         ssize_t n = write(report_fd, line + sent, used - sent);
@@ -49,6 +42,69 @@ static void report(const char *stage, const char *object, const char *attribute)
         if (n <= 0) _exit(3);
         sent += (size_t)n;
     }
+}
+
+/// A line being built: a tag, then tab-separated fields in which '%', tab,
+/// newline and other control bytes are written %XX (the parent decodes them).
+typedef struct {
+    char *text;
+    size_t used, capacity;
+} line_buffer;
+
+static void line_put(line_buffer *line, const char *bytes, size_t count) {
+    if (line->used + count + 2 > line->capacity) {
+        size_t capacity = (line->capacity ? line->capacity : 256);
+        while (line->used + count + 2 > capacity) capacity *= 2;
+        char *text = realloc(line->text, capacity);
+        if (!text) _exit(4);
+        line->text = text;
+        line->capacity = capacity;
+    }
+    memcpy(line->text + line->used, bytes, count);
+    line->used += count;
+}
+
+static void line_field(line_buffer *line, const char *field) {
+    static const char hex[] = "0123456789ABCDEF";
+    line_put(line, "\t", 1);
+    for (const unsigned char *c = (const unsigned char *)(field ? field : ""); *c; c++) {
+        if (*c == '%' || *c < 0x20 || *c == 0x7F) {
+            char escaped[3] = {'%', hex[*c >> 4], hex[*c & 15]};
+            line_put(line, escaped, 3);
+        } else {
+            line_put(line, (const char *)c, 1);
+        }
+    }
+}
+
+static void line_number(line_buffer *line, long long value) {
+    char text[32];
+    snprintf(text, sizeof text, "%lld", value);
+    line_field(line, text);
+}
+
+/// Sends the line (tag plus fields) and empties it.
+static void line_send(line_buffer *line) {
+    line_put(line, "\n", 1);
+    send_line(line->text, line->used);
+    line->used = 0;
+}
+
+/// Starts a line with its one-letter tag.
+static line_buffer *line_start(char tag) {
+    static line_buffer line;
+    line.used = 0;
+    line_put(&line, &tag, 1);
+    return &line;
+}
+
+/// "P stage object attribute": where the child is, sent before each step.
+static void report(const char *stage, const char *object, const char *attribute) {
+    line_buffer *line = line_start('P');
+    line_field(line, stage);
+    line_field(line, object);
+    line_field(line, attribute);
+    line_send(line);
 }
 
 typedef struct {
@@ -134,120 +190,226 @@ static int is_boolean(hid_t type) {
     return found == 3;
 }
 
-/// The memory type rnnkit reads a datatype as (HDF5Dataset.elementType and
-/// memoryType), its size in `item_size`, and whether to close it; -1 when
-/// rnnkit lists the dataset without reading it.
-static hid_t memory_type(hid_t type, size_t *item_size, int *owned) {
-    size_t size = H5Tget_size(type);
-    *owned = 0;
-    switch (H5Tget_class(type)) {
-    case H5T_FLOAT:
-        if (size == 2) {
-            int kind = float16_kind(type);
-            if (!kind) return -1;
-            *owned = 1;
-            *item_size = 2;
-            return make_float16_type(kind == 2);
-        }
-        if (size == 4) { *item_size = 4; return H5T_NATIVE_FLOAT; }
-        if (size == 8) { *item_size = 8; return H5T_NATIVE_DOUBLE; }
-        return -1;
-    case H5T_INTEGER: {
-        int is_signed = H5Tget_sign(type) == H5T_SGN_2;
-        if (size == 1) { *item_size = 1; return is_signed ? H5T_NATIVE_INT8 : H5T_NATIVE_UINT8; }
-        if (size == 2 && is_signed) { *item_size = 2; return H5T_NATIVE_INT16; }
-        if ((size == 2 && !is_signed) || (size == 4 && is_signed)) { *item_size = 4; return H5T_NATIVE_INT32; }
-        if ((size == 4 && !is_signed) || (size == 8 && is_signed)) { *item_size = 8; return H5T_NATIVE_INT64; }
-        return -1;
+static herr_t collect_error(unsigned depth, const H5E_error2_t *record, void *context) {
+    (void)depth;
+    name_list *lines = context;
+    if (record->desc) list_add(lines, record->desc);
+    return 0;
+}
+
+/// "what: libhdf5's account" into `message`: of libhdf5's error stack (then
+/// cleared) the outermost and the most specific description, repeats dropped.
+static void failure_message(const char *what, char *message, size_t capacity) {
+    name_list lines = {0};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &lines);
+    H5Eclear2(H5E_DEFAULT);
+    const char *first = lines.count ? lines.items[0] : "libhdf5 reported a failure without details";
+    const char *last = NULL;
+    for (size_t i = lines.count; i-- > 1;) {
+        if (strcmp(lines.items[i], first) != 0) { last = lines.items[i]; break; }
     }
-    case H5T_ENUM:
-        if (!is_boolean(type)) return -1;
-        *owned = 1;
-        *item_size = 1;
-        hid_t boolean = H5Tenum_create(H5T_NATIVE_INT8);
-        signed char no = 0, yes = 1;
-        H5Tenum_insert(boolean, "FALSE", &no);
-        H5Tenum_insert(boolean, "TRUE", &yes);
-        return boolean;
-    default:
-        return -1;
+    snprintf(message, capacity, "%s: %s%s%s", what, first, last ? ": " : "", last ? last : "");
+    list_free(&lines);
+}
+
+/// Sends a failure record: "<tag> [object] message".
+static void send_failure(char tag, const char *object, const char *what) {
+    char message[1024];
+    failure_message(what, message, sizeof message);
+    line_buffer *line = line_start(tag);
+    if (object) line_field(line, object);
+    line_field(line, message);
+    line_send(line);
+}
+
+static const char *type_class_name(H5T_class_t class) {
+    switch (class) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_STRING: return "string";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_COMPOUND: return "compound";
+    case H5T_REFERENCE: return "reference";
+    case H5T_ENUM: return "enum";
+    case H5T_VLEN: return "vlen";
+    case H5T_ARRAY: return "array";
+    default: return "other";
     }
 }
 
-/// HDF5Dataset.describe, then the metadata calls of HDF5Dataset.load
-/// (checkStorage): everything short of reading the data.
+static const char *layout_name(H5D_layout_t layout) {
+    switch (layout) {
+    case H5D_COMPACT: return "compact";
+    case H5D_CONTIGUOUS: return "contiguous";
+    case H5D_CHUNKED: return "chunked";
+    case H5D_VIRTUAL: return "virtual";
+    default: return "unknown";
+    }
+}
+
+/// Sends a list of dimensions as one field "a,b,c" (unlimited: "u").
+static void line_dims(line_buffer *line, const hsize_t *dims, int rank) {
+    char text[32 * 24 + 1];
+    size_t used = 0;
+    text[0] = 0;
+    for (int axis = 0; axis < rank; axis++) {
+        if (dims[axis] == H5S_UNLIMITED) {
+            used += (size_t)snprintf(text + used, sizeof text - used, "%su", axis ? "," : "");
+        } else {
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%llu", axis ? "," : "", (unsigned long long)dims[axis]);
+        }
+    }
+    line_field(line, text);
+}
+
+/// Describes one dataset: a "D" record with everything rnnkit decides from
+/// (HDF5Dataset), or a "d" record with the failure that stopped it:
+/// D path extent rank dims maxdims layout external_count chunk_rank chunks
+///   filters class size signed float16_kind boolean storage_size
 static void walk_dataset(hid_t file, const char *path) {
     report("opening the dataset", path, "");
     hid_t dataset = H5Dopen2(file, path, H5P_DEFAULT);
-    if (dataset < 0) return;
+    if (dataset < 0) { send_failure('d', path, "cannot open the dataset"); return; }
     report("reading the dataset's type and shape", path, "");
     hid_t type = H5Dget_type(dataset);
+    if (type < 0) { send_failure('d', path, "cannot read the dataset's type"); H5Dclose(dataset); return; }
     hid_t space = H5Dget_space(dataset);
-    hid_t creation = H5Dget_create_plist(dataset);
-    if (type >= 0 && space >= 0 && creation >= 0) {
-        hsize_t dims[32];
-        H5S_class_t extent = H5Sget_simple_extent_type(space);
-        if (extent == H5S_SIMPLE) {
-            int rank = H5Sget_simple_extent_ndims(space);
-            if (rank >= 0 && rank <= 32) H5Sget_simple_extent_dims(space, dims, NULL);
-        }
-        report("reading the dataset's storage properties", path, "");
-        H5Pget_layout(creation);
-        H5Pget_external_count(creation);
-        hsize_t chunk[32];
-        if (H5Pget_layout(creation) == H5D_CHUNKED) H5Pget_chunk(creation, 32, chunk);
-        H5Pget_nfilters(creation);
-        report("reading the dataset's element type", path, "");
-        size_t item_size = 0;
-        int owned = 0;
-        hid_t memory = memory_type(type, &item_size, &owned);
-        if (owned && memory >= 0) H5Tclose(memory);
-        H5Tget_size(type);
-        report("measuring the dataset's stored data", path, "");
-        H5Dget_storage_size(dataset);
+    if (space < 0) {
+        send_failure('d', path, "cannot read the dataset's shape");
+        H5Tclose(type);
+        H5Dclose(dataset);
+        return;
     }
-    if (creation >= 0) H5Pclose(creation);
-    if (space >= 0) H5Sclose(space);
-    if (type >= 0) H5Tclose(type);
+    hsize_t dims[32], max_dims[32];
+    int rank = 0;
+    const char *extent = "none";
+    switch (H5Sget_simple_extent_type(space)) {
+    case H5S_SCALAR: extent = "scalar"; break;
+    case H5S_SIMPLE:
+        extent = "simple";
+        rank = H5Sget_simple_extent_ndims(space);
+        if (rank < 0 || rank > 32) {
+            send_failure('d', path, "cannot read the rank");
+            goto done;
+        }
+        if (H5Sget_simple_extent_dims(space, dims, max_dims) < 0) {
+            send_failure('d', path, "cannot read the dimensions");
+            goto done;
+        }
+        break;
+    default: break;
+    }
+    report("reading the dataset's storage properties", path, "");
+    hid_t creation = H5Dget_create_plist(dataset);
+    const char *layout = "unreadable";
+    int external = 0, chunk_rank = 0, filters = 0;
+    hsize_t chunk[32];
+    if (creation >= 0) {
+        layout = layout_name(H5Pget_layout(creation));
+        external = H5Pget_external_count(creation);
+        if (strcmp(layout, "chunked") == 0) chunk_rank = H5Pget_chunk(creation, 32, chunk);
+        if (chunk_rank < 0 || chunk_rank > 32) chunk_rank = -1;
+        filters = H5Pget_nfilters(creation);
+        H5Pclose(creation);
+    }
+    report("reading the dataset's element type", path, "");
+    H5T_class_t class = H5Tget_class(type);
+    size_t size = H5Tget_size(type);
+    int is_signed = class == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_2;
+    int f16 = class == H5T_FLOAT && size == 2 ? float16_kind(type) : 0;
+    int boolean = class == H5T_ENUM ? is_boolean(type) : 0;
+    report("measuring the dataset's stored data", path, "");
+    hsize_t stored = H5Dget_storage_size(dataset);
+    H5Eclear2(H5E_DEFAULT);
+
+    line_buffer *line = line_start('D');
+    line_field(line, path);
+    line_field(line, extent);
+    line_number(line, rank);
+    line_dims(line, dims, rank);
+    line_dims(line, max_dims, rank);
+    line_field(line, layout);
+    line_number(line, external);
+    line_number(line, chunk_rank);
+    line_dims(line, chunk, chunk_rank > 0 ? chunk_rank : 0);
+    line_number(line, filters);
+    line_field(line, type_class_name(class));
+    line_number(line, (long long)size);
+    line_number(line, is_signed);
+    line_number(line, f16);
+    line_number(line, boolean);
+    line_number(line, stored > (hsize_t)INT64_MAX ? INT64_MAX : (long long)stored);
+    line_send(line);
+done:
+    H5Sclose(space);
+    H5Tclose(type);
     H5Dclose(dataset);
 }
 
-/// HDF5Attributes.strings: every single-string attribute of `path`.
+/// Every single-string attribute of `path`: an "A object name value" record
+/// each, or an "a object message" record for the failure that stopped it.
 static void walk_attributes(hid_t file, const char *path) {
     report("opening the object", path, "");
     hid_t object = H5Oopen(file, path, H5P_DEFAULT);
-    if (object < 0) return;
+    if (object < 0) { send_failure('a', path, "cannot open the object"); return; }
     report("listing the attributes", path, "");
     name_list names = {0};
     hsize_t index = 0;
-    H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &names);
+    if (H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &names) < 0) {
+        send_failure('a', path, "cannot list the attributes");
+        names.count = 0;
+    }
     for (size_t i = 0; i < names.count; i++) {
         const char *name = names.items[i];
         report("opening the attribute", path, name);
         hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
-        if (attribute < 0) continue;
+        if (attribute < 0) {
+            char what[400];
+            snprintf(what, sizeof what, "cannot open attribute '%s'", name);
+            send_failure('a', path, what);
+            break;
+        }
         hid_t type = H5Aget_type(attribute);
         hid_t space = H5Aget_space(attribute);
         if (type >= 0 && space >= 0 && H5Tget_class(type) == H5T_STRING && H5Sget_simple_extent_npoints(space) == 1) {
             hid_t memory = H5Tcopy(H5T_C_S1);
             H5Tset_cset(memory, H5Tget_cset(type));
             report("reading the attribute", path, name);
+            char *value = NULL;
+            int failed = 0, owned_by_hdf5 = 0;
             if (H5Tis_variable_str(type) > 0) {
                 H5Tset_size(memory, H5T_VARIABLE);
-                char *value = NULL;
-                if (H5Aread(attribute, memory, &value) >= 0) H5Dvlen_reclaim(memory, space, H5P_DEFAULT, &value);
+                failed = H5Aread(attribute, memory, &value) < 0;
+                owned_by_hdf5 = 1;
             } else {
                 size_t size = H5Tget_size(type);
                 if (size > 0 && size <= (1u << 20)) {
                     H5Tset_size(memory, size);
-                    void *buffer = calloc(1, size);
-                    if (buffer) {
-                        H5Aread(attribute, memory, buffer);
-                        free(buffer);
-                    }
+                    value = calloc(1, size + 1);
+                    if (value) failed = H5Aread(attribute, memory, value) < 0;
                 }
             }
+            if (failed) {
+                char what[400];
+                snprintf(what, sizeof what, "cannot read attribute '%s'", name);
+                send_failure('a', path, what);
+            } else if (value) {
+                line_buffer *line = line_start('A');
+                line_field(line, path);
+                line_field(line, name);
+                line_field(line, value);
+                line_send(line);
+            }
+            if (owned_by_hdf5 && value && !failed) H5Dvlen_reclaim(memory, space, H5P_DEFAULT, &value);
+            if (!owned_by_hdf5) free(value);
             H5Tclose(memory);
+            if (failed) {
+                H5Sclose(space);
+                H5Tclose(type);
+                H5Aclose(attribute);
+                break;
+            }
         }
         if (space >= 0) H5Sclose(space);
         if (type >= 0) H5Tclose(type);
@@ -260,17 +422,20 @@ static void walk_attributes(hid_t file, const char *path) {
 static hid_t open_file(const char *path, const void *image, size_t image_size) {
     report("opening the file", "", "");
     hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+    // Reading needs no lock file; some mounts refuse one.
     H5Pset_file_locking(access, 0, 1);
     char name[1200];
     if (image) {
         H5Pset_fapl_core(access, 1 << 20, 0);
         H5Pset_file_image(access, (void *)image, image_size);
-        // The core driver knows in-memory files by name, and the parent may
-        // hold this one open already: a name of its own opens a fresh copy.
+        // The core driver knows in-memory files by name: a name of the
+        // child's own opens a fresh copy of the image.
         snprintf(name, sizeof name, "%s (rnnkit child)", path);
         path = name;
     }
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, access);
+    // Before any other call, which would clear libhdf5's error stack.
+    if (file < 0) send_failure('F', NULL, "cannot open the file");
     H5Pclose(access);
     return file;
 }
@@ -284,16 +449,27 @@ typedef struct {
     void *buffer;
 } child_job;
 
-/// The metadata walk of rk_hdf5_probe.
+/// The walk of rk_hdf5_describe: every object ("O path"), every dataset
+/// (walk_dataset), every object's string attributes (walk_attributes).
 static void walk_file(const child_job *job) {
     hid_t file = open_file(job->path, job->image, job->image_size);
     if (file < 0) return;
     report("listing the objects", "", "");
     visit_lists lists = {{0}, {0}};
+    // Creation order when every group tracks it, else name order.
     if (H5Ovisit2(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, collect_object, &lists, H5O_INFO_BASIC) < 0) {
+        H5Eclear2(H5E_DEFAULT);
         list_free(&lists.datasets);
         list_free(&lists.objects);
-        H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, collect_object, &lists, H5O_INFO_BASIC);
+        if (H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, collect_object, &lists, H5O_INFO_BASIC) < 0) {
+            send_failure('F', NULL, "cannot list the objects in the file");
+            return;
+        }
+    }
+    for (size_t i = 0; i < lists.objects.count; i++) {
+        line_buffer *line = line_start('O');
+        line_field(line, lists.objects.items[i]);
+        line_send(line);
     }
     for (size_t i = 0; i < lists.datasets.count; i++) walk_dataset(file, lists.datasets.items[i]);
     walk_attributes(file, "/");
@@ -326,39 +502,19 @@ static hid_t make_memory_type(rk_memory_type type, int *owned) {
     return -1;
 }
 
-static herr_t collect_error(unsigned depth, const H5E_error2_t *record, void *context) {
-    (void)depth;
-    name_list *lines = context;
-    if (record->desc) list_add(lines, record->desc);
-    return 0;
-}
-
-/// libhdf5's error stack as HDF5Library.errorStackMessage makes it: the
-/// outermost and the most specific description.
-static void report_failure(const char *what) {
-    name_list lines = {0};
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &lines);
-    char message[900];
-    const char *first = lines.count ? lines.items[0] : "libhdf5 reported a failure without details";
-    const char *last = lines.count > 1 && strcmp(lines.items[lines.count - 1], first) != 0 ? lines.items[lines.count - 1] : NULL;
-    snprintf(message, sizeof message, "%s: %s%s%s", what, first, last ? ": " : "", last ? last : "");
-    report("failed", message, "");
-    list_free(&lines);
-}
-
-/// The data read of rk_hdf5_read: the whole dataset into the shared buffer.
+/// The data read of rk_hdf5_read: the whole dataset into the shared buffer,
+/// or an "F message" record.
 static void read_data(const child_job *job) {
     hid_t file = open_file(job->path, job->image, job->image_size);
-    if (file < 0) { report_failure("cannot open the file"); _exit(0); }
+    if (file < 0) return;
     report("opening the dataset", job->dataset, "");
     hid_t dataset = H5Dopen2(file, job->dataset, H5P_DEFAULT);
-    if (dataset < 0) { report_failure("cannot open the dataset"); _exit(0); }
+    if (dataset < 0) { send_failure('F', NULL, "cannot open the dataset"); return; }
     int owned = 0;
     hid_t memory = make_memory_type(job->type, &owned);
     report("reading the data", job->dataset, "");
     if (H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, job->buffer) < 0) {
-        report_failure("cannot read the data");
-        _exit(0);
+        send_failure('F', NULL, "cannot read the data");
     }
 }
 
@@ -398,19 +554,30 @@ static double now_seconds(void) {
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-/// Copies field `index` of a "stage \t object \t attribute" line into `out`.
+/// Decodes the %XX escapes of field `index` of a tab-separated line (after
+/// its tag) into `out`.
 static void copy_field(const char *line, size_t length, int index, char *out, size_t capacity) {
     size_t start = 0;
-    for (int field = 0; field < index; field++) {
+    for (int field = 0; field <= index; field++) {
         while (start < length && line[start] != '\t') start++;
         if (start < length) start++;
     }
-    size_t end = start;
-    while (end < length && line[end] != '\t') end++;
-    size_t count = end - start < capacity - 1 ? end - start : capacity - 1;
-    memcpy(out, line + start, count);
-    out[count] = 0;
+    size_t used = 0;
+    for (size_t i = start; i < length && line[i] != '\t' && used + 1 < capacity; i++) {
+        char c = line[i];
+        if (c == '%' && i + 2 < length) {
+            char hex[3] = {line[i + 1], line[i + 2], 0};
+            c = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        out[used++] = c;
+    }
+    out[used] = 0;
 }
+
+/// The records a child may send, at most (a description of ~100 000
+/// datasets); a child sending more is stopped and the file refused.
+static const size_t records_limit = 64u << 20;
 
 static void run_child(void (*body)(const child_job *), const child_job *job, double timeout_seconds,
                       rk_probe_result *result) {
@@ -435,10 +602,14 @@ static void run_child(void (*body)(const child_job *), const child_job *job, dou
     }
     close(pipe_fds[1]);
 
-    // Keep the last complete line the child sent.
-    char pending[2048], last[2048];
-    size_t pending_used = 0, last_used = 0;
-    int timed_out = 0;
+    // Records are kept; of the progress lines only the last complete one.
+    char *records = NULL;
+    size_t records_used = 0, records_capacity = 0;
+    char *pending = NULL;
+    size_t pending_used = 0, pending_capacity = 0;
+    char last[2048];
+    size_t last_used = 0;
+    int timed_out = 0, too_much = 0;
     double deadline = now_seconds() + timeout_seconds;
     for (;;) {
         double left = deadline - now_seconds();
@@ -448,46 +619,71 @@ static void run_child(void (*body)(const child_job *), const child_job *job, dou
         if (ready < 0 && errno == EINTR) continue;
         if (ready == 0) continue;
         if (ready < 0) break;
-        char chunk[4096];
+        char chunk[65536];
         ssize_t got = read(pipe_fds[0], chunk, sizeof chunk);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) break;
-        for (ssize_t i = 0; i < got; i++) {
-            if (chunk[i] == '\n') {
-                memcpy(last, pending, pending_used);
-                last_used = pending_used;
-                pending_used = 0;
-            } else if (pending_used < sizeof pending) {
-                pending[pending_used++] = chunk[i];
+        for (ssize_t i = 0; i < got && !too_much; i++) {
+            if (pending_used == pending_capacity) {
+                size_t capacity = pending_capacity ? pending_capacity * 2 : 4096;
+                char *grown = capacity <= records_limit ? realloc(pending, capacity) : NULL;
+                if (!grown) { too_much = 1; break; }
+                pending = grown;
+                pending_capacity = capacity;
             }
+            pending[pending_used++] = chunk[i];
+            if (chunk[i] != '\n') continue;
+            if (pending[0] == 'P') {
+                last_used = pending_used - 1 < sizeof last ? pending_used - 1 : sizeof last;
+                memcpy(last, pending, last_used);
+            } else {
+                if (records_used + pending_used > records_capacity) {
+                    size_t capacity = records_capacity ? records_capacity : 65536;
+                    while (records_used + pending_used > capacity) capacity *= 2;
+                    char *grown = capacity <= records_limit ? realloc(records, capacity) : NULL;
+                    if (!grown) { too_much = 1; break; }
+                    records = grown;
+                    records_capacity = capacity;
+                }
+                memcpy(records + records_used, pending, pending_used);
+                records_used += pending_used;
+            }
+            pending_used = 0;
         }
+        if (too_much) break;
     }
+    free(pending);
     close(pipe_fds[0]);
-    if (timed_out) kill(child, SIGKILL);
+    if (timed_out || too_much) kill(child, SIGKILL);
     int status = 0;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
 
     copy_field(last, last_used, 0, result->stage, sizeof result->stage);
     copy_field(last, last_used, 1, result->object, sizeof result->object);
     copy_field(last, last_used, 2, result->attribute, sizeof result->attribute);
-    if (timed_out) {
+    if (too_much) {
+        result->outcome = RK_PROBE_TOO_MUCH;
+    } else if (timed_out) {
         result->outcome = RK_PROBE_TIMEOUT;
     } else if (WIFSIGNALED(status)) {
         result->outcome = RK_PROBE_SIGNAL;
         result->detail = WTERMSIG(status);
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && strcmp(result->stage, "failed") == 0) {
-        result->outcome = RK_PROBE_OK;
-        result->detail = 1;
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strcmp(result->stage, "done") != 0) {
         result->outcome = RK_PROBE_EXIT;
         result->detail = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     } else {
         result->outcome = RK_PROBE_OK;
     }
+    if (result->outcome == RK_PROBE_OK) {
+        result->records = records;
+        result->records_size = records_used;
+    } else {
+        free(records);
+    }
 }
 
-void rk_hdf5_probe(const char *path, const void *image, size_t image_size,
-                   double timeout_seconds, rk_probe_result *result) {
+void rk_hdf5_describe(const char *path, const void *image, size_t image_size,
+                      double timeout_seconds, rk_probe_result *result) {
     child_job job = {path, image, image_size, NULL, 0, NULL};
     run_child(walk_file, &job, timeout_seconds, result);
 }
@@ -498,4 +694,10 @@ void rk_hdf5_read(const char *path, const void *image, size_t image_size, const 
     (void)size;
     child_job job = {path, image, image_size, dataset, type, buffer};
     run_child(read_data, &job, timeout_seconds, result);
+}
+
+void rk_probe_result_free(rk_probe_result *result) {
+    free(result->records);
+    result->records = NULL;
+    result->records_size = 0;
 }

@@ -170,6 +170,18 @@ final class MalformedFileTests: XCTestCase {
             XCTAssertEqual(result.status, 2, "\(name): \(result.stderr)")
             XCTAssertEqual(result.stderr, "rnnkit: error: \(path): \(message)\n")
         }
+        // Found by the HDF5 fuzz target: after failing to list the objects,
+        // libhdf5 frees a link table twice. Whether that crashes depends on
+        // the heap; it killed rnnkit (SIGABRT, SIGSEGV) while libhdf5 still
+        // made metadata calls in-process. Either way it must be exit 2 now.
+        let path = unfixed.appendingPathComponent("visit_double_free.h5").path
+        for command in [["inspect", path], ["convert", path, folder.appendingPathComponent("out.npz").path]] {
+            let result = try CLI.run(command)
+            XCTAssertEqual(result.status, 2, result.stderr)
+            XCTAssertTrue(result.stderr.hasPrefix("rnnkit: error: \(path): HDF5: "), result.stderr)
+            XCTAssertTrue(result.stderr.contains("cannot list the objects in the file")
+                || result.stderr.contains("while listing the objects"), result.stderr)
+        }
     }
 
     func testADirectoryWhereAFileIsExpected() throws {

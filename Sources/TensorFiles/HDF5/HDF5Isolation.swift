@@ -4,17 +4,17 @@ import Glibc
 import Foundation
 import HDF5Probe
 
-/// Keeps libhdf5's own failures on damaged files out of the rnnkit process.
+/// Keeps libhdf5 out of the rnnkit process when it reads a file.
 ///
 /// libhdf5 1.10 trusts much of a file's internal structure: some damaged
-/// files make it abort, crash or loop forever inside a single call
-/// (`H5Dopen2`, `H5Dread`, `H5Aread`), before rnnkit can check anything.
-/// So libhdf5 first meets every file in a forked child (`Sources/HDF5Probe`):
-/// before a file is opened here, a child makes every metadata call the reader
-/// will make (`check`); and a dataset's data is read by a child straight into
-/// shared memory (`readData`), never by this process. When a child dies or
-/// runs out of time, the read is refused with a message naming the object it
-/// was working on. docs/reliability.md explains the design and its cost.
+/// files make it abort, crash, corrupt its heap or loop forever inside a
+/// single call (`H5Ovisit`, `H5Dopen2`, `H5Dread`, `H5Aread`), before rnnkit
+/// can check anything. So libhdf5 reads files only in forked children
+/// (`Sources/HDF5Probe`): one describes the file (`describe`), one per
+/// dataset reads its data straight into shared memory (`readData`). When a
+/// child dies or runs out of time, the read is refused with a message naming
+/// the object it was working on. docs/reliability.md explains the design and
+/// its cost.
 enum HDF5Isolation {
     /// Seconds a child may take: 10 s, plus 1 s for every 20 MB it reads
     /// (reading and decompressing run far faster than that). The environment
@@ -27,60 +27,69 @@ enum HDF5Isolation {
         return 10 + Double(bytes) / 20e6
     }
 
-    /// Makes, in a child, every libhdf5 call the reader makes on the file at
-    /// `path` short of reading data; throws when the child does not finish.
-    /// Call with the libhdf5 lock held (the child must not inherit a busy libhdf5).
-    static func check(path: String, size: Int) throws {
+    /// The description of `source` made by a child; throws when the child
+    /// does not finish or sends something unreadable. Call with the libhdf5
+    /// lock held (the child must not inherit a busy libhdf5).
+    static func describe(_ source: HDF5Source) throws -> HDF5Description {
         var result = rk_probe_result()
         let start = DispatchTime.now()
-        rk_hdf5_probe(path, nil, 0, timeLimit(bytes: size), &result)
-        trace("check of \(path)", since: start)
-        try verdict(result, file: path, limit: timeLimit(bytes: size))
-    }
-
-    /// As `check(path:size:)` for an HDF5 file held in memory (`image`),
-    /// named `path` in messages.
-    static func check(image: Data, path: String) throws {
-        var result = rk_probe_result()
-        let start = DispatchTime.now()
-        let limit = timeLimit(bytes: image.count)
-        image.withUnsafeBytes { rk_hdf5_probe(path, $0.baseAddress, $0.count, limit, &result) }
-        trace("check of \(path)", since: start)
-        try verdict(result, file: path, limit: limit)
+        let limit = timeLimit(bytes: source.size)
+        if let image = source.image {
+            image.withUnsafeBytes { rk_hdf5_describe(source.path, $0.baseAddress, $0.count, limit, &result) }
+        } else {
+            rk_hdf5_describe(source.path, nil, 0, limit, &result)
+        }
+        defer { rk_probe_result_free(&result) }
+        trace("description of \(source.path)", since: start)
+        try verdict(result, file: source.path, limit: limit)
+        do {
+            return try HDF5Description(records: records(of: result))
+        } catch let failure as HDF5Description.DescriptionFailure {
+            throw TensorFileError(file: source.path, .hdf5(failure.message))
+        }
     }
 
     /// The data of the dataset at `dataset` (an HDF5 path; `name` in messages)
     /// read by a child as `dtype` into `bytes` bytes of shared memory, which
     /// become the returned `Data` without a copy. Call with the lock held.
-    static func readData(of dataset: String, in file: HDF5OpenFile, name: String, dtype: DType, bytes: Int) throws -> Data {
+    static func readData(of dataset: String, in source: HDF5Source, name: String, dtype: DType, bytes: Int) throws -> Data {
         guard bytes > 0 else { return Data() }
         guard let buffer = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
               buffer != MAP_FAILED else {
-            throw TensorFileError(file: file.path, tensor: name, .hdf5(
+            throw TensorFileError(file: source.path, tensor: name, .hdf5(
                 "cannot map \(bytes) bytes for the data: \(String(cString: strerror(errno)))"))
         }
         var result = rk_probe_result()
-        let limit = timeLimit(bytes: max(bytes, file.size))
+        defer { rk_probe_result_free(&result) }
+        let limit = timeLimit(bytes: max(bytes, source.size))
         let start = DispatchTime.now()
-        if let image = file.image {
+        if let image = source.image {
             image.withUnsafeBytes {
-                rk_hdf5_read(file.path, $0.baseAddress, $0.count, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+                rk_hdf5_read(source.path, $0.baseAddress, $0.count, dataset, memoryType(dtype), buffer, bytes, limit, &result)
             }
         } else {
-            rk_hdf5_read(file.path, nil, 0, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+            rk_hdf5_read(source.path, nil, 0, dataset, memoryType(dtype), buffer, bytes, limit, &result)
         }
-        trace("read of '\(name)' in \(file.path)", since: start)
+        trace("read of '\(name)' in \(source.path)", since: start)
         do {
-            try verdict(result, file: file.path, limit: limit)
+            try verdict(result, file: source.path, limit: limit)
+            if let failure = try HDF5Description(records: records(of: result)).failure {
+                throw TensorFileError(file: source.path, tensor: name, .hdf5(failure))
+            }
         } catch {
             munmap(buffer, bytes)
+            if let failure = error as? HDF5Description.DescriptionFailure {
+                throw TensorFileError(file: source.path, tensor: name, .hdf5(failure.message))
+            }
             throw error
         }
-        if result.detail != 0 {
-            munmap(buffer, bytes)
-            throw TensorFileError(file: file.path, tensor: name, .hdf5(field(&result.object)))
-        }
         return Data(bytesNoCopy: buffer, count: bytes, deallocator: .custom { pointer, count in munmap(pointer, count) })
+    }
+
+    /// The records of a finished child as text.
+    private static func records(of result: rk_probe_result) -> String {
+        guard let records = result.records, result.records_size > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: records, count: result.records_size), as: UTF8.self)
     }
 
     private static func memoryType(_ dtype: DType) -> rk_memory_type {
@@ -99,7 +108,7 @@ enum HDF5Isolation {
     }
 
     /// With `RNNKIT_HDF5_TRACE=1`, prints how long a child took to stderr
-    /// (scripts/bench_hdf5_check.sh measures the cost with it).
+    /// (scripts/bench_hdf5_children.sh measures the cost with it).
     private static func trace(_ what: String, since start: DispatchTime) {
         guard ProcessInfo.processInfo.environment["RNNKIT_HDF5_TRACE"] == "1" else { return }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
@@ -125,9 +134,11 @@ enum HDF5Isolation {
             what = "libhdf5 crashed (\(signalName(result.detail)))"
         case RK_PROBE_TIMEOUT:
             what = "libhdf5 did not finish within \(formatSeconds(limit)) s (set RNNKIT_HDF5_TIMEOUT to allow longer)"
+        case RK_PROBE_TOO_MUCH:
+            what = "libhdf5 described more than 64 MiB of objects"
         case RK_PROBE_NO_CHILD:
             throw TensorFileError(file: file, .hdf5(
-                "cannot start the process that checks HDF5 files first: \(String(cString: strerror(result.detail)))"))
+                "cannot start the process that reads HDF5 files: \(String(cString: strerror(result.detail)))"))
         default:
             what = "libhdf5 failed abnormally (exit status \(result.detail))"
         }
