@@ -6,7 +6,7 @@ DEBUG_BIN    := .build/debug/rnnkit
 PYTHON       ?= python3
 APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
 
-.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect bench-convert
+.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect bench-convert fuzz-smoke
 
 help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-inspect   time rnnkit inspect on 1 GiB safetensors and .npy files (benchmark, not a test)"
 	@echo "make bench-compare   time the engine beside PyTorch and ONNX Runtime (needs torch, onnxruntime; docs/performance.md)"
 	@echo "make bench-convert   time rnnkit convert of a 1 GiB safetensors file into every container, against cp (benchmark)"
+	@echo "make fuzz-smoke      build the fuzz targets (Fuzz/, libFuzzer + ASan) and run each for $(FUZZ_SMOKE_SECONDS) s (CI)"
 
 # Installs the C libraries rnnkit links (libhdf5, OpenBLAS) when pkg-config cannot find them.
 deps:
@@ -78,5 +79,11 @@ bench-compare: release
 bench-convert: release
 	scripts/bench_convert_large.sh $(RELEASE_BIN)
 
+# Every reader's fuzz target, built once and run briefly so the harnesses keep
+# building and the easy crashes stay found. Long runs: scripts/fuzz.sh READER SECONDS.
+FUZZ_SMOKE_SECONDS ?= 20
+fuzz-smoke: deps
+	scripts/fuzz.sh all $(FUZZ_SMOKE_SECONDS)
+
 clean:
-	rm -rf .build
+	rm -rf .build Fuzz/.build

@@ -32,13 +32,16 @@ let package = Package(
         // rnnkit's float32 recurrent kernels (portable C and AVX2+FMA, chosen at run time) and thread team.
         .target(name: "CRNNKernels"),
 
+        // libhdf5 meets every HDF5 file first in a forked child (metadata check,
+        // data reads), so a damaged file that crashes or hangs it ends the child.
+        .target(name: "HDF5Probe", dependencies: ["CHDF5"]),
         // The pickle subset PyTorch checkpoints use; never runs code.
         .target(name: "Pickle"),
         // Containers: Tensor, NPY, NPZ, HDF5, safetensors, PyTorch checkpoints.
         .target(
             name: "TensorFiles",
             dependencies: [
-                "CHDF5", "Pickle",
+                "CHDF5", "HDF5Probe", "Pickle",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),

@@ -201,6 +201,17 @@ final class ONNXImportTests: XCTestCase {
         }
     }
 
+    /// Two initializers with one name: ONNX forbids it, and which one the
+    /// weights are would be a guess.
+    func testDuplicateInitializerNamesAreRefused() throws {
+        var model = model(try singleGRU(attributes: [ONNXGraphBuilder.attribute("linear_before_reset", int: 1)]))
+        let first = model.graph.initializer[0]
+        model.graph.initializer.append(first)
+        XCTAssertThrowsError(try ONNXImporter.read(model, file: "twice.onnx")) { error in
+            XCTAssertEqual("\(error)", "twice.onnx: tensor '\(first.name)': duplicate tensor name '\(first.name)'")
+        }
+    }
+
     /// Damaged bytes of a real model: every outcome is a value or an error.
     func testDamagedModelBytesNeverCrash() throws {
         let module = ModuleFactory.module(RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 2, numLayers: 2, bidirectional: true))

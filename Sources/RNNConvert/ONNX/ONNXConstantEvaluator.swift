@@ -19,10 +19,16 @@ struct ONNXConstantEvaluator {
     private var producers: [String: (node: Onnx_NodeProto, output: Int)] = [:]
     private var cache: [String: Tensor] = [:]
 
-    init(graph: Onnx_GraphProto, file: String, opset: Int) {
+    /// - Throws: `TensorFileError` when two initializers, or two node outputs,
+    ///   share a name (ONNX requires unique names; which one counts would be a guess).
+    init(graph: Onnx_GraphProto, file: String, opset: Int) throws {
         self.file = file
         self.opset = opset
-        for initializer in graph.initializer { initializers[initializer.name] = initializer }
+        for initializer in graph.initializer {
+            guard initializers.updateValue(initializer, forKey: initializer.name) == nil else {
+                throw TensorFileError(file: file, tensor: initializer.name, .duplicateName(initializer.name))
+            }
+        }
         for node in graph.node {
             for (index, output) in node.output.enumerated() where !output.isEmpty { producers[output] = (node, index) }
         }

@@ -33,7 +33,7 @@ enum ONNXImporter {
         for entry in model.metadataProps { metadata[entry.key] = entry.value }
         if !model.producerName.isEmpty { metadata["producer"] = model.producerName + (model.producerVersion.isEmpty ? "" : " " + model.producerVersion) }
 
-        var evaluator = ONNXConstantEvaluator(graph: graph, file: file, opset: opset)
+        var evaluator = try ONNXConstantEvaluator(graph: graph, file: file, opset: opset)
         var layers: [ONNXRecurrentNode] = []
         for node in graph.node where node.domain.isEmpty || node.domain == "ai.onnx" {
             guard let mode = ONNXLayout.mode(ofOperator: node.opType) else { continue }

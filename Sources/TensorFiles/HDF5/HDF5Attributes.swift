@@ -1,66 +1,10 @@
 import CHDF5
 import Foundation
 
-/// Reading and writing string attributes of HDF5 groups and datasets.
+/// Writing string attributes of HDF5 groups and datasets (rnnkit's own
+/// outputs; attributes of files it reads come from `HDF5Description`).
 /// Every function here must be called with the libhdf5 lock held.
 enum HDF5Attributes {
-    /// The string-valued attributes of `object` (a path from the root; `/`
-    /// is the root group). Attributes of other types, or with more than one
-    /// element, are left out.
-    static func strings(of object: String, in location: hid_t, file: String) throws -> [String: String] {
-        let target = try HDF5Library.check(
-            H5Oopen(location, object, rk_H5P_DEFAULT()), "cannot open '\(object)'", file: file)
-        defer { H5Oclose(target) }
-        final class Names { var list: [String] = [] }
-        let names = Names()
-        var index: hsize_t = 0
-        let status = H5Aiterate2(target, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, context in
-            guard let name, let context else { return -1 }
-            Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name))
-            return 0
-        }, Unmanaged.passUnretained(names).toOpaque())
-        try HDF5Library.check(status: status, "cannot list the attributes of '\(object)'", file: file)
-        var result: [String: String] = [:]
-        for name in names.list {
-            if let value = try string(named: name, of: target, file: file) { result[name] = value }
-        }
-        return result
-    }
-
-    /// The value of one attribute when it is a single string, else nil.
-    private static func string(named name: String, of object: hid_t, file: String) throws -> String? {
-        let attribute = try HDF5Library.check(
-            H5Aopen(object, name, rk_H5P_DEFAULT()), "cannot open attribute '\(name)'", file: file)
-        defer { H5Aclose(attribute) }
-        let type = H5Aget_type(attribute)
-        defer { H5Tclose(type) }
-        let space = H5Aget_space(attribute)
-        defer { H5Sclose(space) }
-        guard type >= 0, space >= 0, H5Tget_class(type) == H5T_STRING, H5Sget_simple_extent_npoints(space) == 1 else {
-            return nil
-        }
-        let memory = H5Tcopy(rk_H5T_C_S1())
-        defer { H5Tclose(memory) }
-        H5Tset_cset(memory, H5Tget_cset(type))
-        if H5Tis_variable_str(type) > 0 {
-            H5Tset_size(memory, rk_H5T_VARIABLE())
-            var pointer: UnsafeMutablePointer<CChar>?
-            guard H5Aread(attribute, memory, &pointer) >= 0 else {
-                throw HDF5Library.failure("cannot read attribute '\(name)'", file: file)
-            }
-            defer { H5Dvlen_reclaim(memory, space, rk_H5P_DEFAULT(), &pointer) }
-            return pointer.map { String(cString: $0) }
-        }
-        let size = H5Tget_size(type)
-        guard size > 0, size <= 1 << 20 else { return nil }
-        H5Tset_size(memory, size)
-        var buffer = [UInt8](repeating: 0, count: size)
-        guard H5Aread(attribute, memory, &buffer) >= 0 else {
-            throw HDF5Library.failure("cannot read attribute '\(name)'", file: file)
-        }
-        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
-    }
-
     /// Sets the attribute `name` of `object` to one variable-length UTF-8
     /// string, as h5py stores a Python `str`. Replaces an existing attribute.
     static func setString(_ value: String, named name: String, on object: hid_t, file: String) throws {

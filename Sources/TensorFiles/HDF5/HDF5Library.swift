@@ -76,19 +76,6 @@ enum HDF5Library {
         return type
     }
 
-    /// The bit layout of a 2-byte float type: half, bfloat16, or nil for any other.
-    static func float16Kind(_ type: hid_t) -> DType? {
-        var sign = 0, exponentPosition = 0, exponentSize = 0, mantissaPosition = 0, mantissaSize = 0
-        guard H5Tget_fields(type, &sign, &exponentPosition, &exponentSize, &mantissaPosition, &mantissaSize) >= 0 else {
-            return nil
-        }
-        let layout = [sign, exponentPosition, exponentSize, mantissaPosition, mantissaSize]
-        let bias = H5Tget_ebias(type)
-        if layout == [15, 10, 5, 0, 10], bias == 15 { return .float16 }
-        if layout == [15, 7, 8, 0, 7], bias == 127 { return .bfloat16 }
-        return nil
-    }
-
     /// An h5py-compatible boolean type (an int8 enum with FALSE = 0 and
     /// TRUE = 1). The caller closes it. Call with the lock held.
     static func makeBoolType() -> hid_t {
@@ -97,5 +84,22 @@ enum HDF5Library {
         H5Tenum_insert(type, "FALSE", &no)
         H5Tenum_insert(type, "TRUE", &yes)
         return type
+    }
+
+    /// The in-memory (native, little-endian) type for `dtype`, and whether the
+    /// caller must close it. Call with the lock held.
+    static func memoryType(_ dtype: DType) -> (hid_t, Bool) {
+        switch dtype {
+        case .float16: return (HDF5Library.makeFloat16Type(bfloat: false), true)
+        case .bfloat16: return (HDF5Library.makeFloat16Type(bfloat: true), true)
+        case .bool: return (HDF5Library.makeBoolType(), true)
+        case .float32: return (rk_H5T_NATIVE_FLOAT(), false)
+        case .float64: return (rk_H5T_NATIVE_DOUBLE(), false)
+        case .int8: return (rk_H5T_NATIVE_INT8(), false)
+        case .uint8: return (rk_H5T_NATIVE_UINT8(), false)
+        case .int16: return (rk_H5T_NATIVE_INT16(), false)
+        case .int32: return (rk_H5T_NATIVE_INT32(), false)
+        case .int64: return (rk_H5T_NATIVE_INT64(), false)
+        }
     }
 }

@@ -91,7 +91,7 @@ public final class HDF5Writer {
             var dims = tensor.shape.map { hsize_t($0) }
             let space = tensor.shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil)
             defer { H5Sclose(space) }
-            let (type, owned) = HDF5Dataset.memoryType(tensor.dtype)
+            let (type, owned) = HDF5Library.memoryType(tensor.dtype)
             defer { if owned { H5Tclose(type) } }
             let links = try linkCreation()
             defer { H5Pclose(links) }

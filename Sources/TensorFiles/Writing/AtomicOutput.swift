@@ -9,6 +9,10 @@ import Foundation
 /// leaves either the previous file or nothing: the content goes to a hidden
 /// temporary path beside the target, which is renamed over the target only
 /// once it is complete.
+///
+/// A process killed outright (SIGKILL, power loss) cannot remove its
+/// temporary file; the next write to the same target removes such stale
+/// `.NAME.rnnkit-PID-….tmp` files whose process is gone.
 public enum AtomicOutput {
     /// Checks that `target` may be written: it is none of `inputs` (compared
     /// after resolving symlinks) and, unless `force`, does not exist yet.
@@ -38,6 +42,7 @@ public enum AtomicOutput {
         let directory = url.deletingLastPathComponent().path
         let temporary = (directory as NSString).appendingPathComponent(
             ".\(url.lastPathComponent).rnnkit-\(getpid())-\(UInt32.random(in: 0 ... .max)).tmp")
+        removeStaleTemporaries(of: url.lastPathComponent, in: directory)
         do {
             let result = try body(temporary)
             try replace(target, with: temporary)
@@ -51,8 +56,12 @@ public enum AtomicOutput {
     /// Writes `data` to `target` atomically.
     public static func write(_ data: Data, to target: String) throws {
         try write(to: target) { temporary in
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw TensorFileError(file: target, .unreadable("cannot create a file in its folder: \(String(cString: strerror(errno)))"))
+            // Written in place: the temporary path is already the atomic step
+            // (Foundation's own atomic writing would add a second, unnamed one).
+            do {
+                try data.write(to: URL(fileURLWithPath: temporary))
+            } catch {
+                throw TensorFileError(file: target, .unreadable("cannot write a file in its folder: \(error.localizedDescription)"))
             }
         }
     }
@@ -75,6 +84,26 @@ public enum AtomicOutput {
         }
         guard rename(temporary, target) == 0 else {
             throw TensorFileError(file: target, .unreadable("cannot rename the finished file into place: \(String(cString: strerror(errno)))"))
+        }
+    }
+
+    /// Removes the temporary files (and directories) earlier writes of
+    /// `name` left in `directory` when their process was killed: those whose
+    /// process id no longer runs. A live writer's files are left alone. An
+    /// old directory output set aside (`….tmp.old`) by a writer killed before
+    /// it could put the new one in place goes back to its name.
+    static func removeStaleTemporaries(of name: String, in directory: String) {
+        let folder = directory.isEmpty ? "." : directory
+        let prefix = ".\(name).rnnkit-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for entry in entries where entry.hasPrefix(prefix) && (entry.hasSuffix(".tmp") || entry.hasSuffix(".tmp.old")) {
+            let fields = entry.dropFirst(prefix.count).split(separator: "-")
+            guard fields.count == 2, let pid = pid_t(fields[0]), pid > 0, pid != getpid() else { continue }
+            guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let path = (folder as NSString).appendingPathComponent(entry)
+            let target = (folder as NSString).appendingPathComponent(name)
+            if entry.hasSuffix(".old"), !FileManager.default.fileExists(atPath: target), rename(path, target) == 0 { continue }
+            try? FileManager.default.removeItem(atPath: path)
         }
     }
 

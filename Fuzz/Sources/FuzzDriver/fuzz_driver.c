@@ -1,0 +1,2 @@
+// Declarations only (include/fuzz_driver.h); libFuzzer defines the function.
+#include "fuzz_driver.h"
