@@ -11,7 +11,7 @@ APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
 help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
 	@echo "make test      build and run every test (the command CI runs)"
-	@echo "make interop-test  run rnnkit's .onnx files in ONNX Runtime and its .keras files in Keras 3 against PyTorch's outputs (needs numpy, onnx, onnxruntime, keras, jax)"
+	@echo "make interop-test  run rnnkit's .onnx files in ONNX Runtime and its .keras files in Keras 3 against PyTorch's outputs; read its written files with numpy, h5py, safetensors (needs numpy, onnx, onnxruntime, keras, jax, h5py, safetensors, ml_dtypes)"
 	@echo "make release   build .build/release/rnnkit"
 	@echo "make fixtures  regenerate Fixtures/ with real PyTorch, Keras 3 (jax) and ONNX (run by hand, never in CI)"
 	@echo "make format-samples  regenerate Fixtures/formats/ with numpy, h5py and safetensors (by hand)"
@@ -34,8 +34,10 @@ swift-test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# The real ONNX Runtime runs rnnkit's .onnx files and must agree with PyTorch's outputs
-# in Fixtures/. Missing Python packages fail the target when CI=true and skip it otherwise.
+# The real ONNX Runtime runs rnnkit's .onnx files and real Keras 3 its .keras files, and
+# both must agree with PyTorch's outputs in Fixtures/; numpy, h5py and safetensors read the
+# files rnnkit's writers make (scripts/check_written_formats.py). Missing Python packages
+# fail the target when CI=true and skip it otherwise.
 interop-test: build
 	@if ! $(PYTHON) -c "import numpy, onnx, onnxruntime" 2>/dev/null; then \
 	    if [ "$$CI" = "true" ]; then \
@@ -52,6 +54,14 @@ interop-test: build
 	    echo "interop-test: SKIPPED Keras: the Python packages keras and jax are not installed (pip install keras jax numpy)"; \
 	else \
 	    KERAS_BACKEND=jax $(PYTHON) Tests/Interop/check_keras.py --rnnkit $(DEBUG_BIN) Fixtures; \
+	fi
+	@if ! KERAS_BACKEND=jax $(PYTHON) -c "import numpy, h5py, safetensors, ml_dtypes, keras" 2>/dev/null; then \
+	    if [ "$$CI" = "true" ]; then \
+	        echo "interop-test: FAILED: CI=true needs the Python packages numpy, h5py, safetensors, ml_dtypes and keras (pip install h5py safetensors ml_dtypes numpy keras jax)" >&2; exit 1; \
+	    fi; \
+	    echo "interop-test: SKIPPED written formats: the Python packages h5py, safetensors, ml_dtypes and keras are not installed (pip install h5py safetensors ml_dtypes numpy keras jax)"; \
+	else \
+	    KERAS_BACKEND=jax $(PYTHON) scripts/check_written_formats.py; \
 	fi
 
 test: swift-test interop-test

@@ -5,9 +5,11 @@ Runs the Swift test WriterTests/testWriteInteropSamples, which writes one file
 per container into a temporary folder, then reads each file with numpy, h5py,
 safetensors and Keras 3 and compares the values with the sample rnnkit copied
 them from (Fixtures/formats/safetensors/all_dtypes.safetensors).
-Run by hand from the package root: `python3 scripts/check_written_formats.py`.
+Run by `make interop-test` (so by CI), or by hand: `python3 scripts/check_written_formats.py`.
+The folder is removed when every check passes and kept (and named) when one fails.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,7 +68,8 @@ def main():
     kernel, bias = model.layers[0].get_weights()
     assert np.array_equal(kernel, np.arange(1, 7, dtype=np.float32).reshape(3, 2)), kernel
     assert np.array_equal(bias, np.array([0.5, -0.5], dtype=np.float32)), bias
-    print("numpy, h5py, safetensors and Keras read every file rnnkit wrote:", folder)
+    print("numpy, h5py, safetensors and Keras read every file rnnkit wrote")
+    shutil.rmtree(folder)
 
 
 if __name__ == "__main__":
