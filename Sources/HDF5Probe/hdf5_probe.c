@@ -150,7 +150,7 @@ static herr_t collect_attribute(hid_t object, const char *name, const H5A_info_t
     return 0;
 }
 
-/// As HDF5Library.float16Kind: 1 = half, 2 = bfloat16, 0 = other.
+/// The layout of a 2-byte float type: 1 = IEEE half, 2 = bfloat16, 0 = other (HDF5Dataset maps it to a DType).
 static int float16_kind(hid_t type) {
     size_t sign, exponent_position, exponent_size, mantissa_position, mantissa_size;
     if (H5Tget_fields(type, &sign, &exponent_position, &exponent_size, &mantissa_position, &mantissa_size) < 0) return 0;
@@ -174,7 +174,7 @@ static hid_t make_float16_type(int bfloat) {
     return type;
 }
 
-/// As HDF5Dataset.isBoolean: h5py's one-byte FALSE = 0 / TRUE = 1 enum.
+/// Whether an enum type is h5py's boolean: one byte, FALSE = 0 / TRUE = 1.
 static int is_boolean(hid_t type) {
     if (H5Tget_size(type) != 1 || H5Tget_nmembers(type) != 2) return 0;
     int found = 0;
