@@ -39,19 +39,19 @@ swift-test: deps
 # files rnnkit's writers make (scripts/check_written_formats.py). Missing Python packages
 # fail the target when CI=true and skip it otherwise.
 interop-test: build
-	@if ! $(PYTHON) -c "import numpy, onnx, onnxruntime" 2>/dev/null; then \
+	@if ! $(PYTHON) -c "import numpy, onnx, onnxruntime, safetensors" 2>/dev/null; then \
 	    if [ "$$CI" = "true" ]; then \
-	        echo "interop-test: FAILED: CI=true needs the Python packages numpy, onnx and onnxruntime (pip install onnxruntime onnx numpy)" >&2; exit 1; \
+	        echo "interop-test: FAILED: CI=true needs the Python packages numpy, onnx, onnxruntime and safetensors (pip install onnxruntime onnx numpy safetensors)" >&2; exit 1; \
 	    fi; \
-	    echo "interop-test: SKIPPED: the Python packages numpy, onnx and onnxruntime are not installed (pip install onnxruntime onnx numpy)"; \
+	    echo "interop-test: SKIPPED: the Python packages numpy, onnx, onnxruntime and safetensors are not installed (pip install onnxruntime onnx numpy safetensors)"; \
 	else \
 	    $(PYTHON) Tests/Interop/check_onnx.py --rnnkit $(DEBUG_BIN) Fixtures; \
 	fi
-	@if ! KERAS_BACKEND=jax $(PYTHON) -c "import numpy, jax, keras" 2>/dev/null; then \
+	@if ! KERAS_BACKEND=jax $(PYTHON) -c "import numpy, jax, keras, safetensors" 2>/dev/null; then \
 	    if [ "$$CI" = "true" ]; then \
-	        echo "interop-test: FAILED: CI=true needs the Python packages numpy, jax and keras (pip install keras jax numpy)" >&2; exit 1; \
+	        echo "interop-test: FAILED: CI=true needs the Python packages numpy, jax, keras and safetensors (pip install keras jax numpy safetensors)" >&2; exit 1; \
 	    fi; \
-	    echo "interop-test: SKIPPED Keras: the Python packages keras and jax are not installed (pip install keras jax numpy)"; \
+	    echo "interop-test: SKIPPED Keras: the Python packages keras, jax and safetensors are not installed (pip install keras jax numpy safetensors)"; \
 	else \
 	    KERAS_BACKEND=jax $(PYTHON) Tests/Interop/check_keras.py --rnnkit $(DEBUG_BIN) Fixtures; \
 	fi

@@ -30,7 +30,6 @@ Exit status: 0 all passed, 1 a mismatch or failure, 3 a Python package is missin
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -39,22 +38,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 try:
     import numpy as np
     import keras
-    from safetensors_numpy import read_safetensors
+    from safetensors.numpy import load_file as read_safetensors
+    from interop_support import Tally, compare, run, subfolders
 except ImportError as error:  # the Makefile decides whether this skips or fails
     print(f"check_keras.py: missing Python package: {error.name}", file=sys.stderr)
     sys.exit(3)
-
-
-def run(command):
-    return subprocess.run(command, capture_output=True, text=True)
-
-
-def compare(got, want, tolerance):
-    """max|Δ| and whether it is within tolerance·(1 + max|want|)."""
-    if got.shape != want.shape:
-        return False, f"shape {got.shape}, expected {want.shape}"
-    error = float(np.abs(got.astype(np.float64) - want.astype(np.float64)).max()) if want.size else 0.0
-    return error <= tolerance * (1 + float(np.abs(want).max())), f"max|Δ| {error:.2e}"
 
 
 def predict(model, x):
@@ -265,45 +253,25 @@ def main():
     parser.add_argument("fixtures")
     args = parser.parse_args()
     root = args.fixtures
-    folders = [os.path.join(root, n) for n in sorted(os.listdir(root)) if os.path.isfile(os.path.join(root, n, "fixture.json"))]
-    saved_root = os.path.join(root, "keras")
-    saved = [os.path.join(saved_root, n) for n in sorted(os.listdir(saved_root))
-             if os.path.isfile(os.path.join(saved_root, n, "keras.json"))] if os.path.isdir(saved_root) else []
+    folders = subfolders(root, "fixture.json")
+    saved = subfolders(os.path.join(root, "keras"), "keras.json")
     if not folders or not saved:
         print(f"check_keras.py: no fixture folders or no Keras-saved models under {root}", file=sys.stderr)
         return 1
-    failures = 0
+    tally = Tally()
     covered = set()
     with tempfile.TemporaryDirectory() as work:
         for folder in folders:
-            try:
-                ok, message = check_fixture(args.rnnkit, folder, args.tolerance, work)
-                if ok:
-                    covered.update(coverage(folder))
-            except Exception as error:  # report and go on with the others
-                ok, message = False, f"{type(error).__name__}: {error}"
-            failures += ok is False
-            print(f"{'ok  ' if ok else 'skip' if ok is None else 'FAIL'} {folder}: {message}")
+            if tally.check(folder, check_fixture, args.rnnkit, folder, args.tolerance, work):
+                covered.update(coverage(folder))
         for folder in saved:
-            try:
-                ok, message = check_keras_saved(args.rnnkit, folder, args.tolerance, work)
-            except Exception as error:
-                ok, message = False, f"{type(error).__name__}: {error}"
-            failures += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {folder} (saved by Keras): {message}")
+            tally.check(f"{folder} (saved by Keras)", check_keras_saved, args.rnnkit, folder, args.tolerance, work)
         for name, model, expectation in built_models():
-            try:
-                ok, message = check_built(args.rnnkit, name, model, expectation, args.tolerance, work)
-            except Exception as error:
-                ok, message = False, f"{type(error).__name__}: {error}"
-            failures += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {name} (built and saved by Keras here): {message}")
-    missing = [label for label, _ in REQUIRED if label not in covered]
-    if missing:
-        failures += 1
-        print("FAIL no passing fixture covers: " + "; ".join(missing))
-    print(f"check_keras.py: {failures} failed")
-    return 1 if failures else 0
+            tally.check(f"{name} (built and saved by Keras here)", check_built,
+                        args.rnnkit, name, model, expectation, args.tolerance, work)
+    tally.require(REQUIRED, covered)
+    print(f"check_keras.py: {tally.failures} failed")
+    return 1 if tally.failures else 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ Exit status: 0 all passed, 1 a mismatch or failure, 3 a Python package is missin
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -29,26 +28,11 @@ try:
     import numpy as np
     import onnx
     import onnxruntime
-    from safetensors_numpy import read_safetensors
+    from safetensors.numpy import load_file as read_safetensors
+    from interop_support import Tally, compare, run, subfolders
 except ImportError as error:  # the Makefile decides whether this skips or fails
     print(f"check_onnx.py: missing Python package: {error.name}", file=sys.stderr)
     sys.exit(3)
-
-
-def fixture_folders(paths):
-    found = []
-    for path in paths:
-        if os.path.isfile(os.path.join(path, "fixture.json")):
-            found.append(path)
-        elif os.path.isdir(path):
-            for name in sorted(os.listdir(path)):
-                if os.path.isfile(os.path.join(path, name, "fixture.json")):
-                    found.append(os.path.join(path, name))
-    return found
-
-
-def run(command):
-    return subprocess.run(command, capture_output=True, text=True)
 
 
 def session(path):
@@ -100,14 +84,15 @@ def check_fixture(rnnkit, folder, tolerance, work):
     report = []
     ok = True
     for name in expected.files:
-        want = expected[name].astype(np.float64)
+        want = expected[name]
         got = outputs.get(name)
-        if got is None or got.shape != want.shape:
-            return False, f"{name}: shape {None if got is None else got.shape}, expected {want.shape}"
-        error = float(np.abs(got - want).max()) if want.size else 0.0
-        limit = tolerance * (1 + float(np.abs(want).max()) if want.size else 1)
-        ok = ok and error <= limit
-        report.append(f"{name} {tuple(want.shape)} max|Δ| {error:.2e}")
+        if got is None:
+            return False, f"{name}: missing from the model's outputs"
+        same, message = compare(got, want, tolerance)
+        if got.shape != want.shape:
+            return False, f"{name}: {message}"
+        ok = ok and same
+        report.append(f"{name} {tuple(want.shape)} {message}")
     return ok, ", ".join(report)
 
 
@@ -140,19 +125,16 @@ def check_reexported(rnnkit, folder, tolerance, work):
     result = run(command)
     if result.returncode != 0:
         return False, f"rnnkit convert failed (exit {result.returncode}): {result.stderr.strip()}"
-    outputs = dict(zip([o.name for o in session(target).get_outputs()],
-                       session(target).run(None, {"input": np.load(os.path.join(folder, spec["input"]))})))
+    sess = session(target)
+    outputs = dict(zip([o.name for o in sess.get_outputs()],
+                       sess.run(None, {"input": np.load(os.path.join(folder, spec["input"]))})))
     expected = np.load(os.path.join(folder, spec["expected"]))
     report = []
     for name in expected.files:
-        want = expected[name]
-        got = outputs[name]
-        if got.shape != want.shape:
-            return False, f"{name}: shape {got.shape}, expected {want.shape}"
-        error = float(np.abs(got - want).max())
-        if error > tolerance * (1 + float(np.abs(want).max())):
-            return False, f"{name}: max|Δ| {error:.2e}"
-        report.append(f"{name} max|Δ| {error:.2e}")
+        ok, message = compare(outputs[name], expected[name], tolerance)
+        if not ok:
+            return False, f"{name}: {message}"
+        report.append(f"{name} {message}")
     return True, ", ".join(report)
 
 
@@ -179,47 +161,26 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args()
-    folders = fixture_folders(args.paths)
-    exported = []
+    folders, exported = [], []
     for path in args.paths:
-        onnx_root = os.path.join(path, "onnx")
-        if os.path.isdir(onnx_root):
-            exported += [os.path.join(onnx_root, n) for n in sorted(os.listdir(onnx_root))
-                         if os.path.isfile(os.path.join(onnx_root, n, "onnx.json"))]
+        folders += [path] if os.path.isfile(os.path.join(path, "fixture.json")) else subfolders(path, "fixture.json")
+        exported += subfolders(os.path.join(path, "onnx"), "onnx.json")
     if not folders:
         print("check_onnx.py: no fixture folders found in " + " ".join(args.paths), file=sys.stderr)
         return 1
-    failures = 0
+    tally = Tally()
     covered = set()
     with tempfile.TemporaryDirectory() as work:
         for folder in folders:
-            try:
-                ok, message = check_fixture(args.rnnkit, folder, args.tolerance, work)
-                if ok:
-                    covered.update(coverage(folder))
-            except Exception as error:  # report and go on with the others
-                ok, message = False, f"{type(error).__name__}: {error}"
-            failures += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {folder}: {message}")
+            if tally.check(folder, check_fixture, args.rnnkit, folder, args.tolerance, work):
+                covered.update(coverage(folder))
         for folder in exported:
-            try:
-                ok, message = check_reexported(args.rnnkit, folder, args.tolerance, work)
-            except Exception as error:
-                ok, message = False, f"{type(error).__name__}: {error}"
-            failures += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {folder} (torch.onnx.export → rnnkit .onnx): {message}")
-            try:
-                ok, message = check_exported(args.rnnkit, folder, work)
-            except Exception as error:
-                ok, message = False, f"{type(error).__name__}: {error}"
-            failures += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {folder} (read back): {message}")
-    missing = [label for label, _ in REQUIRED if label not in covered]
-    if missing:
-        failures += 1
-        print("FAIL no passing fixture covers: " + "; ".join(missing))
-    print(f"check_onnx.py: {failures} failed")
-    return 1 if failures else 0
+            tally.check(f"{folder} (torch.onnx.export → rnnkit .onnx)", check_reexported,
+                        args.rnnkit, folder, args.tolerance, work)
+            tally.check(f"{folder} (read back)", check_exported, args.rnnkit, folder, work)
+    tally.require(REQUIRED, covered)
+    print(f"check_onnx.py: {tally.failures} failed")
+    return 1 if tally.failures else 0
 
 
 if __name__ == "__main__":
