@@ -199,15 +199,21 @@ def measure(engine, config, threads, folder, rnnkit):
 KERNEL_PATHS = ["reference", "portable", "avx2"]
 
 
+def prepared_configs(args, root):
+    """The configurations asked for (--only), each prepared in its own folder under `root`."""
+    configs = [c for c in CONFIGS if not args.only or c[0] in args.only]
+    for config in configs:
+        folder = os.path.join(root, config[0])
+        os.makedirs(folder)
+        prepare(config, folder)
+    return configs
+
+
 def kernel_table(args):
     """rnnkit's own paths side by side, in alternating rounds: what each step bought."""
-    configs = [c for c in CONFIGS if not args.only or c[0] in args.only]
     results = {}
     with tempfile.TemporaryDirectory() as root:
-        for config in configs:
-            folder = os.path.join(root, config[0])
-            os.makedirs(folder)
-            prepare(config, folder)
+        configs = prepared_configs(args, root)
         for _ in range(args.rounds):
             for config in configs:
                 _, _, _, _, _, _, batch, steps, _ = config
@@ -275,13 +281,9 @@ def main():
         return
 
     info = machine()
-    configs = [c for c in CONFIGS if not args.only or c[0] in args.only]
     results = {}
     with tempfile.TemporaryDirectory() as root:
-        for config in configs:
-            folder = os.path.join(root, config[0])
-            os.makedirs(folder)
-            prepare(config, folder)
+        configs = prepared_configs(args, root)
         for round_ in range(args.rounds):
             for config in configs:
                 for threads in args.threads:
