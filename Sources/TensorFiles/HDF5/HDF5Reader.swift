@@ -1,4 +1,3 @@
-import CHDF5
 import Foundation
 
 /// Reads HDF5 files through libhdf5 (h5py files, Keras weights, MATLAB v7.3, …).
