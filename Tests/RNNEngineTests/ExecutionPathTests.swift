@@ -43,6 +43,8 @@ final class ExecutionPathTests: XCTestCase {
              [11, 4, 9, 1, 11, 6]),
             (RNNArchitecture(mode: .lstm, inputSize: 13, hiddenSize: 90, projSize: 41), 7, [5, 11, 2, 8, 11, 3, 10]),
             (RNNArchitecture(mode: .gru, inputSize: 16, hiddenSize: 33, bidirectional: true), 9, nil),
+            // 11 · 190 rows: enough for the team to share the input projection by rows.
+            (RNNArchitecture(mode: .gru, inputSize: 24, hiddenSize: 40), 190, nil),
         ]
         for (index, (architecture, batch, lengths)) in cases.enumerated() {
             let module = try ForwardBenchmark.syntheticModule(architecture, seed: UInt64(index + 3))
@@ -71,5 +73,20 @@ final class ExecutionPathTests: XCTestCase {
         XCTAssertEqual(PackedLayerRunner.teamSize(threads: 2, directions: 1, batch: 1, gateRows: 1024, stateSize: 256), 2)
         XCTAssertEqual(PackedLayerRunner.teamSize(threads: 2, directions: 2, batch: 1, gateRows: 32, stateSize: 8), 2)
         XCTAssertEqual(PackedLayerRunner.teamSize(threads: 1, directions: 2, batch: 64, gateRows: 2048, stateSize: 512), 1)
+    }
+
+    /// Few rows (batch 1): each member projects all rows for its own gate
+    /// columns; many rows: chunks of rows; one member: all rows at once.
+    func testInputProjectionIsSharedByColumnsWhenRowsAreFew() {
+        XCTAssertEqual(ProjectionShare(rows: 100, columns: 1024, parts: 2),
+                       ProjectionShare(byColumns: true, total: 1024, chunk: 512))
+        XCTAssertEqual(ProjectionShare(rows: 100, columns: 768, parts: 3),
+                       ProjectionShare(byColumns: true, total: 768, chunk: 256))
+        XCTAssertEqual(ProjectionShare(rows: 11 * 190, columns: 120, parts: 2),
+                       ProjectionShare(byColumns: false, total: 2090, chunk: 130))
+        XCTAssertEqual(ProjectionShare(rows: 6400, columns: 2048, parts: 2),
+                       ProjectionShare(byColumns: false, total: 6400, chunk: 400))
+        XCTAssertEqual(ProjectionShare(rows: 100, columns: 1024, parts: 1),
+                       ProjectionShare(byColumns: false, total: 100, chunk: 16))
     }
 }

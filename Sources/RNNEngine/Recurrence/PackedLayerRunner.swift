@@ -7,7 +7,7 @@ import CRNNKernels
 ///
 /// Threads (a persistent team, `rk_team_run`): a bidirectional layer runs
 /// its two directions side by side, one thread each; otherwise the threads
-/// share the GEMM's rows and then each step's blocks of units through
+/// share the GEMM (`ProjectionShare`) and then each step's blocks of units through
 /// `rk_split` counters: each takes its own half first (its weights stay in
 /// its cache) and then helps with the rest, and a step starts once every
 /// block of the previous one is done. A thread the OS leaves unscheduled
@@ -59,7 +59,8 @@ final class PackedLayerRunner {
             let projectionBlocks = blockCount(kind: Int32(RK_STEP_LINEAR), units: w.stateSize)
             splitsPerDirection = 1 + plan.steps * phases
             if let all = rk_splits_create(splitsPerDirection) {
-                rk_split_init(all, plan.steps * plan.batch, Int32(members))
+                let projection = ProjectionShare(rows: plan.steps * plan.batch, columns: w.gateRows, parts: members)
+                rk_split_init(all, projection.total, Int32(members))
                 for index in 0 ..< plan.steps {
                     rk_split_init(rk_split_at(all, 1 + index * phases), gateBlocks, Int32(members))
                     if phases == 2 { rk_split_init(rk_split_at(all, 2 + index * phases), projectionBlocks, Int32(members)) }
@@ -124,12 +125,19 @@ final class PackedLayerRunner {
         let gateRows = w.gateRows, state = w.stateSize
         let projection = workspace.projection.pointer
 
-        // The input projection of every step: (T·B, in) · W_ihᵀ, in chunks of rows.
+        // The input projection of every step: (T·B, in) · W_ihᵀ, in chunks of rows or columns.
         let rowCount = steps * batch
-        shared(0, total: rowCount, chunk: max(16, rowCount / (8 * parts)), part: part, of: parts) { rows in
-            BLAS.gemmABt(m: rows.count, n: gateRows, k: w.inputSize, a: input + rows.lowerBound * w.inputSize,
-                         lda: w.inputSize, b: w.weightIH.pointer, ldb: w.inputSize, beta: 0,
-                         c: projection + rows.lowerBound * gateRows, ldc: gateRows)
+        let share = ProjectionShare(rows: rowCount, columns: gateRows, parts: parts)
+        shared(0, total: share.total, chunk: share.chunk, part: part, of: parts) { range in
+            if share.byColumns {
+                BLAS.gemmABt(m: rowCount, n: range.count, k: w.inputSize, a: input, lda: w.inputSize,
+                             b: w.weightIH.pointer + range.lowerBound * w.inputSize, ldb: w.inputSize, beta: 0,
+                             c: projection + range.lowerBound, ldc: gateRows)
+            } else {
+                BLAS.gemmABt(m: range.count, n: gateRows, k: w.inputSize, a: input + range.lowerBound * w.inputSize,
+                             lda: w.inputSize, b: w.weightIH.pointer, ldb: w.inputSize, beta: 0,
+                             c: projection + range.lowerBound * gateRows, ldc: gateRows)
+            }
         }
 
         let reverse = direction == 1
@@ -205,6 +213,43 @@ final class PackedLayerRunner {
         for row in 0 ..< plan.batch {
             let step = direction == 1 ? 0 : plan.sortedLengths[row] - 1
             (h + row * state).update(from: output + (step * plan.batch + row) * outputWidth + direction * state, count: state)
+        }
+    }
+}
+
+/// How the team shares a layer's input projection `(rows, in) · W_ihᵀ`: in
+/// chunks of rows when there are enough of them for efficient GEMMs, else
+/// (short sequences, batch 1) in one block of gate columns per member, so
+/// that every member still multiplies all rows at once.
+struct ProjectionShare: Equatable {
+    /// Whether the items are columns (gate rows of `W_ih`) rather than input rows.
+    let byColumns: Bool
+    /// Items to share.
+    let total: Int
+    /// Items claimed at a time.
+    let chunk: Int
+
+    /// Fewer rows than this per chunk make OpenBLAS's GEMM markedly slower.
+    static let minimumRowChunk = 128
+
+    /// A share with these fields.
+    init(byColumns: Bool, total: Int, chunk: Int) {
+        self.byColumns = byColumns
+        self.total = total
+        self.chunk = chunk
+    }
+
+    /// The share for `rows` input rows and `columns` gate rows among `parts` members.
+    init(rows: Int, columns: Int, parts: Int) {
+        let rowChunk = rows / (8 * max(1, parts))
+        if parts > 1 && rowChunk < Self.minimumRowChunk {
+            byColumns = true
+            total = columns
+            chunk = max(1, (columns + parts - 1) / parts)
+        } else {
+            byColumns = false
+            total = rows
+            chunk = max(16, rowChunk)
         }
     }
 }
