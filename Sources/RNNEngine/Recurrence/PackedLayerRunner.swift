@@ -43,7 +43,7 @@ final class PackedLayerRunner {
         self.level = level
     }
 
-    /// Work shared by the team, per direction: the GEMM's rows, then per step
+    /// Work shared by the team, per direction: the GEMM's rows or columns, then per step
     /// the gate pass's blocks (and the projection's), `splitsPerDirection` each.
     private var splits: OpaquePointer?
     private var splitsPerDirection = 0
