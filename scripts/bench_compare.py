@@ -14,7 +14,8 @@ threads spin while another is timed):
 and prints the median milliseconds per forward pass, the ratios (PyTorch ÷ rnnkit and
 ORT ÷ rnnkit: how many times faster rnnkit is) and rnnkit's GFLOP/s as a share of the
 same run's sgemm rate, with the issue's goals marked. Timings are medians over all
-rounds. torch, onnx and onnxruntime are needed here only (never by rnnkit or CI).
+rounds; the Markdown table also gives the range of the per-round ORT ratios (the engines
+run back to back within a round), which shows how far the machine's noise moves them. torch, onnx and onnxruntime are needed here only (never by rnnkit or CI).
 
 Usage:
   scripts/bench_compare.py [--rnnkit .build/release/rnnkit] [--threads 1 2] [--rounds 3]
@@ -302,12 +303,17 @@ def main():
             rk = results[(config[0], threads, "rnnkit")]
             gflops = statistics.median(m["gflops"] for m in rk)
             sgemm = statistics.median(m["sgemm"] for m in rk)
+            # The engines run back to back in each round: per-round ratios show how far noise moves them.
+            paired = list(zip(rk, results[(config[0], threads, "torch")], results[(config[0], threads, "ort")]))
+            vs_torch_rounds = [t["median"] / r["median"] for r, t, _ in paired]
+            vs_ort_rounds = [o["median"] / r["median"] for r, _, o in paired]
             goal_pt, goal_ort, goal_share = GOALS[config[8]]
             share = gflops / sgemm
             met = pt / ours >= goal_pt and ort / ours >= goal_ort and (goal_share is None or share >= goal_share)
             rows.append({
                 "config": config[0], "description": describe(config), "threads": threads,
                 "rnnkit_ms": ours, "torch_ms": pt, "ort_ms": ort, "vs_torch": pt / ours, "vs_ort": ort / ours,
+                "vs_torch_rounds": vs_torch_rounds, "vs_ort_rounds": vs_ort_rounds,
                 "gflops": gflops, "sgemm_gflops": sgemm, "sgemm_share": share,
                 "goal": {"vs_torch": goal_pt, "vs_ort": goal_ort, "sgemm_share": goal_share}, "met": met,
             })
@@ -320,13 +326,15 @@ def main():
     print("# sgemm yardstick (OpenBLAS, 1536², median over the run): "
           + ", ".join(f"{t} thread{'s' if t > 1 else ''} {g:.1f} GFLOP/s" for t, g in yardstick.items()))
     if args.markdown:
-        print("| config | threads | rnnkit ms | PyTorch ms | ORT ms | × PyTorch | × ORT | GFLOP/s (% sgemm) | goal met |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| config | threads | rnnkit ms | PyTorch ms | ORT ms | × PyTorch | × ORT | × ORT by round | GFLOP/s (% sgemm) "
+              "| goal met |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             g = r["goal"]
             goal = f"≥{g['vs_torch']}× / ≥{g['vs_ort']}×" + (f" / ≥{g['sgemm_share']:.0%}" if g["sgemm_share"] else "")
             print(f"| {r['description']} | {r['threads']} | {r['rnnkit_ms']:.2f} | {r['torch_ms']:.2f} | {r['ort_ms']:.2f} "
-                  f"| {r['vs_torch']:.2f} | {r['vs_ort']:.2f} | {r['gflops']:.1f} ({r['sgemm_share']:.0%} of {r['sgemm_gflops']:.0f}) "
+                  f"| {r['vs_torch']:.2f} | {r['vs_ort']:.2f} | {min(r['vs_ort_rounds']):.2f}–{max(r['vs_ort_rounds']):.2f} "
+                  f"| {r['gflops']:.1f} ({r['sgemm_share']:.0%} of {r['sgemm_gflops']:.0f}) "
                   f"| {'yes' if r['met'] else 'no'} ({goal}) |")
     else:
         print(f"{'config':<16}{'thr':>4}{'rnnkit':>10}{'torch':>10}{'ort':>10}{'×torch':>8}{'×ort':>7}{'%sgemm':>8}  goal")
