@@ -134,11 +134,13 @@ enum BenchReport {
 
     static func text(_ r: ForwardBenchmark.Result, module: RNNModule, options: ExecutionOptions, batch: Int, steps: Int) -> String {
         func ms(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1e3) }
+        let threads = options.resolvedThreads
+        let threadCount = "\(threads) thread\(threads == 1 ? "" : "s"))"
         return """
             \(describe(module, batch: batch, steps: steps))
             threads \(options.resolvedThreads), kernels \(kernelName(options)), \(r.seconds.count) timed runs, \(ms(r.cpuSecondsPerRun)) ms CPU time per run
             median \(ms(r.median)) ms  (min \(ms(r.quantile(0))), quartiles \(ms(r.quantile(0.25)))–\(ms(r.quantile(0.75))), max \(ms(r.quantile(1))))
-            \(String(format: "%.1f GFLOP/s = %.0f%% of this run's sgemm (%.1f GFLOP/s, %d threads)", r.gflops, 100 * r.gflops / r.sgemmGFlops, r.sgemmGFlops, options.resolvedThreads))
+            \(String(format: "%.1f GFLOP/s = %.0f%% of this run's sgemm (%.1f GFLOP/s, ", r.gflops, 100 * r.gflops / r.sgemmGFlops, r.sgemmGFlops))\(threadCount)
             """
     }
 

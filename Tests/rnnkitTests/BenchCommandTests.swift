@@ -21,10 +21,11 @@ final class BenchCommandTests: XCTestCase {
 
     func testWeightFileModuleIsTimed() throws {
         let weights = CLI.fixtures.appendingPathComponent("lstm_2l_bi/weights.npz").path
-        let result = try CLI.run(["bench", weights, "--batch", "1", "--steps", "2", "--repeat", "1"])
+        let result = try CLI.run(["bench", weights, "--batch", "1", "--steps", "2", "--repeat", "1", "--threads", "1"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("LSTM"), result.stdout)
         XCTAssertTrue(result.stdout.contains("of this run's sgemm"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("GFLOP/s, 1 thread)"), result.stdout)
     }
 
     func testBadOptionsAreUsageErrors() throws {
