@@ -15,7 +15,8 @@ and prints the median milliseconds per forward pass, the ratios (PyTorch ÷ rnnk
 ORT ÷ rnnkit: how many times faster rnnkit is) and rnnkit's GFLOP/s as a share of the
 same run's sgemm rate, with the issue's goals marked. Timings are medians over all
 rounds; the Markdown table also gives the range of the per-round ORT ratios (the engines
-run back to back within a round), which shows how far the machine's noise moves them. torch, onnx and onnxruntime are needed here only (never by rnnkit or CI).
+run back to back within a round), which shows how far the machine's noise moves them.
+torch, onnx and onnxruntime are needed here only (never by rnnkit or CI).
 
 Usage:
   scripts/bench_compare.py [--rnnkit .build/release/rnnkit] [--threads 1 2] [--rounds 3]
