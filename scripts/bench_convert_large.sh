@@ -11,14 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RNNKIT="${1:-.build/release/rnnkit}"
-if [ ! -x "$RNNKIT" ]; then
-    echo "building $RNNKIT ..." >&2
-    swift build -c release --product rnnkit >&2
-fi
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/rnnkit-bench-convert.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+source scripts/bench_setup.sh convert "$@"
 
 python3 - "$WORK" <<'PY'
 import json, os, struct, sys

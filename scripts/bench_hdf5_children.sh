@@ -15,14 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RNNKIT="${1:-.build/release/rnnkit}"
-if [ ! -x "$RNNKIT" ]; then
-    echo "building $RNNKIT ..." >&2
-    swift build -c release --product rnnkit >&2
-fi
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/rnnkit-bench-hdf5.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+source scripts/bench_setup.sh hdf5 "$@"
 
 python3 - "$WORK" <<'PY'
 import sys
