@@ -15,6 +15,9 @@ public struct ModuleHints: Sendable, Equatable {
     /// What the reader assumed or could not know (a Keras weights file alone
     /// records no activation, for instance), for `inspect` to show.
     public var notes: [String]
+    /// The mask the model applies to the module's input (Keras `Masking`,
+    /// `Embedding(mask_zero=True)`); nil when none.
+    public var inputMask: InputMask?
 
     /// Creates hints.
     public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, source: String? = nil, notes: [String] = []) {

@@ -93,6 +93,7 @@ struct InspectCommand: ParsableCommand {
                 var facts = hints.source.map { ["read from \($0)"] } ?? []
                 if let nonlinearity = hints.nonlinearity { facts.append("the file records nonlinearity='\(nonlinearity.rawValue)'") }
                 if hints.batchFirst == true { facts.append("the model takes batch-major input (batch_first=True)") }
+                if let mask = hints.inputMask { facts.append(mask.summary) }
                 report.notes += (facts + hints.notes).map { "\(name.isEmpty ? "(root)" : name): \($0)" }
             }
             if !checking && !inspection.modules.isEmpty {

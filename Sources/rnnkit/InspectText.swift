@@ -80,7 +80,7 @@ extension InspectReport {
         }
         var lines = [
             "Module \(module.displayName): \(summary)",
-            "  \(architecture.pytorchConstructor)",
+            "  \(recordedConstructor(module))",
             "",
         ]
         var table = TextTable([("Parameter", .left), ("Shape", .left), ("Dtype", .left), ("Count", .right), ("", .left)])
@@ -106,7 +106,10 @@ extension InspectReport {
         lines.append("  Gate rows of \(gateList): \(architecture.gateLayout)")
         lines.append("  One step, as PyTorch computes it:")
         lines += architecture.stepEquations.map { "    \($0)" }
-        let unstored = architecture.unstoredSettings
+        let hints = file.hints[module.name]
+        let unstored = architecture.unstoredSettings.filter { setting in
+            !(setting.name == "batch_first" && hints?.batchFirst != nil) && !(setting.name == "nonlinearity" && hints?.nonlinearity != nil)
+        }
         if !unstored.isEmpty {
             lines.append("  Not stored in the weights (shown as ?):")
             lines += unstored.flatMap { wrapped("\($0.name): \($0.reason)", first: "    ", rest: "      ") }
@@ -115,6 +118,21 @@ extension InspectReport {
             lines += [""] + flowLines(flow)
         }
         return lines
+    }
+
+    /// The PyTorch constructor with the settings the file records filled in
+    /// (`batch_first=True` for a Keras model, an ONNX RNN's nonlinearity)
+    /// instead of `=?`.
+    private func recordedConstructor(_ module: RNNModule) -> String {
+        var text = module.architecture.pytorchConstructor
+        guard let hints = file.hints[module.name] else { return text }
+        if let batchFirst = hints.batchFirst {
+            text = text.replacingOccurrences(of: "batch_first=?", with: "batch_first=\(batchFirst ? "True" : "False")")
+        }
+        if let nonlinearity = hints.nonlinearity {
+            text = text.replacingOccurrences(of: "nonlinearity=?", with: "nonlinearity='\(nonlinearity.rawValue)'")
+        }
+        return text
     }
 
     private func flowLines(_ flow: ShapeFlow) -> [String] {

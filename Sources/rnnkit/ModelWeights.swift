@@ -9,6 +9,8 @@ enum ModelWeights {
         let source = try ModelSource.open(path)
         return WeightSource(
             tensors: source.tensors,
-            settings: source.hints.mapValues { RunSettings(nonlinearity: $0.nonlinearity, batchFirst: $0.batchFirst) })
+            settings: source.hints.mapValues {
+                RunSettings(nonlinearity: $0.nonlinearity, batchFirst: $0.batchFirst, inputMask: $0.inputMask)
+            })
     }
 }

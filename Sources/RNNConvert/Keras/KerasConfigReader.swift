@@ -19,6 +19,9 @@ struct KerasLayerEntry {
     /// Whether the layer is the identity at inference (`Dropout`) and so
     /// does not break a stack of recurrent layers.
     var transparent: Bool = false
+    /// A recurrent layer's input mask (`Masking`, `Embedding(mask_zero=True)`
+    /// upstream), `zeroOutput` still false; nil when none reaches it.
+    var inputMask: InputMask?
 
     /// The settings of a recurrent layer that decide how it maps to PyTorch.
     struct Recurrent {
@@ -30,6 +33,9 @@ struct KerasLayerEntry {
         var activation: String?
         /// Whether the layer returns every step (needed below another layer).
         var returnSequences: Bool
+        /// Whether masked steps output zeros (`zero_output_for_mask`, which
+        /// `Bidirectional` sets to its `return_sequences`).
+        var zeroOutputForMask: Bool = false
     }
 }
 
@@ -38,14 +44,15 @@ struct KerasLayerEntry {
 /// express before any weight is read.
 enum KerasConfigReader {
     /// Layers that compute the identity at inference and hold no weights.
-    static let transparentClasses: Set<String> = ["Dropout", "SpatialDropout1D", "GaussianDropout", "GaussianNoise", "AlphaDropout", "ActivityRegularization"]
+    static let transparentClasses = Set(KerasConfigKeys.upstreamLayers.filter { $0.value == .identity }.keys)
 
     /// The layers of the model in `json`; `file` names the archive in errors.
     static func layers(_ json: Data, file: String) throws -> [KerasLayerEntry] {
         guard let root = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
             throw invalid(file, "config.json is not a JSON object")
         }
-        return try layers(ofModel: root, group: "", file: file)
+        var masks = KerasMaskFlow()
+        return try layers(ofModel: root, group: "", file: file, input: .none, masks: &masks)
     }
 
     private static func invalid(_ file: String, _ why: String) -> TensorFileError {
@@ -53,7 +60,10 @@ enum KerasConfigReader {
     }
 
     /// The layers of one model object (`{"class_name": "Sequential", "config": {"layers": […]}}`).
-    private static func layers(ofModel model: [String: Any], group: String, file: String) throws -> [KerasLayerEntry] {
+    /// `input` is the mask state of the model's input (of the outer layer
+    /// feeding a nested model).
+    private static func layers(ofModel model: [String: Any], group: String, file: String, input: KerasMaskFlow.State,
+                               masks: inout KerasMaskFlow) throws -> [KerasLayerEntry] {
         let className = model["class_name"] as? String ?? "?"
         guard let config = model["config"] as? [String: Any], let list = config["layers"] as? [[String: Any]] else {
             throw invalid(file, "the model (\(className)) has no config.layers list; rnnkit reads Sequential and Functional models")
@@ -62,27 +72,44 @@ enum KerasConfigReader {
         // Sequential.layers leaves out its InputLayer; its own counter makes the difference moot.
         let paths = KerasRecurrentLayer.weightPaths(forClasses: classes)
         var entries: [KerasLayerEntry] = []
+        var previous = input  // Sequential: the state of the previous layer's output
         for (layer, path) in zip(list, paths) {
             let layerClass = layer["class_name"] as? String ?? ""
             let layerConfig = layer["config"] as? [String: Any] ?? [:]
             let name = layerConfig["name"] as? String ?? path
             let layerGroup = (group.isEmpty ? "" : group + ".") + "layers." + path
-            if layerClass == "InputLayer" { continue }
+            let call = inbound(layer)
+            let inbound = call?.names
+            let incoming = inbound?.first.map { masks.states[$0] ?? input } ?? previous
+            if layerClass == "InputLayer" {
+                masks.states[name] = input
+                previous = input
+                continue
+            }
             if ["Sequential", "Functional", "Model"].contains(layerClass), layer["config"] is [String: Any],
                (layerConfig["layers"] as? [Any]) != nil {
-                entries += try self.layers(ofModel: layer, group: layerGroup, file: file)
+                let nested = try self.layers(ofModel: layer, group: layerGroup, file: file, input: incoming, masks: &masks)
+                entries += nested
+                previous = masks.output(ofModel: nested, named: name)
                 continue
             }
             var entry = KerasLayerEntry(name: name, className: layerClass, group: layerGroup, recurrent: nil,
-                                        inbound: inboundNames(layer), transparent: transparentClasses.contains(layerClass))
+                                        inbound: inbound, transparent: transparentClasses.contains(layerClass))
             entry.recurrent = try recurrent(layerClass, layerConfig, name: name, file: file)
+            if entry.recurrent != nil {
+                entry.inputMask = masks.inputMask(of: entry, incoming: incoming, inboundCount: inbound?.count ?? 1,
+                                                  maskArgument: call?.mask ?? false)
+            }
+            previous = masks.output(of: entry, config: layerConfig, incoming: incoming)
             entries.append(entry)
         }
         return entries
     }
 
-    /// Functional models: the names of the layers in a layer's first inbound node.
-    private static func inboundNames(_ layer: [String: Any]) -> [String]? {
+    /// Functional models: the names of the layers in a layer's first inbound
+    /// node, its arguments in order (the `mask` keyword left out: Keras 3
+    /// writes the mask it handed on there), and whether it has a mask argument.
+    private static func inbound(_ layer: [String: Any]) -> (names: [String], mask: Bool)? {
         guard let nodes = layer["inbound_nodes"] as? [Any], let node = nodes.first else { return nil }
         var names: [String] = []
         func collect(_ value: Any) {
@@ -92,13 +119,20 @@ enum KerasConfigReader {
                     names.append(producer)
                     return
                 }
-                dictionary.values.forEach(collect)
+                dictionary.keys.sorted().forEach { collect(dictionary[$0]!) }
             } else if let array = value as? [Any] {
                 array.forEach(collect)
             }
         }
-        collect(node)
-        return names
+        guard let call = node as? [String: Any], call["args"] != nil || call["kwargs"] != nil else {
+            collect(node)
+            return (names, false)
+        }
+        collect(call["args"] ?? [])
+        var keywords = call["kwargs"] as? [String: Any] ?? [:]
+        let mask = keywords.removeValue(forKey: "mask").map { !($0 is NSNull) } ?? false
+        collect(keywords)
+        return (names, mask)
     }
 
     /// The recurrent settings of a layer, nil when it is not LSTM/GRU/SimpleRNN
@@ -107,6 +141,7 @@ enum KerasConfigReader {
         func refuse(_ why: String) -> ConversionError {
             ConversionError("\(file): layer '\(name)' (\(className)): \(why)")
         }
+        if let why = KerasConfigKeys.unacceptedKey(className, config) { throw refuse(why) }
         if className == "Bidirectional" {
             guard let inner = config["layer"] as? [String: Any], let innerClass = inner["class_name"] as? String,
                   let innerConfig = inner["config"] as? [String: Any],
@@ -126,6 +161,7 @@ enum KerasConfigReader {
                 }
             }
             spec.bidirectional = true
+            spec.zeroOutputForMask = spec.returnSequences  // Bidirectional forces it on both directions
             return spec
         }
         guard let mode = KerasLayout.mode(ofLayerClass: className) else { return nil }
@@ -153,7 +189,8 @@ enum KerasConfigReader {
         }
         return KerasLayerEntry.Recurrent(
             mode: mode, bidirectional: false, units: config["units"] as? Int, useBias: config["use_bias"] as? Bool ?? true,
-            activation: activation, returnSequences: config["return_sequences"] as? Bool ?? false)
+            activation: activation, returnSequences: config["return_sequences"] as? Bool ?? false,
+            zeroOutputForMask: config["zero_output_for_mask"] as? Bool ?? false)
     }
 
     /// An activation as the config spells it (`"tanh"`, or a serialized object).

@@ -98,6 +98,9 @@ extension KerasImporter {
             if first.bidirectional { inferred += "; directions concatenated (merge_mode=\"concat\")" }
             if first.mode != .rnn { inferred += "; activations tanh and sigmoid (Keras's defaults, the only ones PyTorch has)" }
             notes.append(inferred)
+            notes.append("a .weights.h5 file does not record the layers without weights (Masking, Dropout): if the model masks its "
+                + "input, run with --lengths for trailing padding (then masked steps output zeros, as PyTorch writes them, where Keras "
+                + "repeats the previous output unless the layer is Bidirectional)")
             if first.mode == .rnn {
                 notes.append("the SimpleRNN activation (tanh or relu) is not stored in a .weights.h5 file: tanh unless --nonlinearity says otherwise")
             }
@@ -109,8 +112,11 @@ extension KerasImporter {
             }
         }
         let names = stack.entries.map { "'\($0.name)'" }.joined(separator: ", ")
-        return ModuleHints(nonlinearity: first.mode == .rnn ? Nonlinearity(rawValue: first.activation) : nil, batchFirst: true,
-                           source: "Keras layer\(stack.entries.count == 1 ? "" : "s") \(names)", notes: notes)
+        var hints = ModuleHints(nonlinearity: first.mode == .rnn ? Nonlinearity(rawValue: first.activation) : nil, batchFirst: true,
+                                source: "Keras layer\(stack.entries.count == 1 ? "" : "s") \(names)", notes: notes)
+        hints.inputMask = stack.entries[0].inputMask
+        hints.inputMask?.zeroOutput = stack.entries.last?.recurrent?.zeroOutputForMask ?? false
+        return hints
     }
 }
 

@@ -90,6 +90,9 @@ public struct RunRequest: Sendable {
             try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
         }
         do {
+            if let mask = recorded.inputMask {
+                return (module, try maskedForward(network, mask: mask, input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst))
+            }
             let output = try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
                                              options: execution)
             return (module, output)
@@ -105,6 +108,36 @@ public struct RunRequest: Sendable {
             guard let file else { throw error }
             throw FileInputError(file: file, underlying: error)
         }
+    }
+
+    /// Runs a module the file masks as Keras does (`MaskedForward`): the mask
+    /// from the input (`Masking`) or from `--lengths` (a mask made upstream).
+    private func maskedForward(_ network: RNNNetwork, mask: InputMask, input: Tensor, lengths: [Int]?, h0: Tensor?, c0: Tensor?,
+                               batchFirst: Bool) throws -> RNNOutput {
+        let kept: [[Bool]]
+        switch mask.source {
+        case .refused(let reason):
+            throw FileInputError(file: weights, underlying: EngineError.unsupportedOption(reason))
+        case .maskValue(let value):
+            if lengths != nil {
+                throw FileInputError(file: weights, underlying: EngineError.unsupportedOption(
+                    "the \(mask.layer) computes the mask from the input; --lengths would be a second mask: leave it out"))
+            }
+            kept = try MaskedForward.keptSteps(input: input, maskValue: value, batchFirst: batchFirst)
+        case .lengths:
+            guard let lengths else {
+                throw FileInputError(file: weights, underlying: EngineError.unsupportedOption(
+                    "the \(mask.layer) masks this module's input with a mask rnnkit cannot compute from it; give --lengths "
+                        + "(each sequence's number of unmasked steps, which must come first) and rnnkit skips the rest as Keras does"))
+            }
+            do {
+                kept = try MaskedForward.keptSteps(lengths: lengths, input: input, batchFirst: batchFirst)
+            } catch let error as EngineError {
+                throw FileInputError(file: self.lengths ?? weights, underlying: error)
+            }
+        }
+        return try MaskedForward.forward(network, input: input, kept: kept, h0: h0, c0: c0, batchFirst: batchFirst,
+                                         zeroOutput: mask.zeroOutput, options: execution)
     }
 
     /// The one array stored at `path` (a `.npy`, or a container holding a single tensor).
@@ -133,11 +166,14 @@ public struct RunSettings: Sendable, Equatable {
     public var nonlinearity: Nonlinearity?
     /// Whether the model takes batch-major input, if recorded.
     public var batchFirst: Bool?
+    /// The mask the model applies to the module's input (Keras), if any.
+    public var inputMask: InputMask?
 
     /// Creates settings; nil means not recorded.
-    public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil) {
+    public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, inputMask: InputMask? = nil) {
         self.nonlinearity = nonlinearity
         self.batchFirst = batchFirst
+        self.inputMask = inputMask
     }
 }
 

@@ -1,0 +1,94 @@
+import Foundation
+import RNNLayouts
+
+/// Follows Keras's mask through a model's layers, in config order, so that
+/// every recurrent layer learns what mask reaches it (`KerasConfigKeys.upstreamLayers`
+/// says what each class does). Keras computes a mask in `Masking` and
+/// `Embedding(mask_zero=True)` and hands it on through layers that support
+/// masking; a recurrent layer skips the masked steps.
+struct KerasMaskFlow {
+    /// The mask that comes with a layer's output.
+    enum State: Equatable {
+        /// No mask.
+        case none
+        /// The output is a `Masking` layer's (through identity layers): the
+        /// mask can be computed from it.
+        case value(Double, layer: String)
+        /// A mask made earlier, on another tensor (`layer` names its maker).
+        case carried(layer: String)
+        /// A layer rnnkit does not know lies upstream (the reason names it).
+        case unknown(String)
+    }
+
+    /// The state of each layer's output, by layer name.
+    var states: [String: State] = [:]
+
+    /// The mask reaching `entry`, a recurrent layer fed from `incoming`.
+    /// `inboundCount` above 1 means the layer takes other tensors (an
+    /// initial state), which rnnkit cannot run. `maskArgument`: a Functional
+    /// model passes the layer a mask; Keras 3 writes there the mask it hands
+    /// on, which the flow follows, so one with no mask upstream is refused.
+    func inputMask(of entry: KerasLayerEntry, incoming: State, inboundCount: Int, maskArgument: Bool) -> InputMask? {
+        if inboundCount > 1 {
+            return InputMask(source: .refused("the \(entry.className) layer '\(entry.name)' takes \(inboundCount) inputs (an initial state "
+                + "from other layers); rnnkit runs a recurrent layer from its input alone"),
+                             layer: "\(entry.className) layer '\(entry.name)'", zeroOutput: false)
+        }
+        switch incoming {
+        case .none where maskArgument:
+            return InputMask(source: .refused("the \(entry.className) layer '\(entry.name)' is called with a mask that no Masking or "
+                + "Embedding(mask_zero=True) before it makes; rnnkit cannot tell which steps it masks"),
+                             layer: "\(entry.className) layer '\(entry.name)'", zeroOutput: false)
+        case .none: return nil
+        case .value(let value, let layer): return InputMask(source: .maskValue(value), layer: layer, zeroOutput: false)
+        case .carried(let layer): return InputMask(source: .lengths, layer: layer, zeroOutput: false)
+        case .unknown(let reason): return InputMask(source: .refused(reason), layer: "", zeroOutput: false)
+        }
+    }
+
+    /// The state of `entry`'s output, recorded under its name.
+    mutating func output(of entry: KerasLayerEntry, config: [String: Any], incoming: State) -> State {
+        let state: State
+        if let recurrent = entry.recurrent {
+            // compute_mask: the mask goes on with the sequence, and ends with return_sequences=False.
+            state = recurrent.returnSequences ? carried(incoming) : .none
+        } else {
+            switch KerasConfigKeys.upstreamLayers[entry.className] {
+            case .identity:
+                state = incoming
+            case .masking:
+                if let value = (config["mask_value"] as? NSNumber)?.doubleValue {
+                    state = .value(value, layer: "Masking layer '\(entry.name)'")
+                } else {
+                    state = .unknown("the Masking layer '\(entry.name)' has mask_value \(config["mask_value"].map { "\($0)" } ?? "missing"), not a number")
+                }
+            case .embedding:
+                state = config["mask_zero"] as? Bool == true ? .carried(layer: "Embedding layer '\(entry.name)' (mask_zero=True)") : .none
+            case .passesMask:
+                state = carried(incoming)
+            case nil:
+                if case .unknown = incoming {
+                    state = incoming
+                } else {
+                    state = .unknown("the \(entry.className) layer '\(entry.name)' lies between the model's input and this module, and rnnkit does not know whether "
+                        + "\(entry.className) makes or changes a mask (it knows \(KerasConfigKeys.upstreamLayers.keys.sorted().joined(separator: ", ")))")
+                }
+            }
+        }
+        states[entry.name] = state
+        return state
+    }
+
+    /// The state of a nested model's output (its last layer's), recorded under the model's name.
+    mutating func output(ofModel entries: [KerasLayerEntry], named name: String) -> State {
+        let state = entries.last.flatMap { states[$0.name] } ?? .unknown("the nested model '\(name)' holds no layers rnnkit reads")
+        states[name] = state
+        return state
+    }
+
+    /// A mask that no longer matches the tensor it comes with.
+    private func carried(_ state: State) -> State {
+        if case .value(_, let layer) = state { return .carried(layer: layer) }
+        return state
+    }
+}

@@ -1,0 +1,55 @@
+/// A mask the model a file describes applies to a recurrent module's input:
+/// Keras skips masked steps (the state is carried through them unchanged)
+/// and writes, at a masked step, zeros or the previous step's output.
+///
+/// PyTorch names cannot record a mask, so only Keras files give one
+/// (`Masking` or `Embedding(mask_zero=True)` upstream of a recurrent layer).
+public struct InputMask: Sendable, Equatable {
+    /// Where the mask comes from.
+    public enum Source: Sendable, Equatable {
+        /// `Masking(mask_value)` feeds the module (through identity layers
+        /// only): a step is masked when all its features equal the value.
+        case maskValue(Double)
+        /// The mask is computed before other layers (token ids of an
+        /// `Embedding(mask_zero=True)`, or a `Masking` before a `Dense`), so
+        /// it cannot be read from the module's input: `run` takes it from
+        /// `--lengths` (steps at or past a sequence's length are masked).
+        case lengths
+        /// The module cannot run as the file describes it (the reason, which
+        /// names the layer): an upstream layer rnnkit does not know might
+        /// produce a mask.
+        case refused(String)
+    }
+
+    /// Where the mask comes from.
+    public var source: Source
+    /// The layer that makes the mask, for messages (`Masking layer 'masking'`).
+    public var layer: String
+    /// Whether masked steps output zeros (Keras's `zero_output_for_mask`,
+    /// which `Bidirectional` sets to its `return_sequences`); else they
+    /// repeat the last unmasked step's output, zeros before the first (for a
+    /// backward direction: the next unmasked step's).
+    public var zeroOutput: Bool
+
+    /// Creates a mask description.
+    public init(source: Source, layer: String, zeroOutput: Bool) {
+        self.source = source
+        self.layer = layer
+        self.zeroOutput = zeroOutput
+    }
+
+    /// One sentence for `inspect` and notes.
+    public var summary: String {
+        let rule = zeroOutput ? "output zeros" : "repeat the previous step's output (zeros before the first unmasked step)"
+        switch source {
+        case .maskValue(let value):
+            return "the \(layer) masks every step whose features all equal \(value): Keras skips those steps (the state is carried "
+                + "through) and masked steps \(rule); `run` computes the mask from the input and does the same"
+        case .lengths:
+            return "the \(layer) masks steps the module's input does not show: `run` needs --lengths (each sequence's unmasked "
+                + "steps, which must come first) and then skips the steps past each length as Keras does; masked steps \(rule)"
+        case .refused(let reason):
+            return "run and convert refuse this module: \(reason)"
+        }
+    }
+}
