@@ -25,8 +25,12 @@ struct ConvertCommand: ParsableCommand {
             .keras or .weights.h5 file, read back into PyTorch names bit for bit
             (Keras merges LSTM/SimpleRNN biases: bias_ih comes back as the sum,
             bias_hh as 0). What the target cannot hold (an LSTM with proj_size in
-            ONNX or Keras) is refused before anything is written. OUT is written
-            atomically; an existing OUT is replaced only with --force, and IN never.
+            ONNX or Keras) is refused before anything is written, and so is a module
+            that a Keras file masks (Masking, Embedding(mask_zero=True)) unless
+            --drop-mask acknowledges that the mask is not written. --nonlinearity and
+            --batch-first are accepted for a container target (which records neither)
+            only when IN records the same, with a note. OUT is written atomically; an
+            existing OUT is replaced only with --force, and IN never.
 
             Examples:
               rnnkit convert lstm.safetensors lstm.onnx
@@ -66,6 +70,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "ONNX: the graph input and `output` are (batch, sequence, features).")
     var batchFirst = false
 
+    @Flag(help: "Write a module the input masks (Keras Masking, Embedding(mask_zero=True)) without its mask, which no target records.")
+    var dropMask = false
+
     func run() throws {
         try reportingErrors {
             var activation: Nonlinearity?
@@ -82,9 +89,10 @@ struct ConvertCommand: ParsableCommand {
                 }
                 target = parsed
             }
-            let request = ConversionRequest(
+            var request = ConversionRequest(
                 input: input, output: output, module: module, nonlinearity: activation, dtype: target,
                 renames: try renames.map(Rename.init(parsing:)), force: force, batchFirst: batchFirst)
+            request.dropMask = dropMask
             print(try Converter.convert(request))
         }
     }

@@ -66,10 +66,11 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let request = RunRequest(
+            var request = RunRequest(
                 weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)),
                 input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
                 nonlinearity: nonlinearity.flatMap(Nonlinearity.init(rawValue:)), openWeights: ModelWeights.open)
+            request.report = { printError("note: \($0)") }
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: force)
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {

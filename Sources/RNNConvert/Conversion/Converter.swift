@@ -58,6 +58,9 @@ public struct ConversionRequest: Sendable {
     public var force: Bool
     /// ONNX only: batch-major graph input and output.
     public var batchFirst: Bool
+    /// Write the weights of a module the input file masks (Keras `Masking`,
+    /// `Embedding(mask_zero=True)`) although the target cannot record the mask.
+    public var dropMask = false
 
     /// Creates a request.
     public init(input: String, output: String, module: String? = nil, nonlinearity: Nonlinearity? = nil, dtype: DType? = nil,
@@ -83,17 +86,79 @@ public enum Converter {
         while request.output.count > 1, request.output.hasSuffix("/") { request.output.removeLast() }
         try AtomicOutput.checkWritable(request.output, inputs: [request.input], force: request.force)
         let source = try ModelSource.open(request.input)
-        let tensors = try Rename.apply(request.renames, to: source.tensors)
         let summary: String
-        switch target {
-        case .onnx:
-            summary = try writeONNX(tensors, source: source, request: request)
-        case .keras, .kerasWeights:
-            summary = try writeKeras(tensors, source: source, target: target, request: request)
-        case .safetensors, .npz, .hdf5, .npyDirectory:
-            summary = try writeContainer(tensors, source: source, target: target, request: request)
+        var flagNotes: [String] = []
+        do {
+            let tensors = try Rename.apply(request.renames, to: source.tensors)
+            let masks = try checkMasks(source, target: target, request: request)
+            switch target {
+            case .onnx:
+                summary = try writeONNX(tensors, source: source, request: request)
+            case .keras, .kerasWeights:
+                summary = try writeKeras(tensors, source: source, target: target, request: request)
+            case .safetensors, .npz, .hdf5, .npyDirectory:
+                flagNotes = try unrecordedFlags(source, target: target, request: request)
+                summary = try writeContainer(tensors, source: source, target: target, request: request)
+            }
+            flagNotes += masks
+        } catch let error as LayoutError {
+            throw ConversionError("\(request.input): \(error)")
         }
-        return summary + notes(source, module: request.module)
+        return summary + notes(source, module: request.module) + flagNotes.map { "\nnote: \($0)" }.joined()
+    }
+
+    /// The hints of the modules a request converts: `--module`'s, or every module's.
+    static func convertedHints(_ source: ModelSource, module: String?) -> [(name: String, hints: ModuleHints)] {
+        let wanted = module.map { $0 == "(root)" ? "" : $0 }
+        return source.hints.keys.sorted().filter { wanted == nil || $0 == wanted }.compactMap { name in
+            source.hints[name].map { (name, $0) }
+        }
+    }
+
+    /// Refuses a module the input masks (no target records a Keras mask)
+    /// unless `--drop-mask` acknowledges it; returns the notes to print then.
+    static func checkMasks(_ source: ModelSource, target: ConversionTarget, request: ConversionRequest) throws -> [String] {
+        var notes: [String] = []
+        for (name, hints) in convertedHints(source, module: request.module) {
+            guard let mask = hints.inputMask else { continue }
+            let module = name.isEmpty ? "(root)" : name
+            let what: String
+            if case .refused(let reason) = mask.source { what = reason } else { what = "the \(mask.layer) masks its input" }
+            guard request.dropMask else {
+                throw ConversionError("\(request.input): module '\(module)': \(what); \(target.rawValue) files cannot record a Keras mask, "
+                    + "so the converted module would compute other numbers. Pass --drop-mask to write the weights without it")
+            }
+            notes.append("module '\(module)': dropped: \(what) (--drop-mask); the converted file runs every step. For padding at the end, "
+                + "run it with --lengths: the states and the unmasked steps then match Keras, and padded steps output zeros"
+                + (mask.zeroOutput ? " as Keras does here" : " where Keras repeats the previous output"))
+        }
+        return notes
+    }
+
+    /// `--nonlinearity` / `--batch-first` for a container target, which
+    /// records neither: accepted (with a note saying how to run the result)
+    /// when the input file records the same, refused otherwise.
+    static func unrecordedFlags(_ source: ModelSource, target: ConversionTarget, request: ConversionRequest) throws -> [String] {
+        let hints = convertedHints(source, module: request.module).map(\.hints)
+        var notes: [String] = []
+        if let flag = request.nonlinearity {
+            let recorded = Set(hints.compactMap(\.nonlinearity))
+            guard recorded == [flag] else {
+                throw ConversionError("\(request.input): --nonlinearity \(flag.rawValue): "
+                    + (recorded.isEmpty ? "\(target.rawValue) files do not record a nonlinearity (it describes how to run a module); "
+                        + "only .onnx and .keras output record it"
+                        : "the file records nonlinearity \(recorded.map(\.rawValue).sorted().joined(separator: ", ")); a flag that contradicts it is refused"))
+            }
+            notes.append("\(target.rawValue) does not record the nonlinearity; run it with --nonlinearity \(flag.rawValue)")
+        }
+        if request.batchFirst {
+            guard !hints.isEmpty, hints.allSatisfy({ $0.batchFirst == true }) else {
+                throw ConversionError("\(request.input): --batch-first: \(target.rawValue) files do not record the batch layout "
+                    + "(it describes how to run a module) and the input file does not record batch-major input; only .onnx output records it")
+            }
+            notes.append("\(target.rawValue) does not record batch_first; run it with --batch-first")
+        }
+        return notes
     }
 
     /// What the input's reader assumed (`ModuleHints.notes`), one `note:` line
@@ -110,12 +175,12 @@ public enum Converter {
         let module = try inspection.selectModule(named: request.module)
         let problems = inspection.problems(of: module)
         if !problems.isEmpty {
-            throw ConversionError("\(module.displayName) cannot be converted as it is: "
+            throw ConversionError("\(request.input): \(module.displayName) cannot be converted as it is: "
                 + problems.map(\.description).joined(separator: "; "))
         }
         let options = ONNXExportOptions(
             batchFirst: request.batchFirst,
-            nonlinearity: request.nonlinearity ?? source.hints[module.name]?.nonlinearity ?? .tanh,
+            nonlinearity: try agreedNonlinearity(request, source: source, module: module),
             dtype: request.dtype)
         let dtype = try ONNXExporter.check(module, options: options)
         let data = try ONNXExporter.serializedModel(module, options: options)
@@ -130,10 +195,6 @@ public enum Converter {
     private static func writeContainer(
         _ tensors: [NamedTensor], source: ModelSource, target: ConversionTarget, request: ConversionRequest
     ) throws -> String {
-        if request.batchFirst || request.nonlinearity != nil {
-            throw ConversionError("--batch-first and --nonlinearity are not stored in \(target.rawValue) files (they describe how to run a module); "
-                + "only .onnx output records them (and .keras the activation)")
-        }
         var selected = tensors
         var scope = "all tensors"
         if let name = request.module {

@@ -9,14 +9,25 @@ extension Converter {
         let module = try inspection.selectModule(named: request.module)
         let problems = inspection.problems(of: module)
         guard problems.isEmpty else {
-            throw ConversionError("\(module.displayName) cannot be written to Keras as it is: " + problems.map(\.description).joined(separator: "; "))
+            throw ConversionError("\(request.input): \(module.displayName) cannot be written to Keras as it is: " + problems.map(\.description).joined(separator: "; "))
         }
         let options = KerasExportOptions(
-            nonlinearity: request.nonlinearity ?? source.hints[module.name]?.nonlinearity ?? .tanh, dtype: request.dtype)
+            nonlinearity: try agreedNonlinearity(request, source: source, module: module), dtype: request.dtype)
         let description = target == .keras
             ? try KerasExporter.writeModel(module, options: options, to: request.output)
             : try KerasExporter.writeWeights(module, options: options, to: request.output)
         let what = target == .keras ? "Keras 3 model" : "Keras 3 weights for"
         return "wrote \(request.output): \(what) \(description.dropFirst("Keras 3 ".count)) from '\(module.displayName)'"
+    }
+
+    /// The activation to write: `--nonlinearity`, else what the input
+    /// records, else tanh. A flag that contradicts the file is refused.
+    static func agreedNonlinearity(_ request: ConversionRequest, source: ModelSource, module: RNNModule) throws -> Nonlinearity {
+        let recorded = source.hints[module.name]?.nonlinearity
+        if let flag = request.nonlinearity, let recorded, flag != recorded {
+            throw ConversionError("\(request.input): --nonlinearity \(flag.rawValue) contradicts the file, which records "
+                + "nonlinearity \(recorded.rawValue) for '\(module.displayName)'")
+        }
+        return request.nonlinearity ?? recorded ?? .tanh
     }
 }

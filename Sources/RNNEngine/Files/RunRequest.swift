@@ -33,6 +33,9 @@ public struct RunRequest: Sendable {
     public var openWeights: @Sendable (String) throws -> WeightSource
     /// Threads and kernels of the forward pass.
     public var execution: ExecutionOptions = .automatic
+    /// Receives what the request decided on its own (which module it chose
+    /// by the input's feature size), for the CLI to print on stderr.
+    public var report: @Sendable (String) -> Void = { _ in }
 
     /// Creates a request.
     public init(weights: String, module: String? = nil, renames: [Rename] = [], input: String,
@@ -56,11 +59,15 @@ public struct RunRequest: Sendable {
 
     /// The module the request names, found in its weight file after
     /// renaming, with the settings the file records for it.
-    public func loadModule() throws -> (module: RNNModule, settings: RunSettings) {
+    /// With `features` (the input's last dimension) and no module named, a
+    /// file with several modules runs the only one that reads that many
+    /// features, and `report` says so.
+    public func loadModule(features: Int? = nil) throws -> (module: RNNModule, settings: RunSettings) {
         let source = try openWeights(weights)
         do {
             let tensors = try Rename.apply(renames, to: source.tensors)
-            let module = try Inspector.inspect(tensors).selectModule(named: module)
+            let (module, choice) = try Inspector.inspect(tensors).selectModule(named: module, features: features)
+            if let choice { report("\(weights): \(choice)") }
             return (module, source.settings[module.name] ?? RunSettings())
         } catch let error as BadInputError {
             throw FileInputError(file: weights, underlying: error)
@@ -73,10 +80,10 @@ public struct RunRequest: Sendable {
     /// - Throws: `FileInputError` naming the file whose content does not fit;
     ///   `TensorFileError` for a file that cannot be read.
     public func execute() throws -> (module: RNNModule, output: RNNOutput) {
-        let (module, recorded) = try loadModule()
+        let input = try Self.singleTensor(self.input)
+        let (module, recorded) = try loadModule(features: input.shape.last)
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
         let batchFirst = self.batchFirst ?? recorded.batchFirst ?? false
-        let input = try Self.singleTensor(self.input)
         let lengths = try self.lengths.map { path in
             try located(path) { try RNNNetwork.lengths(from: try Self.singleTensor(path)) }
         }

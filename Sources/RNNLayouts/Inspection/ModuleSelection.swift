@@ -19,4 +19,20 @@ extension Inspection {
         if let module = modules.first(where: { $0.name == wanted }) { return module }
         throw LayoutError.moduleSelection("no module named '\(name)'; the file holds: \(listing.isEmpty ? "none" : listing)")
     }
+
+    /// The module to run on an input with `features` features: the one named
+    /// `name`; with no name and several modules, the only one whose
+    /// `input_size` is `features`, with a sentence saying it was chosen so
+    /// (nil when there was no choice to make).
+    ///
+    /// - Throws: `LayoutError.moduleSelection` as `selectModule(named:)`
+    ///   when no module or several fit.
+    public func selectModule(named name: String?, features: Int?) throws -> (module: RNNModule, choice: String?) {
+        guard name == nil, modules.count > 1, let features else { return (try selectModule(named: name), nil) }
+        let fitting = modules.filter { $0.architecture.inputSize == features }
+        guard fitting.count == 1 else { return (try selectModule(named: name), nil) }
+        let others = modules.filter { $0.name != fitting[0].name }.map { "'\($0.displayName)' (input_size \($0.architecture.inputSize))" }
+        return (fitting[0], "running module '\(fitting[0].displayName)', the only one of \(modules.count) whose input_size is the input's "
+            + "\(features) features (not \(others.joined(separator: ", "))); choose another with --module")
+    }
 }
