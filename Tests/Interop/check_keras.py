@@ -18,6 +18,9 @@ models Keras itself saved read back into PyTorch's tensors and run to Keras's ou
    pytorch.safetensors bit for bit; `rnnkit run` on it must reproduce Keras's expected output;
    converted again by rnnkit to .keras it must load in Keras and reproduce that output. A GRU
    with reset_after=False must be refused with a message naming reset_after.
+4. Masks and config keys (keras_masks_and_keys.py): rnnkit's list of Keras config keys covers
+   every key Keras's recurrent layers produce; masked models (Fixtures/keras/*/mask.json and a few
+   built here) run to Keras's output, h_n and c_n, or are refused as they must be.
 3. A few models Keras builds and saves during the test (a Functional model with Dropout and Dense,
    a Sequential mixing GRU and Bidirectional LSTM, and settings PyTorch cannot express): each
    module rnnkit reads back runs to the output of its Keras layer, and the others are refused
@@ -40,6 +43,7 @@ try:
     import keras
     from safetensors.numpy import load_file as read_safetensors
     from interop_support import Tally, compare, run, subfolders
+    from keras_masks_and_keys import check_config_keys, check_masked_built, check_masked_fixture, masked_built_models
 except ImportError as error:  # the Makefile decides whether this skips or fails
     print(f"check_keras.py: missing Python package: {error.name}", file=sys.stderr)
     sys.exit(3)
@@ -269,6 +273,12 @@ def main():
         for name, model, expectation in built_models():
             tally.check(f"{name} (built and saved by Keras here)", check_built,
                         args.rnnkit, name, model, expectation, args.tolerance, work)
+        tally.check("rnnkit's list of Keras config keys and upstream layers", check_config_keys, args.rnnkit)
+        for folder in subfolders(os.path.join(root, "keras"), "mask.json"):
+            tally.check(f"{folder} (masked, saved by Keras)", check_masked_fixture, args.rnnkit, folder, args.tolerance, work)
+        for name, model, x, expectation in masked_built_models():
+            tally.check(f"{name} (masked, built and saved by Keras here)", check_masked_built,
+                        args.rnnkit, name, model, x, expectation, args.tolerance, work)
     tally.require(REQUIRED, covered)
     print(f"check_keras.py: {tally.failures} failed")
     return 1 if tally.failures else 0
