@@ -164,6 +164,20 @@ def make(root):
                      model, {"input": {"input": embedded, "expected": expected, "lengths": lengths, "tokens": tokens}},
                      {"mask": "lengths", "zero_output_for_mask": False}))
 
+    # Two modules reading 4 and 6 features, no mask: `run` without --module picks by the input's size.
+    gru = keras.layers.GRU(6, return_sequences=True)
+    decoder = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True))
+    model = keras.Sequential([keras.Input((None, 4)), gru, decoder])
+    randomize(model, 51)
+    x = np.random.default_rng(52).standard_normal((2, 5, 4)).astype(np.float32)
+    encoded = np.asarray(gru(x)).astype(np.float32)
+    cases = {"input": {"input": x, "expected": dict(states([gru], x, None), output=encoded)},
+             "decoder": {"input": encoded, "expected": dict(states([decoder], encoded, None),
+                                                             output=np.asarray(model.predict(x, verbose=0)))}}
+    made.append(save(os.path.join(folder, "two_modules_by_input_size"), "two_modules_by_input_size",
+                     "GRU(6) -> Bidirectional(LSTM(3)), no mask: two modules, input_size 4 and 6", model, cases,
+                     {"mask": "none"}))
+
     # Refused: a Conv1D (not in rnnkit's list) before the LSTM; no expected numbers.
     inputs = keras.Input((None, 4))
     model = keras.Model(inputs, keras.layers.LSTM(3, return_sequences=True)(keras.layers.Conv1D(4, 1)(inputs)))
@@ -188,6 +202,8 @@ and a row masked entirely) with `<case>_expected.npz`: `output` = `model.predict
 same layers called with `return_state=True` and the model's mask. For `embedding_mask_zero_lstm`,
 `input.npy` is the Embedding's output for `input_tokens.npy` and `input_lengths.npy` the
 number of nonzero tokens (the mask `rnnkit run --lengths` takes). `conv1d_lstm` must be refused.
+`two_modules_by_input_size` has no mask: `run` without `--module` picks the module whose input_size
+is the input's feature size (`input.npy` 4 → the GRU, `decoder.npy` 6 → the Bidirectional LSTM).
 
 | folder | model | mask | cases |
 |---|---|---|---|
