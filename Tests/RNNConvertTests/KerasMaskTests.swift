@@ -1,0 +1,52 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+import XCTest
+@testable import RNNConvert
+
+/// What `ModelSource` reads of the masks in Keras-saved models
+/// (Fixtures/keras/*/mask.json), the list of Keras config keys, and the
+/// converter's refusals of what a target cannot record.
+final class KerasMaskTests: XCTestCase {
+    private func model(_ name: String) -> String { KerasFixtureTests.root.appendingPathComponent("\(name)/model.keras").path }
+
+    func testMasksAreReadFromTheModelsKerasSaved() throws {
+        XCTAssertEqual(try ModelSource.open(model("masking_lstm")).hints[""]?.inputMask,
+                       InputMask(source: .maskValue(0), layer: "Masking layer 'masking'", zeroOutput: false))
+        // Bidirectional sets zero_output_for_mask to its return_sequences.
+        let bidirectional = try XCTUnwrap(ModelSource.open(model("masking_bidirectional_gru")).hints[""]?.inputMask)
+        XCTAssertEqual(bidirectional.source, .maskValue(-1))
+        XCTAssertTrue(bidirectional.zeroOutput)
+        XCTAssertEqual(try ModelSource.open(model("embedding_mask_zero_lstm")).hints[""]?.inputMask?.source, .lengths)
+        let conv = try XCTUnwrap(ModelSource.open(model("conv1d_lstm")).hints[""]?.inputMask)
+        guard case .refused(let reason) = conv.source else { return XCTFail("\(conv)") }
+        XCTAssertTrue(reason.contains("Conv1D layer 'conv1d'"), reason)
+        XCTAssertNil(try ModelSource.open(model("two_modules_by_input_size")).hints.values.first { $0.inputMask != nil })
+        // Models without Masking (the older fixtures) carry no mask.
+        XCTAssertNil(try ModelSource.open(model("stacked_lstm")).hints[""]?.inputMask)
+    }
+
+    func testTheKeyListRefusesUnknownKeysAndNonDefaultValues() {
+        XCTAssertNil(KerasConfigKeys.unacceptedKey("LSTM", ["units": 4, "stateful": false, "kernel_regularizer": NSNull()]))
+        XCTAssertTrue(KerasConfigKeys.unacceptedKey("LSTM", ["stateful": true])?.contains("stateful=true") == true)
+        XCTAssertTrue(KerasConfigKeys.unacceptedKey("GRU", ["time_warp": 2])?.contains("'time_warp'") == true)
+        XCTAssertNil(KerasConfigKeys.unacceptedKey("Dense", ["anything": 1]), "only recurrent layers' keys are listed")
+        let json = KerasConfigKeys.json()
+        XCTAssertTrue(json.contains("\"stateful\" : \"must-be false\""), json)
+        XCTAssertTrue(json.contains("\"Masking\" : \"masking\""), json)
+    }
+
+    func testConversionRefusesAMaskUnlessDropped() throws {
+        let folder = try ModuleFactory.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("w.npz").path
+        var request = ConversionRequest(input: model("masking_lstm"), output: output)
+        XCTAssertThrowsError(try Converter.convert(request)) { error in
+            XCTAssertTrue("\(error)".contains("masking_lstm/model.keras: module '(root)': the Masking layer 'masking'"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+        request.dropMask = true
+        XCTAssertTrue(try Converter.convert(request).contains("(--drop-mask)"))
+        XCTAssertEqual(try TensorFile.open(output).tensors.count, 8)
+    }
+}
