@@ -1,7 +1,12 @@
 extension PickleMachine {
     /// Python 2 module names that protocol-2 pickles use, mapped as Python 3's
-    /// `_compat_pickle` does for the modules that matter here.
-    static let python2Modules = ["__builtin__": "builtins", "copy_reg": "copyreg", "exceptions": "builtins"]
+    /// `_compat_pickle` does for the modules that matter here (Python 3
+    /// writes `subprocess.Popen` as `commands Popen`, `eval` as `__builtin__ eval`).
+    static let python2Modules = [
+        "__builtin__": "builtins", "copy_reg": "copyreg", "exceptions": "builtins", "commands": "subprocess",
+        "cPickle": "pickle", "thread": "_thread", "dummy_thread": "_dummy_thread", "Queue": "queue",
+        "cStringIO": "io", "StringIO": "io", "UserDict": "collections", "__ipython__": "builtins",
+    ]
 
     /// Runs one opcode (not `STOP`, which `run` handles).
     mutating func execute(_ opcode: PickleOpcode) throws {

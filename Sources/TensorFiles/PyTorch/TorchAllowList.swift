@@ -125,6 +125,8 @@ enum TorchAllowList {
         "os", "posix", "nt", "sys", "subprocess", "builtins", "shutil", "socket", "importlib", "runpy",
         "pickle", "marshal", "ctypes", "code", "pty", "webbrowser", "operator", "functools", "types",
         "pdb", "timeit", "platform", "io", "tempfile", "multiprocessing", "threading", "signal", "codecs",
+        "_thread", "copyreg", "asyncio", "ssl", "http", "urllib", "ftplib", "smtplib", "telnetlib", "glob",
+        "pathlib", "zipimport", "imp", "pkgutil", "inspect", "gc", "ast", "dis", "site",
     ]
 
     /// Names that run code or reach the system, in whatever module.
