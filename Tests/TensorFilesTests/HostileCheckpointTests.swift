@@ -151,6 +151,20 @@ final class HostileCheckpointTests: XCTestCase {
             XCTAssertEqual(file.tensors.map(\.name), ["weight"], path)
             XCTAssertTrue(file.otherItems.contains { $0.name == "me" && $0.summary == "the same module as '(root)'" }, path)
         }
+        // Hooks are listed, never run; non-persistent buffers are not in state_dict.
+        let hooked = Builder().global("__main__", "Net").op(.emptyTuple).op(.newObj).op(.emptyDict).op(.mark)
+            .string("_parameters").op(.emptyDict).string("_buffers").op(.emptyDict).string("cache").tensor(weightSpec).op(.setItem)
+            .string("_non_persistent_buffers_set").global("builtins", "set").op(.mark).string("cache").op(.list).op(.tuple1).op(.reduce)
+            .string("_forward_hooks").op(.emptyDict).int(0).global("mypackage.hooks", "Clamp").op(.emptyTuple).op(.newObj).op(.setItem)
+            .op(.setItems).op(.build).op(.stop).bytes
+        for path in try files("module_hooks", zipPickle: hooked) {
+            let file = try TensorFile.open(path)
+            XCTAssertEqual(file.tensors.map(\.name), [], path)
+            XCTAssertEqual(file.otherItems.first { $0.name == "_forward_hooks" }?.summary,
+                           "1 hook (mypackage.hooks.Clamp object): not run; rnnkit computes the module without them", path)
+            XCTAssertEqual(file.otherItems.first { $0.name == "cache" }?.summary,
+                           "tensor float32 [2, 3] (non-persistent buffer, not in state_dict)", path)
+        }
         // A bad nonlinearity on PyTorch's own RNN class is refused, not defaulted.
         let relu6 = Builder().global("torch.nn.modules.rnn", "RNN").op(.emptyTuple).op(.newObj).op(.emptyDict).op(.mark)
             .string("_parameters").op(.emptyDict).string("nonlinearity").string("relu6").op(.setItems).op(.build).op(.stop).bytes

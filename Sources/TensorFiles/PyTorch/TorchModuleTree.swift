@@ -56,6 +56,12 @@ struct TorchModuleTree {
         "torch.nn.modules.rnn.LSTMCell", "torch.nn.modules.rnn.GRUCell", "torch.nn.modules.rnn.RNNCell",
     ]
 
+    /// The hook dicts of an `nn.Module`'s state.
+    static let hookFields = [
+        "_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks", "_state_dict_hooks",
+        "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
+    ]
+
     init(decoder: TorchPickleDecoder) { self.decoder = decoder }
 
     /// The class and attribute dict of `value` when it is a module object.
@@ -120,6 +126,13 @@ struct TorchModuleTree {
                     tensors.append((itemPath, record))
                 }
             }
+        }
+        // Hooks are code the file cannot carry (functions pickled by name): listed, never run.
+        for field in Self.hookFields {
+            guard let hooks = document.dictionary(attributes[field] ?? .none), hooks.count > 0 else { continue }
+            let what = hooks.entries.map { TorchItemSummary(decoder: decoder).describe($0.value) }
+            others.append((path + [field], "\(TorchItemSummary.count(hooks.count, "hook")) (\(what.joined(separator: ", "))): "
+                + "not run; rnnkit computes the module without them"))
         }
         // Plain tensor attributes are not in state_dict: listed, not read.
         for (key, item) in attributes.entries {
