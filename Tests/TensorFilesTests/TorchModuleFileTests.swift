@@ -36,7 +36,11 @@ final class TorchModuleFileTests: XCTestCase {
                            sidecar["kind"] as? String == "torchscript" ? "TorchScript archive" : "PyTorch pickled module", name)
             XCTAssertEqual(file.tensors.map(\.name), sidecar["state_dict"] as? [String], name)
             XCTAssertTrue(file.tensors.allSatisfy { !$0.tensor.isLoaded }, "\(name): storages read while opening")
-            let values = try TensorFile.open(folder.appendingPathComponent("state_dict.npz").path)
+            guard let valuesFile = sidecar["values"] as? String else {
+                XCTAssertEqual(file.tensors.count, 0, name)
+                continue
+            }
+            let values = try TensorFile.open(folder.appendingPathComponent(valuesFile).path)
             for named in file.tensors {
                 let reference = try XCTUnwrap(values.tensor(named: named.name), "\(name) \(named.name)")
                 XCTAssertEqual(named.tensor.dtype, reference.dtype, "\(name) \(named.name)")
@@ -80,6 +84,18 @@ final class TorchModuleFileTests: XCTestCase {
             + "class LSTM(Module):\n  __parameters__ = []\n  batch_first : Final[bool] = True\n  def forward(self):\n"
             + "    batch_first : Final[bool] = False\nclass RNN(Module):\n  batch_first : Final[bool] = False\n")
         XCTAssertEqual(body?.compactMap { TorchScriptArchive.constant($0, "batch_first", type: "bool") }, ["True"])
+        for (folder, sidecar) in try cases() {
+            let extras = sidecar["extra_files"] as? [String: Int] ?? [:]
+            let file = try TensorFile.open(folder.appendingPathComponent("model.pt").path)
+            let listed = file.otherItems.filter { $0.name.hasPrefix("extra/") }
+            XCTAssertEqual(Dictionary(uniqueKeysWithValues: listed.map { ($0.name, $0.summary) }),
+                           extras.mapValues { "\($0) bytes (extra file, not read)" }, folder.lastPathComponent)
+        }
+        let frozenFolder = Self.folder.appendingPathComponent("frozen_gru")
+        let frozen = try TensorFile.open(frozenFolder.appendingPathComponent("model.pt").path)
+        let storages = try XCTUnwrap(try json(frozenFolder.appendingPathComponent("model.json"))["constant_storages"] as? Int)
+        let constants = try XCTUnwrap(frozen.otherItems.first { $0.name == "constants.pkl" }?.summary)
+        XCTAssertTrue(constants.contains("\(storages) tensors, unnamed"), constants)
         XCTAssertEqual(TorchScriptArchive.pythonName("__torch__.torch.nn.modules.rnn.___torch_mangle_0.LSTM"),
                        "torch.nn.modules.rnn.LSTM")
     }

@@ -14,9 +14,9 @@ final class TorchModuleCommandTests: XCTestCase {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: output) }
         let folders = try FileManager.default.contentsOfDirectory(at: Self.folder, includingPropertiesForKeys: nil)
-            .filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent("model.json").path) }
+            .filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent("expected.npz").path) }
             .sorted { $0.path < $1.path }
-        XCTAssertGreaterThanOrEqual(folders.count, 9)
+        XCTAssertGreaterThanOrEqual(folders.count, 10)
         for folder in folders {
             let name = folder.lastPathComponent
             let sidecar = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("model.json"))) as? [String: Any])

@@ -17,6 +17,7 @@ Every file is loaded back with torch here to check the sidecar.
 import os
 import subprocess
 import sys
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -105,6 +106,20 @@ class Stacks(nn.Module):
 
 
 @main_class
+class Shifted(nn.Module):
+    """A GRU after a persistent buffer: `state_dict()` puts `offset` first."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("offset", torch.tensor([0.25, -0.5, 1.0]))
+        self.gru = nn.GRU(3, 4, num_layers=2)
+
+    def forward(self, x):
+        y, _ = self.gru(x - self.offset)
+        return y
+
+
+@main_class
 class Planted:
     """Pickles as a call to `target(*arguments)`: the hostile payload."""
 
@@ -136,6 +151,10 @@ def recorded(model, script):
 def save(kind, model, path, example):
     if kind == "script":
         torch.jit.save(torch.jit.script(model), path)
+    elif kind == "script_extra":
+        torch.jit.save(torch.jit.script(model), path, _extra_files={"config.json": '{"hidden": 4}'})
+    elif kind == "frozen":
+        torch.jit.save(torch.jit.freeze(torch.jit.script(model)), path)
     elif kind == "trace":
         torch.jit.save(torch.jit.trace(model, example), path)
     elif kind == "zip":
@@ -147,7 +166,7 @@ def save(kind, model, path, example):
 
 
 def load_state_dict(kind, path):
-    if kind in ("script", "trace"):
+    if kind in ("script", "script_extra", "trace", "frozen"):
         return torch.jit.load(path).state_dict()
     loaded = torch.load(path, weights_only=False)
     return (loaded["model"] if kind == "checkpoint" else loaded).state_dict()
@@ -155,7 +174,7 @@ def load_state_dict(kind, path):
 
 def classes(kind, path):
     """Module path -> class name as the file spells it, read back off torch."""
-    if kind in ("script", "trace"):
+    if kind in ("script", "script_extra", "trace", "frozen"):
         loaded = torch.jit.load(path)
         return {name: module._c._type().qualified_name() for name, module in loaded.named_modules()}
     loaded = torch.load(path, weights_only=False)
@@ -184,7 +203,14 @@ CASES = [
      "torch.save of a module with a ModuleList (GRU, LSTM proj_size) and a ModuleDict (RNN relu, Linear)"),
     ("checkpoint_with_module", "checkpoint", Tagger, "lstm", True,
      "torch.save({'model': module, 'epoch': 3}) with a whole __main__.Tagger"),
+    ("script_extra_files", "script_extra", Shifted, "gru", False,
+     "torch.jit.script of a 2-layer GRU after a buffer, saved with _extra_files={'config.json': …}"),
 ]
+
+# torch.jit.freeze inlines the parameters as unnamed constants of the code
+# (constants.pkl, constants/): state_dict() is empty and nothing can be named.
+FROZEN = ("frozen_gru", "frozen", Shifted, "torch.jit.freeze(torch.jit.script(…)) of the buffer + GRU module: "
+          "weights only as unnamed code constants")
 
 HOSTILE = [
     # name, serialization, planted call (callable, arguments)
@@ -199,6 +225,12 @@ HOSTILE = [
 def global_name(function):
     """The global a pickle names for `function` (as Python 3 reads it back)."""
     return f"{function.__module__}.{function.__name__}"
+
+
+def extra_files(path):
+    """`extra/<name>` members of a TorchScript archive and their sizes."""
+    with zipfile.ZipFile(path) as archive:
+        return {i.filename.split("/", 1)[1]: i.file_size for i in archive.infolist() if "/extra/" in i.filename}
 
 
 def make_case(root, name, kind, maker, module_name, batch_first, description):
@@ -221,12 +253,14 @@ def make_case(root, name, kind, maker, module_name, batch_first, description):
     for key in state:
         assert torch.equal(state[key], reference[key]), (name, key)
     np.savez(os.path.join(folder, "state_dict.npz"), **{k: v.numpy() for k, v in state.items()})
-    script = {"script": True, "trace": False}.get(kind)
+    script = {"script": True, "script_extra": True, "trace": False}.get(kind)
     write_json(os.path.join(folder, "model.json"), {
         "description": description,
         "file": "model.pt",
-        "kind": {"script": "torchscript", "trace": "torchscript"}.get(kind, "pickled_module"),
-        "made_by": {"script": "torch.jit.script + torch.jit.save", "trace": "torch.jit.trace + torch.jit.save",
+        "kind": "torchscript" if kind in ("script", "script_extra", "trace") else "pickled_module",
+        "made_by": {"script": "torch.jit.script + torch.jit.save",
+                    "script_extra": "torch.jit.script + torch.jit.save(_extra_files=…)",
+                    "trace": "torch.jit.trace + torch.jit.save",
                     "legacy": "torch.save(model, _use_new_zipfile_serialization=False)",
                     "checkpoint": "torch.save({'model': model, 'epoch': 3})"}.get(kind, "torch.save(model)"),
         "serialization": "legacy" if kind == "legacy" else "zip",
@@ -236,12 +270,39 @@ def make_case(root, name, kind, maker, module_name, batch_first, description):
         "classes": classes(kind, path),
         "recorded": recorded(model, script),
         "non_tensor_items": {"epoch": 3} if kind == "checkpoint" else {},
+        "extra_files": extra_files(path) if kind.startswith("script") else {},
         "module": module_name,
         "flags": {"batch_first": bool(batch_first and not is_cell), "nonlinearity": getattr(module, "nonlinearity", "tanh")},
         "input": "input.npy",
         "expected": "expected.npz",
         "shapes": {k: list(v.shape) for k, v in expected.items()},
         "modules": [architecture(n, m, "float32") for n, m in recurrent_modules(model)],
+        "torch_version": torch.__version__,
+    })
+    return name
+
+
+def make_frozen(root, name, kind, maker, description):
+    folder = os.path.join(root, FOLDER, name)
+    os.makedirs(folder, exist_ok=True)
+    reseed(name)
+    path = os.path.join(folder, "model.pt")
+    save(kind, maker().eval(), path, None)
+    state = load_state_dict(kind, path)
+    assert not state, list(state)
+    with zipfile.ZipFile(path) as archive:
+        constants = [m for m in archive.namelist() if "/constants/" in m]
+    write_json(os.path.join(folder, "model.json"), {
+        "description": description,
+        "file": "model.pt",
+        "kind": "torchscript",
+        "made_by": "torch.jit.freeze + torch.jit.save",
+        "serialization": "zip",
+        "expect": "read",
+        "state_dict": [],
+        "classes": classes(kind, path),
+        "recorded": {},
+        "constant_storages": len(constants),
         "torch_version": torch.__version__,
     })
     return name
@@ -275,6 +336,7 @@ def make_hostile(root, name, serialization, planted):
 
 def make(root):
     made = [make_case(root, *case) for case in CASES]
+    made.append(make_frozen(root, *FROZEN))
     made += [make_hostile(root, *case) for case in HOSTILE]
     return made
 
@@ -296,12 +358,14 @@ def write_readme(root, made):
         "(names), `classes` (module path -> class as the file names it, read back off torch), `recorded` "
         "(what the file itself records per recurrent module: a pickled module's `batch_first` / "
         "`nonlinearity` attributes, a scripted class's `Final` constants; nothing for traced ones), "
-        "`non_tensor_items`, `module`, `flags`, `modules` (architecture read off torch).",
+        "`non_tensor_items`, `extra_files` (`extra/` members and sizes), `module`, `flags`, `modules` "
+        "(architecture read off torch).",
         "",
         "| case | what |",
         "|---|---|",
     ]
     lines += [f"| `{name}/` | {description} |" for name, _, _, _, _, description in CASES]
+    lines += [f"| `{FROZEN[0]}/` | {FROZEN[-1]} (only `model.pt` and `model.json`, with `constant_storages`) |"]
     lines += [
         "",
         "## hostile/",

@@ -36,9 +36,14 @@ enum TorchScriptArchive {
         if let member = members[folder + "constants.pkl"] {
             let bytes = try contents(archive, member, file: file)
             let document = try TorchPickle.load(bytes, file: file, member: member.path)
-            _ = try TorchPickleDecoder(document: document, file: file)  // checks every storage reference
-            let count = document.sequence(document.root)?.count ?? 1
-            if count > 0 { items.append(("constants.pkl", "\(count) constant\(count == 1 ? "" : "s") of the code (not read)")) }
+            let decoder = try TorchPickleDecoder(document: document, file: file)  // checks every storage reference
+            let constants = document.sequence(document.root) ?? [document.root]
+            let tensors = constants.filter(decoder.isTensor).count
+            if !constants.isEmpty {
+                items.append(("constants.pkl", "\(TorchItemSummary.count(constants.count, "constant")) of the code, "
+                    + "\(TorchItemSummary.count(tensors, "tensor")), unnamed (a torch.jit.freeze'd module keeps its "
+                    + "weights there): not read"))
+            }
         }
         if members[folder + "traced_inputs.pkl"] != nil {
             items.append(("traced_inputs.pkl", "example inputs of torch.jit.trace (not read)"))
