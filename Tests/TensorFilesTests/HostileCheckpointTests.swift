@@ -71,7 +71,7 @@ final class HostileCheckpointTests: XCTestCase {
         }
         // A class outside the allow-list may be instantiated (NEWOBJ) but never called (REDUCE).
         for (module, name) in [("numpy.core.multiarray", "_reconstruct"), ("argparse", "Namespace"),
-                               ("torch.nn.modules.rnn", "LSTM")] {
+                               ("torch.nn.modules.rnn", "LSTM"), ("collections", "defaultdict")] {
             let pickle = Builder().op(.emptyDict).op(.mark).string("w").tensor(weightSpec).string("x").global(module, name)
                 .ints([1]).op(.reduce).op(.setItems).op(.stop).bytes
             for path in try files("call_\(name)", zipPickle: pickle) {
@@ -150,6 +150,16 @@ final class HostileCheckpointTests: XCTestCase {
             let file = try TensorFile.open(path)
             XCTAssertEqual(file.tensors.map(\.name), ["weight"], path)
             XCTAssertTrue(file.otherItems.contains { $0.name == "me" && $0.summary == "the same module as '(root)'" }, path)
+        }
+        // One module under many keys is read once: the others refer to it (no work per reference).
+        var shared = Builder().op(.emptyDict).op(.mark).string("model")
+        shared = lstmModule(shared, batchFirst: false, legacy: false).op(.binPut, [1])
+        for key in ["ema", "best"] { shared.string(key).op(.binGet, [1]) }
+        let sharedPickle = shared.op(.setItems).op(.stop).bytes
+        for path in try files("module_shared", zipPickle: sharedPickle) {
+            let file = try TensorFile.open(path)
+            XCTAssertEqual(file.tensors.map(\.name), ["weight_ih_l0"], path)
+            XCTAssertEqual(file.otherItems.first { $0.name == "best" }?.summary, "the same module as 'model'", path)
         }
         // Hooks are listed, never run; non-persistent buffers are not in state_dict.
         let hooked = Builder().global("__main__", "Net").op(.emptyTuple).op(.newObj).op(.emptyDict).op(.mark)

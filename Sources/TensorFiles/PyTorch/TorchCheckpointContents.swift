@@ -144,11 +144,13 @@ struct TorchCheckpointContents {
                         groupIndex = groups.count
                         groups.append((path, [(key, record)]))
                     }
-                } else if TorchModuleTree.module(value, in: decoder.document) != nil {
+                } else if case .object(let id) = value, let first = visited[id] {
+                    let kind = TorchModuleTree.module(value, in: decoder.document) != nil ? "module" : "dict"
+                    others.append((itemPath, "the same \(kind) as '\(first.joined(separator: "."))'"))
+                } else if case .object(let id) = value, TorchModuleTree.module(value, in: decoder.document) != nil {
+                    visited[id] = itemPath
                     try module(value, path: itemPath)
                     foundInside = true
-                } else if case .object(let id) = value, let first = visited[id] {
-                    others.append((itemPath, "the same dict as '\(first.joined(separator: "."))'"))
                 } else if case .object(let id) = value, let inner = self.entries(of: value), !inner.isEmpty {
                     visited[id] = itemPath
                     let othersBefore = others.count
