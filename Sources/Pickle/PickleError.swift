@@ -12,6 +12,10 @@ public struct PickleError: Error, CustomStringConvertible, Equatable, Sendable {
         case unsupportedOpcode(UInt8)
         /// A `GLOBAL` / `STACK_GLOBAL` outside the allow-list. Nothing was run.
         case refusedGlobal(PickleGlobal)
+        /// A `REDUCE` naming an allowed global that the caller does not let
+        /// be called (a class or function that is not an inert data
+        /// constructor). Nothing was run.
+        case refusedCall(PickleGlobal)
         /// A size limit (stack, memo, nesting, name length…) was exceeded.
         case limitExceeded(String)
         /// The opcodes do not make a valid pickle (wrong operand types, empty
@@ -42,6 +46,8 @@ public struct PickleError: Error, CustomStringConvertible, Equatable, Sendable {
             return "unsupported opcode 0x\(String(code, radix: 16))\(name)"
         case .refusedGlobal(let global):
             return "refused global '\(global)': it is not on the allow-list (nothing was run)"
+        case .refusedCall(let global):
+            return "refused call of '\(global)': it may appear only as a class, never be called (nothing was run)"
         case .limitExceeded(let what):
             return "limit exceeded: \(what)"
         case .malformed(let what):

@@ -1,7 +1,12 @@
 extension PickleMachine {
     /// Python 2 module names that protocol-2 pickles use, mapped as Python 3's
-    /// `_compat_pickle` does for the modules that matter here.
-    static let python2Modules = ["__builtin__": "builtins", "copy_reg": "copyreg", "exceptions": "builtins"]
+    /// `_compat_pickle` does for the modules that matter here (Python 3
+    /// writes `subprocess.Popen` as `commands Popen`, `eval` as `__builtin__ eval`).
+    static let python2Modules = [
+        "__builtin__": "builtins", "copy_reg": "copyreg", "exceptions": "builtins", "commands": "subprocess",
+        "cPickle": "pickle", "thread": "_thread", "dummy_thread": "_dummy_thread", "Queue": "queue",
+        "cStringIO": "io", "StringIO": "io", "UserDict": "collections", "__ipython__": "builtins",
+    ]
 
     /// Runs one opcode (not `STOP`, which `run` handles).
     mutating func execute(_ opcode: PickleOpcode) throws {
@@ -134,7 +139,16 @@ extension PickleMachine {
     /// The result of calling `callee` (an allowed global) with `arguments`:
     /// inert standard constructors become data, anything else a call record.
     mutating func construct(_ callee: PickleValue, _ arguments: PickleValue, isNewObject: Bool) throws -> PickleValue {
-        guard case .global(let global) = callee else {
+        let global: PickleGlobal
+        switch callee {
+        case .global(let named):
+            global = named
+        case _ where isNewObject:
+            guard let id = store.persistentID(callee), let items = store.sequenceItems(id),
+                  let named = persistentClass(items)
+            else { throw malformed("cannot instantiate a \(kindName(callee)); only an allowed class can be") }
+            global = named
+        default:
             throw malformed("cannot call a \(kindName(callee)); only an allowed global can be called")
         }
         guard let items = store.tupleItems(arguments) else {
@@ -174,6 +188,7 @@ extension PickleMachine {
             else { throw malformed("_codecs.encode is only read as (latin-1 text, 'latin1')") }
             return .bytes(text.unicodeScalars.map { UInt8($0.value) })
         default:
+            guard isNewObject || allowCall(global) else { throw error(.refusedCall(global)) }
             guard store.count < limits.maximumObjectCount else {
                 throw error(.limitExceeded("more than \(limits.maximumObjectCount) objects"))
             }

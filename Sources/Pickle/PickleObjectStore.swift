@@ -52,6 +52,12 @@ struct PickleObjectStore {
         }
     }
 
+    /// The id a persistent object was made from, or nil when `value` is not one.
+    func persistentID(_ value: PickleValue) -> PickleValue? {
+        guard case .object(let id) = value, slots[id.index].kind == .persistent else { return nil }
+        return persistents[slots[id.index].index]
+    }
+
     /// Whether `value` is an empty dict.
     func isEmptyDictionary(_ value: PickleValue) -> Bool {
         guard case .object(let id) = value, slots[id.index].kind == .dictionary else { return false }

@@ -12,16 +12,35 @@
 ///
 /// Every read is checked against the bytes that remain before anything is
 /// allocated, and `PickleLimits` caps the stack, memo, marks and objects.
+///
+/// A second policy, `allowCall`, decides which allowed globals a `REDUCE` may
+/// name (a function call in Python); `NEWOBJ` (`cls.__new__(cls)`, how
+/// protocol 2 pickles an instance) only records an opaque object of the class.
 public struct Unpickler {
     /// The size limits.
     public var limits: PickleLimits
     /// Decides whether a global may appear in the pickle.
     public var allowGlobal: (PickleGlobal) -> Bool
+    /// Decides whether a `REDUCE` may name an allowed global (other than the
+    /// inert constructors evaluated as data); a refusal stops the read with
+    /// `PickleError.Reason.refusedCall`. Nothing is ever called either way.
+    public var allowCall: (PickleGlobal) -> Bool
+    /// The class a persistent object stands for when `NEWOBJ` instantiates it
+    /// (PyTorch's legacy format pickles a module class as the persistent id
+    /// `("module", class, source file, source)`), or nil to refuse.
+    public var persistentClass: ([PickleValue]) -> PickleGlobal?
 
-    /// Creates an unpickler that accepts the globals `allowGlobal` approves.
-    public init(limits: PickleLimits = .standard, allowGlobal: @escaping (PickleGlobal) -> Bool) {
+    /// Creates an unpickler that accepts the globals `allowGlobal` approves
+    /// and lets `REDUCE` name those `allowCall` approves (all, by default).
+    public init(
+        limits: PickleLimits = .standard, allowCall: @escaping (PickleGlobal) -> Bool = { _ in true },
+        persistentClass: @escaping ([PickleValue]) -> PickleGlobal? = { _ in nil },
+        allowGlobal: @escaping (PickleGlobal) -> Bool
+    ) {
         self.limits = limits
         self.allowGlobal = allowGlobal
+        self.allowCall = allowCall
+        self.persistentClass = persistentClass
     }
 
     /// Reads one pickle from the start of `bytes`, up to its `STOP` opcode.
@@ -29,6 +48,8 @@ public struct Unpickler {
     /// many were used.
     public func load(_ bytes: UnsafeRawBufferPointer) throws -> PickleDocument {
         var machine = PickleMachine(bytes: bytes, limits: limits, allowGlobal: allowGlobal)
+        machine.allowCall = allowCall
+        machine.persistentClass = persistentClass
         return try machine.run()
     }
 
@@ -43,6 +64,8 @@ struct PickleMachine {
     let bytes: UnsafeRawBufferPointer
     let limits: PickleLimits
     let allowGlobal: (PickleGlobal) -> Bool
+    var allowCall: (PickleGlobal) -> Bool = { _ in true }
+    var persistentClass: ([PickleValue]) -> PickleGlobal? = { _ in nil }
     var position = 0
     var opcodeStart = 0
     var opcode = PickleOpcode.stop

@@ -92,6 +92,9 @@ public struct ModelSource: Sendable {
         }
         var source = ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)
         source.otherItems = file.otherItems
+        source.hints = file.moduleSettings.mapValues {
+            ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst, source: $0.source)
+        }
         return source
     }
 

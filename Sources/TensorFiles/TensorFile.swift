@@ -28,6 +28,9 @@ public struct TensorFile: Sendable {
     /// Entries of the file that are not tensors (a checkpoint's `epoch`,
     /// `optimizer`, …), by name, with a short description of each.
     public var otherItems: [(name: String, summary: String)]
+    /// What the file records about its modules besides weights (a pickled
+    /// `nn.LSTM`'s `batch_first`, …), by module name (`""` for the root).
+    public var moduleSettings: [String: RecordedModuleSettings] = [:]
 
     /// Creates a tensor file description.
     public init(

@@ -63,7 +63,7 @@ extension InspectReport {
         case ContainerFormat.npz.rawValue: return "NPZ"
         case ContainerFormat.hdf5.rawValue: return "HDF5"
         case ContainerFormat.safetensors.rawValue: return "safetensors"
-        case ContainerFormat.pytorch.rawValue: return "PyTorch checkpoint"
+        case ContainerFormat.pytorch.rawValue: return file.metadata["pytorch.content"] ?? "PyTorch checkpoint"
         case ModelSource.onnxFormat: return "ONNX model"
         case ModelSource.kerasFormat: return file.metadata["keras.file"] ?? "Keras 3"
         case let other: return other

@@ -57,29 +57,129 @@ final class HostileCheckpointTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path))
     }
 
-    func testGlobalsOutsideTheAllowListAreNamed() throws {
-        for (module, name, hint) in [("builtins", "eval", "allow-list"), ("__builtin__", "getattr", "builtins.getattr"),
-                                     ("numpy.core.multiarray", "_reconstruct", "allow-list"),
-                                     ("argparse", "Namespace", "pickled Python object")] {
+    func testCodeRunningGlobalsAndCallsAreNamed() throws {
+        for (module, name, parts) in [
+            ("builtins", "eval", ["refused global 'builtins.eval'", "runs code"]),
+            ("__builtin__", "getattr", ["refused global 'builtins.getattr'"]),
+            ("torch.hub", "list", ["refused global 'torch.hub.list'", "'torch.hub' loads or runs code"]),
+            ("mypackage.tasks", "system", ["refused global 'mypackage.tasks.system'", "'system' runs code"]),
+        ] {
             let pickle = Builder().global(module, name).op(.stop).bytes
             for path in try files("global_\(name)", zipPickle: pickle) {
-                assertRefused(path, ["refused global", hint])
+                assertRefused(path, parts + ["nothing was run"])
+            }
+        }
+        // A class outside the allow-list may be instantiated (NEWOBJ) but never called (REDUCE).
+        for (module, name) in [("numpy.core.multiarray", "_reconstruct"), ("argparse", "Namespace"),
+                               ("torch.nn.modules.rnn", "LSTM"), ("collections", "defaultdict")] {
+            let pickle = Builder().op(.emptyDict).op(.mark).string("w").tensor(weightSpec).string("x").global(module, name)
+                .ints([1]).op(.reduce).op(.setItems).op(.stop).bytes
+            for path in try files("call_\(name)", zipPickle: pickle) {
+                assertRefused(path, ["refused call of '\(module).\(name)'", "nothing was run"])
             }
         }
     }
 
-    func testWholePickledModuleAsksForTheStateDict() throws {
-        for (module, name) in [("torch.nn.modules.rnn", "LSTM"), ("__main__", "MyModel")] {
-            let pickle = Builder().global(module, name).op(.emptyTuple).op(.newObj).op(.emptyDict).op(.build).op(.stop).bytes
-            for path in try files("module_\(name)", zipPickle: pickle) {
-                assertRefused(path, ["'\(module).\(name)'", "model.state_dict()"])
+    func testObjectsBesideTensorsAreOpaqueRecords() throws {
+        // {"w": tensor, "args": argparse.Namespace(lr=0.1)}: the Namespace is an opaque object.
+        let pickle = Builder().op(.emptyDict).op(.mark).string("w").tensor(weightSpec).string("args")
+            .global("argparse", "Namespace").op(.emptyTuple).op(.newObj).op(.emptyDict).string("lr").int(1).op(.setItem)
+            .op(.build).op(.setItems).op(.stop).bytes
+        for path in try files("namespace", zipPickle: pickle) {
+            let file = try TensorFile.open(path)
+            XCTAssertEqual(file.tensors.map(\.name), ["w"])
+            XCTAssertEqual(file.otherItems.map(\.name), ["args"])
+            XCTAssertEqual(file.otherItems.first?.summary, "argparse.Namespace object")
+            XCTAssertNil(file.metadata["pytorch.content"])
+        }
+    }
+
+    /// `torch.save(nn.LSTM)` as the pickle lays it out: NEWOBJ of the class, then BUILD
+    /// with `_parameters` (a tensor and a None bias), `_buffers`, `_modules` and attributes.
+    func lstmModule(_ builder: Builder, batchFirst: Bool, legacy: Bool, classAsPersistent: Bool = false) -> Builder {
+        if classAsPersistent {
+            builder.op(.mark).string("module").global("torch.nn.modules.rnn", "LSTM").string("rnn.py").string("class LSTM: ...")
+                .op(.tuple).op(.binPersId)
+        } else {
+            builder.global("torch.nn.modules.rnn", "LSTM")
+        }
+        builder.op(.emptyTuple).op(.newObj).op(.emptyDict).op(.mark)
+        builder.string("_parameters").op(.emptyDict).op(.mark).string("weight_ih_l0").tensor(weightSpec, legacy: legacy)
+            .string("bias_ih_l0").op(.none).op(.setItems)
+        builder.string("_buffers").op(.emptyDict).string("_modules").op(.emptyDict)
+        builder.string("_non_persistent_buffers_set").global("__builtin__", "set").op(.emptyList).op(.tuple1).op(.reduce)
+        builder.string("batch_first").op(batchFirst ? .newTrue : .newFalse)
+        return builder.op(.setItems).op(.build)
+    }
+
+    func testWholePickledModuleIsReadAsOpaqueObjects() throws {
+        for batchFirst in [false, true] {
+            let zip = lstmModule(Builder(), batchFirst: batchFirst, legacy: false).op(.stop).bytes
+            let legacy = lstmModule(Builder(), batchFirst: batchFirst, legacy: true, classAsPersistent: true).op(.stop).bytes
+            for path in try files("module_\(batchFirst)", zipPickle: zip, legacyPickle: legacy) {
+                let file = try TensorFile.open(path)
+                XCTAssertEqual(file.tensors.map(\.name), ["weight_ih_l0"], path)
+                XCTAssertEqual(try file.tensors.first?.tensor.floats(), [1, 2, 3, 4, 5, 6], path)
+                XCTAssertEqual(file.metadata["pytorch.content"], "PyTorch pickled module", path)
+                XCTAssertEqual(file.otherItems.first?.name, "(root)", path)
+                XCTAssertEqual(file.otherItems.first?.summary, "module torch.nn.modules.rnn.LSTM (batch_first=\(batchFirst ? "True" : "False"))", path)
+                XCTAssertEqual(file.moduleSettings[""]?.batchFirst, batchFirst, path)
             }
         }
-        // The legacy format's ("module", class, source file, source) persistent id.
-        let persistent = Builder().op(.mark).string("module").op(.none).op(.none).op(.none).op(.tuple)
+        // Under a checkpoint key, beside other entries: named as its state_dict, like a state dict there.
+        let checkpoint = lstmModule(Builder().op(.emptyDict).op(.mark).string("model"), batchFirst: true, legacy: false)
+            .string("epoch").int(3).op(.setItems).op(.stop).bytes
+        let file = try TensorFile.open(try files("module_in_checkpoint", zipPickle: checkpoint)[0])
+        XCTAssertEqual(file.tensors.map(\.name), ["weight_ih_l0"])
+        XCTAssertEqual(file.otherItems.map(\.name), ["(root)", "epoch"])
+        XCTAssertEqual(file.moduleSettings[""]?.batchFirst, true)
+        // A non-storage persistent id as a value is still refused.
+        let persistent = Builder().op(.mark).string("module_code").op(.none).op(.none).op(.none).op(.tuple)
             .op(.binPersId).op(.stop).bytes
         for path in try files("module_persistent", zipPickle: persistent) {
-            assertRefused(path, ["only storages are read"])
+            assertRefused(path, ["persistent id of kind 'module_code'"])
+        }
+    }
+
+    func testModuleGraphsCannotLoopOrExplode() throws {
+        // A module whose _modules holds itself: reported once, not walked again.
+        let looping = Builder().global("__main__", "Net").op(.emptyTuple).op(.newObj).op(.binPut, [0]).op(.emptyDict)
+            .op(.mark).string("_parameters").op(.emptyDict).string("weight").tensor(weightSpec).op(.setItem)
+            .string("_modules").op(.emptyDict).string("me").op(.binGet, [0]).op(.setItem).op(.setItems).op(.build).op(.stop).bytes
+        for path in try files("module_loop", zipPickle: looping) {
+            let file = try TensorFile.open(path)
+            XCTAssertEqual(file.tensors.map(\.name), ["weight"], path)
+            XCTAssertTrue(file.otherItems.contains { $0.name == "me" && $0.summary == "the same module as '(root)'" }, path)
+        }
+        // One module under many keys is read once: the others refer to it (no work per reference).
+        var shared = Builder().op(.emptyDict).op(.mark).string("model")
+        shared = lstmModule(shared, batchFirst: false, legacy: false).op(.binPut, [1])
+        for key in ["ema", "best"] { shared.string(key).op(.binGet, [1]) }
+        let sharedPickle = shared.op(.setItems).op(.stop).bytes
+        for path in try files("module_shared", zipPickle: sharedPickle) {
+            let file = try TensorFile.open(path)
+            XCTAssertEqual(file.tensors.map(\.name), ["weight_ih_l0"], path)
+            XCTAssertEqual(file.otherItems.first { $0.name == "best" }?.summary, "the same module as 'model'", path)
+        }
+        // Hooks are listed, never run; non-persistent buffers are not in state_dict.
+        let hooked = Builder().global("__main__", "Net").op(.emptyTuple).op(.newObj).op(.emptyDict).op(.mark)
+            .string("_parameters").op(.emptyDict).string("_buffers").op(.emptyDict).string("cache").tensor(weightSpec).op(.setItem)
+            .string("_non_persistent_buffers_set").global("builtins", "set").op(.mark).string("cache").op(.list).op(.tuple1).op(.reduce)
+            .string("_forward_hooks").op(.emptyDict).int(0).global("mypackage.hooks", "Clamp").op(.emptyTuple).op(.newObj).op(.setItem)
+            .op(.setItems).op(.build).op(.stop).bytes
+        for path in try files("module_hooks", zipPickle: hooked) {
+            let file = try TensorFile.open(path)
+            XCTAssertEqual(file.tensors.map(\.name), [], path)
+            XCTAssertEqual(file.otherItems.first { $0.name == "_forward_hooks" }?.summary,
+                           "1 hook (mypackage.hooks.Clamp object): not run; rnnkit computes the module without them", path)
+            XCTAssertEqual(file.otherItems.first { $0.name == "cache" }?.summary,
+                           "tensor float32 [2, 3] (non-persistent buffer, not in state_dict)", path)
+        }
+        // A bad nonlinearity on PyTorch's own RNN class is refused, not defaulted.
+        let relu6 = Builder().global("torch.nn.modules.rnn", "RNN").op(.emptyTuple).op(.newObj).op(.emptyDict).op(.mark)
+            .string("_parameters").op(.emptyDict).string("nonlinearity").string("relu6").op(.setItems).op(.build).op(.stop).bytes
+        for path in try files("module_relu6", zipPickle: relu6) {
+            assertRefused(path, ["nonlinearity 'relu6'", "expected 'tanh' or 'relu'"])
         }
     }
 
@@ -286,7 +386,7 @@ final class HostileCheckpointTests: XCTestCase {
         try Builder.writeZip(to: script, pickle: pickle, storages: ["0": weightBytes])
         let archive = try Archive(url: script, accessMode: .update)
         try archive.addEntry(with: "archive/constants.pkl", type: .file, uncompressedSize: Int64(1)) { (_: Int64, _: Int) in Data([0x2E]) }
-        assertRefused(script.path, ["TorchScript"])
+        assertRefused(script.path, ["constants.pkl", "STOP with an empty stack"])
     }
 
     func testUnsupportedDtypeIsNamed() throws {

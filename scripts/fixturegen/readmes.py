@@ -21,6 +21,7 @@ fixture name, so the numbers are reproducible; `.pt` files carry a random serial
 | `<name>/` | {count} module fixtures (the table below), in the format described next |
 | `problems/` | damaged weight files for the inspector's diagnostics (`problems/README.md`) |
 | `checkpoints/` | `torch.save` files for the checkpoint reader (`checkpoints/README.md`) |
+| `torch_modules/` | TorchScript archives and `torch.save(model)` files, with hostile ones (`torch_modules/README.md`, made by `scripts/fixturegen/torch_module_files.py`) |
 | `keras/` | models built and saved by Keras 3 itself (`keras/README.md`) |
 | `onnx/` | `torch.onnx.export` files (`onnx/README.md`) |
 

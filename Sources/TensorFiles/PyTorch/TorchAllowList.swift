@@ -1,10 +1,15 @@
 import Pickle
 
-/// The only globals a checkpoint's pickle may name, and how refusals are worded.
+/// The globals a checkpoint's pickle may name, and how refusals are worded.
 ///
-/// Like `torch.load(weights_only=True)`, but smaller: names that rebuild
-/// tensors and storages, the dtype constants, and a few inert containers.
-/// None of them is ever called; `TorchPickleDecoder` interprets their records.
+/// The allow-list proper is like `torch.load(weights_only=True)`, but
+/// smaller: names that rebuild tensors and storages, the dtype constants, and
+/// a few inert containers; only these may be named by a `REDUCE`. Any other
+/// class may appear as an instance (`NEWOBJ`, how `torch.save(model)` pickles
+/// `nn.Module`s), recorded as an opaque object, unless it or its module runs
+/// code (`posix.system`, `builtins.eval`, `subprocess.Popen`, …), which is
+/// refused wherever it sits. Nothing is ever called or imported;
+/// `TorchPickleDecoder` and `TorchModuleTree` interpret the records.
 enum TorchAllowList {
     /// Element type and size of each legacy storage class (`torch.FloatStorage`,
     /// …); `dtype` is nil for the ones rnnkit cannot turn into tensors.
@@ -50,7 +55,14 @@ enum TorchAllowList {
         "torch.storage.TypedStorage", "torch.TypedStorage",
     ]
 
-    /// Whether `global` may appear in a checkpoint's pickle.
+    /// TorchScript's pickler helpers in `torch.jit._pickle`: each returns its
+    /// first argument (a list, tagged with its static type), so they are data.
+    static let scriptDataFunctions: Set<String> = [
+        "restore_type_tag", "build_tensorlist", "build_intlist", "build_doublelist", "build_boollist",
+    ]
+
+    /// Whether `global` is on the allow-list proper: the names that may be
+    /// called (`REDUCE`) to make tensors and plain values.
     static func allows(_ global: PickleGlobal) -> Bool {
         switch global.module {
         case "torch":
@@ -61,10 +73,40 @@ enum TorchAllowList {
             return storageTypes[global.name] != nil
         case "torch._utils":
             return rebuildFunctions.contains(global.name)
+        case "torch.jit._pickle":
+            return scriptDataFunctions.contains(global.name)
         default:
             return others.contains(global.description) || global.description == rebuildFromType
                 || tensorTypes.contains(global.description)
         }
+    }
+
+    /// Whether `global` may appear in a checkpoint's pickle at all: the
+    /// allow-list, or a class recorded as an opaque object (`__main__.Seq2Seq`,
+    /// `torch.nn.modules.rnn.LSTM`, TorchScript's `__torch__.…`) that is
+    /// neither in a module that runs code nor a name that does.
+    static func mayAppear(_ global: PickleGlobal) -> Bool {
+        allows(global) || runsCode(global) == nil
+    }
+
+    /// Whether a `REDUCE` may name `global` (never actually called).
+    static func mayBeCalled(_ global: PickleGlobal) -> Bool {
+        allows(global) && !tensorTypes.contains(global.description)
+    }
+
+    /// Why `global` is taken to run code, or nil when it is not.
+    static func runsCode(_ global: PickleGlobal) -> String? {
+        let root = String(global.module.split(separator: ".").first ?? "")
+        if codeModules.contains(root) { return "module '\(root)' runs code and touches the system" }
+        if codeNames.contains(global.name) { return "'\(global.name)' runs code" }
+        if let prefix = codeTorchModules.first(where: { global.module == $0 || global.module.hasPrefix($0 + ".") }) {
+            return "'\(prefix)' loads or runs code"
+        }
+        let identifier = global.module.split(separator: ".", omittingEmptySubsequences: false) + [Substring(global.name)]
+        guard identifier.allSatisfy({ part in
+            !part.isEmpty && part.allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber } && !(part.first?.isNumber ?? true)
+        }) else { return "it is not a Python name" }
+        return nil
     }
 
     /// The storage class a global names (`torch.FloatStorage`,
@@ -83,25 +125,40 @@ enum TorchAllowList {
         "os", "posix", "nt", "sys", "subprocess", "builtins", "shutil", "socket", "importlib", "runpy",
         "pickle", "marshal", "ctypes", "code", "pty", "webbrowser", "operator", "functools", "types",
         "pdb", "timeit", "platform", "io", "tempfile", "multiprocessing", "threading", "signal", "codecs",
+        "_thread", "copyreg", "asyncio", "ssl", "http", "urllib", "ftplib", "smtplib", "telnetlib", "glob",
+        "pathlib", "zipimport", "imp", "pkgutil", "inspect", "gc", "ast", "dis", "site",
     ]
 
-    /// What to tell the user about a refused global.
+    /// Names that run code or reach the system, in whatever module.
+    static let codeNames: Set<String> = [
+        "eval", "exec", "execfile", "compile", "system", "popen", "Popen", "spawn", "spawnl", "spawnv",
+        "getattr", "setattr", "delattr", "__import__", "import_module", "open", "load", "loads",
+        "run", "call", "check_call", "check_output", "apply", "globals", "locals", "vars", "breakpoint",
+        "input", "exit", "quit", "__reduce__", "__reduce_ex__", "__setstate__", "__getattribute__",
+    ]
+
+    /// Parts of torch that load files or compile and run code.
+    static let codeTorchModules: [String] = [
+        "torch.hub", "torch.serialization", "torch.jit", "torch.utils.cpp_extension", "torch.ops",
+        "torch._C", "torch.package", "torch._dynamo", "torch.compiler", "torch.fx", "torch.export",
+        "torch.cuda.memory", "torch.distributed",
+    ]
+
+    /// What to tell the user about a global refused as a call (`REDUCE`).
+    static func callRefusal(_ global: PickleGlobal) -> String {
+        "refused call of '\(global)': the pickle calls it to make a value, and rnnkit calls nothing from a "
+            + "file but the allow-listed tensor rebuilders (nothing was run). Classes are read as opaque objects "
+            + "only when pickled as instances; remove this value from the checkpoint, or save "
+            + "`model.state_dict()` instead"
+    }
+
+    /// What to tell the user about a refused global (one that runs code, or
+    /// any global in a pickle that must hold plain data).
     static func refusal(_ global: PickleGlobal) -> String {
+        if let reason = runsCode(global) {
+            return "refused global '\(global)': \(reason); rnnkit never runs code from a checkpoint (nothing was run)"
+        }
         let name = "'\(global)'"
-        let root = String(global.module.split(separator: ".").first ?? "")
-        let looksLikeClass = global.name.first.map { $0.isUppercase } ?? false
-        if global.module.hasPrefix("torch.nn.modules") || global.module == "torch.nn"
-            || (global.module == "__main__" && looksLikeClass) {
-            return "refused global \(name): the file holds a whole pickled nn.Module, not a state_dict. "
-                + "rnnkit reads tensors only and never unpickles Python objects; in Python, load the model "
-                + "and save `torch.save(model.state_dict(), \"weights.pt\")` instead"
-        }
-        if looksLikeClass && !codeModules.contains(root) && !global.module.hasPrefix("_") {
-            return "refused global \(name): the file holds a pickled Python object of that class, which rnnkit "
-                + "does not read (only tensors, dicts, lists, numbers and strings; nothing is unpickled). "
-                + "If it is a whole model, save `model.state_dict()` instead; otherwise remove the object "
-                + "from the checkpoint"
-        }
         return "refused global \(name): it is not on rnnkit's allow-list of tensor-rebuilding names, and "
             + "rnnkit never runs code from a checkpoint (nothing was run)"
     }

@@ -17,6 +17,8 @@ struct TorchCheckpointContents {
     var tensors: [(name: String, record: TorchTensorRecord)] = []
     /// Entries that are not tensors, with their summaries.
     var otherItems: [(name: String, summary: String)] = []
+    /// Module objects (`torch.save(model)`, TorchScript) by tensor-name prefix (`""` for the root).
+    var modules: [(name: String, module: TorchModuleTree.Module)] = []
 
     /// Most levels of dicts inside dicts that are followed.
     static let maximumDepth = 32
@@ -29,13 +31,18 @@ struct TorchCheckpointContents {
             tensors = [(rootName, record)]
             return
         }
-        if let entries = walker.entries(of: root, isRoot: true) {
+        if TorchModuleTree.module(root, in: decoder.document) != nil {
+            try walker.module(root, path: [])
+        } else if let entries = walker.entries(of: root, isRoot: true) {
             _ = try walker.walk(entries, path: [])
         } else {
             walker.others.append(([rootName], TorchItemSummary(decoder: decoder).describe(root)))
         }
         otherItems = walker.others.map { ($0.path.joined(separator: "."), $0.summary) }
         let common = Self.commonPrefix(walker.groups.map(\.path))
+        modules = walker.modules.map { path, module in
+            ((path.dropFirst(common) + module.path).joined(separator: "."), module)
+        }
         var seen = Set<String>()
         for group in walker.groups {
             let prefix = group.path.dropFirst(common)
@@ -47,6 +54,30 @@ struct TorchCheckpointContents {
                 tensors.append((name, record))
             }
         }
+    }
+
+    /// Lists each module object as an other item (`lstm: module
+    /// torch.nn.modules.rnn.LSTM`) and sets `file.moduleSettings` from what
+    /// the modules record; `scriptSettings` reads a TorchScript class's.
+    func describeModules(
+        in file: inout TensorFile, scriptSettings: (String) throws -> RecordedModuleSettings? = { _ in nil }
+    ) throws {
+        guard !modules.isEmpty else { return }
+        var items: [(name: String, summary: String)] = []
+        for (name, module) in modules {
+            var settings = module.settings
+            if settings == nil, module.className.hasPrefix("__torch__") { settings = try scriptSettings(module.className) }
+            var summary = "module \(module.className)"
+            if let settings {
+                file.moduleSettings[name] = settings
+                let facts = [settings.batchFirst.map { "batch_first=\($0 ? "True" : "False")" },
+                             settings.nonlinearity.map { "nonlinearity='\($0)'" }].compactMap { $0 }
+                summary += " (\(facts.joined(separator: ", ")))"
+            }
+            items.append((name.isEmpty ? "(root)" : name, summary))
+        }
+        file.otherItems = items + file.otherItems
+        if file.metadata["pytorch.content"] == nil { file.metadata["pytorch.content"] = "PyTorch pickled module" }
     }
 
     /// Number of leading path components every path shares.
@@ -65,8 +96,18 @@ struct TorchCheckpointContents {
         var groups: [(path: [String], tensors: [(key: String, record: TorchTensorRecord)])] = []
         var others: [(path: [String], summary: String)] = []
         var visited: [PickleObjectID: [String]] = [:]
+        var modules: [(path: [String], module: TorchModuleTree.Module)] = []
 
         init(decoder: TorchPickleDecoder) { self.decoder = decoder }
+
+        /// Reads the module object at `path` as one group of tensors named relative to it.
+        mutating func module(_ value: PickleValue, path: [String]) throws {
+            var tree = TorchModuleTree(decoder: decoder)
+            try tree.collect(value, path: [])
+            groups.append((path, tree.tensors.map { ($0.path.joined(separator: "."), $0.record) }))
+            modules += tree.modules.map { (path, $0) }
+            others += tree.others.map { (path + $0.path, $0.summary) }
+        }
 
         /// The entries of a dict whose keys are all strings (or, at the root,
         /// of a list or tuple, keyed by index), or nil.
@@ -104,7 +145,12 @@ struct TorchCheckpointContents {
                         groups.append((path, [(key, record)]))
                     }
                 } else if case .object(let id) = value, let first = visited[id] {
-                    others.append((itemPath, "the same dict as '\(first.joined(separator: "."))'"))
+                    let kind = TorchModuleTree.module(value, in: decoder.document) != nil ? "module" : "dict"
+                    others.append((itemPath, "the same \(kind) as '\(first.joined(separator: "."))'"))
+                } else if case .object(let id) = value, TorchModuleTree.module(value, in: decoder.document) != nil {
+                    visited[id] = itemPath
+                    try module(value, path: itemPath)
+                    foundInside = true
                 } else if case .object(let id) = value, let inner = self.entries(of: value), !inner.isEmpty {
                     visited[id] = itemPath
                     let othersBefore = others.count

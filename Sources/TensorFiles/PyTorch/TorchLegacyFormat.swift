@@ -64,8 +64,10 @@ enum TorchLegacyFormat {
         let tensors = try contents.tensors.map { name, record in
             NamedTensor(name: name, tensor: try TorchStorageViews.tensor(record, name: name, file: path, source: source))
         }
-        return TensorFile(path: path, format: .pytorch, tensors: tensors,
-                          metadata: ["pytorch.serialization": "legacy"], otherItems: contents.otherItems)
+        var file = TensorFile(path: path, format: .pytorch, tensors: tensors,
+                              metadata: ["pytorch.serialization": "legacy"], otherItems: contents.otherItems)
+        try contents.describeModules(in: &file)
+        return file
     }
 
     /// Walks the storage section: for each listed key, an 8-byte element

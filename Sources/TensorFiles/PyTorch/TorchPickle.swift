@@ -23,13 +23,17 @@ enum TorchPickle {
         _ bytes: UnsafeRawBufferPointer, file: String, describe: (Int) -> String, fileOffset: (Int) -> Int?,
         allowGlobals: Bool = true
     ) throws -> PickleDocument {
-        let unpickler = Unpickler(allowGlobal: { allowGlobals && TorchAllowList.allows($0) })
+        let unpickler = Unpickler(
+            allowCall: TorchAllowList.mayBeCalled, persistentClass: TorchPickleDecoder.moduleClass,
+            allowGlobal: { allowGlobals && TorchAllowList.mayAppear($0) })
         do {
             return try unpickler.load(bytes)
         } catch let error as PickleError {
             let text: String
             if case .refusedGlobal(let global) = error.reason {
                 text = TorchAllowList.refusal(global)
+            } else if case .refusedCall(let global) = error.reason {
+                text = TorchAllowList.callRefusal(global)
             } else {
                 text = error.reasonText
             }

@@ -41,13 +41,24 @@ struct TorchPickleDecoder {
         self.document = document
         self.file = file
         for object in document.objects {
-            guard case .persistent(let id) = object else { continue }
+            guard case .persistent(let id) = object, !Self.isModuleClass(document, id) else { continue }
             let reference = try storage(id)
             if storages[reference.key] == nil {
                 storages[reference.key] = reference
                 storageOrder.append(reference.key)
             }
         }
+    }
+
+    /// The class a legacy file's `("module", class, source file, source)`
+    /// persistent id stands for, which `NEWOBJ` instantiates; nil for any other id.
+    static func moduleClass(_ items: [PickleValue]) -> PickleGlobal? {
+        guard items.count == 4, items[0] == .string("module"), case .global(let global) = items[1] else { return nil }
+        return global
+    }
+
+    static func isModuleClass(_ document: PickleDocument, _ id: PickleValue) -> Bool {
+        document.sequence(id).flatMap(moduleClass) != nil
     }
 
     func failure(_ what: String, tensor: String? = nil) -> TensorFileError {
@@ -66,8 +77,8 @@ struct TorchPickleDecoder {
         default: tag = nil
         }
         guard tag == "storage" else {
-            throw failure("persistent id of kind '\(tag ?? document.kindName(first))'; only storages are read "
-                + "(a legacy file pickling a whole module needs `model.state_dict()` saved instead)")
+            throw failure("persistent id of kind '\(tag ?? document.kindName(first))'; only storages "
+                + "(and, for NEWOBJ, a legacy file's ('module', class, file, source)) are read")
         }
         guard fields.count == 5 || fields.count == 6 else {
             throw failure("storage persistent id has \(fields.count) fields, expected 5 (zip) or 6 (legacy)")

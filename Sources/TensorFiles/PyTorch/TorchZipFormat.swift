@@ -1,6 +1,8 @@
 import Foundation
 
-/// The zip checkpoint `torch.save` writes since PyTorch 1.6:
+/// The zip checkpoint `torch.save` writes since PyTorch 1.6 (and, with
+/// `code/` and `constants.pkl` beside it, `torch.jit.save`'s TorchScript
+/// archive, see `TorchScriptArchive`):
 /// `<archive>/data.pkl` (the pickle), `<archive>/data/<key>` (one member per
 /// storage, raw little-endian bytes), `<archive>/byteorder`,
 /// `<archive>/version`. The archive folder is named after the file when it was
@@ -43,11 +45,6 @@ enum TorchZipFormat {
         guard let folder = try archiveFolder(in: archive.members.map(\.path), path: path) else {
             throw TensorFileError(file: path, .archive("no data.pkl member: not a PyTorch checkpoint"))
         }
-        if members[folder + "constants.pkl"] != nil || members.keys.contains(where: { $0.hasPrefix(folder + "code/") }) {
-            throw TensorFileError(file: path, .invalid(
-                "a TorchScript archive (torch.jit.save), which holds code; rnnkit reads torch.save checkpoints: "
-                    + "in Python, load it and save `torch.save(model.state_dict(), \"weights.pt\")`"))
-        }
         func contents(_ name: String, limit: Int) throws -> Data? {
             guard let member = members[name] else { return nil }
             guard member.size <= limit else {
@@ -83,8 +80,16 @@ enum TorchZipFormat {
         let tensors = try contents.tensors.map { name, record in
             NamedTensor(name: name, tensor: try TorchStorageViews.tensor(record, name: name, file: path, source: source))
         }
-        return TensorFile(path: path, format: .pytorch, tensors: tensors, metadata: metadata,
-                          otherItems: contents.otherItems)
+        var file = TensorFile(path: path, format: .pytorch, tensors: tensors, metadata: metadata,
+                              otherItems: contents.otherItems)
+        if TorchScriptArchive.isArchive(members, folder: folder) {
+            file.metadata["pytorch.content"] = "TorchScript archive"
+            file.otherItems += try TorchScriptArchive.otherItems(archive, members, folder: folder, file: path)
+        }
+        try contents.describeModules(in: &file) {
+            try TorchScriptArchive.settings(of: $0, archive, members, folder: folder, file: path)
+        }
+        return file
     }
 }
 

@@ -1,0 +1,186 @@
+import Pickle
+
+/// What a PyTorch file records about one module besides its weights: its
+/// class (an opaque name, never imported) and, for PyTorch's own recurrent
+/// classes, the settings the weights cannot tell.
+public struct RecordedModuleSettings: Sendable, Equatable {
+    /// The class as the pickle names it (`torch.nn.modules.rnn.LSTM`,
+    /// `__torch__.torch.nn.modules.rnn.LSTM`).
+    public var className: String
+    /// `batch_first`, when the file records it.
+    public var batchFirst: Bool?
+    /// `nonlinearity` of an `nn.RNN` / `nn.RNNCell` (`tanh`, `relu`), when recorded.
+    public var nonlinearity: String?
+    /// Where the settings were read (for `inspect`).
+    public var source: String
+
+    /// Creates settings.
+    public init(className: String, batchFirst: Bool? = nil, nonlinearity: String? = nil, source: String) {
+        self.className = className
+        self.batchFirst = batchFirst
+        self.nonlinearity = nonlinearity
+        self.source = source
+    }
+
+    /// Whether anything beyond the class is recorded.
+    public var isEmpty: Bool { batchFirst == nil && nonlinearity == nil }
+}
+
+/// Reads the tensors of pickled module objects without constructing them.
+///
+/// An eager `nn.Module` (`torch.save(model)`) is a `NEWOBJ` of its class with
+/// a `BUILD` state dict holding `_parameters`, `_buffers`,
+/// `_non_persistent_buffers_set` and `_modules`; its tensors are named as
+/// `state_dict()` names them: own parameters, persistent buffers, then each
+/// submodule's under its key. A TorchScript object (class `__torch__.…`) holds
+/// its parameters, buffers and submodules directly as attributes.
+struct TorchModuleTree {
+    /// One module object found, by its dotted path relative to where the walk began.
+    struct Module {
+        var path: [String]
+        var className: String
+        var settings: RecordedModuleSettings?
+    }
+
+    let decoder: TorchPickleDecoder
+    private(set) var tensors: [(path: [String], record: TorchTensorRecord)] = []
+    private(set) var modules: [Module] = []
+    private(set) var others: [(path: [String], summary: String)] = []
+    private var visited: [PickleObjectID: [String]] = [:]
+
+    /// Most levels of modules inside modules that are followed.
+    static let maximumDepth = 64
+    /// Classes whose pickled attributes are read as recorded settings.
+    static let recurrentClasses: Set<String> = [
+        "torch.nn.modules.rnn.LSTM", "torch.nn.modules.rnn.GRU", "torch.nn.modules.rnn.RNN",
+        "torch.nn.modules.rnn.LSTMCell", "torch.nn.modules.rnn.GRUCell", "torch.nn.modules.rnn.RNNCell",
+    ]
+
+    /// The hook dicts of an `nn.Module`'s state.
+    static let hookFields = [
+        "_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks", "_state_dict_hooks",
+        "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
+    ]
+
+    init(decoder: TorchPickleDecoder) { self.decoder = decoder }
+
+    /// The class and attribute dict of `value` when it is a module object.
+    static func module(_ value: PickleValue, in document: PickleDocument) -> (call: PickleCall, state: PickleDictionary)? {
+        guard case .call(let call)? = document.object(value), call.isNewObject, let state = call.state else { return nil }
+        var attributes = document.dictionary(state)
+        if attributes == nil, let parts = document.sequence(state), let first = parts.first {
+            attributes = document.dictionary(first)  // (dict, slot state)
+        }
+        guard let attributes else { return nil }
+        if isScript(call.callee) { return (call, attributes) }
+        guard document.dictionary(attributes["_parameters"] ?? .none) != nil
+                || document.dictionary(attributes["_modules"] ?? .none) != nil else { return nil }
+        return (call, attributes)
+    }
+
+    /// Whether `global` is a TorchScript class.
+    static func isScript(_ global: PickleGlobal) -> Bool {
+        global.module == "__torch__" || global.module.hasPrefix("__torch__.")
+    }
+
+    /// Collects the tensors and submodules of the module object `value` at `path`.
+    mutating func collect(_ value: PickleValue, path: [String]) throws {
+        guard let (call, attributes) = Self.module(value, in: decoder.document) else { return }
+        if case .object(let id) = value {
+            if let first = visited[id] {
+                others.append((path, "the same module as '\(first.isEmpty ? "(root)" : first.joined(separator: "."))'"))
+                return
+            }
+            visited[id] = path
+        }
+        guard path.count <= Self.maximumDepth else {
+            throw TensorFileError(file: decoder.file, .pickle(
+                "modules nest more than \(Self.maximumDepth) levels deep at '\(path.joined(separator: "."))'"))
+        }
+        let className = call.callee.description
+        modules.append(Module(path: path, className: className, settings: try settings(className, attributes, path: path)))
+        if Self.isScript(call.callee) {
+            try collectScript(attributes, path: path)
+        } else {
+            try collectEager(attributes, path: path)
+        }
+    }
+
+    private mutating func collectEager(_ attributes: PickleDictionary, path: [String]) throws {
+        let document = decoder.document
+        var nonPersistent = Set<PickleValue>()
+        if case .set(let items)? = document.object(attributes["_non_persistent_buffers_set"] ?? .none) {
+            nonPersistent = Set(items)
+        }
+        for field in ["_parameters", "_buffers"] {
+            for (key, item) in document.dictionary(attributes[field] ?? .none)?.entries ?? [] {
+                guard case .string(let name) = key, item != .none else { continue }
+                let itemPath = path + [name]
+                guard let record = try decoder.tensor(item, name: itemPath.joined(separator: ".")) else {
+                    others.append((itemPath, TorchItemSummary(decoder: decoder).describe(item)))
+                    continue
+                }
+                if field == "_buffers" && nonPersistent.contains(key) {
+                    others.append((itemPath, "tensor \(record.dtype.rawValue) \(record.shape) (non-persistent buffer, not in state_dict)"))
+                } else {
+                    tensors.append((itemPath, record))
+                }
+            }
+        }
+        // Hooks are code the file cannot carry (functions pickled by name): listed, never run.
+        for field in Self.hookFields {
+            guard let hooks = document.dictionary(attributes[field] ?? .none), hooks.count > 0 else { continue }
+            let what = hooks.entries.map { TorchItemSummary(decoder: decoder).describe($0.value) }
+            others.append((path + [field], "\(TorchItemSummary.count(hooks.count, "hook")) (\(what.joined(separator: ", "))): "
+                + "not run; rnnkit computes the module without them"))
+        }
+        // Plain tensor attributes are not in state_dict: listed, not read.
+        for (key, item) in attributes.entries {
+            guard case .string(let name) = key, !name.hasPrefix("_"), decoder.isTensor(item) else { continue }
+            others.append((path + [name], TorchItemSummary(decoder: decoder).describe(item) + " (plain attribute, not in state_dict)"))
+        }
+        for (key, item) in document.dictionary(attributes["_modules"] ?? .none)?.entries ?? [] {
+            guard case .string(let name) = key, item != .none else { continue }
+            guard Self.module(item, in: document) != nil else {
+                others.append((path + [name], TorchItemSummary(decoder: decoder).describe(item)))
+                continue
+            }
+            try collect(item, path: path + [name])
+        }
+    }
+
+    private mutating func collectScript(_ attributes: PickleDictionary, path: [String]) throws {
+        var submodules: [(String, PickleValue)] = []
+        for (key, item) in attributes.entries {
+            guard case .string(let name) = key else { continue }
+            if let record = try decoder.tensor(item, name: (path + [name]).joined(separator: ".")) {
+                tensors.append((path + [name], record))
+            } else if Self.module(item, in: decoder.document) != nil {
+                submodules.append((name, item))
+            }
+        }
+        for (name, item) in submodules { try collect(item, path: path + [name]) }
+    }
+
+    /// `batch_first` and `nonlinearity` of PyTorch's own recurrent classes, as
+    /// pickled in their attributes; nil for any other class (TorchScript
+    /// classes keep them in `code/`, which `TorchScriptCode` reads).
+    private func settings(_ className: String, _ attributes: PickleDictionary, path: [String]) throws -> RecordedModuleSettings? {
+        guard Self.recurrentClasses.contains(className) else { return nil }
+        var settings = RecordedModuleSettings(className: className, source: "the pickled \(className)'s attributes")
+        func fail(_ what: String) -> TensorFileError {
+            TensorFileError(file: decoder.file, .pickle("module '\(path.joined(separator: "."))' (\(className)): \(what)"))
+        }
+        switch attributes["batch_first"] {
+        case .bool(let flag)?: settings.batchFirst = flag
+        case nil: break
+        case let other?: throw fail("batch_first is a \(decoder.document.kindName(other)), expected a bool")
+        }
+        switch attributes["nonlinearity"] {
+        case .string(let text)? where ["tanh", "relu"].contains(text): settings.nonlinearity = text
+        case nil: break
+        case let other?: throw fail("nonlinearity \(TorchItemSummary.scalar(other) ?? "object"), expected 'tanh' or 'relu'")
+        }
+        return settings.isEmpty ? nil : settings
+    }
+}

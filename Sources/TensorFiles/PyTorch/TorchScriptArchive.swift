@@ -1,0 +1,110 @@
+import Foundation
+
+/// The parts of a TorchScript archive (`torch.jit.save`) beside the
+/// parameters: `code/` (the compiled classes as TorchScript source, with
+/// `.debug_pkl` twins), `constants.pkl` (tensor constants of the code, their
+/// bytes under `constants/`), `extra/` (the `_extra_files` given to save),
+/// `traced_inputs.pkl` (`torch.jit.trace`'s example inputs) and `.data/`
+/// (`version`, `serialization_id`). `data.pkl` and `data/` are read as in any
+/// zip checkpoint; nothing in `code/` is run or interpreted.
+///
+/// The one thing read from `code/` is, for `nn.LSTM` / `GRU` / `RNN` (and
+/// their cells) compiled by `torch.jit.script`, the `Final` constants
+/// `batch_first` and `nonlinearity`, which the script printer writes as one
+/// line each in the class body (`  batch_first : Final[bool] = True`). A
+/// traced module bakes them into its graph instead: they stay unknown.
+enum TorchScriptArchive {
+    /// Largest code file or `constants.pkl` read.
+    static let maximumMemberBytes = 4 << 20
+
+    /// Whether the members in `folder` make a TorchScript archive.
+    static func isArchive(_ members: [String: ZipMember], folder: String) -> Bool {
+        members[folder + "constants.pkl"] != nil || members.keys.contains { $0.hasPrefix(folder + "code/") }
+    }
+
+    /// The class name with TorchScript's `__torch__.` prefix and
+    /// `___torch_mangle_N` components removed (`torch.nn.modules.rnn.LSTM`).
+    static func pythonName(_ className: String) -> String {
+        className.split(separator: ".").filter { $0 != "__torch__" && !$0.hasPrefix("___torch_mangle_") }
+            .joined(separator: ".")
+    }
+
+    /// Entries of the archive that are not parameters, for `inspect`.
+    static func otherItems(_ archive: ZipArchive, _ members: [String: ZipMember], folder: String, file: String) throws
+        -> [(name: String, summary: String)] {
+        var items: [(name: String, summary: String)] = []
+        if let member = members[folder + "constants.pkl"] {
+            let bytes = try contents(archive, member, file: file)
+            let document = try TorchPickle.load(bytes, file: file, member: member.path)
+            let decoder = try TorchPickleDecoder(document: document, file: file)  // checks every storage reference
+            let constants = document.sequence(document.root) ?? [document.root]
+            let tensors = constants.filter(decoder.isTensor).count
+            if !constants.isEmpty {
+                items.append(("constants.pkl", "\(TorchItemSummary.count(constants.count, "constant")) of the code, "
+                    + "\(TorchItemSummary.count(tensors, "tensor")), unnamed (a torch.jit.freeze'd module keeps its "
+                    + "weights there): not read"))
+            }
+        }
+        if members[folder + "traced_inputs.pkl"] != nil {
+            items.append(("traced_inputs.pkl", "example inputs of torch.jit.trace (not read)"))
+        }
+        for path in members.keys.sorted() where path.hasPrefix(folder + "extra/") && !path.hasSuffix("/") {
+            items.append((String(path.dropFirst(folder.count)), "\(members[path]?.size ?? 0) bytes (extra file, not read)"))
+        }
+        return items
+    }
+
+    /// The `batch_first` / `nonlinearity` constants of the scripted recurrent
+    /// class `className`, read as text from its code file; nil for other
+    /// classes and for classes whose code has no such lines (traced modules).
+    static func settings(
+        of className: String, _ archive: ZipArchive, _ members: [String: ZipMember], folder: String, file: String
+    ) throws -> RecordedModuleSettings? {
+        guard TorchModuleTree.recurrentClasses.contains(pythonName(className)) else { return nil }
+        let parts = className.split(separator: ".")
+        guard let name = parts.last, parts.count > 1 else { return nil }
+        let codePath = folder + "code/" + parts.dropLast().joined(separator: "/") + ".py"
+        guard let member = members[codePath] else { return nil }
+        let text = String(decoding: try contents(archive, member, file: file), as: UTF8.self)
+        guard let body = classBody(named: String(name), in: text) else { return nil }
+        var settings = RecordedModuleSettings(className: className, source: "the constants of \(codePath.dropFirst(folder.count))")
+        for line in body {
+            if let value = constant(line, "batch_first", type: "bool") {
+                guard value == "True" || value == "False" else {
+                    throw TensorFileError(file: file, .invalid("\(codePath): batch_first = \(value.prefix(20)), expected True or False"))
+                }
+                settings.batchFirst = value == "True"
+            } else if let value = constant(line, "nonlinearity", type: "str") {
+                guard value == "\"tanh\"" || value == "\"relu\"" else {
+                    throw TensorFileError(file: file, .invalid("\(codePath): nonlinearity = \(value.prefix(20)), expected \"tanh\" or \"relu\""))
+                }
+                settings.nonlinearity = String(value.dropFirst().dropLast())
+            }
+        }
+        return settings.isEmpty ? nil : settings
+    }
+
+    /// The lines of `class <name>(Module):` up to the next unindented line.
+    static func classBody(named name: String, in text: String) -> [Substring]? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0 == "class \(name)(Module):" }) else { return nil }
+        let rest = lines[(start + 1)...]
+        let end = rest.firstIndex { !$0.isEmpty && !$0.hasPrefix(" ") } ?? lines.endIndex
+        return Array(lines[(start + 1) ..< end])
+    }
+
+    /// The value of `  <name> : Final[<type>] = <value>`, or nil when `line` is not that.
+    static func constant(_ line: Substring, _ name: String, type: String) -> Substring? {
+        let prefix = "  \(name) : Final[\(type)] = "
+        guard line.hasPrefix(prefix) else { return nil }
+        return line.dropFirst(prefix.count)
+    }
+
+    private static func contents(_ archive: ZipArchive, _ member: ZipMember, file: String) throws -> Data {
+        guard member.size <= maximumMemberBytes else {
+            throw TensorFileError(file: file, .archive(
+                "member \(member.path) is \(member.size) bytes, more than the \(maximumMemberBytes) rnnkit reads"))
+        }
+        return try archive.contents(of: member)
+    }
+}
