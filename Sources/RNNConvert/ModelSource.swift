@@ -124,6 +124,7 @@ public struct ModelSource: Sendable {
         }
         var source = ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)
         source.otherItems = file.otherItems
+        source.readStoredTensors()
         return source
     }
 

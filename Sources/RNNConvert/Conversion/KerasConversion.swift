@@ -11,6 +11,7 @@ extension Converter {
         guard problems.isEmpty else {
             throw ConversionError("\(module.displayName) cannot be written to Keras as it is: " + problems.map(\.description).joined(separator: "; "))
         }
+        try refuseStoredForKeras(source, module: module, output: request.output)
         let options = KerasExportOptions(
             nonlinearity: request.nonlinearity ?? source.hints[module.name]?.nonlinearity ?? .tanh, dtype: request.dtype)
         let description = target == .keras
