@@ -15,6 +15,6 @@ struct RNNKit: ParsableCommand {
             2 bad input (unreadable file, wrong shapes, bad flags), 64 usage error.
             """,
         version: "0.1.0",
-        subcommands: [InspectCommand.self, RunCommand.self, VerifyCommand.self, ConvertCommand.self, BenchCommand.self]
+        subcommands: [InspectCommand.self, RunCommand.self, VerifyCommand.self, ConvertCommand.self, BenchCommand.self, OperatorsCommand.self]
     )
 }
