@@ -32,7 +32,11 @@ enum ONNXModuleDefaults {
         let h0 = try stack(group.layers.map(\.initialH), group: group, role: "initial_h", file: file)
         let c0 = first.mode == .lstm ? try stack(group.layers.map(\.initialC), group: group, role: "initial_c", file: file) : nil
         if h0 != nil || c0 != nil {
-            hints.storedState = StoredState(h0: try h0.map { try reorder($0, order) }, c0: try c0.map { try reorder($0, order) })
+            do {
+                hints.storedState = StoredState(h0: try h0.map { try reorder($0, order) }, c0: try c0.map { try reorder($0, order) })
+            } catch let error as ConversionError {
+                throw ConversionError("\(file): \(display): \(error.message)")
+            }
             let shape = (h0 ?? c0).map { shapeText($0.shape) } ?? ""
             hints.notes.append("the file stores an initial state \(shape) (\([h0 == nil ? nil : "h0", c0 == nil ? nil : "c0"].compactMap { $0 }.joined(separator: ", "))); "
                 + "run uses it unless --h0/--c0 are given")
