@@ -9,8 +9,11 @@ enum ModelWeights {
         let source = try ModelSource.open(path)
         return WeightSource(
             tensors: source.tensors,
-            settings: source.hints.mapValues {
-                RunSettings(nonlinearity: $0.nonlinearity, batchFirst: $0.batchFirst, inputMask: $0.inputMask)
+            settings: source.hints.mapValues { hints in
+                var settings = RunSettings(nonlinearity: hints.nonlinearity, batchFirst: hints.batchFirst, inputMask: hints.inputMask)
+                settings.stored = StoredInputs(h0: hints.storedState?.h0, c0: hints.storedState?.c0, lengths: hints.lengths)
+                settings.layoutUnknown = hints.layoutUnknown
+                return settings
             })
     }
 }
