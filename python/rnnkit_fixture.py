@@ -18,6 +18,7 @@ or, with outputs you computed elsewhere (names as PyTorch's state_dict spells th
 
 import json
 import os
+import shutil
 import struct
 from collections import OrderedDict
 
@@ -133,18 +134,27 @@ def save_torch_fixture(folder, model, input, *, module=None, lengths=None, h0=No
 
 
 def torch_outputs(module, x, lengths=None, h0=None, c0=None, batch_first=False):
-    """Runs a torch recurrent module as the fixture contract says (eval mode, no grad);
+    """Runs a torch recurrent module as the fixture contract says (eval mode, no grad;
+    the module's training flag is restored afterwards);
     returns an ordered dict of numpy arrays: output, h_n and (LSTM) c_n.
 
     Cells run over the sequence step by step (h0/c0 given as (1, B, H)); layers run
     packed (pack_padded_sequence(enforce_sorted=False), pad_packed_sequence to the
     input's length) when `lengths` is given.
     """
+    training = module.training
+    module.eval()
+    try:
+        return _run(module, x, lengths, h0, c0, batch_first)
+    finally:
+        module.train(training)
+
+
+def _run(module, x, lengths, h0, c0, batch_first):
     import torch
     import torch.nn as nn
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-    module.eval()
     with torch.no_grad():
         if isinstance(module, nn.RNNCellBase):
             assert lengths is None and not batch_first
@@ -254,9 +264,12 @@ def _prepare(folder, weights_format, overwrite):
     if os.path.isdir(folder) and os.listdir(folder) and not overwrite:
         raise FileExistsError(f"{folder} is not empty; pass overwrite=True to replace the fixture's files in it")
     os.makedirs(folder, exist_ok=True)
-    for name in _FILES:
+    weights = weights_format[0] if isinstance(weights_format, tuple) else _WEIGHTS.get(weights_format, ("",))[0]
+    for name in _FILES + ((weights,) if weights else ()):
         path = os.path.join(folder, name)
-        if os.path.isfile(path):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
             os.remove(path)
 
 
