@@ -8,6 +8,8 @@ extension Tensor {
     ///
     /// The array is read into memory; its dtype and shape are the file's.
     ///
+    /// - Parameter url: the file to read.
+    ///
     /// - Throws: `TensorFileError` naming the file when it cannot be read, is
     ///   damaged, or holds no or several arrays.
     public init(contentsOf url: URL) throws {
@@ -23,7 +25,9 @@ extension Tensor {
     /// Writes the tensor to `url` as a `.npy` file (atomically: on any error
     /// no file is left).
     ///
-    /// - Parameter overwrite: whether an existing file at `url` may be replaced.
+    /// - Parameters:
+    ///   - url: the `.npy` file to write.
+    ///   - overwrite: whether an existing file at `url` may be replaced.
     /// - Throws: `TensorFileError` when the file exists (and `overwrite` is
     ///   false) or cannot be written.
     public func write(to url: URL, overwrite: Bool = false) throws {
