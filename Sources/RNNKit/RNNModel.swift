@@ -13,9 +13,10 @@ import TensorFiles
 /// try encoder.write(to: URL(fileURLWithPath: "encoder.onnx"))
 /// ```
 ///
-/// A model is a value: it holds the module's weights (read from the file when
-/// it was opened) and prepares the engine's packed weights on first use, once
-/// per compute type; it may be shared between threads.
+/// A model is a value: it holds the module's weights, read when it was
+/// opened, and the engine's prepared copy of them (float32 at opening, which
+/// checks them; float64 on the first float64 input); it may be shared
+/// between threads.
 public struct RNNModel: Sendable {
     /// The file the model was read from.
     public let url: URL
