@@ -35,7 +35,8 @@ swift-test: deps
 	$(SWIFT) test --skip-build
 
 # The real ONNX Runtime runs rnnkit's .onnx files and real Keras 3 its .keras files, and
-# both must agree with PyTorch's outputs in Fixtures/; numpy, h5py and safetensors read the
+# both must agree with PyTorch's outputs in Fixtures/; fixtures written with python/rnnkit_fixture.py
+# from ONNX Runtime's outputs pass `rnnkit verify` (a perturbed one fails); numpy, h5py and safetensors read the
 # files rnnkit's writers make (scripts/check_written_formats.py). Missing Python packages
 # fail the target when CI=true and skip it otherwise.
 interop-test: build
@@ -45,7 +46,8 @@ interop-test: build
 	    fi; \
 	    echo "interop-test: SKIPPED: the Python packages numpy, onnx, onnxruntime and safetensors are not installed (pip install onnxruntime onnx numpy safetensors)"; \
 	else \
-	    $(PYTHON) Tests/Interop/check_onnx.py --rnnkit $(DEBUG_BIN) Fixtures; \
+	    $(PYTHON) Tests/Interop/check_onnx.py --rnnkit $(DEBUG_BIN) Fixtures && \
+	    $(PYTHON) Tests/Interop/check_user_fixture.py --rnnkit $(DEBUG_BIN); \
 	fi
 	@if ! KERAS_BACKEND=jax $(PYTHON) -c "import numpy, jax, keras, safetensors" 2>/dev/null; then \
 	    if [ "$$CI" = "true" ]; then \

@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RNNLayouts", targets: ["RNNLayouts"]),
         .library(name: "RNNEngine", targets: ["RNNEngine"]),
         .library(name: "RNNConvert", targets: ["RNNConvert"]),
+        .library(name: "RNNKit", targets: ["RNNKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -62,6 +63,8 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // the .keras archive
             ]
         ),
+        // The library's one way in: RNNModel (open, run, write) over the modules above.
+        .target(name: "RNNKit", dependencies: ["TensorFiles", "RNNLayouts", "RNNEngine", "RNNConvert"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "rnnkit",
@@ -85,6 +88,7 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // damaged .keras archives
             ]
         ),
+        .testTarget(name: "RNNKitTests", dependencies: ["RNNKit", "TensorFiles"]),
         .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles", "RNNLayouts"]),
     ],
     swiftLanguageModes: [.v5]

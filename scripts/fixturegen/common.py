@@ -1,11 +1,13 @@
 """Shared helpers for scripts/make_fixtures.py: seeding, architecture records
-read off torch modules, reference runs, and the container writers.
+read off torch modules, the container writers, and (from python/rnnkit_fixture.py)
+the reference run and the fixture folder writer.
 
 Everything here runs real PyTorch; no expected number is ever typed by hand.
 """
 
 import json
 import os
+import sys
 import zlib
 from collections import OrderedDict
 
@@ -14,7 +16,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 from safetensors.torch import save_file as save_safetensors
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from rnnkit_fixture import save_fixture, torch_outputs  # noqa: E402
 
 DTYPES = {
     "float32": torch.float32,
@@ -115,56 +119,9 @@ def round_parameters(module, dtype_name):
                 p.copy_(p.to(DTYPES[dtype_name]).to(p.dtype))
 
 
-@torch.no_grad()
-def run_reference(module, x, lengths=None, h0=None, c0=None, batch_first=False):
-    """Runs `module` as the fixture contract says; returns an ordered dict of
-    numpy arrays: output, h_n and (LSTM) c_n."""
-    module.eval()
-    if isinstance(module, nn.RNNCellBase):
-        assert lengths is None and not batch_first
-        lstm = isinstance(module, nn.LSTMCell)
-        h = h0[0] if h0 is not None else None
-        c = c0[0] if c0 is not None else None
-        if lstm and h is not None and c is None:
-            c = torch.zeros_like(h)
-        if lstm and c is not None and h is None:
-            h = torch.zeros_like(c)
-        outputs = []
-        for t in range(x.shape[0]):
-            if lstm:
-                h, c = module(x[t], None if h is None else (h, c))
-            else:
-                h = module(x[t], h)
-            outputs.append(h)
-        result = OrderedDict(output=torch.stack(outputs), h_n=h.unsqueeze(0))
-        if lstm:
-            result["c_n"] = c.unsqueeze(0)
-        return OrderedDict((k, v.numpy()) for k, v in result.items())
-
-    lstm = isinstance(module, nn.LSTM)
-    if lstm:
-        hx = None
-        if h0 is not None or c0 is not None:
-            directions = 2 if module.bidirectional else 1
-            batch = x.shape[0] if batch_first else x.shape[1]
-            real = module.proj_size or module.hidden_size
-            zeros = lambda width: torch.zeros(module.num_layers * directions, batch, width, dtype=x.dtype)
-            hx = (h0 if h0 is not None else zeros(real), c0 if c0 is not None else zeros(module.hidden_size))
-    else:
-        hx = h0
-    steps = x.shape[1] if batch_first else x.shape[0]
-    if lengths is not None:
-        packed = pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=False)
-        packed_out, state = module(packed, hx)
-        output, _ = pad_packed_sequence(packed_out, batch_first=batch_first, total_length=steps)
-    else:
-        output, state = module(x, hx)
-    result = OrderedDict(output=output)
-    if lstm:
-        result["h_n"], result["c_n"] = state
-    else:
-        result["h_n"] = state
-    return OrderedDict((k, v.numpy()) for k, v in result.items())
+# The fixture contract's reference run and folder writer live in python/rnnkit_fixture.py,
+# the file users copy to make their own fixtures: the project writes its fixtures through it.
+run_reference = torch_outputs
 
 
 # --- containers ------------------------------------------------------------

@@ -6,13 +6,12 @@ import os
 import shutil
 from collections import OrderedDict
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 from fixturegen.common import (
     CONTAINERS, CONTAINER_TEXT, DTYPES, architecture, make_module, nonlinearity,
-    recurrent_modules, reseed, round_parameters, run_reference, write_json, write_pytorch)
+    recurrent_modules, reseed, round_parameters, run_reference, save_fixture, write_pytorch)
 
 
 class Case:
@@ -90,48 +89,37 @@ def file_tensors(case):
 
 
 def write_case(root, case):
+    """Writes the case's folder through rnnkit_fixture.save_fixture (the users' writer),
+    plus the two torch.save twins; returns its fixture.json contents."""
     folder = os.path.join(root, case.name)
     if os.path.exists(folder):
         shutil.rmtree(folder)
-    os.makedirs(folder)
     tensors = file_tensors(case)
     weights, fmt, writer = CONTAINERS[case.container]
-    if writer is not None:
-        writer(os.path.join(folder, weights), tensors)
-    write_pytorch(os.path.join(folder, "weights.pt"), tensors)
-    write_pytorch(os.path.join(folder, "weights_legacy.pt"), tensors, legacy=True)
-
     reference = case.model.get_submodule(case.ref)
     expected = run_reference(reference, case.x, case.lengths, case.h0, case.c0, case.batch_first)
-    np.savez(os.path.join(folder, "expected.npz"), **expected)
-    inputs = OrderedDict(input="input.npy", lengths=None, h0=None, c0=None)
-    np.save(os.path.join(folder, "input.npy"), case.x.numpy())
-    for key, value in (("lengths", case.lengths), ("h0", case.h0), ("c0", case.c0)):
-        if value is not None:
-            inputs[key] = f"{key}.npy"
-            np.save(os.path.join(folder, f"{key}.npy"), value.numpy())
 
     modules = [architecture(n, m, case.dtype) for n, m in recurrent_modules(case.model)]
     recurrent_names = {f"{n}.{p}" if n else p for n, m in recurrent_modules(case.model)
                        for p, _ in m.named_parameters()}
     renamed = {old: new for new, old in case.file_names.items()}
     other = [renamed.get(k, k) for k in tensors if renamed.get(k, k) not in recurrent_names]
-    fixture = OrderedDict(
+    numpy_or_none = lambda t: None if t is None else t.numpy()
+    fixture = save_fixture(
+        folder, tensors, case.x.numpy(), expected, module=case.ref,
+        lengths=numpy_or_none(case.lengths), h0=numpy_or_none(case.h0), c0=numpy_or_none(case.c0),
+        batch_first=case.batch_first, nonlinearity=nonlinearity(reference),
+        weights_format=(weights, fmt, None if writer is None else lambda path: writer(path, tensors)),
         description=case.description,
-        weights=weights,
-        format=fmt,
-        module=case.ref,
         renames=[f"{old}={new}" for new, old in case.file_names.items()],
-        flags=OrderedDict(batch_first=case.batch_first, nonlinearity=nonlinearity(reference)),
-        inputs=inputs,
-        modules=modules,
-        other_tensors=other,
-        shapes=OrderedDict((k, list(v.shape)) for k, v in expected.items()),
-        twins=OrderedDict(pytorch_zip="weights.pt", pytorch_legacy="weights_legacy.pt"),
-        torch_version=torch.__version__,
-        container=CONTAINER_TEXT[case.container],
-    )
-    write_json(os.path.join(folder, "fixture.json"), fixture)
+        manifest=OrderedDict(
+            modules=modules,
+            other_tensors=other,
+            twins=OrderedDict(pytorch_zip="weights.pt", pytorch_legacy="weights_legacy.pt"),
+            torch_version=torch.__version__,
+            container=CONTAINER_TEXT[case.container]))
+    write_pytorch(os.path.join(folder, "weights.pt"), tensors)
+    write_pytorch(os.path.join(folder, "weights_legacy.pt"), tensors, legacy=True)
     return fixture
 
 

@@ -1,0 +1,27 @@
+// What a user of RNNKit needs, re-exported one declaration at a time, so that
+// `import RNNKit` is the one import and the engine's internals (BLAS, RunRequest,
+// fixture plumbing) stay out of sight.
+
+// Tensors and the files they live in.
+@_exported import struct TensorFiles.Tensor
+@_exported import struct TensorFiles.NamedTensor
+@_exported import enum TensorFiles.DType
+@_exported import protocol TensorFiles.BadInputError
+@_exported import struct TensorFiles.TensorFileError
+
+// What a recurrent module is.
+@_exported import struct RNNLayouts.RNNArchitecture
+@_exported import enum RNNLayouts.RNNMode
+@_exported import enum RNNLayouts.ModuleKind
+@_exported import enum RNNLayouts.Nonlinearity
+@_exported import struct RNNLayouts.Rename
+@_exported import enum RNNLayouts.LayoutError
+
+// Running it.
+@_exported import struct RNNEngine.RNNOutput
+@_exported import struct RNNEngine.ExecutionOptions
+@_exported import enum RNNEngine.EngineError
+@_exported import struct RNNEngine.FileInputError
+
+// Converting it.
+@_exported import struct RNNConvert.ConversionError

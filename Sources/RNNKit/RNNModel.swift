@@ -1,0 +1,176 @@
+import Foundation
+import RNNConvert
+import RNNEngine
+import RNNLayouts
+import TensorFiles
+
+/// One recurrent module (an `nn.RNN`, `nn.GRU`, `nn.LSTM` or one of their
+/// cells) read from any file rnnkit reads, ready to run and to convert.
+///
+/// ```swift
+/// let encoder = try RNNModel(contentsOf: url, module: "encoder.lstm")
+/// let y = try encoder.forward(input: try Tensor(contentsOf: xURL))
+/// try encoder.write(to: URL(fileURLWithPath: "encoder.onnx"))
+/// ```
+///
+/// A model is a value: it holds the module's weights, read when it was
+/// opened, and the engine's prepared copy of them (float32 at opening, which
+/// checks them; float64 on the first float64 input); it may be shared
+/// between threads.
+public struct RNNModel: Sendable {
+    /// The file the model was read from.
+    public let url: URL
+    /// The module's name in the file, as PyTorch's `state_dict` spells its
+    /// prefix (`encoder.lstm`); `""` for a module at the root.
+    public let name: String
+    /// What the module is: mode, sizes, layers, directions, projection, bias, dtype.
+    public let architecture: RNNArchitecture
+    /// The activation an Elman RNN runs with: the one passed to the
+    /// initializer, else what the file records (an ONNX `RNN` node, a Keras
+    /// `SimpleRNN`), else tanh. Always tanh for GRU and LSTM.
+    public let nonlinearity: Nonlinearity
+    /// Whether the file records batch-major input (a Keras model does); nil
+    /// when it records nothing (PyTorch state dicts never do).
+    public let recordedBatchFirst: Bool?
+    /// The file's format: a container (`npy`, also for a folder of `.npy`
+    /// files, `npz`, `hdf5`, `safetensors`, `pytorch`), `onnx` or `keras`.
+    public let format: String
+    /// What the file's reader assumed or could not know about this module
+    /// (for instance that a Keras weights file alone records no activation).
+    public let notes: [String]
+
+    let module: RNNModule
+    let renames: [Rename]
+    private let networks: NetworkCache
+
+    /// `name`, or `(root)` for the root module, as messages show it.
+    public var displayName: String { module.displayName }
+
+    /// Reads the module `module` from the file at `url`.
+    ///
+    /// - Parameters:
+    ///   - url: a weight file rnnkit reads, recognised by its bytes: NPY, NPZ,
+    ///     HDF5, safetensors, a PyTorch checkpoint (`.pt`), a folder of `.npy`
+    ///     files, an ONNX model, a Keras 3 `.keras` or `.weights.h5` file.
+    ///   - module: the module's name (`"encoder.lstm"`; `""` or `"(root)"` for
+    ///     the root); nil when the file holds exactly one recurrent module.
+    ///   - renames: `OLD=NEW` renames applied to the file's tensor names first,
+    ///     for files that do not use PyTorch's names.
+    ///   - nonlinearity: an Elman RNN's activation when the file does not
+    ///     record it (a PyTorch state dict never does); nil takes the file's, else tanh.
+    /// - Throws: `TensorFileError` when the file cannot be read; a
+    ///   `BadInputError` naming the file when it holds no such module, several
+    ///   modules and no `module` was given, or a module whose weights do not
+    ///   fit together.
+    public init(contentsOf url: URL, module: String? = nil, renames: [Rename] = [],
+                nonlinearity: Nonlinearity? = nil) throws {
+        let path = url.path
+        let source = try ModelSource.open(path)
+        let selected: RNNModule
+        do {
+            let tensors = try Rename.apply(renames, to: source.tensors)
+            selected = try Inspector.inspect(tensors).selectModule(named: module)
+        } catch let error as BadInputError {
+            throw FileInputError(file: path, underlying: error)
+        }
+        let hints = source.hints[selected.name]
+        self.url = url
+        self.name = selected.name
+        self.architecture = selected.architecture
+        self.nonlinearity = nonlinearity ?? hints?.nonlinearity ?? .tanh
+        self.recordedBatchFirst = hints?.batchFirst
+        self.format = source.format
+        self.notes = hints?.notes ?? []
+        self.module = selected
+        self.renames = renames
+        self.networks = NetworkCache()
+        // Checks the weights and the activation now, so that a bad file fails here.
+        do {
+            _ = try network(for: .float32)
+        } catch let error as EngineError {
+            throw FileInputError(file: path, underlying: error)
+        }
+    }
+
+    /// Runs the module on `input`, computing in the input's dtype (float32 or
+    /// float64), exactly as PyTorch's `module(input, hx)` would.
+    ///
+    /// - Parameters:
+    ///   - input: `(T, B, inputSize)`, `(B, T, inputSize)` when batch-first,
+    ///     or `(T, inputSize)` for one unbatched sequence.
+    ///   - lengths: each sequence's length, any order (PyTorch's
+    ///     `pack_padded_sequence(…, enforce_sorted: false)`); the output is
+    ///     zero past each length. nil: every sequence is `T` long.
+    ///   - h0: initial hidden state, `(numLayers·directions, B, projSize or
+    ///     hiddenSize)`, any float dtype; nil means zeros.
+    ///   - c0: initial LSTM cell state, `(numLayers·directions, B,
+    ///     hiddenSize)`; nil means zeros.
+    ///   - batchFirst: whether `input` and `output` put the batch first (the
+    ///     states never do); nil takes ``recordedBatchFirst``, else false.
+    ///   - execution: threads and kernels (results agree within the parity
+    ///     tolerance whatever they are).
+    /// - Returns: `output`, `hN` and, for an LSTM, `cN`, in PyTorch's shapes.
+    /// - Throws: `EngineError` for an input that does not fit, before any work.
+    public func forward(input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil,
+                        batchFirst: Bool? = nil, execution: ExecutionOptions = .automatic) throws -> RNNOutput {
+        guard let computeType = ComputeType(dtype: input.dtype) else {
+            throw EngineError.inputDType(found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)")
+        }
+        return try network(for: computeType).forward(
+            input: input, lengths: lengths, h0: h0, c0: c0,
+            batchFirst: batchFirst ?? recordedBatchFirst ?? false, options: execution)
+    }
+
+    /// Writes the module to `url`, as `rnnkit convert` would; the suffix
+    /// chooses the target:
+    ///
+    /// - `.onnx`: one ONNX model (opset 17) running the module with the
+    ///   standard LSTM/GRU/RNN operator;
+    /// - `.keras`: a Keras 3 model; `.weights.h5`: its weights alone;
+    /// - `.safetensors`, `.npz`, `.h5`, or a path without suffix (a folder of
+    ///   `.npy` files): the module's tensors with PyTorch's names.
+    ///
+    /// The weights are read again from ``url`` (with the same renames); the
+    /// output is written atomically, and the model's own file is never replaced.
+    ///
+    /// - Parameters:
+    ///   - url: the file to write.
+    ///   - overwrite: whether an existing file at `url` may be replaced.
+    ///   - batchFirst: ONNX only: the graph's input and output are batch-major.
+    ///   - dtype: the element type to write (float32, float16, bfloat16,
+    ///     float64); nil keeps the weights' own.
+    /// - Throws: `ConversionError` when the target cannot hold the module (an
+    ///   LSTM with a projection in ONNX or Keras) or the suffix is unknown,
+    ///   before any file is created; `TensorFileError` when writing fails.
+    public func write(to url: URL, overwrite: Bool = false, batchFirst: Bool = false, dtype: DType? = nil) throws {
+        let target = try ConversionTarget.forPath(url.path)
+        let graph: Set<ConversionTarget> = [.onnx, .keras, .kerasWeights]
+        let runsModule = graph.contains(target)
+        let request = ConversionRequest(
+            input: self.url.path, output: url.path, module: name,
+            nonlinearity: runsModule && architecture.mode == .rnn ? nonlinearity : nil,
+            dtype: dtype, renames: renames, force: overwrite, batchFirst: target == .onnx && batchFirst)
+        _ = try Converter.convert(request)
+    }
+
+    private func network(for computeType: ComputeType) throws -> RNNNetwork {
+        try networks.network(for: computeType) {
+            try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
+        }
+    }
+}
+
+/// The prepared networks of one model, one per compute type, made on first use.
+private final class NetworkCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var networks: [ComputeType: RNNNetwork] = [:]
+
+    func network(for computeType: ComputeType, make: () throws -> RNNNetwork) throws -> RNNNetwork {
+        lock.lock()
+        defer { lock.unlock() }
+        if let network = networks[computeType] { return network }
+        let network = try make()
+        networks[computeType] = network
+        return network
+    }
+}

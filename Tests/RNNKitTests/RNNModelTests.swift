@@ -1,0 +1,121 @@
+import Foundation
+import RNNKit
+import XCTest
+
+/// `RNNModel.forward` on the committed fixtures against the outputs PyTorch,
+/// ONNX Runtime and Keras returned for them.
+final class RNNModelTests: XCTestCase {
+    /// The getting-started snippet, as the DocC article shows it.
+    func testTheGettingStartedSnippet() throws {
+        let folder = Fixtures.url("multi_nested_h5")
+        let url = folder.appendingPathComponent("weights.h5")
+        let encoder = try RNNModel(contentsOf: url, module: "encoder.lstm")
+        XCTAssertEqual(encoder.architecture.mode.rawValue, "LSTM")
+        XCTAssertEqual(encoder.architecture.inputSize, 5)
+        XCTAssertEqual(encoder.architecture.hiddenSize, 7)
+        XCTAssertEqual(encoder.architecture.numLayers, 2)
+        XCTAssertTrue(encoder.architecture.bidirectional)
+        XCTAssertEqual(encoder.architecture.projSize, 0)
+        let x = try Tensor(contentsOf: folder.appendingPathComponent("input.npy"))
+        let y = try encoder.forward(input: x, lengths: nil, h0: nil, c0: nil, batchFirst: false)
+        let values: [Float] = try y.output.floats()
+        let shape: [Int] = y.output.shape
+        XCTAssertEqual(shape, [6, 2, 14])
+        XCTAssertEqual(values.count, 6 * 2 * 14)
+        let expected = try Fixtures.arrays(folder.appendingPathComponent("expected.npz"))
+        try assertClose(y.output, expected["output"], "output")
+        try assertClose(y.hN, expected["h_n"], "h_n")
+        try assertClose(y.cN, expected["c_n"], "c_n")
+    }
+
+    /// Every module fixture, run through RNNModel with its manifest's module,
+    /// renames, activation, inputs and layout, matches PyTorch's outputs.
+    func testEveryModuleFixtureMatchesPyTorch() throws {
+        let folders = try FileManager.default.contentsOfDirectory(atPath: Fixtures.root.path).sorted()
+            .map(Fixtures.root.appendingPathComponent)
+            .filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent("fixture.json").path) }
+        XCTAssertGreaterThanOrEqual(folders.count, 70)
+        for folder in folders {
+            let manifest = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: folder.appendingPathComponent("fixture.json"))) as? [String: Any] ?? [:]
+            let flags = manifest["flags"] as? [String: Any] ?? [:]
+            let inputs = manifest["inputs"] as? [String: Any] ?? [:]
+            func tensor(_ key: String) throws -> Tensor? {
+                try (inputs[key] as? String).map { try Tensor(contentsOf: folder.appendingPathComponent($0)) }
+            }
+            let name = folder.lastPathComponent
+            do {
+                let model = try RNNModel(
+                    contentsOf: folder.appendingPathComponent(manifest["weights"] as? String ?? ""),
+                    module: manifest["module"] as? String,
+                    renames: try (manifest["renames"] as? [String] ?? []).map(Rename.init(parsing:)),
+                    nonlinearity: (flags["nonlinearity"] as? String).flatMap(Nonlinearity.init(rawValue:)))
+                let lengths = try tensor("lengths").map { try $0.int64s().map(Int.init) }
+                let y = try model.forward(input: try XCTUnwrap(tensor("input")), lengths: lengths,
+                                          h0: try tensor("h0"), c0: try tensor("c0"),
+                                          batchFirst: flags["batch_first"] as? Bool ?? false)
+                let expected = try Fixtures.arrays(folder.appendingPathComponent("expected.npz"))
+                try assertClose(y.output, expected["output"], "\(name) output")
+                try assertClose(y.hN, expected["h_n"], "\(name) h_n")
+                try assertClose(y.cN, expected["c_n"], "\(name) c_n")
+            } catch {
+                XCTFail("\(name): \(error)")
+            }
+        }
+    }
+
+    /// An ONNX file records an RNN's relu: the model runs with it, unasked.
+    func testAnONNXModelRunsWithTheActivationItRecords() throws {
+        let folder = Fixtures.url("onnx/rnn_relu_bi")
+        let model = try RNNModel(contentsOf: folder.appendingPathComponent("model.onnx"))
+        XCTAssertEqual(model.format, "onnx")
+        XCTAssertEqual(model.nonlinearity, .relu)
+        XCTAssertEqual(model.architecture.mode, .rnn)
+        let y = try model.forward(input: try Tensor(contentsOf: folder.appendingPathComponent("input.npy")))
+        let expected = try Fixtures.arrays(folder.appendingPathComponent("expected.npz"))
+        try assertClose(y.output, expected["output"], "output")
+        try assertClose(y.hN, expected["h_n"], "h_n")
+    }
+
+    /// A Keras model is batch-major: `batchFirst: nil` takes that from the file.
+    func testAKerasModelRunsBatchMajorByDefault() throws {
+        let folder = Fixtures.url("keras/simple_rnn_relu")
+        let model = try RNNModel(contentsOf: folder.appendingPathComponent("model.keras"))
+        XCTAssertEqual(model.format, "keras")
+        XCTAssertEqual(model.recordedBatchFirst, true)
+        XCTAssertEqual(model.nonlinearity, .relu)
+        let y = try model.forward(input: try Tensor(contentsOf: folder.appendingPathComponent("input.npy")))
+        let expected = try Fixtures.arrays(folder.appendingPathComponent("expected.npz"))
+        try assertClose(y.output, expected["output"], "output (Keras' predict)")
+    }
+
+    /// A file with several modules needs a name; the error names the file and the modules.
+    func testSeveralModulesNeedAName() throws {
+        let url = Fixtures.url("multi_seq2seq_encoder/weights.safetensors")
+        XCTAssertThrowsError(try RNNModel(contentsOf: url)) { error in
+            XCTAssertTrue(error is BadInputError)
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix(url.path), text)
+            XCTAssertTrue(text.contains("'encoder'") && text.contains("'decoder'"), text)
+        }
+        XCTAssertThrowsError(try RNNModel(contentsOf: url, module: "nowhere"))
+        XCTAssertEqual(try RNNModel(contentsOf: url, module: "decoder").architecture.mode, .lstm)
+    }
+
+    /// relu is an Elman RNN's activation only: asking it of an LSTM fails when the model is opened.
+    func testReluOnAnLSTMIsRefusedAtOpening() throws {
+        XCTAssertThrowsError(try RNNModel(contentsOf: Fixtures.url("lstm_1l/weights.h5"), nonlinearity: .relu)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(Fixtures.url("lstm_1l/weights.h5").path), "\(error)")
+        }
+    }
+
+    /// `Tensor(contentsOf:)` reads one array; a file of several is refused with their names.
+    func testTensorContentsOfReadsOneArray() throws {
+        let x = try Tensor(contentsOf: Fixtures.url("lstm_1l/input.npy"))
+        XCTAssertEqual(x.shape, [6, 2, 4])
+        XCTAssertEqual(x.dtype, .float32)
+        XCTAssertThrowsError(try Tensor(contentsOf: Fixtures.url("lstm_1l/expected.npz"))) { error in
+            XCTAssertTrue("\(error)".contains("expected a single array, found 3"), "\(error)")
+        }
+    }
+}
