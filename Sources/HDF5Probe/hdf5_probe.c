@@ -376,6 +376,7 @@ static int send_string_list(hid_t attribute, hid_t type, hid_t space, const char
         size_t size = H5Tget_size(type);
         char *values = size > 0 && size <= (1u << 20) && (size_t)count <= (64u << 20) / size ? calloc((size_t)count, size) : NULL;
         char *item = values ? calloc(1, size + 1) : NULL;
+        H5Tset_strpad(memory, H5T_STR_NULLPAD);
         H5Tset_size(memory, size > 0 ? size : 1);
         failed = !item || H5Aread(attribute, memory, values) < 0;
         if (!failed) {
@@ -431,6 +432,8 @@ static void walk_attributes(hid_t file, const char *path) {
             } else {
                 size_t size = H5Tget_size(type);
                 if (size > 0 && size <= (1u << 20)) {
+                    // NUL-padded in memory: a string filling its width keeps its last byte.
+                    H5Tset_strpad(memory, H5T_STR_NULLPAD);
                     H5Tset_size(memory, size);
                     value = calloc(1, size + 1);
                     if (value) failed = H5Aread(attribute, memory, value) < 0;
