@@ -149,4 +149,43 @@ final class Keras2FixtureTests: XCTestCase {
         XCTAssertNil(Keras2Defaults.of(version: nil, cellScoped: true).recurrentActivation)
         XCTAssertNil(Keras2Defaults.of(version: "3.0.0", cellScoped: true).recurrentActivation)
     }
+
+    /// Damaged or unreadable files (made by keras2_files.py's make_hostile) are
+    /// refused with a message naming what is wrong, never read some other way.
+    func testHostileFilesAreRefusedWithTheReason() throws {
+        let folder = Self.root.appendingPathComponent("hostile")
+        let expected: [String: String] = [
+            "missing_weight.h5": "no such numeric dataset",
+            "swapped_order.h5": "variable 0 is named recurrent_kernel",
+            "keras1.h5": "Keras 1",
+            "gru_nobias_2.3.1.h5": "reset_after",
+            "bad_config.h5": "not a JSON object",
+        ]
+        let listed = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("hostile.json"))) as? [String: String]
+        XCTAssertEqual(Set(listed?.keys ?? [:].keys), Set(expected.keys))
+        for (file, words) in expected {
+            XCTAssertThrowsError(try ModelSource.open(folder.appendingPathComponent(file).path), file) { error in
+                XCTAssertTrue("\(error)".contains(words), "\(file): \(error)")
+                XCTAssertTrue("\(error)".contains(file), "\(file): names the file: \(error)")
+            }
+        }
+    }
+
+    /// Variants PyTorch's cells do not compute are named; the standard cell is not refused.
+    func testRefusalNamesEachVariant() {
+        var spec = Keras2Recurrent(mode: .gru, units: 4, useBias: true, activation: "tanh", recurrentActivation: "sigmoid", resetAfter: true)
+        XCTAssertNil(spec.refusal)
+        spec.goBackwards = true
+        XCTAssertTrue(spec.refusal?.contains("go_backwards=True") ?? false)
+        spec.goBackwards = false
+        spec.timeMajor = true
+        XCTAssertTrue(spec.refusal?.contains("time_major") ?? false)
+        spec.timeMajor = false
+        spec.resetAfter = nil
+        XCTAssertTrue(spec.refusal?.contains("reset_after") ?? false)
+        var rnn = Keras2Recurrent(mode: .rnn, activation: "relu")
+        XCTAssertNil(rnn.refusal)
+        rnn.activation = "sigmoid"
+        XCTAssertTrue(rnn.refusal?.contains("activation sigmoid") ?? false)
+    }
 }

@@ -253,6 +253,54 @@ def make_keras22(K, folder, name, description, bidirectional, recurrent_activati
                    f"weights and expected output from tf_keras {K.__version__}", {})
 
 
+def make_hostile(folder):
+    """Damaged or unreadable Keras 2 files, written with h5py alone (hostile/)."""
+    out = os.path.join(folder, "hostile")
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(seed_for("hostile"))
+    lstm = [("lstm/lstm_cell/kernel:0", rng.uniform(-0.5, 0.5, (3, 16)).astype(np.float32)),
+            ("lstm/lstm_cell/recurrent_kernel:0", rng.uniform(-0.5, 0.5, (4, 16)).astype(np.float32)),
+            ("lstm/lstm_cell/bias:0", rng.uniform(-0.5, 0.5, (16,)).astype(np.float32))]
+
+    def weights_file(name, version, weights, listed=None):
+        with h5py.File(os.path.join(out, name), "w") as f:
+            f.attrs["keras_version"] = version
+            f.attrs["backend"] = "tensorflow"
+            f.attrs["layer_names"] = np.asarray([b"lstm"])
+            g = f.create_group("lstm")
+            g.attrs["weight_names"] = np.asarray([w.encode() for w, _ in (listed or weights)])
+            for weight, value in weights:
+                g.create_dataset(weight, data=value)
+
+    made = {}
+    weights_file("missing_weight.h5", "2.21.0", lstm[:1] + lstm[2:], listed=lstm)
+    made["missing_weight.h5"] = "weight_names lists recurrent_kernel:0, which the file does not hold"
+    weights_file("swapped_order.h5", "2.21.0", lstm, listed=[lstm[1], lstm[0], lstm[2]])
+    made["swapped_order.h5"] = "weight_names puts recurrent_kernel first: its names contradict Keras's order"
+    weights_file("keras1.h5", "1.2.2", lstm)
+    made["keras1.h5"] = "keras_version 1.2.2: Keras 1 keeps each gate apart"
+    gru = [("gru/gru_cell/kernel:0", rng.uniform(-0.5, 0.5, (3, 12)).astype(np.float32)),
+           ("gru/gru_cell/recurrent_kernel:0", rng.uniform(-0.5, 0.5, (4, 12)).astype(np.float32))]
+    with h5py.File(os.path.join(out, "gru_nobias_2.3.1.h5"), "w") as f:
+        f.attrs["keras_version"] = "2.3.1"
+        f.attrs["layer_names"] = np.asarray([b"gru"])
+        g = f.create_group("gru")
+        g.attrs["weight_names"] = np.asarray([w.encode() for w, _ in gru])
+        for weight, value in gru:
+            g.create_dataset(weight, data=value)
+    made["gru_nobias_2.3.1.h5"] = "a GRU without bias from Keras 2.3.1: reset_after cannot be known"
+    with h5py.File(os.path.join(out, "bad_config.h5"), "w") as f:
+        f.attrs["keras_version"] = "2.21.0"
+        f.attrs["model_config"] = "{not json"
+        g = f.create_group("model_weights")
+        g.attrs["layer_names"] = np.asarray([], dtype=np.float64)
+    made["bad_config.h5"] = "model_config is not JSON"
+    with open(os.path.join(out, "hostile.json"), "w") as f:
+        json.dump(made, f, indent=2)
+        f.write("\n")
+    return made
+
+
 def make(root):
     import tf_keras as K
     folder = os.path.join(root, "keras2")
@@ -279,9 +327,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default_root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Fixtures")
     parser.add_argument("--root", default=os.path.normpath(default_root))
+    parser.add_argument("--hostile-only", action="store_true", help="only hostile/ (h5py alone, no TensorFlow)")
     args = parser.parse_args()
-    made = make(args.root)
-    print(f"keras2: {len(made)} models")
+    if not args.hostile_only:
+        made = make(args.root)
+        print(f"keras2: {len(made)} models")
+    print(f"keras2/hostile: {len(make_hostile(os.path.join(args.root, 'keras2')))} files")
 
 
 if __name__ == "__main__":

@@ -65,6 +65,10 @@ struct Keras2Recurrent: Equatable {
             reasons.append("reset_after=False\(resetAfterAssumed ? origin : ""): the reset gate is applied before the recurrent product, "
                 + "h̃ = tanh(W x + U (r ⊙ h) + b); PyTorch's GRU applies it after (reset_after=True)")
         }
+        if mode == .gru, resetAfter == nil {
+            reasons.append("the file does not say whether reset_after is True (PyTorch's GRU) or False (the reset gate before the recurrent product), "
+                + "and a GRU without bias does not show it in its weights")
+        }
         if goBackwards {
             reasons.append("go_backwards=True reads the sequence backwards and returns its outputs reversed; PyTorch has no one-direction reverse layer")
         }
