@@ -190,13 +190,14 @@ enum Keras2Importer {
     /// `recurrent_kernel` is a recurrent layer, its kind and sizes from the shapes.
     private static func inferredLayers(_ structure: Keras2File, tensors: [String: Tensor], defaults: Keras2Defaults) throws -> [Layer] {
         var layers: [Layer] = []
-        var weightless: [String] = []
+        var weightless: [String] = [], embeddings: [String] = []
         for layerName in structure.layerNames {
             let units = structure.units[layerName] ?? []
             if units.isEmpty, !layerName.hasPrefix("input") { weightless.append(layerName) }
             for unit in units {
                 let entry = KerasLayerEntry(name: unit.prefix, className: "?", group: "layers.keras2_other", recurrent: nil, inbound: nil)
                 guard unit.weights.contains(where: { Keras2File.role($0.name) == "recurrent_kernel" }) else {
+                    if unit.weights.contains(where: { Keras2File.role($0.name) == "embeddings" }) { embeddings.append(unit.prefix) }
                     layers.append(Layer(entry: entry))
                     continue
                 }
@@ -225,10 +226,19 @@ enum Keras2Importer {
                     spec.maskedBy = "'\(masking)' (a layer without weights which by its name is a Masking layer; a weights file does not record it)"
                 }
                 let className = bidirectional ? "Bidirectional(\(KerasLayout.layerClass(mode)))" : KerasLayout.layerClass(mode)
+                var notes: [String] = []
+                if !weightless.isEmpty {
+                    notes.append("layers without weights before '\(unit.prefix)' (" + weightless.map { "'\($0)'" }.joined(separator: ", ")
+                        + ") are not recorded in a weights file: rnnkit runs the recurrent layers alone")
+                }
+                if !embeddings.isEmpty {
+                    notes.append("the Embedding layer\(embeddings.count == 1 ? "" : "s") " + embeddings.map { "'\($0)'" }.joined(separator: ", ")
+                        + " before '\(unit.prefix)' may mask padded steps (mask_zero=True), which a weights file does not record: rnnkit runs every step")
+                }
                 layers.append(Layer(entry: entry, found: Found(name: unit.prefix, className: className, spec: spec, weights: unit.weights),
-                                    note: weightless.isEmpty ? nil : "layers without weights before '\(unit.prefix)' ("
-                                        + weightless.map { "'\($0)'" }.joined(separator: ", ") + ") are not recorded in a weights file: rnnkit runs the recurrent layers alone"))
+                                    note: notes.isEmpty ? nil : notes.joined(separator: "; ")))
                 weightless = []
+                embeddings = []
             }
         }
         return layers
