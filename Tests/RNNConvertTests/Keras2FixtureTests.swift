@@ -187,6 +187,14 @@ final class Keras2FixtureTests: XCTestCase {
         spec.timeMajor = false
         spec.resetAfter = nil
         XCTAssertTrue(spec.refusal?.contains("reset_after") ?? false)
+        let defaults = Keras2Defaults.of(version: "2.21.0", cellScoped: true)
+        let config: [String: Any] = ["units": 4, "activation": "tanh", "recurrent_activation": "sigmoid", "return_sequences": true]
+        XCTAssertNil(Keras2Recurrent.fromConfig("LSTM", config, defaults: defaults)?.refusal)
+        let extra = Keras2Recurrent.fromConfig("LSTM", config.merging(["peephole_weights": true]) { $1 }, defaults: defaults)
+        XCTAssertTrue(extra?.refusal?.contains("'peephole_weights'") ?? false, "an unknown key is refused, not ignored")
+        let wrapped = Keras2Recurrent.fromConfig("Bidirectional", ["layer": ["class_name": "LSTM", "config": config], "merge_mode": "ave"], defaults: defaults)
+        XCTAssertEqual(wrapped?.mergeMode, "ave")
+        XCTAssertTrue(wrapped?.refusal?.contains("merge_mode=\"ave\"") ?? false)
         var rnn = Keras2Recurrent(mode: .rnn, activation: "relu")
         XCTAssertNil(rnn.refusal)
         rnn.activation = "sigmoid"

@@ -30,6 +30,8 @@ struct Keras2Recurrent: Equatable {
     var bidirectional: Bool = false
     /// `Bidirectional`'s `merge_mode` (`concat`, `sum`, `mul`, `ave`, `null`); nil when unknown.
     var mergeMode: String?
+    /// Config keys whose meaning rnnkit does not know (refused: they might change what the layer computes).
+    var unknownKeys: [String] = []
     /// Whether `Bidirectional`'s `backward_layer` has other settings than its forward layer.
     var backwardDiffers: Bool = false
     /// The layer upstream that gives this layer a mask (`Masking`, `Embedding(mask_zero=True)`),
@@ -81,6 +83,10 @@ struct Keras2Recurrent: Equatable {
         if timeMajor {
             reasons.append("time_major=True (input as (time, batch, features)) is not read by rnnkit yet")
         }
+        if !unknownKeys.isEmpty {
+            reasons.append("config key\(unknownKeys.count == 1 ? "" : "s") " + unknownKeys.map { "'\($0)'" }.joined(separator: ", ")
+                + " of unknown meaning (rnnkit reads the keys Keras 2.0–2.x and tf_keras write)")
+        }
         if let maskedBy {
             reasons.append("layer \(maskedBy) upstream masks steps, which the layer then skips; rnnkit does not apply masks from Keras 2 files yet")
         }
@@ -107,6 +113,7 @@ struct Keras2Recurrent: Equatable {
                 other?.goBackwards = spec.goBackwards
                 spec.backwardDiffers = other != spec
             }
+            spec.unknownKeys += config.keys.filter { !bidirectionalKeys.contains($0) }.sorted()
             spec.bidirectional = true
             spec.mergeMode = config.keys.contains("merge_mode") ? (config["merge_mode"] as? String ?? "null") : "concat"
             return spec
@@ -115,6 +122,7 @@ struct Keras2Recurrent: Equatable {
         let cudnn = ["CuDNNLSTM": RNNMode.lstm, "CuDNNGRU": .gru][className]
         guard let mode = cudnn ?? KerasLayout.mode(ofLayerClass: className) else { return nil }
         var spec = Keras2Recurrent(mode: mode)
+        spec.unknownKeys = config.keys.filter { !recurrentKeys.contains($0) }.sorted()
         spec.units = config["units"] as? Int
         spec.useBias = cudnn != nil ? true : (config["use_bias"] as? Bool ?? true)
         spec.activation = cudnn != nil ? "tanh" : (config["activation"].map(describe) ?? "tanh")
@@ -131,6 +139,21 @@ struct Keras2Recurrent: Equatable {
         spec.timeMajor = config["time_major"] as? Bool ?? false
         return spec
     }
+
+    /// The keys of a recurrent layer's config in Keras 2.0–2.3, tf.keras and
+    /// tf_keras whose effect rnnkit reads or which do not change inference
+    /// (initializers, regularizers, constraints, dropout, `unroll`, `implementation`;
+    /// `stateful` and `return_state` change what is kept, not the outputs of one call).
+    static let recurrentKeys: Set<String> = [
+        "name", "trainable", "dtype", "batch_input_shape", "batch_size", "input_dim", "input_length",
+        "units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias", "reset_after",
+        "return_sequences", "return_state", "go_backwards", "stateful", "unroll", "time_major", "implementation",
+        "kernel_initializer", "recurrent_initializer", "bias_initializer",
+        "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+        "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
+    ]
+    /// The keys of a `Bidirectional` config.
+    static let bidirectionalKeys: Set<String> = ["name", "trainable", "dtype", "batch_input_shape", "batch_size", "layer", "backward_layer", "merge_mode"]
 
     /// An activation as the config spells it (`"tanh"`, or a serialized object).
     private static func describe(_ value: Any) -> String {
