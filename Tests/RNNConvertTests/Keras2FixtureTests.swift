@@ -195,6 +195,8 @@ final class Keras2FixtureTests: XCTestCase {
         let wrapped = Keras2Recurrent.fromConfig("Bidirectional", ["layer": ["class_name": "LSTM", "config": config], "merge_mode": "ave"], defaults: defaults)
         XCTAssertEqual(wrapped?.mergeMode, "ave")
         XCTAssertTrue(wrapped?.refusal?.contains("merge_mode=\"ave\"") ?? false)
+        let cudnn = Keras2Recurrent.fromConfig("CuDNNLSTM", ["units": 4, "return_sequences": true], defaults: defaults)
+        XCTAssertTrue(cudnn?.refusal?.contains("CuDNNLSTM") ?? false)
         var rnn = Keras2Recurrent(mode: .rnn, activation: "relu")
         XCTAssertNil(rnn.refusal)
         rnn.activation = "sigmoid"

@@ -30,6 +30,8 @@ struct Keras2Recurrent: Equatable {
     var bidirectional: Bool = false
     /// `Bidirectional`'s `merge_mode` (`concat`, `sum`, `mul`, `ave`, `null`); nil when unknown.
     var mergeMode: String?
+    /// `CuDNNLSTM` / `CuDNNGRU`: their class, whose bias layout is not read yet.
+    var cudnnLayer: String?
     /// Config keys whose meaning rnnkit does not know (refused: they might change what the layer computes).
     var unknownKeys: [String] = []
     /// Whether `Bidirectional`'s `backward_layer` has other settings than its forward layer.
@@ -83,6 +85,9 @@ struct Keras2Recurrent: Equatable {
         if timeMajor {
             reasons.append("time_major=True (input as (time, batch, features)) is not read by rnnkit yet")
         }
+        if let cudnnLayer {
+            reasons.append("\(cudnnLayer) keeps the input and recurrent biases apart (\(mode == .lstm ? 8 : 6)·units), a layout rnnkit does not read yet")
+        }
         if !unknownKeys.isEmpty {
             reasons.append("config key\(unknownKeys.count == 1 ? "" : "s") " + unknownKeys.map { "'\($0)'" }.joined(separator: ", ")
                 + " of unknown meaning (rnnkit reads the keys Keras 2.0–2.x and tf_keras write)")
@@ -118,10 +123,12 @@ struct Keras2Recurrent: Equatable {
             spec.mergeMode = config.keys.contains("merge_mode") ? (config["merge_mode"] as? String ?? "null") : "concat"
             return spec
         }
-        // CuDNN layers compute the standard cells (CuDNNGRU: reset_after=True), with fixed activations.
+        // CuDNN layers compute the standard cells (CuDNNGRU: reset_after=True), with fixed activations,
+        // but keep input and recurrent biases apart (LSTM 8·units, GRU 6·units): refused until read.
         let cudnn = ["CuDNNLSTM": RNNMode.lstm, "CuDNNGRU": .gru][className]
         guard let mode = cudnn ?? KerasLayout.mode(ofLayerClass: className) else { return nil }
         var spec = Keras2Recurrent(mode: mode)
+        if cudnn != nil { spec.cudnnLayer = className }
         spec.unknownKeys = config.keys.filter { !recurrentKeys.contains($0) }.sorted()
         spec.units = config["units"] as? Int
         spec.useBias = cudnn != nil ? true : (config["use_bias"] as? Bool ?? true)
