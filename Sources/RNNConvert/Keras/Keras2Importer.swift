@@ -193,7 +193,11 @@ enum Keras2Importer {
         var weightless: [String] = [], embeddings: [String] = []
         for layerName in structure.layerNames {
             let units = structure.units[layerName] ?? []
-            if units.isEmpty, !layerName.hasPrefix("input") { weightless.append(layerName) }
+            if units.isEmpty, !layerName.hasPrefix("input") {
+                // What a layer without weights does is not recorded: it ends a stack of recurrent layers.
+                weightless.append(layerName)
+                layers.append(Layer(entry: KerasLayerEntry(name: layerName, className: "?", group: "layers.keras2_other", recurrent: nil, inbound: nil)))
+            }
             for unit in units {
                 let entry = KerasLayerEntry(name: unit.prefix, className: "?", group: "layers.keras2_other", recurrent: nil, inbound: nil)
                 guard unit.weights.contains(where: { Keras2File.role($0.name) == "recurrent_kernel" }) else {
