@@ -78,9 +78,11 @@ def check_masked_fixture(rnnkit, folder, tolerance, work):
         expected = dict(np.load(os.path.join(folder, f"{case}_expected.npz")))
         model = keras.saving.load_model(model_path)
         keras_input = np.load(os.path.join(folder, f"{case}_tokens.npy")) if spec["mask"] == "lengths" else np.load(feed)
-        good, text = compare(np.asarray(model.predict(keras_input, verbose=0)), expected["output"], tolerance)
-        if not good:
-            return False, f"{case}: the saved model no longer predicts its expected output: {text}"
+        # Without a mask the cases hold single modules' outputs (two_modules_by_input_size), not the model's.
+        if spec["mask"] != "none":
+            good, text = compare(np.asarray(model.predict(keras_input, verbose=0)), expected["output"], tolerance)
+            if not good:
+                return False, f"{case}: the saved model no longer predicts its expected output: {text}"
         if spec["mask"] == "lengths":
             refused = run(command)
             if refused.returncode != 2 or "--lengths" not in refused.stderr:
