@@ -11,13 +11,13 @@ public enum NPZWriter {
     /// Writes `tensors` to `path` atomically (see `AtomicOutput`); deflates
     /// the members when `compressed`. Names must be unique and not empty;
     /// bfloat16 (which NPY cannot hold) is refused.
-    public static func write(_ tensors: [NamedTensor], to path: String, compressed: Bool = false) throws {
+    public static func write(_ tensors: [NamedTensor], to path: String, compressed: Bool = false, force: Bool = false) throws {
         try WriterChecks.uniqueNames(tensors, file: path)
         try WriterChecks.refuseBFloat16(tensors, container: "NPZ", file: path)
         if let unnamed = tensors.first(where: { $0.name.isEmpty }) {
             throw TensorFileError(file: path, tensor: unnamed.name, .invalid("an NPZ member needs a name"))
         }
-        try AtomicOutput.write(to: path) { temporary in
+        try AtomicOutput.write(to: path, force: force) { temporary in
             let archive: Archive
             do {
                 archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
