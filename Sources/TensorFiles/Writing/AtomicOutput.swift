@@ -109,8 +109,21 @@ public enum AtomicOutput {
             return
         }
         // An .npy folder: swap the two, then remove the old one's .npy files.
-        guard rk_rename_exchange(temporary, target) == 0 else { throw renameError(target, errno) }
-        removeNPYFolder(temporary)
+        if rk_rename_exchange(temporary, target) == 0 {
+            removeNPYFolder(temporary)
+            return
+        }
+        guard errno == EINVAL || errno == ENOSYS else { throw renameError(target, errno) }
+        // No RENAME_EXCHANGE here: set the old folder aside (a killed rnnkit's
+        // `….tmp.old` goes back by `removeStaleTemporaries`), then move the new one in.
+        let aside = temporary + ".old"
+        guard rename(target, aside) == 0 else { throw renameError(target, errno) }
+        guard rk_rename_noreplace(temporary, target) == 0 || rename(temporary, target) == 0 else {
+            let failure = errno
+            _ = rename(aside, target)
+            throw renameError(target, failure)
+        }
+        removeNPYFolder(aside)
     }
 
     /// Removes the regular `.npy` files of `folder`, then the folder if it is
