@@ -178,7 +178,8 @@ final class OutputSafetyTests: XCTestCase {
             for line in lines {
                 let fields = line.split(separator: " ", maxSplits: 1).map(String.init)
                 guard fields.count == 2 else { continue }
-                let call = fields[1]
+                // strace pads the process id: "123  openat(…" and "12345 openat(…".
+                let call = fields[1].trimmingCharacters(in: .whitespaces)
                 if call.hasPrefix("openat("), let fd = call.split(separator: "=").last?.trimmingCharacters(in: .whitespaces) {
                     opened[fd] = call.contains(".\(target).rnnkit-") ? "fsync file" : call.contains("\"\(folder.path)\"") ? "fsync folder" : nil
                 } else if call.hasPrefix("fsync("), let fd = call.dropFirst(6).split(separator: ")").first, let kind = opened[String(fd)] {
