@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -134,4 +135,16 @@ int rk_rename_noreplace(const char *from, const char *to) {
 
 int rk_rename_exchange(const char *from, const char *to) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE);
+}
+
+unsigned int rk_crc32(unsigned int crc, const void *data, size_t size) {
+    const unsigned char *bytes = data;
+    uLong value = crc;
+    while (size > 0) {
+        uInt piece = size > (1u << 30) ? (1u << 30) : (uInt)size;
+        value = crc32(value, bytes, piece);
+        bytes += piece;
+        size -= piece;
+    }
+    return (unsigned int)value;
 }

@@ -3,7 +3,9 @@
 // The system-level half of rnnkit's output rules (docs/reliability.md,
 // "Outputs"): a registry of temporary output paths that signal handlers
 // remove on SIGINT, SIGTERM and SIGHUP, and the atomic publishing steps
-// (rename without replacing, exchange) Foundation does not offer.
+// (rename without replacing, exchange) Foundation does not offer; and
+// zlib's CRC-32 for the zip archives rnnkit writes.
+#include <stddef.h>
 
 /// Installs, once per process, handlers for SIGINT, SIGTERM and SIGHUP that
 /// remove every registered temporary path and then end the process by the
@@ -30,5 +32,8 @@ int rk_rename_noreplace(const char *from, const char *to);
 /// Swaps `from` and `to` atomically (renameat2(RENAME_EXCHANGE)). Returns 0,
 /// or -1 with errno set.
 int rk_rename_exchange(const char *from, const char *to);
+
+/// zlib's CRC-32 of `size` bytes at `data`, continuing `crc` (0 to start).
+unsigned int rk_crc32(unsigned int crc, const void *data, size_t size);
 
 #endif

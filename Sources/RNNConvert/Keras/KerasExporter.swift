@@ -1,7 +1,6 @@
 import Foundation
 import RNNLayouts
 import TensorFiles
-import ZIPFoundation
 
 /// How `KerasExporter` shapes what it writes.
 public struct KerasExportOptions: Sendable, Equatable {
@@ -83,20 +82,17 @@ public enum KerasExporter {
         return describe(layers, dtype: dtype)
     }
 
-    /// The `.keras` zip archive: `metadata.json`, `config.json`, then the weights file.
+    /// The `.keras` zip archive: `metadata.json`, `config.json`, then the
+    /// weights file (mapped, not read into memory), all stored.
     private static func writeArchive(_ temporary: String, path: String, metadata: Data, config: Data, weights: String) throws {
+        let weightsData: Data
         do {
-            let archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
-            for (name, data) in [("metadata.json", metadata), ("config.json", config)] {
-                try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none,
-                                     provider: { position, size in data.subdata(in: Int(position) ..< Int(position) + size) })
-            }
-            try archive.addEntry(with: "model.weights.h5", fileURL: URL(fileURLWithPath: weights), compressionMethod: .none)
-        } catch let error as TensorFileError {
-            throw error
+            weightsData = try Data(contentsOf: URL(fileURLWithPath: weights), options: .alwaysMapped)
         } catch {
-            throw TensorFileError(file: path, .archive("cannot write the .keras archive (\(error))"))
+            throw TensorFileError(file: path, .invalid("cannot read back the weights just written: \(error.localizedDescription)"))
         }
+        try StoredZipWriter.write(
+            [("metadata.json", metadata), ("config.json", config), ("model.weights.h5", weightsData)], to: temporary, target: path)
     }
 
     /// Writes `module`'s weights alone in Keras 3's weights-file layout
