@@ -83,16 +83,10 @@ public enum KerasExporter {
     }
 
     /// The `.keras` zip archive: `metadata.json`, `config.json`, then the
-    /// weights file (mapped, not read into memory), all stored.
+    /// weights file (copied in pieces, never whole in memory), all stored.
     private static func writeArchive(_ temporary: String, path: String, metadata: Data, config: Data, weights: String) throws {
-        let weightsData: Data
-        do {
-            weightsData = try Data(contentsOf: URL(fileURLWithPath: weights), options: .alwaysMapped)
-        } catch {
-            throw TensorFileError(file: path, .invalid("cannot read back the weights just written: \(error.localizedDescription)"))
-        }
-        try StoredZipWriter.write(
-            [("metadata.json", metadata), ("config.json", config), ("model.weights.h5", weightsData)], to: temporary, target: path)
+        try StoredZipWriter.write([("metadata.json", metadata), ("config.json", config)],
+                                  lastFile: ("model.weights.h5", weights), to: temporary, target: path)
     }
 
     /// Writes `module`'s weights alone in Keras 3's weights-file layout

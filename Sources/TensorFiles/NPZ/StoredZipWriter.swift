@@ -8,12 +8,43 @@ import OutputSafety
 /// before each member is written, so nothing is copied or read back.
 public struct StoredZipWriter {
     /// Writes the new file `path` (which must not exist; `target` names it
-    /// in errors) as a zip archive of stored `members`, in order.
-    public static func write(_ members: [(name: String, data: Data)], to path: String, target: String) throws {
+    /// in errors) as a zip archive of stored `members`, in order, then the
+    /// content of the file `lastFile.path` as the member `lastFile.name`,
+    /// read in 4 MiB pieces (twice: for its CRC-32, then to copy it), so
+    /// that a large file is never held in memory.
+    public static func write(
+        _ members: [(name: String, data: Data)], lastFile: (name: String, path: String), to path: String, target: String
+    ) throws {
+        let descriptor = open(lastFile.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw TensorFileError(file: target, .invalid("cannot read \(lastFile.path): \(String(cString: strerror(errno)))"))
+        }
+        defer { close(descriptor) }
+        var buffer = Data(count: 4 << 20)
+        func pieces(_ body: (Data) throws -> Void) throws {
+            var offset: off_t = 0
+            while true {
+                let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, offset) }
+                if got < 0, errno == EINTR { continue }
+                guard got >= 0 else {
+                    throw TensorFileError(file: target, .invalid("cannot read \(lastFile.path): \(String(cString: strerror(errno)))"))
+                }
+                if got == 0 { return }
+                try body(buffer.prefix(got))
+                offset += off_t(got)
+            }
+        }
+        var crc: UInt32 = 0
+        var size: UInt64 = 0
+        try pieces { piece in
+            crc = piece.withUnsafeBytes { rk_crc32(crc, $0.baseAddress, $0.count) }
+            size += UInt64(piece.count)
+        }
         try FileSink.create(path, target: target) { append in
             try withoutActuallyEscaping(append) { append in
                 var zip = StoredZipWriter(append: append)
                 for member in members { try zip.add(member.name, pieces: [member.data]) }
+                try zip.add(lastFile.name, crc: crc, size: size) { send in try pieces { try send($0) } }
                 try zip.finish()
             }
         }
@@ -38,11 +69,18 @@ public struct StoredZipWriter {
 
     /// Adds the member `name` holding the concatenation of `pieces`.
     mutating func add(_ name: String, pieces: [Data]) throws {
-        let size = UInt64(pieces.reduce(0) { $0 + $1.count })
         var crc: UInt32 = 0
         for piece in pieces {
             crc = piece.withUnsafeBytes { rk_crc32(crc, $0.baseAddress, $0.count) }
         }
+        try add(name, crc: crc, size: UInt64(pieces.reduce(0) { $0 + $1.count })) { send in
+            for piece in pieces { try send(piece) }
+        }
+    }
+
+    /// Adds the member `name` of `size` bytes with CRC-32 `crc`, whose
+    /// content `content` sends through the function it is given.
+    private mutating func add(_ name: String, crc: UInt32, size: UInt64, content: (_ send: (Data) throws -> Void) throws -> Void) throws {
         let member = Member(name: Array(name.utf8), crc: crc, size: size, offset: position)
         let large = size >= 0xFFFF_FFFF
         var header = Data()
@@ -65,7 +103,8 @@ public struct StoredZipWriter {
             header.u64(size)
         }
         try emit(header)
-        for piece in pieces { try emit(piece) }
+        try content(append)
+        position += size
         members.append(member)
     }
 
