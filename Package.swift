@@ -36,13 +36,15 @@ let package = Package(
         // libhdf5 meets every HDF5 file first in a forked child (metadata check,
         // data reads), so a damaged file that crashes or hangs it ends the child.
         .target(name: "HDF5Probe", dependencies: ["CHDF5"]),
+        // Output safety: temporary outputs removed on SIGINT/SIGTERM/SIGHUP, atomic no-replace renames, zlib's CRC-32.
+        .target(name: "OutputSafety", linkerSettings: [.linkedLibrary("z")]),
         // The pickle subset PyTorch checkpoints use; never runs code.
         .target(name: "Pickle"),
         // Containers: Tensor, NPY, NPZ, HDF5, safetensors, PyTorch checkpoints.
         .target(
             name: "TensorFiles",
             dependencies: [
-                "CHDF5", "HDF5Probe", "Pickle",
+                "CHDF5", "HDF5Probe", "OutputSafety", "Pickle",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),

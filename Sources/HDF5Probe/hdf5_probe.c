@@ -508,6 +508,8 @@ typedef struct {
     const char *dataset;
     rk_memory_type type;
     void *buffer;
+    const rk_write_op *ops;
+    size_t op_count;
 } child_job;
 
 /// The walk of rk_hdf5_describe: every object ("O path"), every dataset
@@ -745,7 +747,7 @@ static void run_child(void (*body)(const child_job *), const child_job *job, dou
 
 void rk_hdf5_describe(const char *path, const void *image, size_t image_size,
                       double timeout_seconds, rk_probe_result *result) {
-    child_job job = {path, image, image_size, NULL, 0, NULL};
+    child_job job = {path, image, image_size, NULL, 0, NULL, NULL, 0};
     run_child(walk_file, &job, timeout_seconds, result);
 }
 
@@ -753,8 +755,144 @@ void rk_hdf5_read(const char *path, const void *image, size_t image_size, const 
                   rk_memory_type type, void *buffer, size_t size,
                   double timeout_seconds, rk_probe_result *result) {
     (void)size;
-    child_job job = {path, image, image_size, dataset, type, buffer};
+    child_job job = {path, image, image_size, dataset, type, buffer, NULL, 0};
     run_child(read_data, &job, timeout_seconds, result);
+}
+
+// ------------------------------------------------------------ writing (child)
+
+/// Sends "E errno" when libhdf5's error stack names a system error
+/// ("errno = 28" in its file driver's message); leaves the stack as it is.
+static herr_t find_errno(unsigned depth, const H5E_error2_t *record, void *context) {
+    (void)depth;
+    int *found = context;
+    const char *mark = record->desc ? strstr(record->desc, "errno = ") : NULL;
+    if (mark && !*found) *found = atoi(mark + 8);
+    return 0;
+}
+
+static void send_write_failure(const char *object, const char *what) {
+    int code = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_errno, &code);
+    if (code) {
+        line_buffer *line = line_start('E');
+        line_number(line, code);
+        line_send(line);
+    }
+    char message[1024];
+    if (*object) {
+        snprintf(message, sizeof message, "%s '%s'", what, object);
+    } else {
+        snprintf(message, sizeof message, "%s", what);
+    }
+    send_failure('F', NULL, message);
+}
+
+static int write_string_attribute(hid_t file, const rk_write_op *op) {
+    hid_t object = H5Oopen(file, op->object, H5P_DEFAULT);
+    if (object < 0) return -1;
+    if (H5Aexists(object, op->name) > 0) H5Adelete(object, op->name);
+    hid_t type = H5Tcopy(H5T_C_S1);
+    hid_t space;
+    if (op->kind == RK_WRITE_STRING) {
+        H5Tset_size(type, H5T_VARIABLE);
+        H5Tset_cset(type, H5T_CSET_UTF8);
+        space = H5Screate(H5S_SCALAR);
+    } else {
+        size_t width = 1;
+        for (size_t i = 0; i < op->string_count; i++) {
+            size_t length = strlen(op->strings[i]);
+            if (length > width) width = length;
+        }
+        H5Tset_size(type, width);
+        H5Tset_strpad(type, H5T_STR_NULLPAD);
+        hsize_t count = op->string_count;
+        space = H5Screate_simple(1, &count, NULL);
+    }
+    hid_t attribute = H5Acreate2(object, op->name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t status = -1;
+    if (attribute >= 0 && op->kind == RK_WRITE_STRING) {
+        status = H5Awrite(attribute, type, &op->strings[0]);
+    } else if (attribute >= 0) {
+        size_t width = H5Tget_size(type);
+        char *buffer = calloc(op->string_count ? op->string_count : 1, width);
+        if (buffer) {
+            for (size_t i = 0; i < op->string_count; i++) memcpy(buffer + i * width, op->strings[i], strlen(op->strings[i]));
+            status = H5Awrite(attribute, type, buffer);
+            free(buffer);
+        }
+    }
+    if (attribute >= 0) H5Aclose(attribute);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Oclose(object);
+    return status < 0 ? -1 : 0;
+}
+
+static int write_dataset(hid_t file, hid_t links, const rk_write_op *op) {
+    hsize_t dims[64];
+    if (op->rank < 0 || op->rank > 64) return -1;
+    for (int i = 0; i < op->rank; i++) dims[i] = op->dims[i];
+    hid_t space = op->rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(op->rank, dims, NULL);
+    int owned = 0;
+    hid_t type = make_memory_type(op->type, &owned);
+    hid_t dataset = H5Dcreate2(file, op->object, type, space, links, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t status = dataset < 0 ? -1 : 0;
+    if (dataset >= 0 && op->size > 0) status = H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, op->data);
+    if (dataset >= 0 && H5Dclose(dataset) < 0) status = -1;
+    if (owned) H5Tclose(type);
+    H5Sclose(space);
+    return status < 0 ? -1 : 0;
+}
+
+/// The body of rk_hdf5_write.
+static void write_file(const child_job *job) {
+    // A file-size limit must fail the write (EFBIG), not kill the child silently.
+    signal(SIGXFSZ, SIG_IGN);
+    report("creating the file", "", "");
+    hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_file_locking(access, 0, 1);
+    hid_t file = H5Fcreate(job->path, H5F_ACC_EXCL, H5P_DEFAULT, access);
+    H5Pclose(access);
+    if (file < 0) { send_write_failure("", "cannot create the file"); return; }
+    hid_t links = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(links, 1);
+    for (size_t i = 0; i < job->op_count; i++) {
+        const rk_write_op *op = &job->ops[i];
+        int status = 0;
+        switch (op->kind) {
+        case RK_WRITE_GROUP:
+            report("creating the group", op->object, "");
+            if (H5Lexists(file, op->object, H5P_DEFAULT) > 0) break;
+            H5Eclear2(H5E_DEFAULT);
+            hid_t group = H5Gcreate2(file, op->object, links, H5P_DEFAULT, H5P_DEFAULT);
+            status = group < 0 ? -1 : H5Gclose(group);
+            break;
+        case RK_WRITE_DATASET:
+            report("writing the dataset", op->object, "");
+            status = write_dataset(file, links, op);
+            break;
+        case RK_WRITE_STRING:
+        case RK_WRITE_STRINGS:
+            report("writing the attribute", op->object, op->name);
+            status = write_string_attribute(file, op);
+            break;
+        }
+        if (status < 0) {
+            send_write_failure(op->object, op->kind == RK_WRITE_GROUP ? "cannot create the group"
+                               : op->kind == RK_WRITE_DATASET ? "cannot write the dataset" : "cannot write an attribute of");
+            return;
+        }
+    }
+    H5Pclose(links);
+    report("closing the file", "", "");
+    if (H5Fclose(file) < 0) send_write_failure("", "cannot finish the file");
+}
+
+void rk_hdf5_write(const char *path, const rk_write_op *ops, size_t op_count,
+                   double timeout_seconds, rk_probe_result *result) {
+    child_job job = {path, NULL, 0, NULL, 0, NULL, ops, op_count};
+    run_child(write_file, &job, timeout_seconds, result);
 }
 
 void rk_probe_result_free(rk_probe_result *result) {

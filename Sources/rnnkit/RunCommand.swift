@@ -72,14 +72,10 @@ struct RunCommand: ParsableCommand {
                 nonlinearity: nonlinearity.flatMap(Nonlinearity.init(rawValue:)), openWeights: ModelWeights.open)
             request.report = { printError("note: \($0)") }
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: force)
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw TensorFileError(file: output, .wrongKind("is a folder; --output takes the name of the .npz file to write"))
-            }
             let (module, result) = try request.execute()
             var arrays = [NamedTensor(name: "output", tensor: result.output), NamedTensor(name: "h_n", tensor: result.hN)]
             if let cN = result.cN { arrays.append(NamedTensor(name: "c_n", tensor: cN)) }
-            try NPZWriter.write(arrays, to: output)
+            try NPZWriter.write(arrays, to: output, force: force)
             let listing = arrays.map { "\($0.name) \(shapeText($0.tensor.shape))" }.joined(separator: ", ")
             print("\(output): \(listing) (\(module.architecture.mode.rawValue) \(module.architecture.kind.rawValue) '\(module.displayName)', \(result.output.dtype.rawValue))")
         }

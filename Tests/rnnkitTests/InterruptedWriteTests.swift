@@ -16,15 +16,7 @@ final class InterruptedWriteTests: XCTestCase {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnnkit-kill-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // A one-layer LSTM with input and hidden size 1024: 32 MiB of float32.
-        let size = 1024
-        var value: Float = 0
-        func ramp(_ shape: [Int]) -> Tensor {
-            Tensor(shape: shape, floats: (0 ..< shape.reduce(1, *)).map { _ in value += 0.001; return value })
-        }
-        let tensors = [("weight_ih_l0", [4 * size, size]), ("weight_hh_l0", [4 * size, size]),
-                       ("bias_ih_l0", [4 * size]), ("bias_hh_l0", [4 * size])]
-            .map { NamedTensor(name: $0.0, tensor: ramp($0.1)) }
-        try SafetensorsWriter.write(tensors, to: input)
+        try OutputSafetyTests.writeLSTM(size: 1024, to: input)
     }
 
     override func tearDownWithError() throws {

@@ -68,6 +68,37 @@ void rk_hdf5_read(const char *path, const void *image, size_t image_size, const 
                   rk_memory_type type, void *buffer, size_t size,
                   double timeout_seconds, rk_probe_result *result);
 
+/// One step of writing an HDF5 file (see `rk_hdf5_write`).
+typedef enum {
+    RK_WRITE_GROUP = 1,    ///< create group `object` and missing parents (an existing one is kept)
+    RK_WRITE_DATASET,      ///< create dataset `object` (`type`, `rank`, `dims`) and write `data` (`size` bytes)
+    RK_WRITE_STRING,       ///< attribute `name` of `object`: one variable-length UTF-8 string, `strings[0]`
+    RK_WRITE_STRINGS,      ///< attribute `name` of `object`: `string_count` fixed-length NUL-padded strings
+} rk_write_kind;
+
+typedef struct {
+    rk_write_kind kind;
+    const char *object;
+    const char *name;
+    rk_memory_type type;
+    int rank;
+    const unsigned long long *dims;
+    const void *data;
+    size_t size;
+    const char *const *strings;
+    size_t string_count;
+} rk_write_op;
+
+/// Creates the new HDF5 file `path` (which must not exist) and carries out
+/// `ops` in a forked child, then closes the file; the data is read from the
+/// caller's memory as the child inherited it. Same rules and time limit as
+/// `rk_hdf5_describe`: a libhdf5 crash or a write failure (disk full, the
+/// file-size limit) ends the child, not the caller. Records:
+///   F message     a step failed (the file is then incomplete)
+///   E errno       the system error libhdf5 reported for a failed write
+void rk_hdf5_write(const char *path, const rk_write_op *ops, size_t op_count,
+                   double timeout_seconds, rk_probe_result *result);
+
 /// Releases the records of a result.
 void rk_probe_result_free(rk_probe_result *result);
 

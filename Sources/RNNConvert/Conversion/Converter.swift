@@ -84,7 +84,8 @@ public enum Converter {
         let target = try ConversionTarget.forPath(request.output)
         var request = request
         while request.output.count > 1, request.output.hasSuffix("/") { request.output.removeLast() }
-        try AtomicOutput.checkWritable(request.output, inputs: [request.input], force: request.force)
+        try AtomicOutput.checkWritable(
+            request.output, inputs: [request.input], force: request.force, kind: target == .npyDirectory ? .npyFolder : .file)
         let source = try ModelSource.open(request.input)
         let summary: String
         var flagNotes: [String] = []
@@ -186,7 +187,7 @@ public enum Converter {
         options.lengths = source.hints[module.name]?.lengths
         let dtype = try ONNXExporter.check(module, options: options)
         let data = try ONNXExporter.serializedModel(module, options: options)
-        try AtomicOutput.write(data, to: request.output)
+        try AtomicOutput.write(data, to: request.output, force: request.force)
         let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
         return "wrote \(request.output): ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
             + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")"
@@ -231,7 +232,7 @@ public enum Converter {
                 + "write .safetensors, or pass --dtype float32 (exact) or --dtype float16")
         }
         let metadata = [ModelSource.onnxFormat, ModelSource.kerasFormat].contains(source.format) ? [:] : source.metadata
-        try TensorFileWriter.write(selected, as: format, to: request.output, metadata: metadata)
+        try TensorFileWriter.write(selected, as: format, to: request.output, metadata: metadata, force: request.force)
         let dtypes = Set(selected.map(\.tensor.dtype.rawValue)).sorted().joined(separator: ", ")
         return "wrote \(request.output): \(target.rawValue), \(selected.count) tensors (\(scope)), \(dtypes)" + storedSummary(stored)
     }

@@ -15,8 +15,8 @@ extension Converter {
         let options = KerasExportOptions(
             nonlinearity: try agreedNonlinearity(request, source: source, module: module), dtype: request.dtype)
         let description = target == .keras
-            ? try KerasExporter.writeModel(module, options: options, to: request.output)
-            : try KerasExporter.writeWeights(module, options: options, to: request.output)
+            ? try KerasExporter.writeModel(module, options: options, to: request.output, force: request.force)
+            : try KerasExporter.writeWeights(module, options: options, to: request.output, force: request.force)
         let what = target == .keras ? "Keras 3 model" : "Keras 3 weights for"
         return "wrote \(request.output): \(what) \(description.dropFirst("Keras 3 ".count)) from '\(module.displayName)'"
     }

@@ -1,7 +1,6 @@
 import Foundation
 import RNNLayouts
 import TensorFiles
-import ZIPFoundation
 
 /// How `KerasExporter` shapes what it writes.
 public struct KerasExportOptions: Sendable, Equatable {
@@ -59,44 +58,47 @@ public enum KerasExporter {
         return dtype
     }
 
-    /// Writes the `.keras` archive for `module` to `path`, atomically.
-    /// Returns a one-line description of the model.
+    /// Writes the `.keras` archive for `module` to `path`, atomically
+    /// (replacing an existing file only with `force`). Returns a one-line
+    /// description of the model.
     @discardableResult
-    public static func writeModel(_ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String) throws -> String {
+    public static func writeModel(
+        _ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String, force: Bool = false
+    ) throws -> String {
         let dtype = try check(module, options: options)
         let layers = try kerasLayers(module, options: options, dtype: dtype)
         let config = try KerasModelConfig.json(layers, dtype: dtype)
         let metadata = try metadataJSON(module)
-        try AtomicOutput.write(to: path) { temporary in
+        try AtomicOutput.write(to: path, force: force) { temporary in
             let weights = temporary + ".weights.h5"
             defer { try? FileManager.default.removeItem(atPath: weights) }
-            let writer = try HDF5Writer(creating: weights, target: path)
-            try writeWeights(layers, with: writer)
-            try writer.close()
-            do {
-                let archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
-                for (name, data) in [("metadata.json", metadata), ("config.json", config)] {
-                    try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none,
-                                         provider: { position, size in data.subdata(in: Int(position) ..< Int(position) + size) })
-                }
-                try archive.addEntry(with: "model.weights.h5", fileURL: URL(fileURLWithPath: weights), compressionMethod: .none)
-            } catch let error as TensorFileError {
-                throw error
-            } catch {
-                throw TensorFileError(file: path, .archive("cannot write the .keras archive (\(error))"))
+            try AtomicOutput.removingOnFailure(weights, target: path) {
+                let writer = try HDF5Writer(creating: weights, target: path)
+                try writeWeights(layers, with: writer)
+                try writer.close()
+                try writeArchive(temporary, path: path, metadata: metadata, config: config, weights: weights)
             }
         }
         return describe(layers, dtype: dtype)
+    }
+
+    /// The `.keras` zip archive: `metadata.json`, `config.json`, then the
+    /// weights file (copied in pieces, never whole in memory), all stored.
+    private static func writeArchive(_ temporary: String, path: String, metadata: Data, config: Data, weights: String) throws {
+        try StoredZipWriter.write([("metadata.json", metadata), ("config.json", config)],
+                                  lastFile: ("model.weights.h5", weights), to: temporary, target: path)
     }
 
     /// Writes `module`'s weights alone in Keras 3's weights-file layout
     /// (`model.save_weights`) to `path`, atomically. Returns a one-line
     /// description of the model the file fits.
     @discardableResult
-    public static func writeWeights(_ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String) throws -> String {
+    public static func writeWeights(
+        _ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String, force: Bool = false
+    ) throws -> String {
         let dtype = try check(module, options: options)
         let layers = try kerasLayers(module, options: options, dtype: dtype)
-        try HDF5Writer.write(to: path) { writer in try writeWeights(layers, with: writer) }
+        try HDF5Writer.write(to: path, force: force) { writer in try writeWeights(layers, with: writer) }
         return describe(layers, dtype: dtype)
     }
 

@@ -92,7 +92,7 @@ enum HDF5Isolation {
         return String(decoding: UnsafeRawBufferPointer(start: records, count: result.records_size), as: UTF8.self)
     }
 
-    private static func memoryType(_ dtype: DType) -> rk_memory_type {
+    static func memoryType(_ dtype: DType) -> rk_memory_type {
         switch dtype {
         case .float16: return RK_MEMORY_FLOAT16
         case .bfloat16: return RK_MEMORY_BFLOAT16
@@ -150,7 +150,7 @@ enum HDF5Isolation {
         throw TensorFileError(file: file, tensor: tensor, .hdf5("the file is damaged: \(what)\(place)"))
     }
 
-    private static func signalName(_ signal: Int32) -> String {
+    static func signalName(_ signal: Int32) -> String {
         switch signal {
         case SIGSEGV: return "SIGSEGV"
         case SIGBUS: return "SIGBUS"

@@ -12,17 +12,18 @@ public enum NPYWriter {
 
     /// Writes `tensor` to the file `path` atomically (see `AtomicOutput`).
     /// bfloat16 has no NPY type: it is refused.
-    public static func write(_ tensor: Tensor, to path: String) throws {
+    public static func write(_ tensor: Tensor, to path: String, force: Bool = false) throws {
         try WriterChecks.refuseBFloat16([NamedTensor(name: "", tensor: tensor)], container: "NPY", file: path)
-        try AtomicOutput.write(to: path) { temporary in
+        try AtomicOutput.write(to: path, force: force) { temporary in
             try FileSink.create(temporary, target: path) { append in try writeContents(tensor, append) }
         }
     }
 
     /// Writes a directory holding `NAME.npy` for every tensor, atomically:
     /// the directory appears complete or not at all. Names must be usable as
-    /// file names (not empty, no `/`, not starting with `.`).
-    public static func writeDirectory(_ tensors: [NamedTensor], to path: String) throws {
+    /// file names (not empty, no `/`, not starting with `.`). With `force` an
+    /// existing folder of `.npy` files is replaced (nothing else is).
+    public static func writeDirectory(_ tensors: [NamedTensor], to path: String, force: Bool = false) throws {
         try WriterChecks.uniqueNames(tensors, file: path)
         try WriterChecks.refuseBFloat16(tensors, container: "NPY", file: path)
         for named in tensors where named.name.isEmpty || named.name.contains("/") || named.name.hasPrefix(".")
@@ -30,7 +31,7 @@ public enum NPYWriter {
             throw TensorFileError(file: path, tensor: named.name, .invalid(
                 "the name cannot be a file name (empty, contains '/', starts with '.' or is too long)"))
         }
-        try AtomicOutput.write(to: path) { temporary in
+        try AtomicOutput.write(to: path, force: force) { temporary in
             do {
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
             } catch {

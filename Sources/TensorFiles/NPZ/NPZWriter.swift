@@ -3,7 +3,9 @@ import ZIPFoundation
 
 /// Writes `.npz` files like `numpy.savez` (stored members) or
 /// `numpy.savez_compressed` (deflated members): one `NAME.npy` member per
-/// tensor, written by ZIPFoundation (ZIP64 when the archive needs it).
+/// tensor, ZIP64 when the archive needs it. Stored archives are written by
+/// `StoredZipWriter` straight from the tensors' bytes; deflated ones by
+/// ZIPFoundation.
 ///
 /// `rnnkit run` writes its outputs (`output`, `h_n`, `c_n`) with it, and
 /// `numpy.load` reads the result.
@@ -11,13 +13,30 @@ public enum NPZWriter {
     /// Writes `tensors` to `path` atomically (see `AtomicOutput`); deflates
     /// the members when `compressed`. Names must be unique and not empty;
     /// bfloat16 (which NPY cannot hold) is refused.
-    public static func write(_ tensors: [NamedTensor], to path: String, compressed: Bool = false) throws {
+    public static func write(_ tensors: [NamedTensor], to path: String, compressed: Bool = false, force: Bool = false) throws {
         try WriterChecks.uniqueNames(tensors, file: path)
         try WriterChecks.refuseBFloat16(tensors, container: "NPZ", file: path)
         if let unnamed = tensors.first(where: { $0.name.isEmpty }) {
             throw TensorFileError(file: path, tensor: unnamed.name, .invalid("an NPZ member needs a name"))
         }
-        try AtomicOutput.write(to: path) { temporary in
+        if !compressed {
+            // Stored members: written straight from each tensor's bytes (often
+            // a memory map), CRC-32 by zlib.
+            try AtomicOutput.write(to: path, force: force) { temporary in
+                try FileSink.create(temporary, target: path) { append in
+                    try withoutActuallyEscaping(append) { append in
+                        var zip = StoredZipWriter(append: append)
+                        for named in tensors {
+                            let header = try NPYHeader.encode(dtype: named.tensor.dtype, shape: named.tensor.shape)
+                            try zip.add(named.name + ".npy", pieces: [header, try named.tensor.data()])
+                        }
+                        try zip.finish()
+                    }
+                }
+            }
+            return
+        }
+        try AtomicOutput.write(to: path, force: force) { temporary in
             let archive: Archive
             do {
                 archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
@@ -30,7 +49,7 @@ public enum NPZWriter {
                 do {
                     try archive.addEntry(
                         with: named.name + ".npy", type: .file, uncompressedSize: Int64(header.count + data.count),
-                        compressionMethod: compressed ? .deflate : .none, bufferSize: 1 << 20,
+                        compressionMethod: .deflate, bufferSize: 1 << 20,
                         provider: { position, size in piece(header, data, from: Int(position), count: size) })
                 } catch {
                     throw TensorFileError(file: path, tensor: named.name, .archive("cannot add the member (\(error))"))

@@ -4,9 +4,9 @@ import Foundation
 /// tensors' data in the order given, `metadata` as `__metadata__`.
 public enum SafetensorsWriter {
     /// Writes `tensors` to `path` atomically (see `AtomicOutput`).
-    public static func write(_ tensors: [NamedTensor], to path: String, metadata: [String: String] = [:]) throws {
+    public static func write(_ tensors: [NamedTensor], to path: String, metadata: [String: String] = [:], force: Bool = false) throws {
         let header = try encodeHeader(tensors, metadata: metadata, file: path)
-        try AtomicOutput.write(to: path) { temporary in
+        try AtomicOutput.write(to: path, force: force) { temporary in
             try FileSink.create(temporary, target: path) { append in
                 var length = UInt64(header.count).littleEndian
                 try append(Data(bytes: &length, count: 8))

@@ -3,7 +3,8 @@
 /// The one entry point for conversions: each format's writer takes care of
 /// its own rules (NPY/NPZ/HDF5 refuse bfloat16, HDF5 turns dotted names into
 /// groups, …). Callers decide about overwriting first, with
-/// `AtomicOutput.checkWritable(_:inputs:force:)`.
+/// `AtomicOutput.checkWritable(_:inputs:force:kind:)`; `force` then lets the
+/// writer replace an existing file (or `.npy` folder), see `OutputTarget`.
 public enum TensorFileWriter {
     /// Writes `tensors` as `format` to `path`.
     ///
@@ -17,21 +18,22 @@ public enum TensorFileWriter {
     ///
     /// NPY and NPZ cannot carry `metadata`; it is dropped for them.
     public static func write(
-        _ tensors: [NamedTensor], as format: ContainerFormat, to path: String, metadata: [String: String] = [:]
+        _ tensors: [NamedTensor], as format: ContainerFormat, to path: String, metadata: [String: String] = [:],
+        force: Bool = false
     ) throws {
         switch format {
         case .npy:
             if tensors.count == 1, path.hasSuffix(".npy") {
-                try NPYWriter.write(tensors[0].tensor, to: path)
+                try NPYWriter.write(tensors[0].tensor, to: path, force: force)
             } else {
-                try NPYWriter.writeDirectory(tensors, to: path)
+                try NPYWriter.writeDirectory(tensors, to: path, force: force)
             }
         case .npz:
-            try NPZWriter.write(tensors, to: path)
+            try NPZWriter.write(tensors, to: path, force: force)
         case .safetensors:
-            try SafetensorsWriter.write(tensors, to: path, metadata: metadata)
+            try SafetensorsWriter.write(tensors, to: path, metadata: metadata, force: force)
         case .hdf5:
-            try HDF5Writer.write(tensors, to: path, metadata: metadata)
+            try HDF5Writer.write(tensors, to: path, metadata: metadata, force: force)
         case .pytorch:
             throw TensorFileError(file: path, .invalid(
                 "rnnkit does not write PyTorch checkpoints; write safetensors (torch loads it with safetensors.torch.load_file)"))

@@ -1,0 +1,39 @@
+#ifndef RNNKIT_OUTPUT_SAFETY_H
+#define RNNKIT_OUTPUT_SAFETY_H
+// The system-level half of rnnkit's output rules (docs/reliability.md,
+// "Outputs"): a registry of temporary output paths that signal handlers
+// remove on SIGINT, SIGTERM and SIGHUP, and the atomic publishing steps
+// (rename without replacing, exchange) Foundation does not offer; and
+// zlib's CRC-32 for the zip archives rnnkit writes.
+#include <stddef.h>
+
+/// Installs, once per process, handlers for SIGINT, SIGTERM and SIGHUP that
+/// remove every registered temporary path and then end the process by the
+/// same signal (a signal the process ignores stays ignored), and sets SIGXFSZ
+/// to be ignored, so that a file-size limit (`ulimit -f`) makes a write fail
+/// with EFBIG instead of killing the process.
+void rk_output_install(void);
+
+/// Registers `path` (a temporary file or a folder of files) for removal by
+/// the signal handlers. Returns a slot for `rk_output_unregister`, or -1 when
+/// every slot is taken or the path is too long (the path is then not
+/// protected; writing goes on).
+int rk_output_register(const char *path);
+
+/// Forgets the path of `slot` (from `rk_output_register`; -1 is ignored).
+void rk_output_unregister(int slot);
+
+/// Renames `from` to `to` only when `to` does not exist, atomically:
+/// renameat2(RENAME_NOREPLACE), or, where the file system lacks it, link(2)
+/// then unlink(2) of `from` (files only). Returns 0, or -1 with errno set
+/// (EEXIST: `to` exists; ENOTSUP: no atomic way for a directory here).
+int rk_rename_noreplace(const char *from, const char *to);
+
+/// Swaps `from` and `to` atomically (renameat2(RENAME_EXCHANGE)). Returns 0,
+/// or -1 with errno set.
+int rk_rename_exchange(const char *from, const char *to);
+
+/// zlib's CRC-32 of `size` bytes at `data`, continuing `crc` (0 to start).
+unsigned int rk_crc32(unsigned int crc, const void *data, size_t size);
+
+#endif

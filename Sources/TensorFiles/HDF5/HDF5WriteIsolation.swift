@@ -1,0 +1,155 @@
+import Foundation
+import HDF5Probe
+
+/// Keeps libhdf5 out of the rnnkit process when it writes a file, as
+/// `HDF5Isolation` does for reads: libhdf5 1.10 has crashed (SIGSEGV) on a
+/// full disk and at the file-size limit. `HDF5Writer` records its steps and
+/// a forked child (`rk_hdf5_write` in Sources/HDF5Probe) carries them out,
+/// reading the data from the memory it inherited; its failure becomes one
+/// line naming the file and the reason ("disk full", "file too large").
+extension HDF5Isolation {
+    /// One step of writing an HDF5 file.
+    enum WriteStep {
+        /// Creates a group and its missing parents.
+        case group(String)
+        /// Creates a dataset (path, dtype, shape) holding the data.
+        case dataset(String, DType, [Int], Data)
+        /// A variable-length UTF-8 string attribute (object, name, value).
+        case string(String, String, String)
+        /// A fixed-length byte-string array attribute (object, name, values).
+        case strings(String, String, [String])
+    }
+
+    /// Seconds a writing child may take: 30 s plus 1 s for every 10 MB, or
+    /// `RNNKIT_HDF5_TIMEOUT`.
+    static func writeTimeLimit(bytes: Int) -> Double {
+        if let text = ProcessInfo.processInfo.environment["RNNKIT_HDF5_TIMEOUT"], let seconds = Double(text), seconds > 0 {
+            return seconds
+        }
+        return 30 + Double(bytes) / 10e6
+    }
+
+    /// Creates the HDF5 file `path` (which must not exist) holding `steps`,
+    /// in a child; `target` names the file in errors. Call with the libhdf5
+    /// lock held. The caller removes `path` when this throws.
+    static func write(_ steps: [WriteStep], to path: String, target: String) throws {
+        var allocations: [UnsafeMutableRawPointer] = []
+        defer { allocations.forEach { free($0) } }
+        func text(_ value: String) -> UnsafePointer<CChar> {
+            let copy = strdup(value)!
+            allocations.append(copy)
+            return UnsafePointer(copy)
+        }
+        func list<T>(_ values: [T]) -> UnsafePointer<T> {
+            let buffer = malloc(max(1, values.count) * MemoryLayout<T>.stride)!
+            allocations.append(buffer)
+            let typed = buffer.bindMemory(to: T.self, capacity: max(1, values.count))
+            for (index, value) in values.enumerated() { (typed + index).initialize(to: value) }
+            return UnsafePointer(typed)
+        }
+        var ops: [rk_write_op] = []
+        var blobs: [(op: Int, data: Data)] = []
+        for step in steps {
+            var op = rk_write_op()
+            switch step {
+            case .group(let object):
+                op.kind = RK_WRITE_GROUP
+                op.object = text(object)
+            case .dataset(let object, let dtype, let shape, let data):
+                op.kind = RK_WRITE_DATASET
+                op.object = text(object)
+                op.type = memoryType(dtype)
+                op.rank = Int32(shape.count)
+                op.dims = list(shape.map { UInt64($0) })
+                op.size = data.count
+                blobs.append((ops.count, data))
+            case .string(let object, let name, let value):
+                op.kind = RK_WRITE_STRING
+                op.object = text(object)
+                op.name = text(name)
+                op.strings = list([Optional(text(value))])
+                op.string_count = 1
+            case .strings(let object, let name, let values):
+                op.kind = RK_WRITE_STRINGS
+                op.object = text(object)
+                op.name = text(name)
+                op.strings = list(values.map { Optional(text($0)) })
+                op.string_count = values.count
+            }
+            ops.append(op)
+        }
+        let bytes = blobs.reduce(0) { $0 + $1.data.count }
+        let limit = writeTimeLimit(bytes: bytes)
+        var result = rk_probe_result()
+        defer { rk_probe_result_free(&result) }
+        // Each dataset's bytes stay pinned while the child runs (nested
+        // withUnsafeBytes, one level per dataset).
+        func run(from index: Int) {
+            guard index < blobs.count else {
+                rk_hdf5_write(path, ops, ops.count, limit, &result)
+                return
+            }
+            blobs[index].data.withUnsafeBytes { raw in
+                ops[blobs[index].op].data = raw.baseAddress
+                run(from: index + 1)
+            }
+        }
+        run(from: 0)
+        try writeVerdict(result, path: path, target: target, limit: limit)
+    }
+
+    /// Nothing when the child wrote the whole file; else the error.
+    private static func writeVerdict(_ result: rk_probe_result, path: String, target: String, limit: Double) throws {
+        var result = result
+        var failure: String?
+        var code: Int32 = 0
+        if let records = result.records, result.records_size > 0 {
+            let lines = String(decoding: UnsafeRawBufferPointer(start: records, count: result.records_size), as: UTF8.self)
+            for line in lines.split(separator: "\n") {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { unescape($0) }
+                if fields.first == "E", fields.count > 1 { code = Int32(fields[1]) ?? 0 }
+                if fields.first == "F", fields.count > 1, failure == nil { failure = fields[1] }
+            }
+        }
+        if result.outcome == RK_PROBE_OK, failure == nil { return }
+        if code != 0 { throw TensorFileError(file: target, .invalid("cannot write: \(Durability.reason(code))")) }
+        if let reason = Durability.limitReached(writing: path) {
+            throw TensorFileError(file: target, .invalid("cannot write: \(reason)"))
+        }
+        if let failure { throw TensorFileError(file: target, .hdf5(failure)) }
+        let stage = withUnsafeBytes(of: &result.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let object = withUnsafeBytes(of: &result.object) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let place = (stage.isEmpty ? "" : " while \(stage)") + (object.isEmpty ? "" : " '\(object)'")
+        switch result.outcome {
+        case RK_PROBE_SIGNAL:
+            throw TensorFileError(file: target, .hdf5("cannot write: libhdf5 crashed (\(signalName(result.detail)))\(place)"))
+        case RK_PROBE_TIMEOUT:
+            throw TensorFileError(file: target, .hdf5(
+                "cannot write: libhdf5 did not finish within \(Int(limit)) s\(place) (set RNNKIT_HDF5_TIMEOUT to allow longer)"))
+        case RK_PROBE_NO_CHILD:
+            throw TensorFileError(file: target, .hdf5(
+                "cannot start the process that writes HDF5 files: \(String(cString: strerror(result.detail)))"))
+        default:
+            throw TensorFileError(file: target, .hdf5("cannot write: libhdf5 failed abnormally (exit status \(result.detail))\(place)"))
+        }
+    }
+
+    /// A record field with its %XX escapes decoded.
+    private static func unescape(_ field: Substring) -> String {
+        var bytes: [UInt8] = []
+        var index = field.utf8.startIndex
+        let utf8 = field.utf8
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "%"), let end = utf8.index(index, offsetBy: 3, limitedBy: utf8.endIndex),
+               let value = UInt8(String(decoding: utf8[utf8.index(after: index) ..< end], as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                index = end
+            } else {
+                bytes.append(byte)
+                index = utf8.index(after: index)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
