@@ -29,7 +29,7 @@ public enum AtomicOutput {
         guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
               isDirectory.boolValue
         else {
-            throw TensorFileError(file: target, .unreadable("the folder \(directory) does not exist"))
+            throw TensorFileError(file: target, .unwritable("the folder \(directory) does not exist"))
         }
     }
 
@@ -61,7 +61,7 @@ public enum AtomicOutput {
             do {
                 try data.write(to: URL(fileURLWithPath: temporary))
             } catch {
-                throw TensorFileError(file: target, .unreadable("cannot write a file in its folder: \(error.localizedDescription)"))
+                throw TensorFileError(file: target, .unwritable("cannot write a file in its folder: \(error.localizedDescription)"))
             }
         }
     }
@@ -72,12 +72,12 @@ public enum AtomicOutput {
             // rename(2) cannot replace a non-empty directory: move it aside first.
             let aside = temporary + ".old"
             guard rename(target, aside) == 0 else {
-                throw TensorFileError(file: target, .unreadable("cannot replace: \(String(cString: strerror(errno)))"))
+                throw TensorFileError(file: target, .unwritable("cannot replace: \(String(cString: strerror(errno)))"))
             }
             guard rename(temporary, target) == 0 else {
                 let message = String(cString: strerror(errno))
                 _ = rename(aside, target)
-                throw TensorFileError(file: target, .unreadable("cannot replace: \(message)"))
+                throw TensorFileError(file: target, .unwritable("cannot replace: \(message)"))
             }
             try? FileManager.default.removeItem(atPath: aside)
             return

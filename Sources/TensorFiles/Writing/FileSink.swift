@@ -21,7 +21,7 @@ enum FileSink {
             throw error
         } catch {
             try? handle.close()
-            throw TensorFileError(file: target, .unreadable("writing failed: \(error.localizedDescription)"))
+            throw TensorFileError(file: target, .unwritable("\(error.localizedDescription)"))
         }
     }
 }
