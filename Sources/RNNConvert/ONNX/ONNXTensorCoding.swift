@@ -126,7 +126,13 @@ enum ONNXExternalData {
         guard inside else {
             throw fail("location '\(location)' leads outside the model's folder (to \(realTarget))")
         }
-        let map = try MappedFile(path: realTarget)
+        let map: MappedFile
+        do {
+            map = try MappedFile(path: realTarget)
+        } catch var error as TensorFileError {
+            error.tensor = proto.name
+            throw error
+        }
         guard offset <= map.count, length <= map.count - offset else {
             throw TensorFileError(file: path, tensor: proto.name, offset: offset,
                                   .truncated(needed: length, available: max(0, map.count - offset)))
