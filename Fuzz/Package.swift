@@ -20,6 +20,8 @@ let package = Package(
         .executableTarget(name: "FuzzPyTorch", dependencies: ["FuzzSupport", .product(name: "TensorFiles", package: rnnkit)]),
         .executableTarget(name: "FuzzPickle", dependencies: ["FuzzSupport", .product(name: "Pickle", package: rnnkit)]),
         .executableTarget(name: "FuzzONNX", dependencies: ["FuzzSupport", .product(name: "RNNConvert", package: rnnkit)]),
+        .executableTarget(name: "FuzzONNXConstants", dependencies: ["FuzzSupport", .product(name: "RNNConvert", package: rnnkit)]),
+        .executableTarget(name: "FuzzKerasConfig", dependencies: ["FuzzSupport", .product(name: "RNNConvert", package: rnnkit)]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,7 +2,8 @@
 # Fuzzes one of rnnkit's readers with libFuzzer + AddressSanitizer.
 #
 #   scripts/fuzz.sh READER SECONDS [libFuzzer options…]
-#   READER: npy npz safetensors hdf5 pytorch pickle onnx (or "all" with SECONDS each)
+#   READER: npy npz safetensors hdf5 pytorch pickle onnx onnx-constants keras-config
+#           (or "all" with SECONDS each)
 #
 # Builds the fuzz package (Fuzz/, release, -sanitize=fuzzer,address) unless
 # FUZZ_SKIP_BUILD=1, seeds the corpus Fuzz/corpus/READER from the fixture files
@@ -14,7 +15,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 fuzz="$root/Fuzz"
 
-usage() { echo "usage: scripts/fuzz.sh npy|npz|safetensors|hdf5|pytorch|pickle|onnx|all SECONDS [libFuzzer options]" >&2; exit 64; }
+usage() { echo "usage: scripts/fuzz.sh npy|npz|safetensors|hdf5|pytorch|pickle|onnx|onnx-constants|keras-config|all SECONDS [libFuzzer options]" >&2; exit 64; }
 [ $# -ge 2 ] || usage
 reader="$1" seconds="$2"
 shift 2
@@ -70,8 +71,24 @@ for folder, _, files in os.walk(fixtures):
 PY
 }
 
+# Extracts config.json from the fixtures' .keras archives.
+seed_keras_configs() {
+    python3 - "$root/Fixtures" "$1" <<'PY'
+import os, sys, zipfile
+fixtures, seeds = sys.argv[1], sys.argv[2]
+count = 0
+for folder, _, files in os.walk(fixtures):
+    for name in files:
+        if name.endswith(".keras") and zipfile.is_zipfile(os.path.join(folder, name)):
+            with zipfile.ZipFile(os.path.join(folder, name)) as archive:
+                if "config.json" in archive.namelist():
+                    count += 1
+                    open(os.path.join(seeds, f"config-{count}.json"), "wb").write(archive.read("config.json"))
+PY
+}
+
 run_one() {
-    local reader="$1" target leaks=1 seeds corpus unit_timeout=25
+    local reader="$1" target leaks=1 seeds corpus unit_timeout=25 dictionary=()
     shift
     case "$reader" in
         npy) target=FuzzNPY ;;
@@ -81,6 +98,8 @@ run_one() {
         pytorch) target=FuzzPyTorch; leaks=0 ;;  # zip checkpoints go through ZIPFoundation
         pickle) target=FuzzPickle ;;
         onnx) target=FuzzONNX ;;
+        onnx-constants) target=FuzzONNXConstants; dictionary=(-dict="$fuzz/dictionaries/onnx_constants.dict") ;;
+        keras-config) target=FuzzKerasConfig; dictionary=(-dict="$fuzz/dictionaries/keras_config.dict") ;;
         *) usage ;;
     esac
     corpus="$fuzz/corpus/$reader"
@@ -94,7 +113,8 @@ run_one() {
         hdf5) seed_files "$seeds" -name '*.h5' ;;
         pytorch) seed_files "$seeds" -name '*.pt' -o -name '*.pth' ;;
         pickle) seed_pickles "$seeds" ;;
-        onnx) seed_files "$seeds" -name '*.onnx' ;;
+        onnx|onnx-constants) seed_files "$seeds" -name '*.onnx' ;;
+        keras-config) seed_keras_configs "$seeds" ;;
     esac
     echo "== fuzz $reader ($target) for $seconds s: $(ls "$seeds" | wc -l) seeds, corpus $(ls "$corpus" | wc -l) files"
     # A hang inside libhdf5 is found by the child's time limit, kept short here.
@@ -102,13 +122,13 @@ run_one() {
     ASAN_OPTIONS="detect_leaks=$leaks:allocator_may_return_null=1:${ASAN_OPTIONS:-}" \
         "$fuzz/.build/release/$target" "$corpus" "$seeds" \
         -max_total_time="$seconds" -timeout="$unit_timeout" -rss_limit_mb=4096 -print_final_stats=1 \
-        -artifact_prefix="$fuzz/artifacts/$reader/" "$@"
+        -artifact_prefix="$fuzz/artifacts/$reader/" "${dictionary[@]}" "$@"
 }
 
 build
 if [ "$reader" = all ]; then
     passed=0 failed=0
-    for one in npy npz safetensors hdf5 pytorch pickle onnx; do
+    for one in npy npz safetensors hdf5 pytorch pickle onnx onnx-constants keras-config; do
         if run_one "$one" "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "== fuzz $one FAILED (see Fuzz/artifacts/$one/)"; fi
     done
     echo "fuzz: $passed passed, $failed failed"

@@ -153,12 +153,8 @@ public struct ModelSource: Sendable {
 
     /// The ONNX model at `path`, or nil when its bytes are not an ONNX model.
     private static func readONNX(_ path: String) throws -> ModelSource? {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw TensorFileError(file: path, .unreadable(error.localizedDescription))
-        }
+        let map = try MappedFile(path: path)
+        let data = try map.data(0, map.count)
         guard let model = ONNXImporter.parse(data) else { return nil }
         let result = try ONNXImporter.read(model, file: path)
         return ModelSource(path: path, format: onnxFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)

@@ -18,20 +18,12 @@ public final class MappedFile: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer?
 
     /// Maps `path` read-only. An empty file maps to an empty buffer.
+    ///
+    /// - Throws: `TensorFileError` when the path is missing, a directory, or
+    ///   anything else that is not a regular file (FIFO, socket, device).
     public init(path: String) throws {
         self.path = path
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT { throw TensorFileError(file: path, .notFound) }
-            throw TensorFileError(file: path, .unreadable(String(cString: strerror(errno))))
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw TensorFileError(file: path, .wrongKind("is a directory, expected a file"))
-        }
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            throw TensorFileError(file: path, .unreadable(String(cString: strerror(errno))))
-        }
+        let descriptor = try Self.openRegularFile(path)
         defer { close(descriptor) }
         var fileInfo = stat()
         guard fstat(descriptor, &fileInfo) == 0 else {
@@ -47,6 +39,36 @@ public final class MappedFile: @unchecked Sendable {
             throw TensorFileError(file: path, .unreadable("mmap failed: \(String(cString: strerror(errno)))"))
         }
         base = address
+    }
+
+    /// Opens `path` for reading the way every reader must: non-blocking (a
+    /// FIFO would otherwise block `open` until a writer comes), then `fstat`
+    /// on the opened descriptor (no race with a swapped path), refusing
+    /// anything that is not a regular file. Returns the descriptor, which
+    /// the caller closes.
+    ///
+    /// - Throws: `TensorFileError` `.notFound`, `.wrongKind` ("is a
+    ///   directory, expected a file" / "is not a regular file (a FIFO)"), or
+    ///   `.unreadable` with the system's reason.
+    public static func openRegularFile(_ path: String) throws -> Int32 {
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { throw TensorFileError(file: path, .notFound) }
+            throw TensorFileError(file: path, .unreadable(String(cString: strerror(errno))))
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw TensorFileError(file: path, .unreadable(reason))
+        }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG else {
+            close(descriptor)
+            if kind == S_IFDIR { throw TensorFileError(file: path, .wrongKind("is a directory, expected a file")) }
+            throw TensorFileError(file: path, .wrongKind("is not a regular file (\(fileKindName(kind)))"))
+        }
+        return descriptor
     }
 
     deinit {
@@ -77,5 +99,18 @@ public final class MappedFile: @unchecked Sendable {
         return Data(
             bytesNoCopy: UnsafeMutableRawPointer(mutating: start), count: length,
             deallocator: .custom { [self] _, _ in withExtendedLifetime(self) {} })
+    }
+}
+
+/// A name for a non-regular `st_mode & S_IFMT`, for messages.
+func fileKindName(_ kind: mode_t) -> String {
+    switch kind {
+    case S_IFIFO: return "a FIFO"
+    case S_IFSOCK: return "a socket"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFLNK: return "a symbolic link"
+    case S_IFDIR: return "a directory"
+    default: return "file type \(String(kind, radix: 8))"
     }
 }

@@ -10,6 +10,8 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case notFound
         /// The operating system refused to open or read the path.
         case unreadable(String)
+        /// An output could not be written (created, filled, published).
+        case unwritable(String)
         /// A file was expected but the path is a directory (or the reverse).
         case wrongKind(String)
         /// The file has no bytes at all.
@@ -74,6 +76,7 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         switch reason {
         case .notFound: return "no such file or directory"
         case .unreadable(let why): return "cannot read: \(why)"
+        case .unwritable(let why): return "cannot write: \(why)"
         case .wrongKind(let why): return why
         case .empty: return "the file is empty"
         case .unknownFormat(let why): return "not a tensor file rnnkit knows (\(why))"
@@ -97,20 +100,44 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
 
 /// Multiplies dimensions with overflow checks, returning nil on overflow or a
 /// negative dimension. Used by every reader before it trusts a header.
+///
+/// The product of the non-zero dimensions must fit too, even when another
+/// dimension is zero: strides and partial products over a zero-size array
+/// (`[0, 2^62, 2^62]`) would otherwise overflow wherever they are computed.
 public func checkedElementCount(_ shape: [Int]) -> Int? {
-    var count = 1
+    checkedProduct(shape, 1)
+}
+
+/// `checkedElementCount(shape) × itemSize`, nil on overflow (the same rule:
+/// the non-zero dimensions' product times the item size must fit).
+public func checkedByteCount(_ shape: [Int], _ dtype: DType) -> Int? {
+    checkedProduct(shape, dtype.itemSize)
+}
+
+private func checkedProduct(_ shape: [Int], _ start: Int) -> Int? {
+    var count = start
+    var hasZero = false
     for dimension in shape {
         guard dimension >= 0 else { return nil }
+        if dimension == 0 { hasZero = true; continue }
         let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
         if overflow { return nil }
         count = product
     }
-    return count
+    return hasZero ? 0 : count
 }
 
-/// `checkedElementCount(shape) × itemSize`, nil on overflow.
-public func checkedByteCount(_ shape: [Int], _ dtype: DType) -> Int? {
-    guard let count = checkedElementCount(shape) else { return nil }
-    let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize)
-    return overflow ? nil : bytes
+extension Int {
+    /// `self × other`, `Int.max` on overflow: for limits and budgets, never
+    /// for sizes (those must be exact or refused).
+    public func multipliedClamped(by other: Int) -> Int {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? .max : product
+    }
+
+    /// `self + other`, `Int.max` on overflow: for limits and budgets.
+    public func addingClamped(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
+    }
 }

@@ -93,7 +93,9 @@ struct ConvertCommand: ParsableCommand {
                 input: input, output: output, module: module, nonlinearity: activation, dtype: target,
                 renames: try renames.map(Rename.init(parsing:)), force: force, batchFirst: batchFirst)
             request.dropMask = dropMask
-            print(try Converter.convert(request))
+            // One line, then a line per note (notes are rnnkit's text around names from the file).
+            let summary = try Converter.convert(request)
+            print(printableText(summary.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)), terminator: "")
         }
     }
 }

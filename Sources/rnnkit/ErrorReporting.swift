@@ -17,9 +17,10 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Writes a line to standard error.
+/// Writes one line to standard error, control characters escaped (a file's
+/// names can hold newlines and terminal escapes).
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((escapingControlCharacters(message) + "\n").utf8))
 }
 
 /// Runs `body`, turning every error into a message on stderr and an exit

@@ -46,7 +46,7 @@ extension InspectReport {
             lines.append("Problems (\(inspection.problems.count)):")
             lines += inspection.problems.flatMap { wrapped("\($0)", first: "  ! ", rest: "    ") }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return printableText(lines)
     }
 
     /// `--rename` guesses for other tensors named like `enc_w_ih`.

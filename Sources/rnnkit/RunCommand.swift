@@ -77,7 +77,7 @@ struct RunCommand: ParsableCommand {
             if let cN = result.cN { arrays.append(NamedTensor(name: "c_n", tensor: cN)) }
             try NPZWriter.write(arrays, to: output, force: force)
             let listing = arrays.map { "\($0.name) \(shapeText($0.tensor.shape))" }.joined(separator: ", ")
-            print("\(output): \(listing) (\(module.architecture.mode.rawValue) \(module.architecture.kind.rawValue) '\(module.displayName)', \(result.output.dtype.rawValue))")
+            print(escapingControlCharacters("\(output): \(listing) (\(module.architecture.mode.rawValue) \(module.architecture.kind.rawValue) '\(module.displayName)', \(result.output.dtype.rawValue))"))
         }
     }
 }

@@ -26,7 +26,7 @@ enum VerifyReport {
     static func text(_ outcome: VerifyOutcome) -> String {
         switch outcome {
         case .unreadable(let folder, let message):
-            return "\(folder): ERROR\n  \(message)\n"
+            return printableText(["\(folder): ERROR", "  \(message)"])
         case .checked(let result):
             var lines = ["\(result.folder): \(result.passed ? "PASS" : "FAIL")"]
             if let description = result.description, !description.isEmpty { lines.append("  \(description)") }
@@ -43,7 +43,7 @@ enum VerifyReport {
                 return [comparison.name, shape, number(comparison.maxAbsError), number(comparison.maxRelError), tolerance, verdict]
             }
             lines += table([header] + rows).map { "  " + $0 }
-            return lines.joined(separator: "\n") + "\n"
+            return printableText(lines)
         }
     }
 

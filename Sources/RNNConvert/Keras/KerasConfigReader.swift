@@ -46,10 +46,31 @@ enum KerasConfigReader {
     /// Layers that compute the identity at inference and hold no weights.
     static let transparentClasses = Set(KerasConfigKeys.upstreamLayers.filter { $0.value == .identity }.keys)
 
+    /// The largest `config.json` read (its inflated size, checked before
+    /// inflating): a model's config is kilobytes, and a small archive could
+    /// otherwise inflate gigabytes into memory.
+    static let maximumSize = 64 << 20
+
+    /// The layers of the model in the archive's `config.json` member,
+    /// refusing one larger than `maximumSize` before inflating it.
+    static func layers(in archive: ZipArchive, member: ZipMember, file: String) throws -> [KerasLayerEntry] {
+        guard member.size <= maximumSize else {
+            throw invalid(file, "config.json is \(member.size) bytes inflated; rnnkit reads at most \(maximumSize)")
+        }
+        return try layers(try archive.contents(of: member), file: file)
+    }
+
     /// The layers of the model in `json`; `file` names the archive in errors.
     static func layers(_ json: Data, file: String) throws -> [KerasLayerEntry] {
-        guard let root = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
-            throw invalid(file, "config.json is not a JSON object")
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: json)
+        } catch {
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            throw invalid(file, "config.json is not valid JSON (\(reason))")
+        }
+        guard let root = parsed as? [String: Any] else {
+            throw invalid(file, "config.json is JSON but not an object")
         }
         var masks = KerasMaskFlow()
         return try layers(ofModel: root, group: "", file: file, input: .none, masks: &masks)

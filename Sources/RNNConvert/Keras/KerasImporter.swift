@@ -51,7 +51,7 @@ enum KerasImporter {
                     + "(weights_format other than h5); rnnkit reads model.weights.h5 only: re-save with model.save(path)"))
         }
         guard let configEntry = archive.member(configMember) else { throw TensorFileError(file: path, tensor: configMember, .notFound) }
-        let entries = try KerasConfigReader.layers(try archive.contents(of: configEntry), file: path)
+        let entries = try KerasConfigReader.layers(in: archive, member: configEntry, file: path)
         let weights = try HDF5Reader.read(image: try archive.contents(of: weightsEntry), path: "\(path):\(weightsMember)")
         var metadata = ["keras.file": "Keras 3 model (.keras: config.json, metadata.json, model.weights.h5)"]
         var recorded: [String: Any] = [:]

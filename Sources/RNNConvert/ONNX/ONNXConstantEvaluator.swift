@@ -18,12 +18,27 @@ struct ONNXConstantEvaluator {
     private var initializers: [String: Onnx_TensorProto] = [:]
     private var producers: [String: (node: Onnx_NodeProto, output: Int)] = [:]
     private var cache: [String: Tensor] = [:]
+    /// Bytes the model file holds (plus external data read so far): the
+    /// budget for computed tensors is stated in terms of it.
+    private var storedBytes: Int
+    /// Bytes of the tensors computed so far (not those read from storage).
+    private var computedBytes = 0
+
+    /// A computed tensor may hold at most this many times the stored bytes
+    /// (at least `minimumBudget`), all of them together four times that: data
+    /// movement never needs more, and a file of doubling `Concat`s must not
+    /// reach gigabytes from a few kilobytes.
+    static let budgetFactor = 4
+    /// The smallest per-tensor budget, for tiny files.
+    static let minimumBudget = 1 << 20
 
     /// - Throws: `TensorFileError` when two initializers, or two node outputs,
     ///   share a name (ONNX requires unique names; which one counts would be a guess).
     init(graph: Onnx_GraphProto, file: String, opset: Int) throws {
         self.file = file
         self.opset = opset
+        var info = stat()
+        storedBytes = stat(file, &info) == 0 ? Int(info.st_size) : 0
         for initializer in graph.initializer {
             guard initializers.updateValue(initializer, forKey: initializer.name) == nil else {
                 throw TensorFileError(file: file, tensor: initializer.name, .duplicateName(initializer.name))
@@ -52,6 +67,7 @@ struct ONNXConstantEvaluator {
         let result: Tensor
         if let initializer = initializers[name] {
             result = try ONNXTensorCoding.tensor(from: initializer, file: file)
+            if initializer.dataLocation == .external { storedBytes = storedBytes.addingClamped(result.byteCount) }
         } else if let (node, output) = producers[name] {
             result = try evaluate(node, output: output, depth: depth + 1)
         } else {
@@ -59,6 +75,45 @@ struct ONNXConstantEvaluator {
         }
         cache[name] = result
         return result
+    }
+
+    /// The largest tensor a node may compute, in bytes.
+    private var tensorBudget: Int { max(Self.minimumBudget, storedBytes.multipliedClamped(by: Self.budgetFactor)) }
+
+    /// Checks a result about to be computed, before its bytes are allocated:
+    /// its shape must not overflow and it must fit the budget.
+    private mutating func reserve(_ shape: [Int], _ dtype: DType, for node: Onnx_NodeProto) throws {
+        guard let bytes = checkedByteCount(shape, dtype) else {
+            throw ConversionError("\(node.opType) node '\(node.name)': shape \(shape) overflows or is negative")
+        }
+        let total = computedBytes.addingClamped(bytes)
+        guard bytes <= tensorBudget, total <= tensorBudget.multipliedClamped(by: Self.budgetFactor) else {
+            throw ConversionError("\(node.opType) node '\(node.name)' would compute \(bytes) bytes (\(total) in all), more than "
+                + "\(Self.budgetFactor)× the \(storedBytes) bytes the model stores; refused as a resource bomb")
+        }
+        computedBytes = total
+    }
+
+    /// `TensorMovement.slice` after the budget check. An empty result is made
+    /// without addressing anything, and a step on an axis of at most one
+    /// element is dropped: only then is every `step × stride` bounded by the
+    /// tensor's size (a zero-size tensor's strides can be huge).
+    private mutating func sliced(_ tensor: Tensor, _ ranges: [TensorMovement.AxisRange], _ node: Onnx_NodeProto) throws -> Tensor {
+        let shape = ranges.map(\.count)
+        try reserve(shape, tensor.dtype, for: node)
+        if checkedElementCount(shape) == 0 { return try Tensor(dtype: tensor.dtype, shape: shape, data: Data()) }
+        var ranges = ranges
+        for index in ranges.indices where ranges[index].count <= 1 { ranges[index].step = 1 }
+        return try TensorMovement.slice(tensor, ranges)
+    }
+
+    /// `values` summed, or an error naming the node on overflow.
+    private func checkedSum(_ values: [Int], _ node: Onnx_NodeProto) throws -> Int {
+        try values.reduce(0) { total, value in
+            let (sum, overflow) = total.addingReportingOverflow(value)
+            guard !overflow else { throw ConversionError("\(node.opType) node '\(node.name)': sizes \(values) overflow") }
+            return sum
+        }
     }
 
     private mutating func input(_ node: Onnx_NodeProto, _ index: Int, depth: Int) throws -> Tensor? {
@@ -99,6 +154,7 @@ struct ONNXConstantEvaluator {
             guard target.isFloatingPoint, tensor.dtype.isFloatingPoint else {
                 throw ConversionError("Cast node '\(node.name)' casts \(tensor.dtype.rawValue) to \(target.rawValue); only float casts are followed")
             }
+            try reserve(tensor.shape, target, for: node)
             return try tensor.converted(to: target)
         case "Reshape":
             let tensor = try first()
@@ -111,7 +167,11 @@ struct ONNXConstantEvaluator {
                 }
             }
             if let unknown = shape.firstIndex(of: -1) {
-                let known = shape.enumerated().filter { $0.offset != unknown }.reduce(1) { $0 * $1.element }
+                var others = shape
+                others.remove(at: unknown)
+                guard let known = checkedElementCount(others) else {
+                    throw ConversionError("Reshape node '\(node.name)': shape \(shape) overflows or is negative")
+                }
                 shape[unknown] = known > 0 ? tensor.elementCount / known : 0
             }
             return try TensorMovement.reshape(tensor, shape)
@@ -136,6 +196,7 @@ struct ONNXConstantEvaluator {
             return try TensorMovement.reshape(tensor, shape)
         case "Transpose":
             let tensor = try first()
+            try reserve(tensor.shape, tensor.dtype, for: node)
             let perm = attributes.ints("perm") ?? Array((0 ..< tensor.shape.count).reversed())
             return try TensorMovement.transpose(tensor, perm: perm)
         case "Concat":
@@ -144,7 +205,13 @@ struct ONNXConstantEvaluator {
                 if let part = try input(node, index, depth: depth) { parts.append(part) }
             }
             let rank = parts.first?.shape.count ?? 0
-            return try TensorMovement.concat(parts, axis: axis(attributes.int("axis") ?? 0, rank: rank))
+            let along = try axis(attributes.int("axis") ?? 0, rank: rank)
+            if let first = parts.first, parts.allSatisfy({ $0.shape.count == rank }) {
+                var shape = first.shape
+                shape[along] = try checkedSum(parts.map { $0.shape[along] }, node)
+                try reserve(shape, first.dtype, for: node)
+            }
+            return try TensorMovement.concat(parts, axis: along)
         case "Slice":
             return try slice(node, attributes, depth: depth)
         case "Split":
@@ -155,20 +222,23 @@ struct ONNXConstantEvaluator {
             let sizes = try (opset >= 13 ? integers(node, 1, depth: depth) : attributes.ints("split"))
                 ?? (0 ..< parts).map { index in
                     let chunk = (size + parts - 1) / parts
-                    return max(0, min(chunk, size - index * chunk))
+                    let (start, overflow) = index.multipliedReportingOverflow(by: chunk)
+                    return overflow ? 0 : max(0, min(chunk, size - start))
                 }
-            guard sizes.count == parts, sizes.allSatisfy({ $0 >= 0 && $0 <= size }), sizes.reduce(0, +) == size else {
+            guard sizes.count == parts, sizes.allSatisfy({ $0 >= 0 && $0 <= size }), try checkedSum(sizes, node) == size else {
                 throw ConversionError("Split node '\(node.name)': sizes \(sizes) do not add up to \(size)")
             }
             var ranges = tensor.shape.map { TensorMovement.AxisRange(start: 0, count: $0, step: 1) }
             ranges[along] = .init(start: sizes[..<output].reduce(0, +), count: sizes[output], step: 1)
-            return try TensorMovement.slice(tensor, ranges)
+            return try sliced(tensor, ranges, node)
         case "Gather":
             let tensor = try first()
             guard let indices = try input(node, 1, depth: depth) else {
                 throw ConversionError("Gather node '\(node.name)' has no indices")
             }
-            return try TensorMovement.gather(tensor, indices: indices, axis: axis(attributes.int("axis") ?? 0, rank: tensor.shape.count))
+            let along = try axis(attributes.int("axis") ?? 0, rank: tensor.shape.count)
+            try reserve(Array(tensor.shape[..<along]) + indices.shape + Array(tensor.shape[(along + 1)...]), tensor.dtype, for: node)
+            return try TensorMovement.gather(tensor, indices: indices, axis: along)
         default:
             throw ConversionError("'\(node.output[output])' is computed by \(node.opType) node '\(node.name)'; rnnkit follows only stored data and \(Self.supportedOps.joined(separator: ", "))")
         }
@@ -211,7 +281,7 @@ struct ONNXConstantEvaluator {
         for (index, along) in axes.enumerated() {
             ranges[along] = TensorMovement.range(start: starts[index], end: ends[index], step: steps?[index] ?? 1, size: tensor.shape[along])
         }
-        return try TensorMovement.slice(tensor, ranges)
+        return try sliced(tensor, ranges, node)
     }
 }
 
@@ -234,3 +304,4 @@ struct ONNXAttributes {
     func strings(_ name: String) -> [String]? { byName[name].map { $0.strings.map { String(decoding: $0, as: UTF8.self) } } }
     func tensor(_ name: String) -> Onnx_TensorProto? { byName[name].flatMap { $0.hasT ? $0.t : nil } }
 }
+

@@ -69,7 +69,8 @@ struct ONNXRecurrentNode {
         self.r = r
         self.b = try weight(3, "B")
         let gates = mode.gateCount
-        guard r.shape.count == 3, r.shape[0] == directions, r.shape[2] > 0, r.shape[1] == gates * r.shape[2] else {
+        guard r.shape.count == 3, r.shape[0] == directions, r.shape[2] > 0, r.shape[2] <= Int(Int32.max),  // bounds gates·hidden below
+              r.shape[1] == gates * r.shape[2] else {
             throw refuse("R has shape \(shapeText(r.shape)); expected (\(directions), \(gates)·hidden, hidden)")
         }
         hiddenSize = r.shape[2]

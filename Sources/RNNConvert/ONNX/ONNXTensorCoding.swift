@@ -113,11 +113,38 @@ enum ONNXExternalData {
         guard offset >= 0, length >= 0 else { throw fail("bad offset or length (\(entries))") }
         let folder = (file as NSString).deletingLastPathComponent
         let path = (folder.isEmpty ? "." : folder as NSString).appendingPathComponent(location)
-        let map = try MappedFile(path: path)
+        // The names are checked above; symbolic links could still lead out
+        // of the folder (`weights.bin -> /etc/passwd`, a linked subfolder):
+        // what is opened must really lie inside the model's real folder.
+        guard let realFolder = realPath(folder.isEmpty ? "." : folder) else {
+            throw fail("cannot resolve the model's folder")
+        }
+        guard let realTarget = realPath(path) else {
+            throw TensorFileError(file: path, tensor: proto.name, .notFound)
+        }
+        let inside = realFolder == "/" ? realTarget.hasPrefix("/") : realTarget.hasPrefix(realFolder + "/")
+        guard inside else {
+            throw fail("location '\(location)' leads outside the model's folder (to \(realTarget))")
+        }
+        let map: MappedFile
+        do {
+            map = try MappedFile(path: realTarget)
+        } catch var error as TensorFileError {
+            error.tensor = proto.name
+            throw error
+        }
         guard offset <= map.count, length <= map.count - offset else {
             throw TensorFileError(file: path, tensor: proto.name, offset: offset,
                                   .truncated(needed: length, available: max(0, map.count - offset)))
         }
         return Data(map.bytes[offset ..< offset + length])
     }
+}
+
+/// The absolute path with every symbolic link resolved, or nil when some
+/// component does not exist.
+private func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }

@@ -35,7 +35,7 @@ public enum NPYWriter {
             do {
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
             } catch {
-                throw TensorFileError(file: path, .unreadable("cannot create the directory: \(error.localizedDescription)"))
+                throw TensorFileError(file: path, .unwritable("cannot create the directory: \(error.localizedDescription)"))
             }
             for named in tensors {
                 let file = (temporary as NSString).appendingPathComponent(named.name + ".npy")

@@ -6,8 +6,8 @@ import Foundation
 /// A member `NAME.npy` becomes the tensor `NAME`. Opening reads only each
 /// member's NPY header (for a deflated member, only as much as must be
 /// inflated to reach the end of its header). A stored, C-ordered member is a
-/// zero-copy view of the mapped file; a deflated member is inflated each time
-/// its data is requested (call `Tensor.loaded()` to keep it in memory).
+/// zero-copy view of the mapped file; a deflated member is inflated (once per
+/// request, straight into the tensor's buffer) when its data is requested (call `Tensor.loaded()` to keep it in memory).
 /// Members that are not NPY arrays are listed in `otherItems`.
 public enum NPZReader {
     /// Reads the archive at `path`.
@@ -82,14 +82,15 @@ public enum NPZReader {
             return NPYReader.tensor(header: header, payload: payload)
         }
         return Tensor(dtype: header.dtype, shape: header.shape) {
-            let content: Data
+            // Inflated once, without the header, into the buffer the tensor keeps
+            // (a C-ordered little-endian member is not copied again).
+            let payload: Data
             do {
-                content = try archive.contents(of: member)
+                payload = try archive.contents(of: member, from: header.dataOffset)
             } catch var error as TensorFileError {
                 error.tensor = name
                 throw error
             }
-            let payload = content.subdata(in: content.startIndex + header.dataOffset ..< content.endIndex)
             return NPYReader.cOrderBytes(header: header, payload: payload)
         }
     }

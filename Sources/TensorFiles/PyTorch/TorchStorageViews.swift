@@ -14,6 +14,12 @@ protocol TorchStorageSource: AnyObject, Sendable {
 /// Turns tensor records into lazy `Tensor`s after checking every view
 /// against the storage it reads.
 enum TorchStorageViews {
+    /// A non-contiguous view is copied out at most this many times the size
+    /// of its storage…
+    static let maximumExpansion = 4
+    /// …or this many bytes, whichever is larger.
+    static let minimumExpansionLimit = 1 << 20
+
     /// The tensor `record` describes. Checks, without reading data, that the
     /// storage exists, holds the bytes its persistent id declares, and that
     /// every element the view addresses lies inside it.
@@ -58,6 +64,13 @@ enum TorchStorageViews {
             return Tensor(dtype: record.dtype, shape: record.shape) { [source] in
                 try source.bytes(of: storage.key, in: range)
             }
+        }
+        // A strided view is materialised: one whose strides repeat elements
+        // (stride 0, as `expand` makes) could claim gigabytes over a few bytes.
+        let limit = max(storage.byteCount.multipliedClamped(by: maximumExpansion), minimumExpansionLimit)
+        guard byteCount <= limit else {
+            throw fail(.invalid("the view (\(described)) would materialise \(byteCount) bytes from a storage of "
+                + "\(storage.byteCount); rnnkit expands a view to at most \(maximumExpansion)× its storage (or \(minimumExpansionLimit) bytes)"))
         }
         let region = storage.viewOffset ..< storageEnd
         return Tensor(dtype: record.dtype, shape: record.shape) { [source] in

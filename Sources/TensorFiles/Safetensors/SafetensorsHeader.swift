@@ -189,12 +189,21 @@ public struct SafetensorsHeader: Sendable {
                 expectKey = depth == 1
             case UInt8(ascii: "\""):
                 var end = index + 1
+                var escaped = false
                 while end < json.count, json[end] != UInt8(ascii: "\"") {
+                    if json[end] == UInt8(ascii: "\\") { escaped = true }
                     end += json[end] == UInt8(ascii: "\\") ? 2 : 1
                 }
                 if depth == 1, expectKey, end < json.count {
-                    let literal = Data(json[index ... end])
-                    keys.append((try? JSONDecoder().decode(String.self, from: literal)) ?? String(decoding: literal, as: UTF8.self))
+                    // Only a name with escapes needs a JSON decoder (one per
+                    // name made 1.5 M names take seconds); the others are their bytes.
+                    let inner = UnsafeRawBufferPointer(rebasing: json[index + 1 ..< end])
+                    if escaped {
+                        let literal = Data(json[index ... end])
+                        keys.append((try? JSONDecoder().decode(String.self, from: literal)) ?? String(decoding: inner, as: UTF8.self))
+                    } else {
+                        keys.append(String(decoding: inner, as: UTF8.self))
+                    }
                     expectKey = false
                 }
                 index = end

@@ -42,7 +42,7 @@ public enum AtomicOutput {
         guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
               isDirectory.boolValue
         else {
-            throw TensorFileError(file: target, .unreadable("the folder \(directory) does not exist"))
+            throw TensorFileError(file: target, .unwritable("the folder \(directory) does not exist"))
         }
     }
 
@@ -84,7 +84,7 @@ public enum AtomicOutput {
         } catch {
             let reason = Durability.limitReached(writing: temporary)
             try? FileManager.default.removeItem(atPath: temporary)
-            if let reason { throw TensorFileError(file: target, .invalid("cannot write: \(reason)")) }
+            if let reason { throw TensorFileError(file: target, .unwritable(reason)) }
             throw error
         }
     }

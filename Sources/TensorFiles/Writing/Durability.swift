@@ -32,7 +32,7 @@ enum Durability {
         defer { close(descriptor) }
         // EINVAL: the file system cannot sync this kind of file (some folders); nothing to do.
         if fsync(descriptor) != 0, errno != EINVAL {
-            throw TensorFileError(file: target, .invalid("cannot write: \(reason(errno))"))
+            throw TensorFileError(file: target, .unwritable(reason(errno)))
         }
     }
 

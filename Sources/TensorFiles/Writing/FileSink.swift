@@ -26,7 +26,7 @@ enum FileSink {
                     let written = write(descriptor, raw.baseAddress! + offset, min(raw.count - offset, 1 << 30))
                     if written < 0, errno == EINTR { continue }
                     guard written > 0 else {
-                        throw TensorFileError(file: target, .invalid("cannot write: \(Durability.reason(written < 0 ? errno : ENOSPC))"))
+                        throw TensorFileError(file: target, .unwritable(Durability.reason(written < 0 ? errno : ENOSPC)))
                     }
                     offset += written
                 }

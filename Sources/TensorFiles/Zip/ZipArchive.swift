@@ -64,23 +64,31 @@ public final class ZipArchive: Sendable {
         members.first { $0.path == path }
     }
 
-    /// The whole content of `member`: a view of the map when stored, inflated
-    /// into memory (size and CRC-32 checked) when deflated.
-    public func contents(of member: ZipMember) throws -> Data {
-        guard member.isDeflated else { return try map.data(member.dataOffset, member.size, tensor: member.path) }
+    /// The content of `member` from byte `start` on (all of it by default):
+    /// a view of the map when stored; when deflated, inflated straight into
+    /// one buffer of exactly that size (the bytes before `start` are
+    /// inflated and dropped, never kept), the size and CRC-32 checked.
+    public func contents(of member: ZipMember, from start: Int = 0) throws -> Data {
+        let start = min(max(start, 0), member.size)
+        guard member.isDeflated else {
+            return try map.data(member.dataOffset + start, member.size - start, tensor: member.path)
+        }
         var output = Data()
-        output.reserveCapacity(member.size)
+        output.reserveCapacity(member.size - start)
+        var produced = 0
         let checksum = try inflate(member, chunkSize: 1 << 18) { chunk in
-            guard chunk.count <= member.size - output.count else {
+            guard chunk.count <= member.size - produced else {
                 throw TensorFileError(file: map.path, tensor: member.path, .archive(
                     "inflates to more than the \(member.size) bytes the directory declares"))
             }
-            output.append(chunk)
+            let skip = min(max(start - produced, 0), chunk.count)
+            output.append(chunk.dropFirst(skip))
+            produced += chunk.count
             return true
         }
-        guard output.count == member.size else {
+        guard produced == member.size else {
             throw TensorFileError(file: map.path, tensor: member.path, .archive(
-                "inflates to \(output.count) bytes, the directory declares \(member.size)"))
+                "inflates to \(produced) bytes, the directory declares \(member.size)"))
         }
         guard checksum == member.crc32 else {
             throw TensorFileError(file: map.path, tensor: member.path, .archive(
