@@ -79,13 +79,13 @@ struct NetworkRunner<S: EngineScalar> {
         guard let packed, let level = options.kernelLevel,
               let weights = weights as? [[DirectionWeights<Float>]],
               let workspaces = workspaces as? [DirectionWorkspace<Float>] else { return nil }
-        let plan = plan, width = network.architecture.outputSize, threads = options.resolvedThreads
+        let plan = plan, width = network.architecture.outputSize, threads = options.resolvedThreads, gemm = options.gemm
         return { layer, input, output in
             let runner = PackedLayerRunner(
                 weights: weights[layer], packed: packed[layer], plan: plan,
                 input: UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
                 output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self),
-                outputWidth: width, workspaces: workspaces, level: level)
+                outputWidth: width, workspaces: workspaces, level: level, gemm: gemm)
             runner.run(threads: threads)
         }
     }
