@@ -90,9 +90,14 @@ def other_engine(engine, config, threads, folder, env):
 
 
 def torch_capability(env):
-    code = "import torch; print(torch.backends.cpu.get_cpu_capability(), torch.__version__)"
+    code = ("import re, torch; blas = re.search(r'BLAS_INFO=(\\w+)', torch.__config__.show()); "
+            "print(torch.backends.cpu.get_cpu_capability(), torch.__version__, blas.group(1) if blas else '?', "
+            "int(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.split()
-    return f"PyTorch {out[1]}: ATen {out[0]}, oneDNN RNN kernels" if len(out) == 2 else "PyTorch: unknown"
+    if len(out) != 4:
+        return "PyTorch: unknown"
+    return (f"PyTorch {out[1]}: ATen kernels {out[0]}, BLAS {out[2]}, oneDNN (mkldnn) "
+            f"{'enabled' if out[3] == '1' else 'off'}")
 
 
 def ort_kernels():
