@@ -113,11 +113,10 @@ INLINE void epilogue(const rk_step *s, long row, long b, __m256 *acc) {
     }
 }
 
-// Panel columns per K chunk: 128 columns of an LSTM block are 16 KB, half
-// of a 32 KB L1, leaving room for the rows' sums (`partial`, 128 B a row)
-// and h. (256, 32 KB, thrashed L1 at 64 rows on Zen 4.)
+// Panel columns per K chunk (256 columns of an LSTM block are 32 KB). 128
+// measured the same on Zen 4 (CPU time of the step kernel alone).
 #ifndef K_CHUNK
-#define K_CHUNK 128
+#define K_CHUNK 256
 // Defines an instruction set's entry point `name`: run_blocks with the
 // vector count of the kind's packed column as a constant (GRU 3 × 8, else 4 × 8).
 #define RK_DEFINE_STEP(name)                                                           \
