@@ -4,7 +4,7 @@ SWIFT        ?= swift
 RELEASE_BIN  := .build/release/rnnkit
 DEBUG_BIN    := .build/debug/rnnkit
 PYTHON       ?= python3
-APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
+APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev libdnnl-dev pkg-config
 
 .PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect bench-convert fuzz-smoke
 
@@ -20,7 +20,7 @@ help:
 	@echo "make bench-convert   time rnnkit convert of a 1 GiB safetensors file into every container, against cp (benchmark)"
 	@echo "make fuzz-smoke      build the fuzz targets (Fuzz/, libFuzzer + ASan) and run each for $(FUZZ_SMOKE_SECONDS) s (CI)"
 
-# Installs the C libraries rnnkit links (libhdf5, OpenBLAS) when pkg-config cannot find them.
+# Installs the C libraries rnnkit links (libhdf5, OpenBLAS, oneDNN) when they are missing.
 deps:
 	@scripts/install-deps.sh $(APT_PACKAGES)
 

@@ -29,6 +29,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // oneDNN's sgemm for the packed path's input projections (no pkg-config file in Debian).
+        .systemLibrary(
+            name: "CDNNL",
+            providers: [.apt(["libdnnl-dev"])]
+        ),
 
         // rnnkit's float32 recurrent kernels (portable C and AVX2+FMA, chosen at run time) and thread team.
         .target(name: "CRNNKernels"),
@@ -51,7 +56,7 @@ let package = Package(
         // The inspector's brain: name grammar, inference, diagnostics, shape flow.
         .target(name: "RNNLayouts", dependencies: ["TensorFiles"]),
         // Cells and the layer runner.
-        .target(name: "RNNEngine", dependencies: ["TensorFiles", "RNNLayouts", "COpenBLAS", "CRNNKernels"]),
+        .target(name: "RNNEngine", dependencies: ["TensorFiles", "RNNLayouts", "COpenBLAS", "CDNNL", "CRNNKernels"]),
         // The ONNX schema, generated once by scripts/generate_onnx_proto.sh (committed).
         .target(
             name: "ONNXProto",
@@ -82,7 +87,7 @@ let package = Package(
         ),
         .testTarget(name: "PickleTests", dependencies: ["Pickle"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),
-        .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles", "CRNNKernels"]),
+        .testTarget(name: "RNNEngineTests", dependencies: ["RNNEngine", "RNNLayouts", "TensorFiles", "CRNNKernels", "CDNNL"]),
         .testTarget(
             name: "RNNConvertTests",
             dependencies: [

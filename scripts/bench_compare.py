@@ -22,7 +22,14 @@ Usage:
   scripts/bench_compare.py [--rnnkit .build/release/rnnkit] [--threads 1 2] [--rounds 3]
                            [--only NAME ...] [--markdown] [--json OUT.json]
   scripts/bench_compare.py --kernels [--markdown] ...   rnnkit alone, each kernel path
-                           (reference, portable, avx2) side by side: what each step bought
+                           (reference, portable, avx2 with OpenBLAS's or oneDNN's GEMM, avx512)
+                           side by side: what each step bought
+  scripts/bench_compare.py --run [--rounds 3] [--only ...]   `rnnkit run` processes (a long minus a
+                           short sequence) beside `rnnkit bench`, ORT and PyTorch, every core;
+                           prints the CPU's instruction sets and each engine's kernels (bench_runs.py)
+
+Run it as users run rnnkit: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench_compare.py ...`
+(the environment is passed on to every engine's process unchanged).
 """
 import argparse
 import json
@@ -198,7 +205,15 @@ def measure(engine, config, threads, folder, rnnkit):
     return {"median": 1e3 * statistics.median(times)}
 
 
-KERNEL_PATHS = ["reference", "portable", "avx2"]
+# label → `rnnkit bench` arguments; the last is the default on an AVX-512 CPU.
+KERNEL_PATHS = {
+    "reference": ["--kernels", "reference"],
+    "portable": ["--kernels", "portable"],
+    "avx2 + OpenBLAS": ["--kernels", "avx2", "--gemm", "openblas"],
+    "avx2 + oneDNN": ["--kernels", "avx2", "--gemm", "onednn"],
+    "avx512 + oneDNN": ["--kernels", "avx512", "--gemm", "onednn"],
+}
+BEST_PATH = "avx512 + oneDNN"
 
 
 def prepared_configs(args, root):
@@ -220,21 +235,21 @@ def kernel_table(args):
             for config in configs:
                 _, _, _, _, _, _, batch, steps, _ = config
                 for threads in args.threads:
-                    for kernels in KERNEL_PATHS:
+                    for kernels, options in KERNEL_PATHS.items():
                         out = subprocess.run(
                             [args.rnnkit, "bench", os.path.join(root, config[0], "weights.npz"), "--batch", str(batch),
-                             "--steps", str(steps), "--threads", str(threads), "--kernels", kernels, "--json"],
+                             "--steps", str(steps), "--threads", str(threads), "--json"] + options,
                             check=True, capture_output=True, text=True).stdout
                         result = json.loads(out)
                         results.setdefault((config[0], threads, kernels), []).append(result)
                         print(f"{config[0]} {threads}t {kernels} {result['median_ms']:.3f} ms", file=sys.stderr)
     print(f"# rnnkit kernel paths, median ms (× faster than reference); load average {os.getloadavg()[0]:.2f}")
-    print("| config | threads | " + " | ".join(KERNEL_PATHS) + " | avx2 GFLOP/s (% sgemm) |")
+    print("| config | threads | " + " | ".join(KERNEL_PATHS) + f" | {BEST_PATH} GFLOP/s (% OpenBLAS sgemm) |")
     print("|---|---|" + "---|" * len(KERNEL_PATHS) + "---|")
     for config in configs:
         for threads in args.threads:
             med = {k: statistics.median(r["median_ms"] for r in results[(config[0], threads, k)]) for k in KERNEL_PATHS}
-            best = results[(config[0], threads, "avx2")]
+            best = results[(config[0], threads, BEST_PATH)]
             gflops = statistics.median(r["gflops"] for r in best)
             sgemm = statistics.median(r["sgemm_gflops"] for r in best)
             cells = [f"{med[k]:.2f} ({med['reference'] / med[k]:.2f}×)" for k in KERNEL_PATHS]
@@ -277,9 +292,19 @@ def main():
     parser.add_argument("--json", help="also write every measurement to this file")
     parser.add_argument("--kernels", action="store_true",
                         help="time rnnkit's kernel paths against each other instead of the other engines")
+    parser.add_argument("--run", action="store_true",
+                        help="time `rnnkit run` processes beside bench, ORT and PyTorch (every core)")
     args = parser.parse_args()
     if args.kernels:
         kernel_table(args)
+        return
+    if args.run:
+        import bench_runs
+        with tempfile.TemporaryDirectory() as root:
+            rows = bench_runs.run_table(args, prepared_configs(args, root), root, make_input, describe)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"rows": rows}, f, indent=1)
         return
 
     info = machine()

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages given as arguments when pkg-config cannot find
-# libhdf5 or OpenBLAS. Used by `make deps` (and so by `make demo`/`make test`).
+# libhdf5 or OpenBLAS, or oneDNN's header is missing (Debian's libdnnl-dev has
+# no pkg-config file). Used by `make deps` (and so by `make demo`/`make test`).
 set -euo pipefail
 
-if pkg-config --exists hdf5 openblas 2>/dev/null; then
+if pkg-config --exists hdf5 openblas 2>/dev/null && [ -f /usr/include/oneapi/dnnl/dnnl.h ]; then
     exit 0
 fi
 echo "rnnkit: installing system packages: $*" >&2

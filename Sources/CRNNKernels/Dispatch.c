@@ -7,7 +7,11 @@ int rk_best_level(void) {
     static int level = -1;
     if (level < 0) {
         __builtin_cpu_init();
-        level = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? RK_LEVEL_AVX2 : RK_LEVEL_PORTABLE;
+        // compiler-rt reports avx512* only when the OS saves the 512-bit registers (XCR0).
+        const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        const int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+                           && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+        level = avx512 ? RK_LEVEL_AVX512 : avx2 ? RK_LEVEL_AVX2 : RK_LEVEL_PORTABLE;
     }
     return level;
 }
@@ -19,11 +23,11 @@ static int usable(int level) {
 }
 
 void rk_sigmoid(int level, const float *x, float *y, long n) {
-    if (usable(level) == RK_LEVEL_AVX2) rk_sigmoid_avx2(x, y, n); else rk_sigmoid_portable(x, y, n);
+    if (usable(level) >= RK_LEVEL_AVX2) rk_sigmoid_avx2(x, y, n); else rk_sigmoid_portable(x, y, n);
 }
 
 void rk_tanh(int level, const float *x, float *y, long n) {
-    if (usable(level) == RK_LEVEL_AVX2) rk_tanh_avx2(x, y, n); else rk_tanh_portable(x, y, n);
+    if (usable(level) >= RK_LEVEL_AVX2) rk_tanh_avx2(x, y, n); else rk_tanh_portable(x, y, n);
 }
 
 int rk_step_gates(int kind) { return rk_gates_of(kind); }
@@ -52,8 +56,11 @@ void rk_pack(int kind, const float *w, long units, long k, float *packed) {
 long rk_step_blocks(const rk_step *step) { return rk_blocks_of(step->kind, step->units); }
 
 void rk_step_run(int level, const rk_step *step, long block_begin, long block_end) {
-    if (usable(level) == RK_LEVEL_AVX2) rk_step_avx2(step, block_begin, block_end);
-    else rk_step_portable(step, block_begin, block_end);
+    switch (usable(level)) {
+    case RK_LEVEL_AVX512: rk_step_avx512(step, block_begin, block_end); break;
+    case RK_LEVEL_AVX2: rk_step_avx2(step, block_begin, block_end); break;
+    default: rk_step_portable(step, block_begin, block_end);
+    }
 }
 
 enum { FLUSH_BITS = 0x8040 };  // MXCSR flush-to-zero (bit 15) and denormals-are-zero (bit 6)

@@ -1,5 +1,5 @@
 // Internal: the packed layout and the per-kind constants shared by the
-// portable and the AVX2 kernels.
+// portable, the AVX2 and the AVX-512 kernels.
 #ifndef RNNKIT_CRNNKERNELS_STEPLAYOUT_H
 #define RNNKIT_CRNNKERNELS_STEPLAYOUT_H
 #include "CRNNKernels.h"
@@ -25,9 +25,10 @@ static inline long rk_blocks_of(int kind, long units) {
     return (units + u - 1) / u;
 }
 
-/// The portable and AVX2 implementations (dispatch.c picks one).
+/// The portable, AVX2 and AVX-512 implementations (Dispatch.c picks one).
 void rk_step_portable(const rk_step *step, long block_begin, long block_end);
 void rk_step_avx2(const rk_step *step, long block_begin, long block_end);
+void rk_step_avx512(const rk_step *step, long block_begin, long block_end);
 void rk_sigmoid_portable(const float *x, float *y, long n);
 void rk_tanh_portable(const float *x, float *y, long n);
 void rk_sigmoid_avx2(const float *x, float *y, long n);

@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Times the forward pass alone (weights prepared and input made beforehand) after a \
             warm-up, and prints the median, the spread (min, quartiles, max), GFLOP/s (matrix \
-            products only) and, as the yardstick, OpenBLAS's sgemm rate measured in the same run \
+            products only), the kernels and GEMM used and, as the yardstick, OpenBLAS's sgemm rate measured in the same run \
             with the same threads. Without WEIGHTS the module is synthetic, with PyTorch's default \
             initialisation. Input values are uniform in [-1, 1). A benchmark, not a test: run it \
             on a quiet machine and compare numbers from one run.
@@ -64,8 +64,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed forward passes (0 = as many as fit in about a second).")
     var `repeat`: Int = 0
 
-    @Option(help: "Kernels: automatic, avx2, portable or reference.")
+    @Option(help: "Kernels: automatic, avx512, avx2, portable or reference.")
     var kernels: String = "automatic"
+
+    @Option(help: "The packed kernels' input-projection GEMM: onednn or openblas.")
+    var gemm: String = "onednn"
 
     @Option(help: "Compute type: float32 or float64.")
     var dtype: String = "float32"
@@ -78,6 +81,7 @@ struct BenchCommand: ParsableCommand {
         guard ExecutionOptions.Kernels(rawValue: kernels) != nil else {
             throw ValidationError("--kernels must be one of \(ExecutionOptions.Kernels.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard ExecutionOptions.GEMM(rawValue: gemm) != nil else { throw ValidationError("--gemm must be onednn or openblas") }
         guard ComputeType(rawValue: dtype) != nil else { throw ValidationError("--dtype must be float32 or float64") }
         for (name, value) in [("--input-size", inputSize), ("--hidden-size", hiddenSize), ("--layers", layers),
                               ("--batch", batch), ("--steps", steps)] where value < 1 {
@@ -93,7 +97,8 @@ struct BenchCommand: ParsableCommand {
             let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
             let architecture = module.architecture
             let input = ForwardBenchmark.randomInput(steps: steps, batch: batch, features: architecture.inputSize, type: computeType)
-            let options = ExecutionOptions(threads: threads, kernels: ExecutionOptions.Kernels(rawValue: kernels) ?? .automatic)
+            let options = ExecutionOptions(threads: threads, kernels: ExecutionOptions.Kernels(rawValue: kernels) ?? .automatic,
+                                           gemm: ExecutionOptions.GEMM(rawValue: gemm) ?? .onednn)
             let result = try ForwardBenchmark.measure(network, input: input, options: options, repeats: `repeat`)
             print(json ? try BenchReport.json(result, module: module, options: options, batch: batch, steps: steps)
                        : BenchReport.text(result, module: module, options: options, batch: batch, steps: steps))
@@ -132,13 +137,19 @@ enum BenchReport {
         options.kernels == .automatic ? "automatic (\(ExecutionOptions.bestKernelLevel))" : options.kernels.rawValue
     }
 
+    /// The GEMM behind the input projections and the kernels it picked on this CPU.
+    static func gemmName(_ options: ExecutionOptions) -> String {
+        options.kernels == .reference || options.gemm == .openblas
+            ? "openblas (\(BLAS.openBLASCore))" : "onednn (\(BLAS.oneDNNInstructionSet))"
+    }
+
     static func text(_ r: ForwardBenchmark.Result, module: RNNModule, options: ExecutionOptions, batch: Int, steps: Int) -> String {
         func ms(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1e3) }
         let threads = options.resolvedThreads
         let threadCount = "\(threads) thread\(threads == 1 ? "" : "s"))"
         return """
             \(describe(module, batch: batch, steps: steps))
-            threads \(options.resolvedThreads), kernels \(kernelName(options)), \(r.seconds.count) timed runs, \(ms(r.cpuSecondsPerRun)) ms CPU time per run
+            threads \(options.resolvedThreads), kernels \(kernelName(options)), gemm \(gemmName(options)), \(r.seconds.count) timed runs, \(ms(r.cpuSecondsPerRun)) ms CPU time per run
             median \(ms(r.median)) ms  (min \(ms(r.quantile(0))), quartiles \(ms(r.quantile(0.25)))–\(ms(r.quantile(0.75))), max \(ms(r.quantile(1))))
             \(String(format: "%.1f GFLOP/s = %.0f%% of this run's sgemm (%.1f GFLOP/s, ", r.gflops, 100 * r.gflops / r.sgemmGFlops, r.sgemmGFlops))\(threadCount)
             """
@@ -149,7 +160,8 @@ enum BenchReport {
         let object: [String: Any] = [
             "mode": a.mode.rawValue, "input_size": a.inputSize, "hidden_size": a.hiddenSize, "proj_size": a.projSize,
             "layers": a.numLayers, "bidirectional": a.bidirectional, "batch": batch, "steps": steps,
-            "threads": options.resolvedThreads, "kernels": kernelName(options), "runs": r.seconds.count,
+            "threads": options.resolvedThreads, "kernels": kernelName(options), "gemm": gemmName(options),
+            "openblas_core": BLAS.openBLASCore, "runs": r.seconds.count,
             "median_ms": r.median * 1e3, "min_ms": r.quantile(0) * 1e3, "q1_ms": r.quantile(0.25) * 1e3,
             "q3_ms": r.quantile(0.75) * 1e3, "max_ms": r.quantile(1) * 1e3,
             "gflops": r.gflops, "sgemm_gflops": r.sgemmGFlops, "flops": r.flops, "cpu_ms_per_run": r.cpuSecondsPerRun * 1e3,

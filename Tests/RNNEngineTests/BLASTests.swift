@@ -1,3 +1,4 @@
+import CDNNL
 import XCTest
 @testable import RNNEngine
 
@@ -10,5 +11,35 @@ final class BLASTests: XCTestCase {
         var expected = [Float](repeating: 0, count: 8)
         for i in 0 ..< 2 { for j in 0 ..< 4 { for p in 0 ..< 3 { expected[i * 4 + j] += a[i * 3 + p] * b[j * 3 + p] } } }
         XCTAssertEqual(c, expected)
+    }
+
+    /// oneDNN's sgemm (the packed path's projections) against OpenBLAS's on
+    /// odd shapes and row strides wider than the matrices, writing only the
+    /// m × n block of C; the calling thread is left with one OpenMP thread.
+    func testOneDNNGemmAgreesWithOpenBLAS() {
+        var random = SplitMix(seed: 11)
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (100, 48, 33), (17, 129, 256), (64, 96, 512)] {
+            let lda = k + 3, ldb = k, ldc = n + 5
+            let a = (0 ..< m * lda).map { _ in Float(random.uniform()) }
+            let b = (0 ..< n * ldb).map { _ in Float(random.uniform()) }
+            var expected = [Float](repeating: -7, count: m * ldc)
+            var got = expected
+            BLAS.gemmABt(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: &expected, ldc: ldc)
+            BLAS.gemmABtOneDNN(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: &got, ldc: ldc)
+            for i in 0 ..< m {
+                for j in 0 ..< ldc {
+                    let e = expected[i * ldc + j], g = got[i * ldc + j]
+                    if j >= n { XCTAssertEqual(g, -7, "\(m)×\(n)×\(k) wrote past column n") }
+                    XCTAssertEqual(g, e, accuracy: 2e-6 * Float(k).squareRoot() * max(1, abs(e)), "\(m)×\(n)×\(k) [\(i), \(j)]")
+                }
+            }
+        }
+        XCTAssertEqual(omp_get_max_threads(), 1)
+    }
+
+    func testInstructionSetNamesAreReported() {
+        XCTAssertFalse(BLAS.oneDNNInstructionSet.isEmpty)
+        XCTAssertFalse(BLAS.openBLASCore.isEmpty)
+        XCTAssertFalse(BLAS.oneDNNInstructionSet.hasPrefix("isa 0x"), BLAS.oneDNNInstructionSet)
     }
 }

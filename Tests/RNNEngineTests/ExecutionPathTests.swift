@@ -3,15 +3,19 @@ import TensorFiles
 import XCTest
 @testable import RNNEngine
 
-/// Every execution path (kernels × threads) reproduces PyTorch on every
+/// Every execution path (kernels × threads × GEMM) reproduces PyTorch on every
 /// fixture, and agrees with the reference path on random networks large
 /// enough for the threads to split the steps.
 final class ExecutionPathTests: XCTestCase {
     static let paths: [ExecutionOptions] = [
         ExecutionOptions(threads: 1, kernels: .reference),
         ExecutionOptions(threads: 2, kernels: .reference),
+        ExecutionOptions(threads: 1, kernels: .avx512),
+        ExecutionOptions(threads: 2, kernels: .avx512),
+        ExecutionOptions(threads: 2, kernels: .avx512, gemm: .openblas),
         ExecutionOptions(threads: 1, kernels: .avx2),
         ExecutionOptions(threads: 2, kernels: .avx2),
+        ExecutionOptions(threads: 1, kernels: .avx2, gemm: .openblas),
         ExecutionOptions(threads: 1, kernels: .portable),
         ExecutionOptions(threads: 2, kernels: .portable),
     ]

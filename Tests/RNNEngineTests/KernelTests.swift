@@ -4,11 +4,12 @@ import XCTest
 @testable import RNNEngine
 
 /// The C kernels against plain double-precision arithmetic: the fast
-/// sigmoid/tanh against libm, and the fused step kernel (every kind, both
-/// instruction-set levels) on random shapes including odd sizes and partial
+/// sigmoid/tanh against libm, and the fused step kernel (every kind, every
+/// instruction-set level) on random shapes including odd sizes and partial
 /// blocks.
 final class KernelTests: XCTestCase {
-    static let levels: [Int32] = [Int32(RK_LEVEL_PORTABLE), Int32(RK_LEVEL_AVX2)]
+    /// On a CPU without AVX-512 (or AVX2) the dispatcher lowers the level to what it supports.
+    static let levels: [Int32] = [Int32(RK_LEVEL_PORTABLE), Int32(RK_LEVEL_AVX2), Int32(RK_LEVEL_AVX512)]
 
     /// The documented bound (docs/performance.md): |fast − exact| ≤ 4e-7·|exact| + 1e-30
     /// over [-40, 40], with exact computed by libm in double precision.
@@ -41,13 +42,15 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// Every kind, both levels, rows 1…7 (tiles of 3, 2, 1), units that leave
-    /// partial blocks, inner sizes odd and even, blocks run in two calls.
+    /// Every kind, every level, rows 1…13 (AVX2 tiles of 3, 2, 1; AVX-512
+    /// tiles of 8, 4, 2, 1), units that leave partial blocks, inner sizes odd
+    /// and even, several K chunks, blocks run in two calls.
     func testStepKernelMatchesTheEquations() {
         var random = SplitMix(seed: 7)
         let kinds: [Int32] = [RK_STEP_LSTM, RK_STEP_GRU, RK_STEP_RNN_TANH, RK_STEP_RNN_RELU, RK_STEP_LINEAR].map { Int32($0) }
         for kind in kinds {
-            for (rows, units, k) in [(1, 1, 1), (1, 8, 16), (2, 5, 3), (3, 9, 17), (4, 33, 8), (7, 40, 31), (5, 64, 64), (1, 100, 257)] {
+            for (rows, units, k) in [(1, 1, 1), (1, 8, 16), (2, 5, 3), (3, 9, 17), (4, 33, 8), (7, 40, 31), (5, 64, 64), (1, 100, 257),
+                                   (13, 17, 300), (9, 40, 129)] {
                 let inner = kind == Int32(RK_STEP_GRU) ? units : k  // a GRU's h has `units` features
                 let gates = Int(rk_step_gates(kind))
                 let w = (0 ..< gates * units * inner).map { _ in Float(random.uniform() * 0.5) }

@@ -3,9 +3,9 @@
 // rnnkit's float32 kernels for the recurrent loop: fast sigmoid/tanh, the
 // fused per-step kernel (recurrent product over prepacked weights plus the
 // gate arithmetic), a persistent thread team with barrier-free work splits, and the
-// denormal switch. Every kernel exists twice: portable C (any x86-64) and
-// AVX2+FMA, chosen at run time (rk_best_level); no file is built for a
-// specific CPU.
+// denormal switch. The step kernel exists three times: portable C (any
+// x86-64), AVX2+FMA and AVX-512 (F, VL, BW, DQ), chosen at run time
+// (rk_best_level); no file is built for a specific CPU.
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -15,13 +15,14 @@ extern "C" {
 /// Instruction-set levels, ordered.
 enum {
     RK_LEVEL_PORTABLE = 0,  ///< plain C, any x86-64 (SSE2)
-    RK_LEVEL_AVX2 = 1       ///< AVX2 + FMA (Haswell, Zen and later)
+    RK_LEVEL_AVX2 = 1,      ///< AVX2 + FMA (Haswell, Zen and later)
+    RK_LEVEL_AVX512 = 2     ///< AVX-512 F, VL, BW, DQ with the OS saving its state (Skylake-X, Zen 4 and later)
 };
 
 /// The best level this CPU supports.
 int rk_best_level(void);
 
-/// y[i] = 1 / (1 + e^(-x[i])), i < n (y may equal x).
+/// y[i] = 1 / (1 + e^(-x[i])), i < n (y may equal x). (AVX-512 runs the AVX2 form.)
 void rk_sigmoid(int level, const float *x, float *y, long n);
 /// y[i] = tanh(x[i]), i < n (y may equal x).
 void rk_tanh(int level, const float *x, float *y, long n);

@@ -1,15 +1,18 @@
 import CRNNKernels
 import Foundation
 
-/// How a forward pass runs: how many threads and which kernels. Every
+/// How a forward pass runs: how many threads, which kernels and which GEMM. Every
 /// choice computes the same equations and passes the same parity checks;
 /// only the speed differs (docs/performance.md).
 public struct ExecutionOptions: Sendable, Equatable {
     /// The kernels of the recurrent loop.
     public enum Kernels: String, Sendable, CaseIterable {
         /// float32: the packed fused kernels at the best level the CPU
-        /// supports (AVX2+FMA, else portable C); float64: `.reference`.
+        /// supports (AVX-512, else AVX2+FMA, else portable C); float64: `.reference`.
         case automatic
+        /// The packed fused kernels in AVX-512 (F, VL, BW, DQ), or the best
+        /// level below it that the CPU supports.
+        case avx512
         /// The packed fused kernels in AVX2+FMA (portable C on a CPU without them).
         case avx2
         /// The packed fused kernels in portable C.
@@ -19,15 +22,28 @@ public struct ExecutionOptions: Sendable, Equatable {
         case reference
     }
 
+    /// The library behind the packed path's input projections (the
+    /// reference path and float64 always use OpenBLAS).
+    public enum GEMM: String, Sendable, CaseIterable {
+        /// oneDNN's sgemm: kernels chosen from the CPU's instruction sets.
+        case onednn
+        /// OpenBLAS's sgemm: kernels chosen from OpenBLAS's table of CPU
+        /// models (or `OPENBLAS_CORETYPE`).
+        case openblas
+    }
+
     /// Threads to use; 0 means one per active core.
     public var threads: Int
     /// The kernels to use.
     public var kernels: Kernels
+    /// The GEMM of the packed path's input projections.
+    public var gemm: GEMM
 
-    /// Creates options; the defaults use every core and the best kernels.
-    public init(threads: Int = 0, kernels: Kernels = .automatic) {
+    /// Creates options; the defaults use every core, the best kernels and oneDNN.
+    public init(threads: Int = 0, kernels: Kernels = .automatic, gemm: GEMM = .onednn) {
         self.threads = threads
         self.kernels = kernels
+        self.gemm = gemm
     }
 
     /// Every core, best kernels.
@@ -42,14 +58,19 @@ public struct ExecutionOptions: Sendable, Equatable {
     var kernelLevel: Int32? {
         switch kernels {
         case .automatic: return rk_best_level()
+        case .avx512: return Int32(RK_LEVEL_AVX512)
         case .avx2: return Int32(RK_LEVEL_AVX2)
         case .portable: return Int32(RK_LEVEL_PORTABLE)
         case .reference: return nil
         }
     }
 
-    /// The instruction set the packed kernels use on this CPU: `avx2` or `portable`.
+    /// The instruction set the packed kernels use on this CPU: `avx512`, `avx2` or `portable`.
     public static var bestKernelLevel: String {
-        rk_best_level() == Int32(RK_LEVEL_AVX2) ? "avx2" : "portable"
+        switch rk_best_level() {
+        case Int32(RK_LEVEL_AVX512): return "avx512"
+        case Int32(RK_LEVEL_AVX2): return "avx2"
+        default: return "portable"
+        }
     }
 }

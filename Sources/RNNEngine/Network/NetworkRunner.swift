@@ -79,13 +79,13 @@ struct NetworkRunner<S: EngineScalar> {
         guard let packed, let level = options.kernelLevel,
               let weights = weights as? [[DirectionWeights<Float>]],
               let workspaces = workspaces as? [DirectionWorkspace<Float>] else { return nil }
-        let plan = plan, width = network.architecture.outputSize, threads = options.resolvedThreads
+        let plan = plan, width = network.architecture.outputSize, threads = options.resolvedThreads, gemm = options.gemm
         return { layer, input, output in
             let runner = PackedLayerRunner(
                 weights: weights[layer], packed: packed[layer], plan: plan,
                 input: UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
                 output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self),
-                outputWidth: width, workspaces: workspaces, level: level)
+                outputWidth: width, workspaces: workspaces, level: level, gemm: gemm)
             runner.run(threads: threads)
         }
     }
@@ -104,10 +104,19 @@ struct NetworkRunner<S: EngineScalar> {
         }
     }
 
-    /// The (T·B, w) processing-order rows as the bytes of a tensor in the caller's layout and order.
+    /// The (T·B, w) processing-order rows as the bytes of a tensor in the caller's layout and order
+    /// (in `LargePages` when large: the output is written once, right away).
     private func scatter(_ source: UnsafeMutablePointer<S>, width: Int) -> Data {
         let stride = MemoryLayout<S>.stride
-        var bytes = Data(count: plan.steps * plan.batch * width * stride)
+        let count = plan.steps * plan.batch * width * stride
+        var bytes: Data
+        if count >= LargePages.threshold, let mapped = LargePages.allocate(byteCount: count) {
+            let mappedBytes = mapped.byteCount
+            bytes = Data(bytesNoCopy: mapped.pointer, count: count,
+                         deallocator: .custom { pointer, _ in LargePages.release(pointer, byteCount: mappedBytes) })
+        } else {
+            bytes = Data(count: count)
+        }
         bytes.withUnsafeMutableBytes { target in
             guard let base = target.baseAddress else { return }
             for t in 0 ..< plan.steps {

@@ -1,3 +1,4 @@
+import CDNNL
 import COpenBLAS
 
 /// Thin, typed wrappers over the CBLAS calls the engine uses. All matrices are
@@ -12,6 +13,24 @@ public enum BLAS {
     ) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `C = A · Bᵀ` (row-major, float32) on the calling thread alone, by
+    /// oneDNN's sgemm, which chooses its kernels from the CPU's instruction
+    /// sets (AVX-512 where present), whatever `OPENBLAS_CORETYPE` says. Falls
+    /// back to OpenBLAS if oneDNN reports an error (e.g. no memory for its packing).
+    @inlinable
+    public static func gemmABtOneDNN(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        // OpenMP's thread count is per calling thread: one, so that oneDNN starts no threads of its own.
+        if omp_get_max_threads() != 1 { omp_set_num_threads(1) }
+        let status = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k),
+                                1, a, dnnl_dim_t(lda), b, dnnl_dim_t(ldb), 0, c, dnnl_dim_t(ldc))
+        if status != dnnl_success {
+            gemmABt(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+        }
     }
 
     /// `C = alpha · A · Bᵀ + beta · C` with `A` (m × k), `B` (n × k), `C` (m × n), float64.
@@ -41,6 +60,26 @@ public enum BLAS {
         x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
     ) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
+    /// The instruction set oneDNN's kernels use on this CPU (`avx512_core_bf16`, `avx2`, …).
+    public static var oneDNNInstructionSet: String {
+        switch dnnl_get_effective_cpu_isa() {
+        case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx"
+        case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16"
+        case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni"
+        case dnnl_cpu_isa_avx512_core: return "avx512_core"
+        case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni"
+        case dnnl_cpu_isa_avx2: return "avx2"
+        case dnnl_cpu_isa_avx: return "avx"
+        case dnnl_cpu_isa_sse41: return "sse41"
+        case let other: return "isa 0x\(String(other.rawValue, radix: 16))"
+        }
+    }
+
+    /// The CPU model whose kernels OpenBLAS uses (`Haswell`, `SkylakeX`, `Cooperlake`, …).
+    public static var openBLASCore: String {
+        openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
 
     /// Runs `body` with OpenBLAS using `threads` threads, then restores the

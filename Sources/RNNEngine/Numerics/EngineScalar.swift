@@ -83,19 +83,32 @@ extension Double: EngineScalar {
 /// load and the per-forward workspaces. Zero-filled at creation; freed with
 /// the object. Immutable once the weights are prepared, so sharing it between
 /// threads is safe.
+///
+/// Buffers of `LargePages.threshold` bytes or more come straight from the
+/// kernel (`LargePages`): already zero, so they are not written before use,
+/// and in 2 MB pages where the system allows, so that first touching them
+/// costs a page fault per 2 MB rather than per 4 KB.
 final class AlignedBuffer<Element: EngineScalar>: @unchecked Sendable {
     /// The first element.
     let pointer: UnsafeMutablePointer<Element>
     /// Number of elements.
     let count: Int
+    /// Bytes mapped by `LargePages`, 0 when the buffer came from the allocator.
+    private let mappedBytes: Int
 
     /// `count` zeros.
     init(zeros count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Element>.stride, alignment: 64)
-        pointer = raw.bindMemory(to: Element.self, capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        let bytes = max(count, 1) * MemoryLayout<Element>.stride
+        if bytes >= LargePages.threshold, let mapped = LargePages.allocate(byteCount: bytes) {
+            mappedBytes = mapped.byteCount
+            pointer = mapped.pointer.bindMemory(to: Element.self, capacity: max(count, 1))  // zero already
+        } else {
+            mappedBytes = 0
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            pointer = raw.bindMemory(to: Element.self, capacity: max(count, 1))
+            pointer.initialize(repeating: 0, count: max(count, 1))
+        }
     }
 
     /// A copy of `values`.
@@ -112,5 +125,11 @@ final class AlignedBuffer<Element: EngineScalar>: @unchecked Sendable {
     /// The elements as an array.
     var array: [Element] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit {
+        if mappedBytes > 0 {
+            LargePages.release(UnsafeMutableRawPointer(pointer), byteCount: mappedBytes)
+        } else {
+            UnsafeMutableRawPointer(pointer).deallocate()
+        }
+    }
 }

@@ -26,13 +26,14 @@ final class PackedLayerRunner {
     private let outputWidth: Int
     private let workspaces: [DirectionWorkspace<Float>]
     private let level: Int32
+    private let gemm: ExecutionOptions.GEMM
 
     /// A layer reading `input` (T·B, inputSize) and writing `output`
     /// (T·B, outputWidth); `workspaces[d].h` / `.c` hold direction d's initial
     /// states on entry and its final states on return.
     init(weights: [DirectionWeights<Float>], packed: [PackedRecurrence], plan: SequencePlan,
          input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputWidth: Int,
-         workspaces: [DirectionWorkspace<Float>], level: Int32) {
+         workspaces: [DirectionWorkspace<Float>], level: Int32, gemm: ExecutionOptions.GEMM) {
         self.weights = weights
         self.packed = packed
         self.plan = plan
@@ -41,6 +42,7 @@ final class PackedLayerRunner {
         self.outputWidth = outputWidth
         self.workspaces = workspaces
         self.level = level
+        self.gemm = gemm
     }
 
     /// Work shared by the team, per direction: the GEMM's rows or columns, then per step
@@ -130,13 +132,11 @@ final class PackedLayerRunner {
         let share = ProjectionShare(rows: rowCount, columns: gateRows, parts: parts)
         shared(0, total: share.total, chunk: share.chunk, part: part, of: parts) { range in
             if share.byColumns {
-                BLAS.gemmABt(m: rowCount, n: range.count, k: w.inputSize, a: input, lda: w.inputSize,
-                             b: w.weightIH.pointer + range.lowerBound * w.inputSize, ldb: w.inputSize, beta: 0,
-                             c: projection + range.lowerBound, ldc: gateRows)
+                project(m: rowCount, n: range.count, k: w.inputSize, a: input, lda: w.inputSize,
+                        b: w.weightIH.pointer + range.lowerBound * w.inputSize, c: projection + range.lowerBound, ldc: gateRows)
             } else {
-                BLAS.gemmABt(m: range.count, n: gateRows, k: w.inputSize, a: input + range.lowerBound * w.inputSize,
-                             lda: w.inputSize, b: w.weightIH.pointer, ldb: w.inputSize, beta: 0,
-                             c: projection + range.lowerBound * gateRows, ldc: gateRows)
+                project(m: range.count, n: gateRows, k: w.inputSize, a: input + range.lowerBound * w.inputSize,
+                        lda: w.inputSize, b: w.weightIH.pointer, c: projection + range.lowerBound * gateRows, ldc: gateRows)
             }
         }
 
@@ -175,6 +175,15 @@ final class PackedLayerRunner {
                     rk_step_run(level, &projectionStep, range.lowerBound, range.upperBound)
                 }
             }
+        }
+    }
+
+    /// `C = A · Bᵀ` on this thread alone, with the GEMM the options chose (`B` is `n × k`, dense).
+    private func project(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int) {
+        switch gemm {
+        case .onednn: BLAS.gemmABtOneDNN(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: k, c: c, ldc: ldc)
+        case .openblas: BLAS.gemmABt(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: k, beta: 0, c: c, ldc: ldc)
         }
     }
 
