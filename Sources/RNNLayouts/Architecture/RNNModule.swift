@@ -10,6 +10,11 @@ public struct RNNModule: Sendable {
     /// The module's tensors by parameter name. Full names in the file are
     /// `qualifiedName(of:)`.
     public var parameters: [ParameterName: Tensor]
+    /// LSTM peephole weights (`architecture.variant.peepholes`), by state
+    /// slice `layer · directions + direction` (as `h_n` orders them), each
+    /// (3·hidden) in ONNX's order `i, o, f`. PyTorch names cannot hold them:
+    /// only an ONNX `P` input gives them.
+    public var peepholes: [Int: Tensor] = [:]
 
     /// Creates a module.
     public init(name: String, architecture: RNNArchitecture, parameters: [ParameterName: Tensor]) {
