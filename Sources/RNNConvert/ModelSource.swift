@@ -18,6 +18,19 @@ public struct ModuleHints: Sendable, Equatable {
     /// The mask the model applies to the module's input (Keras `Masking`,
     /// `Embedding(mask_zero=True)`); nil when none.
     public var inputMask: InputMask?
+    /// What the module's cell computes beyond PyTorch's (ONNX and Keras
+    /// options); nil for PyTorch's cell.
+    public var variant: CellVariant?
+    /// LSTM peephole weights (an ONNX `P` input) by state slice, as `RNNModule.peepholes`.
+    public var peepholes = PeepholeWeights()
+
+    /// `module` with what these hints record about its cell (`variant`, `peepholes`).
+    public func applied(to module: RNNModule) -> RNNModule {
+        var module = module
+        if let variant { module.architecture.variant = variant }
+        module.peepholes = peepholes
+        return module
+    }
 
     /// Creates hints.
     public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, source: String? = nil, notes: [String] = []) {
@@ -56,6 +69,11 @@ public struct ModelSource: Sendable {
         self.tensors = tensors
         self.hints = hints
         self.metadata = metadata
+    }
+
+    /// `module` with the cell options the file records for it (`ModuleHints.applied(to:)`).
+    public func recorded(_ module: RNNModule) -> RNNModule {
+        hints[module.name]?.applied(to: module) ?? module
     }
 
     /// The format name of ONNX models.

@@ -10,7 +10,10 @@ enum ModelWeights {
         return WeightSource(
             tensors: source.tensors,
             settings: source.hints.mapValues {
-                RunSettings(nonlinearity: $0.nonlinearity, batchFirst: $0.batchFirst, inputMask: $0.inputMask)
+                var settings = RunSettings(nonlinearity: $0.nonlinearity, batchFirst: $0.batchFirst, inputMask: $0.inputMask)
+                settings.variant = $0.variant
+                settings.peepholes = $0.peepholes
+                return settings
             })
     }
 }

@@ -68,7 +68,11 @@ public struct RunRequest: Sendable {
             let tensors = try Rename.apply(renames, to: source.tensors)
             let (module, choice) = try Inspector.inspect(tensors).selectModule(named: module, features: features)
             if let choice { report("\(weights): \(choice)") }
-            return (module, source.settings[module.name] ?? RunSettings())
+            let settings = source.settings[module.name] ?? RunSettings()
+            var recorded = module
+            if let variant = settings.variant { recorded.architecture.variant = variant }
+            recorded.peepholes = settings.peepholes
+            return (recorded, settings)
         } catch let error as BadInputError {
             throw FileInputError(file: weights, underlying: error)
         }
@@ -175,6 +179,10 @@ public struct RunSettings: Sendable, Equatable {
     public var batchFirst: Bool?
     /// The mask the model applies to the module's input (Keras), if any.
     public var inputMask: InputMask?
+    /// The cell's options beyond PyTorch's (`CellVariant`), if the file records any.
+    public var variant: CellVariant?
+    /// LSTM peephole weights by state slice (`RNNModule.peepholes`).
+    public var peepholes = PeepholeWeights()
 
     /// Creates settings; nil means not recorded.
     public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, inputMask: InputMask? = nil) {

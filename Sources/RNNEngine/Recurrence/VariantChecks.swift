@@ -43,7 +43,7 @@ enum VariantChecks {
                 if !tensor.dtype.isFloatingPoint { problems.append("the peephole weights of \(where_) are \(tensor.dtype.rawValue), not floating point") }
             }
         }
-        if let extra = module.peepholes.keys.sorted().first(where: { !v.peepholes || $0 >= slices || $0 < 0 }) {
+        if let extra = module.peepholes.slices.keys.sorted().first(where: { !v.peepholes || $0 >= slices || $0 < 0 }) {
             problems.append("peephole weights for state slice \(extra) do not belong to this \(mode) (peepholes \(v.peepholes ? "on" : "off"), \(slices) slice(s))")
         }
         return problems

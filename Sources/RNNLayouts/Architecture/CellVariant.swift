@@ -139,3 +139,12 @@ public struct CellVariant: Hashable, Sendable {
         }
     }
 }
+
+extension CellVariant {
+    /// This variant with another merge mode.
+    public func with(merge: DirectionMerge) -> CellVariant {
+        var copy = self
+        copy.merge = merge
+        return copy
+    }
+}
