@@ -2,7 +2,7 @@
 """Regenerates Fixtures/ with real PyTorch (and Keras 3 / ONNX for the interop
 folders). Run by hand (`make fixtures`), never in CI:
 
-    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,keras_masks] [--root Fixtures]
+    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,keras_masks,variants] [--root Fixtures]
 
 Needs torch, numpy, h5py, safetensors, keras 3 + jax, onnx and onnxruntime.
 Every expected output is computed here by the real library; seeds are fixed
@@ -22,7 +22,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import torch  # noqa: E402
 
 from fixturegen import (  # noqa: E402
-    checkpoint_files, interop_files, keras_mask_files, module_fixtures, problem_files, readmes, self_check)
+    checkpoint_files, interop_files, keras_mask_files, module_fixtures, problem_files, readmes, self_check, variant_files)
 
 # part -> (maker, README writer, what it counts)
 PARTS = {
@@ -33,6 +33,8 @@ PARTS = {
     "onnx": (interop_files.make_onnx, readmes.write_onnx, "models"),
     # After "keras": its README section is added to Fixtures/keras/README.md.
     "keras_masks": (keras_mask_files.make, keras_mask_files.write_readme, "models"),
+    # Cells beyond PyTorch's (ONNX nodes by onnx.helper + onnxruntime, Keras 3 models): Fixtures/variants/.
+    "variants": (variant_files.make, variant_files.write_readme, "models"),
 }
 
 
