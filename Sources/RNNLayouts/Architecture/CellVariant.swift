@@ -38,6 +38,18 @@ public enum GateActivation: Hashable, Sendable {
         }
     }
 
+    /// This activation applied to the expression `pre`, as an equation
+    /// writes it: `σ(pre)`, `clip(0.3·(pre) + 0.4, 0, 1)`, `clip((pre)/6 + 0.5, 0, 1)`.
+    public func applied(to pre: String) -> String {
+        switch self {
+        case .sigmoid: "σ(\(pre))"
+        case .tanh: "tanh(\(pre))"
+        case .relu: "relu(\(pre))"
+        case .hardSigmoid(let alpha, let beta):
+            self == Self.keras3HardSigmoid ? "clip((\(pre))/6 + \(beta), 0, 1)" : "clip(\(alpha)·(\(pre)) + \(beta), 0, 1)"
+        }
+    }
+
     /// `alpha` of `HardSigmoid`, nil for the others.
     public var alpha: Float? {
         if case .hardSigmoid(let alpha, _) = self { return alpha }

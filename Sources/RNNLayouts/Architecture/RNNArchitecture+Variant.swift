@@ -49,28 +49,29 @@ extension RNNArchitecture {
     /// (`f`, `g`, `h` the activations named in `variantDifferences`).
     var variantEquations: [String] {
         let v = variant
-        let f = v.gate.text, g = v.candidate.text, h = v.output.text
-        let clipped: (String) -> String = { pre in v.clip.map { "clip(\(pre), ±\($0))" } ?? pre }
+        let clipped: (String) -> String = { pre in v.clip.map { "clip(\(pre), −\($0), \($0))" } ?? pre }
+        let f = { v.gate.applied(to: clipped($0)) }, g = { v.candidate.applied(to: clipped($0)) }
         switch mode {
         case .rnn:
-            return ["h' = \(g)(\(clipped("W_ih x + b_ih + W_hh h + b_hh")))"]
+            return ["h' = \(g("W_ih x + b_ih + W_hh h + b_hh"))"]
         case .gru:
             let n = v.linearBeforeReset ? "W_in x + b_in + r ⊙ (W_hn h + b_hn)" : "W_in x + b_in + W_hn (r ⊙ h) + b_hn"
             return [
-                "r  = \(f)(\(clipped("W_ir x + b_ir + W_hr h + b_hr")))",
-                "z  = \(f)(\(clipped("W_iz x + b_iz + W_hz h + b_hz")))",
-                "n  = \(g)(\(clipped(n)))",
+                "r  = \(f("W_ir x + b_ir + W_hr h + b_hr"))",
+                "z  = \(f("W_iz x + b_iz + W_hz h + b_hz"))",
+                "n  = \(g(n))",
                 "h' = (1 − z) ⊙ n + z ⊙ h",
             ]
         case .lstm:
             let pi = v.peepholes ? " + P_i ⊙ c" : "", pf = v.peepholes ? " + P_f ⊙ c" : "", po = v.peepholes ? " + P_o ⊙ c'" : ""
+            let h = v.output.applied(to: "c'")
             return [
-                "i  = \(f)(\(clipped("W_ii x + b_ii + W_hi h + b_hi\(pi)")))",
-                v.inputForget ? "f  = 1 − i    (input_forget)" : "f  = \(f)(\(clipped("W_if x + b_if + W_hf h + b_hf\(pf)")))",
-                "g  = \(g)(\(clipped("W_ig x + b_ig + W_hg h + b_hg")))",
+                "i  = \(f("W_ii x + b_ii + W_hi h + b_hi\(pi)"))",
+                v.inputForget ? "f  = 1 − i    (input_forget)" : "f  = \(f("W_if x + b_if + W_hf h + b_hf\(pf)"))",
+                "g  = \(g("W_ig x + b_ig + W_hg h + b_hg"))",
                 "c' = f ⊙ c + i ⊙ g",
-                "o  = \(f)(\(clipped("W_io x + b_io + W_ho h + b_ho\(po)")))",
-                projSize > 0 ? "h' = W_hr (o ⊙ \(h)(c'))" : "h' = o ⊙ \(h)(c')",
+                "o  = \(f("W_io x + b_io + W_ho h + b_ho\(po)"))",
+                projSize > 0 ? "h' = W_hr (o ⊙ \(h))" : "h' = o ⊙ \(h)",
             ]
         }
     }
