@@ -2,9 +2,10 @@
 """Regenerates Fixtures/ with real PyTorch (and Keras 3 / ONNX for the interop
 folders). Run by hand (`make fixtures`), never in CI:
 
-    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,keras_masks,variants] [--root Fixtures]
+    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,variants] [--root Fixtures]
 
-Needs torch, numpy, h5py, safetensors, keras 3 + jax, onnx and onnxruntime.
+Needs torch, numpy, h5py, safetensors, keras 3 + jax, onnx, onnxruntime and onnxscript
+(torch.onnx.export(dynamo=True), part onnx_trust).
 Every expected output is computed here by the real library; seeds are fixed
 per fixture. Fixtures/formats/ belongs to the readers and is left alone.
 The script ends with a self-check that re-reads everything it wrote.
@@ -22,7 +23,8 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import torch  # noqa: E402
 
 from fixturegen import (  # noqa: E402
-    checkpoint_files, interop_files, keras_mask_files, module_fixtures, problem_files, readmes, self_check, variant_files)
+    checkpoint_files, interop_files, keras_mask_files, module_fixtures, onnx_trust_files, problem_files, readmes, self_check,
+    variant_files)
 
 # part -> (maker, README writer, what it counts)
 PARTS = {
@@ -31,6 +33,8 @@ PARTS = {
     "checkpoints": (checkpoint_files.make, readmes.write_checkpoints, "files"),
     "keras": (interop_files.make_keras, readmes.write_keras, "models"),
     "onnx": (interop_files.make_onnx, readmes.write_onnx, "models"),
+    # Stored state/lengths, hidden layouts, control flow (issue 13); after "onnx", whose README it extends.
+    "onnx_trust": (onnx_trust_files.make, onnx_trust_files.write_readme, "models"),
     # After "keras": its README section is added to Fixtures/keras/README.md.
     "keras_masks": (keras_mask_files.make, keras_mask_files.write_readme, "models"),
     # Cells beyond PyTorch's (ONNX nodes by onnx.helper + onnxruntime, Keras 3 models): Fixtures/variants/.

@@ -15,6 +15,17 @@ public struct ModuleHints: Sendable, Equatable {
     /// What the reader assumed or could not know (a Keras weights file alone
     /// records no activation, for instance), for `inspect` to show.
     public var notes: [String]
+    /// The initial state the file stores for the module (an ONNX node's
+    /// constant `initial_h`/`initial_c`; `<module>.h0`/`.c0` tensors beside
+    /// PyTorch names): `run`'s default `--h0`/`--c0`.
+    public var storedState: StoredState?
+    /// The sequence lengths the file stores (a constant ONNX `sequence_lens`;
+    /// a `<module>.lengths` tensor): `run`'s default `--lengths`.
+    public var lengths: [Int]?
+    /// The file cannot tell whether the module's input is batch-major (an
+    /// ONNX node whose `X` is computed by nodes rnnkit cannot trace):
+    /// `run` needs `--batch-first` or `--no-batch-first`.
+    public var layoutUnknown = false
     /// The mask the model applies to the module's input (Keras `Masking`,
     /// `Embedding(mask_zero=True)`); nil when none.
     public var inputMask: InputMask?
@@ -38,6 +49,30 @@ public struct ModuleHints: Sendable, Equatable {
         self.batchFirst = batchFirst
         self.source = source
         self.notes = notes
+    }
+}
+
+/// An initial state a file stores for one module, in PyTorch's shape
+/// `(num_layers·directions, batch, hidden)`; a batch of 1 is broadcast to
+/// the input's batch (as the graph that stored it does).
+public struct StoredState: Sendable, Equatable {
+    /// The initial hidden state.
+    public var h0: Tensor?
+    /// The initial LSTM cell state.
+    public var c0: Tensor?
+
+    /// Creates a stored state.
+    public init(h0: Tensor?, c0: Tensor?) {
+        self.h0 = h0
+        self.c0 = c0
+    }
+
+    public static func == (a: StoredState, b: StoredState) -> Bool {
+        func same(_ x: Tensor?, _ y: Tensor?) -> Bool {
+            guard let x, let y else { return x == nil && y == nil }
+            return x.dtype == y.dtype && x.shape == y.shape && (try? x.data()) == (try? y.data())
+        }
+        return same(a.h0, b.h0) && same(a.c0, b.c0)
     }
 }
 
@@ -110,6 +145,7 @@ public struct ModelSource: Sendable {
         }
         var source = ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)
         source.otherItems = file.otherItems
+        source.readStoredTensors()
         return source
     }
 

@@ -9,10 +9,12 @@ enum ModelWeights {
         let source = try ModelSource.open(path)
         return WeightSource(
             tensors: source.tensors,
-            settings: source.hints.mapValues {
-                var settings = RunSettings(nonlinearity: $0.nonlinearity, batchFirst: $0.batchFirst, inputMask: $0.inputMask)
-                settings.variant = $0.variant
-                settings.peepholes = $0.peepholes
+            settings: source.hints.mapValues { hints in
+                var settings = RunSettings(nonlinearity: hints.nonlinearity, batchFirst: hints.batchFirst, inputMask: hints.inputMask)
+                settings.stored = StoredInputs(h0: hints.storedState?.h0, c0: hints.storedState?.c0, lengths: hints.lengths)
+                settings.layoutUnknown = hints.layoutUnknown
+                settings.variant = hints.variant
+                settings.peepholes = hints.peepholes
                 return settings
             })
     }

@@ -16,6 +16,6 @@ struct RNNKit: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [InspectCommand.self, RunCommand.self, VerifyCommand.self, ConvertCommand.self, BenchCommand.self,
-                      KerasKeysCommand.self]
+                      KerasKeysCommand.self, OperatorsCommand.self]
     )
 }

@@ -35,18 +35,18 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The module to run; needed only when the file holds several (the error lists them).")
     var module: String?
 
-    @Option(help: ArgumentHelp("Each sequence's length (int32/int64, shape (B,), any order).", valueName: "L.npy"))
+    @Option(help: ArgumentHelp("Each sequence's length (int32/int64, shape (B,), any order); default: the lengths the file stores, else full.", valueName: "L.npy"))
     var lengths: String?
 
-    @Option(name: .customLong("h0"), help: ArgumentHelp("Initial hidden state, (num_layers·directions, B, proj_size or hidden_size).", valueName: "H.npy"))
+    @Option(name: .customLong("h0"), help: ArgumentHelp("Initial hidden state, (num_layers·directions, B, proj_size or hidden_size); default: the state the file stores, else zeros.", valueName: "H.npy"))
     var h0: String?
 
-    @Option(name: .customLong("c0"), help: ArgumentHelp("Initial LSTM cell state, (num_layers·directions, B, hidden_size).", valueName: "C.npy"))
+    @Option(name: .customLong("c0"), help: ArgumentHelp("Initial LSTM cell state, (num_layers·directions, B, hidden_size); default: the state the file stores, else zeros.", valueName: "C.npy"))
     var c0: String?
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Input and output are (B, T, …); h0/c0/h_n/c_n keep the layer dimension first.",
-        discussion: "Default: what the file records (Keras models are batch-major), else --no-batch-first."))
+        discussion: "Default: what the file records (Keras models are batch-major), else --no-batch-first; an ONNX file whose input layout cannot be traced needs one of the two."))
     var batchFirst: Bool?
 
     @Option(help: "The activation of an nn.RNN / nn.RNNCell: tanh or relu (default: what an ONNX or Keras file records, else tanh).")

@@ -8,6 +8,9 @@ the fixture has them) and compares `output`, `h_n` and `c_n` with the fixture's
 expected.npz, which PyTorch computed. Fixtures ONNX cannot hold (LSTM proj_size) must be
 refused with exit status 2 and no file left behind.
 
+rnnkit's list of ONNX LSTM/GRU/RNN attributes and inputs (`rnnkit onnx-operators`) must
+classify everything `onnx.defs.get_schema` declares, and refuse its refused attributes by name.
+
 Every torch.onnx.export file under Fixtures/onnx/ is converted by rnnkit to its own .onnx
 (through PyTorch names) and must reproduce PyTorch's outputs in ONNX Runtime; it is also read
 back with `rnnkit convert model.onnx weights.npz`, and the tensors must be bit-identical to
@@ -156,6 +159,51 @@ def check_exported(rnnkit, folder, work):
     return True, f"{len(original)} tensors bit-identical"
 
 
+def check_operator_table(rnnkit):
+    """rnnkit's one list of ONNX recurrent-operator attributes and inputs (`rnnkit
+    onnx-operators`) classifies everything onnx.defs declares for LSTM, GRU and RNN, and
+    each attribute it refuses unless default is refused, by name, in a real model."""
+    result = run([rnnkit, "onnx-operators"])
+    if result.returncode != 0:
+        return False, f"rnnkit onnx-operators failed (exit {result.returncode}): {result.stderr.strip()}"
+    table = json.loads(result.stdout)
+    missing = []
+    for op in ("LSTM", "GRU", "RNN"):
+        schema = onnx.defs.get_schema(op)
+        known = {(entry["kind"], entry["name"]) for entry in table.get(op, [])}
+        missing += [f"{op} attribute {name}" for name in sorted(schema.attributes) if ("attribute", name) not in known]
+        missing += [f"{op} input {i.name}" for i in schema.inputs if ("input", i.name) not in known]
+        listed_inputs = [entry["name"] for entry in table.get(op, []) if entry["kind"] == "input"]
+        if listed_inputs != [i.name for i in schema.inputs]:
+            missing.append(f"{op} inputs listed as {listed_inputs}, schema order {[i.name for i in schema.inputs]}")
+    if missing:
+        return False, "not classified by rnnkit: " + "; ".join(missing)
+    # Each refused attribute, set to a non-default value in a minimal model, is refused by name.
+    from onnx import TensorProto, helper, numpy_helper
+    values = {"clip": 1.0, "input_forget": 1}
+    refused = 0
+    with tempfile.TemporaryDirectory() as work:
+        for op in ("LSTM", "GRU", "RNN"):
+            gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+            for entry in table[op]:
+                if entry["handling"] != "refused_unless_default":
+                    continue
+                if entry["name"] not in values:
+                    return False, f"no test value for refused attribute {op}.{entry['name']}: add one to check_operator_table"
+                inits = [numpy_helper.from_array(np.zeros((1, gates * 2, s), np.float32), n) for n, s in (("W", 3), ("R", 2))]
+                extra = {"linear_before_reset": 1} if op == "GRU" else {}
+                node = helper.make_node(op, ["X", "W", "R"], ["Y"], hidden_size=2, **extra, **{entry["name"]: values[entry["name"]]})
+                graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [2, 1, 3])],
+                                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [2, 1, 1, 2])], initializer=inits)
+                path = os.path.join(work, f"{op}_{entry['name']}.onnx")
+                onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+                result = run([rnnkit, "inspect", path])
+                if result.returncode != 2 or entry["name"] not in result.stderr or path not in result.stderr:
+                    return False, f"{op} with {entry['name']}={values[entry['name']]}: exit {result.returncode}, {result.stderr.strip()!r}"
+                refused += 1
+    return True, f"{sum(len(v) for v in table.values())} entries cover onnx {onnx.__version__}'s schemas; {refused} refusals checked"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rnnkit", required=True)
@@ -170,6 +218,7 @@ def main():
         print("check_onnx.py: no fixture folders found in " + " ".join(args.paths), file=sys.stderr)
         return 1
     tally = Tally()
+    tally.check("ONNX recurrent operator list (onnx.defs)", check_operator_table, args.rnnkit)
     covered = set()
     with tempfile.TemporaryDirectory() as work:
         for folder in folders:

@@ -222,4 +222,11 @@ inputs/outputs, initializers and the attributes of every recurrent node.
 |---|---|---|---|
 {rows}
 """
+    # Keep the section scripts/fixturegen/onnx_trust_files.py adds.
+    existing = os.path.join(root, "onnx", "README.md")
+    if os.path.exists(existing):
+        previous = open(existing).read()
+        marker = "<!-- onnx_trust_files: begin -->"
+        if marker in previous:
+            text = text.rstrip() + "\n\n" + previous[previous.index(marker):]
     write_text(root, "onnx", text)

@@ -191,16 +191,19 @@ public enum Converter {
             throw ConversionError("\(request.input): \(module.displayName) cannot be converted as it is: "
                 + problems.map(\.description).joined(separator: "; "))
         }
-        let options = ONNXExportOptions(
+        var options = ONNXExportOptions(
             batchFirst: request.batchFirst,
             nonlinearity: try agreedNonlinearity(request, source: source, module: module),
             dtype: request.dtype)
+        options.storedState = source.hints[module.name]?.storedState
+        options.lengths = source.hints[module.name]?.lengths
         let dtype = try ONNXExporter.check(module, options: options)
         let data = try ONNXExporter.serializedModel(module, options: options)
         try AtomicOutput.write(data, to: request.output)
         let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
         return "wrote \(request.output): ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
             + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")"
+            + ONNXExporter.storedSummary(options)
     }
 
     /// PyTorch names into a tensor container: the whole file, or one module's
@@ -210,11 +213,19 @@ public enum Converter {
     ) throws -> String {
         var selected = tensors
         var scope = "all tensors"
+        // A container's own <module>.h0/.c0/.lengths travel with its tensors; an ONNX or Keras file's are added.
+        let carried = [ModelSource.onnxFormat, ModelSource.kerasFormat].contains(source.format)
+        var modules = Inspector.inspect(tensors).modules.map(\.name)
         if let name = request.module {
             let module = try Inspector.inspect(tensors).selectModule(named: name)
-            selected = tensors.filter { ParameterName.split($0.name)?.module == module.name }
+            selected = tensors.filter {
+                ParameterName.split($0.name)?.module == module.name || Converter.storedSuffixes.map { storedName(module.name, $0) }.contains($0.name)
+            }
             scope = "module '\(module.displayName)'"
+            modules = [module.name]
         }
+        let stored = carried ? try storedTensors(source, modules: modules) : []
+        selected += stored
         if let dtype = request.dtype {
             selected = try selected.map { named in
                 guard named.tensor.dtype.isFloatingPoint else { return named }
@@ -235,6 +246,6 @@ public enum Converter {
         let metadata = [ModelSource.onnxFormat, ModelSource.kerasFormat].contains(source.format) ? [:] : source.metadata
         try TensorFileWriter.write(selected, as: format, to: request.output, metadata: metadata)
         let dtypes = Set(selected.map(\.tensor.dtype.rawValue)).sorted().joined(separator: ", ")
-        return "wrote \(request.output): \(target.rawValue), \(selected.count) tensors (\(scope)), \(dtypes)"
+        return "wrote \(request.output): \(target.rawValue), \(selected.count) tensors (\(scope)), \(dtypes)" + storedSummary(stored)
     }
 }

@@ -11,6 +11,7 @@ extension Converter {
         guard problems.isEmpty else {
             throw ConversionError("\(request.input): \(module.displayName) cannot be written to Keras as it is: " + problems.map(\.description).joined(separator: "; "))
         }
+        try refuseStoredForKeras(source, module: module, output: request.output)
         let options = KerasExportOptions(
             nonlinearity: try agreedNonlinearity(request, source: source, module: module), dtype: request.dtype)
         let description = target == .keras

@@ -14,6 +14,12 @@ public struct ONNXExportOptions: Sendable, Equatable {
     /// The element type of the weights and of `input`; nil keeps the
     /// module's float32, float16 or float64 and widens bfloat16 to float32.
     public var dtype: DType?
+    /// A stored initial state to write as the default of the `h0` / `c0`
+    /// inputs (instead of zeros); nil writes zeros.
+    public var storedState: StoredState?
+    /// Stored lengths to write as the default of `sequence_lens` (instead of
+    /// full lengths); nil writes none.
+    public var lengths: [Int]?
 
     /// Creates options; the defaults are PyTorch's (`(T, B, F)`, tanh).
     public init(batchFirst: Bool = false, nonlinearity: Nonlinearity = .tanh, dtype: DType? = nil) {
@@ -62,6 +68,19 @@ public enum ONNXExporter {
         guard [.float16, .float32, .float64].contains(dtype) else {
             throw ConversionError("cannot write ONNX in \(dtype.rawValue): the ONNX LSTM, GRU and RNN operators take float16, float32 or float64 only")
         }
+        let states = architecture.numLayers * architecture.directions
+        for (name, state) in [("h0", options.storedState?.h0), ("c0", options.storedState?.c0)] {
+            guard let state else { continue }
+            guard state.dtype.isFloatingPoint, state.shape.count == 3, state.shape[0] == states, state.shape[1] >= 1,
+                  state.shape[2] == architecture.hiddenSize, !(name == "c0" && architecture.mode != .lstm)
+            else {
+                throw ConversionError("\(module.displayName): the stored \(name) has shape \(shapeText(state.shape)); "
+                    + "expected (\(states), batch, \(architecture.hiddenSize)) for \(describe(architecture))")
+            }
+        }
+        if let lengths = options.lengths, lengths.contains(where: { $0 < 0 || $0 > Int(Int32.max) }) {
+            throw ConversionError("\(module.displayName): stored lengths \(lengths.prefix(8)) do not fit ONNX's int32 sequence_lens")
+        }
         let bytes = architecture.parameterCount * dtype.itemSize
         if bytes > Int(Int32.max) - (1 << 24) {
             throw ConversionError("\(module.displayName) needs \(bytes) bytes of weights; an ONNX protobuf file holds at most 2 GiB")
@@ -90,6 +109,15 @@ public enum ONNXExporter {
         model.graph = try writer.graph()
         model.metadataProps = ONNXMetadata.entries(for: module, options: options)
         return model
+    }
+
+    /// What `convert` adds to its summary when the model carries a stored state or lengths.
+    static func storedSummary(_ options: ONNXExportOptions) -> String {
+        var parts: [String] = []
+        if let h0 = options.storedState?.h0 { parts.append("h0 \(shapeText(h0.shape))") }
+        if let c0 = options.storedState?.c0 { parts.append("c0 \(shapeText(c0.shape))") }
+        if let lengths = options.lengths { parts.append("sequence_lens \(lengths)") }
+        return parts.isEmpty ? "" : "; the stored " + parts.joined(separator: ", ") + " written as the inputs' defaults"
     }
 
     /// `nn.LSTM(5, 8, num_layers=2, bidirectional=True)` style.

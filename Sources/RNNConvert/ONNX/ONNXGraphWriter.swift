@@ -111,7 +111,11 @@ struct ONNXGraphWriter {
     /// `sequence_lens` when fed, else the sequence length for every batch entry:
     /// `Slice(Concat(sequence_lens, Expand(T, [B])), 0, B)` with an empty default.
     private mutating func defaultedLengths(_ x: String) throws -> String {
-        try builder.initializer("sequence_lens", Tensor(dtype: .int32, shape: [0], data: Data()))
+        // Stored lengths (convert keeps them) are the default; else none, i.e. full lengths.
+        let stored = options.lengths ?? []
+        var lengthBytes = Data(capacity: stored.count * 4)
+        for length in stored { withUnsafeBytes(of: Int32(clamping: length).littleEndian) { lengthBytes.append(contentsOf: $0) } }
+        try builder.initializer("sequence_lens", Tensor(dtype: .int32, shape: [stored.count], data: lengthBytes))
         try builder.int64s("zero", [0])
         builder.node("Shape", name: scope + "Shape_batch", inputs: [x], outputs: ["batch_size"],
                      attributes: [ONNXGraphBuilder.attribute("start", int: 1), ONNXGraphBuilder.attribute("end", int: 2)])
@@ -127,7 +131,7 @@ struct ONNXGraphWriter {
     }
 
     /// `h0` / `c0` broadcast to `(layers·directions, B, hidden)`; their
-    /// defaults are zeros of batch 1.
+    /// defaults are zeros of batch 1, or the stored state.
     private mutating func defaultedStates(_ x: String, states: Int) throws -> (String, String?) {
         // All-zero bits are 0.0 in every float type.
         let zeros = try Tensor(dtype: dtype, shape: [states, 1, architecture.hiddenSize],
@@ -138,7 +142,9 @@ struct ONNXGraphWriter {
                      attributes: [ONNXGraphBuilder.attribute("axis", int: 0)])
         var names: [String] = []
         for state in isLSTM ? ["h0", "c0"] : ["h0"] {
-            try builder.initializer(state, zeros)
+            // A stored initial state (convert keeps it) is the default; else zeros.
+            let stored = state == "h0" ? options.storedState?.h0 : options.storedState?.c0
+            try builder.initializer(state, try stored?.converted(to: dtype) ?? zeros)
             builder.node("Expand", name: scope + "Expand_" + state, inputs: [state, "state_shape"], outputs: [state + "_batch"])
             names.append(state + "_batch")
         }

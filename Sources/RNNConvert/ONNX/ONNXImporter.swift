@@ -33,20 +33,30 @@ enum ONNXImporter {
         for entry in model.metadataProps { metadata[entry.key] = entry.value }
         if !model.producerName.isEmpty { metadata["producer"] = model.producerName + (model.producerVersion.isEmpty ? "" : " " + model.producerVersion) }
 
-        var evaluator = try ONNXConstantEvaluator(graph: graph, file: file, opset: opset)
+        // The main graph and every control-flow subgraph (If branches, Loop and Scan bodies).
+        let scopes = ONNXGraphScope.all(graph)
+        var evaluators: [Int: ONNXConstantEvaluator] = [:]
         var layers: [ONNXRecurrentNode] = []
-        for node in graph.node where node.domain.isEmpty || node.domain == "ai.onnx" {
-            guard let mode = ONNXLayout.mode(ofOperator: node.opType) else { continue }
-            layers.append(try ONNXRecurrentNode(node, mode: mode, evaluator: &evaluator))
+        for (index, scope) in scopes.enumerated() {
+            let recurrent = scope.nodes.filter { ($0.domain.isEmpty || $0.domain == "ai.onnx") && ONNXLayout.mode(ofOperator: $0.opType) != nil }
+            guard !recurrent.isEmpty else { continue }
+            var evaluator = try ONNXConstantEvaluator(graph: scope.visible, file: file, opset: opset)
+            for node in recurrent {
+                guard let mode = ONNXLayout.mode(ofOperator: node.opType) else { continue }
+                var layer = try ONNXRecurrentNode(node, mode: mode, evaluator: &evaluator, place: scope.place)
+                layer.scope = index
+                layers.append(layer)
+            }
+            evaluators[index] = evaluator
         }
         guard !layers.isEmpty else {
-            let ops = Set(graph.node.map(\.opType)).sorted().prefix(16).joined(separator: ", ")
+            let ops = Set(scopes.flatMap { $0.nodes.map(\.opType) }).sorted().prefix(16).joined(separator: ", ")
             throw TensorFileError(file: file, .invalid(
-                "an ONNX model with no LSTM, GRU or RNN operator (its operators: \(ops)); rnnkit maps the standard recurrent "
-                    + "operators back to PyTorch names, not recurrences unrolled into MatMul/Add nodes"))
+                "an ONNX model with no LSTM, GRU or RNN operator, in its graph or any subgraph (its operators: \(ops)); rnnkit maps the "
+                    + "standard recurrent operators back to PyTorch names, not recurrences unrolled into MatMul/Add nodes"))
         }
 
-        let groups = ONNXModuleGrouping.group(layers, metadata: metadata, evaluator: evaluator)
+        let groups = ONNXModuleGrouping.group(layers, metadata: metadata, evaluators: scopes.indices.map { evaluators[$0] })
         var tensors: [NamedTensor] = []
         var hints: [String: ModuleHints] = [:]
         for group in groups {
@@ -58,10 +68,14 @@ enum ONNXImporter {
                     tensors.append(NamedTensor(name: name, tensor: tensor))
                 }
             }
-            hints[group.name] = ModuleHints(
-                nonlinearity: group.layers.first?.nonlinearity,
-                batchFirst: ONNXModuleGrouping.batchFirst(group.layers[0], metadata: metadata, graph: graph, evaluator: evaluator),
-                source: group.layers.map(\.node.name).joined(separator: ", "))
+            let first = group.layers[0]
+            let place = scopes[first.scope].place
+            var moduleHints = ModuleHints(
+                nonlinearity: first.nonlinearity,
+                source: group.layers.map { ONNXGraphScope.describe($0.node) }.joined(separator: ", ") + (place.isEmpty ? "" : " in \(place)"))
+            guard var evaluator = evaluators[first.scope] else { continue }
+            try ONNXModuleDefaults.fill(&moduleHints, group: group, metadata: metadata, graph: graph, evaluator: &evaluator, file: file)
+            hints[group.name] = moduleHints
         }
         return Result(tensors: tensors, hints: hints, metadata: metadata)
     }

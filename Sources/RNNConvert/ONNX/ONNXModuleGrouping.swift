@@ -22,7 +22,8 @@ enum ONNXModuleGrouping {
     /// Ops that only move or relabel data between two stacked layers.
     static let passThroughOps: Set<String> = ["Transpose", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Cast", "Flatten"]
 
-    static func group(_ layers: [ONNXRecurrentNode], metadata: [String: String], evaluator: ONNXConstantEvaluator) -> [Group] {
+    /// Groups `layers`; `evaluators[layer.scope]` sees the graph each layer sits in.
+    static func group(_ layers: [ONNXRecurrentNode], metadata: [String: String], evaluators: [ONNXConstantEvaluator?]) -> [Group] {
         let own = metadata[ONNXMetadata.module]
         let names = layers.map { own ?? declaredName($0.node) }
         var producerLayer: [String: Int] = [:]
@@ -33,7 +34,9 @@ enum ONNXModuleGrouping {
         var chains: [[Int]] = []
         var chainOf: [Int: Int] = [:]
         for (index, layer) in layers.enumerated() {
-            if let upstream = upstreamLayer(layer, producerLayer: producerLayer, evaluator: evaluator),
+            if let evaluator = evaluators[layer.scope],
+               let upstream = upstreamLayer(layer, producerLayer: producerLayer, evaluator: evaluator),
+               layers[upstream].scope == layer.scope,
                let chain = chainOf[upstream], chains[chain].last == upstream, names[upstream] == names[index],
                stacks(layer, on: layers[upstream]) {
                 chains[chain].append(index)
@@ -123,23 +126,5 @@ enum ONNXModuleGrouping {
             (try? x.w.data()) == (try? y.w.data()) && (try? x.r.data()) == (try? y.r.data())
                 && (try? x.b?.data()) == (try? y.b?.data())
         }
-    }
-
-    /// Whether the module's input is batch-major: rnnkit's metadata, the
-    /// operator's `layout`, or a `Transpose(perm=[1,0,2])` of a graph input
-    /// in front of the first layer (how torch.onnx.export writes `batch_first=True`).
-    static func batchFirst(
-        _ first: ONNXRecurrentNode, metadata: [String: String], graph: Onnx_GraphProto, evaluator: ONNXConstantEvaluator
-    ) -> Bool? {
-        if let recorded = metadata[ONNXMetadata.batchFirst] { return recorded == "true" }
-        if first.batchMajor { return true }
-        let inputs = Set(graph.input.map(\.name)).subtracting(graph.initializer.map(\.name))
-        guard let x = first.node.input.first else { return nil }
-        if inputs.contains(x) { return false }
-        if let (node, _) = evaluator.producer(of: x), node.opType == "Transpose",
-           ONNXAttributes(node).ints("perm") == [1, 0, 2], let source = node.input.first, inputs.contains(source) {
-            return true
-        }
-        return nil
     }
 }

@@ -19,13 +19,20 @@ struct ONNXRecurrentNode {
     var nonlinearity: Nonlinearity?
     /// `layout=1`: the node reads `(B, T, F)`.
     var batchMajor: Bool
+    /// Which graph the node sits in (an index into the importer's scopes).
+    var scope = 0
+    /// `initial_h`, `initial_c` and `sequence_lens` as the file gives them.
+    var initialH: ONNXStoredInput = .absent
+    var initialC: ONNXStoredInput = .absent
+    var sequenceLengths: ONNXStoredInput = .absent
 
     /// Reads `node`, refusing what a PyTorch module cannot express.
-    init(_ node: Onnx_NodeProto, mode: RNNMode, evaluator: inout ONNXConstantEvaluator) throws {
-        let label = "\(node.opType) node '\(node.name)'"
+    init(_ node: Onnx_NodeProto, mode: RNNMode, evaluator: inout ONNXConstantEvaluator, place: String = "") throws {
+        let label = ONNXGraphScope.describe(node) + (place.isEmpty ? "" : " (in \(place))")
         func refuse(_ why: String) -> ConversionError {
             ConversionError("\(evaluator.file): \(label): \(why)")
         }
+        if let why = ONNXOperatorTable.refusal(node) { throw refuse(why) }
         let attributes = ONNXAttributes(node)
         self.node = node
         self.mode = mode
@@ -39,12 +46,6 @@ struct ONNXRecurrentNode {
             throw refuse("direction=reverse (a reverse-only layer) has no PyTorch equivalent")
         default:
             throw refuse("unknown direction '\(direction)'")
-        }
-        if let clip = attributes.float("clip") {
-            throw refuse("clip=\(clip): PyTorch's \(mode.rawValue) has no cell clipping")
-        }
-        if mode == .lstm, let inputForget = attributes.int("input_forget"), inputForget != 0 {
-            throw refuse("input_forget=\(inputForget) couples the input and forget gates; PyTorch's LSTM does not")
         }
         if mode == .gru, attributes.int("linear_before_reset") != 1 {
             throw refuse("linear_before_reset=\(attributes.int("linear_before_reset") ?? 0): this GRU applies the reset gate before "
@@ -89,6 +90,31 @@ struct ONNXRecurrentNode {
         }
         if mode == .lstm, let peepholes = try weight(7, "P"), try peepholes.doubles().contains(where: { $0 != 0 }) {
             throw refuse("has non-zero peephole weights P; PyTorch's LSTM has no peepholes")
+        }
+        // Stored initial state and lengths (run's defaults).
+        func stored(_ index: Int, _ role: String) throws -> ONNXStoredInput {
+            do {
+                return try ONNXStoredInput.read(node, input: index, evaluator: &evaluator)
+            } catch let error as ConversionError {
+                throw refuse("cannot read \(role) ('\(node.input[index])'): \(error.message)")
+            }
+        }
+        initialH = try stored(5, "initial_h")
+        if mode == .lstm { initialC = try stored(6, "initial_c") }
+        sequenceLengths = try stored(4, "sequence_lens")
+        for (role, value, width) in [("initial_h", initialH, hiddenSize), ("initial_c", initialC, hiddenSize)] {
+            if case .stored(let tensor) = value {
+                guard tensor.dtype.isFloatingPoint, tensor.shape.count == 3, tensor.shape[0] == directions, tensor.shape[2] == width,
+                      tensor.shape[1] >= 1
+                else {
+                    throw refuse("\(role) is \(tensor.dtype.rawValue) \(shapeText(tensor.shape)); expected floating point (\(directions), batch, \(width))")
+                }
+            }
+        }
+        if case .stored(let lengths) = sequenceLengths {
+            guard !lengths.dtype.isFloatingPoint, lengths.shape.count == 1 else {
+                throw refuse("sequence_lens is \(lengths.dtype.rawValue) \(shapeText(lengths.shape)); expected integers of shape (batch,)")
+            }
         }
     }
 

@@ -87,12 +87,27 @@ public struct RunRequest: Sendable {
         let input = try Self.singleTensor(self.input)
         let (module, recorded) = try loadModule(features: input.shape.last)
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
+        if self.batchFirst == nil, recorded.layoutUnknown {
+            throw FileInputError(file: weights, underlying: StoredInputError(
+                "the file does not tell whether '\(module.displayName)' takes batch-major input; pass --batch-first or --no-batch-first"))
+        }
         let batchFirst = self.batchFirst ?? recorded.batchFirst ?? false
-        let lengths = try self.lengths.map { path in
+        var lengths = try self.lengths.map { path in
             try located(path) { try RNNNetwork.lengths(from: try Self.singleTensor(path)) }
         }
-        let h0 = try self.h0.map(Self.singleTensor)
-        let c0 = try self.c0.map(Self.singleTensor)
+        var h0 = try self.h0.map(Self.singleTensor)
+        var c0 = try self.c0.map(Self.singleTensor)
+        // What the file stores, where the request gives nothing.
+        let batch: Int? = input.shape.count == 3 ? input.shape[batchFirst ? 0 : 1] : nil
+        if h0 == nil, let stored = recorded.stored.h0 { h0 = try recorded.stored.state(stored, name: "h0", batch: batch, weights: weights) }
+        if c0 == nil, let stored = recorded.stored.c0 { c0 = try recorded.stored.state(stored, name: "c0", batch: batch, weights: weights) }
+        if lengths == nil, let stored = recorded.stored.lengths {
+            guard stored.count == (batch ?? 1) else {
+                throw FileInputError(file: weights, underlying: StoredInputError(
+                    "the file stores \(stored.count) sequence lengths, but the input has a batch of \(batch ?? 1); pass --lengths"))
+            }
+            lengths = stored
+        }
         guard let computeType = ComputeType(dtype: input.dtype) else {
             throw FileInputError(file: self.input, underlying: EngineError.inputDType(
                 found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)"))
@@ -183,12 +198,71 @@ public struct RunSettings: Sendable, Equatable {
     public var variant: CellVariant?
     /// LSTM peephole weights by state slice (`RNNModule.peepholes`).
     public var peepholes = PeepholeWeights()
+    /// The initial state and lengths the file stores (the defaults of
+    /// `--h0`, `--c0`, `--lengths`).
+    public var stored = StoredInputs()
+    /// The file cannot tell whether the input is batch-major: a request must
+    /// say (`batchFirst` non-nil) or is refused.
+    public var layoutUnknown = false
 
     /// Creates settings; nil means not recorded.
     public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, inputMask: InputMask? = nil) {
         self.nonlinearity = nonlinearity
         self.batchFirst = batchFirst
         self.inputMask = inputMask
+    }
+}
+
+/// What a weight file stores for one module's run besides its weights: an
+/// initial state `(num_layers·directions, batch, hidden)` (batch 1 is
+/// broadcast to the input's batch) and each sequence's length.
+public struct StoredInputs: Sendable, Equatable {
+    /// Stored initial hidden state.
+    public var h0: Tensor?
+    /// Stored initial LSTM cell state.
+    public var c0: Tensor?
+    /// Stored lengths, one per batch entry.
+    public var lengths: [Int]?
+
+    /// Creates stored inputs; nil means not stored.
+    public init(h0: Tensor? = nil, c0: Tensor? = nil, lengths: [Int]? = nil) {
+        self.h0 = h0
+        self.c0 = c0
+        self.lengths = lengths
+    }
+
+    public static func == (a: StoredInputs, b: StoredInputs) -> Bool {
+        func same(_ x: Tensor?, _ y: Tensor?) -> Bool {
+            guard let x, let y else { return x == nil && y == nil }
+            return x.dtype == y.dtype && x.shape == y.shape && (try? x.data()) == (try? y.data())
+        }
+        return same(a.h0, b.h0) && same(a.c0, b.c0) && a.lengths == b.lengths
+    }
+
+    /// `state` for an input of `batch` sequences (nil: unbatched): as
+    /// stored, broadcast from a stored batch of 1, or refused.
+    func state(_ state: Tensor, name: String, batch: Int?, weights: String) throws -> Tensor {
+        let stored = state.shape[1]
+        guard let batch else {
+            guard stored == 1 else {
+                throw FileInputError(file: weights, underlying: StoredInputError(
+                    "the file stores \(name) for a batch of \(stored), but the input is one unbatched sequence; pass --\(name)"))
+            }
+            return try Tensor(dtype: state.dtype, shape: [state.shape[0], state.shape[2]], data: state.data())
+        }
+        if stored == batch { return state }
+        guard stored == 1 else {
+            throw FileInputError(file: weights, underlying: StoredInputError(
+                "the file stores \(name) for a batch of \(stored), but the input has a batch of \(batch); pass --\(name) with the state to use"))
+        }
+        let data = try state.data()
+        let row = data.count / max(1, state.shape[0])
+        var broadcast = Data(capacity: data.count * batch)
+        for index in 0 ..< state.shape[0] {
+            let slice = data[data.startIndex + index * row ..< data.startIndex + (index + 1) * row]
+            for _ in 0 ..< batch { broadcast.append(slice) }
+        }
+        return try Tensor(dtype: state.dtype, shape: [state.shape[0], batch, state.shape[2]], data: broadcast)
     }
 }
 
@@ -228,4 +302,16 @@ public struct FileInputError: BadInputError {
 
     /// `file: message`.
     public var description: String { "\(file): \(underlying)" }
+}
+
+/// A request that does not fit what its weight file stores (a stored state
+/// or lengths for another batch, a layout the file cannot tell).
+public struct StoredInputError: BadInputError {
+    /// What does not fit and which flag decides it.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
 }

@@ -1,0 +1,120 @@
+import Foundation
+import ONNXProto
+import RNNLayouts
+import TensorFiles
+
+/// What an ONNX file says about how one module runs besides its weights:
+/// the layout of its input, a stored initial state and stored lengths.
+enum ONNXModuleDefaults {
+    /// Fills `hints`' `batchFirst` / `layoutUnknown`, `storedState`, `lengths` and notes for `group`.
+    static func fill(
+        _ hints: inout ModuleHints, group: ONNXModuleGrouping.Group, metadata: [String: String], graph: Onnx_GraphProto,
+        evaluator: inout ONNXConstantEvaluator, file: String
+    ) throws {
+        let first = group.layers[0]
+        let own = metadata[ONNXMetadata.module] != nil
+        let display = group.name.isEmpty ? "the root module" : "module '\(group.name)'"
+        var order: [Int]?
+        if let recorded = metadata[ONNXMetadata.batchFirst] {
+            hints.batchFirst = recorded == "true"
+        } else {
+            let trace = ONNXLayoutTrace.trace(first.node, batchMajor: first.batchMajor, evaluator: &evaluator)
+            hints.batchFirst = trace.batchFirst
+            order = trace.batchOrder.flatMap { $0 == Array($0.indices) ? nil : $0 }
+            if trace.batchFirst == nil {
+                hints.layoutUnknown = true
+                hints.notes.append("the layout of the module's input is unknown (its X is computed by \(trace.stoppedAt ?? "nodes rnnkit does not follow")); "
+                    + "run needs --batch-first or --no-batch-first")
+            }
+        }
+
+        // Initial state: every layer's initial_h (initial_c) stacked as PyTorch's h0 (c0).
+        let h0 = try stack(group.layers.map(\.initialH), group: group, role: "initial_h", file: file)
+        let c0 = first.mode == .lstm ? try stack(group.layers.map(\.initialC), group: group, role: "initial_c", file: file) : nil
+        if h0 != nil || c0 != nil {
+            do {
+                hints.storedState = StoredState(h0: try h0.map { try reorder($0, order) }, c0: try c0.map { try reorder($0, order) })
+            } catch let error as ConversionError {
+                throw ConversionError("\(file): \(display): \(error.message)")
+            }
+            let shape = (h0 ?? c0).map { shapeText($0.shape) } ?? ""
+            hints.notes.append("the file stores an initial state \(shape) (\([h0 == nil ? nil : "h0", c0 == nil ? nil : "c0"].compactMap { $0 }.joined(separator: ", "))); "
+                + "run uses it unless --h0/--c0 are given")
+        }
+        if !own {
+            for layer in group.layers {
+                for (role, value, flag) in [("initial_h", layer.initialH, "--h0"), ("initial_c", layer.initialC, "--c0"), ("sequence_lens", layer.sequenceLengths, "--lengths")] {
+                    if case .runtime(let input) = value {
+                        hints.notes.append("\(role) of \(ONNXGraphScope.describe(layer.node)) is computed from the graph input '\(input)'; "
+                            + "run uses \(flag) when given, else \(role == "sequence_lens" ? "full lengths" : "zeros")")
+                    }
+                }
+            }
+        }
+
+        // Lengths: one constant sequence_lens for every layer, as PyTorch's packed sequences.
+        var stored: [[Int]?] = []
+        for layer in group.layers {
+            if case .stored(let tensor) = layer.sequenceLengths {
+                stored.append(try tensor.int64s().map { Int(clamping: $0) })
+            } else {
+                stored.append(nil)
+            }
+        }
+        if own, let initializer = graph.initializer.first(where: { $0.name == "sequence_lens" }) {
+            let values = try ONNXTensorCoding.tensor(from: initializer, file: file).int64s().map { Int(clamping: $0) }
+            if !values.isEmpty { stored = [values] }
+        }
+        if let lengths = stored.first ?? nil {
+            guard stored.allSatisfy({ $0 == lengths }) else {
+                throw ConversionError("\(file): \(display): its layers read different sequence_lens; PyTorch's packed sequences give every layer the same lengths")
+            }
+            var reordered = lengths
+            if let order {
+                guard order.count == lengths.count else {
+                    throw ConversionError("\(file): \(display): sequence_lens holds \(lengths.count) lengths but the batch is reordered over \(order.count) entries")
+                }
+                for (index, source) in order.enumerated() { reordered[source] = lengths[index] }
+            }
+            hints.lengths = reordered
+            hints.notes.append("the file stores sequence lengths \(reordered); run uses them unless --lengths is given")
+        }
+    }
+
+    /// The layers' states as one `(layers·directions, batch, hidden)` tensor
+    /// (zeros for layers without one), or nil when no layer stores one.
+    private static func stack(_ values: [ONNXStoredInput], group: ONNXModuleGrouping.Group, role: String, file: String) throws -> Tensor? {
+        let tensors = values.map { value -> Tensor? in
+            if case .stored(let tensor) = value { return tensor }
+            return nil
+        }
+        guard let template = tensors.compactMap({ $0 }).first else { return nil }
+        let batch = tensors.compactMap { $0?.shape[1] }.max() ?? 1
+        if let odd = tensors.compactMap({ $0 }).first(where: { $0.shape[1] != 1 && $0.shape[1] != batch }) {
+            throw ConversionError("\(file): \(role) of the layers of \(group.name.isEmpty ? "the root module" : "module '\(group.name)'") "
+                + "has batch \(odd.shape[1]) and \(batch); they cannot form one initial state")
+        }
+        var parts: [Tensor] = []
+        for (layer, tensor) in zip(group.layers, tensors) {
+            let shape = [layer.directions, batch, layer.hiddenSize]
+            guard var tensor = try tensor?.converted(to: template.dtype) else {
+                parts.append(try Tensor(dtype: template.dtype, shape: shape, data: Data(count: shape.reduce(1, *) * template.dtype.itemSize)))
+                continue
+            }
+            if tensor.shape[1] != batch { tensor = try TensorMovement.concat(Array(repeating: tensor, count: batch), axis: 1) }
+            parts.append(tensor)
+        }
+        return try TensorMovement.concat(parts, axis: 0)
+    }
+
+    /// `state` with its batch entries in the module input's order.
+    private static func reorder(_ state: Tensor, _ order: [Int]?) throws -> Tensor {
+        guard let order, state.shape[1] > 1 else { return state }
+        guard order.count == state.shape[1] else {
+            throw ConversionError("a stored state of batch \(state.shape[1]) for a batch reordered over \(order.count) entries")
+        }
+        var inverse = Array(repeating: 0, count: order.count)
+        for (index, source) in order.enumerated() { inverse[source] = index }
+        return try TensorMovement.gather(state, indices: Tensor(shape: [inverse.count], int64s: inverse.map(Int64.init)), axis: 1)
+    }
+}

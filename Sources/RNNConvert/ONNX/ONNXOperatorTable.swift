@@ -1,0 +1,137 @@
+import Foundation
+import ONNXProto
+
+/// The one list of every attribute and input of the ONNX `LSTM`, `GRU` and
+/// `RNN` operators, and what rnnkit does with each.
+///
+/// `ONNXRecurrentNode` refuses any attribute or input this list does not
+/// name, and any entry marked `refusedUnlessDefault` whose value differs from
+/// its default. `Tests/Interop/check_onnx.py` compares this list (printed by
+/// the hidden `rnnkit onnx-operators`) with `onnx.defs.get_schema`, so that an
+/// attribute a new opset adds cannot be ignored unnoticed.
+public enum ONNXOperatorTable {
+    /// What rnnkit does with one attribute or input.
+    public enum Handling: Sendable, Equatable {
+        /// Read and used (or checked and refused with its own message).
+        case read
+        /// Has no effect on what rnnkit accepts (for example `activation_alpha`
+        /// when every accepted activation ignores it).
+        case harmless
+        /// Refused unless absent or equal to `default` (nil: refused whenever present).
+        case refusedUnlessDefault(default: String?)
+    }
+
+    /// One attribute or input of one operator.
+    public struct Entry: Sendable, Equatable {
+        /// The name in the ONNX schema.
+        public var name: String
+        /// `attribute` or `input`.
+        public var kind: String
+        public var handling: Handling
+        /// Why, for messages and the documentation.
+        public var why: String
+    }
+
+    private static func attribute(_ name: String, _ handling: Handling, _ why: String) -> Entry {
+        Entry(name: name, kind: "attribute", handling: handling, why: why)
+    }
+
+    private static func input(_ name: String, _ handling: Handling, _ why: String) -> Entry {
+        Entry(name: name, kind: "input", handling: handling, why: why)
+    }
+
+    private static let common: [Entry] = [
+        attribute("hidden_size", .read, "checked against R's shape"),
+        attribute("direction", .read, "forward and bidirectional map to PyTorch; reverse is refused (no PyTorch equivalent)"),
+        attribute("layout", .read, "layout=1 makes the node read (batch, sequence, features)"),
+        attribute("activations", .read, "RNN: Tanh or Relu (nonlinearity); LSTM/GRU: only the standard Sigmoid/Tanh set"),
+        attribute("activation_alpha", .harmless, "no accepted activation (Sigmoid, Tanh, Relu) takes an alpha"),
+        attribute("activation_beta", .harmless, "no accepted activation (Sigmoid, Tanh, Relu) takes a beta"),
+        attribute("clip", .refusedUnlessDefault(default: nil), "cell clipping has no PyTorch equivalent"),
+        input("X", .read, "the module's input; its layout is traced back through the graph"),
+        input("W", .read, "weight_ih, gate blocks reordered"),
+        input("R", .read, "weight_hh, gate blocks reordered"),
+        input("B", .read, "bias_ih and bias_hh"),
+        input("sequence_lens", .read, "a constant value becomes run's default --lengths"),
+        input("initial_h", .read, "a constant value becomes run's default --h0"),
+    ]
+
+    /// Per operator name (`LSTM`, `GRU`, `RNN`), every attribute and input rnnkit knows, in schema order of kind.
+    public static let entries: [String: [Entry]] = [
+        "LSTM": common + [
+            attribute("input_forget", .refusedUnlessDefault(default: "0"), "coupled input and forget gates have no PyTorch equivalent"),
+            input("initial_c", .read, "a constant value becomes run's default --c0"),
+            input("P", .read, "peepholes: all-zero accepted, anything else refused (PyTorch has none)"),
+        ],
+        "GRU": common + [
+            attribute("linear_before_reset", .read, "must be 1: PyTorch's GRU applies the reset gate after the recurrent matrix"),
+        ],
+        "RNN": common,
+    ]
+
+    /// The entry for `name` of `kind` on operator `op`, if the list has one.
+    static func entry(_ op: String, _ name: String, kind: String) -> Entry? {
+        entries[op]?.first { $0.name == name && $0.kind == kind }
+    }
+
+    /// The input names of `op` in their positional order.
+    static func inputNames(_ op: String) -> [String] {
+        (entries[op] ?? []).filter { $0.kind == "input" }.map(\.name)
+    }
+
+    /// The reason `node` must be refused because of an attribute or input the
+    /// list does not know or refuses at this value, or nil.
+    static func refusal(_ node: Onnx_NodeProto) -> String? {
+        let op = node.opType
+        let known = (entries[op] ?? []).filter { $0.kind == "attribute" }.map(\.name).joined(separator: ", ")
+        for attribute in node.attribute {
+            guard let entry = entry(op, attribute.name, kind: "attribute") else {
+                return "attribute '\(attribute.name)' is not one rnnkit knows for \(op) (it knows \(known)); "
+                    + "rnnkit refuses what it cannot account for"
+            }
+            if case .refusedUnlessDefault(let value) = entry.handling {
+                let given = text(attribute)
+                if value == nil || given != value {
+                    return "attribute \(attribute.name)=\(given): \(entry.why)"
+                }
+            }
+        }
+        let inputs = inputNames(op)
+        if node.input.count > inputs.count, node.input[inputs.count...].contains(where: { !$0.isEmpty }) {
+            return "has \(node.input.count) inputs; \(op) has \(inputs.count) (\(inputs.joined(separator: ", ")))"
+        }
+        return nil
+    }
+
+    /// An attribute's value as text (`0`, `1.5`, `forward`, `[1, 2]`).
+    static func text(_ attribute: Onnx_AttributeProto) -> String {
+        if attribute.hasI { return String(attribute.i) }
+        if attribute.hasF { return String(attribute.f) }
+        if attribute.hasS { return String(decoding: attribute.s, as: UTF8.self) }
+        if !attribute.ints.isEmpty { return "\(attribute.ints)" }
+        if !attribute.floats.isEmpty { return "\(attribute.floats)" }
+        if !attribute.strings.isEmpty { return "\(attribute.strings.map { String(decoding: $0, as: UTF8.self) })" }
+        return "(a \(attribute.type) value)"
+    }
+
+    /// The list as JSON: `{"LSTM": [{"name", "kind", "handling", "default", "why"}, …], …}`.
+    public static func json() -> String {
+        func escaped(_ text: String) -> String {
+            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        }
+        let operators = entries.keys.sorted().map { op in
+            let rows = (entries[op] ?? []).map { entry in
+                let handling: String, fallback: String
+                switch entry.handling {
+                case .read: (handling, fallback) = ("read", "null")
+                case .harmless: (handling, fallback) = ("harmless", "null")
+                case .refusedUnlessDefault(let value): (handling, fallback) = ("refused_unless_default", value.map { "\"\(escaped($0))\"" } ?? "null")
+                }
+                return "    {\"name\": \"\(entry.name)\", \"kind\": \"\(entry.kind)\", \"handling\": \"\(handling)\", "
+                    + "\"default\": \(fallback), \"why\": \"\(escaped(entry.why))\"}"
+            }
+            return "  \"\(op)\": [\n" + rows.joined(separator: ",\n") + "\n  ]"
+        }
+        return "{\n" + operators.joined(separator: ",\n") + "\n}\n"
+    }
+}

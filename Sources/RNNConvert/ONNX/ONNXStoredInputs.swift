@@ -1,0 +1,114 @@
+import Foundation
+import ONNXProto
+import TensorFiles
+
+/// What feeds one optional input of a recurrent node (`initial_h`,
+/// `initial_c`, `sequence_lens`).
+enum ONNXStoredInput {
+    /// Not given, or a state of zeros (what the node does without it).
+    case absent
+    /// A value stored in the file: an initializer or `Constant`, possibly
+    /// routed through data movement. A state's batch dimension may be 1
+    /// where the graph broadcasts it (`Expand`) to the batch.
+    case stored(Tensor)
+    /// Computed from the graph's (or subgraph's) input `name` at run time.
+    case runtime(String)
+
+    /// Reads input `index` of `node`.
+    ///
+    /// - Throws: `ConversionError` when the value is neither stored nor
+    ///   traceable to a graph input (computed by an op rnnkit cannot evaluate
+    ///   from stored data alone): using zeros instead would be a guess.
+    static func read(_ node: Onnx_NodeProto, input index: Int, evaluator: inout ONNXConstantEvaluator) throws -> ONNXStoredInput {
+        guard index < node.input.count, !node.input[index].isEmpty else { return .absent }
+        var visited = 0
+        return try value(node.input[index], evaluator: &evaluator, visited: &visited)
+    }
+
+    private static func value(_ name: String, evaluator: inout ONNXConstantEvaluator, visited: inout Int) throws -> ONNXStoredInput {
+        visited += 1
+        guard visited < 512 else { throw ConversionError("'\(name)' is computed through more than 512 nodes") }
+        if let tensor = try? evaluator.value(name) {
+            if tensor.dtype.isFloatingPoint, try tensor.doubles().allSatisfy({ $0 == 0 }) { return .absent }
+            return .stored(tensor)
+        }
+        guard let (node, _) = evaluator.producer(of: name) else {
+            if evaluator.isInitializer(name) { _ = try evaluator.value(name) }  // rethrows the reader's error
+            return .runtime(name)
+        }
+        func first() throws -> ONNXStoredInput {
+            guard let input = node.input.first, !input.isEmpty else { return .absent }
+            return try value(input, evaluator: &evaluator, visited: &visited)
+        }
+        switch node.opType {
+        case "Identity", "Dropout":
+            return try first()
+        case "Cast":
+            // Only float-to-float casts keep a state's value; let the evaluator decide the rest.
+            if case .stored(let tensor) = try first() {
+                let target = ONNXTensorCoding.dtype(of: Int32(ONNXAttributes(node).int("to") ?? 0))
+                guard let target, target.isFloatingPoint, tensor.dtype.isFloatingPoint else { break }
+                return .stored(try tensor.converted(to: target))
+            }
+            return try first()
+        case "Expand":
+            // Broadcasting a stored state over the batch: the state, with batch 1.
+            return try first()
+        case "ConstantOfShape":
+            if let fill = ONNXAttributes(node).tensor("value") {
+                let tensor = try ONNXTensorCoding.tensor(from: fill, file: evaluator.file)
+                guard try tensor.doubles().allSatisfy({ $0 == 0 }) else { break }
+            }
+            return .absent
+        case "Slice":
+            let inner = try first()
+            guard case .stored(let tensor) = inner else { return inner }
+            return .stored(try slice(tensor, node, evaluator: &evaluator))
+        default:
+            break
+        }
+        if let input = graphInput(feeding: name, evaluator: evaluator) { return .runtime(input) }
+        throw ConversionError("'\(name)' is computed by \(ONNXGraphScope.describe(node)), which rnnkit cannot evaluate from stored data "
+            + "(it follows \(ONNXConstantEvaluator.supportedOps.joined(separator: ", ")), Expand, ConstantOfShape)")
+    }
+
+    /// Slices a stored state with constant bounds, leaving an axis of size 1
+    /// (a batch broadcast later) whole.
+    private static func slice(_ tensor: Tensor, _ node: Onnx_NodeProto, evaluator: inout ONNXConstantEvaluator) throws -> Tensor {
+        func integers(_ index: Int) throws -> [Int]? {
+            guard index < node.input.count, !node.input[index].isEmpty else { return nil }
+            return try evaluator.value(node.input[index]).int64s().map { Int(clamping: $0) }
+        }
+        let attributes = ONNXAttributes(node)
+        let starts = try integers(1) ?? attributes.ints("starts") ?? []
+        let ends = try integers(2) ?? attributes.ints("ends") ?? []
+        let rank = tensor.shape.count
+        let axes = (try integers(3) ?? attributes.ints("axes") ?? Array(0 ..< starts.count)).map { $0 < 0 ? $0 + rank : $0 }
+        let steps = try integers(4) ?? Array(repeating: 1, count: starts.count)
+        guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count,
+              axes.allSatisfy({ $0 >= 0 && $0 < rank }), steps.allSatisfy({ $0 != 0 && abs($0) < Int(Int32.max) })
+        else {
+            throw ConversionError("\(ONNXGraphScope.describe(node)): bounds \(starts)…\(ends) on axes \(axes) do not fit shape \(tensor.shape)")
+        }
+        var ranges = tensor.shape.map { TensorMovement.AxisRange(start: 0, count: $0, step: 1) }
+        for (index, axis) in axes.enumerated() where tensor.shape[axis] != 1 {
+            ranges[axis] = TensorMovement.range(start: starts[index], end: ends[index], step: steps[index], size: tensor.shape[axis])
+        }
+        return try TensorMovement.slice(tensor, ranges)
+    }
+
+    /// A graph input among the values `name` is computed from, if any.
+    static func graphInput(feeding name: String, evaluator: ONNXConstantEvaluator) -> String? {
+        var pending = [name]
+        var seen: Set<String> = []
+        while let next = pending.popLast(), seen.count < 4096 {
+            guard !next.isEmpty, seen.insert(next).inserted else { continue }
+            if let (node, _) = evaluator.producer(of: next) {
+                pending += node.input
+            } else if !evaluator.isInitializer(next) {
+                return next
+            }
+        }
+        return nil
+    }
+}
