@@ -137,6 +137,14 @@ final class VariantFixtureTests: XCTestCase {
         try checkConversions("keras")
     }
 
+    func testONNXVariantsRunToOnnxruntimeOnEveryPath() throws {
+        try runEverywhere("onnx")
+    }
+
+    func testONNXVariantsConvertOrAreRefused() throws {
+        try checkConversions("onnx")
+    }
+
     /// (A, B, F) → (B, A, F).
     static func swapBatchAndTime(_ tensor: Tensor) throws -> Tensor {
         let shape = tensor.shape
