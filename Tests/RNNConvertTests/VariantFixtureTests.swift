@@ -80,12 +80,12 @@ final class VariantFixtureTests: XCTestCase {
             let nonlinearity = hints?.nonlinearity ?? .tanh
             for options in Self.paths {
                 let network = try RNNNetwork(module: module, nonlinearity: nonlinearity)
-                let output = try network.forward(input: input, batchFirst: sidecar.batch_first, options: options)
+                let output = try network.forward(input: input, lengths: hints?.lengths, batchFirst: sidecar.batch_first, options: options)
                 let error = try Self.maxError(output, expected: expected)
                 XCTAssertLessThan(error, 2e-5, "\(folder.lastPathComponent) on \(options)")
             }
             let network64 = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: .float64)
-            let output64 = try network64.forward(input: try input.converted(to: .float64), batchFirst: sidecar.batch_first)
+            let output64 = try network64.forward(input: try input.converted(to: .float64), lengths: hints?.lengths, batchFirst: sidecar.batch_first)
             XCTAssertLessThan(try Self.maxError(output64, expected: expected), 2e-5, "\(folder.lastPathComponent) in float64")
         }
     }

@@ -68,6 +68,12 @@ def onnx_cases():
          "GRU reading the sequence backwards (direction=reverse), outputs at their own steps", keras_no),
         ("lstm_reverse_clip", "LSTM", {"direction": "reverse", "clip": 0.6}, False, False,
          "LSTM with direction=reverse and clip 0.6", keras_no),
+        # sequence_lens stored in the file: run's default --lengths (each sequence from its own end).
+        ("gru_reverse_lbr0_lengths", "GRU", {"direction": "reverse", "activations": ["HardSigmoid", "Tanh"]}, False, False,
+         "GRU, direction=reverse, linear_before_reset=0, HardSigmoid gates, stored sequence_lens [6, 3, 1]",
+         {"keras": "sequence lengths"}),
+        ("lstm_bi_peepholes_lengths", "LSTM", {"input_forget": 1}, True, True,
+         "bidirectional LSTM, peepholes, input_forget, stored sequence_lens [6, 3, 1]", {"keras": "sequence lengths"}),
     ]
 
 
@@ -85,10 +91,13 @@ def make_onnx_case(folder, name, op, attributes, bidirectional, peepholes, seed)
     x = (rng.standard_normal((steps, batch, features)) * 1.5).astype(np.float32)
     initializers = [numpy_helper.from_array(w, "W"), numpy_helper.from_array(r, "R"), numpy_helper.from_array(b, "B")]
     inputs = ["input", "W", "R", "B"]
+    if name.endswith("_lengths"):
+        initializers.append(numpy_helper.from_array(np.array([6, 3, 1], dtype=np.int32), "sequence_lens"))
+        inputs.append("sequence_lens")
     if peepholes:
         p = rng.uniform(-0.8, 0.8, (dirs, 3 * hidden)).astype(np.float32)
         initializers.append(numpy_helper.from_array(p, "P"))
-        inputs += ["", "", "", "P"]
+        inputs += [""] * (8 - len(inputs) - 1) + ["P"]
     attributes = dict(attributes)
     if bidirectional:
         attributes["direction"] = "bidirectional"
