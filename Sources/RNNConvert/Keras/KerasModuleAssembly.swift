@@ -97,7 +97,10 @@ extension KerasImporter {
                 + "\(first.bidirectional ? "Bidirectional(\(KerasLayout.layerClass(first.mode)))" : KerasLayout.layerClass(first.mode)) "
                 + "layer\(count == 1 ? "" : "s, stacked in name order,") from the weight groups and shapes"
             if first.bidirectional { inferred += "; directions concatenated (merge_mode=\"concat\")" }
-            if first.mode != .rnn { inferred += "; activations tanh and sigmoid (Keras's defaults, the only ones PyTorch has)" }
+            if first.mode != .rnn {
+                inferred += "; activations tanh and sigmoid (Keras's defaults: a layer built with others, such as hard_sigmoid, computes other "
+                    + "numbers; read the .keras file, which records them)"
+            }
             notes.append(inferred)
             notes.append("a .weights.h5 file does not record the layers without weights (Masking, Dropout): if the model masks its "
                 + "input, run with --lengths for trailing padding (then masked steps output zeros, as PyTorch writes them, where Keras "

@@ -50,6 +50,9 @@ enum ONNXVariant {
                     + "is ambiguous; give one per HardSigmoid")
             }
         }
+        if let bad = (alphas + betas).first(where: { !$0.isFinite }) {
+            throw refuse("activation_alpha/activation_beta holds \(bad); HardSigmoid needs finite values")
+        }
         var index = 0
         let functions: [GateActivation] = lowered.map { name in
             switch name {
