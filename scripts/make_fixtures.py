@@ -2,7 +2,7 @@
 """Regenerates Fixtures/ with real PyTorch (and Keras 3 / ONNX for the interop
 folders). Run by hand (`make fixtures`), never in CI:
 
-    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,variants] [--root Fixtures]
+    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,variants,keras2] [--root Fixtures]
 
 Needs torch, numpy, h5py, safetensors, keras 3 + jax, onnx, onnxruntime and onnxscript
 (torch.onnx.export(dynamo=True), part onnx_trust).
@@ -40,6 +40,10 @@ PARTS = {
     # Cells beyond PyTorch's (ONNX nodes by onnx.helper + onnxruntime, Keras 3 models): Fixtures/variants/.
     "variants": (variant_files.make, variant_files.write_readme, "models"),
 }
+# Parts made by another Python (TensorFlow's): run as a script, their READMEs kept by hand.
+EXTERNAL_PARTS = {
+    "keras2": (os.environ.get("RNNKIT_TF_PYTHON", "/opt/venv-tf/bin/python"), "fixturegen/keras2_files.py"),
+}
 
 
 def remove_stale_fixtures(root, names):
@@ -57,7 +61,7 @@ def main():
     parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts: " + ", ".join(PARTS))
     args = parser.parse_args()
     parts = [p for p in PARTS if p in args.only.split(",")]
-    unknown = set(args.only.split(",")) - set(PARTS)
+    unknown = set(args.only.split(",")) - set(PARTS) - set(EXTERNAL_PARTS)
     if unknown:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
 
@@ -72,6 +76,11 @@ def main():
             remove_stale_fixtures(args.root, set(made))
         write_readme(args.root, made)
         print(f"{part}: {len(made)} {unit}")
+
+    for part, (python, script) in EXTERNAL_PARTS.items():
+        if part in args.only.split(","):
+            import subprocess
+            subprocess.run([python, os.path.join(os.path.dirname(os.path.abspath(__file__)), script), "--root", args.root], check=True)
 
     self_check.run(args.root, parts)
     return 0

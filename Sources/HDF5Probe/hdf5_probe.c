@@ -347,6 +347,53 @@ done:
     H5Dclose(dataset);
 }
 
+/// A one-dimensional attribute of several strings (h5py's numpy `S` or
+/// object arrays, Keras 2's `layer_names`): an "L object name value…" record.
+/// An empty array of any type (h5py writes an empty list as float64) gives an
+/// "L object name" record without values; other arrays are left out.
+/// Returns -1 when libhdf5 cannot read it.
+static int send_string_list(hid_t attribute, hid_t type, hid_t space, const char *path, const char *name) {
+    hssize_t count = H5Sget_simple_extent_npoints(space);
+    if (count < 0 || count > (1 << 20)) return 0;
+    if (count > 0 && H5Tget_class(type) != H5T_STRING) return 0;
+    line_buffer *line = line_start('L');
+    line_field(line, path);
+    line_field(line, name);
+    if (count == 0) { line_send(line); return 0; }
+    hid_t memory = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(memory, H5Tget_cset(type));
+    int failed = 0;
+    if (H5Tis_variable_str(type) > 0) {
+        H5Tset_size(memory, H5T_VARIABLE);
+        char **values = calloc((size_t)count, sizeof *values);
+        failed = !values || H5Aread(attribute, memory, values) < 0;
+        if (!failed) {
+            for (hssize_t i = 0; i < count; i++) line_field(line, values[i] ? values[i] : "");
+            H5Dvlen_reclaim(memory, space, H5P_DEFAULT, values);
+        }
+        free(values);
+    } else {
+        size_t size = H5Tget_size(type);
+        char *values = size > 0 && size <= (1u << 20) && (size_t)count <= (64u << 20) / size ? calloc((size_t)count, size) : NULL;
+        char *item = values ? calloc(1, size + 1) : NULL;
+        H5Tset_strpad(memory, H5T_STR_NULLPAD);
+        H5Tset_size(memory, size > 0 ? size : 1);
+        failed = !item || H5Aread(attribute, memory, values) < 0;
+        if (!failed) {
+            for (hssize_t i = 0; i < count; i++) {
+                memcpy(item, values + (size_t)i * size, size);
+                line_field(line, item);
+            }
+        }
+        free(item);
+        free(values);
+    }
+    H5Tclose(memory);
+    if (failed) return -1;
+    line_send(line);
+    return 0;
+}
+
 /// Every single-string attribute of `path`: an "A object name value" record
 /// each, or an "a object message" record for the failure that stopped it.
 static void walk_attributes(hid_t file, const char *path) {
@@ -385,6 +432,8 @@ static void walk_attributes(hid_t file, const char *path) {
             } else {
                 size_t size = H5Tget_size(type);
                 if (size > 0 && size <= (1u << 20)) {
+                    // NUL-padded in memory: a string filling its width keeps its last byte.
+                    H5Tset_strpad(memory, H5T_STR_NULLPAD);
                     H5Tset_size(memory, size);
                     value = calloc(1, size + 1);
                     if (value) failed = H5Aread(attribute, memory, value) < 0;
@@ -405,6 +454,18 @@ static void walk_attributes(hid_t file, const char *path) {
             if (!owned_by_hdf5) free(value);
             H5Tclose(memory);
             if (failed) {
+                H5Sclose(space);
+                H5Tclose(type);
+                H5Aclose(attribute);
+                break;
+            }
+        } else if (type >= 0 && space >= 0 && H5Sget_simple_extent_type(space) == H5S_SIMPLE
+                 && H5Sget_simple_extent_ndims(space) == 1 && H5Sget_simple_extent_npoints(space) != 1) {
+            report("reading the attribute", path, name);
+            if (send_string_list(attribute, type, space, path, name) < 0) {
+                char what[400];
+                snprintf(what, sizeof what, "cannot read attribute '%s'", name);
+                send_failure('a', path, what);
                 H5Sclose(space);
                 H5Tclose(type);
                 H5Aclose(attribute);

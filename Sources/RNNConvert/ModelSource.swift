@@ -78,7 +78,8 @@ public struct StoredState: Sendable, Equatable {
 
 /// Any file rnnkit takes as a model: a tensor container with PyTorch names
 /// (NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, a directory of `.npy`)
-/// or a model in another layout (ONNX, Keras 3 `.keras` and `.weights.h5`)
+/// or a model in another layout (ONNX, Keras 3 `.keras` and `.weights.h5`,
+/// Keras 2 / tf.keras HDF5 files)
 /// read back into PyTorch names.
 ///
 /// This is the one entry point `inspect`, `run`, `verify` and `convert` use
@@ -113,7 +114,7 @@ public struct ModelSource: Sendable {
 
     /// The format name of ONNX models.
     public static let onnxFormat = "onnx"
-    /// The format name of Keras 3 files: `.keras` archives and `.weights.h5` files.
+    /// The format name of Keras files: Keras 3 `.keras` archives and `.weights.h5` files, Keras 2 HDF5 files.
     public static let kerasFormat = "keras"
 
     /// Opens `path`, recognising the format from its bytes, never its name:
@@ -141,6 +142,9 @@ public struct ModelSource: Sendable {
         let file = try TensorFile.open(path)
         if file.format == .hdf5, KerasImporter.isWeightsFile(file) {
             let result = try KerasImporter.readWeights(file)
+            return ModelSource(path: path, format: kerasFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        }
+        if Keras2Importer.mayBeKeras2(file), let result = try Keras2Importer.read(path: path) {
             return ModelSource(path: path, format: kerasFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
         }
         var source = ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)

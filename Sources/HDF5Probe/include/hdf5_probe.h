@@ -34,6 +34,7 @@ typedef struct {
     ///     filters class size signed float16_kind boolean storage_size     a dataset
     ///   d path message                a dataset whose description failed
     ///   A object name value           a single-string attribute
+    ///   L object name value…          a one-dimensional array of strings (no values: an empty array)
     ///   a object message              the failure that stopped reading an object's attributes
     char *records;
     size_t records_size;
@@ -42,8 +43,8 @@ typedef struct {
 /// Describes the file at `path` (or, when `image` is not NULL, the in-memory
 /// file `image` of `image_size` bytes, named `path`) in a forked child: opens
 /// it, lists every object, describes every dataset (type, shape, layout,
-/// chunks, filters, stored size) and reads every single-string attribute of
-/// every object. Waits at most `timeout_seconds`, then kills the child.
+/// chunks, filters, stored size) and reads every single-string attribute (and every one-dimensional
+/// array of strings) of every object. Waits at most `timeout_seconds`, then kills the child.
 ///
 /// The caller must hold rnnkit's libhdf5 lock, so that no other thread is
 /// inside libhdf5 when the process forks. The child runs only this C code,

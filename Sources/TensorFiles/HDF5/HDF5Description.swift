@@ -2,7 +2,7 @@ import Foundation
 
 /// What the describing child (`HDF5Isolation.describe`) found in an HDF5
 /// file: every object, every dataset's type, shape and storage, every
-/// single-string attribute. rnnkit decides everything about a file from this
+/// string attribute (single strings and arrays of them). rnnkit decides everything about a file from this
 /// description; libhdf5 itself runs only in the child.
 struct HDF5Description {
     /// One dataset as libhdf5 describes it.
@@ -46,6 +46,9 @@ struct HDF5Description {
     var datasets: [(path: String, result: Result<Dataset, DescriptionFailure>)] = []
     /// The single-string attributes of each object (keys as in `objects`, `/` for the root).
     var attributes: [String: [String: String]] = [:]
+    /// The one-dimensional string-array attributes of each object (an empty
+    /// array of any type gives `[]`); one-element arrays are in `attributes`.
+    var attributeLists: [String: [String: [String]]] = [:]
     /// For an object whose attributes could not all be read: why.
     var attributeFailures: [String: String] = [:]
 
@@ -80,6 +83,9 @@ struct HDF5Description {
             case "A":
                 try need(3)
                 attributes[values[0], default: [:]][values[1]] = values[2]
+            case "L":
+                guard values.count >= 2 else { throw DescriptionFailure(message: "malformed record from the reading process: \(line.prefix(200))") }
+                attributeLists[values[0], default: [:]][values[1]] = Array(values.dropFirst(2))
             case "a":
                 try need(2)
                 attributeFailures[values[0]] = attributeFailures[values[0]] ?? values[1]

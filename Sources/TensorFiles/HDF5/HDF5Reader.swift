@@ -34,6 +34,17 @@ public enum HDF5Reader {
         return try read(source, description: try HDF5Library.locked { try HDF5Isolation.describe(source) })
     }
 
+    /// Reads the file at `path` together with the string attributes of all
+    /// its groups and datasets (Keras 2's `layer_names` and `weight_names`),
+    /// from one description.
+    public static func readWithAttributes(path: String) throws -> (file: TensorFile, attributes: HDF5AttributeTable) {
+        let source = HDF5Source(path: path, size: try fileSize(path), image: nil)
+        let description = try HDF5Library.locked { try HDF5Isolation.describe(source) }
+        let file = try read(source, description: description)
+        return (file, HDF5AttributeTable(strings: description.attributes, lists: description.attributeLists,
+                                         failures: description.attributeFailures))
+    }
+
     /// Lists the tensors of a described file.
     private static func read(_ source: HDF5Source, description: HDF5Description) throws -> TensorFile {
         if let failure = description.failure { throw TensorFileError(file: source.path, .hdf5(failure)) }
@@ -105,4 +116,39 @@ struct HDF5Source: Sendable {
     let size: Int
     /// The file's bytes when it is held in memory.
     let image: Data?
+}
+
+/// The string attributes of an HDF5 file's groups and datasets, by object
+/// (`/` for the root, `model_weights/lstm` without slashes around) and name.
+public struct HDF5AttributeTable: Sendable {
+    /// Scalar and one-element string attributes.
+    public var strings: [String: [String: String]]
+    /// One-dimensional string arrays of other lengths (an empty array of any type is `[]`).
+    public var lists: [String: [String: [String]]]
+    /// For an object whose attributes could not all be read: why.
+    public var failures: [String: String]
+
+    /// Creates a table.
+    public init(strings: [String: [String: String]] = [:], lists: [String: [String: [String]]] = [:], failures: [String: String] = [:]) {
+        self.strings = strings
+        self.lists = lists
+        self.failures = failures
+    }
+
+    /// The single string `name` of `object`, or nil.
+    public func string(_ name: String, of object: String) -> String? {
+        strings[HDF5Description.key(object)]?[name]
+    }
+
+    /// The strings of attribute `name` of `object`: an array, or a single
+    /// string as one element; nil when the object has no such attribute.
+    public func list(_ name: String, of object: String) -> [String]? {
+        let key = HDF5Description.key(object)
+        return lists[key]?[name] ?? strings[key]?[name].map { [$0] }
+    }
+
+    /// Why the attributes of `object` could not all be read, or nil.
+    public func failure(of object: String) -> String? {
+        failures[HDF5Description.key(object)]
+    }
 }

@@ -1,0 +1,250 @@
+import Foundation
+import RNNLayouts
+import TensorFiles
+
+/// Reads Keras 2 / tf.keras / tf_keras HDF5 files (`Keras2File`) into
+/// PyTorch names, through the Keras 3 importer's mapping and stacking
+/// (`KerasImporter.read`): each recurrent layer's variables, taken in
+/// `weight_names` order (kernel, recurrent_kernel, bias; a `Bidirectional`
+/// layer's forward then backward), are handed over under Keras 3's names.
+///
+/// Every recurrent layer is first read into a `Keras2Recurrent` from its
+/// config, or for a weights file alone from its weights and the defaults of
+/// the file's `keras_version`; a layer PyTorch's cells do not compute
+/// (hard_sigmoid gates, GRU reset_after=False, go_backwards, merge modes other
+/// than concat, a mask from upstream) is refused with the variant named.
+/// Other layers' weights keep their dotted HDF5 names; optimizer state is left out.
+enum Keras2Importer {
+    /// Whether an HDF5 file's root attributes are those Keras 2 writes.
+    static func mayBeKeras2(_ file: TensorFile) -> Bool {
+        file.format == .hdf5 && (file.metadata["keras_version"] != nil || file.metadata["model_config"] != nil)
+    }
+
+    /// A recurrent layer found in the file, with its variables.
+    private struct Found {
+        var name: String
+        var className: String
+        var spec: Keras2Recurrent
+        var weights: [(name: String, tensor: String)]
+    }
+
+    /// Reads the file at `path`; nil when it has no Keras 2 `layer_names`.
+    static func read(path: String) throws -> KerasImporter.Result? {
+        let (file, attributes) = try HDF5Reader.readWithAttributes(path: path)
+        guard let structure = try Keras2File(file: file, attributes: attributes) else { return nil }
+        if let version = structure.kerasVersion, version.hasPrefix("1.") {
+            throw ConversionError("\(path): a Keras \(version) file: Keras 1 keeps each gate's weights apart (W_i, U_i, …); rnnkit reads Keras 2 and later")
+        }
+        let defaults = Keras2Defaults.of(version: structure.kerasVersion, cellScoped: structure.cellScoped)
+        let tensors = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
+        let layers = structure.modelConfig != nil ? try configuredLayers(structure, defaults: defaults)
+            : try inferredLayers(structure, tensors: tensors, defaults: defaults)
+
+        // Hand the recurrent layers over under Keras 3's names; everything else keeps its own.
+        var entries: [KerasLayerEntry] = []
+        var renamed: [String: String] = [:]
+        var notes: [String] = []
+        for (index, layer) in layers.enumerated() {
+            guard let found = layer.found else {
+                entries.append(layer.entry)
+                continue
+            }
+            if let refusal = found.spec.refusal {
+                throw ConversionError("\(path): layer '\(found.name)' (\(found.className)): \(refusal)")
+            }
+            let group = "layers.keras2_\(index)"
+            try assign(found, group: group, file: path).forEach { renamed[$0.key] = $0.value }
+            var entry = layer.entry
+            entry.group = group
+            entry.recurrent = found.spec.entry
+            entries.append(entry)
+            if let origin = found.spec.assumedFrom, found.spec.mode != .rnn {
+                notes.append("layer '\(found.name)': activations assumed from \(origin) (tanh, recurrent_activation "
+                    + "\(found.spec.recurrentActivation ?? "?")\(found.spec.mode == .gru ? ", reset_after=\(found.spec.resetAfter == true ? "True" : "False")" : ""))")
+            }
+            if structure.modelConfig == nil {
+                if found.spec.mode == .rnn {
+                    notes.append("layer '\(found.name)': the SimpleRNN activation (tanh or relu) is not stored in a weights file: tanh unless --nonlinearity says otherwise")
+                }
+                if found.spec.bidirectional { notes.append("layer '\(found.name)': merge_mode is not stored in a weights file: assumed \"concat\" (Keras's default)") }
+            }
+        }
+        var ordered: [NamedTensor] = []
+        for named in file.tensors where !named.name.hasPrefix("optimizer_weights.") {
+            if let keras3 = renamed[named.name] {
+                ordered.append(NamedTensor(name: keras3, tensor: named.tensor))
+            } else {
+                ordered.append(named)
+            }
+        }
+        let weights = TensorFile(path: path, format: .hdf5, tensors: ordered, metadata: file.metadata, otherItems: file.otherItems)
+        var result = try KerasImporter.read(entries, weights: weights, file: path, configured: true)
+        if structure.modelConfig == nil {
+            notes.insert("a Keras 2 weights file (save_weights) stores no model config: the layers are read in layer_names order, "
+                + "each recurrent layer's kind and sizes from its weights", at: 0)
+        }
+        notes += layers.compactMap(\.note)
+        for name in result.hints.keys { result.hints[name]?.notes += notes }
+        result.metadata.merge(file.metadata) { current, _ in current }
+        let writer = structure.kerasVersion.map { "Keras \($0)" } ?? "Keras 2"
+        result.metadata["keras.file"] = structure.modelConfig != nil
+            ? "Keras 2 model (\(writer) model.save HDF5: model_config and model_weights)"
+            : "Keras 2 weights (\(writer) save_weights HDF5, no model config)"
+        if structure.hasOptimizerWeights { result.metadata["keras.optimizer"] = "optimizer state present in the file, not read" }
+        return result
+    }
+
+    /// Where each of a recurrent layer's variables goes: `layers.keras2_N[.forward_layer|.backward_layer].cell.vars.K`,
+    /// the roles taken from the `weight_names` order and checked against the names.
+    private static func assign(_ found: Found, group: String, file: String) throws -> [String: String] {
+        let directions = found.spec.bidirectional ? 2 : 1
+        let perDirection = found.weights.count / directions
+        func fail(_ why: String) -> ConversionError {
+            ConversionError("\(file): layer '\(found.name)' (\(found.className)): \(why); weight_names: "
+                + found.weights.map(\.name).joined(separator: ", "))
+        }
+        guard found.weights.count % directions == 0, (2 ... 3).contains(perDirection) else {
+            throw fail("\(found.weights.count) variables, expected kernel, recurrent_kernel and maybe bias\(directions == 2 ? " for each direction" : "")")
+        }
+        let roles = ["kernel", "recurrent_kernel", "bias"]
+        var renamed: [String: String] = [:]
+        for (position, weight) in found.weights.enumerated() {
+            let direction = position / perDirection, index = position % perDirection
+            let role = Keras2File.role(weight.name)
+            if roles.contains(role), role != roles[index] {
+                throw fail("variable \(position) is named \(role), but Keras keeps \(roles[index]) there")
+            }
+            if directions == 2, let named = Keras2File.direction(weight.name), named != direction {
+                throw fail("variable \(position) belongs to the \(named == 0 ? "forward" : "backward") layer by its name, but Keras keeps the "
+                    + "\(direction == 0 ? "forward" : "backward") layer's there")
+            }
+            let side = directions == 1 ? "" : (direction == 0 ? ".forward_layer" : ".backward_layer")
+            renamed[weight.tensor] = "\(group)\(side).cell.vars.\(index)"
+        }
+        return renamed
+    }
+
+    /// One layer in file order: the entry for the stacking, its recurrent part if any, a note.
+    private struct Layer {
+        var entry: KerasLayerEntry
+        var found: Found?
+        var note: String?
+    }
+
+    /// The layers of a whole-model file, from `model_config` (nested models flattened).
+    private static func configuredLayers(_ structure: Keras2File, defaults: Keras2Defaults) throws -> [Layer] {
+        var layers: [Layer] = []
+        var mask: String?
+        func walk(_ model: [String: Any], container: String?) throws {
+            let config = model["config"]
+            let list = (config as? [String: Any])?["layers"] as? [[String: Any]] ?? config as? [[String: Any]]
+            guard let list else {
+                throw TensorFileError(file: structure.path, tensor: "model_config", .invalid(
+                    "the model (\(model["class_name"] as? String ?? "?")) has no layers list; rnnkit reads Sequential and functional models"))
+            }
+            for item in list {
+                let className = item["class_name"] as? String ?? ""
+                let layerConfig = item["config"] as? [String: Any] ?? [:]
+                let name = item["name"] as? String ?? layerConfig["name"] as? String ?? className
+                if ["Sequential", "Model", "Functional"].contains(className) {
+                    try walk(item, container: container ?? name)
+                    continue
+                }
+                if className == "InputLayer" { continue }
+                if className == "Masking" {
+                    mask = "'\(name)' (Masking(mask_value=\(layerConfig["mask_value"].map { "\($0)" } ?? "0.0")))"
+                } else if className == "Embedding", layerConfig["mask_zero"] as? Bool == true {
+                    mask = "'\(name)' (Embedding(mask_zero=True))"
+                }
+                let group = container ?? name
+                let units = structure.units[group] ?? []
+                let weights = container == nil ? units.flatMap(\.weights) : units.filter { $0.prefix == name }.flatMap(\.weights)
+                var entry = KerasLayerEntry(name: name, className: className, group: "layers.keras2_other", recurrent: nil,
+                                            inbound: container == nil ? inboundNames(item) : nil,
+                                            transparent: KerasConfigReader.transparentClasses.contains(className))
+                guard var spec = Keras2Recurrent.fromConfig(className, layerConfig, defaults: defaults) else {
+                    entry.transparent = entry.transparent && weights.isEmpty
+                    layers.append(Layer(entry: entry))
+                    continue
+                }
+                spec.maskedBy = mask
+                guard !weights.isEmpty else {
+                    throw ConversionError("\(structure.path): layer '\(name)' (\(className)): the config lists it, but "
+                        + (container.map { "the weights of '\($0)' hold no variables named '\(name)/…'" } ?? "model_weights/\(group) lists no weights"))
+                }
+                layers.append(Layer(entry: entry, found: Found(name: name, className: className, spec: spec, weights: weights)))
+            }
+        }
+        try walk(structure.modelConfig ?? [:], container: nil)
+        return layers
+    }
+
+    /// Keras 2 functional models: the layers a layer's first inbound node reads (`[[["lstm", 0, 0, {}]]]`).
+    private static func inboundNames(_ layer: [String: Any]) -> [String]? {
+        guard let nodes = layer["inbound_nodes"] as? [Any], let node = nodes.first as? [Any] else { return nil }
+        let names = node.compactMap { ($0 as? [Any])?.first as? String }
+        return names.isEmpty ? nil : names
+    }
+
+    /// The layers of a weights file: each unit whose variables include a
+    /// `recurrent_kernel` is a recurrent layer, its kind and sizes from the shapes.
+    private static func inferredLayers(_ structure: Keras2File, tensors: [String: Tensor], defaults: Keras2Defaults) throws -> [Layer] {
+        var layers: [Layer] = []
+        var weightless: [String] = [], embeddings: [String] = []
+        for layerName in structure.layerNames {
+            let units = structure.units[layerName] ?? []
+            if units.isEmpty, !layerName.hasPrefix("input") {
+                // What a layer without weights does is not recorded: it ends a stack of recurrent layers.
+                weightless.append(layerName)
+                layers.append(Layer(entry: KerasLayerEntry(name: layerName, className: "?", group: "layers.keras2_other", recurrent: nil, inbound: nil)))
+            }
+            for unit in units {
+                let entry = KerasLayerEntry(name: unit.prefix, className: "?", group: "layers.keras2_other", recurrent: nil, inbound: nil)
+                guard unit.weights.contains(where: { Keras2File.role($0.name) == "recurrent_kernel" }) else {
+                    if unit.weights.contains(where: { Keras2File.role($0.name) == "embeddings" }) { embeddings.append(unit.prefix) }
+                    layers.append(Layer(entry: entry))
+                    continue
+                }
+                let bidirectional = unit.weights.contains { Keras2File.direction($0.name) == 1 }
+                // The kind from the recurrent kernel's shape (units, G·units); KerasImporter checks every shape again.
+                let byRole = Dictionary(unit.weights.map { (Keras2File.role($0.name), tensors[$0.tensor]) }, uniquingKeysWith: { first, _ in first })
+                guard let recurrent = byRole["recurrent_kernel"] ?? nil, recurrent.shape.count == 2, recurrent.shape[0] > 0,
+                      recurrent.shape[1] % recurrent.shape[0] == 0, let mode = RNNMode(gateCount: recurrent.shape[1] / recurrent.shape[0]) else {
+                    throw ConversionError("\(structure.path): layer '\(unit.prefix)': its recurrent_kernel is not (units, G·units) with "
+                        + "G = 1 (SimpleRNN), 3 (GRU) or 4 (LSTM)")
+                }
+                let bias = byRole["bias"] ?? nil
+                var spec = Keras2Recurrent(mode: mode, units: recurrent.shape[0], useBias: bias != nil)
+                if mode != .rnn {
+                    spec.activation = "tanh"
+                    spec.recurrentActivation = defaults.recurrentActivation
+                }
+                if mode == .gru {
+                    spec.resetAfter = bias.map { $0.shape.count == 2 } ?? defaults.resetAfter
+                    spec.resetAfterAssumed = bias == nil
+                }
+                spec.bidirectional = bidirectional
+                spec.mergeMode = bidirectional ? "concat" : nil
+                spec.assumedFrom = defaults.origin
+                if let masking = weightless.last(where: { $0.hasPrefix("masking") }) {
+                    spec.maskedBy = "'\(masking)' (a layer without weights which by its name is a Masking layer; a weights file does not record it)"
+                }
+                let className = bidirectional ? "Bidirectional(\(KerasLayout.layerClass(mode)))" : KerasLayout.layerClass(mode)
+                var notes: [String] = []
+                if !weightless.isEmpty {
+                    notes.append("layers without weights before '\(unit.prefix)' (" + weightless.map { "'\($0)'" }.joined(separator: ", ")
+                        + ") are not recorded in a weights file: rnnkit runs the recurrent layers alone")
+                }
+                if !embeddings.isEmpty {
+                    notes.append("the Embedding layer\(embeddings.count == 1 ? "" : "s") " + embeddings.map { "'\($0)'" }.joined(separator: ", ")
+                        + " before '\(unit.prefix)' may mask padded steps (mask_zero=True), which a weights file does not record: rnnkit runs every step")
+                }
+                layers.append(Layer(entry: entry, found: Found(name: unit.prefix, className: className, spec: spec, weights: unit.weights),
+                                    note: notes.isEmpty ? nil : notes.joined(separator: "; ")))
+                weightless = []
+                embeddings = []
+            }
+        }
+        return layers
+    }
+}
