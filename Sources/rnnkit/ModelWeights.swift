@@ -15,6 +15,7 @@ enum ModelWeights {
                 settings.layoutUnknown = hints.layoutUnknown
                 settings.variant = hints.variant
                 settings.peepholes = hints.peepholes
+                settings.assumptions = hints.notes.filter { $0.contains("activations assumed from") }
                 return settings
             })
     }

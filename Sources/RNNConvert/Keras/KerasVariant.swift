@@ -5,13 +5,15 @@ import RNNLayouts
 /// `activation`, `recurrent_activation` (`hard_sigmoid` is Keras 3's,
 /// x/6 + 0.5), GRU `reset_after`, `go_backwards`, `Bidirectional(merge_mode)`.
 enum KerasVariant {
-    /// The activation a Keras 3 config names; nil for one rnnkit does not run.
-    static func activation(named name: String) -> GateActivation? {
+    /// The activation a Keras config names; nil for one rnnkit does not run.
+    /// `hardSigmoid` is what `hard_sigmoid` means in the file's Keras version:
+    /// Keras 3's x/6 + 0.5, or Keras 2's 0.2x + 0.5.
+    static func activation(named name: String, hardSigmoid: GateActivation = .keras3HardSigmoid) -> GateActivation? {
         switch name {
         case "tanh": .tanh
         case "sigmoid": .sigmoid
         case "relu": .relu
-        case "hard_sigmoid": .keras3HardSigmoid
+        case "hard_sigmoid": hardSigmoid
         default: nil
         }
     }
@@ -30,16 +32,18 @@ enum KerasVariant {
     /// The variant a recurrent layer's config describes (`go_backwards`
     /// included); throws `refuse(why)` for an activation rnnkit does not run.
     static func variant(mode: RNNMode, config: [String: Any], activation: String, recurrentActivation: String,
-                        refuse: (String) -> Error) throws -> CellVariant {
-        let known = "rnnkit runs tanh, sigmoid, relu and hard_sigmoid (Keras 3's, x/6 + 0.5)"
-        guard let candidate = self.activation(named: activation) else { throw refuse("activation \(activation): \(known)") }
+                        hardSigmoid: GateActivation = .keras3HardSigmoid, refuse: (String) -> Error) throws -> CellVariant {
+        let known = "rnnkit runs tanh, sigmoid, relu and hard_sigmoid"
+        guard let candidate = self.activation(named: activation, hardSigmoid: hardSigmoid) else {
+            throw refuse("activation \(activation): \(known)")
+        }
         var variant = CellVariant()
         switch mode {
         case .rnn:
             // tanh and relu are PyTorch's nonlinearity (ModuleHints.nonlinearity); others are a variant.
             if candidate != .relu { variant.candidate = candidate }
         case .lstm, .gru:
-            guard let gate = self.activation(named: recurrentActivation) else {
+            guard let gate = self.activation(named: recurrentActivation, hardSigmoid: hardSigmoid) else {
                 throw refuse("recurrent_activation \(recurrentActivation): \(known)")
             }
             variant.gate = gate

@@ -86,6 +86,7 @@ public struct RunRequest: Sendable {
     public func execute() throws -> (module: RNNModule, output: RNNOutput) {
         let input = try Self.singleTensor(self.input)
         let (module, recorded) = try loadModule(features: input.shape.last)
+        for assumption in recorded.assumptions { report("\(weights): \(assumption)") }
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
         if self.batchFirst == nil, recorded.layoutUnknown {
             throw FileInputError(file: weights, underlying: StoredInputError(
@@ -198,6 +199,10 @@ public struct RunSettings: Sendable, Equatable {
     public var variant: CellVariant?
     /// LSTM peephole weights by state slice (`RNNModule.peepholes`).
     public var peepholes = PeepholeWeights()
+    /// What the file's reader assumed about how the module computes (a Keras 2
+    /// weights file's activations, taken from its version's defaults): `run`
+    /// prints each as a note, since another assumption gives other numbers.
+    public var assumptions: [String] = []
     /// The initial state and lengths the file stores (the defaults of
     /// `--h0`, `--c0`, `--lengths`).
     public var stored = StoredInputs()
