@@ -23,6 +23,7 @@ fixture name, so the numbers are reproducible; `.pt` files carry a random serial
 | `checkpoints/` | `torch.save` files for the checkpoint reader (`checkpoints/README.md`) |
 | `keras/` | models built and saved by Keras 3 itself (`keras/README.md`) |
 | `onnx/` | `torch.onnx.export` files (`onnx/README.md`) |
+| `variants/` | cells beyond PyTorch's: ONNX nodes run by onnxruntime, Keras 3 models run by Keras (`variants/README.md`, `scripts/fixturegen/variant_files.py`) |
 
 ## The module fixture format
 
