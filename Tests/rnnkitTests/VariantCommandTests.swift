@@ -37,13 +37,15 @@ final class VariantCommandTests: XCTestCase {
     }
 
     func testRunReproducesOnnxruntimeAndKeras() throws {
-        for (format, name) in [("onnx", "gru_relu_hardsigmoid_default"), ("keras", "lstm_go_backwards")] {
+        for (format, name) in [("onnx", "gru_relu_hardsigmoid_default"), ("keras", "lstm_go_backwards"),
+                               ("keras", "masking_bidirectional_lstm_ave"), ("onnx", "lstm_bi_peepholes_lengths")] {
             let model = fixture(format, name, format == "onnx" ? "model.onnx" : "model.keras")
             let output = folder.appendingPathComponent("\(name).npz").path
             let run = try CLI.run(["run", model, "--input", fixture(format, name, "input.npy"), "--output", output])
             XCTAssertEqual(run.status, 0, run.stderr)
             let got = try TensorFile.open(output), want = try TensorFile.open(fixture(format, name, "expected.npz"))
-            XCTAssertEqual(Set(got.tensors.map(\.name)), Set(want.tensors.map(\.name)), name)
+            // Every expected array is compared (a masked fixture stores the output alone).
+            XCTAssertTrue(Set(got.tensors.map(\.name)).isSuperset(of: want.tensors.map(\.name)), name)
             for named in want.tensors {
                 let have = try XCTUnwrap(got.tensors.first { $0.name == named.name }).tensor
                 XCTAssertEqual(have.shape, named.tensor.shape, "\(name) \(named.name)")

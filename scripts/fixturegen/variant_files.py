@@ -143,6 +143,11 @@ def keras_cases():
         ("bidirectional_lstm_ave_hard_sigmoid",
          lambda: L.Bidirectional(L.LSTM(5, recurrent_activation="hard_sigmoid", return_sequences=True), merge_mode="ave"),
          "Bidirectional(LSTM(recurrent_activation='hard_sigmoid'), merge_mode='ave')", {"onnx": "merge", "keras": "ok"}),
+        # Masking upstream: masked steps are skipped and output zeros in both directions before the merge.
+        ("masking_bidirectional_lstm_ave", lambda: [L.Masking(0.0),
+                                                    L.Bidirectional(L.LSTM(5, return_sequences=True), merge_mode="ave")],
+         "Masking(0.0) then Bidirectional(LSTM, merge_mode='ave'); trailing steps masked",
+         {"onnx": "mask", "keras": "mask", "pytorch": "mask"}),
     ]
 
 
@@ -169,11 +174,20 @@ def keras_states(layer, x):
 def make_keras_case(folder, build, seed):
     import keras
     rng = np.random.default_rng(seed)
-    model = keras.Sequential([keras.Input((None, 4)), build()])
+    built = build()
+    layers = built if isinstance(built, list) else [built]
+    model = keras.Sequential([keras.Input((None, 4))] + layers)
     model.set_weights([rng.uniform(-0.7, 0.7, w.shape).astype(np.float32) for w in model.get_weights()])
     model.save(os.path.join(folder, "model.keras"))
     x = (rng.standard_normal((3, 6, 4)) * 1.5).astype(np.float32)
     expected = {"output": np.asarray(model.predict(x, verbose=0))}
+    if len(layers) > 1:
+        # Masked: trailing steps of two sequences hold the mask value; only the output is compared.
+        x[1, 4:] = 0.0
+        x[2, 2:] = 0.0
+        np.save(os.path.join(folder, "input.npy"), x)
+        np.savez(os.path.join(folder, "expected.npz"), output=np.asarray(model.predict(x, verbose=0)))
+        return keras.__version__
     # A copy of the layer with return_state gives the final states (same weights).
     copy = keras.Sequential([keras.Input((None, 4)), build()])
     copy.set_weights(model.get_weights())
@@ -210,7 +224,8 @@ def make(root):
         version = make_keras_case(out, build, 200 + index)
         sidecar = {"description": description, "format": "keras", "model": "model.keras", "input": "input.npy",
                    "expected": "expected.npz", "batch_first": True,
-                   "convert": dict({"pytorch": PYTORCH_REFUSED}, **convert), "keras_version": version, "backend": "jax"}
+                   "convert": dict({"pytorch": PYTORCH_REFUSED}, **convert), "keras_version": version, "backend": "jax",
+                   "masked": "masking" in name}
         write_json(os.path.join(out, MARKER), sidecar)
         made.append(("keras/" + name, sidecar))
     return made
