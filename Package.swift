@@ -92,6 +92,7 @@ let package = Package(
             name: "RNNConvertTests",
             dependencies: [
                 "RNNConvert", "RNNLayouts", "TensorFiles", "ONNXProto",
+                "RNNEngine",  // variant fixtures run on every execution path
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // damaged .keras archives
             ]
         ),

@@ -15,9 +15,6 @@ public struct ModuleHints: Sendable, Equatable {
     /// What the reader assumed or could not know (a Keras weights file alone
     /// records no activation, for instance), for `inspect` to show.
     public var notes: [String]
-    /// The mask the model applies to the module's input (Keras `Masking`,
-    /// `Embedding(mask_zero=True)`); nil when none.
-    public var inputMask: InputMask?
     /// The initial state the file stores for the module (an ONNX node's
     /// constant `initial_h`/`initial_c`; `<module>.h0`/`.c0` tensors beside
     /// PyTorch names): `run`'s default `--h0`/`--c0`.
@@ -29,6 +26,22 @@ public struct ModuleHints: Sendable, Equatable {
     /// ONNX node whose `X` is computed by nodes rnnkit cannot trace):
     /// `run` needs `--batch-first` or `--no-batch-first`.
     public var layoutUnknown = false
+    /// The mask the model applies to the module's input (Keras `Masking`,
+    /// `Embedding(mask_zero=True)`); nil when none.
+    public var inputMask: InputMask?
+    /// What the module's cell computes beyond PyTorch's (ONNX and Keras
+    /// options); nil for PyTorch's cell.
+    public var variant: CellVariant?
+    /// LSTM peephole weights (an ONNX `P` input) by state slice, as `RNNModule.peepholes`.
+    public var peepholes = PeepholeWeights()
+
+    /// `module` with what these hints record about its cell (`variant`, `peepholes`).
+    public func applied(to module: RNNModule) -> RNNModule {
+        var module = module
+        if let variant { module.architecture.variant = variant }
+        module.peepholes = peepholes
+        return module
+    }
 
     /// Creates hints.
     public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, source: String? = nil, notes: [String] = []) {
@@ -92,6 +105,11 @@ public struct ModelSource: Sendable {
         self.tensors = tensors
         self.hints = hints
         self.metadata = metadata
+    }
+
+    /// `module` with the cell options the file records for it (`ModuleHints.applied(to:)`).
+    public func recorded(_ module: RNNModule) -> RNNModule {
+        hints[module.name]?.applied(to: module) ?? module
     }
 
     /// The format name of ONNX models.

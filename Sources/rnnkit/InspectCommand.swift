@@ -77,6 +77,7 @@ struct InspectCommand: ParsableCommand {
             let renames = try rename.map { try Rename(parsing: $0) }
             let tensors = try withFileName { try Rename.apply(renames, to: contents.tensors) }
             var inspection = Inspector.inspect(tensors)
+            inspection.modules = inspection.modules.map(contents.recorded)
             let moduleBytes = inspection.modules.reduce(0) { total, module in
                 module.parameters.values.reduce(total) { $0 + $1.byteCount }
             }

@@ -53,6 +53,10 @@ struct InspectReport {
             ("dtype", .string(architecture.dtype.rawValue)),
             ("parameters", .int(architecture.parameterCount)),
         ]
+        if !architecture.variant.isPyTorch {
+            // What the cell computes beyond PyTorch's, one sentence per option (why nn.* cannot load it).
+            members.append(("beyond_pytorch", .array(architecture.variantDifferences.map { .string($0) })))
+        }
         if let flow = flows[module.name] {
             var shapes: [(String, JSONValue)] = [("output", .ints(flow.output)), ("h_n", .ints(flow.hN))]
             if let cN = flow.cN { shapes.append(("c_n", .ints(cN))) }

@@ -104,7 +104,11 @@ extension InspectReport {
         lines.append("")
         let gateList = architecture.kind == .cell ? "weight_ih, weight_hh, bias_ih, bias_hh" : "weight_ih_l*, weight_hh_l*, bias_*"
         lines.append("  Gate rows of \(gateList): \(architecture.gateLayout)")
-        lines.append("  One step, as PyTorch computes it:")
+        if !architecture.variant.isPyTorch {
+            lines.append("  Beyond PyTorch's \(architecture.mode.pytorchClass(architecture.kind)) (the file records it; PyTorch cannot load this module):")
+            lines += architecture.variantDifferences.flatMap { wrapped($0, first: "    - ", rest: "      ") }
+        }
+        lines.append(architecture.variant.isPyTorch ? "  One step, as PyTorch computes it:" : "  One step, as the file's cell computes it:")
         lines += architecture.stepEquations.map { "    \($0)" }
         let hints = file.hints[module.name]
         let unstored = architecture.unstoredSettings.filter { setting in

@@ -13,6 +13,9 @@ enum ModelWeights {
                 var settings = RunSettings(nonlinearity: hints.nonlinearity, batchFirst: hints.batchFirst, inputMask: hints.inputMask)
                 settings.stored = StoredInputs(h0: hints.storedState?.h0, c0: hints.storedState?.c0, lengths: hints.lengths)
                 settings.layoutUnknown = hints.layoutUnknown
+                settings.variant = hints.variant
+                settings.peepholes = hints.peepholes
+                settings.assumptions = hints.notes.filter { $0.contains("activations assumed from") }
                 return settings
             })
     }

@@ -21,6 +21,8 @@ models Keras itself saved read back into PyTorch's tensors and run to Keras's ou
 4. Masks and config keys (keras_masks_and_keys.py): rnnkit's list of Keras config keys covers
    every key Keras's recurrent layers produce; masked models (Fixtures/keras/*/mask.json and a few
    built here) run to Keras's output, h_n and c_n, or are refused as they must be.
+5. Cells beyond PyTorch's (Fixtures/variants/, variant_interop.py): converted to .keras and run by
+   Keras to the fixture's output where Keras has the cell, refused otherwise; PyTorch names refused.
 3. A few models Keras builds and saves during the test (a Functional model with Dropout and Dense,
    a Sequential mixing GRU and Bidirectional LSTM, and settings PyTorch cannot express): each
    module rnnkit reads back runs to the output of its Keras layer, and the others are refused
@@ -44,6 +46,7 @@ try:
     from safetensors.numpy import load_file as read_safetensors
     from interop_support import Tally, compare, run, subfolders
     from keras_masks_and_keys import check_config_keys, check_masked_built, check_masked_fixture, masked_built_models
+    from variant_interop import check_variant, variant_folders
 except ImportError as error:  # the Makefile decides whether this skips or fails
     print(f"check_keras.py: missing Python package: {error.name}", file=sys.stderr)
     sys.exit(3)
@@ -279,6 +282,10 @@ def main():
         for name, model, x, expectation in masked_built_models():
             tally.check(f"{name} (masked, built and saved by Keras here)", check_masked_built,
                         args.rnnkit, name, model, x, expectation, args.tolerance, work)
+        # Cells beyond PyTorch's (Fixtures/variants/): to Keras and run there, or refused; PyTorch names refused.
+        for folder in variant_folders(root):
+            for target in ("keras", "pytorch"):
+                tally.check(f"{folder} (variant → {target})", check_variant, args.rnnkit, folder, target, args.tolerance, work)
     tally.require(REQUIRED, covered)
     print(f"check_keras.py: {tally.failures} failed")
     return 1 if tally.failures else 0

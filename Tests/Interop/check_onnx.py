@@ -33,6 +33,7 @@ try:
     import onnxruntime
     from safetensors.numpy import load_file as read_safetensors
     from interop_support import Tally, compare, run, subfolders
+    from variant_interop import check_variant, variant_folders
 except ImportError as error:  # the Makefile decides whether this skips or fails
     print(f"check_onnx.py: missing Python package: {error.name}", file=sys.stderr)
     sys.exit(3)
@@ -227,6 +228,10 @@ def main():
             tally.check(f"{folder} (torch.onnx.export → rnnkit .onnx)", check_reexported,
                         args.rnnkit, folder, args.tolerance, work)
             tally.check(f"{folder} (read back)", check_exported, args.rnnkit, folder, work)
+        # Cells beyond PyTorch's (Fixtures/variants/): rnnkit's .onnx run by onnxruntime, or refused.
+        for path in args.paths:
+            for folder in variant_folders(path):
+                tally.check(f"{folder} (variant → onnx)", check_variant, args.rnnkit, folder, "onnx", args.tolerance, work)
     tally.require(REQUIRED, covered)
     print(f"check_onnx.py: {tally.failures} failed")
     return 1 if tally.failures else 0

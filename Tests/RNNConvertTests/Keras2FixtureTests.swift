@@ -12,11 +12,13 @@ final class Keras2FixtureTests: XCTestCase {
     /// What `keras2.json` says of a folder's two files.
     struct Sidecar: Decodable {
         enum Outcome: Decodable {
-            case run, runAssumingConcat, refuse(String)
+            /// `run_assuming_defaults`: a weights file runs with the activations its Keras version defaults to
+            /// (the model that wrote it used others, so tf_keras's output is not compared).
+            case run, runAssumingConcat, runAssumingDefaults, refuse(String)
             init(from decoder: Decoder) throws {
                 let container = try decoder.singleValueContainer()
                 if let text = try? container.decode(String.self) {
-                    self = text == "run" ? .run : .runAssumingConcat
+                    self = text == "run" ? .run : text == "run_assuming_defaults" ? .runAssumingDefaults : .runAssumingConcat
                 } else {
                     let pair = try container.decode([String].self)
                     self = .refuse(pair[1])
@@ -58,7 +60,7 @@ final class Keras2FixtureTests: XCTestCase {
                         XCTAssertTrue(error is ConversionError, "\(label): \(type(of: error))")
                     }
                     refused += 1
-                case .run, .runAssumingConcat:
+                case .run, .runAssumingConcat, .runAssumingDefaults:
                     let source = try ModelSource.open(path)
                     XCTAssertEqual(source.format, ModelSource.kerasFormat, label)
                     XCTAssertTrue(source.metadata["keras.file"]?.hasPrefix("Keras 2 ") ?? false, label)
@@ -86,8 +88,8 @@ final class Keras2FixtureTests: XCTestCase {
                 }
             }
         }
-        XCTAssertGreaterThanOrEqual(read, 18)
-        XCTAssertGreaterThanOrEqual(refused, 9)
+        XCTAssertGreaterThanOrEqual(read, 25)
+        XCTAssertGreaterThanOrEqual(refused, 2)  // hard_sigmoid, reset_after=False, merge_mode now run as variants
     }
 
     /// The kernel becomes weight_ih transposed (LSTM gate order kept), the
@@ -179,9 +181,19 @@ final class Keras2FixtureTests: XCTestCase {
     func testRefusalNamesEachVariant() {
         var spec = Keras2Recurrent(mode: .gru, units: 4, useBias: true, activation: "tanh", recurrentActivation: "sigmoid", resetAfter: true)
         XCTAssertNil(spec.refusal)
+        // Cells beyond PyTorch's that rnnkit runs are variants, not refusals (Keras 2's hard_sigmoid is 0.2x + 0.5).
         spec.goBackwards = true
-        XCTAssertTrue(spec.refusal?.contains("go_backwards=True") ?? false)
+        XCTAssertNil(spec.refusal)
+        XCTAssertEqual(spec.variant.direction, .backwards)
         spec.goBackwards = false
+        spec.recurrentActivation = "hard_sigmoid"
+        spec.resetAfter = false
+        XCTAssertNil(spec.refusal)
+        XCTAssertEqual(spec.variant, CellVariant(gate: .keras2HardSigmoid, linearBeforeReset: false))
+        spec.recurrentActivation = "softsign"
+        XCTAssertTrue(spec.refusal?.contains("recurrent_activation softsign") ?? false)
+        spec.recurrentActivation = "sigmoid"
+        spec.resetAfter = true
         spec.timeMajor = true
         XCTAssertTrue(spec.refusal?.contains("time_major") ?? false)
         spec.timeMajor = false
@@ -194,12 +206,19 @@ final class Keras2FixtureTests: XCTestCase {
         XCTAssertTrue(extra?.refusal?.contains("'peephole_weights'") ?? false, "an unknown key is refused, not ignored")
         let wrapped = Keras2Recurrent.fromConfig("Bidirectional", ["layer": ["class_name": "LSTM", "config": config], "merge_mode": "ave"], defaults: defaults)
         XCTAssertEqual(wrapped?.mergeMode, "ave")
-        XCTAssertTrue(wrapped?.refusal?.contains("merge_mode=\"ave\"") ?? false)
+        XCTAssertNil(wrapped?.refusal)
+        XCTAssertEqual(wrapped?.variant.merge, .ave)
+        let twoOutputs = Keras2Recurrent.fromConfig("Bidirectional", ["layer": ["class_name": "LSTM", "config": config], "merge_mode": NSNull()],
+                                                    defaults: defaults)
+        XCTAssertTrue(twoOutputs?.refusal?.contains("merge_mode=\"null\"") ?? false, "\(twoOutputs?.refusal ?? "nil")")
         let cudnn = Keras2Recurrent.fromConfig("CuDNNLSTM", ["units": 4, "return_sequences": true], defaults: defaults)
         XCTAssertTrue(cudnn?.refusal?.contains("CuDNNLSTM") ?? false)
         var rnn = Keras2Recurrent(mode: .rnn, activation: "relu")
         XCTAssertNil(rnn.refusal)
         rnn.activation = "sigmoid"
-        XCTAssertTrue(rnn.refusal?.contains("activation sigmoid") ?? false)
+        XCTAssertNil(rnn.refusal)
+        XCTAssertEqual(rnn.variant.candidate, .sigmoid)
+        rnn.activation = "selu"
+        XCTAssertTrue(rnn.refusal?.contains("activation selu") ?? false)
     }
 }

@@ -67,8 +67,8 @@ final class KerasDamagedFileTests: XCTestCase {
     func testConfigAndWeightsThatDisagree() throws {
         assertRefused(try editedLayer { $0["units"] = 5 }, mentioning: ["'lstm'", "units=5"])
         assertRefused(try editedLayer { $0["use_bias"] = false }, mentioning: ["use_bias=False"])
-        assertRefused(try editedLayer { $0["activation"] = "sigmoid" }, mentioning: ["activation sigmoid"])
-        assertRefused(try editedLayer { $0["go_backwards"] = true }, mentioning: ["go_backwards"])
+        assertRefused(try editedLayer { $0["activation"] = "selu" }, mentioning: ["activation selu", "hard_sigmoid"])
+        assertRefused(try editedLayer { $0["recurrent_activation"] = "softsign" }, mentioning: ["recurrent_activation softsign"])
         // A layer the config lists but the weights file lacks.
         var model = config
         var sequential = model["config"] as? [String: Any] ?? [:]

@@ -1,4 +1,5 @@
 import Foundation
+import RNNEngine
 import RNNLayouts
 import TensorFiles
 import XCTest
@@ -83,15 +84,16 @@ final class KerasFixtureTests: XCTestCase {
         XCTAssertEqual(checked, 14, "seven expressible models, two files each")
     }
 
-    /// A GRU with reset_after=False: both files are refused, naming the setting.
-    func testResetAfterFalseIsRefused() throws {
+    /// A GRU with reset_after=False: both files read it as the variant (the
+    /// weights file by its one-row bias) and run to Keras's output.
+    func testResetAfterFalseRunsToKeras() throws {
         let folder = Self.root.appendingPathComponent("gru_reset_after_false")
+        let input = try RunRequest.singleTensor(folder.appendingPathComponent("input.npy").path)
         for file in ["model.keras", "model.weights.h5"] {
-            XCTAssertThrowsError(try ModelSource.open(folder.appendingPathComponent(file).path), file) { error in
-                XCTAssertTrue(error is ConversionError, "\(file): \(type(of: error))")
-                XCTAssertTrue("\(error)".contains("reset_after=False"), "\(error)")
-                XCTAssertTrue("\(error)".contains("'gru'"), "\(error)")
-            }
+            let (module, _) = try VariantFixtureTests.module(folder.appendingPathComponent(file).path)
+            XCTAssertFalse(module.architecture.variant.linearBeforeReset, file)
+            let output = try module.forward(input: input, batchFirst: true)
+            XCTAssertLessThan(try VariantFixtureTests.maxError(output, expected: folder.appendingPathComponent("expected.npz")), 1e-5, file)
         }
     }
 }

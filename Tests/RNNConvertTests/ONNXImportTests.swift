@@ -117,31 +117,55 @@ final class ONNXImportTests: XCTestCase {
         return builder
     }
 
-    func testWhatPyTorchCannotExpressIsRefused() throws {
-        let cases: [([Onnx_AttributeProto], String)] = [
-            ([], "linear_before_reset=0"),
-            ([ONNXGraphBuilder.attribute("linear_before_reset", int: 1), ONNXGraphBuilder.attribute("direction", string: "reverse")], "direction=reverse"),
-            ([ONNXGraphBuilder.attribute("linear_before_reset", int: 1), ONNXGraphBuilder.attribute("activations", strings: ["Sigmoid", "Relu"])], "activations"),
-            ([ONNXGraphBuilder.attribute("linear_before_reset", int: 1), ONNXGraphBuilder.attribute("hidden_size", int: 5)], "hidden_size=5"),
+    /// A float attribute (`clip`, for instance).
+    private func floatAttribute(_ name: String, _ value: Float) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .float
+        attribute.f = value
+        return attribute
+    }
+
+    /// Cells beyond PyTorch's are read as `CellVariant`s (Fixtures/variants/ checks their numbers);
+    /// what rnnkit cannot run or cannot read unambiguously is refused by name.
+    func testCellsBeyondPyTorchsAreReadAndTheRestRefused() throws {
+        let lbr1 = ONNXGraphBuilder.attribute("linear_before_reset", int: 1)
+        var alphas = Onnx_AttributeProto()
+        alphas.name = "activation_alpha"
+        alphas.type = .floats
+        alphas.floats = [0.3]
+        let refused: [([Onnx_AttributeProto], String)] = [
+            ([lbr1, ONNXGraphBuilder.attribute("activations", strings: ["HardSigmoid", "Elu"])], "activation Elu"),
+            ([lbr1, ONNXGraphBuilder.attribute("activations", strings: ["HardSigmoid", "HardSigmoid"]), alphas], "ambiguous"),
+            ([lbr1, ONNXGraphBuilder.attribute("activations", strings: ["Sigmoid"])], "expected 2"),
+            ([lbr1, ONNXGraphBuilder.attribute("hidden_size", int: 5)], "hidden_size=5"),
+            ([lbr1, floatAttribute("clip", -1)], "clip=-1"),
+            ([lbr1, ONNXGraphBuilder.attribute("direction", string: "sideways")], "unknown direction 'sideways'"),
         ]
-        for (attributes, phrase) in cases {
+        for (attributes, phrase) in refused {
             XCTAssertThrowsError(try read(try singleGRU(attributes: attributes))) { error in
                 XCTAssertTrue(error is ConversionError, "\(error)")
                 XCTAssertTrue("\(error)".contains(phrase), "expected '\(phrase)' in: \(error)")
                 XCTAssertTrue("\(error)".contains("GRU node '/GRU'"), "\(error)")
             }
         }
-        var clip = Onnx_AttributeProto()
-        clip.name = "clip"
-        clip.type = .float
-        clip.f = 3
-        XCTAssertThrowsError(try read(try singleGRU(attributes: [ONNXGraphBuilder.attribute("linear_before_reset", int: 1), clip]))) { error in
-            XCTAssertTrue("\(error)".contains("clip=3"), "\(error)")
+        let read: [([Onnx_AttributeProto], CellVariant)] = [
+            ([], CellVariant(linearBeforeReset: false)),
+            ([lbr1, ONNXGraphBuilder.attribute("direction", string: "reverse")], CellVariant(direction: .reverse)),
+            ([lbr1, ONNXGraphBuilder.attribute("activations", strings: ["Sigmoid", "Relu"])], CellVariant(candidate: .relu)),
+            ([lbr1, ONNXGraphBuilder.attribute("activations", strings: ["HardSigmoid", "Tanh"])], CellVariant(gate: .keras2HardSigmoid)),
+            ([lbr1, ONNXGraphBuilder.attribute("activations", strings: ["HardSigmoid", "Tanh"]), alphas],
+             CellVariant(gate: .hardSigmoid(alpha: 0.3, beta: 0.5))),
+            ([lbr1, floatAttribute("clip", 3)], CellVariant(clip: 3)),
+            ([lbr1], .pytorch),
+        ]
+        for (attributes, variant) in read {
+            let result = try self.read(try singleGRU(attributes: attributes))
+            XCTAssertEqual(result.hints[""]?.variant ?? .pytorch, variant, "\(attributes.map(\.name))")
         }
-        XCTAssertThrowsError(try read(try singleGRU(attributes: [ONNXGraphBuilder.attribute("linear_before_reset", int: 1)], weightsFromInput: true))) { error in
+        XCTAssertThrowsError(try self.read(try singleGRU(attributes: [lbr1], weightsFromInput: true))) { error in
             XCTAssertTrue("\(error)".contains("graph input"), "\(error)")
         }
-        XCTAssertNoThrow(try read(try singleGRU(attributes: [ONNXGraphBuilder.attribute("linear_before_reset", int: 1)])))
     }
 
     func testGraphWithoutRecurrentOperatorsIsNamedAsSuch() throws {

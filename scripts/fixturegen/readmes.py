@@ -24,6 +24,7 @@ fixture name, so the numbers are reproducible; `.pt` files carry a random serial
 | `torch_modules/` | TorchScript archives and `torch.save(model)` files, with hostile ones (`torch_modules/README.md`, made by `scripts/fixturegen/torch_module_files.py`) |
 | `keras/` | models built and saved by Keras 3 itself (`keras/README.md`) |
 | `onnx/` | `torch.onnx.export` files (`onnx/README.md`) |
+| `variants/` | cells beyond PyTorch's: ONNX nodes run by onnxruntime, Keras 3 models run by Keras (`variants/README.md`, `scripts/fixturegen/variant_files.py`) |
 
 ## The module fixture format
 

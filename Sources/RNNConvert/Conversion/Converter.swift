@@ -98,6 +98,7 @@ public enum Converter {
             case .keras, .kerasWeights:
                 summary = try writeKeras(tensors, source: source, target: target, request: request)
             case .safetensors, .npz, .hdf5, .npyDirectory:
+                try refuseVariants(source, target: target, request: request)
                 flagNotes = try unrecordedFlags(source, target: target, request: request)
                 summary = try writeContainer(tensors, source: source, target: target, request: request)
             }
@@ -134,6 +135,18 @@ public enum Converter {
                 + (mask.zeroOutput ? " as Keras does here" : " where Keras repeats the previous output"))
         }
         return notes
+    }
+
+    /// Refuses a module whose cell PyTorch's cannot compute (`CellVariant`):
+    /// PyTorch names would describe another network.
+    static func refuseVariants(_ source: ModelSource, target: ConversionTarget, request: ConversionRequest) throws {
+        let tensors = try Rename.apply(request.renames, to: source.tensors)
+        for module in Inspector.inspect(tensors).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
+            guard request.module == nil || [module.name, module.displayName].contains(request.module) else { continue }
+            let what = module.architecture.variantDifferences.first ?? "a cell other than PyTorch's"
+            throw ConversionError("\(request.input): module '\(module.displayName)': \(what). \(target.rawValue) files hold PyTorch names, "
+                + "which describe PyTorch's cell: refused (write .onnx\(KerasVariant.unsupportedReason(module.architecture) == nil ? " or .keras" : ""))")
+        }
     }
 
     /// `--nonlinearity` / `--batch-first` for a container target, which
@@ -173,7 +186,7 @@ public enum Converter {
 
     private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> String {
         let inspection = Inspector.inspect(tensors)
-        let module = try inspection.selectModule(named: request.module)
+        let module = source.recorded(try inspection.selectModule(named: request.module))
         let problems = inspection.problems(of: module)
         if !problems.isEmpty {
             throw ConversionError("\(request.input): \(module.displayName) cannot be converted as it is: "

@@ -6,7 +6,7 @@ extension Converter {
     /// One module into a `.keras` archive or a `.weights.h5` file.
     static func writeKeras(_ tensors: [NamedTensor], source: ModelSource, target: ConversionTarget, request: ConversionRequest) throws -> String {
         let inspection = Inspector.inspect(tensors)
-        let module = try inspection.selectModule(named: request.module)
+        let module = source.recorded(try inspection.selectModule(named: request.module))
         let problems = inspection.problems(of: module)
         guard problems.isEmpty else {
             throw ConversionError("\(request.input): \(module.displayName) cannot be written to Keras as it is: " + problems.map(\.description).joined(separator: "; "))

@@ -43,41 +43,34 @@ struct Keras2Recurrent: Equatable {
     /// ("Keras 2.2.4's defaults"), or nil when the config states them.
     var assumedFrom: String?
 
-    /// The variant PyTorch's cell does not compute, as a sentence naming it, or nil
-    /// when the layer is exactly `nn.LSTM` / `nn.GRU` / `nn.RNN` (the variants are
-    /// read and kept here so that the engine can run them later).
+    /// What rnnkit cannot run, as a sentence naming it, or nil. Cells beyond
+    /// PyTorch's that rnnkit runs (hard_sigmoid, relu and sigmoid activations,
+    /// `reset_after=False`, `go_backwards`, `merge_mode` sum/mul/ave) are not
+    /// refused: `variant` carries them.
     var refusal: String? {
         var reasons: [String] = []
         let origin = assumedFrom.map { " (assumed from \($0))" } ?? ""
-        switch mode {
-        case .rnn:
-            if let activation, activation != "tanh", activation != "relu" {
-                reasons.append("activation \(activation): PyTorch's nn.RNN has tanh or relu only")
-            }
-        case .lstm, .gru:
-            if let activation, activation != "tanh" {
-                reasons.append("activation \(activation)\(origin): PyTorch's nn.\(mode.rawValue) uses tanh only")
-            }
-            if let recurrentActivation, recurrentActivation != "sigmoid" {
-                let what = recurrentActivation == "hard_sigmoid" ? "hard_sigmoid, which Keras 2 computes as clip(0.2·x + 0.5, 0, 1)" : recurrentActivation
-                reasons.append("recurrent_activation \(what)\(origin); PyTorch's nn.\(mode.rawValue) and rnnkit's engine compute sigmoid gates only")
+        let known = "rnnkit runs tanh, sigmoid, relu and hard_sigmoid (Keras 2's, clip(0.2·x + 0.5, 0, 1))"
+        if let activation, KerasVariant.activation(named: activation) == nil {
+            reasons.append("activation \(activation)\(origin): \(known)")
+        }
+        if mode != .rnn {
+            if let recurrentActivation, KerasVariant.activation(named: recurrentActivation) == nil {
+                reasons.append("recurrent_activation \(recurrentActivation)\(origin): \(known)")
             } else if recurrentActivation == nil {
                 reasons.append("the file does not say which recurrent_activation the layer uses (sigmoid or Keras 2's hard_sigmoid)")
             }
-        }
-        if mode == .gru, resetAfter == false {
-            reasons.append("reset_after=False\(resetAfterAssumed ? origin : ""): the reset gate is applied before the recurrent product, "
-                + "h̃ = tanh(W x + U (r ⊙ h) + b); PyTorch's GRU applies it after (reset_after=True)")
         }
         if mode == .gru, resetAfter == nil {
             reasons.append("the file does not say whether reset_after is True (PyTorch's GRU) or False (the reset gate before the recurrent product), "
                 + "and a GRU without bias does not show it in its weights")
         }
-        if goBackwards {
-            reasons.append("go_backwards=True reads the sequence backwards and returns its outputs reversed; PyTorch has no one-direction reverse layer")
+        if goBackwards, bidirectional {
+            reasons.append("go_backwards=True on the layer inside Bidirectional: rnnkit reads Bidirectional around forward layers")
         }
-        if bidirectional, let mergeMode, mergeMode != "concat" {
-            reasons.append("Bidirectional merge_mode=\"\(mergeMode)\" combines the two directions differently from PyTorch, which concatenates them")
+        if bidirectional, let mergeMode, DirectionMerge(rawValue: mergeMode) == nil {
+            reasons.append("Bidirectional merge_mode=\"\(mergeMode)\" returns the two directions as separate outputs; rnnkit reads "
+                + "concat, sum, mul and ave")
         }
         if backwardDiffers {
             reasons.append("its backward_layer has other settings than the forward layer; a PyTorch bidirectional layer has two identical directions")
@@ -98,10 +91,24 @@ struct Keras2Recurrent: Equatable {
         return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
     }
 
-    /// The settings of `KerasConfigReader` for a layer PyTorch's cells compute.
+    /// What the layer computes beyond PyTorch's cell (Keras 2's hard_sigmoid is
+    /// 0.2x + 0.5; `reset_after=False`, `go_backwards`, `merge_mode`), for a
+    /// layer `refusal` lets through.
+    var variant: CellVariant {
+        var config: [String: Any] = ["go_backwards": goBackwards && !bidirectional]
+        if let resetAfter { config["reset_after"] = resetAfter }
+        var variant = (try? KerasVariant.variant(
+            mode: mode, config: config, activation: activation ?? "tanh", recurrentActivation: recurrentActivation ?? "sigmoid",
+            hardSigmoid: .keras2HardSigmoid, refuse: { ConversionError($0) })) ?? .pytorch
+        if bidirectional, let merge = mergeMode.flatMap(DirectionMerge.init(rawValue:)) { variant.merge = merge }
+        return variant
+    }
+
+    /// The settings of `KerasConfigReader` for a layer `refusal` lets through.
     var entry: KerasLayerEntry.Recurrent {
         KerasLayerEntry.Recurrent(mode: mode, bidirectional: bidirectional, units: units, useBias: useBias,
-                                  activation: activation ?? (mode == .rnn ? nil : "tanh"), returnSequences: returnSequences)
+                                  activation: activation ?? (mode == .rnn ? nil : "tanh"), returnSequences: returnSequences,
+                                  variant: variant)
     }
 
     /// The recurrent settings of a config layer (`LSTM`, `GRU`, `SimpleRNN`,

@@ -36,6 +36,9 @@ struct KerasLayerEntry {
         /// Whether masked steps output zeros (`zero_output_for_mask`, which
         /// `Bidirectional` sets to its `return_sequences`).
         var zeroOutputForMask: Bool = false
+        /// What the cell computes beyond PyTorch's (activations, `reset_after`,
+        /// `go_backwards`, `merge_mode`).
+        var variant = CellVariant.pytorch
     }
 }
 
@@ -168,16 +171,12 @@ enum KerasConfigReader {
                   let innerConfig = inner["config"] as? [String: Any],
                   var spec = try recurrent(innerClass, innerConfig.merging(["go_backwards": false]) { $1 }, name: name, file: file)
             else { return nil }
-            let merge = config["merge_mode"] as? String ?? "null"
-            guard merge == "concat" else {
-                throw refuse("merge_mode=\"\(merge)\" combines the two directions differently from PyTorch, which concatenates them "
-                    + "(merge_mode=\"concat\"); PyTorch cannot express this model")
-            }
+            spec.variant.merge = try KerasVariant.merge(config["merge_mode"], refuse: refuse)
             if let backward = config["backward_layer"] as? [String: Any], let backwardConfig = backward["config"] as? [String: Any] {
                 let other = try recurrent(backward["class_name"] as? String ?? "", backwardConfig.merging(["go_backwards": false]) { $1 },
                                           name: name, file: file)
                 guard let other, other.mode == spec.mode, other.units == spec.units, other.useBias == spec.useBias,
-                      other.activation == spec.activation else {
+                      other.activation == spec.activation, other.variant == spec.variant.with(merge: .concat) else {
                     throw refuse("its backward_layer differs from the forward layer; a PyTorch bidirectional layer has two identical directions")
                 }
             }
@@ -187,31 +186,13 @@ enum KerasConfigReader {
         }
         guard let mode = KerasLayout.mode(ofLayerClass: className) else { return nil }
         let activation = config["activation"].map(describe) ?? "tanh"
-        switch mode {
-        case .rnn:
-            guard activation == "tanh" || activation == "relu" else {
-                throw refuse("activation \(activation): PyTorch's nn.RNN has tanh or relu only")
-            }
-        case .lstm, .gru:
-            let recurrentActivation = config["recurrent_activation"].map(describe) ?? "sigmoid"
-            guard activation == "tanh", recurrentActivation == "sigmoid" else {
-                throw refuse("activation \(activation), recurrent_activation \(recurrentActivation): PyTorch's nn.\(mode.rawValue) "
-                    + "uses tanh and sigmoid only")
-            }
-        }
-        if mode == .gru, config["reset_after"] as? Bool == false {
-            throw refuse("reset_after=False applies the reset gate before the recurrent product, h̃ = tanh(W x + U (r ⊙ h) + b); "
-                + "PyTorch's GRU applies it after, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)) (Keras's reset_after=True), so no "
-                + "PyTorch GRU computes this layer. Rebuild it with reset_after=True (the Keras 3 default) and retrain or fine-tune")
-        }
-        if config["go_backwards"] as? Bool == true {
-            throw refuse("go_backwards=True outside Bidirectional reads the sequence backwards and returns its outputs reversed; "
-                + "PyTorch has no one-direction reverse layer")
-        }
+        let recurrentActivation = config["recurrent_activation"].map(describe) ?? "sigmoid"
+        let variant = try KerasVariant.variant(mode: mode, config: config, activation: activation,
+                                               recurrentActivation: recurrentActivation, refuse: refuse)
         return KerasLayerEntry.Recurrent(
             mode: mode, bidirectional: false, units: config["units"] as? Int, useBias: config["use_bias"] as? Bool ?? true,
             activation: activation, returnSequences: config["return_sequences"] as? Bool ?? false,
-            zeroOutputForMask: config["zero_output_for_mask"] as? Bool ?? false)
+            zeroOutputForMask: config["zero_output_for_mask"] as? Bool ?? false, variant: variant)
     }
 
     /// An activation as the config spells it (`"tanh"`, or a serialized object).

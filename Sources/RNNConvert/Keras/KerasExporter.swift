@@ -35,8 +35,11 @@ public enum KerasExporter {
     /// cannot be written. Call before creating any file.
     public static func check(_ module: RNNModule, options: KerasExportOptions) throws -> DType {
         let architecture = module.architecture
-        if let reason = KerasLayout.unsupportedReason(architecture) {
+        if let reason = KerasLayout.unsupportedReason(architecture) ?? KerasVariant.unsupportedReason(architecture) {
             throw ConversionError("\(module.displayName): cannot write Keras: \(reason)")
+        }
+        if architecture.mode == .rnn, options.nonlinearity == .relu, architecture.variant.candidate != .tanh {
+            throw ConversionError("--nonlinearity relu contradicts \(module.displayName)'s activation \(architecture.variant.candidate.text)")
         }
         if architecture.mode != .rnn, options.nonlinearity != .tanh {
             throw ConversionError("--nonlinearity \(options.nonlinearity.rawValue) applies to RNN modules only; \(module.displayName) is \(architecture.mode.rawValue)")
@@ -120,13 +123,23 @@ public enum KerasExporter {
                 }
                 let biases = architecture.bias ? (try tensor(.biasIH), try tensor(.biasHH)) : nil
                 let parameters = KerasLayout.Parameters(weightIH: try tensor(.weightIH), weightHH: try tensor(.weightHH), biases: biases)
-                return try KerasLayout.kerasVariables(parameters, mode: architecture.mode)
+                var variables = try KerasLayout.kerasVariables(parameters, mode: architecture.mode)
+                if architecture.mode == .gru, !architecture.variant.linearBeforeReset, let bias = variables.bias {
+                    // reset_after=False keeps one row: b_hh adds outside the reset there, so it folds into b_ih.
+                    let rows = try bias.doubles(), width = architecture.gateRows
+                    let folded = (0 ..< width).map { rows[$0] + rows[width + $0] }
+                    variables.bias = try Tensor(shape: [width], doubles: folded).converted(to: dtype)
+                }
+                return variables
             }
+            let variant = architecture.variant
+            let activation = architecture.mode == .rnn && variant.candidate == .tanh
+                ? options.nonlinearity.rawValue : KerasVariant.name(of: variant.candidate) ?? "tanh"
             return KerasRecurrentLayer(
                 mode: architecture.mode, units: architecture.hiddenSize, inputSize: architecture.layerInputSize(layer),
                 bidirectional: architecture.bidirectional, useBias: architecture.bias,
-                activation: architecture.mode == .rnn ? options.nonlinearity.rawValue : "tanh",
-                name: paths[layer], innerName: innerNames[layer], path: paths[layer], directions: directions)
+                activation: activation,
+                name: paths[layer], innerName: innerNames[layer], path: paths[layer], directions: directions, variant: variant)
         }
     }
 
@@ -173,11 +186,15 @@ public enum KerasExporter {
     static func describe(_ layers: [KerasRecurrentLayer], dtype: DType) -> String {
         guard let first = layers.first else { return "Keras 3 Sequential without layers" }
         var inner = "\(KerasLayout.layerClass(first.mode))(\(first.units)"
-        if first.mode == .rnn { inner += ", activation=\"\(first.activation)\"" }
+        let variant = first.variant
+        if first.mode == .rnn || first.activation != "tanh" { inner += ", activation=\"\(first.activation)\"" }
+        if first.mode != .rnn, variant.gate != .sigmoid { inner += ", recurrent_activation=\"\(KerasVariant.name(of: variant.gate) ?? "?")\"" }
         if !first.useBias { inner += ", use_bias=False" }
-        if first.mode == .gru { inner += ", reset_after=True" }
+        if first.mode == .gru { inner += ", reset_after=\(variant.linearBeforeReset ? "True" : "False")" }
+        if variant.direction == .backwards { inner += ", go_backwards=True" }
         inner += ")"
-        let layer = first.bidirectional ? "Bidirectional(\(inner))" : inner
+        let merge = variant.merge == .concat ? "" : ", merge_mode=\"\(variant.merge.rawValue)\""
+        let layer = first.bidirectional ? "Bidirectional(\(inner)\(merge))" : inner
         return "Keras 3 Sequential: \(layers.count == 1 ? "" : "\(layers.count) × ")\(layer), input (batch, time, \(first.inputSize)), \(dtype.rawValue)"
     }
 }

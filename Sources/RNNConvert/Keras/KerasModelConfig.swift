@@ -52,12 +52,13 @@ enum KerasModelConfig {
     /// and a backward (`go_backwards=True`) copy, as Keras names them.
     private static func layer(_ layer: KerasRecurrentLayer, dtype: DType) -> [String: Any] {
         guard layer.bidirectional else {
-            return serialized(layer.className, recurrent(layer, name: layer.name, backwards: false, wrapped: false, dtype: dtype),
+            return serialized(layer.className, recurrent(layer, name: layer.name, backwards: layer.variant.direction == .backwards,
+                                                         wrapped: false, dtype: dtype),
                               inputSize: layer.inputSize)
         }
         let inner = KerasLayout.layerClass(layer.mode)
         let config: [String: Any] = [
-            "name": layer.name, "trainable": true, "dtype": policy(dtype), "merge_mode": "concat",
+            "name": layer.name, "trainable": true, "dtype": policy(dtype), "merge_mode": layer.variant.merge.rawValue,
             "layer": serialized(inner, recurrent(layer, name: "forward_" + layer.innerName, backwards: false, wrapped: true, dtype: dtype),
                                 inputSize: layer.inputSize),
             "backward_layer": serialized(inner, recurrent(layer, name: "backward_" + layer.innerName, backwards: true, wrapped: true, dtype: dtype),
@@ -86,12 +87,12 @@ enum KerasModelConfig {
         ]
         switch layer.mode {
         case .lstm:
-            config["recurrent_activation"] = "sigmoid"
+            config["recurrent_activation"] = KerasVariant.name(of: layer.variant.gate) ?? "sigmoid"
             config["unit_forget_bias"] = true
             config["seed"] = NSNull()
         case .gru:
-            config["recurrent_activation"] = "sigmoid"
-            config["reset_after"] = true
+            config["recurrent_activation"] = KerasVariant.name(of: layer.variant.gate) ?? "sigmoid"
+            config["reset_after"] = layer.variant.linearBeforeReset
             config["seed"] = NSNull()
         case .rnn:
             break

@@ -76,7 +76,8 @@ extension KerasImporter {
     /// Whether `layer` can be the next PyTorch layer after `last`.
     private static func continues(_ last: KerasRecurrentLayer, _ lastEntry: KerasLayerEntry, with layer: KerasRecurrentLayer) -> Bool {
         last.mode == layer.mode && last.units == layer.units && last.bidirectional == layer.bidirectional
-            && last.useBias == layer.useBias && last.activation == layer.activation
+            && last.useBias == layer.useBias && last.activation == layer.activation && last.variant == layer.variant
+            && layer.variant.merge == .concat
             && (lastEntry.recurrent?.returnSequences ?? true)
             && layer.inputSize == last.units * (last.bidirectional ? 2 : 1)
     }
@@ -96,13 +97,19 @@ extension KerasImporter {
                 + "\(first.bidirectional ? "Bidirectional(\(KerasLayout.layerClass(first.mode)))" : KerasLayout.layerClass(first.mode)) "
                 + "layer\(count == 1 ? "" : "s, stacked in name order,") from the weight groups and shapes"
             if first.bidirectional { inferred += "; directions concatenated (merge_mode=\"concat\")" }
-            if first.mode != .rnn { inferred += "; activations tanh and sigmoid (Keras's defaults, the only ones PyTorch has)" }
+            if first.mode != .rnn {
+                inferred += "; activations tanh and sigmoid (Keras's defaults: a layer built with others, such as hard_sigmoid, computes other "
+                    + "numbers; read the .keras file, which records them)"
+            }
             notes.append(inferred)
             notes.append("a .weights.h5 file does not record the layers without weights (Masking, Dropout): if the model masks its "
                 + "input, run with --lengths for trailing padding (then masked steps output zeros, as PyTorch writes them, where Keras "
                 + "repeats the previous output unless the layer is Bidirectional)")
             if first.mode == .rnn {
                 notes.append("the SimpleRNN activation (tanh or relu) is not stored in a .weights.h5 file: tanh unless --nonlinearity says otherwise")
+            }
+            if first.mode == .gru, !first.variant.linearBeforeReset {
+                notes.append("the GRU bias is one row: the layer was built with reset_after=False (the reset gate before the recurrent product)")
             }
             if first.mode == .gru, !first.useBias {
                 notes.append("a GRU without bias does not show reset_after in its weights: assumed reset_after=True (the Keras 3 default)")
@@ -114,6 +121,7 @@ extension KerasImporter {
         let names = stack.entries.map { "'\($0.name)'" }.joined(separator: ", ")
         var hints = ModuleHints(nonlinearity: first.mode == .rnn ? Nonlinearity(rawValue: first.activation) : nil, batchFirst: true,
                                 source: "Keras layer\(stack.entries.count == 1 ? "" : "s") \(names)", notes: notes)
+        if !first.variant.isPyTorch { hints.variant = first.variant }
         hints.inputMask = stack.entries[0].inputMask
         hints.inputMask?.zeroOutput = stack.entries.last?.recurrent?.zeroOutputForMask ?? false
         return hints
@@ -145,7 +153,7 @@ extension KerasImporter {
             guard variables.count >= 2, tensors["\(group).3"] == nil else {
                 throw fail("\(group.replacingOccurrences(of: ".", with: "/")) holds \(variables.count) variables; a recurrent cell has kernel, recurrent_kernel and maybe bias")
             }
-            let kernel = variables[0].tensor, recurrent = variables[1].tensor, bias = variables.count == 3 ? variables[2].tensor : nil
+            let kernel = variables[0].tensor, recurrent = variables[1].tensor, storedBias = variables.count == 3 ? variables[2].tensor : nil
             guard kernel.shape.count == 2, recurrent.shape.count == 2, recurrent.shape[0] > 0,
                   kernel.shape[1] == recurrent.shape[1], recurrent.shape[1] % recurrent.shape[0] == 0,
                   let gateMode = RNNMode(gateCount: recurrent.shape[1] / recurrent.shape[0]) else {
@@ -160,16 +168,25 @@ extension KerasImporter {
             if let configured = entry.recurrent?.units, configured != units {
                 throw fail("the config says units=\(configured), but recurrent_kernel is \(recurrent.shape)")
             }
-            if let configured = entry.recurrent?.useBias, configured != (bias != nil) {
+            if let configured = entry.recurrent?.useBias, configured != (storedBias != nil) {
                 throw fail("the config says use_bias=\(configured ? "True" : "False"), but the cell holds \(variables.count) variables")
             }
-            if let bias {
-                if mode == .gru, bias.shape == [width] {
-                    throw fail("GRU bias \(bias.shape) is one row: the layer was built with reset_after=False, which applies the reset gate "
-                        + "before the recurrent product; PyTorch's GRU applies it after (reset_after=True), so PyTorch cannot express this layer")
+            var variant = entry.recurrent?.variant ?? .pytorch
+            var bias = storedBias
+            if let given = storedBias {
+                // reset_after=False keeps one bias row (b_ih); b_hh is then zeros.
+                let oneRow = mode == .gru && given.shape == [width]
+                if oneRow, entry.recurrent == nil { variant.linearBeforeReset = false }
+                let expected = mode == .gru && variant.linearBeforeReset ? [2, width] : [width]
+                guard given.shape == expected else {
+                    throw fail("bias is \(given.shape), expected \(expected)"
+                        + (mode == .gru && entry.recurrent != nil ? " (the config says reset_after=\(variant.linearBeforeReset ? "True" : "False"))" : ""))
                 }
-                let expected = mode == .gru ? [2, width] : [width]
-                guard bias.shape == expected else { throw fail("bias is \(bias.shape), expected \(expected)") }
+                if oneRow {
+                    var rows = try given.data()
+                    rows.append(Data(count: rows.count))
+                    bias = try Tensor(dtype: given.dtype, shape: [2, width], data: rows)
+                }
             }
             guard variables.allSatisfy({ $0.tensor.dtype == kernel.dtype }), kernel.dtype.isFloatingPoint else {
                 throw fail("variables of mixed or non-float types (\(variables.map(\.tensor.dtype.rawValue).joined(separator: ", ")))")
@@ -185,7 +202,7 @@ extension KerasImporter {
                 layer = KerasRecurrentLayer(
                     mode: mode, units: units, inputSize: kernel.shape[0], bidirectional: bidirectional, useBias: bias != nil,
                     activation: entry.recurrent?.activation ?? (mode == .rnn ? "" : "tanh"),
-                    name: entry.name, innerName: entry.name, path: entry.group, directions: [direction])
+                    name: entry.name, innerName: entry.name, path: entry.group, directions: [direction], variant: variant)
             }
             consumed.formUnion(variables.map(\.name))
         }

@@ -2,8 +2,8 @@ import Foundation
 import RNNLayouts
 import TensorFiles
 
-/// One Keras recurrent layer — `LSTM`, `GRU` (`reset_after=True`) or
-/// `SimpleRNN`, possibly inside `Bidirectional(merge_mode="concat")` — as
+/// One Keras recurrent layer — `LSTM`, `GRU` or `SimpleRNN`, possibly inside
+/// `Bidirectional`, with the options of `variant` — as
 /// rnnkit writes it and reads it back: the Keras side of one PyTorch layer.
 struct KerasRecurrentLayer {
     /// LSTM, GRU or RNN (SimpleRNN).
@@ -29,6 +29,9 @@ struct KerasRecurrentLayer {
     var path: String
     /// The variables, one set per direction (forward, then backward).
     var directions: [KerasLayout.Variables]
+    /// What the cell computes beyond PyTorch's (activations, `reset_after=False`,
+    /// `go_backwards`, `merge_mode`).
+    var variant = CellVariant.pytorch
 
     /// The class written in the config: `Bidirectional` or the recurrent class.
     var className: String { bidirectional ? "Bidirectional" : KerasLayout.layerClass(mode) }

@@ -46,7 +46,7 @@ public enum ONNXExporter {
     /// cannot be written. Call before creating any file.
     public static func check(_ module: RNNModule, options: ONNXExportOptions) throws -> DType {
         let architecture = module.architecture
-        if let reason = ONNXLayout.unsupportedReason(architecture) {
+        if let reason = ONNXLayout.unsupportedReason(architecture) ?? ONNXVariant.unsupportedReason(architecture) {
             throw ConversionError("\(module.displayName): cannot write ONNX: \(reason)")
         }
         if architecture.mode != .rnn, options.nonlinearity != .tanh {

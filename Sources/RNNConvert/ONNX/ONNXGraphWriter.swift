@@ -60,6 +60,11 @@ struct ONNXGraphWriter {
                 outputs.append("Y_c" + suffix)
                 cOutputs.append("Y_c" + suffix)
             }
+            if architecture.variant.peepholes {
+                // LSTM inputs: X, W, R, B, sequence_lens, initial_h, initial_c, P.
+                if c0 == nil { inputs.append("") }
+                inputs.append(try peepholes(layer: layer))
+            }
             hOutputs.append("Y_h" + suffix)
             let op = ONNXLayout.operatorName(architecture.mode)
             builder.node(op, name: scope + op + suffix, inputs: inputs, outputs: outputs, attributes: operatorAttributes())
@@ -174,6 +179,19 @@ struct ONNXGraphWriter {
         return names
     }
 
+    /// Adds `P` `(directions, 3·hidden)` of `layer` (order i, o, f) and returns its name.
+    private mutating func peepholes(layer: Int) throws -> String {
+        var data = Data()
+        for direction in 0 ..< architecture.directions {
+            guard let tensor = module.peepholes[layer * architecture.directions + direction] else {
+                throw ConversionError("\(module.displayName): the peephole weights of layer \(layer) are missing")
+            }
+            data.append(try tensor.converted(to: dtype).data())
+        }
+        let p = try Tensor(dtype: dtype, shape: [architecture.directions, 3 * architecture.hiddenSize], data: data)
+        return try builder.initializer(qualified("P_l\(layer)"), p)
+    }
+
     private func stacked(_ role: ParameterName.Role, layer: Int, shape: [Int]) throws -> Tensor {
         var data = Data()
         for direction in 0 ..< architecture.directions {
@@ -194,11 +212,17 @@ struct ONNXGraphWriter {
     private func operatorAttributes() -> [Onnx_AttributeProto] {
         var attributes = [
             ONNXGraphBuilder.attribute("hidden_size", int: architecture.hiddenSize),
-            ONNXGraphBuilder.attribute("direction", string: architecture.bidirectional ? "bidirectional" : "forward"),
+            ONNXGraphBuilder.attribute("direction", string: architecture.bidirectional
+                ? "bidirectional" : architecture.variant.direction == .reverse ? "reverse" : "forward"),
         ]
+        if architecture.mode == .gru {
+            attributes.append(ONNXGraphBuilder.attribute("linear_before_reset", int: architecture.variant.linearBeforeReset ? 1 : 0))
+        }
+        // A cell beyond PyTorch's: its activations (alpha/beta), clip, input_forget.
+        if !architecture.variant.isPyTorch { return attributes + ONNXVariant.attributes(architecture, nonlinearity: options.nonlinearity) }
         switch architecture.mode {
         case .gru:
-            attributes.append(ONNXGraphBuilder.attribute("linear_before_reset", int: 1))
+            break
         case .rnn:
             let activation = options.nonlinearity == .relu ? "Relu" : "Tanh"
             attributes.append(ONNXGraphBuilder.attribute("activations", strings: Array(repeating: activation, count: architecture.directions)))

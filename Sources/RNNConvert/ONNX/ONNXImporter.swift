@@ -73,6 +73,12 @@ enum ONNXImporter {
             var moduleHints = ModuleHints(
                 nonlinearity: first.nonlinearity,
                 source: group.layers.map { ONNXGraphScope.describe($0.node) }.joined(separator: ", ") + (place.isEmpty ? "" : " in \(place)"))
+            if !first.variant.isPyTorch { moduleHints.variant = first.variant }
+            var peepholes: [Int: Tensor] = [:]
+            for (index, layer) in group.layers.enumerated() {
+                for (direction, tensor) in layer.peepholes { peepholes[index * layer.directions + direction] = tensor }
+            }
+            moduleHints.peepholes = PeepholeWeights(peepholes)
             guard var evaluator = evaluators[first.scope] else { continue }
             try ONNXModuleDefaults.fill(&moduleHints, group: group, metadata: metadata, graph: graph, evaluator: &evaluator, file: file)
             hints[group.name] = moduleHints
@@ -94,6 +100,7 @@ enum ONNXImporter {
             if layer.directions != first.directions { differences.append("\(layer.directions) direction(s) after \(first.directions)") }
             if (layer.b == nil) != (first.b == nil) { differences.append("bias \(layer.b != nil) after \(first.b != nil)") }
             if layer.nonlinearity != first.nonlinearity { differences.append("a different activation") }
+            if layer.variant != first.variant { differences.append("a different cell (activations, clip, peepholes, direction or gates)") }
             if layer.inputSize != previous.directions * previous.hiddenSize {
                 differences.append("input size \(layer.inputSize), but the layer before outputs \(previous.directions * previous.hiddenSize)")
             }

@@ -42,12 +42,12 @@ public enum ONNXOperatorTable {
 
     private static let common: [Entry] = [
         attribute("hidden_size", .read, "checked against R's shape"),
-        attribute("direction", .read, "forward and bidirectional map to PyTorch; reverse is refused (no PyTorch equivalent)"),
+        attribute("direction", .read, "forward and bidirectional map to PyTorch; reverse is run as a one-direction reverse cell (CellVariant)"),
         attribute("layout", .read, "layout=1 makes the node read (batch, sequence, features)"),
-        attribute("activations", .read, "RNN: Tanh or Relu (nonlinearity); LSTM/GRU: only the standard Sigmoid/Tanh set"),
-        attribute("activation_alpha", .harmless, "no accepted activation (Sigmoid, Tanh, Relu) takes an alpha"),
-        attribute("activation_beta", .harmless, "no accepted activation (Sigmoid, Tanh, Relu) takes a beta"),
-        attribute("clip", .refusedUnlessDefault(default: nil), "cell clipping has no PyTorch equivalent"),
+        attribute("activations", .read, "Sigmoid, Tanh, Relu, HardSigmoid in every slot (others refused by name); RNN Tanh/Relu is the nonlinearity"),
+        attribute("activation_alpha", .read, "HardSigmoid's alpha, one per HardSigmoid in order (onnxruntime's reading); ignored by the others"),
+        attribute("activation_beta", .read, "HardSigmoid's beta, one per HardSigmoid in order; ignored by the others"),
+        attribute("clip", .read, "every gate pre-activation clipped to [-clip, clip], as onnxruntime does"),
         input("X", .read, "the module's input; its layout is traced back through the graph"),
         input("W", .read, "weight_ih, gate blocks reordered"),
         input("R", .read, "weight_hh, gate blocks reordered"),
@@ -59,12 +59,12 @@ public enum ONNXOperatorTable {
     /// Per operator name (`LSTM`, `GRU`, `RNN`), every attribute and input rnnkit knows, in schema order of kind.
     public static let entries: [String: [Entry]] = [
         "LSTM": common + [
-            attribute("input_forget", .refusedUnlessDefault(default: "0"), "coupled input and forget gates have no PyTorch equivalent"),
+            attribute("input_forget", .read, "1 couples the gates: f = 1 - i"),
             input("initial_c", .read, "a constant value becomes run's default --c0"),
-            input("P", .read, "peepholes: all-zero accepted, anything else refused (PyTorch has none)"),
+            input("P", .read, "peepholes (order i, o, f): all-zero is PyTorch's cell; others run as a variant"),
         ],
         "GRU": common + [
-            attribute("linear_before_reset", .read, "must be 1: PyTorch's GRU applies the reset gate after the recurrent matrix"),
+            attribute("linear_before_reset", .read, "1 is PyTorch's GRU; 0 (the default) applies the reset gate before the recurrent matrix"),
         ],
         "RNN": common,
     ]

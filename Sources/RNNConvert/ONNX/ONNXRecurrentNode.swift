@@ -15,8 +15,13 @@ struct ONNXRecurrentNode {
     var w: Tensor
     var r: Tensor
     var b: Tensor?
-    /// The activation of an `RNN` node.
+    /// The activation of an `RNN` node, when it is tanh or relu.
     var nonlinearity: Nonlinearity?
+    /// What the node's cell computes beyond PyTorch's (activations, clip,
+    /// input_forget, linear_before_reset=0, direction=reverse, peepholes).
+    var variant = CellVariant.pytorch
+    /// LSTM: each direction's non-zero peepholes `P` (3·hidden), by direction.
+    var peepholes: [Int: Tensor] = [:]
     /// `layout=1`: the node reads `(B, T, F)`.
     var batchMajor: Bool
     /// Which graph the node sits in (an index into the importer's scopes).
@@ -40,18 +45,13 @@ struct ONNXRecurrentNode {
 
         let direction = attributes.string("direction") ?? "forward"
         switch direction {
-        case "forward": directions = 1
+        case "forward", "reverse": directions = 1
         case "bidirectional": directions = 2
-        case "reverse":
-            throw refuse("direction=reverse (a reverse-only layer) has no PyTorch equivalent")
         default:
             throw refuse("unknown direction '\(direction)'")
         }
-        if mode == .gru, attributes.int("linear_before_reset") != 1 {
-            throw refuse("linear_before_reset=\(attributes.int("linear_before_reset") ?? 0): this GRU applies the reset gate before "
-                + "the recurrent matrix (r⊙h)·R; PyTorch's GRU computes r⊙(h·R + b) and needs linear_before_reset=1")
-        }
-        nonlinearity = try Self.nonlinearity(mode, attributes.strings("activations"), directions: directions, refuse: refuse)
+        (variant, nonlinearity) = try ONNXVariant.read(attributes, mode: mode, directions: directions, reverse: direction == "reverse",
+                                                       refuse: refuse)
 
         // Weights.
         func weight(_ index: Int, _ role: String) throws -> Tensor? {
@@ -89,8 +89,17 @@ struct ONNXRecurrentNode {
                 throw refuse("\(name) is \(tensor.dtype.rawValue); weights must be floating point")
             }
         }
-        if mode == .lstm, let peepholes = try weight(7, "P"), try peepholes.doubles().contains(where: { $0 != 0 }) {
-            throw refuse("has non-zero peephole weights P; PyTorch's LSTM has no peepholes")
+        if mode == .lstm, let p = try weight(7, "P") {
+            for direction in 0 ..< directions {
+                peepholes[direction] = try ONNXVariant.peephole(p, direction: direction, directions: directions, hidden: hiddenSize, refuse: refuse)
+            }
+            // All-zero peepholes compute PyTorch's cell.
+            variant.peepholes = !peepholes.isEmpty
+            if variant.peepholes {
+                for direction in 0 ..< directions where peepholes[direction] == nil {
+                    peepholes[direction] = try Tensor(dtype: p.dtype, shape: [3 * hiddenSize], data: Data(count: 3 * hiddenSize * p.dtype.itemSize))
+                }
+            }
         }
         // Stored initial state and lengths (run's defaults).
         func stored(_ index: Int, _ role: String) throws -> ONNXStoredInput {
@@ -117,38 +126,6 @@ struct ONNXRecurrentNode {
                 throw refuse("sequence_lens is \(lengths.dtype.rawValue) \(shapeText(lengths.shape)); expected integers of shape (batch,)")
             }
         }
-    }
-
-    /// The activation an `RNN` node uses (nil for LSTM/GRU), after checking
-    /// that LSTM/GRU activations are the standard ones.
-    private static func nonlinearity(
-        _ mode: RNNMode, _ given: [String]?, directions: Int, refuse: (String) -> ConversionError
-    ) throws -> Nonlinearity? {
-        let standard: [String]
-        switch mode {
-        case .lstm: standard = ["sigmoid", "tanh", "tanh"]
-        case .gru: standard = ["sigmoid", "tanh"]
-        case .rnn: standard = ["tanh"]
-        }
-        guard let given, !given.isEmpty else { return mode == .rnn ? .tanh : nil }
-        let lowered = given.map { $0.lowercased() }
-        let perDirection = lowered.count == standard.count * directions
-            ? (0 ..< directions).map { Array(lowered[$0 * standard.count ..< ($0 + 1) * standard.count]) }
-            : [lowered]
-        guard perDirection.allSatisfy({ $0.count == standard.count }), Set(perDirection).count == 1 else {
-            throw refuse("activations \(given) do not give every direction the same \(standard.count) function(s)")
-        }
-        let activations = perDirection[0]
-        if mode == .rnn {
-            guard let nonlinearity = Nonlinearity(rawValue: activations[0]) else {
-                throw refuse("activation \(given[0]): PyTorch's RNN has tanh or relu only")
-            }
-            return nonlinearity
-        }
-        guard activations == standard else {
-            throw refuse("activations \(given): PyTorch's \(mode.rawValue) uses \(standard.joined(separator: ", ")) only")
-        }
-        return nil
     }
 
     /// The PyTorch tensors of this node as layer `layer` of a module

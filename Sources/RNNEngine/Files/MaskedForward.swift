@@ -59,7 +59,14 @@ enum MaskedForward {
         let result = try network.forward(input: tensor(compacted, shape: [batch, width, features], like: input.dtype),
                                          lengths: counts.map { max($0, 1) }, h0: h0, c0: c0, batchFirst: true, options: options)
         let outputWidth = result.output.shape[2]
-        let directions = network.architecture.bidirectional ? 2 : 1
+        // Merged directions (Keras merge_mode sum/mul/ave) share each output row: a kept step copies
+        // its row, a masked one is zero; repeating each half from another step cannot be merged afterwards.
+        let merged = network.architecture.bidirectional && network.architecture.variant.merge != .concat
+        if merged && !zeroOutput {
+            throw EngineError.unsupportedOption("masked steps repeat each direction's output from another step, which rnnkit "
+                + "cannot combine after merge_mode \(network.architecture.variant.merge.rawValue); run without a mask or with return_sequences")
+        }
+        let directions = network.architecture.bidirectional && !merged ? 2 : 1
         let half = outputWidth / directions
         let packed = try result.output.doubles()
         var output = [Double](repeating: 0, count: batch * steps * outputWidth)

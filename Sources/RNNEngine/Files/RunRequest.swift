@@ -68,7 +68,11 @@ public struct RunRequest: Sendable {
             let tensors = try Rename.apply(renames, to: source.tensors)
             let (module, choice) = try Inspector.inspect(tensors).selectModule(named: module, features: features)
             if let choice { report("\(weights): \(choice)") }
-            return (module, source.settings[module.name] ?? RunSettings())
+            let settings = source.settings[module.name] ?? RunSettings()
+            var recorded = module
+            if let variant = settings.variant { recorded.architecture.variant = variant }
+            recorded.peepholes = settings.peepholes
+            return (recorded, settings)
         } catch let error as BadInputError {
             throw FileInputError(file: weights, underlying: error)
         }
@@ -82,6 +86,7 @@ public struct RunRequest: Sendable {
     public func execute() throws -> (module: RNNModule, output: RNNOutput) {
         let input = try Self.singleTensor(self.input)
         let (module, recorded) = try loadModule(features: input.shape.last)
+        for assumption in recorded.assumptions { report("\(weights): \(assumption)") }
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
         if self.batchFirst == nil, recorded.layoutUnknown {
             throw FileInputError(file: weights, underlying: StoredInputError(
@@ -191,6 +196,14 @@ public struct RunSettings: Sendable, Equatable {
     public var batchFirst: Bool?
     /// The mask the model applies to the module's input (Keras), if any.
     public var inputMask: InputMask?
+    /// The cell's options beyond PyTorch's (`CellVariant`), if the file records any.
+    public var variant: CellVariant?
+    /// LSTM peephole weights by state slice (`RNNModule.peepholes`).
+    public var peepholes = PeepholeWeights()
+    /// What the file's reader assumed about how the module computes (a Keras 2
+    /// weights file's activations, taken from its version's defaults): `run`
+    /// prints each as a note, since another assumption gives other numbers.
+    public var assumptions: [String] = []
     /// The initial state and lengths the file stores (the defaults of
     /// `--h0`, `--c0`, `--lengths`).
     public var stored = StoredInputs()

@@ -39,7 +39,13 @@ struct NetworkRunner<S: EngineScalar> {
 
         var hN = [S](repeating: 0, count: stateCount * plan.batch * state)
         var cN = [S](repeating: 0, count: architecture.mode == .lstm ? stateCount * plan.batch * hidden : 0)
-        let fast = packedPath(workspaces)
+        // A cell that is not PyTorch's runs on the reference path: the packed kernels compute PyTorch's cells only.
+        let variantOptions = architecture.variant
+        let variant = variantOptions.isPyTorch ? nil : VariantCell<S>(variantOptions, nonlinearity: network.nonlinearity)
+        let fast = variant == nil ? packedPath(workspaces) : nil
+        // Merged directions are computed side by side first, (T·B, 2·state).
+        let merging = architecture.bidirectional && variantOptions.merge != .concat
+        let both = AlignedBuffer<S>(zeros: merging ? plan.steps * plan.batch * 2 * state : 0)
         for layer in 0 ..< layers {
             let input = layer == 0 ? layerInput0.pointer : outputs[(layer - 1) % 2].pointer
             let output = outputs[layer % 2].pointer
@@ -53,9 +59,16 @@ struct NetworkRunner<S: EngineScalar> {
             } else {
                 for direction in 0 ..< directions {
                     DirectionRunner.run(
-                        weights[layer][direction], reverse: direction == 1, relu: network.nonlinearity == .relu,
-                        plan: plan, input: input, output: output, outputWidth: width, column: direction * state,
+                        weights[layer][direction], reverse: direction == 1 || variantOptions.direction != .forward,
+                        relu: network.nonlinearity == .relu, variant: variant, plan: plan, input: input,
+                        output: merging ? both.pointer : output, outputWidth: merging ? 2 * state : width, column: direction * state,
                         workspace: workspaces[direction])
+                }
+                if merging {
+                    VariantChecks.merge(variantOptions.merge, rows: plan.steps * plan.batch, state: state, from: both.pointer, into: output)
+                }
+                if variantOptions.direction == .backwards {
+                    VariantChecks.reverseSteps(output, steps: plan.steps, batch: plan.batch, width: width)
                 }
             }
             for direction in 0 ..< directions {

@@ -25,6 +25,8 @@ struct DirectionWeights<S: EngineScalar>: Sendable {
     let hiddenBias: AlignedBuffer<S>
     /// LSTM with `proj_size`: `W_hr`, (proj, hidden). Nil otherwise.
     let weightHR: AlignedBuffer<S>?
+    /// LSTM peepholes `P_i, P_o, P_f` (3·hidden) of a variant cell; nil otherwise.
+    var peephole: AlignedBuffer<S>? = nil
 
     /// Rows of `W_ih` and `W_hh`: gates·hidden.
     var gateRows: Int { mode.gateCount * hiddenSize }
@@ -61,6 +63,7 @@ enum WeightPreparation {
                 problems.append("\(name) has dtype \(tensor.dtype.rawValue); weights must be floating point")
             }
         }
+        problems += VariantChecks.problems(of: module)
         let expectedSet = Set(expected)
         for parameter in module.parameters.keys.sorted() where !expectedSet.contains(parameter) {
             problems.append("\(module.qualifiedName(of: parameter)) is unexpected in a \(architecture.mode.rawValue) "
@@ -98,7 +101,8 @@ enum WeightPreparation {
         let isGRU = architecture.mode == .gru
         let inputBias = isGRU ? biasIH : zip(biasIH, biasHH).map { $0 + $1 }
         let weightHR = architecture.projSize > 0 ? try values(.weightHR) : nil
-        return DirectionWeights(
+        let peephole = try module.peepholes[layer * architecture.directions + (reverse ? 1 : 0)].map { try S.values(of: $0) }
+        var weights = DirectionWeights<S>(
             mode: architecture.mode,
             inputSize: architecture.layerInputSize(layer),
             hiddenSize: architecture.hiddenSize,
@@ -108,5 +112,7 @@ enum WeightPreparation {
             inputBias: AlignedBuffer(inputBias),
             hiddenBias: AlignedBuffer(isGRU ? biasHH : []),
             weightHR: weightHR.map { AlignedBuffer($0) })
+        weights.peephole = peephole.map { AlignedBuffer($0) }
+        return weights
     }
 }

@@ -62,6 +62,10 @@ public struct RNNNetwork: Sendable {
                 "nonlinearity relu applies only to RNN modules; '\(module.displayName)' is \(module.architecture.mode.withArticle), "
                     + "whose activations are fixed")
         }
+        if nonlinearity == .relu && module.architecture.mode == .rnn && module.architecture.variant.candidate != .tanh {
+            throw EngineError.unsupportedOption(
+                "nonlinearity relu contradicts the file's activation \(module.architecture.variant.candidate.text) for '\(module.displayName)'")
+        }
         name = module.name
         architecture = module.architecture
         self.nonlinearity = nonlinearity
@@ -96,6 +100,11 @@ public struct RNNNetwork: Sendable {
     ) throws -> RNNOutput {
         let plan = try SequencePlan(architecture: architecture, input: input, computeType: computeType,
                                     lengths: lengths, batchFirst: batchFirst)
+        if architecture.variant.direction == .backwards, plan.sortedLengths.contains(where: { $0 < plan.steps }) {
+            throw EngineError.unsupportedOption(
+                "sequences of different lengths: '\(name.isEmpty ? "(root)" : name)' reads backwards with outputs in reading order "
+                    + "(Keras go_backwards=True), where Keras would start every sequence at its padding; run equal lengths")
+        }
         let h0 = try checkedState(h0, name: "h0", plan: plan, width: architecture.stateSize)
         if c0 != nil && architecture.mode != .lstm { throw EngineError.cellStateNotApplicable(mode: architecture.mode) }
         let c0 = try checkedState(c0, name: "c0", plan: plan, width: architecture.hiddenSize)

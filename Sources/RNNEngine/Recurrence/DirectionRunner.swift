@@ -8,6 +8,7 @@ final class DirectionWorkspace<S: EngineScalar> {
     /// GRU: `W_hh h` for the current step, (B, 3·hidden).
     let hiddenPart: AlignedBuffer<S>
     /// LSTM with projection: `o ⊙ tanh(c')` before `W_hr`, (B, hidden).
+    /// GRU: `r ⊙ h` when the reset gate comes before the product (a variant).
     let unprojected: AlignedBuffer<S>
     /// The hidden state `h` of each sequence (processing order), (B, proj or hidden).
     let h: AlignedBuffer<S>
@@ -19,7 +20,7 @@ final class DirectionWorkspace<S: EngineScalar> {
         let rows = plan.steps * plan.batch
         projection = AlignedBuffer(zeros: rows * mode.gateRows)
         hiddenPart = AlignedBuffer(zeros: mode.isGRU ? plan.batch * mode.gateRows : 0)
-        unprojected = AlignedBuffer(zeros: mode.projects ? plan.batch * mode.hiddenSize : 0)
+        unprojected = AlignedBuffer(zeros: mode.projects || mode.isGRU ? plan.batch * mode.hiddenSize : 0)
         h = AlignedBuffer(zeros: plan.batch * mode.stateSize)
         c = AlignedBuffer(zeros: mode.isLSTM ? plan.batch * mode.hiddenSize : 0)
     }
@@ -45,8 +46,9 @@ enum DirectionRunner<S: EngineScalar> {
     ///   a sequence's length are left untouched (zero).
     /// - `workspace.h` / `.c` hold the initial states on entry and the
     ///   final states (each sequence's own last step) on return.
+    /// - `variant`: a cell that is not PyTorch's (`CellVariant`); nil for PyTorch's.
     static func run(
-        _ w: DirectionWeights<S>, reverse: Bool, relu: Bool, plan: SequencePlan,
+        _ w: DirectionWeights<S>, reverse: Bool, relu: Bool, variant: VariantCell<S>? = nil, plan: SequencePlan,
         input: UnsafePointer<S>, output: UnsafeMutablePointer<S>, outputWidth: Int, column: Int,
         workspace: DirectionWorkspace<S>
     ) {
@@ -71,7 +73,14 @@ enum DirectionRunner<S: EngineScalar> {
             switch w.mode {
             case .lstm:
                 multiply(rows: rows, h, w.weightHH, outputs: gateRows, inputs: state, beta: 1, into: pre)
-                if let weightHR = w.weightHR {
+                if let variant {
+                    let target = w.weightHR == nil ? h : workspace.unprojected.pointer
+                    Gates.lstm(variant: variant, rows: rows, hidden: hidden, gates: pre, ldGates: gateRows, bias: w.inputBias.pointer,
+                               peephole: w.peephole.map { UnsafePointer($0.pointer) }, c: c, h: target, ldh: hidden)
+                    if let weightHR = w.weightHR {
+                        multiply(rows: rows, target, weightHR, outputs: state, inputs: hidden, beta: 0, into: h)
+                    }
+                } else if let weightHR = w.weightHR {
                     let unprojected = workspace.unprojected.pointer
                     Gates.lstm(rows: rows, hidden: hidden, gates: pre, ldGates: gateRows, bias: w.inputBias.pointer,
                                c: c, h: unprojected, ldh: hidden)
@@ -84,12 +93,30 @@ enum DirectionRunner<S: EngineScalar> {
             case .gru:
                 let hiddenPart = workspace.hiddenPart.pointer
                 multiply(rows: rows, h, w.weightHH, outputs: gateRows, inputs: state, beta: 0, into: hiddenPart)
-                Gates.gru(rows: rows, hidden: hidden, inputPart: pre, ldInput: gateRows, inputBias: w.inputBias.pointer,
-                          hiddenPart: hiddenPart, hiddenBias: w.hiddenBias.pointer, h: h)
+                if let variant {
+                    if !variant.linearBeforeReset {
+                        // W_hn (r ⊙ h) replaces the n block of W_hh h.
+                        let resetState = workspace.unprojected.pointer
+                        Gates.gruResetState(variant: variant, rows: rows, hidden: hidden, inputPart: pre, ldInput: gateRows,
+                                            inputBias: w.inputBias.pointer, hiddenPart: hiddenPart, hiddenBias: w.hiddenBias.pointer,
+                                            h: h, resetState: resetState)
+                        S.gemmABt(m: rows, n: hidden, k: hidden, a: resetState, lda: hidden, b: w.weightHH.pointer + 2 * hidden * hidden,
+                                  ldb: hidden, beta: 0, c: hiddenPart + 2 * hidden, ldc: gateRows)
+                    }
+                    Gates.gru(variant: variant, rows: rows, hidden: hidden, inputPart: pre, ldInput: gateRows,
+                              inputBias: w.inputBias.pointer, hiddenPart: hiddenPart, hiddenBias: w.hiddenBias.pointer, h: h)
+                } else {
+                    Gates.gru(rows: rows, hidden: hidden, inputPart: pre, ldInput: gateRows, inputBias: w.inputBias.pointer,
+                              hiddenPart: hiddenPart, hiddenBias: w.hiddenBias.pointer, h: h)
+                }
             case .rnn:
                 multiply(rows: rows, h, w.weightHH, outputs: gateRows, inputs: state, beta: 1, into: pre)
-                Gates.rnn(rows: rows, hidden: hidden, relu: relu, pre: pre, ldPre: gateRows,
-                          bias: w.inputBias.pointer, h: h)
+                if let variant {
+                    Gates.rnn(variant: variant, rows: rows, hidden: hidden, pre: pre, ldPre: gateRows, bias: w.inputBias.pointer, h: h)
+                } else {
+                    Gates.rnn(rows: rows, hidden: hidden, relu: relu, pre: pre, ldPre: gateRows,
+                              bias: w.inputBias.pointer, h: h)
+                }
             }
             let stepOutput = output + t * batch * outputWidth + column
             for row in 0 ..< rows {

@@ -53,8 +53,10 @@ extension RNNArchitecture {
     }
 
     /// One step of this module as PyTorch computes it (`RNNMode.equations`),
-    /// with the LSTM projection when `proj_size` is set.
+    /// with the LSTM projection when `proj_size` is set; a variant's own
+    /// equations when the module is not PyTorch's cell (`variantDifferences`).
     public var stepEquations: [String] {
+        if !variant.isPyTorch { return variantEquations + (mergeEquation.map { [$0] } ?? []) }
         var lines = mode.equations
         if mode == .lstm && projSize > 0 && !lines.isEmpty {
             lines[lines.count - 1] = "h' = W_hr (o ⊙ tanh(c'))    (weight_hr projects hidden_size \(hiddenSize) to proj_size \(projSize))"

@@ -25,6 +25,10 @@ public struct RNNArchitecture: Equatable, Hashable, Sendable {
     public var bias: Bool
     /// The weights' element type.
     public var dtype: DType
+    /// What the cell computes beyond PyTorch's (ONNX and Keras options);
+    /// `.pytorch` for PyTorch's cell. Weights do not record it: a reader of
+    /// an ONNX or Keras file sets it from the file.
+    public var variant: CellVariant = .pytorch
 
     /// Creates an architecture description.
     public init(
@@ -52,8 +56,10 @@ public struct RNNArchitecture: Equatable, Hashable, Sendable {
     /// Width of `h` per direction: `proj_size` if set, else `hidden_size`.
     public var stateSize: Int { projSize > 0 ? projSize : hiddenSize }
 
-    /// Width of `output`'s last dimension: `directions · (proj_size or hidden_size)`.
-    public var outputSize: Int { directions * stateSize }
+    /// Width of `output`'s last dimension: `directions · (proj_size or hidden_size)`,
+    /// or one direction's width when the directions are summed, multiplied
+    /// or averaged (`variant.merge`).
+    public var outputSize: Int { bidirectional && variant.merge != .concat ? stateSize : directions * stateSize }
 
     /// Features each layer reads: `input_size` for layer 0, the previous
     /// layer's concatenated directions afterwards.
@@ -97,7 +103,8 @@ public struct RNNArchitecture: Equatable, Hashable, Sendable {
         case .weightIH:
             let columns = layer == 0
                 ? "input_size \(inputSize)"
-                : "layer \(layer - 1)'s output width \(outputSize) (\(directions) direction\(directions == 1 ? "" : "s") × \(stateSize))"
+                : "layer \(layer - 1)'s output width \(outputSize) (\(directions) direction\(directions == 1 ? "" : "s") × \(stateSize)"
+                    + (outputSize == stateSize && directions == 2 ? ", merged by \(variant.merge.rawValue))" : ")")
             return "rows = \(gates); columns = \(columns)"
         case .weightHH:
             return "rows = \(gates); columns = \(projSize > 0 ? "proj_size \(projSize)" : "hidden_size \(hiddenSize)")"

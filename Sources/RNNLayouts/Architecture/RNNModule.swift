@@ -10,6 +10,11 @@ public struct RNNModule: Sendable {
     /// The module's tensors by parameter name. Full names in the file are
     /// `qualifiedName(of:)`.
     public var parameters: [ParameterName: Tensor]
+    /// LSTM peephole weights (`architecture.variant.peepholes`), by state
+    /// slice `layer · directions + direction` (as `h_n` orders them), each
+    /// (3·hidden) in ONNX's order `i, o, f`. PyTorch names cannot hold them:
+    /// only an ONNX `P` input gives them.
+    public var peepholes = PeepholeWeights()
 
     /// Creates a module.
     public init(name: String, architecture: RNNArchitecture, parameters: [ParameterName: Tensor]) {
@@ -30,4 +35,30 @@ public struct RNNModule: Sendable {
 
     /// A display name: the prefix, or `(root)` for `""`.
     public var displayName: String { name.isEmpty ? "(root)" : name }
+}
+
+/// LSTM peephole weights by state slice (`layer · directions + direction`),
+/// each (3·hidden) in ONNX's order `i, o, f`; equal when the slices hold the
+/// same shapes, dtypes and bytes.
+public struct PeepholeWeights: Sendable, Equatable {
+    /// The tensors by state slice.
+    public var slices: [Int: Tensor]
+
+    /// Creates peephole weights.
+    public init(_ slices: [Int: Tensor] = [:]) {
+        self.slices = slices
+    }
+
+    /// Whether there are none.
+    public var isEmpty: Bool { slices.isEmpty }
+
+    /// The tensor of state slice `index`.
+    public subscript(index: Int) -> Tensor? { slices[index] }
+
+    public static func == (lhs: PeepholeWeights, rhs: PeepholeWeights) -> Bool {
+        lhs.slices.keys == rhs.slices.keys && lhs.slices.allSatisfy { key, tensor in
+            guard let other = rhs.slices[key] else { return false }
+            return tensor.shape == other.shape && tensor.dtype == other.dtype && (try? tensor.data()) == (try? other.data())
+        }
+    }
 }
