@@ -21,7 +21,6 @@
 @_exported import struct RNNEngine.RNNOutput
 @_exported import struct RNNEngine.ExecutionOptions
 @_exported import enum RNNEngine.EngineError
-@_exported import struct RNNEngine.FileInputError
 
 // Converting it.
 @_exported import struct RNNConvert.ConversionError

@@ -1,6 +1,5 @@
 import Foundation
-import RNNEngine
-import RNNLayouts
+import RNNKit
 
 /// What happened to one fixture in `rnnkit verify`.
 enum VerifyOutcome {

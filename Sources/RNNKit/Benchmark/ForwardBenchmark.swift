@@ -1,4 +1,5 @@
 import Foundation
+import RNNEngine
 import RNNLayouts
 import TensorFiles
 
@@ -6,35 +7,35 @@ import TensorFiles
 /// alone (weights prepared and input built beforehand), after a warm-up,
 /// with the same run's sgemm rate as the yardstick. Benchmarks only; no test
 /// times anything.
-public enum ForwardBenchmark {
+package enum ForwardBenchmark {
     /// What one measurement found.
-    public struct Result: Sendable {
+    package struct Result: Sendable {
         /// Seconds of every timed forward pass, in the order run.
-        public var seconds: [Double]
+        package var seconds: [Double]
         /// Floating-point operations of one forward pass (the matrix products).
-        public var flops: Double
+        package var flops: Double
         /// The sgemm rate measured in the same run with the same threads, GFLOP/s.
-        public var sgemmGFlops: Double
+        package var sgemmGFlops: Double
         /// CPU time (user + system, all threads) per timed forward pass, seconds:
         /// far above `median × threads` only when threads spin; a median far
         /// above it on one thread means the machine was busy.
-        public var cpuSecondsPerRun: Double
+        package var cpuSecondsPerRun: Double
 
         /// The median time, seconds.
-        public var median: Double { quantile(0.5) }
+        package var median: Double { quantile(0.5) }
         /// The `q` quantile of the times (nearest rank).
-        public func quantile(_ q: Double) -> Double {
+        package func quantile(_ q: Double) -> Double {
             let sorted = seconds.sorted()
             guard !sorted.isEmpty else { return 0 }
             return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
         }
         /// GFLOP/s at the median time.
-        public var gflops: Double { median > 0 ? flops / median / 1e9 : 0 }
+        package var gflops: Double { median > 0 ? flops / median / 1e9 : 0 }
     }
 
     /// A module with PyTorch's default initialisation (uniform in ±1/√hidden)
     /// and PyTorch's tensor names, found by the inspector like a file's.
-    public static func syntheticModule(_ architecture: RNNArchitecture, seed: UInt64 = 1) throws -> RNNModule {
+    package static func syntheticModule(_ architecture: RNNArchitecture, seed: UInt64 = 1) throws -> RNNModule {
         var random = SplitMix(seed: seed)
         let bound = 1 / Double(architecture.hiddenSize).squareRoot()
         let tensors = architecture.parameterNames.map { parameter in
@@ -46,7 +47,7 @@ public enum ForwardBenchmark {
     }
 
     /// A (T, B, features) input of uniform values in [-1, 1).
-    public static func randomInput(steps: Int, batch: Int, features: Int, type: ComputeType, seed: UInt64 = 2) -> Tensor {
+    package static func randomInput(steps: Int, batch: Int, features: Int, type: ComputeType, seed: UInt64 = 2) -> Tensor {
         var random = SplitMix(seed: seed)
         let count = steps * batch * features
         switch type {
@@ -57,7 +58,7 @@ public enum ForwardBenchmark {
 
     /// Floating-point operations of a forward pass over `steps × batch`: the
     /// input projections, recurrent products and projections (2 per multiply-add).
-    public static func flops(_ architecture: RNNArchitecture, steps: Int, batch: Int) -> Double {
+    package static func flops(_ architecture: RNNArchitecture, steps: Int, batch: Int) -> Double {
         var total = 0.0
         for layer in 0 ..< architecture.numLayers {
             let perRow = architecture.gateRows * (architecture.layerInputSize(layer) + architecture.stateSize)
@@ -70,7 +71,7 @@ public enum ForwardBenchmark {
     /// Times `network.forward(input)`: `warmup` untimed calls (at least
     /// 0.2 s worth), then `repeats` timed ones (0: as many as fit in about
     /// a second, 5 to 200).
-    public static func measure(_ network: RNNNetwork, input: Tensor, options: ExecutionOptions,
+    package static func measure(_ network: RNNNetwork, input: Tensor, options: ExecutionOptions,
                                warmup: Int = 3, repeats: Int = 0) throws -> Result {
         let warmStart = now()
         var warmRuns = 0
@@ -96,19 +97,20 @@ public enum ForwardBenchmark {
 
     /// OpenBLAS's sgemm rate on square matrices of `size` with `threads`
     /// threads, GFLOP/s (the median of 5 after one warm-up).
-    public static func sgemmRate(threads: Int, size: Int = 1536) -> Double {
-        let a = AlignedBuffer<Float>(zeros: size * size), b = AlignedBuffer<Float>(zeros: size * size)
-        let c = AlignedBuffer<Float>(zeros: size * size)
-        for i in 0 ..< size * size {
-            a.pointer[i] = Float(i % 101) * 0.01
-            b.pointer[i] = Float(i % 97) * 0.01
+    package static func sgemmRate(threads: Int, size: Int = 1536) -> Double {
+        let count = size * size
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: count), b = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { [a, b, c].forEach { $0.deallocate() } }
+        for i in 0 ..< count {
+            a[i] = Float(i % 101) * 0.01
+            b[i] = Float(i % 97) * 0.01
         }
         return BLAS.withThreads(threads) {
             var times: [Double] = []
             for run in 0 ..< 6 {
                 let start = now()
-                BLAS.gemmABt(m: size, n: size, k: size, a: a.pointer, lda: size, b: b.pointer, ldb: size,
-                             beta: 0, c: c.pointer, ldc: size)
+                BLAS.gemmABt(m: size, n: size, k: size, a: a, lda: size, b: b, ldb: size, beta: 0, c: c, ldc: size)
                 if run > 0 { times.append(now() - start) }
             }
             let median = times.sorted()[times.count / 2]
@@ -126,22 +128,5 @@ public enum ForwardBenchmark {
 
     private static func now() -> Double {
         Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
-    }
-}
-
-/// SplitMix64: small, fast, reproducible pseudo-random numbers.
-struct SplitMix {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    /// A value in [-1, 1).
-    mutating func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 52) - 1
     }
 }

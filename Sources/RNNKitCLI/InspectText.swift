@@ -1,7 +1,5 @@
 import Foundation
-import RNNConvert
-import RNNLayouts
-import TensorFiles
+import RNNKit
 
 /// The human output of `rnnkit inspect`: a table per module, the PyTorch
 /// call that rebuilds it, what the weights cannot tell, the shape flow, the

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import RNNConvert
-import RNNLayouts
-import TensorFiles
+import RNNKit
 
 /// `rnnkit inspect`: what a weight file holds, which PyTorch modules it
 /// rebuilds, what looks wrong, and the shapes a given input produces.

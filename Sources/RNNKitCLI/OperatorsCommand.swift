@@ -1,5 +1,5 @@
 import ArgumentParser
-import RNNConvert
+import RNNKit
 
 /// `rnnkit onnx-operators` (hidden): the one list of every ONNX LSTM/GRU/RNN
 /// attribute and input rnnkit reads, knows to be harmless or refuses, as JSON,

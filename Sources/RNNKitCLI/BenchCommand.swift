@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import RNNEngine
-import RNNLayouts
-import TensorFiles
+import RNNKit
 
 /// `rnnkit bench`: times the engine's forward pass.
 struct BenchCommand: ParsableCommand {
@@ -103,11 +101,10 @@ struct BenchCommand: ParsableCommand {
     /// The module to time and its activation (as its file records it; tanh otherwise).
     private func loadModule() throws -> (RNNModule, Nonlinearity) {
         if let weights {
-            let (module, settings) = try RunRequest(
-                weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)), input: "",
-                openWeights: ModelWeights.open
+            let (module, hints) = try RunRequest(
+                weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)), input: ""
             ).loadModule()
-            return (module, settings.nonlinearity ?? .tanh)
+            return (module, hints.nonlinearity ?? .tanh)
         }
         let architecture = RNNArchitecture(
             mode: RNNMode(rawValue: mode.uppercased()) ?? .lstm, inputSize: inputSize, hiddenSize: hiddenSize,

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TensorFiles
+import RNNKit
 
 /// Exit codes shared by every subcommand.
 enum ExitStatus {
@@ -38,7 +38,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
         printError("rnnkit: error: \(error.message)")
         throw ExitCode(error.code)
     } catch let error as BadInputError {
-        printError("rnnkit: error: \(error)")
+        printError("rnnkit: error: \(messageWithFlags(error))")
         throw ExitCode(ExitStatus.badInput)
     } catch {
         printError("rnnkit: error: \(error)")

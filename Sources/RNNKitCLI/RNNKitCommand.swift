@@ -1,8 +1,9 @@
 import ArgumentParser
+import RNNKit
 
 /// The `rnnkit` command: inspect, run, verify and convert the files recurrent networks live in.
 @main
-struct RNNKit: ParsableCommand {
+struct RNNKitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rnnkit",
         abstract: "Inspect, run, verify and convert PyTorch RNN/LSTM/GRU weight files.",

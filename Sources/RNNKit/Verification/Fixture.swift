@@ -5,20 +5,20 @@ import TensorFiles
 /// A fixture folder: a weight file, the inputs PyTorch was given and the
 /// outputs it returned (`expected.npz`), described by `fixture.json`.
 /// docs/engine.md describes the contract.
-public struct Fixture: Sendable {
+package struct Fixture: Sendable {
     /// The folder, as found.
-    public var folder: String
+    package var folder: String
     /// The decoded `fixture.json`.
-    public var manifest: FixtureManifest
+    package var manifest: FixtureManifest
 
     /// The folder's last path component.
-    public var name: String { (folder as NSString).lastPathComponent }
+    package var name: String { (folder as NSString).lastPathComponent }
 
     /// Reads `folder/fixture.json`.
     ///
     /// - Throws: `TensorFileError` naming `fixture.json` when it is missing or
     ///   not a valid manifest.
-    public init(folder: String) throws {
+    package init(folder: String) throws {
         self.folder = folder
         let path = (folder as NSString).appendingPathComponent("fixture.json")
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -34,7 +34,7 @@ public struct Fixture: Sendable {
     }
 
     /// The forward pass the fixture describes, with paths inside the folder.
-    public func request() throws -> RunRequest {
+    package func request() throws -> RunRequest {
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
         let renames = try manifest.renames.map { text in
             do { return try Rename(parsing: text) } catch let error as BadInputError {
@@ -57,14 +57,14 @@ public struct Fixture: Sendable {
     }
 
     /// The path of the expected outputs.
-    public var expectedPath: String { (folder as NSString).appendingPathComponent("expected.npz") }
+    package var expectedPath: String { (folder as NSString).appendingPathComponent("expected.npz") }
 
     /// Fixture folders at or under `paths`: a folder holding `fixture.json`
     /// is a fixture; any other folder is searched recursively (in name order).
     ///
     /// - Throws: `TensorFileError` for a path that does not exist, is not a
     ///   folder, or holds no fixture at any depth.
-    public static func find(in paths: [String]) throws -> [String] {
+    package static func find(in paths: [String]) throws -> [String] {
         var found: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -109,13 +109,13 @@ public struct Fixture: Sendable {
 }
 
 /// The parts of `fixture.json` that running and comparing need.
-public struct FixtureManifest: Decodable, Sendable {
+package struct FixtureManifest: Decodable, Sendable {
     /// The run's options.
-    public struct Flags: Decodable, Sendable {
+    package struct Flags: Decodable, Sendable {
         /// Input and output are (B, T, …).
-        public var batchFirst: Bool?
+        package var batchFirst: Bool?
         /// `tanh` or `relu` (RNN only).
-        public var nonlinearity: String?
+        package var nonlinearity: String?
 
         enum CodingKeys: String, CodingKey {
             case batchFirst = "batch_first"
@@ -124,36 +124,36 @@ public struct FixtureManifest: Decodable, Sendable {
     }
 
     /// File names (inside the folder) of the inputs.
-    public struct Inputs: Decodable, Sendable {
+    package struct Inputs: Decodable, Sendable {
         /// The input tensor.
-        public var input: String
+        package var input: String
         /// Lengths, if the batch is packed.
-        public var lengths: String?
+        package var lengths: String?
         /// Initial hidden state.
-        public var h0: String?
+        package var h0: String?
         /// Initial cell state.
-        public var c0: String?
+        package var c0: String?
     }
 
     /// One line saying what the fixture shows.
-    public var description: String?
+    package var description: String?
     /// The weight file or folder, relative to the fixture folder.
-    public var weights: String
+    package var weights: String
     /// The module the reference outputs are for (`""` = root); nil when the file holds one.
-    public var module: String?
+    package var module: String?
     /// `OLD=NEW` renames needed because the file uses other names.
-    public var renames: [String]
+    package var renames: [String]
     /// The run's options.
-    public var flags: Flags
+    package var flags: Flags
     /// The inputs.
-    public var inputs: Inputs
+    package var inputs: Inputs
 
     enum CodingKeys: String, CodingKey {
         case description, weights, module, renames, flags, inputs
     }
 
     /// Decodes a manifest; `renames` and `flags` may be absent.
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         description = try container.decodeIfPresent(String.self, forKey: .description)
         weights = try container.decode(String.self, forKey: .weights)

@@ -1,7 +1,7 @@
 import Foundation
+import RNNKit
 import TensorFiles
 import XCTest
-@testable import RNNEngine
 
 /// Parity with PyTorch: every fixture in `Fixtures/` runs to its stored
 /// reference outputs within the default tolerance.

@@ -1,7 +1,5 @@
 import ArgumentParser
-import RNNConvert
-import RNNLayouts
-import TensorFiles
+import RNNKit
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

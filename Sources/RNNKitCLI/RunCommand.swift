@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import RNNEngine
-import RNNLayouts
-import TensorFiles
+import RNNKit
 
 /// `rnnkit run`: one forward pass of a module from a weight file.
 struct RunCommand: ParsableCommand {
@@ -69,7 +67,7 @@ struct RunCommand: ParsableCommand {
             var request = RunRequest(
                 weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)),
                 input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
-                nonlinearity: nonlinearity.flatMap(Nonlinearity.init(rawValue:)), openWeights: ModelWeights.open)
+                nonlinearity: nonlinearity.flatMap(Nonlinearity.init(rawValue:)))
             request.report = { printError("note: \($0)") }
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: force)
             var isDirectory: ObjCBool = false

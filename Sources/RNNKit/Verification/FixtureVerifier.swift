@@ -1,27 +1,25 @@
 import Foundation
+import RNNEngine
 import RNNLayouts
 import TensorFiles
 
 /// Runs fixtures and compares the engine's results with PyTorch's.
-public enum FixtureVerifier {
+package enum FixtureVerifier {
     /// Runs the fixture in `folder` and compares `output`, `h_n` and (LSTM)
     /// `c_n` with `expected.npz`.
     ///
     /// - Parameters:
     ///   - atol: absolute tolerance; nil for the compute type's default.
     ///   - rtol: relative tolerance; nil for the compute type's default.
-    ///   - openWeights: how to open the fixture's weight file (see `RunRequest.openWeights`).
     ///   - execution: threads and kernels to run with (every choice must pass).
     /// - Throws: any error that keeps the fixture from being read or run
     ///   (a missing file, a manifest that does not fit the weights, …).
-    public static func verify(
+    package static func verify(
         folder: String, atol: Double? = nil, rtol: Double? = nil,
-        openWeights: @escaping @Sendable (String) throws -> WeightSource = WeightSource.container,
         execution: ExecutionOptions = .automatic
     ) throws -> FixtureResult {
         let fixture = try Fixture(folder: folder)
         var request = try fixture.request()
-        request.openWeights = openWeights
         request.execution = execution
         let (module, output) = try request.execute()
         let expectedFile = try TensorFile.open(fixture.expectedPath)
@@ -57,4 +55,19 @@ public enum FixtureVerifier {
         parts.append("computed in \(computeType.rawValue)")
         return parts.joined(separator: ", ")
     }
+}
+
+/// The outcome of running one fixture.
+package struct FixtureResult: Sendable {
+    /// The fixture folder.
+    package var folder: String
+    /// The fixture's one-line description, if any.
+    package var description: String?
+    /// What ran: `GRU layer, 2 layers, bidirectional, float32`.
+    package var summary: String
+    /// One comparison per expected tensor (`output`, `h_n`, `c_n`).
+    package var comparisons: [TensorComparison]
+
+    /// Whether every comparison passed.
+    package var passed: Bool { comparisons.allSatisfy(\.passed) }
 }

@@ -12,9 +12,9 @@ import TensorFiles
 /// compacted input with per-sequence lengths (PyTorch's packed rule, which
 /// `h_n`/`c_n` already follow), and the outputs are put back in place.
 /// A sequence with no unmasked step keeps its initial state and outputs zeros.
-enum MaskedForward {
+package enum MaskedForward {
     /// Which steps of a (B, T, F) or (T, B, F) input are kept: `kept[b][t]`.
-    static func keptSteps(input: Tensor, maskValue: Double, batchFirst: Bool) throws -> [[Bool]] {
+    package static func keptSteps(input: Tensor, maskValue: Double, batchFirst: Bool) throws -> [[Bool]] {
         let (batch, steps, features) = try dimensions(input, batchFirst: batchFirst)
         let values = try input.doubles()
         // Keras compares in the input's dtype: the mask value rounded to it.
@@ -29,7 +29,7 @@ enum MaskedForward {
 
     /// The kept steps for `lengths` (a mask made before the module: steps
     /// before each length are kept). Lengths may be 0 (nothing kept) up to T.
-    static func keptSteps(lengths: [Int], input: Tensor, batchFirst: Bool) throws -> [[Bool]] {
+    package static func keptSteps(lengths: [Int], input: Tensor, batchFirst: Bool) throws -> [[Bool]] {
         let (batch, steps, _) = try dimensions(input, batchFirst: batchFirst)
         guard lengths.count == batch else { throw EngineError.lengthsCount(found: lengths.count, batch: batch) }
         for (index, length) in lengths.enumerated() where !(0 ... steps).contains(length) {
@@ -39,7 +39,7 @@ enum MaskedForward {
     }
 
     /// Runs `network` on `input`, skipping the steps `kept` leaves out.
-    static func forward(_ network: RNNNetwork, input: Tensor, kept: [[Bool]], h0: Tensor?, c0: Tensor?, batchFirst: Bool,
+    package static func forward(_ network: RNNNetwork, input: Tensor, kept: [[Bool]], h0: Tensor?, c0: Tensor?, batchFirst: Bool,
                         zeroOutput: Bool, options: ExecutionOptions) throws -> RNNOutput {
         let (batch, steps, features) = try dimensions(input, batchFirst: batchFirst)
         let counts = kept.map { $0.filter { $0 }.count }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import RNNConvert
+import RNNKit
 
 /// `rnnkit keras-keys` (hidden): prints `KerasConfigKeys` as JSON, the list
 /// of Keras config keys and upstream layer classes rnnkit reads or knows to

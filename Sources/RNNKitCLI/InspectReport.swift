@@ -1,6 +1,4 @@
-import RNNConvert
-import RNNLayouts
-import TensorFiles
+import RNNKit
 
 /// Everything `rnnkit inspect` shows about one file, ready to print as
 /// tables (`text()`, in InspectText.swift) or as the JSON document (`json()`).

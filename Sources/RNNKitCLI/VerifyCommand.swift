@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import RNNEngine
-import TensorFiles
+import RNNKit
 
 /// `rnnkit verify`: runs fixtures and compares the engine with PyTorch's stored outputs.
 struct VerifyCommand: ParsableCommand {
@@ -50,10 +49,10 @@ struct VerifyCommand: ParsableCommand {
             var outcomes: [VerifyOutcome] = []
             for folder in folders {
                 do {
-                    let result = try FixtureVerifier.verify(folder: folder, atol: atol, rtol: rtol, openWeights: ModelWeights.open)
+                    let result = try FixtureVerifier.verify(folder: folder, atol: atol, rtol: rtol)
                     outcomes.append(.checked(result))
                 } catch {
-                    outcomes.append(.unreadable(folder: folder, message: "\(error)"))
+                    outcomes.append(.unreadable(folder: folder, message: messageWithFlags(error)))
                 }
                 if !json { print(VerifyReport.text(outcomes[outcomes.count - 1])) }
             }

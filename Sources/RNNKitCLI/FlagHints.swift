@@ -1,0 +1,24 @@
+import RNNKit
+
+/// An error's message as the CLI prints it: the library's message (which
+/// never names a flag) with the flag that resolves it, where there is one.
+func messageWithFlags(_ error: Error) -> String {
+    if let error = error as? FileInputError {
+        return "\(error.file): \(messageWithFlags(error.underlying))"
+    }
+    guard let hint = flagHint(error) else { return "\(error)" }
+    return "\(error)\(hint)"
+}
+
+/// What to add to `error`'s message: the flag that gives what is missing.
+private func flagHint(_ error: Error) -> String? {
+    switch error as? StoredInputError {
+    case .layoutUnknown?: return "; pass --batch-first or --no-batch-first"
+    case .lengthsBatch?: return "; pass --lengths"
+    case .stateBatch(let state, _, nil)?: return "; pass --\(state)"
+    case .stateBatch(let state, _, _?)?: return "; pass --\(state) with the state to use"
+    case .secondMask?: return ": leave out --lengths"
+    case .maskNeedsLengths?: return "; give them with --lengths"
+    case nil: return nil
+    }
+}
