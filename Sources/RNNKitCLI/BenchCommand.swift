@@ -26,14 +26,11 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "A weight file to take the module from (optional; else --mode and sizes).")
     var weights: String?
 
-    @Option(help: "The module in WEIGHTS, when it holds several.")
-    var module: String?
+    @OptionGroup(title: "The module in WEIGHTS")
+    var selection: ModuleOptions
 
-    @Option(name: .customLong("rename"), help: ArgumentHelp("Rename a tensor of WEIGHTS (repeatable).", valueName: "OLD=NEW"))
-    var renames: [String] = []
-
-    @Option(help: "Synthetic module: LSTM, GRU or RNN.")
-    var mode: String = "LSTM"
+    @Option(help: "Synthetic module: its mode.")
+    var mode: RNNMode = .lstm
 
     @Option(help: "Synthetic module: input features.")
     var inputSize: Int = 256
@@ -62,21 +59,16 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed forward passes (0 = as many as fit in about a second).")
     var `repeat`: Int = 0
 
-    @Option(help: "Kernels: automatic, avx2, portable or reference.")
-    var kernels: String = "automatic"
+    @Option(help: "Kernels.")
+    var kernels: ExecutionOptions.Kernels = .automatic
 
-    @Option(help: "Compute type: float32 or float64.")
-    var dtype: String = "float32"
+    @Option(help: "Compute type.")
+    var dtype: ComputeType = .float32
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
     func validate() throws {
-        guard RNNMode(rawValue: mode.uppercased()) != nil else { throw ValidationError("--mode must be LSTM, GRU or RNN, not '\(mode)'") }
-        guard ExecutionOptions.Kernels(rawValue: kernels) != nil else {
-            throw ValidationError("--kernels must be one of \(ExecutionOptions.Kernels.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard ComputeType(rawValue: dtype) != nil else { throw ValidationError("--dtype must be float32 or float64") }
         for (name, value) in [("--input-size", inputSize), ("--hidden-size", hiddenSize), ("--layers", layers),
                               ("--batch", batch), ("--steps", steps)] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
@@ -87,11 +79,10 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let (module, nonlinearity) = try loadModule()
-            let computeType = ComputeType(rawValue: dtype) ?? .float32
-            let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
+            let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: dtype)
             let architecture = module.architecture
-            let input = ForwardBenchmark.randomInput(steps: steps, batch: batch, features: architecture.inputSize, type: computeType)
-            let options = ExecutionOptions(threads: threads, kernels: ExecutionOptions.Kernels(rawValue: kernels) ?? .automatic)
+            let input = ForwardBenchmark.randomInput(steps: steps, batch: batch, features: architecture.inputSize, type: dtype)
+            let options = ExecutionOptions(threads: threads, kernels: kernels)
             let result = try ForwardBenchmark.measure(network, input: input, options: options, repeats: `repeat`)
             print(json ? try BenchReport.json(result, module: module, options: options, batch: batch, steps: steps)
                        : BenchReport.text(result, module: module, options: options, batch: batch, steps: steps))
@@ -102,12 +93,12 @@ struct BenchCommand: ParsableCommand {
     private func loadModule() throws -> (RNNModule, Nonlinearity) {
         if let weights {
             let (module, hints) = try RunRequest(
-                weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)), input: ""
+                weights: weights, module: selection.module, renames: try selection.parsedRenames(), input: ""
             ).loadModule()
             return (module, hints.nonlinearity ?? .tanh)
         }
         let architecture = RNNArchitecture(
-            mode: RNNMode(rawValue: mode.uppercased()) ?? .lstm, inputSize: inputSize, hiddenSize: hiddenSize,
+            mode: mode, inputSize: inputSize, hiddenSize: hiddenSize,
             projSize: projSize, numLayers: layers, bidirectional: bidirectional)
         return (try ForwardBenchmark.syntheticModule(architecture), .tanh)
     }
@@ -143,15 +134,23 @@ enum BenchReport {
 
     static func json(_ r: ForwardBenchmark.Result, module: RNNModule, options: ExecutionOptions, batch: Int, steps: Int) throws -> String {
         let a = module.architecture
-        let object: [String: Any] = [
-            "mode": a.mode.rawValue, "input_size": a.inputSize, "hidden_size": a.hiddenSize, "proj_size": a.projSize,
-            "layers": a.numLayers, "bidirectional": a.bidirectional, "batch": batch, "steps": steps,
-            "threads": options.resolvedThreads, "kernels": kernelName(options), "runs": r.seconds.count,
-            "median_ms": r.median * 1e3, "min_ms": r.quantile(0) * 1e3, "q1_ms": r.quantile(0.25) * 1e3,
-            "q3_ms": r.quantile(0.75) * 1e3, "max_ms": r.quantile(1) * 1e3,
-            "gflops": r.gflops, "sgemm_gflops": r.sgemmGFlops, "flops": r.flops, "cpu_ms_per_run": r.cpuSecondsPerRun * 1e3,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return try jsonText(JSONBench(
+            mode: a.mode.rawValue, input_size: a.inputSize, hidden_size: a.hiddenSize, proj_size: a.projSize,
+            layers: a.numLayers, bidirectional: a.bidirectional, batch: batch, steps: steps,
+            threads: options.resolvedThreads, kernels: kernelName(options), runs: r.seconds.count,
+            median_ms: r.median * 1e3, min_ms: r.quantile(0) * 1e3, q1_ms: r.quantile(0.25) * 1e3,
+            q3_ms: r.quantile(0.75) * 1e3, max_ms: r.quantile(1) * 1e3,
+            gflops: r.gflops, sgemm_gflops: r.sgemmGFlops, flops: r.flops, cpu_ms_per_run: r.cpuSecondsPerRun * 1e3))
+    }
+
+    /// `bench --json`: the module, the run's settings and the timings.
+    struct JSONBench: Encodable {
+        var mode: String
+        var input_size, hidden_size, proj_size, layers: Int
+        var bidirectional: Bool
+        var batch, steps, threads: Int
+        var kernels: String
+        var runs: Int
+        var median_ms, min_ms, q1_ms, q3_ms, max_ms, gflops, sgemm_gflops, flops, cpu_ms_per_run: Double
     }
 }

@@ -50,46 +50,29 @@ struct ConvertCommand: ParsableCommand {
     @Argument(help: "The file to write; its suffix chooses the target.")
     var output: String
 
-    @Option(help: "The module to convert (needed for .onnx and Keras when IN holds several; limits container output to it).")
-    var module: String?
+    @OptionGroup
+    var selection: ModuleOptions
 
-    @Option(help: "RNN activation: tanh or relu (default: what IN records, else tanh).")
-    var nonlinearity: String?
+    @Option(help: "RNN activation (default: what IN records, else tanh).")
+    var nonlinearity: Nonlinearity?
 
-    @Option(help: "Element type to write: float32, float16, bfloat16 or float64.")
-    var dtype: String?
+    @Option(help: "Element type to write (default: the weights' own).")
+    var dtype: WrittenDType?
 
-    @Option(name: .customLong("rename"), help: "Rename a tensor of IN before anything else, OLD=NEW (repeatable).")
-    var renames: [String] = []
+    @OptionGroup
+    var overwrite: OverwriteOption
 
-    @Flag(help: "Replace OUT if it exists.")
-    var force = false
-
-    @Flag(help: "ONNX: the graph input and `output` are (batch, sequence, features).")
-    var batchFirst = false
+    @OptionGroup
+    var layout: BatchLayoutOption
 
     @Flag(help: "Write a module the input masks (Keras Masking, Embedding(mask_zero=True)) without its mask, which no target records.")
     var dropMask = false
 
     func run() throws {
         try reportingErrors {
-            var activation: Nonlinearity?
-            if let nonlinearity {
-                guard let parsed = Nonlinearity(rawValue: nonlinearity.lowercased()) else {
-                    throw CommandFailure(message: "--nonlinearity '\(nonlinearity)': expected tanh or relu")
-                }
-                activation = parsed
-            }
-            var target: DType?
-            if let dtype {
-                guard let parsed = DType(userName: dtype), parsed.isFloatingPoint else {
-                    throw CommandFailure(message: "--dtype '\(dtype)': expected float32, float16, bfloat16 or float64")
-                }
-                target = parsed
-            }
             var request = ConversionRequest(
-                input: input, output: output, module: module, nonlinearity: activation, dtype: target,
-                renames: try renames.map(Rename.init(parsing:)), force: force, batchFirst: batchFirst)
+                input: input, output: output, module: selection.module, nonlinearity: nonlinearity, dtype: dtype?.dtype,
+                renames: try selection.parsedRenames(), force: overwrite.force, batchFirst: layout.batchFirst ?? false)
             request.dropMask = dropMask
             print(try Converter.convert(request))
         }

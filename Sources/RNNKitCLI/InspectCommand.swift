@@ -14,7 +14,8 @@ struct InspectCommand: ParsableCommand {
             (encoder.lstm.weight_ih_l0 belongs to 'encoder.lstm'), and infers each module's \
             mode, sizes, layers, directions and bias from names and shapes. Missing, misshaped \
             or non-finite tensors are listed as problems (exit 0). nonlinearity, batch_first \
-            and dropout are not stored in weights and are shown as '?'.
+            and dropout are not stored in weights and are shown as '?'. --module chooses the \
+            module --input-shape is for (default: every module whose input_size fits).
 
             Examples:
               rnnkit inspect model.h5
@@ -40,17 +41,11 @@ struct InspectCommand: ParsableCommand {
         valueName: "shape"))
     var inputShape: String?
 
-    @Flag(help: "Read --input-shape as B,T,F (nn.*(batch_first=True)).")
-    var batchFirst = false
+    @OptionGroup
+    var layout: BatchLayoutOption
 
-    @Option(help: ArgumentHelp(
-        "The module --input-shape is for (default: every module whose input_size fits); '(root)' for the root.",
-        valueName: "name"))
-    var module: String?
-
-    @Option(parsing: .singleValue, help: ArgumentHelp(
-        "Rename a tensor before inference (repeatable), e.g. enc_w_ih=enc.weight_ih_l0.", valueName: "old=new"))
-    var rename: [String] = []
+    @OptionGroup
+    var selection: ModuleOptions
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Read the modules' values to report NaN/Inf (default: when the module weights total at most 256 MiB)."))
@@ -61,10 +56,10 @@ struct InspectCommand: ParsableCommand {
     static let automaticValueCheckLimit = 256 << 20
 
     func validate() throws {
-        if batchFirst && inputShape == nil {
+        if layout.batchFirst != nil && inputShape == nil {
             throw ValidationError("--batch-first describes --input-shape; give --input-shape B,T,F too")
         }
-        if module != nil && inputShape == nil {
+        if selection.module != nil && inputShape == nil {
             throw ValidationError("--module chooses the module for --input-shape; give --input-shape too")
         }
     }
@@ -72,7 +67,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let contents = try ModelSource.open(file)
-            let renames = try rename.map { try Rename(parsing: $0) }
+            let renames = try selection.parsedRenames()
             let tensors = try withFileName { try Rename.apply(renames, to: contents.tensors) }
             var inspection = Inspector.inspect(tensors)
             let moduleBytes = inspection.modules.reduce(0) { total, module in
@@ -100,16 +95,16 @@ struct InspectCommand: ParsableCommand {
                     : "Values not read: the module weights total \(byteText(moduleBytes)) (over 256 MiB); "
                         + "pass --check-values to look for NaN/Inf.")
             }
-            print(json ? report.json() : report.text(), terminator: "")
+            print(json ? try report.json() : report.text(), terminator: "")
         }
     }
 
     /// The shape flow of every module the input is for, by module name.
     func shapeFlows(_ inspection: Inspection) throws -> [String: ShapeFlow] {
         guard let inputShape else { return [:] }
-        let input = try InputShape(parsing: inputShape, batchFirst: batchFirst)
-        if module != nil || inspection.modules.count <= 1 {
-            let chosen = try inspection.selectModule(named: module)
+        let input = try InputShape(parsing: inputShape, batchFirst: layout.batchFirst ?? false)
+        if selection.module != nil || inspection.modules.count <= 1 {
+            let chosen = try inspection.selectModule(named: selection.module)
             return [chosen.name: try ShapeFlow(module: chosen, input: input)]
         }
         var flows: [String: ShapeFlow] = [:]

@@ -14,48 +14,72 @@ struct InspectReport {
 
     /// The JSON document of `inspect --json`:
     /// `{file, format, tensors, modules, problems}` (see docs/cli.md).
-    func json() -> String {
-        let document = JSONValue.object([
-            ("file", .string(file.path)),
-            ("format", .string(file.format)),
-            ("tensors", .array(file.tensors.map { named in
-                .object([
-                    ("name", .string(named.name)),
-                    ("dtype", .string(named.tensor.dtype.rawValue)),
-                    ("shape", .ints(named.tensor.shape)),
-                    ("bytes", .int(named.tensor.byteCount)),
-                ])
-            })),
-            ("modules", .array(inspection.modules.map { moduleJSON($0) })),
-            ("problems", .array(inspection.problems.map { problem in
-                .object([("tensor", .string(problem.tensor)), ("message", .string(problem.message))])
-            })),
-        ])
-        return document.rendered() + "\n"
+    func json() throws -> String {
+        let document = JSONDocument(
+            file: file.path, format: file.format,
+            tensors: file.tensors.map { named in
+                JSONTensor(name: named.name, dtype: named.tensor.dtype.rawValue, shape: named.tensor.shape, bytes: named.tensor.byteCount)
+            },
+            modules: inspection.modules.map(moduleJSON),
+            problems: inspection.problems.map { JSONProblem(tensor: $0.tensor, message: $0.message) })
+        return try jsonText(document) + "\n"
     }
 
     /// One module: its architecture as PyTorch's constructor names it, and
     /// `shapes` when `--input-shape` was given for it (`c_n` only for LSTM).
-    private func moduleJSON(_ module: RNNModule) -> JSONValue {
+    private func moduleJSON(_ module: RNNModule) -> JSONModule {
         let architecture = module.architecture
-        var members: [(String, JSONValue)] = [
-            ("name", .string(module.name)),
-            ("mode", .string(architecture.mode.rawValue)),
-            ("kind", .string(architecture.kind.rawValue)),
-            ("input_size", .int(architecture.inputSize)),
-            ("hidden_size", .int(architecture.hiddenSize)),
-            ("num_layers", .int(architecture.numLayers)),
-            ("bidirectional", .bool(architecture.bidirectional)),
-            ("proj_size", .int(architecture.projSize)),
-            ("bias", .bool(architecture.bias)),
-            ("dtype", .string(architecture.dtype.rawValue)),
-            ("parameters", .int(architecture.parameterCount)),
-        ]
-        if let flow = flows[module.name] {
-            var shapes: [(String, JSONValue)] = [("output", .ints(flow.output)), ("h_n", .ints(flow.hN))]
-            if let cN = flow.cN { shapes.append(("c_n", .ints(cN))) }
-            members.append(("shapes", .object(shapes)))
+        return JSONModule(
+            name: module.name, mode: architecture.mode.rawValue, kind: architecture.kind.rawValue,
+            input_size: architecture.inputSize, hidden_size: architecture.hiddenSize, num_layers: architecture.numLayers,
+            bidirectional: architecture.bidirectional, proj_size: architecture.projSize, bias: architecture.bias,
+            dtype: architecture.dtype.rawValue, parameters: architecture.parameterCount,
+            shapes: flows[module.name].map { JSONShapes(output: $0.output, h_n: $0.hN, c_n: $0.cN) })
+    }
+
+    struct JSONDocument: Encodable {
+        var file: String
+        var format: String
+        var tensors: [JSONTensor]
+        var modules: [JSONModule]
+        var problems: [JSONProblem]
+    }
+
+    struct JSONTensor: Encodable {
+        var name: String
+        var dtype: String
+        var shape: [Int]
+        var bytes: Int
+    }
+
+    struct JSONModule: Encodable {
+        var name, mode, kind: String
+        var input_size, hidden_size, num_layers: Int
+        var bidirectional: Bool
+        var proj_size: Int
+        var bias: Bool
+        var dtype: String
+        var parameters: Int
+        var shapes: JSONShapes?
+    }
+
+    struct JSONShapes: Encodable {
+        var output: [Int]
+        var h_n: [Int]
+        var c_n: [Int]?
+    }
+
+    /// A problem; `tensor` is null for one about no single tensor.
+    struct JSONProblem: Encodable {
+        var tensor: String?
+        var message: String
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(tensor, forKey: .tensor)
+            try container.encode(message, forKey: .message)
         }
-        return .object(members)
+
+        enum CodingKeys: String, CodingKey { case tensor, message }
     }
 }

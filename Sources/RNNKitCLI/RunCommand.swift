@@ -10,7 +10,10 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Computes in the input's dtype (float32 or float64); weights of any float dtype are \
             converted. Writes an NPZ holding output, h_n and, for an LSTM, c_n in PyTorch's shapes. \
-            The output is written atomically: on any error no file is left.
+            The output is written atomically: on any error no file is left. \
+            --batch-first / --no-batch-first default to what the file records (Keras models are \
+            batch-major), else --no-batch-first; an ONNX file whose input layout cannot be traced \
+            needs one of the two.
 
             EXAMPLES:
               rnnkit run weights.h5 --input x.npy --output out.npz
@@ -30,8 +33,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write output, h_n (and c_n).", valueName: "OUT.npz"))
     var output: String
 
-    @Option(help: "The module to run; needed only when the file holds several (the error lists them).")
-    var module: String?
+    @OptionGroup
+    var selection: ModuleOptions
 
     @Option(help: ArgumentHelp("Each sequence's length (int32/int64, shape (B,), any order); default: the lengths the file stores, else full.", valueName: "L.npy"))
     var lengths: String?
@@ -42,34 +45,22 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("c0"), help: ArgumentHelp("Initial LSTM cell state, (num_layers·directions, B, hidden_size); default: the state the file stores, else zeros.", valueName: "C.npy"))
     var c0: String?
 
-    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
-        "Input and output are (B, T, …); h0/c0/h_n/c_n keep the layer dimension first.",
-        discussion: "Default: what the file records (Keras models are batch-major), else --no-batch-first; an ONNX file whose input layout cannot be traced needs one of the two."))
-    var batchFirst: Bool?
+    @OptionGroup
+    var layout: BatchLayoutOption
 
-    @Option(help: "The activation of an nn.RNN / nn.RNNCell: tanh or relu (default: what an ONNX or Keras file records, else tanh).")
-    var nonlinearity: String?
+    @Option(help: "The activation of an nn.RNN / nn.RNNCell (default: what an ONNX or Keras file records, else tanh).")
+    var nonlinearity: Nonlinearity?
 
-    @Option(name: .customLong("rename"), help: ArgumentHelp("Rename a tensor before inference (repeatable).", valueName: "OLD=NEW"))
-    var renames: [String] = []
-
-    @Flag(help: "Overwrite OUT.npz if it exists.")
-    var force = false
-
-    func validate() throws {
-        if let nonlinearity, Nonlinearity(rawValue: nonlinearity) == nil {
-            throw ValidationError("--nonlinearity must be tanh or relu, not '\(nonlinearity)'")
-        }
-    }
+    @OptionGroup
+    var overwrite: OverwriteOption
 
     func run() throws {
         try reportingErrors {
             var request = RunRequest(
-                weights: weights, module: module, renames: try renames.map(Rename.init(parsing:)),
-                input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
-                nonlinearity: nonlinearity.flatMap(Nonlinearity.init(rawValue:)))
+                weights: weights, module: selection.module, renames: try selection.parsedRenames(),
+                input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: layout.batchFirst, nonlinearity: nonlinearity)
             request.report = { printError("note: \($0)") }
-            try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: force)
+            try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: overwrite.force)
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
                 throw TensorFileError(file: output, .wrongKind("is a folder; --output takes the name of the .npz file to write"))

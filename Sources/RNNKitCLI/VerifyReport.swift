@@ -76,10 +76,7 @@ enum VerifyReport {
             passed: outcomes.filter(\.passed).count,
             failed: outcomes.filter { !$0.passed && !$0.isUnreadable }.count,
             errors: outcomes.filter(\.isUnreadable).count)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
+        return try jsonText(report)
     }
 
     /// Columns padded to their widest cell.

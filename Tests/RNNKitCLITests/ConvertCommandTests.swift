@@ -78,15 +78,20 @@ final class ConvertCommandTests: XCTestCase {
         let input = try weights(["lstm.weight_ih_l0": [8, 3], "lstm.weight_hh_l0": [8, 2]])
         let cases: [([String], String)] = [
             (["--nonlinearity", "relu"], "RNN modules only"),
-            (["--nonlinearity", "gelu"], "tanh or relu"),
             (["--dtype", "bfloat16"], "bfloat16"),
-            (["--dtype", "int8"], "expected float32"),
             (["--module", "decoder"], "no module named 'decoder'"),
             (["--rename", "nonsense"], "OLD=NEW"),
         ]
         for (options, phrase) in cases {
             let result = try CLI.run(["convert", input, path("x.onnx")] + options)
             XCTAssertEqual(result.status, 2, "\(options)")
+            XCTAssertTrue(result.stderr.contains(phrase), "\(options): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.onnx")))
+        }
+        // A value outside a flag's set is a usage error, as in every command.
+        for (options, phrase) in [(["--nonlinearity", "gelu"], "'relu'"), (["--dtype", "int8"], "'float32'")] {
+            let result = try CLI.run(["convert", input, path("x.onnx")] + options)
+            XCTAssertEqual(result.status, 64, "\(options)")
             XCTAssertTrue(result.stderr.contains(phrase), "\(options): \(result.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.onnx")))
         }
