@@ -87,7 +87,7 @@ struct InspectCommand: ParsableCommand {
                 if let nonlinearity = hints.nonlinearity { facts.append("the file records nonlinearity='\(nonlinearity.rawValue)'") }
                 if hints.batchFirst == true { facts.append("the model takes batch-major input (batch_first=True)") }
                 if let mask = hints.inputMask { facts.append(mask.summary) }
-                report.notes += (facts + hints.notes).map { "\(name.isEmpty ? "(root)" : name): \($0)" }
+                report.notes += (facts + hints.notes).map { "\(ModulePath(name)): \($0)" }
             }
             if !checking && !inspection.modules.isEmpty {
                 report.notes.append(checkValues == false

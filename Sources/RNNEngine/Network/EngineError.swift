@@ -70,8 +70,7 @@ public enum EngineError: BadInputError, Equatable {
     public var description: String {
         switch self {
         case .invalidModule(let module, let problems):
-            let name = module.isEmpty ? "(root)" : module
-            return "module '\(name)' cannot run: " + problems.joined(separator: "; ")
+            return "module '\(ModulePath(module))' cannot run: " + problems.joined(separator: "; ")
         case .unsupportedOption(let why):
             return why
         case .inputDType(let found, let expected):

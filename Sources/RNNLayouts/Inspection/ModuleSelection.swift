@@ -5,7 +5,7 @@ extension Inspection {
     /// - Throws: `LayoutError.moduleSelection` listing the modules when there
     ///   are none, several (and no name), or none with that name.
     public func selectModule(named name: String?) throws -> RNNModule {
-        let listing = modules.map { "'\($0.name.isEmpty ? "(root)" : $0.name)' (\($0.architecture.mode.rawValue))" }
+        let listing = modules.map { "'\($0.displayName)' (\($0.architecture.mode.rawValue))" }
             .joined(separator: ", ")
         guard let name else {
             if modules.count == 1 { return modules[0] }
@@ -15,7 +15,7 @@ extension Inspection {
             }
             throw LayoutError.moduleSelection("the file holds \(modules.count) modules; choose one with --module: \(listing)")
         }
-        let wanted = name == "(root)" ? "" : name
+        let wanted = ModulePath(parsing: name).prefix
         if let module = modules.first(where: { $0.name == wanted }) { return module }
         throw LayoutError.moduleSelection("no module named '\(name)'; the file holds: \(listing.isEmpty ? "none" : listing)")
     }
