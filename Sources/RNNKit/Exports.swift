@@ -8,6 +8,7 @@
 @_exported import enum TensorFiles.DType
 @_exported import protocol TensorFiles.BadInputError
 @_exported import struct TensorFiles.TensorFileError
+@_exported import struct TensorFiles.FileInputError
 
 // What a recurrent module is.
 @_exported import struct RNNLayouts.RNNArchitecture

@@ -6,8 +6,19 @@ func messageWithFlags(_ error: Error) -> String {
     if let error = error as? FileInputError {
         return "\(error.file): \(messageWithFlags(error.underlying))"
     }
+    if let text = flagText(error) { return text }
     guard let hint = flagHint(error) else { return "\(error)" }
     return "\(error)\(hint)"
+}
+
+/// The whole message, where the flag belongs inside it.
+private func flagText(_ error: Error) -> String? {
+    switch error as? LayoutError {
+    case .badRename(let why)?: return "--rename \(why)"
+    case .severalModules(let modules)?:
+        return "the file holds \(modules.count) modules; choose one with --module: \(modules.joined(separator: ", "))"
+    default: return nil
+    }
 }
 
 /// What to add to `error`'s message: the flag that gives what is missing.

@@ -125,7 +125,7 @@ struct InspectCommand: ParsableCommand {
         do {
             return try body()
         } catch let error as LayoutError {
-            throw CommandFailure(message: "\(file): \(error)")
+            throw FileInputError(file: file, underlying: error)
         }
     }
 }

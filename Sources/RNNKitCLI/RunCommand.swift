@@ -59,7 +59,8 @@ struct RunCommand: ParsableCommand {
             var request = RunRequest(
                 weights: weights, module: selection.module, renames: try selection.parsedRenames(),
                 input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: layout.batchFirst, nonlinearity: nonlinearity)
-            request.report = { printError("note: \($0)") }
+            // What the request decides on its own: which module reads the input's features.
+            request.report = { printError("note: \($0); choose another with --module") }
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: overwrite.force)
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {

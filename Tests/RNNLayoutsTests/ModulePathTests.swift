@@ -35,3 +35,24 @@ final class ModulePathTests: XCTestCase {
         }
     }
 }
+
+/// Selection errors carry the modules, and the library's wording names no CLI flag.
+final class ModuleSelectionErrorTests: XCTestCase {
+    func testSeveralModulesAreListedAsACase() throws {
+        let architecture = RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 2)
+        let tensors = ["dec", "enc"].flatMap { prefix in
+            architecture.parameterNames.map { parameter in
+                let shape = architecture.expectedShape(of: parameter)
+                return NamedTensor(name: ModulePath(prefix).qualify(parameter.text),
+                                   tensor: Tensor(shape: shape, floats: [Float](repeating: 0.5, count: shape.reduce(1, *))))
+            }
+        }
+        XCTAssertThrowsError(try Inspector.inspect(tensors).selectModule(named: nil)) { error in
+            XCTAssertEqual(error as? LayoutError, .severalModules(["'dec' (GRU)", "'enc' (GRU)"]))
+            XCTAssertFalse("\(error)".contains("--"), "\(error)")
+        }
+        XCTAssertThrowsError(try Rename(parsing: "nonsense")) { error in
+            XCTAssertFalse("\(error)".contains("--"), "\(error)")
+        }
+    }
+}

@@ -102,7 +102,7 @@ public enum Converter {
             }
             flagNotes += masks
         } catch let error as LayoutError {
-            throw ConversionError("\(request.input): \(error)")
+            throw FileInputError(file: request.input, underlying: error)
         }
         return summary + notes(source, module: request.module) + flagNotes.map { "\nnote: \($0)" }.joined()
     }

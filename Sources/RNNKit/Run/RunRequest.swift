@@ -183,24 +183,6 @@ package struct RunRequest: Sendable {
     }
 }
 
-/// A bad-input error together with the file it concerns: the message is
-/// `file: message`.
-public struct FileInputError: BadInputError {
-    /// The file concerned, as the user named it.
-    public var file: String
-    /// What is wrong with it.
-    public var underlying: any BadInputError
-
-    /// Creates an error.
-    public init(file: String, underlying: any BadInputError) {
-        self.file = file
-        self.underlying = underlying
-    }
-
-    /// `file: message`.
-    public var description: String { "\(file): \(underlying)" }
-}
-
 /// A request that does not fit what its weight file stores (a stored state
 /// or lengths for another batch, a layout or mask the file cannot tell).
 /// The messages say what is missing; the CLI adds the flag that gives it.
