@@ -30,6 +30,6 @@ private func flagHint(_ error: Error) -> String? {
     case .stateBatch(let state, _, _?)?: return "; pass --\(state) with the state to use"
     case .secondMask?: return ": leave out --lengths"
     case .maskNeedsLengths?: return "; give them with --lengths"
-    case nil: return nil
+    case .maskRefused?, nil: return nil
     }
 }

@@ -34,6 +34,8 @@ public enum EngineError: BadInputError, Equatable {
     case lengthsCount(found: Int, batch: Int)
     /// A length outside `1…T`.
     case lengthOutOfRange(index: Int, value: Int, steps: Int)
+    /// A length outside `0…T` where lengths give a mask (a sequence may be masked whole).
+    case maskLengthOutOfRange(index: Int, value: Int, steps: Int)
     /// The forward pass would need more working memory than the machine has
     /// (or more rows than BLAS indexes).
     case tooLarge(String)
@@ -62,7 +64,7 @@ public enum EngineError: BadInputError, Equatable {
         case .inputDType, .inputRank, .featureSize, .emptyInput, .tooLarge: return .input
         case .stateShape(let name, _, _, _), .stateDType(let name, _): return name == "c0" ? .c0 : .h0
         case .cellStateNotApplicable: return .c0
-        case .lengthsNotIntegers, .lengthsShape, .lengthsCount, .lengthOutOfRange: return .lengths
+        case .lengthsNotIntegers, .lengthsShape, .lengthsCount, .lengthOutOfRange, .maskLengthOutOfRange: return .lengths
         }
     }
 
@@ -96,6 +98,8 @@ public enum EngineError: BadInputError, Equatable {
             return "\(found) lengths for a batch of \(batch) sequences; expected one length per sequence"
         case .lengthOutOfRange(let index, let value, let steps):
             return "lengths[\(index)] is \(value); every length must be in 1…\(steps) (the input's time steps)"
+        case .maskLengthOutOfRange(let index, let value, let steps):
+            return "lengths[\(index)] = \(value) is outside 0…\(steps) (the number of time steps)"
         case .tooLarge(let why):
             return why
         }

@@ -33,7 +33,7 @@ package enum MaskedForward {
         let (batch, steps, _) = try dimensions(input, batchFirst: batchFirst)
         guard lengths.count == batch else { throw EngineError.lengthsCount(found: lengths.count, batch: batch) }
         for (index, length) in lengths.enumerated() where !(0 ... steps).contains(length) {
-            throw EngineError.unsupportedOption("lengths[\(index)] = \(length) is outside 0…\(steps) (the number of time steps)")
+            throw EngineError.maskLengthOutOfRange(index: index, value: length, steps: steps)
         }
         return lengths.map { length in (0 ..< steps).map { $0 < length } }
     }

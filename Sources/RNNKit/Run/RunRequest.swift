@@ -117,35 +117,9 @@ package struct RunRequest: Sendable {
         }
         return try located {
             let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
-            if let mask = recorded.inputMask {
-                return (module, try maskedForward(network, mask: mask, input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst))
-            }
             return (module, try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
-                                                options: execution))
+                                                mask: recorded.inputMask, options: execution))
         }
-    }
-
-    /// Runs a module the file masks as Keras does (`MaskedForward`): the mask
-    /// from the input (`Masking`) or from the lengths (a mask made upstream).
-    private func maskedForward(_ network: RNNNetwork, mask: InputMask, input: Tensor, lengths: [Int]?, h0: Tensor?, c0: Tensor?,
-                               batchFirst: Bool) throws -> RNNOutput {
-        let kept: [[Bool]]
-        switch mask.source {
-        case .refused(let reason):
-            throw FileInputError(file: weights, underlying: EngineError.unsupportedOption(reason))
-        case .maskValue(let value):
-            if lengths != nil {
-                throw FileInputError(file: weights, underlying: StoredInputError.secondMask(layer: mask.layer))
-            }
-            kept = try MaskedForward.keptSteps(input: input, maskValue: value, batchFirst: batchFirst)
-        case .lengths:
-            guard let lengths else {
-                throw FileInputError(file: weights, underlying: StoredInputError.maskNeedsLengths(layer: mask.layer))
-            }
-            kept = try MaskedForward.keptSteps(lengths: lengths, input: input, batchFirst: batchFirst)
-        }
-        return try MaskedForward.forward(network, input: input, kept: kept, h0: h0, c0: c0, batchFirst: batchFirst,
-                                         zeroOutput: mask.zeroOutput, options: execution)
     }
 
     /// `state` for an input of `batch` sequences (nil: unbatched): as
@@ -172,13 +146,16 @@ package struct RunRequest: Sendable {
         return try Tensor(dtype: state.dtype, shape: [state.shape[0], batch, state.shape[2]], data: broadcast)
     }
 
-    /// Runs `body`, naming the file of the argument an engine error concerns.
+    /// Runs `body`, naming the file of the argument an engine error concerns
+    /// (a refusal about what the weight file stores names the weight file).
     private func located<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as EngineError {
             guard let file = file(of: error.argument) else { throw error }
             throw FileInputError(file: file, underlying: error)
+        } catch let error as StoredInputError {
+            throw FileInputError(file: weights, underlying: error)
         }
     }
 }
@@ -195,6 +172,8 @@ public enum StoredInputError: BadInputError, Equatable {
     /// The file stores `state` (`h0`, `c0`) for a batch of `stored`; the
     /// input has `batch` sequences (nil: one unbatched sequence).
     case stateBatch(state: String, stored: Int, batch: Int?)
+    /// The file masks the module's input in a way rnnkit does not compute (`reason` says how).
+    case maskRefused(reason: String)
     /// Lengths were given for a module whose mask `layer` computes from the input.
     case secondMask(layer: String)
     /// The mask of `layer` cannot be computed from the input: the lengths are needed.
@@ -211,6 +190,8 @@ public enum StoredInputError: BadInputError, Equatable {
             return "the file stores \(state) for a batch of \(stored), but the input is one unbatched sequence"
         case .stateBatch(let state, let stored, let batch?):
             return "the file stores \(state) for a batch of \(stored), but the input has a batch of \(batch)"
+        case .maskRefused(let reason):
+            return reason
         case .secondMask(let layer):
             return "the \(layer) computes the mask from the input; lengths would be a second mask"
         case .maskNeedsLengths(let layer):
