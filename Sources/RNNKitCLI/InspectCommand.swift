@@ -51,10 +51,6 @@ struct InspectCommand: ParsableCommand {
         "Read the modules' values to report NaN/Inf (default: when the module weights total at most 256 MiB)."))
     var checkValues: Bool?
 
-    /// Above this many bytes of module weights, values are read only on request,
-    /// so that inspecting a multi-GB file stays instant and small in memory.
-    static let automaticValueCheckLimit = 256 << 20
-
     func validate() throws {
         if layout.batchFirst != nil && inputShape == nil {
             throw ValidationError("--batch-first describes --input-shape; give --input-shape B,T,F too")
@@ -66,66 +62,18 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let contents = try ModelSource.open(file)
-            let renames = try selection.parsedRenames()
-            let tensors = try withFileName { try Rename.apply(renames, to: contents.tensors) }
-            var inspection = Inspector.inspect(tensors)
-            let moduleBytes = inspection.modules.reduce(0) { total, module in
-                module.parameters.values.reduce(total) { $0 + $1.byteCount }
-            }
-            let checking = checkValues ?? (moduleBytes <= Self.automaticValueCheckLimit)
-            if checking {
-                inspection.problems += try Inspector.nonFiniteProblems(in: inspection.modules)
-            }
-            let flows = try withFileName { try shapeFlows(inspection) }
-            var renamed = contents
-            renamed.tensors = tensors
-            var report = InspectReport(file: renamed, inspection: inspection, flows: flows)
-            // What an ONNX or Keras file records beyond the weights, and what its reader assumed.
-            for (name, hints) in contents.hints.sorted(by: { $0.key < $1.key }) {
-                var facts = hints.source.map { ["read from \($0)"] } ?? []
-                if let nonlinearity = hints.nonlinearity { facts.append("the file records nonlinearity='\(nonlinearity.rawValue)'") }
-                if hints.batchFirst == true { facts.append("the model takes batch-major input (batch_first=True)") }
-                if let mask = hints.inputMask { facts.append(mask.summary) }
-                report.notes += (facts + hints.notes).map { "\(ModulePath(name)): \($0)" }
-            }
-            if !checking && !inspection.modules.isEmpty {
+            let found = try FileInspection(
+                path: file, renames: try selection.parsedRenames(), inputShape: inputShape,
+                batchFirst: layout.batchFirst ?? false, module: selection.module, checkValues: checkValues)
+            var report = InspectReport(file: found.source, inspection: found.inspection, flows: found.flows)
+            report.notes += found.recorded
+            if !found.valuesChecked && !found.inspection.modules.isEmpty {
                 report.notes.append(checkValues == false
                     ? "Values not read (--no-check-values): NaN/Inf were not looked for."
-                    : "Values not read: the module weights total \(byteText(moduleBytes)) (over 256 MiB); "
+                    : "Values not read: the module weights total \(byteText(found.moduleBytes)) (over 256 MiB); "
                         + "pass --check-values to look for NaN/Inf.")
             }
             print(json ? try report.json() : report.text(), terminator: "")
-        }
-    }
-
-    /// The shape flow of every module the input is for, by module name.
-    func shapeFlows(_ inspection: Inspection) throws -> [String: ShapeFlow] {
-        guard let inputShape else { return [:] }
-        let input = try InputShape(parsing: inputShape, batchFirst: layout.batchFirst ?? false)
-        if selection.module != nil || inspection.modules.count <= 1 {
-            let chosen = try inspection.selectModule(named: selection.module)
-            return [chosen.name: try ShapeFlow(module: chosen, input: input)]
-        }
-        var flows: [String: ShapeFlow] = [:]
-        for candidate in inspection.modules where candidate.architecture.inputSize == input.features {
-            flows[candidate.name] = try ShapeFlow(module: candidate, input: input)
-        }
-        guard !flows.isEmpty else {
-            let sizes = inspection.modules.map { "'\($0.displayName)' reads \($0.architecture.inputSize)" }
-            throw LayoutError.badInputShape(
-                "input shape \(input) has \(input.features) features (the last dimension), but no module reads that many: "
-                    + sizes.joined(separator: ", "))
-        }
-        return flows
-    }
-
-    /// Runs `body`, prefixing a layout error's message with the file name.
-    func withFileName<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as LayoutError {
-            throw FileInputError(file: file, underlying: error)
         }
     }
 }
