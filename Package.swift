@@ -4,7 +4,7 @@ import PackageDescription
 let package = Package(
     name: "rnnkit",
     products: [
-        .executable(name: "rnnkit", targets: ["rnnkit"]),
+        .executable(name: "rnnkit", targets: ["RNNKitCLI"]),
         .library(name: "TensorFiles", targets: ["TensorFiles"]),
         .library(name: "Pickle", targets: ["Pickle"]),
         .library(name: "RNNLayouts", targets: ["RNNLayouts"]),
@@ -70,13 +70,14 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // the .keras archive
             ]
         ),
-        // The library's one way in: RNNModel (open, run, write) over the modules above.
+        // The library's one way in: RNNModel (open, run, write) over the modules above, and the
+        // run, verify and bench orchestration the CLI drives.
         .target(name: "RNNKit", dependencies: ["TensorFiles", "RNNLayouts", "RNNEngine", "RNNConvert"]),
-        // The command-line tool: one file per subcommand.
+        // The command-line tool `rnnkit` (product name): one file per subcommand, over RNNKit.
         .executableTarget(
-            name: "rnnkit",
+            name: "RNNKitCLI",
             dependencies: [
-                "TensorFiles", "RNNLayouts", "RNNEngine", "RNNConvert",
+                "RNNKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,7 +98,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RNNKitTests", dependencies: ["RNNKit", "TensorFiles"]),
-        .testTarget(name: "rnnkitTests", dependencies: ["TensorFiles", "RNNLayouts"]),
+        .testTarget(name: "RNNKitCLITests", dependencies: ["TensorFiles", "RNNLayouts"]),
     ],
     swiftLanguageModes: [.v5]
 )

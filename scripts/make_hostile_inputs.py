@@ -2,7 +2,7 @@
 """Writes the hostile input files of issue 12 into Fixtures/formats/hostile/.
 
 Each file is tiny and attacks one invariant of docs/reliability.md ("Inputs");
-Tests/rnnkitTests/HostileInputTests.swift gives them to the binary. Files that
+Tests/RNNKitCLITests/HostileInputTests.swift gives them to the binary. Files that
 need the file system (FIFOs, symlinks) are made by the tests themselves.
 
     python3 scripts/make_hostile_inputs.py           # numpy, onnx (system python)

@@ -8,6 +8,7 @@
 @_exported import enum TensorFiles.DType
 @_exported import protocol TensorFiles.BadInputError
 @_exported import struct TensorFiles.TensorFileError
+@_exported import struct TensorFiles.FileInputError
 
 // What a recurrent module is.
 @_exported import struct RNNLayouts.RNNArchitecture
@@ -21,7 +22,6 @@
 @_exported import struct RNNEngine.RNNOutput
 @_exported import struct RNNEngine.ExecutionOptions
 @_exported import enum RNNEngine.EngineError
-@_exported import struct RNNEngine.FileInputError
 
 // Converting it.
 @_exported import struct RNNConvert.ConversionError

@@ -41,6 +41,9 @@ public struct RNNModel: Sendable {
 
     let module: RNNModule
     let renames: [Rename]
+    /// The mask the file applies to the module's input (a Keras `Masking`
+    /// or `Embedding(mask_zero=True)` before it), applied by ``forward``.
+    let inputMask: InputMask?
     private let networks: NetworkCache
 
     /// `name`, or `(root)` for the root module, as messages show it.
@@ -83,6 +86,7 @@ public struct RNNModel: Sendable {
         self.notes = hints?.notes ?? []
         self.module = selected
         self.renames = renames
+        self.inputMask = hints?.inputMask
         self.networks = NetworkCache()
         // Checks the weights and the activation now, so that a bad file fails here.
         do {
@@ -100,7 +104,9 @@ public struct RNNModel: Sendable {
     ///     or `(T, inputSize)` for one unbatched sequence.
     ///   - lengths: each sequence's length, any order (PyTorch's
     ///     `pack_padded_sequence(…, enforce_sorted: false)`); the output is
-    ///     zero past each length. nil: every sequence is `T` long.
+    ///     zero past each length. nil: every sequence is `T` long. For a
+    ///     module a Keras file masks upstream (`Embedding(mask_zero=True)`),
+    ///     the mask: each sequence's unmasked steps, which come first.
     ///   - h0: initial hidden state, `(numLayers·directions, B, projSize or
     ///     hiddenSize)`, any float dtype; nil means zeros.
     ///   - c0: initial LSTM cell state, `(numLayers·directions, B,
@@ -110,7 +116,13 @@ public struct RNNModel: Sendable {
     ///   - execution: threads and kernels (results agree within the parity
     ///     tolerance whatever they are).
     /// - Returns: `output`, `hN` and, for an LSTM, `cN`, in PyTorch's shapes.
-    /// - Throws: `EngineError` for an input that does not fit, before any work.
+    ///
+    /// A module the file masks (a Keras `Masking` or `Embedding(mask_zero=True)`
+    /// before it) runs as Keras runs it: masked steps are skipped.
+    ///
+    /// - Throws: `EngineError` for an input that does not fit, before any
+    ///   work; `StoredInputError` when the file's mask needs `lengths`, or
+    ///   computes the mask from the input and `lengths` were given too.
     public func forward(input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil,
                         batchFirst: Bool? = nil, execution: ExecutionOptions = .automatic) throws -> RNNOutput {
         guard let computeType = ComputeType(dtype: input.dtype) else {
@@ -118,7 +130,7 @@ public struct RNNModel: Sendable {
         }
         return try network(for: computeType).forward(
             input: input, lengths: lengths, h0: h0, c0: c0,
-            batchFirst: batchFirst ?? recordedBatchFirst ?? false, options: execution)
+            batchFirst: batchFirst ?? recordedBatchFirst ?? false, mask: inputMask, options: execution)
     }
 
     /// Writes the module to `url`, as `rnnkit convert` would; the suffix

@@ -13,7 +13,11 @@ extension Tensor {
     /// - Throws: `TensorFileError` naming the file when it cannot be read, is
     ///   damaged, or holds no or several arrays.
     public init(contentsOf url: URL) throws {
-        let path = url.path
+        try self.init(contentsOfFile: url.path)
+    }
+
+    /// ``init(contentsOf:)`` for a path, named in errors as given.
+    package init(contentsOfFile path: String) throws {
         let file = try TensorFile.open(path)
         guard file.tensors.count == 1 else {
             throw TensorFileError(file: path, .invalid(

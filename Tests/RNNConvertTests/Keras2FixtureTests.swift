@@ -7,7 +7,7 @@ import XCTest
 /// Keras 2 / tf.keras HDF5 files made by tf_keras 2.21 (and Keras-2.2.4-style
 /// reconstructions) in Fixtures/keras2/, read back into PyTorch names or refused
 /// as each folder's `keras2.json` says. (Run parity with tf_keras's outputs:
-/// Tests/rnnkitTests/Keras2CommandTests.swift.)
+/// Tests/RNNKitCLITests/Keras2CommandTests.swift.)
 final class Keras2FixtureTests: XCTestCase {
     /// What `keras2.json` says of a folder's two files.
     struct Sidecar: Decodable {

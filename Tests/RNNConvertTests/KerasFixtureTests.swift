@@ -88,7 +88,7 @@ final class KerasFixtureTests: XCTestCase {
     /// weights file by its one-row bias) and run to Keras's output.
     func testResetAfterFalseRunsToKeras() throws {
         let folder = Self.root.appendingPathComponent("gru_reset_after_false")
-        let input = try RunRequest.singleTensor(folder.appendingPathComponent("input.npy").path)
+        let input = try VariantFixtureTests.singleTensor(folder.appendingPathComponent("input.npy").path)
         for file in ["model.keras", "model.weights.h5"] {
             let (module, _) = try VariantFixtureTests.module(folder.appendingPathComponent(file).path)
             XCTAssertFalse(module.architecture.variant.linearBeforeReset, file)

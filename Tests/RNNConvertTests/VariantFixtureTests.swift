@@ -35,6 +35,13 @@ final class VariantFixtureTests: XCTestCase {
             .map { ($0, try JSONDecoder().decode(Sidecar.self, from: Data(contentsOf: $0.appendingPathComponent("variant.json")))) }
     }
 
+    /// The one array stored in the `.npy` file at `path`.
+    static func singleTensor(_ path: String) throws -> Tensor {
+        let file = try TensorFile.open(path)
+        XCTAssertEqual(file.tensors.count, 1, path)
+        return try file.tensors[0].tensor.loaded()
+    }
+
     static let paths: [ExecutionOptions] = [
         ExecutionOptions(threads: 1, kernels: .reference), ExecutionOptions(threads: 2, kernels: .reference),
         ExecutionOptions(threads: 1, kernels: .avx2), ExecutionOptions(threads: 2, kernels: .automatic),
@@ -77,7 +84,7 @@ final class VariantFixtureTests: XCTestCase {
             let (module, hints) = try Self.module(folder.appendingPathComponent(sidecar.model).path)
             XCTAssertFalse(module.architecture.variant.isPyTorch, "\(folder.lastPathComponent): read as PyTorch's cell")
             XCTAssertFalse(module.architecture.variantDifferences.isEmpty, folder.lastPathComponent)
-            let input = try RunRequest.singleTensor(folder.appendingPathComponent(sidecar.input).path)
+            let input = try Self.singleTensor(folder.appendingPathComponent(sidecar.input).path)
             let expected = folder.appendingPathComponent(sidecar.expected)
             let nonlinearity = hints?.nonlinearity ?? .tanh
             for options in Self.paths {
@@ -103,7 +110,7 @@ final class VariantFixtureTests: XCTestCase {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         for (folder, sidecar) in try Self.fixtures(format) {
-            let input = try RunRequest.singleTensor(folder.appendingPathComponent(sidecar.input).path)
+            let input = try Self.singleTensor(folder.appendingPathComponent(sidecar.input).path)
             let (original, hints) = try Self.module(folder.appendingPathComponent(sidecar.model).path)
             for (target, outcome) in sidecar.convert.sorted(by: { $0.key < $1.key }) {
                 let output = work.appendingPathComponent("\(folder.lastPathComponent).\(target == "pytorch" ? "safetensors" : target)")

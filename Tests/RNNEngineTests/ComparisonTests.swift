@@ -52,20 +52,4 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(Tolerance.default(for: .float32), Tolerance(atol: 1e-5, rtol: 0))
         XCTAssertEqual(Tolerance.default(for: .float64), Tolerance(atol: 1e-10, rtol: 0))
     }
-
-    func testManifestErrorsNameTheKey() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnnkit-manifest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try Data(#"{"weights": "w.npz"}"#.utf8).write(to: folder.appendingPathComponent("fixture.json"))
-        XCTAssertThrowsError(try Fixture(folder: folder.path)) { error in
-            XCTAssertTrue("\(error)".contains("missing key 'inputs'"), "\(error)")
-            XCTAssertTrue("\(error)".contains("fixture.json"), "\(error)")
-        }
-        try Data(#"{"weights": "w.npz", "inputs": {"input": "x.npy"}, "flags": {"nonlinearity": "gelu"}}"#.utf8)
-            .write(to: folder.appendingPathComponent("fixture.json"))
-        XCTAssertThrowsError(try Fixture(folder: folder.path).request()) { error in
-            XCTAssertTrue("\(error)".contains("gelu"), "\(error)")
-        }
-    }
 }

@@ -34,6 +34,16 @@ enum TestModules {
         return try Inspector.inspect(tensors).selectModule(named: name)
     }
 
+    /// A root module initialised as PyTorch does (uniform in ±1/√hidden), as `rnnkit bench` makes one.
+    static func pytorchInitialised(_ architecture: RNNArchitecture, seed: UInt64) throws -> RNNModule {
+        var numbers = SeededNumbers(seed: seed)
+        let bound = 1 / Double(architecture.hiddenSize).squareRoot()
+        let tensors = architecture.parameterNames.map { parameter in
+            NamedTensor(name: parameter.text, tensor: numbers.floats(architecture.expectedShape(of: parameter), scale: bound))
+        }
+        return try Inspector.inspect(tensors).selectModule(named: "")
+    }
+
     static func lstm(layers: Int = 1, bidirectional: Bool = false, proj: Int = 0) throws -> RNNModule {
         try make(RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 5, projSize: proj,
                                  numLayers: layers, bidirectional: bidirectional))

@@ -9,7 +9,7 @@ import XCTest
 /// numbers; a variant changes the numbers; inconsistent variants are refused.
 final class VariantEngineTests: XCTestCase {
     private func module(_ architecture: RNNArchitecture, variant: CellVariant, peepholes: Bool = false) throws -> RNNModule {
-        var module = try ForwardBenchmark.syntheticModule(architecture, seed: 11)
+        var module = try TestModules.pytorchInitialised(architecture, seed: 11)
         module.architecture.variant = variant
         if peepholes {
             module.architecture.variant.peepholes = true

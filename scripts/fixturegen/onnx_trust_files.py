@@ -305,7 +305,7 @@ Each folder holds `model.onnx`, `input.npy` (the module's own input, what `rnnki
 takes), `expected.npz` (`output`, `h_n`, `c_n` in PyTorch's shapes, computed by PyTorch for
 the torch.onnx.export files and by ONNX Runtime for the onnx.helper graphs) and `case.json`
 (the module, the flags `run` needs, and what the file stores). Tests:
-`Tests/RNNConvertTests/ONNXStoredInputsTests.swift`, `Tests/rnnkitTests/ONNXTrustCommandTests.swift`.
+`Tests/RNNConvertTests/ONNXStoredInputsTests.swift`, `Tests/RNNKitCLITests/ONNXTrustCommandTests.swift`.
 
 | folder | model | module | made by |
 |---|---|---|---|

@@ -104,14 +104,14 @@ public enum Converter {
             }
             flagNotes += masks
         } catch let error as LayoutError {
-            throw ConversionError("\(request.input): \(error)")
+            throw FileInputError(file: request.input, underlying: error)
         }
         return summary + notes(source, module: request.module) + flagNotes.map { "\nnote: \($0)" }.joined()
     }
 
     /// The hints of the modules a request converts: `--module`'s, or every module's.
     static func convertedHints(_ source: ModelSource, module: String?) -> [(name: String, hints: ModuleHints)] {
-        let wanted = module.map { $0 == "(root)" ? "" : $0 }
+        let wanted = module.map { ModulePath(parsing: $0).prefix }
         return source.hints.keys.sorted().filter { wanted == nil || $0 == wanted }.compactMap { name in
             source.hints[name].map { (name, $0) }
         }
@@ -123,7 +123,7 @@ public enum Converter {
         var notes: [String] = []
         for (name, hints) in convertedHints(source, module: request.module) {
             guard let mask = hints.inputMask else { continue }
-            let module = name.isEmpty ? "(root)" : name
+            let module = ModulePath(name).description
             let what: String
             if case .refused(let reason) = mask.source { what = reason } else { what = "the \(mask.layer) masks its input" }
             guard request.dropMask else {
@@ -178,7 +178,7 @@ public enum Converter {
     /// What the input's reader assumed (`ModuleHints.notes`), one `note:` line
     /// each, for the converted module or, without `--module`, every module.
     static func notes(_ source: ModelSource, module: String?) -> String {
-        let wanted = module.map { $0 == "(root)" ? "" : $0 }
+        let wanted = module.map { ModulePath(parsing: $0).prefix }
         return source.hints.keys.sorted().filter { wanted == nil || $0 == wanted }
             .flatMap { source.hints[$0]?.notes ?? [] }
             .map { "\nnote: \($0)" }.joined()

@@ -16,7 +16,7 @@ extension Converter {
 
     /// The name of a stored tensor of `module`.
     static func storedName(_ module: String, _ suffix: String) -> String {
-        module.isEmpty ? suffix : "\(module).\(suffix)"
+        ModulePath(module).qualify(suffix)
     }
 
     /// The extra tensors carrying what `source` stores for `modules`.

@@ -103,7 +103,7 @@ enum KerasImporter {
         restored.tensors = result.tensors.map { named in
             guard let (module, parameter) = ParameterName.split(named.name), module.isEmpty else { return named }
             let renamed = cell && parameter.layer == 0 && !parameter.reverse ? ParameterName(parameter.role, layer: nil) : parameter
-            return NamedTensor(name: name.isEmpty ? renamed.text : "\(name).\(renamed.text)", tensor: named.tensor)
+            return NamedTensor(name: ModulePath(name).qualify(renamed.text), tensor: named.tensor)
         }
         restored.hints = [name: result.hints[""]!]
         return restored

@@ -59,7 +59,7 @@ extension KerasImporter {
                     if let (ih, hh) = parameters.biases { items += [(.biasIH, ih), (.biasHH, hh)] }
                     for (role, tensor) in items {
                         let parameter = ParameterName(role, layer: index, reverse: direction == 1)
-                        result.tensors.append(NamedTensor(name: name.isEmpty ? parameter.text : "\(name).\(parameter.text)", tensor: tensor))
+                        result.tensors.append(NamedTensor(name: ModulePath(name).qualify(parameter.text), tensor: tensor))
                     }
                 }
             }

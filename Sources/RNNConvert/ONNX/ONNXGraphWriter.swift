@@ -28,7 +28,7 @@ struct ONNXGraphWriter {
     /// Node names follow torch.onnx.export's scopes: `/encoder/lstm/LSTM_l0`.
     private var scope: String { "/" + module.name.split(separator: ".").map { $0 + "/" }.joined() }
     /// Initializer names carry the module prefix: `encoder.lstm.W_l0`.
-    private func qualified(_ name: String) -> String { module.name.isEmpty ? name : "\(module.name).\(name)" }
+    private func qualified(_ name: String) -> String { module.path.qualify(name) }
 
     mutating func graph() throws -> Onnx_GraphProto {
         let states = architecture.numLayers * architecture.directions

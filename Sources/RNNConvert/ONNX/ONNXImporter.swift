@@ -64,7 +64,7 @@ enum ONNXImporter {
             let isCell = metadata[ONNXMetadata.kind] == ModuleKind.cell.rawValue && group.layers.count == 1 && group.layers[0].directions == 1
             for (index, layer) in group.layers.enumerated() {
                 for (parameter, tensor) in try layer.parameters(layer: isCell ? nil : index) {
-                    let name = group.name.isEmpty ? parameter.text : "\(group.name).\(parameter.text)"
+                    let name = ModulePath(group.name).qualify(parameter.text)
                     tensors.append(NamedTensor(name: name, tensor: tensor))
                 }
             }

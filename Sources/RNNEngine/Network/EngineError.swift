@@ -4,8 +4,8 @@ import TensorFiles
 /// Bad input to the engine, found before any computation: a module that
 /// cannot run, or an input, initial state or lengths that do not fit it.
 ///
-/// Every case names the argument concerned (`subject`) and says what was
-/// expected. The CLI prefixes the message with the file the argument came from.
+/// Every case names the argument concerned (`argument`) and says what was
+/// expected. RNNKit prefixes the message with the file the argument came from.
 public enum EngineError: BadInputError, Equatable {
     /// The module's tensors do not form a runnable module (missing,
     /// misshaped, non-float or unexpected tensors), one problem per entry.
@@ -34,19 +34,37 @@ public enum EngineError: BadInputError, Equatable {
     case lengthsCount(found: Int, batch: Int)
     /// A length outside `1…T`.
     case lengthOutOfRange(index: Int, value: Int, steps: Int)
+    /// A length outside `0…T` where lengths give a mask (a sequence may be masked whole).
+    case maskLengthOutOfRange(index: Int, value: Int, steps: Int)
     /// The forward pass would need more working memory than the machine has
     /// (or more rows than BLAS indexes).
     case tooLarge(String)
 
-    /// The argument concerned: `module`, `input`, `h0`, `c0`, `lengths` or `options`.
-    public var subject: String {
+    /// The arguments of a forward pass an error can concern.
+    public enum Argument: Sendable, Equatable {
+        /// The module's weights.
+        case module
+        /// The input sequence.
+        case input
+        /// The initial hidden state.
+        case h0
+        /// The initial LSTM cell state.
+        case c0
+        /// The sequence lengths.
+        case lengths
+        /// An option (activation, kernels): no file is concerned.
+        case options
+    }
+
+    /// The argument concerned, for a caller that read it from a file to name that file.
+    public var argument: Argument {
         switch self {
-        case .invalidModule: return "module"
-        case .unsupportedOption: return "options"
-        case .inputDType, .inputRank, .featureSize, .emptyInput, .tooLarge: return "input"
-        case .stateShape(let name, _, _, _), .stateDType(let name, _): return name
-        case .cellStateNotApplicable: return "c0"
-        case .lengthsNotIntegers, .lengthsShape, .lengthsCount, .lengthOutOfRange: return "lengths"
+        case .invalidModule: return .module
+        case .unsupportedOption: return .options
+        case .inputDType, .inputRank, .featureSize, .emptyInput, .tooLarge: return .input
+        case .stateShape(let name, _, _, _), .stateDType(let name, _): return name == "c0" ? .c0 : .h0
+        case .cellStateNotApplicable: return .c0
+        case .lengthsNotIntegers, .lengthsShape, .lengthsCount, .lengthOutOfRange, .maskLengthOutOfRange: return .lengths
         }
     }
 
@@ -54,8 +72,7 @@ public enum EngineError: BadInputError, Equatable {
     public var description: String {
         switch self {
         case .invalidModule(let module, let problems):
-            let name = module.isEmpty ? "(root)" : module
-            return "module '\(name)' cannot run: " + problems.joined(separator: "; ")
+            return "module '\(ModulePath(module))' cannot run: " + problems.joined(separator: "; ")
         case .unsupportedOption(let why):
             return why
         case .inputDType(let found, let expected):
@@ -81,6 +98,8 @@ public enum EngineError: BadInputError, Equatable {
             return "\(found) lengths for a batch of \(batch) sequences; expected one length per sequence"
         case .lengthOutOfRange(let index, let value, let steps):
             return "lengths[\(index)] is \(value); every length must be in 1…\(steps) (the input's time steps)"
+        case .maskLengthOutOfRange(let index, let value, let steps):
+            return "lengths[\(index)] = \(value) is outside 0…\(steps) (the number of time steps)"
         case .tooLarge(let why):
             return why
         }

@@ -71,18 +71,3 @@ public struct TensorComparison: Sendable {
                                 maxAbsError: maxAbs, maxRelError: maxRel, mismatches: mismatches, tolerance: tolerance)
     }
 }
-
-/// The outcome of running one fixture.
-public struct FixtureResult: Sendable {
-    /// The fixture folder.
-    public var folder: String
-    /// The fixture's one-line description, if any.
-    public var description: String?
-    /// What ran: `GRU layer, 2 layers, bidirectional, float32`.
-    public var summary: String
-    /// One comparison per expected tensor (`output`, `h_n`, `c_n`).
-    public var comparisons: [TensorComparison]
-
-    /// Whether every comparison passed.
-    public var passed: Bool { comparisons.allSatisfy(\.passed) }
-}

@@ -30,11 +30,14 @@ public struct RNNModule: Sendable {
 
     /// The full tensor name of `parameter` in this module (`encoder.rnn.weight_ih_l0`).
     public func qualifiedName(of parameter: ParameterName) -> String {
-        name.isEmpty ? parameter.text : "\(name).\(parameter.text)"
+        path.qualify(parameter.text)
     }
 
     /// A display name: the prefix, or `(root)` for `""`.
-    public var displayName: String { name.isEmpty ? "(root)" : name }
+    public var displayName: String { path.description }
+
+    /// The module's path in the model.
+    public var path: ModulePath { ModulePath(name) }
 }
 
 /// LSTM peephole weights by state slice (`layer · directions + direction`),

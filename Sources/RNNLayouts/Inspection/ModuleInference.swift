@@ -159,7 +159,7 @@ struct ModuleNaming {
 
     /// The full tensor name of `parameter`.
     func qualified(_ parameter: ParameterName) -> String {
-        module.isEmpty ? parameter.text : "\(module).\(parameter.text)"
+        ModulePath(module).qualify(parameter.text)
     }
 }
 

@@ -2,20 +2,21 @@ extension Inspection {
     /// The module a command should work on: the one named `name` (`""` or
     /// `(root)` for the root), or the only one when `name` is nil.
     ///
-    /// - Throws: `LayoutError.moduleSelection` listing the modules when there
-    ///   are none, several (and no name), or none with that name.
+    /// - Throws: `LayoutError.severalModules` when there are several and no
+    ///   name; `LayoutError.moduleSelection` listing the modules when there
+    ///   are none or none with that name.
     public func selectModule(named name: String?) throws -> RNNModule {
-        let listing = modules.map { "'\($0.name.isEmpty ? "(root)" : $0.name)' (\($0.architecture.mode.rawValue))" }
-            .joined(separator: ", ")
+        let entries = modules.map { "'\($0.displayName)' (\($0.architecture.mode.rawValue))" }
+        let listing = entries.joined(separator: ", ")
         guard let name else {
             if modules.count == 1 { return modules[0] }
             if modules.isEmpty {
                 let why = problems.isEmpty ? "" : ": " + problems.map(\.description).joined(separator: "; ")
                 throw LayoutError.moduleSelection("no recurrent module found (no weight_ih_l0/weight_ih tensors with their weight_hh partners)\(why)")
             }
-            throw LayoutError.moduleSelection("the file holds \(modules.count) modules; choose one with --module: \(listing)")
+            throw LayoutError.severalModules(entries)
         }
-        let wanted = name == "(root)" ? "" : name
+        let wanted = ModulePath(parsing: name).prefix
         if let module = modules.first(where: { $0.name == wanted }) { return module }
         throw LayoutError.moduleSelection("no module named '\(name)'; the file holds: \(listing.isEmpty ? "none" : listing)")
     }
@@ -33,6 +34,6 @@ extension Inspection {
         guard fitting.count == 1 else { return (try selectModule(named: name), nil) }
         let others = modules.filter { $0.name != fitting[0].name }.map { "'\($0.displayName)' (input_size \($0.architecture.inputSize))" }
         return (fitting[0], "running module '\(fitting[0].displayName)', the only one of \(modules.count) whose input_size is the input's "
-            + "\(features) features (not \(others.joined(separator: ", "))); choose another with --module")
+            + "\(features) features (not \(others.joined(separator: ", ")))")
     }
 }

@@ -21,7 +21,7 @@ extension Rename {
         })
         return found.filter { complete.contains($0.prefix) }.map { entry in
             let parameter = ParameterName(entry.role, layer: 0).text
-            return Rename(old: entry.name, new: entry.prefix.isEmpty ? parameter : "\(entry.prefix).\(parameter)")
+            return Rename(old: entry.name, new: ModulePath(entry.prefix).qualify(parameter))
         }
     }
 

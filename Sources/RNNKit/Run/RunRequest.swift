@@ -1,0 +1,214 @@
+import Foundation
+import RNNConvert
+import RNNEngine
+import RNNLayouts
+import TensorFiles
+
+/// A forward pass described by files, as `rnnkit run` and `rnnkit verify`
+/// take it: a weight file (any file `ModelSource` opens: containers, ONNX,
+/// Keras), the module in it, and `.npy` files for the input, lengths and
+/// initial states. Every error names the file its argument came from.
+package struct RunRequest: Sendable {
+    /// The weight file.
+    package var weights: String
+    /// The module to run; nil when the file holds exactly one.
+    package var module: String?
+    /// Renames applied to the weight file's tensor names before inference.
+    package var renames: [Rename]
+    /// The input, (T, B, F) or (B, T, F) with `batchFirst`.
+    package var input: String
+    /// Each sequence's length (integers, shape (B,)).
+    package var lengths: String?
+    /// Initial hidden state.
+    package var h0: String?
+    /// Initial LSTM cell state.
+    package var c0: String?
+    /// Whether input and output put the batch first; nil takes what the
+    /// weight file records (a Keras model is batch-major), else false.
+    package var batchFirst: Bool?
+    /// The activation of an Elman RNN; nil takes what the weight file
+    /// records (an ONNX `RNN` node's activation), else tanh.
+    package var nonlinearity: Nonlinearity?
+    /// Threads and kernels of the forward pass.
+    package var execution: ExecutionOptions = .automatic
+    /// Receives what the request decided on its own (which module it chose
+    /// by the input's feature size), for the CLI to print on stderr.
+    package var report: @Sendable (String) -> Void = { _ in }
+    /// Receives what the file's reader assumed about how the module computes
+    /// (`ModuleHints.assumptions`), for the CLI to print on stderr.
+    package var reportAssumption: @Sendable (String) -> Void = { _ in }
+
+    /// Creates a request.
+    package init(weights: String, module: String? = nil, renames: [Rename] = [], input: String,
+                 lengths: String? = nil, h0: String? = nil, c0: String? = nil,
+                 batchFirst: Bool? = nil, nonlinearity: Nonlinearity? = nil) {
+        self.weights = weights
+        self.module = module
+        self.renames = renames
+        self.input = input
+        self.lengths = lengths
+        self.h0 = h0
+        self.c0 = c0
+        self.batchFirst = batchFirst
+        self.nonlinearity = nonlinearity
+    }
+
+    /// Every file the request reads (so that an output never replaces one).
+    package var inputFiles: [String] { [weights, input] + [lengths, h0, c0].compactMap { $0 } }
+
+    /// The module the request names, found in its weight file after
+    /// renaming, with what the file records about it.
+    /// With `features` (the input's last dimension) and no module named, a
+    /// file with several modules runs the only one that reads that many
+    /// features, and `report` says so.
+    package func loadModule(features: Int? = nil) throws -> (module: RNNModule, hints: ModuleHints) {
+        let source = try ModelSource.open(weights)
+        do {
+            let tensors = try Rename.apply(renames, to: source.tensors)
+            let (module, choice) = try Inspector.inspect(tensors).selectModule(named: module, features: features)
+            if let choice { report("\(weights): \(choice)") }
+            // The cell the file records (variant, peepholes), not PyTorch's.
+            return (source.recorded(module), source.hints[module.name] ?? ModuleHints())
+        } catch let error as BadInputError {
+            throw FileInputError(file: weights, underlying: error)
+        }
+    }
+
+    /// The file an argument of the forward pass came from: its own file, or
+    /// the weight file for a default the weight file stores.
+    private func file(of argument: EngineError.Argument) -> String? {
+        switch argument {
+        case .input: return input
+        case .lengths: return lengths ?? weights
+        case .h0: return h0 ?? weights
+        case .c0: return c0 ?? weights
+        case .module: return weights
+        case .options: return nil
+        }
+    }
+
+    /// Reads every file, checks them against the module and runs it, computing
+    /// in the input's dtype.
+    ///
+    /// - Throws: `FileInputError` naming the file whose content does not fit;
+    ///   `TensorFileError` for a file that cannot be read.
+    package func execute() throws -> (module: RNNModule, output: RNNOutput) {
+        let input = try Tensor(contentsOfFile: self.input)
+        let (module, recorded) = try loadModule(features: input.shape.last)
+        for assumption in recorded.assumptions { reportAssumption("\(weights): \(assumption)") }
+        let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
+        if self.batchFirst == nil, recorded.layoutUnknown {
+            throw FileInputError(file: weights, underlying: StoredInputError.layoutUnknown(module: module.displayName))
+        }
+        let batchFirst = self.batchFirst ?? recorded.batchFirst ?? false
+        var lengths = try self.lengths.map { path in
+            try located { try RNNNetwork.lengths(from: try Tensor(contentsOfFile: path)) }
+        }
+        var h0 = try self.h0.map { try Tensor(contentsOfFile: $0) }
+        var c0 = try self.c0.map { try Tensor(contentsOfFile: $0) }
+        // What the file stores, where the request gives nothing.
+        let batch: Int? = input.shape.count == 3 ? input.shape[batchFirst ? 0 : 1] : nil
+        if h0 == nil, let stored = recorded.storedState?.h0 { h0 = try storedState(stored, name: "h0", batch: batch) }
+        if c0 == nil, let stored = recorded.storedState?.c0 { c0 = try storedState(stored, name: "c0", batch: batch) }
+        if lengths == nil, let stored = recorded.lengths {
+            guard stored.count == (batch ?? 1) else {
+                throw FileInputError(file: weights, underlying: StoredInputError.lengthsBatch(stored: stored.count, batch: batch ?? 1))
+            }
+            lengths = stored
+        }
+        guard let computeType = ComputeType(dtype: input.dtype) else {
+            throw FileInputError(file: self.input, underlying: EngineError.inputDType(
+                found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)"))
+        }
+        return try located {
+            let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
+            return (module, try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
+                                                mask: recorded.inputMask, options: execution))
+        }
+    }
+
+    /// `state` for an input of `batch` sequences (nil: unbatched): as
+    /// stored, broadcast from a stored batch of 1, or refused.
+    private func storedState(_ state: Tensor, name: String, batch: Int?) throws -> Tensor {
+        let stored = state.shape[1]
+        guard let batch else {
+            guard stored == 1 else {
+                throw FileInputError(file: weights, underlying: StoredInputError.stateBatch(state: name, stored: stored, batch: nil))
+            }
+            return try Tensor(dtype: state.dtype, shape: [state.shape[0], state.shape[2]], data: state.data())
+        }
+        if stored == batch { return state }
+        guard stored == 1 else {
+            throw FileInputError(file: weights, underlying: StoredInputError.stateBatch(state: name, stored: stored, batch: batch))
+        }
+        let data = try state.data()
+        let row = data.count / max(1, state.shape[0])
+        var broadcast = Data(capacity: data.count * batch)
+        for index in 0 ..< state.shape[0] {
+            let slice = data[data.startIndex + index * row ..< data.startIndex + (index + 1) * row]
+            for _ in 0 ..< batch { broadcast.append(slice) }
+        }
+        return try Tensor(dtype: state.dtype, shape: [state.shape[0], batch, state.shape[2]], data: broadcast)
+    }
+
+    /// Runs `body`, naming the file of the argument an engine error concerns
+    /// (a refusal about what the weight file stores names the weight file).
+    private func located<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as EngineError {
+            guard let file = file(of: error.argument) else { throw error }
+            throw FileInputError(file: file, underlying: error)
+        } catch let error as StoredInputError {
+            throw FileInputError(file: weights, underlying: error)
+        }
+    }
+}
+
+extension ModuleHints {
+    /// What the file's reader assumed about how the module computes (a
+    /// Keras 2 weights file's activations, taken from its version's
+    /// defaults): `run` reports each, since another assumption gives other numbers.
+    package var assumptions: [String] { notes.filter { $0.contains("activations assumed from") } }
+}
+
+/// A request that does not fit what its weight file stores (a stored state
+/// or lengths for another batch, a layout or mask the file cannot tell).
+/// The messages say what is missing; the CLI adds the flag that gives it.
+public enum StoredInputError: BadInputError, Equatable {
+    /// The file cannot tell whether the module's input is batch-major; the
+    /// caller must say.
+    case layoutUnknown(module: String)
+    /// The file stores `stored` sequence lengths for an input of `batch` sequences.
+    case lengthsBatch(stored: Int, batch: Int)
+    /// The file stores `state` (`h0`, `c0`) for a batch of `stored`; the
+    /// input has `batch` sequences (nil: one unbatched sequence).
+    case stateBatch(state: String, stored: Int, batch: Int?)
+    /// The file masks the module's input in a way rnnkit does not compute (`reason` says how).
+    case maskRefused(reason: String)
+    /// Lengths were given for a module whose mask `layer` computes from the input.
+    case secondMask(layer: String)
+    /// The mask of `layer` cannot be computed from the input: the lengths are needed.
+    case maskNeedsLengths(layer: String)
+
+    /// What does not fit.
+    public var description: String {
+        switch self {
+        case .layoutUnknown(let module):
+            return "the file does not tell whether '\(module)' takes batch-major input"
+        case .lengthsBatch(let stored, let batch):
+            return "the file stores \(stored) sequence lengths, but the input has a batch of \(batch)"
+        case .stateBatch(let state, let stored, nil):
+            return "the file stores \(state) for a batch of \(stored), but the input is one unbatched sequence"
+        case .stateBatch(let state, let stored, let batch?):
+            return "the file stores \(state) for a batch of \(stored), but the input has a batch of \(batch)"
+        case .maskRefused(let reason):
+            return reason
+        case .secondMask(let layer):
+            return "the \(layer) computes the mask from the input; lengths would be a second mask"
+        case .maskNeedsLengths(let layer):
+            return "the \(layer) masks this module's input with a mask rnnkit cannot compute from it; it needs each "
+                + "sequence's number of unmasked steps (which must come first), and rnnkit skips the rest as Keras does"
+        }
+    }
+}

@@ -1,0 +1,40 @@
+// What the `rnnkit` command-line tool uses beyond the public surface, at
+// `package` access: visible to the targets of this package (the CLI imports
+// RNNKit alone), invisible to a user of the library.
+
+import RNNConvert
+import RNNEngine
+import RNNLayouts
+import TensorFiles
+
+// Inspecting.
+package typealias ModelSource = RNNConvert.ModelSource
+package typealias ModuleHints = RNNConvert.ModuleHints
+package typealias ContainerFormat = TensorFiles.ContainerFormat
+package typealias Inspector = RNNLayouts.Inspector
+package typealias Inspection = RNNLayouts.Inspection
+package typealias RNNModule = RNNLayouts.RNNModule
+package typealias ParameterName = RNNLayouts.ParameterName
+package typealias Problem = RNNLayouts.Problem
+package typealias InputShape = RNNLayouts.InputShape
+package typealias ShapeFlow = RNNLayouts.ShapeFlow
+package typealias ModulePath = RNNLayouts.ModulePath
+
+// Running, verifying, timing.
+package typealias RNNNetwork = RNNEngine.RNNNetwork
+package typealias ComputeType = RNNEngine.ComputeType
+package typealias TensorComparison = RNNEngine.TensorComparison
+package typealias Tolerance = RNNEngine.Tolerance
+
+// Converting and writing.
+package typealias Converter = RNNConvert.Converter
+package typealias ConversionRequest = RNNConvert.ConversionRequest
+package typealias KerasConfigKeys = RNNConvert.KerasConfigKeys
+package typealias ONNXOperatorTable = RNNConvert.ONNXOperatorTable
+package typealias AtomicOutput = TensorFiles.AtomicOutput
+package typealias NPZWriter = TensorFiles.NPZWriter
+
+/// `(3, 4, 5)`: a shape as every message prints it.
+package func shapeText(_ shape: [Int]) -> String {
+    RNNLayouts.shapeText(shape)
+}

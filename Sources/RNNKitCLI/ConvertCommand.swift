@@ -1,0 +1,82 @@
+import ArgumentParser
+import RNNKit
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a recurrent model to ONNX or Keras 3, or to another container or dtype.",
+        discussion: """
+            The target is chosen by OUT's suffix (.weights.h5 before .h5):
+              .onnx          one ONNX model (opset 17) running the module with the standard
+                             LSTM/GRU/RNN operators: input `input` (T,B,F) or (B,T,F) with
+                             --batch-first; optional inputs `sequence_lens` (int32), `h0`, `c0`;
+                             outputs `output`, `h_n`, `c_n` in PyTorch's shapes.
+              .keras         a Keras 3 Sequential, input (batch, time, features):
+                             one LSTM / GRU(reset_after=True) / SimpleRNN per
+                             layer, return_sequences=True, in Bidirectional
+                             (merge_mode="concat") when bidirectional.
+              .weights.h5    the same weights alone (Keras 3's weights file).
+              .safetensors, .npz, .h5, a path without suffix (directory of .npy)
+                             the tensors with PyTorch names, any dtype with --dtype.
+
+            IN may be any file rnnkit reads, including an ONNX model or a Keras 3
+            .keras or .weights.h5 file, read back into PyTorch names bit for bit
+            (Keras merges LSTM/SimpleRNN biases: bias_ih comes back as the sum,
+            bias_hh as 0). What the target cannot hold (an LSTM with proj_size in
+            ONNX or Keras) is refused before anything is written, and so is a module
+            that a Keras file masks (Masking, Embedding(mask_zero=True)) unless
+            --drop-mask acknowledges that the mask is not written. --nonlinearity and
+            --batch-first are accepted for a container target (which records neither)
+            only when IN records the same, with a note. OUT is written atomically; an
+            existing OUT is replaced only with --force, and IN never.
+
+            Examples:
+              rnnkit convert lstm.safetensors lstm.onnx
+              rnnkit convert model.pt encoder.onnx --module encoder.rnn --batch-first
+              rnnkit convert rnn.npz rnn.onnx --nonlinearity relu
+              rnnkit convert exported.onnx weights.safetensors
+              rnnkit convert model.h5 model_f16.safetensors --dtype float16
+              rnnkit convert model.pt gru_only.npz --module decoder.gru --force
+              rnnkit convert lstm.safetensors lstm.keras
+              rnnkit convert model.pt encoder.weights.h5 --module encoder.lstm
+              rnnkit convert keras_model.keras weights.safetensors
+              rnnkit convert model.pt weights_npy      (a directory of .npy files)
+            """
+    )
+
+    @Argument(help: "The model to read (NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, directory of .npy, ONNX, .keras, .weights.h5).")
+    var input: String
+
+    @Argument(help: "The file to write; its suffix chooses the target.")
+    var output: String
+
+    @OptionGroup
+    var selection: ModuleOptions
+
+    @Option(help: "RNN activation (default: what IN records, else tanh).")
+    var nonlinearity: Nonlinearity?
+
+    @Option(help: "Element type to write (default: the weights' own).")
+    var dtype: WrittenDType?
+
+    @OptionGroup
+    var overwrite: OverwriteOption
+
+    @OptionGroup
+    var layout: BatchLayoutOption
+
+    @Flag(help: "Write a module the input masks (Keras Masking, Embedding(mask_zero=True)) without its mask, which no target records.")
+    var dropMask = false
+
+    func run() throws {
+        try reportingErrors {
+            var request = ConversionRequest(
+                input: input, output: output, module: selection.module, nonlinearity: nonlinearity, dtype: dtype?.dtype,
+                renames: try selection.parsedRenames(), force: overwrite.force, batchFirst: layout.batchFirst ?? false)
+            request.dropMask = dropMask
+            // One line, then a line per note (notes are rnnkit's text around names from the file).
+            let summary = try Converter.convert(request)
+            print(printableText(summary.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)), terminator: "")
+        }
+    }
+}

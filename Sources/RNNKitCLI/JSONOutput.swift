@@ -1,0 +1,10 @@
+import Foundation
+
+/// `value` as the JSON every `--json` prints: indented, keys sorted,
+/// non-finite numbers as the strings `inf`, `-inf`, `nan`.
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

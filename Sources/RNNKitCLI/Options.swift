@@ -1,0 +1,69 @@
+import ArgumentParser
+import RNNKit
+
+// Every closed set of values a flag takes is an enum: a value outside it is a
+// usage error (exit 64) in every command, and `--help` lists the values.
+
+extension Nonlinearity: ExpressibleByArgument {
+    /// `tanh` or `relu`, in any case.
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
+extension RNNMode: ExpressibleByArgument {
+    /// `LSTM`, `GRU` or `RNN`, in any case.
+    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+}
+
+extension ExecutionOptions.Kernels: ExpressibleByArgument {}
+
+extension ExecutionOptions.GEMM: ExpressibleByArgument {}
+
+extension ComputeType: ExpressibleByArgument {}
+
+/// The element types `convert --dtype` writes (numpy's names, or `f16`,
+/// `half`, `bf16`, `double`, … as `DType(userName:)` reads them).
+enum WrittenDType: String, CaseIterable, ExpressibleByArgument {
+    case float32, float16, bfloat16, float64
+
+    init?(argument: String) {
+        guard let dtype = DType(userName: argument), let written = Self(rawValue: dtype.rawValue) else { return nil }
+        self = written
+    }
+
+    /// The tensor element type.
+    var dtype: DType {
+        switch self {
+        case .float32: return .float32
+        case .float16: return .float16
+        case .bfloat16: return .bfloat16
+        case .float64: return .float64
+        }
+    }
+}
+
+/// `--module` and `--rename`: which module of a weight file, under which names.
+struct ModuleOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The module to use when the file holds several (the error lists them); '(root)' for the root.", valueName: "name"))
+    var module: String?
+
+    @Option(name: .customLong("rename"), help: ArgumentHelp(
+        "Rename a tensor of the file before anything else (repeatable), e.g. enc_w_ih=enc.weight_ih_l0.", valueName: "OLD=NEW"))
+    var renames: [String] = []
+
+    /// The renames, parsed.
+    func parsedRenames() throws -> [Rename] { try renames.map(Rename.init(parsing:)) }
+}
+
+/// `--force`: an existing output may be replaced (an input never).
+struct OverwriteOption: ParsableArguments {
+    @Flag(help: "Replace the output file if it exists (never an input).")
+    var force = false
+}
+
+/// `--batch-first` / `--no-batch-first`: whether sequences are (B, T, …).
+struct BatchLayoutOption: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Sequences are (B, T, …), as nn.*(batch_first=True); states keep the layer dimension first."))
+    var batchFirst: Bool?
+}

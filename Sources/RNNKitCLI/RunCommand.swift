@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import RNNKit
+
+/// `rnnkit run`: one forward pass of a module from a weight file.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an RNN/GRU/LSTM (or a cell over a sequence) from its weights and save output, h_n, c_n.",
+        discussion: """
+            Computes in the input's dtype (float32 or float64); weights of any float dtype are \
+            converted. Writes an NPZ holding output, h_n and, for an LSTM, c_n in PyTorch's shapes. \
+            The output is written atomically: on any error no file is left. \
+            --batch-first / --no-batch-first default to what the file records (Keras models are \
+            batch-major), else --no-batch-first; an ONNX file whose input layout cannot be traced \
+            needs one of the two.
+
+            EXAMPLES:
+              rnnkit run weights.h5 --input x.npy --output out.npz
+              rnnkit run model.safetensors --module encoder.lstm --input x.npy --output out.npz
+              rnnkit run weights.npz --input x.npy --lengths lengths.npy --h0 h0.npy --c0 c0.npy --output out.npz
+              rnnkit run weights/ --input x.npy --batch-first --nonlinearity relu --output out.npz --force
+              rnnkit run cell.npz --rename W=weight_ih --rename U=weight_hh --input x.npy --output out.npz
+              rnnkit run model.keras --input x_batch_major.npy --output out.npz
+            """)
+
+    @Argument(help: "The weight file: NPY, NPZ, HDF5, safetensors, PyTorch checkpoint, ONNX, Keras (.keras, .weights.h5), or a folder of .npy files.")
+    var weights: String
+
+    @Option(help: ArgumentHelp("The input, (T, B, input_size) or (B, T, input_size) with --batch-first.", valueName: "X.npy"))
+    var input: String
+
+    @Option(help: ArgumentHelp("Where to write output, h_n (and c_n).", valueName: "OUT.npz"))
+    var output: String
+
+    @OptionGroup
+    var selection: ModuleOptions
+
+    @Option(help: ArgumentHelp("Each sequence's length (int32/int64, shape (B,), any order); default: the lengths the file stores, else full.", valueName: "L.npy"))
+    var lengths: String?
+
+    @Option(name: .customLong("h0"), help: ArgumentHelp("Initial hidden state, (num_layers·directions, B, proj_size or hidden_size); default: the state the file stores, else zeros.", valueName: "H.npy"))
+    var h0: String?
+
+    @Option(name: .customLong("c0"), help: ArgumentHelp("Initial LSTM cell state, (num_layers·directions, B, hidden_size); default: the state the file stores, else zeros.", valueName: "C.npy"))
+    var c0: String?
+
+    @OptionGroup
+    var layout: BatchLayoutOption
+
+    @Option(help: "The activation of an nn.RNN / nn.RNNCell (default: what an ONNX or Keras file records, else tanh).")
+    var nonlinearity: Nonlinearity?
+
+    @OptionGroup
+    var overwrite: OverwriteOption
+
+    func run() throws {
+        try reportingErrors {
+            var request = RunRequest(
+                weights: weights, module: selection.module, renames: try selection.parsedRenames(),
+                input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: layout.batchFirst, nonlinearity: nonlinearity)
+            // What the request decides on its own: which module reads the input's features.
+            request.report = { printError("note: \($0); choose another with --module") }
+            // What the file's reader assumed (a Keras 2 weights file's activations).
+            request.reportAssumption = { printError("note: \($0)") }
+            try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: overwrite.force)
+            let (module, result) = try request.execute()
+            var arrays = [NamedTensor(name: "output", tensor: result.output), NamedTensor(name: "h_n", tensor: result.hN)]
+            if let cN = result.cN { arrays.append(NamedTensor(name: "c_n", tensor: cN)) }
+            try NPZWriter.write(arrays, to: output, force: overwrite.force)
+            let listing = arrays.map { "\($0.name) \(shapeText($0.tensor.shape))" }.joined(separator: ", ")
+            print(escapingControlCharacters("\(output): \(listing) (\(module.architecture.mode.rawValue) \(module.architecture.kind.rawValue) '\(module.displayName)', \(result.output.dtype.rawValue))"))
+        }
+    }
+}

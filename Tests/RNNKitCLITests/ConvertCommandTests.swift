@@ -1,0 +1,109 @@
+import Foundation
+import TensorFiles
+import XCTest
+
+/// `rnnkit convert` end to end, through the built binary.
+final class ConvertCommandTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnnkit-convert-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// A directory of `.npy` files with PyTorch names and random values.
+    private func weights(_ shapes: [String: [Int]], named name: String = "weights") throws -> String {
+        let directory = folder.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (tensor, shape) in shapes {
+            let values = (0 ..< shape.reduce(1, *)).map { _ in Float.random(in: -1 ... 1) }
+            try NPYWriter.encode(Tensor(shape: shape, floats: values)).write(to: directory.appendingPathComponent(tensor + ".npy"))
+        }
+        return directory.path
+    }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    private func leftovers() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") }
+    }
+
+    func testONNXRoundTripThroughTheCLI() throws {
+        let input = try weights([
+            "enc.gru.weight_ih_l0": [9, 4], "enc.gru.weight_hh_l0": [9, 3], "enc.gru.bias_ih_l0": [9], "enc.gru.bias_hh_l0": [9],
+        ])
+        let first = try CLI.run(["convert", input, path("a.onnx"), "--batch-first"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("nn.GRU(4, 3)"), first.stdout)
+        // ONNX in, ONNX out: the second file is the first one again, byte for byte.
+        let second = try CLI.run(["convert", path("a.onnx"), path("b.onnx"), "--batch-first"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("a.onnx"))), try Data(contentsOf: URL(fileURLWithPath: path("b.onnx"))))
+        XCTAssertEqual(try leftovers(), [])
+    }
+
+    func testProjectionIsRefusedAndNothingIsWritten() throws {
+        let input = try weights([
+            "lstm.weight_ih_l0": [16, 3], "lstm.weight_hh_l0": [16, 2], "lstm.weight_hr_l0": [2, 4],
+            "lstm.bias_ih_l0": [16], "lstm.bias_hh_l0": [16],
+        ])
+        let result = try CLI.run(["convert", input, path("p.onnx")])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("proj_size=2"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("p.onnx")))
+        XCTAssertEqual(try leftovers(), [])
+    }
+
+    func testExistingOutputNeedsForceAndInputIsNeverOverwritten() throws {
+        let input = try weights(["rnn.weight_ih_l0": [2, 3], "rnn.weight_hh_l0": [2, 2]])
+        XCTAssertEqual(try CLI.run(["convert", input, path("r.onnx"), "--nonlinearity", "relu"]).status, 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path("r.onnx")))
+        let again = try CLI.run(["convert", input, path("r.onnx")])
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.stderr.contains("--force"), again.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("r.onnx"))), before)
+        XCTAssertEqual(try CLI.run(["convert", input, path("r.onnx"), "--force"]).status, 0)
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: path("r.onnx"))), before, "tanh replaced relu")
+
+        let onto = try CLI.run(["convert", path("r.onnx"), path("r.onnx"), "--force"])
+        XCTAssertEqual(onto.status, 2)
+        XCTAssertTrue(onto.stderr.contains("input"), onto.stderr)
+    }
+
+    func testBadOptionsAreExplained() throws {
+        let input = try weights(["lstm.weight_ih_l0": [8, 3], "lstm.weight_hh_l0": [8, 2]])
+        let cases: [([String], String)] = [
+            (["--nonlinearity", "relu"], "RNN modules only"),
+            (["--dtype", "bfloat16"], "bfloat16"),
+            (["--module", "decoder"], "no module named 'decoder'"),
+            (["--rename", "nonsense"], "OLD=NEW"),
+        ]
+        for (options, phrase) in cases {
+            let result = try CLI.run(["convert", input, path("x.onnx")] + options)
+            XCTAssertEqual(result.status, 2, "\(options)")
+            XCTAssertTrue(result.stderr.contains(phrase), "\(options): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.onnx")))
+        }
+        // A value outside a flag's set is a usage error, as in every command.
+        for (options, phrase) in [(["--nonlinearity", "gelu"], "'relu'"), (["--dtype", "int8"], "'float32'")] {
+            let result = try CLI.run(["convert", input, path("x.onnx")] + options)
+            XCTAssertEqual(result.status, 64, "\(options)")
+            XCTAssertTrue(result.stderr.contains(phrase), "\(options): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.onnx")))
+        }
+        let suffix = try CLI.run(["convert", input, path("x.txt")])
+        XCTAssertEqual(suffix.status, 2)
+        XCTAssertTrue(suffix.stderr.contains(".txt"), suffix.stderr)
+    }
+
+    func testHelpHasExamples() throws {
+        let help = try CLI.run(["convert", "--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("Examples:"), help.stdout)
+        XCTAssertTrue(help.stdout.contains("rnnkit convert lstm.safetensors lstm.onnx"), help.stdout)
+    }
+}
