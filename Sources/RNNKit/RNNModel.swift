@@ -41,9 +41,11 @@ public struct RNNModel: Sendable {
 
     let module: RNNModule
     let renames: [Rename]
-    /// The mask the file applies to the module's input (a Keras `Masking`
-    /// or `Embedding(mask_zero=True)` before it), applied by ``forward``.
-    let inputMask: InputMask?
+    /// What the file records about the module beyond its weights: the mask
+    /// it applies to the module's input (a Keras `Masking` or
+    /// `Embedding(mask_zero=True)` before it), a stored initial state and
+    /// lengths (ONNX), whether its input layout is unknown; used by ``forward``.
+    let hints: ModuleHints
     private let networks: NetworkCache
 
     /// `name`, or `(root)` for the root module, as messages show it.
@@ -77,16 +79,18 @@ public struct RNNModel: Sendable {
             throw FileInputError(file: path, underlying: error)
         }
         let hints = source.hints[selected.name]
+        // The cell the file records (ONNX/Keras variants, peepholes), not PyTorch's.
+        let recorded = source.recorded(selected)
         self.url = url
         self.name = selected.name
-        self.architecture = selected.architecture
+        self.architecture = recorded.architecture
         self.nonlinearity = nonlinearity ?? hints?.nonlinearity ?? .tanh
         self.recordedBatchFirst = hints?.batchFirst
         self.format = source.format
         self.notes = hints?.notes ?? []
-        self.module = selected
+        self.module = recorded
         self.renames = renames
-        self.inputMask = hints?.inputMask
+        self.hints = hints ?? ModuleHints()
         self.networks = NetworkCache()
         // Checks the weights and the activation now, so that a bad file fails here.
         do {
@@ -108,11 +112,14 @@ public struct RNNModel: Sendable {
     ///     module a Keras file masks upstream (`Embedding(mask_zero=True)`),
     ///     the mask: each sequence's unmasked steps, which come first.
     ///   - h0: initial hidden state, `(numLayers·directions, B, projSize or
-    ///     hiddenSize)`, any float dtype; nil means zeros.
+    ///     hiddenSize)`, any float dtype; nil means the state the file stores
+    ///     (an ONNX node's constant `initial_h`, broadcast from a batch of 1),
+    ///     else zeros. `lengths` likewise defaults to the lengths the file stores.
     ///   - c0: initial LSTM cell state, `(numLayers·directions, B,
-    ///     hiddenSize)`; nil means zeros.
+    ///     hiddenSize)`; nil means the stored one, else zeros.
     ///   - batchFirst: whether `input` and `output` put the batch first (the
-    ///     states never do); nil takes ``recordedBatchFirst``, else false.
+    ///     states never do); nil takes ``recordedBatchFirst``, else false. A
+    ///     file whose input layout cannot be traced (some ONNX graphs) needs it.
     ///   - execution: threads and kernels (results agree within the parity
     ///     tolerance whatever they are).
     /// - Returns: `output`, `hN` and, for an LSTM, `cN`, in PyTorch's shapes.
@@ -128,9 +135,20 @@ public struct RNNModel: Sendable {
         guard let computeType = ComputeType(dtype: input.dtype) else {
             throw EngineError.inputDType(found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)")
         }
+        if batchFirst == nil, hints.layoutUnknown {
+            throw FileInputError(file: url.path, underlying: StoredInputError.layoutUnknown(module: displayName))
+        }
+        let batchFirst = batchFirst ?? recordedBatchFirst ?? false
+        let batch: Int? = input.shape.count == 3 ? input.shape[batchFirst ? 0 : 1] : nil
+        let filled: (h0: Tensor?, c0: Tensor?, lengths: [Int]?)
+        do {
+            filled = try hints.filling(h0: h0, c0: c0, lengths: lengths, batch: batch)
+        } catch let error as StoredInputError {
+            throw FileInputError(file: url.path, underlying: error)
+        }
         return try network(for: computeType).forward(
-            input: input, lengths: lengths, h0: h0, c0: c0,
-            batchFirst: batchFirst ?? recordedBatchFirst ?? false, mask: inputMask, options: execution)
+            input: input, lengths: filled.lengths, h0: filled.h0, c0: filled.c0,
+            batchFirst: batchFirst, mask: hints.inputMask, options: execution)
     }
 
     /// Writes the module to `url`, as `rnnkit convert` would; the suffix

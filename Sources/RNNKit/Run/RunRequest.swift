@@ -101,21 +101,13 @@ package struct RunRequest: Sendable {
             throw FileInputError(file: weights, underlying: StoredInputError.layoutUnknown(module: module.displayName))
         }
         let batchFirst = self.batchFirst ?? recorded.batchFirst ?? false
-        var lengths = try self.lengths.map { path in
-            try located { try RNNNetwork.lengths(from: try Tensor(contentsOfFile: path)) }
-        }
-        var h0 = try self.h0.map { try Tensor(contentsOfFile: $0) }
-        var c0 = try self.c0.map { try Tensor(contentsOfFile: $0) }
+        let given = (
+            h0: try self.h0.map { try Tensor(contentsOfFile: $0) },
+            c0: try self.c0.map { try Tensor(contentsOfFile: $0) },
+            lengths: try self.lengths.map { path in try located { try RNNNetwork.lengths(from: try Tensor(contentsOfFile: path)) } })
         // What the file stores, where the request gives nothing.
         let batch: Int? = input.shape.count == 3 ? input.shape[batchFirst ? 0 : 1] : nil
-        if h0 == nil, let stored = recorded.storedState?.h0 { h0 = try storedState(stored, name: "h0", batch: batch) }
-        if c0 == nil, let stored = recorded.storedState?.c0 { c0 = try storedState(stored, name: "c0", batch: batch) }
-        if lengths == nil, let stored = recorded.lengths {
-            guard stored.count == (batch ?? 1) else {
-                throw FileInputError(file: weights, underlying: StoredInputError.lengthsBatch(stored: stored.count, batch: batch ?? 1))
-            }
-            lengths = stored
-        }
+        let (h0, c0, lengths) = try located { try recorded.filling(h0: given.h0, c0: given.c0, lengths: given.lengths, batch: batch) }
         guard let computeType = ComputeType(dtype: input.dtype) else {
             throw FileInputError(file: self.input, underlying: EngineError.inputDType(
                 found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)"))
@@ -125,30 +117,6 @@ package struct RunRequest: Sendable {
             return (module, try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
                                                 mask: recorded.inputMask, options: execution))
         }
-    }
-
-    /// `state` for an input of `batch` sequences (nil: unbatched): as
-    /// stored, broadcast from a stored batch of 1, or refused.
-    private func storedState(_ state: Tensor, name: String, batch: Int?) throws -> Tensor {
-        let stored = state.shape[1]
-        guard let batch else {
-            guard stored == 1 else {
-                throw FileInputError(file: weights, underlying: StoredInputError.stateBatch(state: name, stored: stored, batch: nil))
-            }
-            return try Tensor(dtype: state.dtype, shape: [state.shape[0], state.shape[2]], data: state.data())
-        }
-        if stored == batch { return state }
-        guard stored == 1 else {
-            throw FileInputError(file: weights, underlying: StoredInputError.stateBatch(state: name, stored: stored, batch: batch))
-        }
-        let data = try state.data()
-        let row = data.count / max(1, state.shape[0])
-        var broadcast = Data(capacity: data.count * batch)
-        for index in 0 ..< state.shape[0] {
-            let slice = data[data.startIndex + index * row ..< data.startIndex + (index + 1) * row]
-            for _ in 0 ..< batch { broadcast.append(slice) }
-        }
-        return try Tensor(dtype: state.dtype, shape: [state.shape[0], batch, state.shape[2]], data: broadcast)
     }
 
     /// Runs `body`, naming the file of the argument an engine error concerns
