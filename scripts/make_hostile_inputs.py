@@ -107,6 +107,17 @@ def main():
     keras("config_bomb.keras", b"{" + b" " * (65 << 20) + b"}", zipfile.ZIP_DEFLATED)
     keras("config_too_deep.keras", b"[" * 100000 + b"]" * 100000, zipfile.ZIP_DEFLATED)
 
+    # Item 9: a .keras whose model.weights.h5 is a decompression bomb: a real
+    # model's config.json and metadata.json, and 68 MiB of zeros deflated to
+    # 68 KB (1000:1, past the 100:1 rnnkit allows above 64 MiB; gigabytes
+    # would need megabytes of deflate). rnnkit must refuse it before inflating.
+    with zipfile.ZipFile(os.path.join(ROOT, "..", "..", "keras", "simple_rnn", "model.keras")) as source:
+        real = {name: source.read(name) for name in ("config.json", "metadata.json")}
+    with zipfile.ZipFile(os.path.join(ROOT, "weights_bomb.keras"), "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in real.items():
+            archive.writestr(name, data)
+        archive.writestr("model.weights.h5", bytes(68 << 20), compresslevel=9)
+
     if args.torch:
         import torch
         # Item 8: a 4-byte storage seen as a 64 GiB float32 tensor (stride 0).

@@ -72,6 +72,11 @@ final class HostileInputTests: XCTestCase {
         try assertRefused(hostile("config_bomb.keras"), "config.json is 68157442 bytes inflated; rnnkit reads at most 67108864")
     }
 
+    func testKerasWeightsDecompressionBombIsRefusedBeforeInflating() throws {
+        try assertRefused(hostile("weights_bomb.keras"),
+                          "declares 71303168 bytes from 69309 deflated bytes: rnnkit inflates a member over 64 MiB only when it is at most 100 times")
+    }
+
     func testKerasConfigNestedTooDeeplySaysSo() throws {
         try assertRefused(hostile("config_too_deep.keras"), "config.json is not valid JSON (Too many nested arrays or dictionaries")
     }
