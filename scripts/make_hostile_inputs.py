@@ -118,6 +118,17 @@ def main():
             archive.writestr(name, data)
         archive.writestr("model.weights.h5", bytes(68 << 20), compresslevel=9)
 
+    # Item 13: a layer name holding a newline, printed in a `convert` note.
+    with zipfile.ZipFile(os.path.join(ROOT, "..", "..", "keras", "simple_rnn", "model.keras")) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    config = json.loads(members["config.json"])
+    layer = config["config"]["layers"][1]["config"]
+    layer["name"], layer["return_sequences"] = "rnn\nnote: forged", False
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(os.path.join(ROOT, "newline_layer_name.keras"), "w") as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data)
+
     if args.torch:
         import torch
         # Item 8: a 4-byte storage seen as a 64 GiB float32 tensor (stride 0).
