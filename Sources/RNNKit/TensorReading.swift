@@ -32,6 +32,6 @@ extension Tensor {
     ///   false) or cannot be written.
     public func write(to url: URL, overwrite: Bool = false) throws {
         try AtomicOutput.checkWritable(url.path, inputs: [], force: overwrite)
-        try NPYWriter.write(self, to: url.path)
+        try NPYWriter.write(self, to: url.path, force: overwrite)
     }
 }
