@@ -107,6 +107,28 @@ def main():
     keras("config_bomb.keras", b"{" + b" " * (65 << 20) + b"}", zipfile.ZIP_DEFLATED)
     keras("config_too_deep.keras", b"[" * 100000 + b"]" * 100000, zipfile.ZIP_DEFLATED)
 
+    # Item 9: a .keras whose model.weights.h5 is a decompression bomb: a real
+    # model's config.json and metadata.json, and 68 MiB of zeros deflated to
+    # 68 KB (1000:1, past the 100:1 rnnkit allows above 64 MiB; gigabytes
+    # would need megabytes of deflate). rnnkit must refuse it before inflating.
+    with zipfile.ZipFile(os.path.join(ROOT, "..", "..", "keras", "simple_rnn", "model.keras")) as source:
+        real = {name: source.read(name) for name in ("config.json", "metadata.json")}
+    with zipfile.ZipFile(os.path.join(ROOT, "weights_bomb.keras"), "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in real.items():
+            archive.writestr(name, data)
+        archive.writestr("model.weights.h5", bytes(68 << 20), compresslevel=9)
+
+    # Item 13: a layer name holding a newline, printed in a `convert` note.
+    with zipfile.ZipFile(os.path.join(ROOT, "..", "..", "keras", "simple_rnn", "model.keras")) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    config = json.loads(members["config.json"])
+    layer = config["config"]["layers"][1]["config"]
+    layer["name"], layer["return_sequences"] = "rnn\nnote: forged", False
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(os.path.join(ROOT, "newline_layer_name.keras"), "w") as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data)
+
     if args.torch:
         import torch
         # Item 8: a 4-byte storage seen as a 64 GiB float32 tensor (stride 0).

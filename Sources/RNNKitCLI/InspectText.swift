@@ -23,7 +23,8 @@ extension InspectReport {
             lines += ["", "Other tensors (not part of a recurrent module):"]
             var table = TextTable([("Name", .left), ("Shape", .left), ("Dtype", .left), ("Count", .right)])
             for named in inspection.otherTensors {
-                table.rows.append([named.name, shapeText(named.tensor.shape), named.tensor.dtype.rawValue,
+                // Cells are escaped before the table measures them, so an escaped name keeps the columns aligned.
+                table.rows.append([escapingControlCharacters(named.name), shapeText(named.tensor.shape), named.tensor.dtype.rawValue,
                                    groupedDigits(named.tensor.elementCount)])
             }
             lines += table.lines()
@@ -87,11 +88,11 @@ extension InspectReport {
         for parameter in expected + module.parameters.keys.sorted().filter({ !expected.contains($0) }) {
             let note = flagged.contains(module.qualifiedName(of: parameter)) ? "! see problems" : ""
             guard let tensor = module.tensor(parameter) else {
-                table.rows.append([parameter.text, "missing", "", "", "! expected \(shapeText(architecture.expectedShape(of: parameter)))"])
+                table.rows.append([escapingControlCharacters(parameter.text), "missing", "", "", "! expected \(shapeText(architecture.expectedShape(of: parameter)))"])
                 continue
             }
             total += tensor.elementCount
-            table.rows.append([parameter.text, shapeText(tensor.shape), tensor.dtype.rawValue,
+            table.rows.append([escapingControlCharacters(parameter.text), shapeText(tensor.shape), tensor.dtype.rawValue,
                                groupedDigits(tensor.elementCount), note])
         }
         table.footer = [["Total", "", "", groupedDigits(total)]]

@@ -72,6 +72,11 @@ final class HostileInputTests: XCTestCase {
         try assertRefused(hostile("config_bomb.keras"), "config.json is 68157442 bytes inflated; rnnkit reads at most 67108864")
     }
 
+    func testKerasWeightsDecompressionBombIsRefusedBeforeInflating() throws {
+        try assertRefused(hostile("weights_bomb.keras"),
+                          "declares 71303168 bytes from 69309 deflated bytes: rnnkit inflates a member over 64 MiB only when it is at most 100 times")
+    }
+
     func testKerasConfigNestedTooDeeplySaysSo() throws {
         try assertRefused(hostile("config_too_deep.keras"), "config.json is not valid JSON (Too many nested arrays or dictionaries")
     }
@@ -158,6 +163,15 @@ final class HostileInputTests: XCTestCase {
         try assertRefused(hostile("control_name_truncated.safetensors"), "tensor 'w\\nrnnkit: error: forged line'")
     }
 
+    func testNamesCannotSplitAConvertNote() throws {
+        let output = folder.appendingPathComponent("out.safetensors").path
+        let result = try CLI.run(["convert", hostile("newline_layer_name.keras"), output])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, "a summary line and one note: \(result.stdout)")
+        XCTAssertTrue(lines[1].hasPrefix("note: the Keras layer 'rnn\\nnote: forged' has return_sequences=False"), result.stdout)
+    }
+
     func testInspectEscapesControlCharactersInNames() throws {
         let result = try CLI.run(["inspect", hostile("control_names.safetensors")])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -165,5 +179,14 @@ final class HostileInputTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("\nrnnkit: error:"), "a name forged a line")
         XCTAssertTrue(result.stdout.contains("w\\nrnnkit: error: forged line"), result.stdout)
         XCTAssertTrue(result.stdout.contains("\\u{1b}[2J\\u{1b}[31mred"), result.stdout)
+        // The table is padded by the escaped width: every row's shape starts in the header's Shape column.
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let header = try XCTUnwrap(lines.first { $0.hasPrefix("  Name ") })
+        let column = try XCTUnwrap(header.range(of: "Shape")).lowerBound.utf16Offset(in: header)
+        let rows = lines.filter { $0.contains("(2,)") }
+        XCTAssertEqual(rows.count, 2, result.stdout)
+        for row in rows {
+            XCTAssertEqual(try XCTUnwrap(row.range(of: "(2,)")).lowerBound.utf16Offset(in: row), column, result.stdout)
+        }
     }
 }

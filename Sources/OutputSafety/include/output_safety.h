@@ -36,4 +36,23 @@ int rk_rename_exchange(const char *from, const char *to);
 /// zlib's CRC-32 of `size` bytes at `data`, continuing `crc` (0 to start).
 unsigned int rk_crc32(unsigned int crc, const void *data, size_t size);
 
+/// Results of `rk_inflate`.
+enum {
+    RK_INFLATE_END = 0,       ///< the deflate stream ended
+    RK_INFLATE_FULL = 1,      ///< `output` is full and the stream goes on (`check_end` 0)
+    RK_INFLATE_TOO_LONG = 2,  ///< the stream produces more than `skip + output_size` bytes (`check_end` 1)
+    RK_INFLATE_TRUNCATED = 3, ///< the input ends before the stream does
+    RK_INFLATE_CORRUPT = 4,   ///< zlib reports invalid deflate data
+    RK_INFLATE_NO_MEMORY = 5, ///< zlib could not allocate its state
+};
+
+/// zlib's inflate of the raw deflate stream in `source` (a zip member):
+/// the first `skip` bytes it produces are dropped, the next ones written to
+/// `output`, at most `output_size`. With `check_end`, inflating goes on past
+/// a full `output` only to make sure the stream then ends without producing
+/// another byte. `produced` receives the bytes produced (skipped ones
+/// included), `crc` zlib's CRC-32 of all of them.
+int rk_inflate(const void *source, size_t source_size, size_t skip, void *output, size_t output_size,
+               int check_end, size_t *produced, unsigned int *crc);
+
 #endif

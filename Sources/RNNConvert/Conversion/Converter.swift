@@ -106,7 +106,13 @@ public enum Converter {
         } catch let error as LayoutError {
             throw FileInputError(file: request.input, underlying: error)
         }
-        return summary + notes(source, module: request.module) + flagNotes.map { "\nnote: \($0)" }.joined()
+        return oneLine(summary) + notes(source, module: request.module) + flagNotes.map { "\nnote: \(oneLine($0))" }.joined()
+    }
+
+    /// `text` with its line breaks written as `\n`: the summary is one line
+    /// per note, and a name from the file must not split one into two.
+    static func oneLine(_ text: String) -> String {
+        text.replacingOccurrences(of: "\n", with: "\\n")
     }
 
     /// The hints of the modules a request converts: `--module`'s, or every module's.
@@ -181,7 +187,7 @@ public enum Converter {
         let wanted = module.map { ModulePath(parsing: $0).prefix }
         return source.hints.keys.sorted().filter { wanted == nil || $0 == wanted }
             .flatMap { source.hints[$0]?.notes ?? [] }
-            .map { "\nnote: \($0)" }.joined()
+            .map { "\nnote: \(oneLine($0))" }.joined()
     }
 
     private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> String {

@@ -6,8 +6,9 @@ import Foundation
 /// A member `NAME.npy` becomes the tensor `NAME`. Opening reads only each
 /// member's NPY header (for a deflated member, only as much as must be
 /// inflated to reach the end of its header). A stored, C-ordered member is a
-/// zero-copy view of the mapped file; a deflated member is inflated (once per
-/// request, straight into the tensor's buffer) when its data is requested (call `Tensor.loaded()` to keep it in memory).
+/// zero-copy view of the mapped file; a deflated member is inflated when its
+/// data is first requested, once, straight into the tensor's buffer, which
+/// the tensor then keeps.
 /// Members that are not NPY arrays are listed in `otherItems`.
 public enum NPZReader {
     /// Reads the archive at `path`.
@@ -81,9 +82,10 @@ public enum NPZReader {
             let payload = try archive.map.data(member.dataOffset + header.dataOffset, size, tensor: name)
             return NPYReader.tensor(header: header, payload: payload)
         }
-        return Tensor(dtype: header.dtype, shape: header.shape) {
-            // Inflated once, without the header, into the buffer the tensor keeps
-            // (a C-ordered little-endian member is not copied again).
+        // Inflated once per process, without the header, into the buffer the
+        // tensor keeps (a C-ordered little-endian member is not copied again);
+        // every later `data()` of this tensor, or of a copy, gets those bytes.
+        let once = LoadOnce {
             let payload: Data
             do {
                 payload = try archive.contents(of: member, from: header.dataOffset)
@@ -93,5 +95,27 @@ public enum NPZReader {
             }
             return NPYReader.cOrderBytes(header: header, payload: payload)
         }
+        return Tensor(dtype: header.dtype, shape: header.shape) { try once.data() }
+    }
+}
+
+/// Runs a loader at most once (until it succeeds) and keeps its result.
+final class LoadOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Data?
+    private let load: () throws -> Data
+
+    init(_ load: @escaping () throws -> Data) {
+        self.load = load
+    }
+
+    /// The loader's result, from the first successful call on.
+    func data() throws -> Data {
+        lock.lock()
+        defer { lock.unlock() }
+        if let result { return result }
+        let loaded = try load()
+        result = loaded
+        return loaded
     }
 }

@@ -76,33 +76,28 @@ public struct SafetensorsHeader: Sendable {
         }
         let json = UnsafeRawBufferPointer(rebasing: bytes[8 ..< 8 + length])
         guard json.first == UInt8(ascii: "{") else { throw fail("the JSON header must start with '{'") }
-        let raw: RawHeader
-        do {
-            raw = try JSONDecoder().decode(RawHeader.self, from: Data(json))
-        } catch let error as DecodingError {
-            throw fail(describe(error))
-        } catch {
-            throw fail("invalid JSON (\(error.localizedDescription))")
-        }
-        let names = topLevelKeys(json)
-        if names.count != Set(names).count {
-            var seen = Set<String>()
-            let duplicate = names.first { !seen.insert($0).inserted } ?? "?"
-            throw TensorFileError(file: file, tensor: duplicate, offset: 8, .duplicateName(duplicate))
-        }
         let dataStart = 8 + length
         var entries: [Entry] = []
-        for (name, value) in raw.tensors {
-            entries.append(try validated(name, value, dataSize: bytes.count - dataStart, dataStart: dataStart, file: file))
+        let metadata: [String: String]
+        do {
+            var scanner = SafetensorsJSON(json)
+            metadata = try scanner.scan { name, value in
+                entries.append(try validated(name, value, dataSize: bytes.count - dataStart, dataStart: dataStart, file: file))
+            }
+        } catch let failure as SafetensorsJSON.Failure {
+            if let name = failure.duplicate {
+                throw TensorFileError(file: file, tensor: name, offset: 8 + failure.position, .duplicateName(name))
+            }
+            throw TensorFileError(file: file, offset: 8 + failure.position, .badHeader(failure.why))
         }
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         try checkCoverage(entries, dataSize: bytes.count - dataStart, dataStart: dataStart, file: file)
-        return SafetensorsHeader(entries: entries, metadata: raw.metadata, dataStart: dataStart)
+        return SafetensorsHeader(entries: entries, metadata: metadata, dataStart: dataStart)
     }
 
     /// Checks one entry on its own: dtype, shape, offsets in the data section,
     /// offsets matching the shape.
-    private static func validated(_ name: String, _ value: RawEntry, dataSize: Int, dataStart: Int, file: String) throws -> Entry {
+    private static func validated(_ name: String, _ value: SafetensorsRawEntry, dataSize: Int, dataStart: Int, file: String) throws -> Entry {
         func fail(_ reason: TensorFileError.Reason, at offset: Int? = 8) -> TensorFileError {
             TensorFileError(file: file, tensor: name, offset: offset, reason)
         }
@@ -149,105 +144,6 @@ public struct SafetensorsHeader: Sendable {
         if position != dataSize {
             throw TensorFileError(file: file, offset: dataStart + position, .badHeader(
                 "\(dataSize - position) bytes after the last tensor belong to no tensor"))
-        }
-    }
-
-    /// A short message for a JSON decoding error.
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
-            return keys.isEmpty ? "" : " at " + keys.joined(separator: ".")
-        }
-        switch error {
-        case .dataCorrupted(let context):
-            return "invalid JSON\(path(context)): \(context.debugDescription)"
-        case .keyNotFound(let key, let context):
-            return "missing '\(key.stringValue)'\(path(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "unexpected value\(path(context)): \(context.debugDescription)"
-        @unknown default:
-            return "invalid header: \(error)"
-        }
-    }
-
-    /// The keys of the top-level JSON object, in order and with repeats
-    /// (JSON decoders keep one value per key; the format forbids duplicates).
-    /// The text is already known to be valid JSON.
-    static func topLevelKeys(_ json: UnsafeRawBufferPointer) -> [String] {
-        var keys: [String] = []
-        var depth = 0
-        var expectKey = false
-        var index = 0
-        while index < json.count {
-            switch json[index] {
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                depth += 1
-                expectKey = depth == 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1
-            case UInt8(ascii: ","):
-                expectKey = depth == 1
-            case UInt8(ascii: "\""):
-                var end = index + 1
-                var escaped = false
-                while end < json.count, json[end] != UInt8(ascii: "\"") {
-                    if json[end] == UInt8(ascii: "\\") { escaped = true }
-                    end += json[end] == UInt8(ascii: "\\") ? 2 : 1
-                }
-                if depth == 1, expectKey, end < json.count {
-                    // Only a name with escapes needs a JSON decoder (one per
-                    // name made 1.5 M names take seconds); the others are their bytes.
-                    let inner = UnsafeRawBufferPointer(rebasing: json[index + 1 ..< end])
-                    if escaped {
-                        let literal = Data(json[index ... end])
-                        keys.append((try? JSONDecoder().decode(String.self, from: literal)) ?? String(decoding: inner, as: UTF8.self))
-                    } else {
-                        keys.append(String(decoding: inner, as: UTF8.self))
-                    }
-                    expectKey = false
-                }
-                index = end
-            default:
-                break
-            }
-            index += 1
-        }
-        return keys
-    }
-}
-
-/// One tensor entry as the JSON spells it.
-private struct RawEntry: Decodable {
-    var dtype: String
-    var shape: [Int]
-    var dataOffsets: [Int]
-
-    enum CodingKeys: String, CodingKey {
-        case dtype, shape
-        case dataOffsets = "data_offsets"
-    }
-}
-
-/// The whole JSON header: tensor entries and the optional `__metadata__`.
-private struct RawHeader: Decodable {
-    var tensors: [(String, RawEntry)] = []
-    var metadata: [String: String] = [:]
-
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        for key in container.allKeys {
-            if key.stringValue == "__metadata__" {
-                metadata = try container.decode([String: String].self, forKey: key)
-            } else {
-                tensors.append((key.stringValue, try container.decode(RawEntry.self, forKey: key)))
-            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OutputSafety
 import ZIPFoundation
 
 /// One file stored in a zip archive.
@@ -20,9 +21,10 @@ public struct ZipMember: Sendable, Equatable {
 /// A read-only zip archive over a memory-mapped file (NPZ, and the zip
 /// flavours of `.pt` and `.keras`).
 ///
-/// ZIPFoundation lists the members and inflates deflated ones;
-/// `ZipDirectoryBounds` first checks the directory against the file size (see
-/// there why). Stored members are returned as zero-copy views of the map;
+/// ZIPFoundation lists the members; zlib inflates deflated ones
+/// (`rk_inflate` in `Sources/OutputSafety`, which also holds the CRC-32 the
+/// zip writer uses); `ZipDirectoryBounds` first checks the directory against
+/// the file size (see there why). Stored members are returned as zero-copy views of the map;
 /// deflated members are inflated only when asked for, and `prefix(of:count:)`
 /// inflates no more than it needs.
 public final class ZipArchive: Sendable {
@@ -64,37 +66,44 @@ public final class ZipArchive: Sendable {
         members.first { $0.path == path }
     }
 
+    /// Declared sizes above this are inflated only within `maximumInflationRatio`.
+    public static let ratioFreeSize = 64 << 20
+    /// How many times its compressed size a member larger than `ratioFreeSize` may declare.
+    public static let maximumInflationRatio = 100
+
     /// The content of `member` from byte `start` on (all of it by default):
-    /// a view of the map when stored; when deflated, inflated straight into
-    /// one buffer of exactly that size (the bytes before `start` are
+    /// a view of the map when stored; when deflated, inflated by zlib straight
+    /// into one buffer of exactly that size (the bytes before `start` are
     /// inflated and dropped, never kept), the size and CRC-32 checked.
+    ///
+    /// Decompression bombs are refused before inflating: a deflated member
+    /// declaring more than `ratioFreeSize` (64 MiB) and more than
+    /// `maximumInflationRatio` (100) times its compressed size. Whatever the
+    /// directory declares, inflating stops at the first byte past it.
     public func contents(of member: ZipMember, from start: Int = 0) throws -> Data {
         let start = min(max(start, 0), member.size)
         guard member.isDeflated else {
             return try map.data(member.dataOffset + start, member.size - start, tensor: member.path)
         }
-        var output = Data()
-        output.reserveCapacity(member.size - start)
-        var produced = 0
-        let checksum = try inflate(member, chunkSize: 1 << 18) { chunk in
-            guard chunk.count <= member.size - produced else {
-                throw TensorFileError(file: map.path, tensor: member.path, .archive(
-                    "inflates to more than the \(member.size) bytes the directory declares"))
+        if member.size > Self.ratioFreeSize, member.size / Self.maximumInflationRatio > member.compressedSize {
+            throw TensorFileError(file: map.path, tensor: member.path, .archive(
+                "declares \(member.size) bytes from \(member.compressedSize) deflated bytes: rnnkit inflates a member over " +
+                "64 MiB only when it is at most \(Self.maximumInflationRatio) times its compressed size (a decompression bomb?)"))
+        }
+        var output = Data(count: member.size - start)
+        let (status, produced, checksum) = output.withUnsafeMutableBytes { inflate(member, skip: start, into: $0, checkEnd: true) }
+        switch status {
+        case Int32(RK_INFLATE_END):
+            guard produced == member.size else {
+                throw failure(member, "inflates to \(produced) bytes, the directory declares \(member.size)")
             }
-            let skip = min(max(start - produced, 0), chunk.count)
-            output.append(chunk.dropFirst(skip))
-            produced += chunk.count
-            return true
+            guard checksum == member.crc32 else { throw failure(member, "CRC-32 mismatch (the member is corrupt)") }
+            return output
+        case Int32(RK_INFLATE_TOO_LONG):
+            throw failure(member, "inflates to more than the \(member.size) bytes the directory declares")
+        default:
+            throw inflateFailure(member, status)
         }
-        guard produced == member.size else {
-            throw TensorFileError(file: map.path, tensor: member.path, .archive(
-                "inflates to \(produced) bytes, the directory declares \(member.size)"))
-        }
-        guard checksum == member.crc32 else {
-            throw TensorFileError(file: map.path, tensor: member.path, .archive(
-                "CRC-32 mismatch (the member is corrupt)"))
-        }
-        return output
     }
 
     /// The first `count` bytes of `member` (all of it when shorter), inflating
@@ -102,58 +111,45 @@ public final class ZipArchive: Sendable {
     public func prefix(of member: ZipMember, count: Int) throws -> Data {
         let wanted = min(max(count, 0), member.size)
         guard member.isDeflated else { return try map.data(member.dataOffset, wanted, tensor: member.path) }
-        var output = Data()
-        guard wanted > 0 else { return output }
-        _ = try inflate(member, chunkSize: min(1 << 16, max(wanted, 4096))) { chunk in
-            output.append(chunk.prefix(wanted - output.count))
-            return output.count < wanted
+        guard wanted > 0 else { return Data() }
+        var output = Data(count: wanted)
+        let (status, produced, _) = output.withUnsafeMutableBytes { inflate(member, skip: 0, into: $0, checkEnd: false) }
+        switch status {
+        case Int32(RK_INFLATE_FULL), Int32(RK_INFLATE_END):
+            guard produced >= wanted else {
+                throw failure(member, "inflates to \(produced) bytes, the directory declares \(member.size)")
+            }
+            return output
+        default:
+            throw inflateFailure(member, status)
         }
-        guard output.count == wanted else {
-            throw TensorFileError(file: map.path, tensor: member.path, .archive(
-                "inflates to \(output.count) bytes, the directory declares \(member.size)"))
-        }
-        return output
     }
 
-    private enum InflateStop: Error { case enough, pastEnd }
+    /// Inflates `member` with zlib (`rk_inflate`) from its bytes in the map,
+    /// never past its compressed size: the status, the bytes produced and their CRC-32.
+    private func inflate(_ member: ZipMember, skip: Int, into output: UnsafeMutableRawBufferPointer,
+                         checkEnd: Bool) -> (Int32, Int, UInt32) {
+        var produced = 0
+        var checksum: UInt32 = 0
+        let source = UnsafeRawBufferPointer(rebasing: map.bytes[member.dataOffset ..< member.dataOffset + member.compressedSize])
+        let status = rk_inflate(source.baseAddress, source.count, skip, output.baseAddress, output.count,
+                                checkEnd ? 1 : 0, &produced, &checksum)
+        return (status, produced, checksum)
+    }
 
-    /// Inflates `member` with ZIPFoundation, feeding it from the map and never
-    /// past the member's compressed bytes. `consume` returns false to stop
-    /// early (the result is then nil). Returns the CRC-32 of the output.
-    private func inflate(_ member: ZipMember, chunkSize: Int, consume: (Data) throws -> Bool) throws -> CRC32? {
-        let source = map.bytes
-        do {
-            return try Data.decompress(
-                size: Int64(member.compressedSize), bufferSize: chunkSize, skipCRC32: false,
-                provider: { position, _ in
-                    let start = Int(position)
-                    guard start < member.compressedSize else { throw InflateStop.pastEnd }
-                    let available = min(chunkSize, member.compressedSize - start)
-                    let from = member.dataOffset + start
-                    #if os(Linux)
-                    // ZIPFoundation's zlib path always tells zlib a chunk holds
-                    // `chunkSize` bytes: pad the last one with zeros.
-                    var chunk = Data(count: chunkSize)
-                    chunk.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[from ..< from + available])) }
-                    return chunk
-                    #else
-                    return Data(UnsafeRawBufferPointer(rebasing: source[from ..< from + available]))
-                    #endif
-                },
-                consumer: { chunk in
-                    if try !consume(chunk) { throw InflateStop.enough }
-                })
-        } catch InflateStop.enough {
-            return nil
-        } catch InflateStop.pastEnd {
-            throw TensorFileError(file: map.path, tensor: member.path, offset: member.dataOffset, .archive(
-                "the deflate stream does not end within the member's \(member.compressedSize) bytes (truncated or corrupt)"))
-        } catch let error as TensorFileError {
-            throw error
-        } catch {
-            throw TensorFileError(file: map.path, tensor: member.path, offset: member.dataOffset, .archive(
-                "the deflated data is corrupt (\(error))"))
+    private func failure(_ member: ZipMember, _ why: String) -> TensorFileError {
+        TensorFileError(file: map.path, tensor: member.path, .archive(why))
+    }
+
+    /// The error for a stream that neither ended nor filled its buffer.
+    private func inflateFailure(_ member: ZipMember, _ status: Int32) -> TensorFileError {
+        let why = switch status {
+        case Int32(RK_INFLATE_TRUNCATED):
+            "the deflate stream does not end within the member's \(member.compressedSize) bytes (truncated or corrupt)"
+        case Int32(RK_INFLATE_NO_MEMORY): "zlib could not allocate its state"
+        default: "the deflated data is corrupt"
         }
+        return TensorFileError(file: map.path, tensor: member.path, offset: member.dataOffset, .archive(why))
     }
 
     /// Finds the data of `entry` behind its local header and checks it lies in the file.
