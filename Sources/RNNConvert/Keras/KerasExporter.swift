@@ -33,25 +33,14 @@ public struct KerasExportOptions: Sendable, Equatable {
 public enum KerasExporter {
     /// The element type the files will use for `module`, or the reason it
     /// cannot be written. Call before creating any file.
+    ///
+    /// - Throws: `ConversionError` for what Keras cannot express;
+    ///   `ModuleValidationError` for a module that does not pass `ModuleValidation`.
     public static func check(_ module: RNNModule, options: KerasExportOptions) throws -> DType {
+        try ModuleValidation.check(module, nonlinearity: options.nonlinearity)
         let architecture = module.architecture
         if let reason = KerasLayout.unsupportedReason(architecture) ?? KerasVariant.unsupportedReason(architecture) {
             throw ConversionError("\(module.displayName): cannot write Keras: \(reason)")
-        }
-        if architecture.mode == .rnn, options.nonlinearity == .relu, architecture.variant.candidate != .tanh {
-            throw ConversionError("--nonlinearity relu contradicts \(module.displayName)'s activation \(architecture.variant.candidate.text)")
-        }
-        if architecture.mode != .rnn, options.nonlinearity != .tanh {
-            throw ConversionError("--nonlinearity \(options.nonlinearity.rawValue) applies to RNN modules only; \(module.displayName) is \(architecture.mode.rawValue)")
-        }
-        for parameter in architecture.parameterNames {
-            let expected = architecture.expectedShape(of: parameter)
-            let name = module.qualifiedName(of: parameter)
-            guard let tensor = module.tensor(parameter) else {
-                throw ConversionError("\(name) is missing (expected shape \(expected)); `rnnkit inspect` lists what the module lacks")
-            }
-            guard tensor.shape == expected else { throw ConversionError("\(name) has shape \(tensor.shape), expected \(expected)") }
-            guard tensor.dtype.isFloatingPoint else { throw ConversionError("\(name) is \(tensor.dtype.rawValue); weights must be floating point") }
         }
         let dtype = options.dtype ?? (architecture.dtype == .float64 ? .float64 : .float32)
         guard [.float16, .float32, .float64].contains(dtype) else {

@@ -44,25 +44,14 @@ public enum ONNXExporter {
 
     /// The element type the model will use for `module`, or the reason it
     /// cannot be written. Call before creating any file.
+    ///
+    /// - Throws: `ConversionError` for what ONNX cannot express;
+    ///   `ModuleValidationError` for a module that does not pass `ModuleValidation`.
     public static func check(_ module: RNNModule, options: ONNXExportOptions) throws -> DType {
+        try ModuleValidation.check(module, nonlinearity: options.nonlinearity)
         let architecture = module.architecture
         if let reason = ONNXLayout.unsupportedReason(architecture) ?? ONNXVariant.unsupportedReason(architecture) {
             throw ConversionError("\(module.displayName): cannot write ONNX: \(reason)")
-        }
-        if architecture.mode != .rnn, options.nonlinearity != .tanh {
-            throw ConversionError("--nonlinearity \(options.nonlinearity.rawValue) applies to RNN modules only; \(module.displayName) is \(architecture.mode.rawValue)")
-        }
-        for parameter in architecture.parameterNames {
-            let expected = architecture.expectedShape(of: parameter)
-            guard let tensor = module.tensor(parameter) else {
-                throw ConversionError("\(module.qualifiedName(of: parameter)) is missing (expected shape \(shapeText(expected))); `rnnkit inspect` lists what the module lacks")
-            }
-            guard tensor.shape == expected else {
-                throw ConversionError("\(module.qualifiedName(of: parameter)) has shape \(shapeText(tensor.shape)), expected \(shapeText(expected))")
-            }
-            guard tensor.dtype.isFloatingPoint else {
-                throw ConversionError("\(module.qualifiedName(of: parameter)) is \(tensor.dtype.rawValue); weights must be floating point")
-            }
         }
         let dtype = options.dtype ?? (architecture.dtype == .bfloat16 ? .float32 : architecture.dtype)
         guard [.float16, .float32, .float64].contains(dtype) else {

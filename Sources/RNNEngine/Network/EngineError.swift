@@ -7,9 +7,10 @@ import TensorFiles
 /// Every case names the argument concerned (`argument`) and says what was
 /// expected. RNNKit prefixes the message with the file the argument came from.
 public enum EngineError: BadInputError, Equatable {
-    /// The module's tensors do not form a runnable module (missing,
-    /// misshaped, non-float or unexpected tensors), one problem per entry.
-    case invalidModule(module: String, problems: [String])
+    /// The module does not pass `ModuleValidation` (missing, misshaped,
+    /// non-float or unexpected tensors, options that do not fit its mode, an
+    /// activation it cannot take), every problem found.
+    case invalidModule(module: String, problems: [ModuleProblem])
     /// An option that does not apply to this module (`relu` on an LSTM, for instance).
     case unsupportedOption(String)
     /// The input's dtype is not float32/float64, or not the network's compute type.
@@ -72,7 +73,7 @@ public enum EngineError: BadInputError, Equatable {
     public var description: String {
         switch self {
         case .invalidModule(let module, let problems):
-            return "module '\(ModulePath(module))' cannot run: " + problems.joined(separator: "; ")
+            return "module '\(ModulePath(module))' cannot run: " + problems.map(\.description).joined(separator: "; ")
         case .unsupportedOption(let why):
             return why
         case .inputDType(let found, let expected):
@@ -104,9 +105,4 @@ public enum EngineError: BadInputError, Equatable {
             return why
         }
     }
-}
-
-extension RNNMode {
-    /// `an RNN`, `a GRU`, `an LSTM`.
-    var withArticle: String { self == .gru ? "a GRU" : "an \(rawValue)" }
 }

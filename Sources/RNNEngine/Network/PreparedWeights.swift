@@ -32,49 +32,10 @@ struct DirectionWeights<S: EngineScalar>: Sendable {
     var gateRows: Int { mode.gateCount * hiddenSize }
 }
 
-/// Checks a module and converts its tensors into `DirectionWeights`.
+/// Converts a module's tensors into `DirectionWeights`.
 enum WeightPreparation {
-    /// Every problem that stops `module` from running: missing, misshaped,
-    /// non-float or unexpected tensors, or options that do not fit its mode.
-    static func problems(of module: RNNModule) -> [String] {
-        let architecture = module.architecture
-        var problems: [String] = []
-        if architecture.hiddenSize < 1 {
-            problems.append("hidden_size is \(architecture.hiddenSize); expected at least 1")
-        }
-        if architecture.projSize > 0 && architecture.mode != .lstm {
-            problems.append("proj_size \(architecture.projSize) (weight_hr) exists only for LSTM, not \(architecture.mode.rawValue)")
-        }
-        if architecture.projSize > 0 && architecture.projSize >= architecture.hiddenSize {
-            problems.append("proj_size \(architecture.projSize) must be smaller than hidden_size \(architecture.hiddenSize)")
-        }
-        let expected = architecture.parameterNames
-        for parameter in expected {
-            let name = module.qualifiedName(of: parameter)
-            let shape = architecture.expectedShape(of: parameter)
-            guard let tensor = module.tensor(parameter) else {
-                problems.append("\(name) is missing; expected shape \(shapeText(shape)) (\(architecture.shapeReason(of: parameter)))")
-                continue
-            }
-            if tensor.shape != shape {
-                problems.append("\(name) has shape \(shapeText(tensor.shape)); expected \(shapeText(shape)) (\(architecture.shapeReason(of: parameter)))")
-            }
-            if !tensor.dtype.isFloatingPoint {
-                problems.append("\(name) has dtype \(tensor.dtype.rawValue); weights must be floating point")
-            }
-        }
-        problems += VariantChecks.problems(of: module)
-        let expectedSet = Set(expected)
-        for parameter in module.parameters.keys.sorted() where !expectedSet.contains(parameter) {
-            problems.append("\(module.qualifiedName(of: parameter)) is unexpected in a \(architecture.mode.rawValue) "
-                + "\(architecture.kind.rawValue) with \(architecture.numLayers) layer(s), bias=\(architecture.bias ? "True" : "False"), "
-                + "proj_size=\(architecture.projSize)")
-        }
-        return problems
-    }
-
     /// The weights of every layer and direction, `[layer][direction]`.
-    /// `module` must have passed `problems(of:)`.
+    /// `module` must have passed `ModuleValidation`.
     static func prepare<S: EngineScalar>(_ module: RNNModule, as _: S.Type) throws -> [[DirectionWeights<S>]] {
         let architecture = module.architecture
         return try (0 ..< architecture.numLayers).map { layer in

@@ -50,22 +50,14 @@ public struct RNNNetwork: Sendable {
 
     /// Checks `module` and prepares its weights for `computeType`.
     ///
-    /// - Throws: `EngineError.invalidModule` listing every missing, misshaped,
-    ///   non-float or unexpected tensor; `EngineError.unsupportedOption` for
-    ///   `.relu` on a GRU or LSTM; `TensorFileError` if a tensor's bytes
-    ///   cannot be read.
+    /// - Throws: `EngineError.invalidModule` listing every problem
+    ///   `ModuleValidation` finds (missing, misshaped, non-float or unexpected
+    ///   tensors, options that do not fit the mode, `.relu` on a GRU or LSTM
+    ///   or against the file's activation); `TensorFileError` if a tensor's
+    ///   bytes cannot be read.
     public init(module: RNNModule, nonlinearity: Nonlinearity = .tanh, computeType: ComputeType = .float32) throws {
-        let problems = WeightPreparation.problems(of: module)
+        let problems = ModuleValidation.problems(of: module, nonlinearity: nonlinearity)
         guard problems.isEmpty else { throw EngineError.invalidModule(module: module.name, problems: problems) }
-        if nonlinearity == .relu && module.architecture.mode != .rnn {
-            throw EngineError.unsupportedOption(
-                "nonlinearity relu applies only to RNN modules; '\(module.displayName)' is \(module.architecture.mode.withArticle), "
-                    + "whose activations are fixed")
-        }
-        if nonlinearity == .relu && module.architecture.mode == .rnn && module.architecture.variant.candidate != .tanh {
-            throw EngineError.unsupportedOption(
-                "nonlinearity relu contradicts the file's activation \(module.architecture.variant.candidate.text) for '\(module.displayName)'")
-        }
         name = module.name
         architecture = module.architecture
         self.nonlinearity = nonlinearity

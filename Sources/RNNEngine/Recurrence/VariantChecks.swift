@@ -1,54 +1,10 @@
 import RNNLayouts
 import TensorFiles
 
-/// The checks a module whose cell is not PyTorch's (`CellVariant`) must pass
-/// before it runs, and the layer-level steps the variant adds (merging the
-/// directions, reversing a `go_backwards` output).
+/// The layer-level steps a cell that is not PyTorch's (`CellVariant`) adds:
+/// merging the directions, reversing a `go_backwards` output. (Its options
+/// are checked by `ModuleValidation` before the module runs.)
 enum VariantChecks {
-    /// Every problem with `module`'s variant and peephole tensors.
-    static func problems(of module: RNNModule) -> [String] {
-        let a = module.architecture, v = a.variant
-        var problems: [String] = []
-        let mode = a.mode.rawValue
-        if a.mode == .rnn, v.gate != .sigmoid || v.output != .tanh {
-            problems.append("an RNN has one activation (g); gate activation \(v.gate.text) / output activation \(v.output.text) do not apply")
-        }
-        if a.mode == .gru, v.output != .tanh {
-            problems.append("a GRU has activations f and g only; output activation \(v.output.text) does not apply")
-        }
-        if a.mode != .gru, !v.linearBeforeReset { problems.append("linear_before_reset=0 applies to GRU only, not \(mode)") }
-        if a.mode != .lstm, v.inputForget { problems.append("input_forget applies to LSTM only, not \(mode)") }
-        if a.mode != .lstm, v.peepholes { problems.append("peepholes apply to LSTM only, not \(mode)") }
-        if let clip = v.clip, !(clip.isFinite && clip > 0) { problems.append("clip \(clip) must be a positive finite number") }
-        for activation in [v.gate, v.candidate, v.output] {
-            if case .hardSigmoid(let alpha, let beta) = activation, !(alpha.isFinite && beta.isFinite) {
-                problems.append("HardSigmoid alpha \(alpha), beta \(beta) must be finite")
-            }
-        }
-        if a.bidirectional, v.direction != .forward {
-            problems.append("direction \(v.direction.rawValue) applies to a one-direction module; this one is bidirectional")
-        }
-        if !a.bidirectional, v.merge != .concat { problems.append("merge_mode \(v.merge.rawValue) needs two directions") }
-        let slices = a.numLayers * a.directions
-        if v.peepholes {
-            for index in 0 ..< slices {
-                let where_ = "layer \(index / a.directions)\(a.directions == 2 ? (index % 2 == 1 ? " reverse" : " forward") : "")"
-                guard let tensor = module.peepholes[index] else {
-                    problems.append("the peephole weights of \(where_) are missing; expected (3·hidden_size) = (\(3 * a.hiddenSize))")
-                    continue
-                }
-                if tensor.shape != [3 * a.hiddenSize] {
-                    problems.append("the peephole weights of \(where_) have shape \(tensor.shape); expected (3·hidden_size) = (\(3 * a.hiddenSize))")
-                }
-                if !tensor.dtype.isFloatingPoint { problems.append("the peephole weights of \(where_) are \(tensor.dtype.rawValue), not floating point") }
-            }
-        }
-        if let extra = module.peepholes.slices.keys.sorted().first(where: { !v.peepholes || $0 >= slices || $0 < 0 }) {
-            problems.append("peephole weights for state slice \(extra) do not belong to this \(mode) (peepholes \(v.peepholes ? "on" : "off"), \(slices) slice(s))")
-        }
-        return problems
-    }
-
     /// Combines a bidirectional layer's `[forward, backward]` rows (each
     /// `2·state` wide) into `output` (`state` wide) by `merge`.
     static func merge<S: EngineScalar>(_ merge: DirectionMerge, rows: Int, state: Int, from both: UnsafePointer<S>,

@@ -1,7 +1,7 @@
 import TensorFiles
 
 /// Infers one module's architecture from its tensors' names and shapes, then
-/// hands it to `ModuleDiagnostics` to check every tensor against it.
+/// hands it to `ModuleValidation` to check every tensor against it.
 ///
 /// Sizes are decided by a vote over all tensors of the module (ties go to the
 /// tensor PyTorch lists first, i.e. layer 0, forward), so that one misshaped
@@ -56,7 +56,7 @@ enum ModuleInference {
                 bias: names.contains { $0.role == .biasIH || $0.role == .biasHH },
                 dtype: dominantDType(names.compactMap { parameters[$0]?.dtype }))
             let module = RNNModule(name: name, architecture: architecture, parameters: parameters)
-            return .success((module, ModuleDiagnostics.check(module)))
+            return .success((module, ModuleValidation.problems(of: module).map(Problem.init)))
         }
     }
 

@@ -8,11 +8,21 @@ public struct Problem: Equatable, Sendable, CustomStringConvertible {
     public var tensor: String?
     /// What is wrong and what was expected.
     public var message: String
+    /// The problem as `ModuleValidation` found it, for a module that could be
+    /// inferred; nil for tensors that form no module, and for non-finite values.
+    public var moduleProblem: ModuleProblem?
 
     /// Creates a problem.
     public init(tensor: String?, message: String) {
         self.tensor = tensor
         self.message = message
+    }
+
+    /// The problem `ModuleValidation` found, in its own words.
+    public init(_ problem: ModuleProblem) {
+        tensor = problem.tensor
+        message = problem.message
+        moduleProblem = problem
     }
 
     /// `tensor: message`, or the message alone.
