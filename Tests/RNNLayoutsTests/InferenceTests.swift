@@ -129,4 +129,30 @@ final class RenameSuggestionTests: XCTestCase {
         XCTAssertEqual(inspection.modules.map(\.architecture),
                        [RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 4, bias: false)])
     }
+
+    func testUnreadableSizesBecomeOneProblemAndOtherTensors() {
+        let single = RNNArchitecture(mode: .gru, inputSize: 5, hiddenSize: 8)
+        let tensors = TestTensors.replacing("weight_hh_l0", with: TestTensors.zeros([24, 7]), in: TestTensors.module(single))
+        let inspection = Inspector.inspect(tensors)
+        XCTAssertTrue(inspection.modules.isEmpty)
+        XCTAssertEqual(TestTensors.problemTensors(inspection), ["weight_hh_l0"])
+        XCTAssertTrue(inspection.problems[0].message.contains("cannot tell the mode"))
+        XCTAssertNil(inspection.problems[0].moduleProblem)
+        XCTAssertEqual(inspection.otherTensors.count, tensors.count)
+    }
+
+    func testMissingInputWeightIsNamed() {
+        let single = RNNArchitecture(mode: .rnn, inputSize: 5, hiddenSize: 8)
+        let inspection = Inspector.inspect(TestTensors.replacing("weight_ih_l0", with: nil, in: TestTensors.module(single)))
+        XCTAssertEqual(TestTensors.problemTensors(inspection), ["weight_ih_l0"])
+        XCTAssertTrue(inspection.problems[0].message.contains("input_size"))
+    }
+
+    func testCellAndLayerNamesInOneModule() {
+        let cell = TestTensors.module(RNNArchitecture(mode: .gru, kind: .cell, inputSize: 5, hiddenSize: 8))
+        let layer = [NamedTensor(name: "weight_ih_l0", tensor: TestTensors.zeros([24, 5]))]
+        let inspection = Inspector.inspect(cell + layer)
+        XCTAssertTrue(inspection.modules.isEmpty)
+        XCTAssertEqual(TestTensors.problemTensors(inspection), ["weight_ih_l0"])
+    }
 }

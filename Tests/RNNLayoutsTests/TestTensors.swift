@@ -13,6 +13,12 @@ enum TestTensors {
         }
     }
 
+    /// The `RNNModule` of `architecture` with every parameter present, zero-filled.
+    static func rnnModule(_ architecture: RNNArchitecture, named module: String = "") -> RNNModule {
+        let parameters = architecture.parameterNames.map { ($0, zeros(architecture.expectedShape(of: $0), architecture.dtype)) }
+        return RNNModule(name: module, architecture: architecture, parameters: Dictionary(uniqueKeysWithValues: parameters))
+    }
+
     /// A zero tensor of any dtype.
     static func zeros(_ shape: [Int], _ dtype: DType = .float32) -> Tensor {
         let count = shape.reduce(1, *) * dtype.itemSize
