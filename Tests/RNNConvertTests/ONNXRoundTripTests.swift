@@ -80,14 +80,25 @@ final class ONNXRoundTripTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("proj_size=2"), "\(error)")
         }
         let lstm = ModuleFactory.module(RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 4))
-        XCTAssertThrowsError(try ONNXExporter.check(lstm, options: ONNXExportOptions(nonlinearity: .relu)))
+        XCTAssertThrowsError(try ONNXExporter.check(lstm, options: ONNXExportOptions(nonlinearity: .relu))) { error in
+            XCTAssertEqual((error as? ModuleValidationError)?.problems, [.nonlinearityNotApplicable(.relu, mode: .lstm)], "\(error)")
+        }
+        // relu against an activation the file records is refused (it was once dropped silently).
+        var sigmoid = ModuleFactory.module(RNNArchitecture(mode: .rnn, inputSize: 3, hiddenSize: 4))
+        sigmoid.architecture.variant = CellVariant(candidate: .sigmoid)
+        XCTAssertNoThrow(try ONNXExporter.check(sigmoid, options: ONNXExportOptions()))
+        XCTAssertThrowsError(try ONNXExporter.check(sigmoid, options: ONNXExportOptions(nonlinearity: .relu))) { error in
+            XCTAssertEqual((error as? ModuleValidationError)?.problems, [.nonlinearityContradictsActivation(.relu, recorded: .sigmoid)], "\(error)")
+        }
         XCTAssertThrowsError(try ONNXExporter.check(lstm, options: ONNXExportOptions(dtype: .bfloat16))) { error in
             XCTAssertTrue("\(error)".contains("bfloat16"), "\(error)")
         }
         var incomplete = lstm
         incomplete.parameters[ParameterName(.biasHH, layer: 0)] = nil
         XCTAssertThrowsError(try ONNXExporter.check(incomplete, options: ONNXExportOptions())) { error in
-            XCTAssertTrue("\(error)".contains("encoder.rnn.bias_hh_l0 is missing"), "\(error)")
+            guard case .missingTensor("encoder.rnn.bias_hh_l0", [16], _, _)? = (error as? ModuleValidationError)?.problems.first else {
+                return XCTFail("\(error)")
+            }
         }
     }
 
