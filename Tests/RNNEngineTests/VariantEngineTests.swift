@@ -55,25 +55,31 @@ final class VariantEngineTests: XCTestCase {
 
     func testInconsistentVariantsAreRefused() throws {
         let gru = RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 4)
-        let cases: [(RNNArchitecture, CellVariant, Bool, String)] = [
-            (gru, CellVariant(peepholes: true), false, "peepholes apply to LSTM only"),
-            (gru, CellVariant(inputForget: true), false, "input_forget applies to LSTM only"),
-            (RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 4), CellVariant(peepholes: true), false, "peephole weights of layer 0 are missing"),
-            (RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 4), CellVariant(linearBeforeReset: false), false, "linear_before_reset=0 applies to GRU only"),
-            (gru, CellVariant(merge: .sum), false, "merge_mode sum needs two directions"),
-            (RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 4, bidirectional: true), CellVariant(direction: .reverse), false, "bidirectional"),
-            (gru, CellVariant(clip: -1), false, "clip -1.0 must be a positive finite number"),
-            (RNNArchitecture(mode: .rnn, inputSize: 3, hiddenSize: 4), CellVariant(gate: .relu), false, "an RNN has one activation"),
+        let lstm = RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 4)
+        let cases: [(RNNArchitecture, CellVariant, [ModuleProblem])] = [
+            (gru, CellVariant(peepholes: true), [.optionNotApplicable(.peepholes, mode: .gru), .missingPeepholes(layer: 0, reverse: nil, expected: 12)]),
+            (gru, CellVariant(inputForget: true), [.optionNotApplicable(.inputForget, mode: .gru)]),
+            (lstm, CellVariant(peepholes: true), [.missingPeepholes(layer: 0, reverse: nil, expected: 12)]),
+            (lstm, CellVariant(linearBeforeReset: false), [.optionNotApplicable(.resetBeforeLinear, mode: .lstm)]),
+            (gru, CellVariant(merge: .sum), [.mergeWithoutTwoDirections(.sum)]),
+            (RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 4, bidirectional: true), CellVariant(direction: .reverse),
+             [.directionOnBidirectional(.reverse)]),
+            (gru, CellVariant(clip: -1), [.invalidClip(-1)]),
+            (RNNArchitecture(mode: .rnn, inputSize: 3, hiddenSize: 4), CellVariant(gate: .relu), [.activationNotApplicable(mode: .rnn, gate: .relu, output: .tanh)]),
         ]
-        for (architecture, variant, peepholes, phrase) in cases {
-            let module = try module(architecture, variant: variant, peepholes: peepholes)
-            XCTAssertThrowsError(try RNNNetwork(module: module), phrase) { error in
-                XCTAssertTrue("\(error)".contains(phrase), "expected '\(phrase)' in \(error)")
+        for (architecture, variant, problems) in cases {
+            let module = try module(architecture, variant: variant)
+            XCTAssertThrowsError(try RNNNetwork(module: module)) { error in
+                XCTAssertEqual(error as? EngineError, .invalidModule(module: module.name, problems: problems), "\(variant)")
             }
         }
         // relu contradicts a recorded sigmoid RNN activation.
         let sigmoid = try module(RNNArchitecture(mode: .rnn, inputSize: 3, hiddenSize: 4), variant: CellVariant(candidate: .sigmoid))
-        XCTAssertThrowsError(try RNNNetwork(module: sigmoid, nonlinearity: .relu))
+        XCTAssertThrowsError(try RNNNetwork(module: sigmoid, nonlinearity: .relu)) { error in
+            XCTAssertEqual(error as? EngineError,
+                           .invalidModule(module: sigmoid.name, problems: [.nonlinearityContradictsActivation(.relu, recorded: .sigmoid)]))
+        }
+        XCTAssertNoThrow(try RNNNetwork(module: sigmoid))
         // go_backwards with sequences of different lengths is refused.
         let backwards = try module(RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 4), variant: CellVariant(direction: .backwards))
         XCTAssertThrowsError(try RNNNetwork(module: backwards).forward(input: input(steps: 4, batch: 2, features: 3), lengths: [4, 2])) { error in

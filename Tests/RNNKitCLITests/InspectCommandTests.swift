@@ -109,6 +109,33 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("weight_hh_l1_reverse  missing"), text.stdout)
     }
 
+    /// One validation, one wording: the problem `inspect` lists is the one
+    /// `run` and `convert` refuse the module with, on one line, exit 2.
+    func testABrokenModuleIsWordedAlikeByInspectRunAndConvert() throws {
+        let gru = RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 4, numLayers: 2)
+        var broken = tensors(gru)
+        broken.removeAll { $0.name == "bias_hh_l1" }
+        let path = try npyDirectory("broken", broken)
+        let json = try CLI.run(["inspect", path, "--json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let problems = try XCTUnwrap(try jsonObject(json.stdout)["problems"] as? [[String: Any]])
+        let message = try XCTUnwrap(problems.first?["message"] as? String)
+        XCTAssertEqual(problems.count, 1)
+        XCTAssertTrue(message.hasPrefix("missing; expected shape (12,): "), message)
+        let input = folder.appendingPathComponent("x.npy")
+        try NPYWriter.encode(Tensor(shape: [2, 1, 3], floats: [Float](repeating: 0.5, count: 6))).write(to: input)
+        let output = folder.appendingPathComponent("out").path
+        for arguments in [["run", path, "--input", input.path, "--output", output + ".npz"],
+                          ["convert", path, output + ".onnx"], ["convert", path, output + ".keras"]] {
+            let result = try CLI.run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("rnnkit: error: \(path): "), "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("bias_hh_l1: \(message)"), "\(arguments): \(result.stderr)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ["broken", "x.npy"])
+    }
+
     func testNonFiniteWeightsAreProblemsUnlessSkipped() throws {
         var poisoned = tensors(RNNArchitecture(mode: .rnn, inputSize: 2, hiddenSize: 2))
         poisoned[1].tensor = Tensor(shape: [2, 2], floats: [0, .nan, 0, 0])

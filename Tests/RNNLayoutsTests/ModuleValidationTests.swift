@@ -37,6 +37,16 @@ final class ModuleValidationTests: XCTestCase {
         XCTAssertEqual(problems(ints), [.notFloatingPoint(tensor: "weight_ih", dtype: .int32), .notFloatingPoint(tensor: "weight_hh", dtype: .int32)])
     }
 
+    func testMixedDTypesAreJudgedByTheTensorsNotTheDeclaredDType() {
+        // Every tensor converted to float16, architecture.dtype still float32: one dtype, no problem.
+        var module = TestTensors.rnnModule(gru)
+        for name in module.parameters.keys { module.parameters[name] = TestTensors.zeros(module.parameters[name]!.shape, .float16) }
+        XCTAssertEqual(ModuleValidation.problems(of: module), [])
+        module.parameters[ParameterName(.biasIH, layer: 0)] = TestTensors.zeros([12], .float64)
+        XCTAssertEqual(ModuleValidation.problems(of: module),
+                       [.mixedDType(tensor: "bias_ih_l0", dtype: .float64, module: .root, moduleDType: .float16)])
+    }
+
     func testCellOptionsOfAnotherMode() {
         XCTAssertEqual(problems(gru, CellVariant(peepholes: true)),
                        [.optionNotApplicable(.peepholes, mode: .gru), .missingPeepholes(layer: 0, reverse: nil, expected: 12)])

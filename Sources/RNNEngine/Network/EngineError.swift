@@ -11,7 +11,9 @@ public enum EngineError: BadInputError, Equatable {
     /// non-float or unexpected tensors, options that do not fit its mode, an
     /// activation it cannot take), every problem found.
     case invalidModule(module: String, problems: [ModuleProblem])
-    /// An option that does not apply to this module (`relu` on an LSTM, for instance).
+    /// An option that does not fit this input (sequences of different lengths for a
+    /// `go_backwards` module, for instance); an activation the module cannot take is
+    /// `invalidModule`.
     case unsupportedOption(String)
     /// The input's dtype is not float32/float64, or not the network's compute type.
     case inputDType(found: DType, expected: String)

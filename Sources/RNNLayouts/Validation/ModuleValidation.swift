@@ -62,10 +62,13 @@ public enum ModuleValidation {
         return problems
     }
 
-    /// Integer weights, and float tensors whose dtype differs from the module's.
+    /// Integer weights, and float tensors whose dtype differs from the one
+    /// most of the module's tensors have (as inference decides the module's
+    /// dtype; a module built in code may carry any `architecture.dtype`).
     static func dtypeProblems(_ module: RNNModule) -> [ModuleProblem] {
-        let dominant = module.architecture.dtype
-        return module.parameters.keys.sorted().compactMap { parameter in
+        let names = module.parameters.keys.sorted()
+        let dominant = ModuleInference.dominantDType(names.compactMap { module.parameters[$0]?.dtype })
+        return names.compactMap { parameter in
             guard let dtype = module.parameters[parameter]?.dtype else { return nil }
             let name = module.qualifiedName(of: parameter)
             if !dtype.isFloatingPoint { return .notFloatingPoint(tensor: name, dtype: dtype) }
