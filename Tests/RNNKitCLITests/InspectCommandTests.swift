@@ -93,13 +93,17 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertEqual(shapes?.keys.sorted(), ["h_n", "output"])
     }
 
-    func testProblemsExitZeroAndNameTheTensor() throws {
-        var broken = tensors(lstm)
-        broken.removeAll { $0.name == "weight_hh_l1_reverse" }
-        let path = try npyDirectory("broken", broken)
+    /// `architecture`'s tensors without `missing`, written as a directory, and
+    /// the problems `inspect --json` lists for it (it exits 0).
+    func brokenModule(_ architecture: RNNArchitecture, without missing: String) throws -> (path: String, problems: [[String: Any]]) {
+        let path = try npyDirectory("broken", tensors(architecture).filter { $0.name != missing })
         let json = try CLI.run(["inspect", path, "--json"])
         XCTAssertEqual(json.status, 0, json.stderr)
-        let problems = try XCTUnwrap(try jsonObject(json.stdout)["problems"] as? [[String: Any]])
+        return (path, try XCTUnwrap(try jsonObject(json.stdout)["problems"] as? [[String: Any]]))
+    }
+
+    func testProblemsExitZeroAndNameTheTensor() throws {
+        let (path, problems) = try brokenModule(lstm, without: "weight_hh_l1_reverse")
         XCTAssertEqual(problems.compactMap { $0["tensor"] as? String }, ["weight_hh_l1_reverse"])
         let expected = shapeText(lstm.expectedShape(of: ParameterName(.weightHH, layer: 1, reverse: true)))
         XCTAssertTrue((problems.first?["message"] as? String ?? "").contains(expected))
@@ -113,12 +117,7 @@ final class InspectCommandTests: XCTestCase {
     /// `run` and `convert` refuse the module with, on one line, exit 2.
     func testABrokenModuleIsWordedAlikeByInspectRunAndConvert() throws {
         let gru = RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 4, numLayers: 2)
-        var broken = tensors(gru)
-        broken.removeAll { $0.name == "bias_hh_l1" }
-        let path = try npyDirectory("broken", broken)
-        let json = try CLI.run(["inspect", path, "--json"])
-        XCTAssertEqual(json.status, 0, json.stderr)
-        let problems = try XCTUnwrap(try jsonObject(json.stdout)["problems"] as? [[String: Any]])
+        let (path, problems) = try brokenModule(gru, without: "bias_hh_l1")
         let message = try XCTUnwrap(problems.first?["message"] as? String)
         XCTAssertEqual(problems.count, 1)
         XCTAssertTrue(message.hasPrefix("missing; expected shape (12,): "), message)
