@@ -91,7 +91,7 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
             return "not a file rnnkit knows (first bytes \(head); expected NPY, NPZ, HDF5, safetensors, "
                 + "a PyTorch checkpoint or TorchScript archive, an ONNX model or a Keras file)"
         case .notTensorContainer(let format):
-            return "\(format.displayName): not a tensor container; read it as a model (ModelSource, RNNModel)"
+            return "\(format.displayName): holds a model, not a list of tensors; open it as a model"
         case .unknownSuffix(let suffix):
             return "unknown output suffix '.\(suffix)'; rnnkit writes \(FileFormat.outputSuffixList) "
                 + "and directories of .npy (a path without suffix)"
