@@ -87,8 +87,8 @@ public struct StoredState: Sendable, Equatable {
 public struct ModelSource: Sendable {
     /// The path as given.
     public var path: String
-    /// The detected format: a `ContainerFormat` raw value (`npz`, `hdf5`, …), `onnx` or `keras`.
-    public var format: String
+    /// The format `FormatSniffer` recognised (`.npz`, `.onnx`, `.keras2Model`, …).
+    public var format: FileFormat
     /// The tensors with PyTorch names, in file order (module by module for ONNX).
     public var tensors: [NamedTensor]
     /// Per module name (`""` for the root): what the file records besides weights.
@@ -99,7 +99,7 @@ public struct ModelSource: Sendable {
     public var otherItems: [(name: String, summary: String)] = []
 
     /// Creates a model source.
-    public init(path: String, format: String, tensors: [NamedTensor], hints: [String: ModuleHints] = [:], metadata: [String: String] = [:]) {
+    public init(path: String, format: FileFormat, tensors: [NamedTensor], hints: [String: ModuleHints] = [:], metadata: [String: String] = [:]) {
         self.path = path
         self.format = format
         self.tensors = tensors
@@ -112,69 +112,52 @@ public struct ModelSource: Sendable {
         hints[module.name]?.applied(to: module) ?? module
     }
 
-    /// The format name of ONNX models.
-    public static let onnxFormat = "onnx"
-    /// The format name of Keras files: Keras 3 `.keras` archives and `.weights.h5` files, Keras 2 HDF5 files.
-    public static let kerasFormat = "keras"
-
-    /// Opens `path`, recognising the format from its bytes, never its name:
-    /// the tensor containers by their signatures, then an ONNX `ModelProto`
-    /// with a graph.
+    /// Opens `path`, recognising its format from its bytes, never its name
+    /// (`FormatSniffer`), and reading it with that format's reader: tensor
+    /// containers as they are, ONNX and Keras models back into PyTorch names.
     ///
     /// - Throws: `TensorFileError` when the file is unreadable or matches no
-    ///   format; `ConversionError` when an ONNX model holds recurrent nodes
+    ///   format; `ConversionError` when a model holds recurrent layers
     ///   PyTorch cannot express.
     public static func open(_ path: String) throws -> ModelSource {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw TensorFileError(file: path, .notFound)
-        }
-        if !isDirectory.boolValue {
-            do {
-                if try TensorFile.detect(path) == .npz, let model = try readKerasArchive(path) { return model }
-            } catch let error as TensorFileError {
-                guard case .unknownFormat = error.reason else { throw error }
-                if let model = try readONNX(path) { return model }
-                throw TensorFileError(file: path, offset: 0, .unknownFormat(
-                    "first bytes \(try leadingBytes(path)); expected NPY, NPZ, HDF5, safetensors, a PyTorch checkpoint or an ONNX model"))
+        let sniffed = try FormatSniffer.sniff(path)
+        switch sniffed.format {
+        case .onnx:
+            return try readONNX(path)
+        case .keras:
+            let result = try KerasImporter.readArchive(try ZipArchive(path: path), path: path)
+            return ModelSource(path: path, format: .keras, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        case .kerasWeights:
+            let result = try KerasImporter.readWeights(try TensorFile.open(sniffed))
+            return ModelSource(path: path, format: .kerasWeights, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        case .keras2Model, .keras2Weights:
+            guard let result = try Keras2Importer.read(path: path) else {
+                throw TensorFileError(file: path, .invalid("a Keras 2 HDF5 file without a layer_names list"))
             }
+            return ModelSource(path: path, format: sniffed.format, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        case .npy, .npyDirectory, .npz, .hdf5, .safetensors, .pytorch, .pytorchLegacy, .torchScript:
+            let file = try TensorFile.open(sniffed)
+            var source = ModelSource(path: path, format: file.format, tensors: file.tensors, metadata: file.metadata)
+            source.otherItems = file.otherItems
+            source.hints = file.moduleSettings.mapValues {
+                ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst, source: $0.source)
+            }
+            source.readStoredTensors()
+            return source
         }
-        let file = try TensorFile.open(path)
-        if file.format == .hdf5, KerasImporter.isWeightsFile(file) {
-            let result = try KerasImporter.readWeights(file)
-            return ModelSource(path: path, format: kerasFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
-        }
-        if Keras2Importer.mayBeKeras2(file), let result = try Keras2Importer.read(path: path) {
-            return ModelSource(path: path, format: kerasFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
-        }
-        var source = ModelSource(path: path, format: file.format.rawValue, tensors: file.tensors, metadata: file.metadata)
-        source.otherItems = file.otherItems
-        source.hints = file.moduleSettings.mapValues {
-            ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst, source: $0.source)
-        }
-        source.readStoredTensors()
-        return source
     }
 
-    private static func leadingBytes(_ path: String) throws -> String {
-        let map = try MappedFile(path: path)
-        return map.bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
-    }
-
-    /// The Keras 3 model in the zip archive at `path`, or nil when the archive is no `.keras` file.
-    private static func readKerasArchive(_ path: String) throws -> ModelSource? {
-        let archive = try ZipArchive(path: path)
-        guard KerasImporter.isArchive(archive) else { return nil }
-        let result = try KerasImporter.readArchive(archive, path: path)
-        return ModelSource(path: path, format: kerasFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
-    }
-
-    /// The ONNX model at `path`, or nil when its bytes are not an ONNX model.
-    private static func readONNX(_ path: String) throws -> ModelSource? {
+    /// The ONNX model at `path`.
+    private static func readONNX(_ path: String) throws -> ModelSource {
         let map = try MappedFile(path: path)
         let data = try map.data(0, map.count)
-        guard let model = ONNXImporter.parse(data) else { return nil }
+        let model: Onnx_ModelProto
+        do {
+            model = try Onnx_ModelProto(serializedBytes: data)
+        } catch {
+            throw TensorFileError(file: path, .invalid("an ONNX model that does not decode: \(error)"))
+        }
         let result = try ONNXImporter.read(model, file: path)
-        return ModelSource(path: path, format: onnxFormat, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        return ModelSource(path: path, format: .onnx, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
     }
 }

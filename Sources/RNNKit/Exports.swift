@@ -9,6 +9,7 @@
 @_exported import protocol TensorFiles.BadInputError
 @_exported import struct TensorFiles.TensorFileError
 @_exported import struct TensorFiles.FileInputError
+@_exported import enum TensorFiles.FileFormat
 
 // What a recurrent module is.
 @_exported import struct RNNLayouts.RNNArchitecture

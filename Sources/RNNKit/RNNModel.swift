@@ -32,9 +32,9 @@ public struct RNNModel: Sendable {
     /// Whether the file records batch-major input (a Keras model does); nil
     /// when it records nothing (PyTorch state dicts never do).
     public let recordedBatchFirst: Bool?
-    /// The file's format: a container (`npy`, also for a folder of `.npy`
-    /// files, `npz`, `hdf5`, `safetensors`, `pytorch`), `onnx` or `keras`.
-    public let format: String
+    /// The file's format, as recognised from its bytes (`.safetensors`,
+    /// `.npyDirectory`, `.onnx`, `.keras2Model`, …).
+    public let format: FileFormat
     /// What the file's reader assumed or could not know about this module
     /// (for instance that a Keras weights file alone records no activation).
     public let notes: [String]
@@ -169,12 +169,13 @@ public struct RNNModel: Sendable {
     ///   - batchFirst: ONNX only: the graph's input and output are batch-major.
     ///   - dtype: the element type to write (float32, float16, bfloat16,
     ///     float64); nil keeps the weights' own.
-    /// - Throws: `ConversionError` when the target cannot hold the module (an
-    ///   LSTM with a projection in ONNX or Keras) or the suffix is unknown,
-    ///   before any file is created; `TensorFileError` when writing fails.
+    /// - Throws: `TensorFileError` with reason `.unknownSuffix` for a suffix
+    ///   rnnkit does not write; `ConversionError` when the target cannot hold
+    ///   the module (an LSTM with a projection in ONNX or Keras), before any
+    ///   file is created; `TensorFileError` when writing fails.
     public func write(to url: URL, overwrite: Bool = false, batchFirst: Bool = false, dtype: DType? = nil) throws {
-        let target = try ConversionTarget.forPath(url.path)
-        let graph: Set<ConversionTarget> = [.onnx, .keras, .kerasWeights]
+        let target = try FileFormat.forOutputPath(url.path)
+        let graph: Set<FileFormat> = [.onnx, .keras, .kerasWeights]
         let runsModule = graph.contains(target)
         let request = ConversionRequest(
             input: self.url.path, output: url.path, module: name,

@@ -10,7 +10,6 @@ import TensorFiles
 // Inspecting.
 package typealias ModelSource = RNNConvert.ModelSource
 package typealias ModuleHints = RNNConvert.ModuleHints
-package typealias ContainerFormat = TensorFiles.ContainerFormat
 package typealias Inspector = RNNLayouts.Inspector
 package typealias Inspection = RNNLayouts.Inspection
 package typealias RNNModule = RNNLayouts.RNNModule

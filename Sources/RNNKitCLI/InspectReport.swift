@@ -41,7 +41,7 @@ struct InspectReport {
 
     struct JSONDocument: Encodable {
         var file: String
-        var format: String
+        var format: FileFormat
         var tensors: [JSONTensor]
         var modules: [JSONModule]
         var problems: [JSONProblem]

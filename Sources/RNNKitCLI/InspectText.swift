@@ -53,20 +53,12 @@ extension InspectReport {
         Rename.suggestions(for: inspection.otherTensors.map(\.name))
     }
 
+    /// The format's name, or what the reader found more precisely (the Keras
+    /// version and kind; a pickled module rather than a state dict).
     private var formatName: String {
-        switch file.format {
-        case ContainerFormat.npy.rawValue:
-            var isDirectory: ObjCBool = false
-            let folder = FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) && isDirectory.boolValue
-            return folder ? "directory of .npy files" : "NPY"
-        case ContainerFormat.npz.rawValue: return "NPZ"
-        case ContainerFormat.hdf5.rawValue: return "HDF5"
-        case ContainerFormat.safetensors.rawValue: return "safetensors"
-        case ContainerFormat.pytorch.rawValue: return file.metadata["pytorch.content"] ?? "PyTorch checkpoint"
-        case ModelSource.onnxFormat: return "ONNX model"
-        case ModelSource.kerasFormat: return file.metadata["keras.file"] ?? "Keras 3"
-        case let other: return other
-        }
+        let format = file.format
+        let detail = format.isKeras ? file.metadata["keras.file"] : format.isPyTorchCheckpoint ? file.metadata["pytorch.content"] : nil
+        return detail ?? format.displayName
     }
 
     private func moduleLines(_ module: RNNModule) -> [String] {

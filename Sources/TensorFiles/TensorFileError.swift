@@ -16,8 +16,15 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case wrongKind(String)
         /// The file has no bytes at all.
         case empty
-        /// The leading bytes match no container rnnkit knows.
-        case unknownFormat(String)
+        /// The file matches no format rnnkit knows (`FormatSniffer`); its
+        /// first bytes (at most 8) for the message.
+        case unknownFormat(leadingBytes: [UInt8])
+        /// A model format whose tensors only a model reader lists (an ONNX
+        /// model, a `.keras` archive) was opened as a tensor container.
+        case notTensorContainer(FileFormat)
+        /// An output path whose suffix names no format rnnkit writes
+        /// (`FileFormat.forOutputPath`): the suffix without its dot.
+        case unknownSuffix(String)
         /// The file ends before a structure it promises: `needed` bytes were
         /// required at the error's offset, `available` remain.
         case truncated(needed: Int, available: Int)
@@ -79,7 +86,15 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case .unwritable(let why): return "cannot write: \(why)"
         case .wrongKind(let why): return why
         case .empty: return "the file is empty"
-        case .unknownFormat(let why): return "not a tensor file rnnkit knows (\(why))"
+        case .unknownFormat(let bytes):
+            let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
+            return "not a file rnnkit knows (first bytes \(head); expected NPY, NPZ, HDF5, safetensors, "
+                + "a PyTorch checkpoint or TorchScript archive, an ONNX model or a Keras file)"
+        case .notTensorContainer(let format):
+            return "\(format.displayName): holds a model, not a list of tensors; open it as a model"
+        case .unknownSuffix(let suffix):
+            return "unknown output suffix '.\(suffix)'; rnnkit writes \(FileFormat.outputSuffixList) "
+                + "and directories of .npy (a path without suffix)"
         case .truncated(let needed, let available):
             return "truncated: \(needed) bytes needed, only \(available) present"
         case .badMagic(let why): return "bad magic: \(why)"

@@ -90,11 +90,5 @@ final class ContainerConversionTests: XCTestCase {
         XCTAssertThrowsError(try Converter.convert(ConversionRequest(input: input, output: out("x.npz"), batchFirst: true))) { error in
             XCTAssertTrue("\(error)".contains("only .onnx"), "\(error)")
         }
-        XCTAssertEqual(try ConversionTarget.forPath("model.keras"), .keras)
-        XCTAssertEqual(try ConversionTarget.forPath("model.weights.h5"), .kerasWeights)
-        XCTAssertEqual(try ConversionTarget.forPath("model.h5"), .hdf5)
-        XCTAssertEqual(try ConversionTarget.forPath("weights/"), .npyDirectory)
-        XCTAssertEqual(try ConversionTarget.forPath("weights"), .npyDirectory)
-        XCTAssertEqual(try ConversionTarget.forPath("w.HDF5"), .hdf5)
     }
 }

@@ -54,7 +54,7 @@ final class KerasFixtureTests: XCTestCase {
             for file in [sidecar.model, sidecar.weights] {
                 let label = "\(folder.lastPathComponent)/\(file)"
                 let source = try ModelSource.open(folder.appendingPathComponent(file).path)
-                XCTAssertEqual(source.format, ModelSource.kerasFormat, label)
+                XCTAssertEqual(source.format, file == sidecar.model ? .keras : .kerasWeights, label)
                 let byName = Dictionary(source.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
                 XCTAssertEqual(Set(byName.keys), Set(expected.map(\.name)), label)
                 for want in expected {

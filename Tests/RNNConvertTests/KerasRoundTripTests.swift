@@ -63,7 +63,7 @@ final class KerasRoundTripTests: XCTestCase {
                 let module = ModuleFactory.module(architecture, name: "")
                 for file in ["m.keras", "m.weights.h5"] {
                     let back = try roundTrip(module, file, KerasExportOptions(nonlinearity: mode == .rnn ? .relu : .tanh))
-                    XCTAssertEqual(back.format, ModelSource.kerasFormat)
+                    XCTAssertEqual(back.format, file == "m.keras" ? .keras : .kerasWeights)
                     try assertSurvives(module, back, as: "")
                     XCTAssertEqual(Inspector.inspect(back.tensors).modules.first?.architecture, architecture, "\(architecture) \(file)")
                     try FileManager.default.removeItem(atPath: path(file))

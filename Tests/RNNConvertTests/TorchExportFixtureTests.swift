@@ -44,7 +44,7 @@ final class TorchExportFixtureTests: XCTestCase {
     func testExportedModulesAreRebuilt() throws {
         for (folder, sidecar) in try sidecars() {
             let source = try ModelSource.open(folder.appendingPathComponent(sidecar.model).path)
-            XCTAssertEqual(source.format, ModelSource.onnxFormat)
+            XCTAssertEqual(source.format, .onnx)
             let inspection = Inspector.inspect(source.tensors)
             XCTAssertEqual(inspection.problems, [], folder.lastPathComponent)
             let want = try XCTUnwrap(sidecar.modules.first { $0.name == sidecar.module })

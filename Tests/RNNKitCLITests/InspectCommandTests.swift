@@ -51,7 +51,7 @@ final class InspectCommandTests: XCTestCase {
         let document = try jsonObject(result.stdout)
         XCTAssertEqual(Set(document.keys), ["file", "format", "tensors", "modules", "problems"])
         XCTAssertEqual(document["file"] as? String, path)
-        XCTAssertEqual(document["format"] as? String, "npy")
+        XCTAssertEqual(document["format"] as? String, "npy_directory")
         let tensors = try XCTUnwrap(document["tensors"] as? [[String: Any]])
         XCTAssertEqual(tensors.count, lstm.parameterNames.count + 1)
         for tensor in tensors {

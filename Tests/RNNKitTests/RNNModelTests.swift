@@ -68,7 +68,7 @@ final class RNNModelTests: XCTestCase {
     func testAnONNXModelRunsWithTheActivationItRecords() throws {
         let folder = Fixtures.url("onnx/rnn_relu_bi")
         let model = try RNNModel(contentsOf: folder.appendingPathComponent("model.onnx"))
-        XCTAssertEqual(model.format, "onnx")
+        XCTAssertEqual(model.format, .onnx)
         XCTAssertEqual(model.nonlinearity, .relu)
         XCTAssertEqual(model.architecture.mode, .rnn)
         let y = try model.forward(input: try Tensor(contentsOf: folder.appendingPathComponent("input.npy")))
@@ -81,7 +81,7 @@ final class RNNModelTests: XCTestCase {
     func testAKerasModelRunsBatchMajorByDefault() throws {
         let folder = Fixtures.url("keras/simple_rnn_relu")
         let model = try RNNModel(contentsOf: folder.appendingPathComponent("model.keras"))
-        XCTAssertEqual(model.format, "keras")
+        XCTAssertEqual(model.format, .keras)
         XCTAssertEqual(model.recordedBatchFirst, true)
         XCTAssertEqual(model.nonlinearity, .relu)
         let y = try model.forward(input: try Tensor(contentsOf: folder.appendingPathComponent("input.npy")))

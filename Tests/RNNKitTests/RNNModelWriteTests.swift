@@ -54,7 +54,7 @@ final class RNNModelWriteTests: XCTestCase {
     func testAnUnknownSuffixIsRefused() throws {
         let model = try RNNModel(contentsOf: Fixtures.url("lstm_2l/weights.npz"))
         let url = try Fixtures.temporaryFolder(self).appendingPathComponent("lstm.txt")
-        XCTAssertThrowsError(try model.write(to: url)) { XCTAssertTrue($0 is ConversionError, "\($0)") }
+        XCTAssertThrowsError(try model.write(to: url)) { XCTAssertEqual($0 as? TensorFileError, TensorFileError(file: url.path, .unknownSuffix("txt"))) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
     }
 

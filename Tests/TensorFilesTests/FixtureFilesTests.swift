@@ -27,7 +27,8 @@ final class FixtureFilesTests: XCTestCase {
             let fixture = try JSONDecoder().decode(Fixture.self, from: json)
             guard fixture.format != "pytorch" else { continue }
             let file = try TensorFile.open(folder.appendingPathComponent(fixture.weights).path)
-            XCTAssertEqual(file.format.rawValue, fixture.format, name)
+            // The manifest names the family: npy for a folder of .npy, pytorch for both checkpoint formats.
+            XCTAssertTrue(file.format.rawValue.hasPrefix(fixture.format), "\(name): \(file.format)")
             let renames = Dictionary(uniqueKeysWithValues: fixture.renames.map { rule -> (String, String) in
                 let parts = rule.split(separator: "=", maxSplits: 1).map(String.init)
                 return (parts[0], parts.count > 1 ? parts[1] : parts[0])

@@ -47,7 +47,7 @@ final class HDF5Tests: XCTestCase {
         }
         var generator = SystemRandomNumberGenerator()
         for _ in 0 ..< 20 {
-            var random = Data(ContainerSniffer.hdf5Signature)
+            var random = Data(FormatSniffer.hdf5Signature)
             random.append(contentsOf: (0 ..< 2048).map { _ in UInt8.random(in: 0 ... 255, using: &generator) })
             try FormatSamples.overwrite(target, with: random)
             XCTAssertFalse(FormatSamples.openAndReadAll(target, "random bytes"))

@@ -102,7 +102,7 @@ final class SafetensorsTests: XCTestCase {
 
     func testSnifferNeedsAPlausibleHeader() throws {
         for (path, _) in FormatSamples.samples("safetensors") {
-            XCTAssertEqual(try TensorFile.detect(path), .safetensors)
+            XCTAssertEqual(try FormatSniffer.format(of: path), .safetensors)
         }
         let cases: [Data] = [
             file("{}", dataBytes: 0, declaredLength: 500),  // longer than the file

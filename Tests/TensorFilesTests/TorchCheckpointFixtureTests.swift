@@ -37,6 +37,7 @@ final class TorchCheckpointFixtureTests: XCTestCase {
             let zip = try TensorFile.open(folder.appendingPathComponent("weights.pt").path)
             let legacy = try TensorFile.open(folder.appendingPathComponent("weights_legacy.pt").path)
             XCTAssertEqual(zip.format, .pytorch, name)
+            XCTAssertEqual(legacy.format, .pytorchLegacy, name)
             XCTAssertEqual(zip.metadata["pytorch.serialization"], "zip", name)
             XCTAssertEqual(legacy.metadata["pytorch.serialization"], "legacy", name)
             XCTAssertEqual(zip.tensors.map(\.name), legacy.tensors.map(\.name), name)
@@ -89,7 +90,7 @@ final class TorchCheckpointFixtureTests: XCTestCase {
                 continue
             }
             let file = try TensorFile.open(path)
-            XCTAssertEqual(file.format, .pytorch, name)
+            XCTAssertEqual(file.format, expected["serialization"] as? String == "legacy" ? .pytorchLegacy : .pytorch, name)
             XCTAssertEqual(file.metadata["pytorch.serialization"], expected["serialization"] as? String, name)
             if let folderName = expected["archive_folder"] as? String {
                 XCTAssertEqual(file.metadata["pytorch.archive"], folderName, name)

@@ -30,7 +30,8 @@ final class TorchModuleFileTests: XCTestCase {
         for (folder, sidecar) in all {
             let name = folder.lastPathComponent
             let file = try TensorFile.open(folder.appendingPathComponent("model.pt").path)
-            XCTAssertEqual(file.format, .pytorch, name)
+            let script = sidecar["kind"] as? String == "torchscript", legacy = sidecar["serialization"] as? String == "legacy"
+            XCTAssertEqual(file.format, script ? .torchScript : legacy ? .pytorchLegacy : .pytorch, name)
             XCTAssertEqual(file.metadata["pytorch.serialization"], sidecar["serialization"] as? String, name)
             XCTAssertEqual(file.metadata["pytorch.content"],
                            sidecar["kind"] as? String == "torchscript" ? "TorchScript archive" : "PyTorch pickled module", name)

@@ -22,7 +22,7 @@ final class WriterTests: XCTestCase {
 
     func testRoundTripThroughEveryContainer() throws {
         let directory = try FormatSamples.temporaryDirectory(self)
-        let cases: [(ContainerFormat, String)] = [(.npy, "out"), (.npz, "out.npz"), (.safetensors, "out.safetensors"), (.hdf5, "out.h5")]
+        let cases: [(FileFormat, String)] = [(.npyDirectory, "out"), (.npz, "out.npz"), (.safetensors, "out.safetensors"), (.hdf5, "out.h5")]
         for (format, name) in cases {
             let tensors = try sampleTensors(bfloat16: format == .safetensors)
             let path = directory.appendingPathComponent(name).path
@@ -72,7 +72,7 @@ final class WriterTests: XCTestCase {
     func testNamesAContainerCannotHoldAreRefusedBeforeWriting() throws {
         let directory = try FormatSamples.temporaryDirectory(self)
         let t = Tensor(shape: [1], floats: [1])
-        let cases: [(ContainerFormat, [String], String)] = [
+        let cases: [(FileFormat, [String], String)] = [
             (.hdf5, ["a", "a.b"], "a"),
             (.hdf5, ["a..b"], "a..b"),
             (.hdf5, ["a/b"], "a/b"),
@@ -93,7 +93,7 @@ final class WriterTests: XCTestCase {
     func testBFloat16IsRefusedWhereTheContainerHasNoSuchType() throws {
         let directory = try FormatSamples.temporaryDirectory(self)
         let tensors = try sampleTensors(bfloat16: true)
-        for format in [ContainerFormat.npy, .npz, .hdf5] {
+        for format in [FileFormat.npy, .npz, .hdf5] {
             let path = directory.appendingPathComponent("bf16").path
             XCTAssertThrowsError(try TensorFileWriter.write(tensors, as: format, to: path)) { error in
                 XCTAssertEqual((error as? TensorFileError)?.tensor, "bf16_2d", "\(format)")
@@ -109,7 +109,7 @@ final class WriterTests: XCTestCase {
         let directory = try FormatSamples.temporaryDirectory(self)
         let good = [NamedTensor(name: "w", tensor: Tensor(shape: [2], floats: [1, 2]))]
         let failing = good + [NamedTensor(name: "bad", tensor: Tensor(dtype: .float32, shape: [4]) { throw Broken() })]
-        for (format, name) in [(ContainerFormat.npy, "dir"), (.npz, "a.npz"), (.safetensors, "a.safetensors"), (.hdf5, "a.h5")] {
+        for (format, name) in [(FileFormat.npy, "dir"), (.npz, "a.npz"), (.safetensors, "a.safetensors"), (.hdf5, "a.h5")] {
             let path = directory.appendingPathComponent(name).path
             try TensorFileWriter.write(good, as: format, to: path)
             XCTAssertThrowsError(try TensorFileWriter.write(failing, as: format, to: path), "\(format)")

@@ -2,43 +2,6 @@ import Foundation
 import RNNLayouts
 import TensorFiles
 
-/// The file a conversion writes, chosen by the output path's suffix.
-public enum ConversionTarget: String, Sendable, CaseIterable {
-    /// `.onnx`: one ONNX model running the chosen module.
-    case onnx
-    /// `.safetensors`, PyTorch names.
-    case safetensors
-    /// `.npz`, PyTorch names.
-    case npz
-    /// `.h5` / `.hdf5`, PyTorch names.
-    case hdf5
-    /// A directory of `.npy` files (an output path without a suffix or ending in `/`), PyTorch names.
-    case npyDirectory = "npy directory"
-    /// `.keras`: a Keras 3 model archive.
-    case keras
-    /// `.weights.h5`: Keras 3 weights alone (`model.save_weights`'s layout).
-    case kerasWeights = "Keras weights"
-
-    /// The target for `path`.
-    ///
-    /// - Throws: `ConversionError` for suffixes rnnkit does not write.
-    public static func forPath(_ path: String) throws -> ConversionTarget {
-        let name = (path as NSString).lastPathComponent.lowercased()
-        if path.hasSuffix("/") { return .npyDirectory }
-        if name.hasSuffix(".keras") { return .keras }
-        if name.hasSuffix(".weights.h5") { return .kerasWeights }  // before .h5
-        switch (name as NSString).pathExtension {
-        case "onnx": return .onnx
-        case "safetensors": return .safetensors
-        case "npz": return .npz
-        case "h5", "hdf5": return .hdf5
-        case "": return .npyDirectory
-        case let other:
-            throw ConversionError("\(path): unknown output suffix '.\(other)'; rnnkit writes .onnx, .keras, .weights.h5, .safetensors, .npz, .h5 (.hdf5) and directories of .npy (a path without suffix)")
-        }
-    }
-}
-
 /// One `rnnkit convert` request.
 public struct ConversionRequest: Sendable {
     /// The file to read (any format `ModelSource` opens).
@@ -81,7 +44,7 @@ public struct ConversionRequest: Sendable {
 public enum Converter {
     /// Converts `request.input` to `request.output` and returns a one-line summary.
     public static func convert(_ request: ConversionRequest) throws -> String {
-        let target = try ConversionTarget.forPath(request.output)
+        let target = try FileFormat.forOutputPath(request.output)
         var request = request
         while request.output.count > 1, request.output.hasSuffix("/") { request.output.removeLast() }
         try AtomicOutput.checkWritable(
@@ -97,7 +60,8 @@ public enum Converter {
                 summary = try writeONNX(tensors, source: source, request: request)
             case .keras, .kerasWeights:
                 summary = try writeKeras(tensors, source: source, target: target, request: request)
-            case .safetensors, .npz, .hdf5, .npyDirectory:
+            case .safetensors, .npz, .hdf5, .npyDirectory,
+                 .npy, .pytorch, .pytorchLegacy, .torchScript, .keras2Model, .keras2Weights:  // the writer refuses those forOutputPath never gives
                 try refuseVariants(source, target: target, request: request)
                 flagNotes = try unrecordedFlags(source, target: target, request: request)
                 summary = try writeContainer(tensors, source: source, target: target, request: request)
@@ -125,7 +89,7 @@ public enum Converter {
 
     /// Refuses a module the input masks (no target records a Keras mask)
     /// unless `--drop-mask` acknowledges it; returns the notes to print then.
-    static func checkMasks(_ source: ModelSource, target: ConversionTarget, request: ConversionRequest) throws -> [String] {
+    static func checkMasks(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [String] {
         var notes: [String] = []
         for (name, hints) in convertedHints(source, module: request.module) {
             guard let mask = hints.inputMask else { continue }
@@ -133,7 +97,7 @@ public enum Converter {
             let what: String
             if case .refused(let reason) = mask.source { what = reason } else { what = "the \(mask.layer) masks its input" }
             guard request.dropMask else {
-                throw ConversionError("\(request.input): module '\(module)': \(what); \(target.rawValue) files cannot record a Keras mask, "
+                throw ConversionError("\(request.input): module '\(module)': \(what); \(target.displayName) files cannot record a Keras mask, "
                     + "so the converted module would compute other numbers. Pass --drop-mask to write the weights without it")
             }
             notes.append("module '\(module)': dropped: \(what) (--drop-mask); the converted file runs every step. For padding at the end, "
@@ -145,12 +109,12 @@ public enum Converter {
 
     /// Refuses a module whose cell PyTorch's cannot compute (`CellVariant`):
     /// PyTorch names would describe another network.
-    static func refuseVariants(_ source: ModelSource, target: ConversionTarget, request: ConversionRequest) throws {
+    static func refuseVariants(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws {
         let tensors = try Rename.apply(request.renames, to: source.tensors)
         for module in Inspector.inspect(tensors).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
             guard request.module == nil || [module.name, module.displayName].contains(request.module) else { continue }
             let what = module.architecture.variantDifferences.first ?? "a cell other than PyTorch's"
-            throw ConversionError("\(request.input): module '\(module.displayName)': \(what). \(target.rawValue) files hold PyTorch names, "
+            throw ConversionError("\(request.input): module '\(module.displayName)': \(what). \(target.displayName) files hold PyTorch names, "
                 + "which describe PyTorch's cell: refused (write .onnx\(KerasVariant.unsupportedReason(module.architecture) == nil ? " or .keras" : ""))")
         }
     }
@@ -158,25 +122,25 @@ public enum Converter {
     /// `--nonlinearity` / `--batch-first` for a container target, which
     /// records neither: accepted (with a note saying how to run the result)
     /// when the input file records the same, refused otherwise.
-    static func unrecordedFlags(_ source: ModelSource, target: ConversionTarget, request: ConversionRequest) throws -> [String] {
+    static func unrecordedFlags(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [String] {
         let hints = convertedHints(source, module: request.module).map(\.hints)
         var notes: [String] = []
         if let flag = request.nonlinearity {
             let recorded = Set(hints.compactMap(\.nonlinearity))
             guard recorded == [flag] else {
                 throw ConversionError("\(request.input): --nonlinearity \(flag.rawValue): "
-                    + (recorded.isEmpty ? "\(target.rawValue) files do not record a nonlinearity (it describes how to run a module); "
+                    + (recorded.isEmpty ? "\(target.displayName) files do not record a nonlinearity (it describes how to run a module); "
                         + "only .onnx and .keras output record it"
                         : "the file records nonlinearity \(recorded.map(\.rawValue).sorted().joined(separator: ", ")); a flag that contradicts it is refused"))
             }
-            notes.append("\(target.rawValue) does not record the nonlinearity; run it with --nonlinearity \(flag.rawValue)")
+            notes.append("\(target.displayName) does not record the nonlinearity; run it with --nonlinearity \(flag.rawValue)")
         }
         if request.batchFirst {
             guard !hints.isEmpty, hints.allSatisfy({ $0.batchFirst == true }) else {
-                throw ConversionError("\(request.input): --batch-first: \(target.rawValue) files do not record the batch layout "
+                throw ConversionError("\(request.input): --batch-first: \(target.displayName) files do not record the batch layout "
                     + "(it describes how to run a module) and the input file does not record batch-major input; only .onnx output records it")
             }
-            notes.append("\(target.rawValue) does not record batch_first; run it with --batch-first")
+            notes.append("\(target.displayName) does not record batch_first; run it with --batch-first")
         }
         return notes
     }
@@ -216,12 +180,12 @@ public enum Converter {
     /// PyTorch names into a tensor container: the whole file, or one module's
     /// tensors with `--module`, converted to `--dtype` when given.
     private static func writeContainer(
-        _ tensors: [NamedTensor], source: ModelSource, target: ConversionTarget, request: ConversionRequest
+        _ tensors: [NamedTensor], source: ModelSource, target: FileFormat, request: ConversionRequest
     ) throws -> String {
         var selected = tensors
         var scope = "all tensors"
         // A container's own <module>.h0/.c0/.lengths travel with its tensors; an ONNX or Keras file's are added.
-        let carried = [ModelSource.onnxFormat, ModelSource.kerasFormat].contains(source.format)
+        let carried = source.format.hasForeignLayout
         var modules = Inspector.inspect(tensors).modules.map(\.name)
         if let name = request.module {
             let module = try Inspector.inspect(tensors).selectModule(named: name)
@@ -239,20 +203,13 @@ public enum Converter {
                 return NamedTensor(name: named.name, tensor: try named.tensor.converted(to: dtype))
             }
         }
-        let format: ContainerFormat
-        switch target {
-        case .safetensors: format = .safetensors
-        case .npz: format = .npz
-        case .hdf5: format = .hdf5
-        default: format = .npy
-        }
-        if format != .safetensors, let bfloat = selected.first(where: { $0.tensor.dtype == .bfloat16 }) {
-            throw ConversionError("\(request.output): \(target.rawValue) cannot hold bfloat16 ('\(bfloat.name)'; numpy and HDF5 have no such type): "
+        if target != .safetensors, let bfloat = selected.first(where: { $0.tensor.dtype == .bfloat16 }) {
+            throw ConversionError("\(request.output): \(target.displayName) cannot hold bfloat16 ('\(bfloat.name)'; numpy and HDF5 have no such type): "
                 + "write .safetensors, or pass --dtype float32 (exact) or --dtype float16")
         }
-        let metadata = [ModelSource.onnxFormat, ModelSource.kerasFormat].contains(source.format) ? [:] : source.metadata
-        try TensorFileWriter.write(selected, as: format, to: request.output, metadata: metadata, force: request.force)
+        let metadata = source.format.hasForeignLayout ? [:] : source.metadata
+        try TensorFileWriter.write(selected, as: target, to: request.output, metadata: metadata, force: request.force)
         let dtypes = Set(selected.map(\.tensor.dtype.rawValue)).sorted().joined(separator: ", ")
-        return "wrote \(request.output): \(target.rawValue), \(selected.count) tensors (\(scope)), \(dtypes)" + storedSummary(stored)
+        return "wrote \(request.output): \(target.displayName), \(selected.count) tensors (\(scope)), \(dtypes)" + storedSummary(stored)
     }
 }

@@ -4,7 +4,7 @@ import TensorFiles
 
 extension Converter {
     /// One module into a `.keras` archive or a `.weights.h5` file.
-    static func writeKeras(_ tensors: [NamedTensor], source: ModelSource, target: ConversionTarget, request: ConversionRequest) throws -> String {
+    static func writeKeras(_ tensors: [NamedTensor], source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> String {
         let inspection = Inspector.inspect(tensors)
         let module = source.recorded(try inspection.selectModule(named: request.module))
         let problems = inspection.problems(of: module)

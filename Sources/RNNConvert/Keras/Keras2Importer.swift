@@ -15,11 +15,6 @@ import TensorFiles
 /// than concat, a mask from upstream) is refused with the variant named.
 /// Other layers' weights keep their dotted HDF5 names; optimizer state is left out.
 enum Keras2Importer {
-    /// Whether an HDF5 file's root attributes are those Keras 2 writes.
-    static func mayBeKeras2(_ file: TensorFile) -> Bool {
-        file.format == .hdf5 && (file.metadata["keras_version"] != nil || file.metadata["model_config"] != nil)
-    }
-
     /// A recurrent layer found in the file, with its variables.
     private struct Found {
         var name: String

@@ -26,23 +26,6 @@ enum KerasImporter {
     /// The members a `.keras` archive must have.
     static let configMember = "config.json", weightsMember = "model.weights.h5", metadataMember = "metadata.json"
 
-    /// Whether a zip archive is a Keras 3 model (`config.json` beside `model.weights.*`).
-    static func isArchive(_ archive: ZipArchive) -> Bool {
-        archive.member(configMember) != nil
-            && (archive.member(weightsMember) != nil || archive.member("model.weights.npz") != nil || archive.member("model.weights.json") != nil)
-    }
-
-    /// Whether an HDF5 file has Keras 3's weights layout: every dataset is a
-    /// numbered variable in a `vars` group, and some are recurrent cells' (`…cell.vars.0`).
-    static func isWeightsFile(_ file: TensorFile) -> Bool {
-        let names = file.tensors.map(\.name)
-        return names.contains { $0.hasSuffix(".cell.vars.0") && $0.hasPrefix("layers.") }
-            && names.allSatisfy { name in
-                let parts = name.split(separator: ".")
-                return parts.count >= 2 && parts[parts.count - 2] == "vars" && parts[parts.count - 1].allSatisfy(\.isNumber)
-            }
-    }
-
     /// Reads a `.keras` archive.
     static func readArchive(_ archive: ZipArchive, path: String) throws -> Result {
         guard let weightsEntry = archive.member(weightsMember) else {

@@ -27,7 +27,7 @@ public enum HDF5Reader {
     /// (`model.keras:model.weights.h5`).
     public static func read(image: Data, path: String) throws -> TensorFile {
         if image.isEmpty { throw TensorFileError(file: path, .empty) }
-        guard image.withUnsafeBytes({ ContainerSniffer.isHDF5($0) }) else {
+        guard image.withUnsafeBytes({ FormatSniffer.isHDF5($0) }) else {
             throw TensorFileError(file: path, offset: 0, .badMagic("not an HDF5 file (no HDF5 signature)"))
         }
         let source = HDF5Source(path: path, size: image.count, image: image)

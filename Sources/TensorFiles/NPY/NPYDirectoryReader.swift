@@ -24,6 +24,6 @@ public enum NPYDirectoryReader {
             let name = String(file.dropLast(4))
             tensors.append(NamedTensor(name: name, tensor: try NPYReader.tensor(in: map, name: name)))
         }
-        return TensorFile(path: path, format: .npy, tensors: tensors)
+        return TensorFile(path: path, format: .npyDirectory, tensors: tensors)
     }
 }

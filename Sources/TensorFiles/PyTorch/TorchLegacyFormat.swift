@@ -64,7 +64,7 @@ enum TorchLegacyFormat {
         let tensors = try contents.tensors.map { name, record in
             NamedTensor(name: name, tensor: try TorchStorageViews.tensor(record, name: name, file: path, source: source))
         }
-        var file = TensorFile(path: path, format: .pytorch, tensors: tensors,
+        var file = TensorFile(path: path, format: .pytorchLegacy, tensors: tensors,
                               metadata: ["pytorch.serialization": "legacy"], otherItems: contents.otherItems)
         try contents.describeModules(in: &file)
         return file

@@ -18,13 +18,6 @@ enum TorchZipFormat {
     /// Archive format versions PyTorch reads (caffe2/serialize/versions.h).
     static let supportedVersions = 1 ... 10
 
-    /// Whether the zip at `path` is a PyTorch checkpoint (it has a
-    /// `data.pkl` at its root or in a top-level folder) rather than an NPZ.
-    /// Throws when the zip directory cannot be read at all.
-    static func looksLikeArchive(path: String) throws -> Bool {
-        try archiveFolder(in: ZipArchive(path: path).members.map(\.path), path: path) != nil
-    }
-
     /// The folder holding `data.pkl` (`""` at the root), nil if there is none.
     static func archiveFolder(in paths: [String], path: String) throws -> String? {
         let folders = paths.compactMap { member -> String? in
@@ -80,9 +73,10 @@ enum TorchZipFormat {
         let tensors = try contents.tensors.map { name, record in
             NamedTensor(name: name, tensor: try TorchStorageViews.tensor(record, name: name, file: path, source: source))
         }
-        var file = TensorFile(path: path, format: .pytorch, tensors: tensors, metadata: metadata,
+        let script = TorchScriptArchive.isArchive(members, folder: folder)
+        var file = TensorFile(path: path, format: script ? .torchScript : .pytorch, tensors: tensors, metadata: metadata,
                               otherItems: contents.otherItems)
-        if TorchScriptArchive.isArchive(members, folder: folder) {
+        if script {
             file.metadata["pytorch.content"] = "TorchScript archive"
             file.otherItems += try TorchScriptArchive.otherItems(archive, members, folder: folder, file: path)
         }

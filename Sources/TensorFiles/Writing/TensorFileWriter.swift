@@ -8,35 +8,39 @@
 public enum TensorFileWriter {
     /// Writes `tensors` as `format` to `path`.
     ///
-    /// - `.npy`: a directory of `NAME.npy` files; when `path` ends in `.npy`
-    ///   and there is exactly one tensor, that single file.
+    /// - `.npyDirectory`: a directory of `NAME.npy` files.
+    /// - `.npy`: when `path` ends in `.npy` and there is exactly one tensor,
+    ///   that single file; otherwise a directory, as `.npyDirectory`.
     /// - `.npz`: stored members, like `numpy.savez`.
     /// - `.safetensors`: `metadata` becomes `__metadata__`.
     /// - `.hdf5`: `a.b.c` becomes dataset `c` in group `a/b`; `metadata`
     ///   becomes string attributes of the root group.
-    /// - `.pytorch`: refused (rnnkit reads checkpoints but does not write them).
+    /// - Any other format is refused: PyTorch checkpoints rnnkit reads but
+    ///   does not write; ONNX and Keras files hold a model, not a list of
+    ///   tensors, and are written by a conversion.
     ///
     /// NPY and NPZ cannot carry `metadata`; it is dropped for them.
     public static func write(
-        _ tensors: [NamedTensor], as format: ContainerFormat, to path: String, metadata: [String: String] = [:],
+        _ tensors: [NamedTensor], as format: FileFormat, to path: String, metadata: [String: String] = [:],
         force: Bool = false
     ) throws {
         switch format {
-        case .npy:
-            if tensors.count == 1, path.hasSuffix(".npy") {
-                try NPYWriter.write(tensors[0].tensor, to: path, force: force)
-            } else {
-                try NPYWriter.writeDirectory(tensors, to: path, force: force)
-            }
+        case .npy where tensors.count == 1 && path.hasSuffix(".npy"):
+            try NPYWriter.write(tensors[0].tensor, to: path, force: force)
+        case .npy, .npyDirectory:
+            try NPYWriter.writeDirectory(tensors, to: path, force: force)
         case .npz:
             try NPZWriter.write(tensors, to: path, force: force)
         case .safetensors:
             try SafetensorsWriter.write(tensors, to: path, metadata: metadata, force: force)
         case .hdf5:
             try HDF5Writer.write(tensors, to: path, metadata: metadata, force: force)
-        case .pytorch:
+        case .pytorch, .pytorchLegacy, .torchScript:
             throw TensorFileError(file: path, .invalid(
                 "rnnkit does not write PyTorch checkpoints; write safetensors (torch loads it with safetensors.torch.load_file)"))
+        case .onnx, .keras, .kerasWeights, .keras2Model, .keras2Weights:
+            throw TensorFileError(file: path, .invalid(
+                "\(format.displayName) holds a model, not a list of tensors: it is written by a conversion of one module"))
         }
     }
 }
