@@ -9,6 +9,8 @@
 @_exported import protocol TensorFiles.BadInputError
 @_exported import struct TensorFiles.TensorFileError
 @_exported import struct TensorFiles.FileInputError
+@_exported import enum TensorFiles.RequestOption
+@_exported import protocol TensorFiles.OptionNamingError
 
 // What a recurrent module is.
 @_exported import struct RNNLayouts.RNNArchitecture
@@ -24,4 +26,9 @@
 @_exported import enum RNNEngine.EngineError
 
 // Converting it.
-@_exported import struct RNNConvert.ConversionError
+@_exported import enum RNNConvert.ConversionError
+@_exported import enum RNNConvert.GraphProblem
+@_exported import struct RNNConvert.ConversionResult
+@_exported import enum RNNConvert.ConversionNote
+@_exported import enum RNNConvert.ModuleNote
+@_exported import struct RNNConvert.ModuleNoteEntry

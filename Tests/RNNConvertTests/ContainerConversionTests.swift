@@ -55,8 +55,11 @@ final class ContainerConversionTests: XCTestCase {
         let modules = Inspector.inspect(original).modules.map(\.name)
         XCTAssertGreaterThan(modules.count, 1)
         let chosen = modules[0]
-        let summary = try Converter.convert(ConversionRequest(input: input, output: out("one.safetensors"), module: chosen, dtype: .float16))
-        XCTAssertTrue(summary.contains("float16"), summary)
+        let result = try Converter.convert(ConversionRequest(input: input, output: out("one.safetensors"), module: chosen, dtype: .float16))
+        XCTAssertEqual(result.target, .safetensors)
+        XCTAssertEqual(result.dtypes, [.float16])
+        XCTAssertEqual(result.modules, [ModulePath(chosen).description])
+        XCTAssertGreaterThan(result.bytes, 0)
         let expected = try original.filter { ParameterName.split($0.name)?.module == chosen }
             .map { NamedTensor(name: $0.name, tensor: try $0.tensor.converted(to: .float16)) }
         XCTAssertFalse(expected.isEmpty)
