@@ -34,7 +34,7 @@ public enum RequestOption: String, Sendable, Codable, CaseIterable {
     public var phrase: String {
         switch self {
         case .force: return "overwrite"
-        case .module: return "the module name"
+        case .module: return "module"
         case .rename: return "rename"
         case .batchFirst: return "batch-first"
         case .sequenceFirst: return "sequence-first"

@@ -124,22 +124,23 @@ final class KerasRoundTripTests: XCTestCase {
         let projected = ModuleFactory.module(RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 4, projSize: 2))
         for file in ["p.keras", "p.weights.h5"] {
             XCTAssertThrowsError(try roundTrip(projected, file)) { error in
-                XCTAssertTrue(error is ConversionError, "\(error)")
-                XCTAssertTrue("\(error)".contains("proj_size=2"), "\(error)")
+                guard case .targetCannotHold(_, "Keras", let reason)? = error as? ConversionError else { return XCTFail("\(error)") }
+                XCTAssertTrue(reason.contains("proj_size=2"), reason)
             }
             XCTAssertFalse(FileManager.default.fileExists(atPath: path(file)))
         }
         let gru = ModuleFactory.module(RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 2))
         XCTAssertThrowsError(try roundTrip(gru, "relu.keras", KerasExportOptions(nonlinearity: .relu))) { error in
-            XCTAssertTrue("\(error)".contains("RNN modules only"), "\(error)")
+            XCTAssertEqual(error as? ConversionError, .nonlinearityNotForMode(module: "encoder.rnn", mode: .gru, nonlinearity: .relu))
         }
         XCTAssertThrowsError(try roundTrip(gru, "bf16.keras", KerasExportOptions(dtype: .bfloat16))) { error in
-            XCTAssertTrue("\(error)".contains("bfloat16"), "\(error)")
+            XCTAssertEqual(error as? ConversionError,
+                           .dtypeNotWritable(file: nil, target: "Keras", dtype: .bfloat16, tensor: nil, choices: [.float32, .float16, .float64]))
         }
         var incomplete = gru
         incomplete.parameters[ParameterName(.weightHH, layer: 0)] = nil
         XCTAssertThrowsError(try roundTrip(incomplete, "missing.keras")) { error in
-            XCTAssertTrue("\(error)".contains("encoder.rnn.weight_hh_l0"), "\(error)")
+            XCTAssertEqual(error as? ConversionError, .missingParameter(name: "encoder.rnn.weight_hh_l0", expected: [6, 2]))
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "no file, no temporary left")
     }

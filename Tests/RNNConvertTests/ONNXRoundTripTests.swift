@@ -77,17 +77,21 @@ final class ONNXRoundTripTests: XCTestCase {
     func testRefusals() throws {
         let projected = ModuleFactory.module(RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 4, projSize: 2))
         XCTAssertThrowsError(try ONNXExporter.serializedModel(projected)) { error in
-            XCTAssertTrue("\(error)".contains("proj_size=2"), "\(error)")
+            guard case .targetCannotHold(_, "ONNX", let reason)? = error as? ConversionError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("proj_size=2"), reason)
         }
         let lstm = ModuleFactory.module(RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 4))
-        XCTAssertThrowsError(try ONNXExporter.check(lstm, options: ONNXExportOptions(nonlinearity: .relu)))
+        XCTAssertThrowsError(try ONNXExporter.check(lstm, options: ONNXExportOptions(nonlinearity: .relu))) { error in
+            XCTAssertEqual(error as? ConversionError, .nonlinearityNotForMode(module: "encoder.rnn", mode: .lstm, nonlinearity: .relu))
+        }
         XCTAssertThrowsError(try ONNXExporter.check(lstm, options: ONNXExportOptions(dtype: .bfloat16))) { error in
-            XCTAssertTrue("\(error)".contains("bfloat16"), "\(error)")
+            XCTAssertEqual(error as? ConversionError,
+                           .dtypeNotWritable(file: nil, target: "ONNX", dtype: .bfloat16, tensor: nil, choices: [.float32, .float16, .float64]))
         }
         var incomplete = lstm
         incomplete.parameters[ParameterName(.biasHH, layer: 0)] = nil
         XCTAssertThrowsError(try ONNXExporter.check(incomplete, options: ONNXExportOptions())) { error in
-            XCTAssertTrue("\(error)".contains("encoder.rnn.bias_hh_l0 is missing"), "\(error)")
+            XCTAssertEqual(error as? ConversionError, .missingParameter(name: "encoder.rnn.bias_hh_l0", expected: [16]))
         }
     }
 
