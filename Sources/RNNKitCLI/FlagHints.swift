@@ -47,8 +47,8 @@ private func flagHint(_ error: Error) -> String? {
     switch error as? StoredInputError {
     case .layoutUnknown?: return "; pass \(flag(.batchFirst)) or \(flag(.sequenceFirst))"
     case .lengthsBatch?: return "; pass \(flag(.lengths))"
-    case .stateBatch(let state, _, nil)?: return "; pass --\(state)"
-    case .stateBatch(let state, _, _?)?: return "; pass --\(state) with the state to use"
+    case .stateBatch(let state, _, nil)?: return "; pass \(flag(state == "c0" ? .c0 : .h0))"
+    case .stateBatch(let state, _, _?)?: return "; pass \(flag(state == "c0" ? .c0 : .h0)) with the state to use"
     case .secondMask?: return ": leave out \(flag(.lengths))"
     case .maskNeedsLengths?: return "; give them with \(flag(.lengths))"
     case .maskRefused?, nil: return nil
