@@ -1,17 +1,154 @@
+import RNNLayouts
 import TensorFiles
 
 /// A conversion rnnkit refuses (the target cannot hold the model, an option
 /// does not fit it) or a model whose layout cannot be mapped to PyTorch's.
-/// The message says what and why; the CLI exits with status 2.
-public struct ConversionError: BadInputError, Equatable, Sendable {
-    /// The message shown to the user.
-    public var message: String
+/// Each case carries the file, module, tensor and values concerned; the text
+/// lives in `message(naming:)` alone. The CLI exits with status 2.
+public enum ConversionError: OptionNamingError, Equatable, Sendable {
+    // MARK: The request
 
-    /// Creates an error with its message.
-    public init(_ message: String) {
-        self.message = message
+    /// The output path's suffix names no target rnnkit writes.
+    case unknownOutputSuffix(path: String, suffix: String)
+    /// The input masks `module`'s input (a Keras `Masking`, …), which no
+    /// target records; `mask` says how. Resolved by `RequestOption.dropMask`.
+    case maskNotRecorded(file: String, module: String, mask: String, target: String)
+    /// `module`'s cell is not PyTorch's (`difference` says how) and the
+    /// target holds PyTorch names; `kerasCanHold` when `.keras` could.
+    case cellNotPyTorch(file: String, module: String, difference: String, target: String, kerasCanHold: Bool)
+    /// A nonlinearity asked for a container target, which does not record
+    /// one, while the input records `recorded` (empty: nothing).
+    case nonlinearityNotRecorded(file: String, nonlinearity: Nonlinearity, target: String, recorded: [Nonlinearity])
+    /// Batch-first asked for a container target, which does not record it,
+    /// while the input does not record batch-major input.
+    case batchFirstNotRecorded(file: String, target: String)
+    /// The nonlinearity asked for contradicts the one the input records.
+    case nonlinearityContradictsFile(file: String, nonlinearity: Nonlinearity, recorded: Nonlinearity, module: String)
+    /// The module has problems (missing or misshapen tensors) that forbid
+    /// converting it; `target` is "Keras" for a Keras target, nil otherwise.
+    case moduleProblems(file: String, module: String, target: String?, problems: [String])
+    /// The input stores an initial state and/or lengths for `module`, which
+    /// a Keras layer cannot hold.
+    case storedInputsForKeras(output: String, input: String, module: String, state: Bool, lengths: Bool)
+
+    // MARK: Writing
+
+    /// `target` ("ONNX", "Keras") cannot hold `module`: `reason`.
+    case targetCannotHold(module: String, target: String, reason: String)
+    /// A parameter the module needs is not there.
+    case missingParameter(name: String, expected: [Int]?)
+    /// The peephole weights of an LSTM layer are missing.
+    case missingPeepholes(module: String, layer: Int)
+    /// `target` cannot hold `dtype` (in `tensor` of `file`, when known);
+    /// `choices` are the element types it holds.
+    case dtypeNotWritable(file: String?, target: String, dtype: DType, tensor: String?, choices: [DType])
+    /// A stored initial state whose shape does not fit the module.
+    case storedStateShape(module: String, state: String, shape: [Int], states: Int, hiddenSize: Int, architecture: String)
+    /// Stored lengths too large for ONNX's int32 `sequence_lens`.
+    case lengthsTooLarge(module: String, lengths: [Int])
+    /// The weights need more bytes than an ONNX protobuf file holds.
+    case tooLarge(module: String, bytes: Int)
+
+    // MARK: Reading a model
+
+    /// A Keras 1 file (rnnkit reads Keras 2 and later).
+    case keras1(file: String, version: String)
+    /// A Keras layer rnnkit cannot map to a PyTorch module.
+    case refusedLayer(file: String, layer: String, className: String?, reason: String)
+    /// A Keras 2 layer whose listed variables do not fit its class.
+    case layerVariables(file: String, layer: String, className: String, reason: String, variables: [String])
+    /// An ONNX node rnnkit cannot map to a PyTorch module.
+    case refusedNode(file: String, node: String, reason: String)
+    /// An ONNX node that cannot be one more layer of the module before it.
+    case layersDiffer(file: String, module: String, node: String, layer: Int, differences: [String])
+    /// The layers of one module read different `sequence_lens`.
+    case lengthsDiffer(file: String, module: String)
+    /// The layers' stored `role` (initial_h, initial_c) have different batches.
+    case stateBatches(file: String, role: String, module: String, batches: [Int])
+    /// Stored values (`what`: "sequence_lens", "a stored state") of `count`
+    /// entries for a batch the graph reorders over `entries`.
+    case batchReorder(what: String, count: Int, entries: Int)
+    /// The input `role` (`input`) of ONNX `node` cannot be read: `error`.
+    indirect case nodeInput(file: String, node: String, role: String, input: String, ConversionError)
+    /// A value of an ONNX graph rnnkit cannot compute from stored data.
+    case graph(GraphProblem)
+    /// `error`, which happened in `module` of `file`.
+    indirect case inModule(file: String, module: String, ConversionError)
+
+    /// The message, each option named by `name`.
+    public func message(naming name: (RequestOption) -> String) -> String {
+        switch self {
+        case .unknownOutputSuffix(let path, let suffix):
+            return "\(path): unknown output suffix '.\(suffix)'; rnnkit writes .onnx, .keras, .weights.h5, .safetensors, .npz, "
+                + ".h5 (.hdf5) and directories of .npy (a path without suffix)"
+        case .maskNotRecorded(let file, let module, let mask, let target):
+            return "\(file): module '\(module)': \(mask); \(target) files cannot record a Keras mask, "
+                + "so the converted module would compute other numbers. Pass \(name(.dropMask)) to write the weights without it"
+        case .cellNotPyTorch(let file, let module, let difference, let target, let kerasCanHold):
+            return "\(file): module '\(module)': \(difference). \(target) files hold PyTorch names, "
+                + "which describe PyTorch's cell: refused (write .onnx\(kerasCanHold ? " or .keras" : ""))"
+        case .nonlinearityNotRecorded(let file, let nonlinearity, let target, let recorded):
+            return "\(file): \(name(.nonlinearity)) \(nonlinearity.rawValue): "
+                + (recorded.isEmpty
+                    ? "\(target) files do not record a nonlinearity (it describes how to run a module); only .onnx and .keras output record it"
+                    : "the file records nonlinearity \(recorded.map(\.rawValue).sorted().joined(separator: ", ")); a flag that contradicts it is refused")
+        case .batchFirstNotRecorded(let file, let target):
+            return "\(file): \(name(.batchFirst)): \(target) files do not record the batch layout "
+                + "(it describes how to run a module) and the input file does not record batch-major input; only .onnx output records it"
+        case .nonlinearityContradictsFile(let file, let nonlinearity, let recorded, let module):
+            return "\(file): \(name(.nonlinearity)) \(nonlinearity.rawValue) contradicts the file, which records "
+                + "nonlinearity \(recorded.rawValue) for '\(module)'"
+        case .moduleProblems(let file, let module, let target, let problems):
+            let what = target.map { "written to \($0)" } ?? "converted"
+            return "\(file): \(module) cannot be \(what) as it is: " + problems.joined(separator: "; ")
+        case .storedInputsForKeras(let output, let input, let module, let state, let lengths):
+            let what = [state ? "an initial state" : nil, lengths ? "sequence lengths" : nil].compactMap { $0 }.joined(separator: " and ")
+            return "\(output): \(input) stores \(what) for \(module), which a Keras recurrent layer cannot hold "
+                + "(Keras always starts from zeros over full sequences); convert to .onnx or a PyTorch-name container instead, which keep it"
+        case .targetCannotHold(let module, let target, let reason):
+            return "\(module): cannot write \(target): \(reason)"
+        case .missingParameter(let parameter, let expected?):
+            return "\(parameter) is missing (expected shape \(shapeText(expected))); `rnnkit inspect` lists what the module lacks"
+        case .missingParameter(let parameter, nil):
+            return "\(parameter) is missing"
+        case .missingPeepholes(let module, let layer):
+            return "\(module): the peephole weights of layer \(layer) are missing"
+        case .dtypeNotWritable(let file, let target, let dtype, let tensor, let choices):
+            let place = file.map { "\($0): " } ?? ""
+            let which = tensor.map { " ('\($0)')" } ?? ""
+            let exact = choices.contains(.float32) ? "float32 (exact)" : nil
+            let others = choices.filter { $0 != .float32 }.map(\.rawValue)
+            let options = ([exact].compactMap { $0 } + others).joined(separator: ", ")
+            return "\(place)\(target) cannot hold \(dtype.rawValue)\(which); pass \(name(.dtype)) with one of \(options)"
+        case .storedStateShape(let module, let state, let shape, let states, let hiddenSize, let architecture):
+            return "\(module): the stored \(state) has shape \(shapeText(shape)); expected (\(states), batch, \(hiddenSize)) for \(architecture)"
+        case .lengthsTooLarge(let module, let lengths):
+            return "\(module): stored lengths \(lengths.prefix(8)) do not fit ONNX's int32 sequence_lens"
+        case .tooLarge(let module, let bytes):
+            return "\(module) needs \(bytes) bytes of weights; an ONNX protobuf file holds at most 2 GiB"
+        case .keras1(let file, let version):
+            return "\(file): a Keras \(version) file: Keras 1 keeps each gate's weights apart (W_i, U_i, …); rnnkit reads Keras 2 and later"
+        case .refusedLayer(let file, let layer, let className, let reason):
+            return "\(file): layer '\(layer)'\(className.map { " (\($0))" } ?? ""): \(reason)"
+        case .layerVariables(let file, let layer, let className, let reason, let variables):
+            return "\(file): layer '\(layer)' (\(className)): \(reason); weight_names: " + variables.joined(separator: ", ")
+        case .refusedNode(let file, let node, let reason):
+            return "\(file): \(node): \(reason)"
+        case .layersDiffer(let file, let module, let node, let layer, let differences):
+            return "\(file): \(module): node '\(node)' cannot be layer \(layer) of one PyTorch module: " + differences.joined(separator: "; ")
+        case .lengthsDiffer(let file, let module):
+            return "\(file): \(module): its layers read different sequence_lens; PyTorch's packed sequences give every layer the same lengths"
+        case .stateBatches(let file, let role, let module, let batches):
+            return "\(file): \(role) of the layers of \(module.isEmpty ? "the root module" : "module '\(module)'") "
+                + "has batch \(batches.map(String.init).joined(separator: " and ")); they cannot form one initial state"
+        case .batchReorder(let what, let count, let entries):
+            return "\(what) holds \(count) entries but the batch is reordered over \(entries) entries"
+        case .nodeInput(let file, let node, let role, let input, let error):
+            return "\(file): \(node): cannot read \(role) ('\(input)'): \(error.message(naming: name))"
+        case .graph(let problem):
+            return problem.description
+        case .inModule(let file, let module, let error):
+            return "\(file): \(module): \(error.message(naming: name))"
+        }
     }
-
-    /// The message shown to the user.
-    public var description: String { message }
 }

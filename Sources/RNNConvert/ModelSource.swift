@@ -14,7 +14,7 @@ public struct ModuleHints: Sendable, Equatable {
     public var source: String?
     /// What the reader assumed or could not know (a Keras weights file alone
     /// records no activation, for instance), for `inspect` to show.
-    public var notes: [String]
+    public var notes: [ModuleNote]
     /// The initial state the file stores for the module (an ONNX node's
     /// constant `initial_h`/`initial_c`; `<module>.h0`/`.c0` tensors beside
     /// PyTorch names): `run`'s default `--h0`/`--c0`.
@@ -44,7 +44,7 @@ public struct ModuleHints: Sendable, Equatable {
     }
 
     /// Creates hints.
-    public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, source: String? = nil, notes: [String] = []) {
+    public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, source: String? = nil, notes: [ModuleNote] = []) {
         self.nonlinearity = nonlinearity
         self.batchFirst = batchFirst
         self.source = source

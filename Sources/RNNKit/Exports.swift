@@ -10,6 +10,8 @@
 @_exported import struct TensorFiles.TensorFileError
 @_exported import struct TensorFiles.FileInputError
 @_exported import enum TensorFiles.FileFormat
+@_exported import enum TensorFiles.RequestOption
+@_exported import protocol TensorFiles.OptionNamingError
 
 // What a recurrent module is.
 @_exported import struct RNNLayouts.RNNArchitecture
@@ -25,4 +27,9 @@
 @_exported import enum RNNEngine.EngineError
 
 // Converting it.
-@_exported import struct RNNConvert.ConversionError
+@_exported import enum RNNConvert.ConversionError
+@_exported import enum RNNConvert.GraphProblem
+@_exported import struct RNNConvert.ConversionResult
+@_exported import enum RNNConvert.ConversionNote
+@_exported import enum RNNConvert.ModuleNote
+@_exported import struct RNNConvert.ModuleNoteEntry

@@ -37,7 +37,7 @@ public struct RNNModel: Sendable {
     public let format: FileFormat
     /// What the file's reader assumed or could not know about this module
     /// (for instance that a Keras weights file alone records no activation).
-    public let notes: [String]
+    public let notes: [ModuleNote]
 
     let module: RNNModule
     let renames: [Rename]
@@ -173,7 +173,10 @@ public struct RNNModel: Sendable {
     ///   rnnkit does not write; `ConversionError` when the target cannot hold
     ///   the module (an LSTM with a projection in ONNX or Keras), before any
     ///   file is created; `TensorFileError` when writing fails.
-    public func write(to url: URL, overwrite: Bool = false, batchFirst: Bool = false, dtype: DType? = nil) throws {
+    /// - Returns: what was written (target, tensors, bytes, notes on how to
+    ///   run the output); callers that need none of it may ignore it.
+    @discardableResult
+    public func write(to url: URL, overwrite: Bool = false, batchFirst: Bool = false, dtype: DType? = nil) throws -> ConversionResult {
         let target = try FileFormat.forOutputPath(url.path)
         let graph: Set<FileFormat> = [.onnx, .keras, .kerasWeights]
         let runsModule = graph.contains(target)
@@ -181,7 +184,7 @@ public struct RNNModel: Sendable {
             input: self.url.path, output: url.path, module: name,
             nonlinearity: runsModule && architecture.mode == .rnn ? nonlinearity : nil,
             dtype: dtype, renames: renames, force: overwrite, batchFirst: target == .onnx && batchFirst)
-        _ = try Converter.convert(request)
+        return try Converter.convert(request)
     }
 
     private func network(for computeType: ComputeType) throws -> RNNNetwork {

@@ -65,6 +65,9 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup
     var layout: BatchLayoutOption
 
+    @Flag(help: "Print what was written as JSON.")
+    var json = false
+
     @Flag(help: "Write a module the input masks (Keras Masking, Embedding(mask_zero=True)) without its mask, which no target records.")
     var dropMask = false
 
@@ -74,9 +77,57 @@ struct ConvertCommand: ParsableCommand {
                 input: input, output: output, module: selection.module, nonlinearity: nonlinearity, dtype: dtype?.dtype,
                 renames: try selection.parsedRenames(), force: overwrite.force, batchFirst: layout.batchFirst ?? false)
             request.dropMask = dropMask
-            // One line, then a line per note (notes are rnnkit's text around names from the file).
-            let summary = try Converter.convert(request)
-            print(printableText(summary.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)), terminator: "")
+            let result = try Converter.convert(request)
+            print(json ? try jsonText(ConversionReport(result)) : printableText(conversionLines(result)), terminator: "")
         }
+    }
+}
+
+/// What `convert` prints: one line saying what was written, then a
+/// `note:` line per note. A name from the file with a line break in it
+/// is written `\n`, so that it cannot split a line in two.
+func conversionLines(_ result: ConversionResult) -> [String] {
+    func oneLine(_ text: String) -> String { text.replacingOccurrences(of: "\n", with: "\\n") }
+    var summary = "wrote \(result.output): \(result.contents)"
+    switch result.stored {
+    case .onnxDefaults(let inputs)?:
+        summary += "; the stored " + inputs.joined(separator: ", ") + " written as the inputs' defaults"
+    case .tensors(let names)?:
+        summary += "; the stored initial state/lengths written as " + names.map { "'\($0)'" }.joined(separator: ", ")
+            + " (run uses them as the defaults of \(flag(.h0))/\(flag(.c0))/\(flag(.lengths)))"
+    case nil:
+        break
+    }
+    return [oneLine(summary)] + result.notes.map { "note: " + oneLine(noteText($0)) }
+}
+
+/// `convert --json`: what was written, the notes as the CLI prints them.
+struct ConversionReport: Encodable {
+    var input: String
+    var output: String
+    var target: String
+    var contents: String
+    var modules: [String]
+    var tensors: Int
+    var bytes: Int
+    var dtypes: [DType]
+    var storedInputs: [String]
+    var notes: [String]
+
+    init(_ result: ConversionResult) {
+        input = result.input
+        output = result.output
+        target = result.target.rawValue
+        contents = result.contents
+        modules = result.modules
+        tensors = result.tensorCount
+        bytes = result.bytes
+        dtypes = result.dtypes
+        switch result.stored {
+        case .onnxDefaults(let inputs)?: storedInputs = inputs
+        case .tensors(let names)?: storedInputs = names
+        case nil: storedInputs = []
+        }
+        notes = result.notes.map(noteText)
     }
 }

@@ -1,35 +1,56 @@
 import RNNKit
 
+/// The flag that sets `option`: the CLI's one place for flag names in messages.
+func flag(_ option: RequestOption) -> String {
+    switch option {
+    case .force: return "--force"
+    case .module: return "--module"
+    case .rename: return "--rename"
+    case .batchFirst: return "--batch-first"
+    case .sequenceFirst: return "--no-batch-first"
+    case .h0: return "--h0"
+    case .c0: return "--c0"
+    case .lengths: return "--lengths"
+    case .inputShape: return "--input-shape"
+    case .nonlinearity: return "--nonlinearity"
+    case .dtype: return "--dtype"
+    case .dropMask: return "--drop-mask"
+    }
+}
+
+/// A reader's note on a module as the CLI prints it, options named by their flags.
+func noteText(_ entry: ModuleNoteEntry) -> String {
+    "\(entry.module): \(entry.note.message(naming: flag))"
+}
+
+/// A conversion's note as the CLI prints it, options named by their flags.
+func noteText(_ note: ConversionNote) -> String {
+    note.message(naming: flag)
+}
+
 /// An error's message as the CLI prints it: the library's message (which
 /// never names a flag) with the flag that resolves it, where there is one.
 func messageWithFlags(_ error: Error) -> String {
     if let error = error as? FileInputError {
         return "\(error.file): \(messageWithFlags(error.underlying))"
     }
-    if let text = flagText(error) { return text }
+    if let error = error as? OptionNamingError { return error.message(naming: flag) }
     guard let hint = flagHint(error) else { return "\(error)" }
     return "\(error)\(hint)"
 }
 
-/// The whole message, where the flag belongs inside it.
-private func flagText(_ error: Error) -> String? {
-    switch error as? LayoutError {
-    case .badRename(let why)?: return "--rename \(why)"
-    case .severalModules(let modules)?:
-        return "the file holds \(modules.count) modules; choose one with --module: \(modules.joined(separator: ", "))"
-    default: return nil
-    }
-}
-
 /// What to add to `error`'s message: the flag that gives what is missing.
 private func flagHint(_ error: Error) -> String? {
+    if let error = error as? TensorFileError, case .outputExists = error.reason {
+        return " (pass \(flag(.force)) to overwrite)"
+    }
     switch error as? StoredInputError {
-    case .layoutUnknown?: return "; pass --batch-first or --no-batch-first"
-    case .lengthsBatch?: return "; pass --lengths"
-    case .stateBatch(let state, _, nil)?: return "; pass --\(state)"
-    case .stateBatch(let state, _, _?)?: return "; pass --\(state) with the state to use"
-    case .secondMask?: return ": leave out --lengths"
-    case .maskNeedsLengths?: return "; give them with --lengths"
+    case .layoutUnknown?: return "; pass \(flag(.batchFirst)) or \(flag(.sequenceFirst))"
+    case .lengthsBatch?: return "; pass \(flag(.lengths))"
+    case .stateBatch(let state, _, nil)?: return "; pass \(flag(state == "c0" ? .c0 : .h0))"
+    case .stateBatch(let state, _, _?)?: return "; pass \(flag(state == "c0" ? .c0 : .h0)) with the state to use"
+    case .secondMask?: return ": leave out \(flag(.lengths))"
+    case .maskNeedsLengths?: return "; give them with \(flag(.lengths))"
     case .maskRefused?, nil: return nil
     }
 }

@@ -66,7 +66,7 @@ struct InspectCommand: ParsableCommand {
                 path: file, renames: try selection.parsedRenames(), inputShape: inputShape,
                 batchFirst: layout.batchFirst ?? false, module: selection.module, checkValues: checkValues)
             var report = InspectReport(file: found.source, inspection: found.inspection, flows: found.flows)
-            report.notes += found.recorded
+            report.notes += found.recorded.map(noteText)
             if !found.valuesChecked && !found.inspection.modules.isEmpty {
                 report.notes.append(checkValues == false
                     ? "Values not read (--no-check-values): NaN/Inf were not looked for."

@@ -11,6 +11,12 @@ struct KerasKeysCommand: ParsableCommand {
         shouldDisplay: false)
 
     func run() throws {
-        print(KerasConfigKeys.json())
+        print(try jsonText(KerasKeysTable()))
     }
+}
+
+/// `rnnkit keras-keys`' JSON: `{"recurrent": {class: {key: role}}, "upstream": {class: kind}}`.
+private struct KerasKeysTable: Encodable {
+    var recurrent = KerasConfigKeys.recurrentLayers
+    var upstream = KerasConfigKeys.upstreamLayers
 }

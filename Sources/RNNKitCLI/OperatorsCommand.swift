@@ -11,6 +11,6 @@ struct OperatorsCommand: ParsableCommand {
         shouldDisplay: false)
 
     func run() throws {
-        print(ONNXOperatorTable.json(), terminator: "")
+        print(try jsonText(ONNXOperatorTable.entries))
     }
 }

@@ -62,7 +62,7 @@ struct RunCommand: ParsableCommand {
             // What the request decides on its own: which module reads the input's features.
             request.report = { printError("note: \($0); choose another with --module") }
             // What the file's reader assumed (a Keras 2 weights file's activations).
-            request.reportAssumption = { printError("note: \($0)") }
+            request.reportAssumption = { printError("note: \(noteText($0))") }
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: overwrite.force)
             let (module, result) = try request.execute()
             var arrays = [NamedTensor(name: "output", tensor: result.output), NamedTensor(name: "h_n", tensor: result.hN)]

@@ -1,26 +1,114 @@
 import TensorFiles
 
 /// Bad user input to the layout layer: a malformed rename, an unknown or
-/// ambiguous module, an input shape that does not fit.
-public enum LayoutError: BadInputError, Equatable {
-    /// A rename that cannot be applied.
-    case badRename(String)
-    /// The module named is not in the file, or the file holds none.
-    case moduleSelection(String)
+/// ambiguous module, an input shape that does not fit. Each case carries
+/// the names and values concerned; the text lives in `message(naming:)`.
+public enum LayoutError: OptionNamingError, Equatable {
+    /// A rename that is not `OLD=NEW`.
+    case malformedRename(String)
+    /// The same tensor renamed twice.
+    case renamedTwice(String)
+    /// A rename of a tensor the file does not hold; `available` lists (up
+    /// to 12 of) the file's tensors, `more` whether it holds more.
+    case noTensorToRename(String, available: [String], more: Bool)
+    /// After renaming, two tensors have this name.
+    case renameCollision(String)
+    /// The file holds no recurrent module; `problems` say what stopped the
+    /// tensors there from forming one.
+    case noModule(problems: [String])
+    /// No module has the name asked for; `available` lists the modules as
+    /// `'name' (MODE)`.
+    case noSuchModule(String, available: [String])
     /// The file holds several modules and none was named; `modules` lists
     /// them as `'name' (MODE)`.
     case severalModules([String])
-    /// An input shape that does not fit the module.
-    case badInputShape(String)
+    /// An input shape with a number of dimensions other than 2 or 3.
+    case inputShapeRank([Int], batchFirst: Bool)
+    /// An input shape with a negative dimension.
+    case negativeDimension([Int])
+    /// An input shape whose sequence (dimension `axis`) is empty.
+    case emptySequence([Int], axis: Int, batchFirst: Bool)
+    /// Input-shape text that is not a list of whole numbers.
+    case unparsableInputShape(String, batchFirst: Bool)
+    /// The input's features do not fit the module's `input_size`.
+    case featuresMismatch(FeaturesMismatch)
+    /// No module reads as many features as the input has; `modules` says
+    /// what each reads (`'name' reads 5`).
+    case noModuleReads(input: String, features: Int, modules: [String])
 
-    /// The message shown to the user.
-    public var description: String {
-        switch self {
-        case .badRename(let why): return "rename \(why)"
-        case .moduleSelection(let why): return why
-        case .severalModules(let modules):
-            return "the file holds \(modules.count) modules; name the one to use: \(modules.joined(separator: ", "))"
-        case .badInputShape(let why): return why
+    /// An input whose last dimension is not the module's `input_size`.
+    public struct FeaturesMismatch: Equatable, Sendable {
+        /// The input shape and its layout: `(7, 3, 4) (T, B, F)`.
+        public var input: String
+        /// The input's features.
+        public var features: Int
+        /// The module's class: `nn.LSTM`.
+        public var moduleClass: String
+        /// The module's name, nil when not given ("" for the root).
+        public var module: String?
+        /// The module's input size.
+        public var inputSize: Int
+        /// The weight that shows it, and its shape.
+        public var weight: String
+        /// The weight's shape.
+        public var weightShape: [Int]
+        /// The input shape that would fit.
+        public var expected: [Int]
+
+        /// Creates the description of a mismatch.
+        public init(input: String, features: Int, moduleClass: String, module: String?, inputSize: Int,
+                    weight: String, weightShape: [Int], expected: [Int]) {
+            self.input = input
+            self.features = features
+            self.moduleClass = moduleClass
+            self.module = module
+            self.inputSize = inputSize
+            self.weight = weight
+            self.weightShape = weightShape
+            self.expected = expected
         }
+    }
+
+    /// The message, each option named by `name`.
+    public func message(naming name: (RequestOption) -> String) -> String {
+        switch self {
+        case .malformedRename(let text):
+            return "\(name(.rename)) '\(text)': expected OLD=NEW, e.g. enc_w_ih=enc.weight_ih_l0"
+        case .renamedTwice(let old):
+            return "\(name(.rename)) '\(old)' is renamed twice"
+        case .noTensorToRename(let old, let available, let more):
+            return "\(name(.rename)): no tensor named '\(old)' to rename (the file has: \(available.joined(separator: ", "))\(more ? ", …" : ""))"
+        case .renameCollision(let new):
+            return "\(name(.rename)): after renaming, two tensors are named '\(new)'"
+        case .noModule(let problems):
+            return "no recurrent module found (no weight_ih_l0/weight_ih tensors with their weight_hh partners)"
+                + (problems.isEmpty ? "" : ": " + problems.joined(separator: "; "))
+        case .noSuchModule(let module, let available):
+            return "no module named '\(module)'; the file holds: \(available.isEmpty ? "none" : available.joined(separator: ", "))"
+        case .severalModules(let modules):
+            return "the file holds \(modules.count) modules; choose one with \(name(.module)): \(modules.joined(separator: ", "))"
+        case .inputShapeRank(let dimensions, let batchFirst):
+            return "input shape \(shapeText(dimensions)) has \(dimensions.count) dimension\(dimensions.count == 1 ? "" : "s"); "
+                + "expected 3, \(Self.layout(batchFirst)), or 2 for one unbatched sequence T,F (seq, features)"
+        case .negativeDimension(let dimensions):
+            return "input shape \(shapeText(dimensions)) has a negative dimension"
+        case .emptySequence(let dimensions, let axis, let batchFirst):
+            return "input shape \(shapeText(dimensions)) has sequence length 0; PyTorch expects at least one step "
+                + "(the sequence is dimension \(axis) with\(batchFirst ? "" : "out") batch_first)"
+        case .unparsableInputShape(let text, let batchFirst):
+            return "\(name(.inputShape)) '\(text)': expected whole numbers separated by commas, "
+                + (batchFirst ? "\(Self.layout(true)) with \(name(.batchFirst))" : Self.layout(false)) + ", e.g. 7,3,5"
+        case .featuresMismatch(let mismatch):
+            let whose = mismatch.module.map { $0.isEmpty ? " of the root module" : " of module '\($0)'" } ?? ""
+            return "input shape \(mismatch.input) has \(mismatch.features) features, but \(mismatch.moduleClass)\(whose) reads input_size "
+                + "\(mismatch.inputSize) (\(mismatch.weight) is \(shapeText(mismatch.weightShape))); expected \(shapeText(mismatch.expected))"
+        case .noModuleReads(let input, let features, let modules):
+            return "input shape \(input) has \(features) features (the last dimension), but no module reads that many: "
+                + modules.joined(separator: ", ")
+        }
+    }
+
+    private static func layout(_ batchFirst: Bool) -> String {
+        batchFirst ? "B,T,F (batch, seq, features)" : "T,B,F (seq, batch, features)"
     }
 }

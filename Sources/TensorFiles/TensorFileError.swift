@@ -46,8 +46,11 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case hdf5(String)
         /// A pickle could not be read or asked for something refused.
         case pickle(String)
-        /// The output path exists and overwriting was not allowed, or would
-        /// overwrite an input.
+        /// The output path exists and replacing it was not asked for
+        /// (`RequestOption.force` allows it).
+        case outputExists
+        /// The output path cannot be written: it would overwrite an input,
+        /// or is something rnnkit does not replace.
         case refusedOverwrite(String)
         /// Any other invalid content.
         case invalid(String)
@@ -107,6 +110,7 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case .archive(let why): return "zip archive: \(why)"
         case .hdf5(let why): return "HDF5: \(why)"
         case .pickle(let why): return "pickle: \(why)"
+        case .outputExists: return "already exists"
         case .refusedOverwrite(let why): return why
         case .invalid(let why): return why
         }

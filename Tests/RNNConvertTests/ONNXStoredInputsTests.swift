@@ -68,9 +68,10 @@ final class ONNXStoredInputsTests: XCTestCase {
         odd.type = .int
         odd.i = 1
         XCTAssertThrowsError(try ONNXImporter.read(try rnn(attributes: [odd]), file: "odd.onnx")) { error in
-            XCTAssertTrue("\(error)".hasPrefix("odd.onnx: "), "\(error)")
-            XCTAssertTrue("\(error)".contains("attribute 'time_reversed'"), "\(error)")
-            XCTAssertTrue("\(error)".contains("the unnamed RNN node writing 'Y'"), "\(error)")
+            guard case .refusedNode("odd.onnx", "the unnamed RNN node writing 'Y'", let reason)? = error as? ConversionError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertTrue(reason.hasPrefix("attribute 'time_reversed' is not one rnnkit knows for RNN"), reason)
         }
         // Every attribute of the list is accepted at its default.
         for entry in ONNXOperatorTable.entries["RNN"] ?? [] where entry.kind == "attribute" {
@@ -91,8 +92,10 @@ final class ONNXStoredInputsTests: XCTestCase {
             builder.node("Relu", name: "relu", inputs: ["h0_raw"], outputs: ["h0"])
         }
         XCTAssertThrowsError(try ONNXImporter.read(model, file: "state.onnx")) { error in
-            XCTAssertTrue("\(error)".hasPrefix("state.onnx: "), "\(error)")
-            XCTAssertTrue("\(error)".contains("initial_h") && "\(error)".contains("Relu node 'relu'"), "\(error)")
+            guard case .nodeInput("state.onnx", _, "initial_h", "h0", .graph(.unfollowedNode("h0", let node, _)))? = error as? ConversionError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(node, "Relu node 'relu'")
         }
     }
 
@@ -102,7 +105,9 @@ final class ONNXStoredInputsTests: XCTestCase {
         }
         let hints = try XCTUnwrap(ONNXImporter.read(model, file: "fed.onnx").hints[""])
         XCTAssertNil(hints.storedState)
-        XCTAssertTrue(hints.notes.contains { $0.contains("graph input 'state'") && $0.contains("--h0") }, "\(hints.notes)")
+        XCTAssertTrue(hints.notes.contains {
+            if case .runtimeInput(role: "initial_h", _, input: "state", option: .h0) = $0 { return true } else { return false }
+        }, "\(hints.notes)")
     }
 
     func testLayoutBehindAnEmbeddingWithTransposedIndices() throws {
@@ -144,7 +149,7 @@ final class ONNXStoredInputsTests: XCTestCase {
         builder.node("Squeeze", name: "/rnn/Squeeze", inputs: ["Y0", "axes"], outputs: ["X1"])
         builder.node("RNN", name: "/rnn/RNN_1", inputs: ["X1", "W", "R", "", "lens_b"], outputs: ["Y1"])
         XCTAssertThrowsError(try ONNXImporter.read(model(builder), file: "lens.onnx")) { error in
-            XCTAssertTrue("\(error)".contains("lens.onnx") && "\(error)".contains("different sequence_lens"), "\(error)")
+            XCTAssertEqual(error as? ConversionError, .lengthsDiffer(file: "lens.onnx", module: "module 'rnn'"))
         }
     }
 }

@@ -64,7 +64,8 @@ final class ConvertCommandTests: XCTestCase {
         let before = try Data(contentsOf: URL(fileURLWithPath: path("r.onnx")))
         let again = try CLI.run(["convert", input, path("r.onnx")])
         XCTAssertEqual(again.status, 2)
-        XCTAssertTrue(again.stderr.contains("--force"), again.stderr)
+        // The library says what is wrong; the CLI names the flag (exact wording: the most common refusal).
+        XCTAssertEqual(again.stderr, "rnnkit: error: \(path("r.onnx")): already exists (pass --force to overwrite)\n")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("r.onnx"))), before)
         XCTAssertEqual(try CLI.run(["convert", input, path("r.onnx"), "--force"]).status, 0)
         XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: path("r.onnx"))), before, "tanh replaced relu")
@@ -77,10 +78,10 @@ final class ConvertCommandTests: XCTestCase {
     func testBadOptionsAreExplained() throws {
         let input = try weights(["lstm.weight_ih_l0": [8, 3], "lstm.weight_hh_l0": [8, 2]])
         let cases: [([String], String)] = [
-            (["--nonlinearity", "relu"], "RNN modules only"),
-            (["--dtype", "bfloat16"], "bfloat16"),
+            (["--nonlinearity", "relu"], "--nonlinearity relu applies to RNN modules only; lstm is LSTM"),
+            (["--dtype", "bfloat16"], "ONNX cannot hold bfloat16; pass --dtype with one of float32 (exact), float16, float64"),
             (["--module", "decoder"], "no module named 'decoder'"),
-            (["--rename", "nonsense"], "OLD=NEW"),
+            (["--rename", "nonsense"], "--rename 'nonsense': expected OLD=NEW"),
         ]
         for (options, phrase) in cases {
             let result = try CLI.run(["convert", input, path("x.onnx")] + options)
@@ -97,7 +98,34 @@ final class ConvertCommandTests: XCTestCase {
         }
         let suffix = try CLI.run(["convert", input, path("x.txt")])
         XCTAssertEqual(suffix.status, 2)
-        XCTAssertTrue(suffix.stderr.contains(".txt"), suffix.stderr)
+        XCTAssertEqual(suffix.stderr, "rnnkit: error: \(path("x.txt")): unknown output suffix '.txt'; rnnkit writes .onnx, .keras, "
+            + ".weights.h5, .safetensors, .npz, .h5 (.hdf5) and directories of .npy (a path without suffix)\n")
+    }
+
+    func testJSONSaysWhatWasWritten() throws {
+        let input = try weights(["rnn.weight_ih_l0": [2, 3], "rnn.weight_hh_l0": [2, 2]])
+        let result = try CLI.run(["convert", input, path("r.npz"), "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["target"] as? String, "npz")
+        XCTAssertEqual(report["output"] as? String, path("r.npz"))
+        XCTAssertEqual(report["modules"] as? [String], ["rnn"])
+        XCTAssertEqual(report["tensors"] as? Int, 2)
+        XCTAssertEqual(report["dtypes"] as? [String], ["float32"])
+        let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: path("r.npz"))[.size] as? Int)
+        XCTAssertEqual(report["bytes"] as? Int, size)
+    }
+
+    func testNotesNameTheFlags() throws {
+        let input = try weights(["rnn.weight_ih_l0": [2, 3], "rnn.weight_hh_l0": [2, 2]])
+        XCTAssertEqual(try CLI.run(["convert", input, path("r.onnx"), "--batch-first"]).status, 0)
+        // An ONNX file records batch_first; a container does not, so convert says how to run it.
+        let result = try CLI.run(["convert", path("r.onnx"), path("r.npz"), "--batch-first"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("note: npz does not record batch_first; run it with --batch-first"), result.stdout)
+        let refused = try CLI.run(["convert", input, path("s.npz"), "--batch-first"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains(": --batch-first: npz files do not record the batch layout"), refused.stderr)
     }
 
     func testHelpHasExamples() throws {

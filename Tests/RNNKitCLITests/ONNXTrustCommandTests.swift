@@ -178,5 +178,17 @@ final class ONNXTrustCommandTests: XCTestCase {
         XCTAssertEqual(table?.keys.sorted(), ["GRU", "LSTM", "RNN"])
         XCTAssertEqual(table?["LSTM"]?.filter { $0["kind"] as? String == "input" }.compactMap { $0["name"] as? String },
                        ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"])
+        let lengths = table?["LSTM"]?.first { $0["name"] as? String == "sequence_lens" }
+        XCTAssertEqual(lengths?["handling"] as? String, "read")
+        XCTAssertEqual(lengths?["option"] as? String, "lengths")
+        XCTAssertTrue(lengths?["default"] is NSNull)
+    }
+
+    func testTheKerasKeyListIsPrinted() throws {
+        let result = try CLI.run(["keras-keys"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let table = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Any]]
+        XCTAssertEqual((table?["recurrent"]?["LSTM"] as? [String: String])?["stateful"], "must-be false")
+        XCTAssertEqual(table?["upstream"]?["Masking"] as? String, "masking")
     }
 }

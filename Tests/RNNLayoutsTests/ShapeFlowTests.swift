@@ -92,11 +92,12 @@ final class ShapeFlowTests: XCTestCase {
     func testWrongFeatureSizeNamesTheExpectedOne() {
         let gru = RNNArchitecture(mode: .gru, inputSize: 5, hiddenSize: 8)
         XCTAssertThrowsError(try ShapeFlow(architecture: gru, input: InputShape([3, 7, 6], batchFirst: true), module: "enc")) { error in
-            guard case LayoutError.badInputShape(let message) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(message.contains("has 6 features"), message)
-            XCTAssertTrue(message.contains("input_size 5"), message)
-            XCTAssertTrue(message.contains("expected (3, 7, 5)"), message)
-            XCTAssertTrue(message.contains("module 'enc'"), message)
+            guard case LayoutError.featuresMismatch(let mismatch) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(mismatch.features, 6)
+            XCTAssertEqual(mismatch.inputSize, 5)
+            XCTAssertEqual(mismatch.expected, [3, 7, 5])
+            XCTAssertEqual(mismatch.module, "enc")
+            XCTAssertEqual(mismatch.weightShape, [24, 5])
         }
     }
 
@@ -108,10 +109,20 @@ final class ShapeFlowTests: XCTestCase {
         XCTAssertEqual(try InputShape(parsing: "7,0,5").batch, 0, "PyTorch accepts an empty batch")
         let batchFirst = try InputShape(parsing: "3,7,5", batchFirst: true)
         XCTAssertEqual([batchFirst.sequenceLength, batchFirst.batch, batchFirst.features], [7, 3, 5])
-        for bad in ["7", "7,3,5,1", "a,b,c", "7,,5", "", "7,-3,5", "0,3,5", "7 3,5 1", "7x3x5"] {
+        let refusals: [(String, LayoutError)] = [
+            ("7", .inputShapeRank([7], batchFirst: false)), ("7,3,5,1", .inputShapeRank([7, 3, 5, 1], batchFirst: false)),
+            ("a,b,c", .unparsableInputShape("a,b,c", batchFirst: false)), ("7,,5", .unparsableInputShape("7,,5", batchFirst: false)),
+            ("", .unparsableInputShape("", batchFirst: false)), ("7,-3,5", .negativeDimension([7, -3, 5])),
+            ("0,3,5", .emptySequence([0, 3, 5], axis: 0, batchFirst: false)),
+            ("7 3,5 1", .unparsableInputShape("7 3,5 1", batchFirst: false)), ("7x3x5", .unparsableInputShape("7x3x5", batchFirst: false)),
+        ]
+        for (bad, expected) in refusals {
             XCTAssertThrowsError(try InputShape(parsing: bad), bad) { error in
-                XCTAssertTrue(error is LayoutError, "\(error)")
+                XCTAssertEqual(error as? LayoutError, expected, bad)
             }
+        }
+        XCTAssertThrowsError(try InputShape(parsing: "3,0,5", batchFirst: true)) { error in
+            XCTAssertEqual(error as? LayoutError, .emptySequence([3, 0, 5], axis: 1, batchFirst: true))
         }
     }
 

@@ -42,41 +42,42 @@ public struct ConversionRequest: Sendable {
 /// Runs conversions: reads the input, checks that the target can hold what
 /// was asked (before any file is created), and writes the output atomically.
 public enum Converter {
-    /// Converts `request.input` to `request.output` and returns a one-line summary.
-    public static func convert(_ request: ConversionRequest) throws -> String {
+    /// Converts `request.input` to `request.output` and returns what was written.
+    ///
+    /// - Throws: `ConversionError` when the target cannot hold what was
+    ///   asked (before any file is created), `FileInputError` around a
+    ///   `LayoutError` of the input, `TensorFileError` when reading or writing fails.
+    @discardableResult
+    public static func convert(_ request: ConversionRequest) throws -> ConversionResult {
         let target = try FileFormat.forOutputPath(request.output)
         var request = request
         while request.output.count > 1, request.output.hasSuffix("/") { request.output.removeLast() }
         try AtomicOutput.checkWritable(
             request.output, inputs: [request.input], force: request.force, kind: target == .npyDirectory ? .npyFolder : .file)
         let source = try ModelSource.open(request.input)
-        let summary: String
-        var flagNotes: [String] = []
+        var result: ConversionResult
+        var flagNotes: [ConversionNote] = []
         do {
             let tensors = try Rename.apply(request.renames, to: source.tensors)
             let masks = try checkMasks(source, target: target, request: request)
             switch target {
             case .onnx:
-                summary = try writeONNX(tensors, source: source, request: request)
+                result = try writeONNX(tensors, source: source, request: request)
             case .keras, .kerasWeights:
-                summary = try writeKeras(tensors, source: source, target: target, request: request)
+                result = try writeKeras(tensors, source: source, target: target, request: request)
             case .safetensors, .npz, .hdf5, .npyDirectory,
                  .npy, .pytorch, .pytorchLegacy, .torchScript, .keras2Model, .keras2Weights:  // the writer refuses those forOutputPath never gives
                 try refuseVariants(source, target: target, request: request)
                 flagNotes = try unrecordedFlags(source, target: target, request: request)
-                summary = try writeContainer(tensors, source: source, target: target, request: request)
+                result = try writeContainer(tensors, source: source, target: target, request: request)
             }
             flagNotes += masks
         } catch let error as LayoutError {
             throw FileInputError(file: request.input, underlying: error)
         }
-        return oneLine(summary) + notes(source, module: request.module) + flagNotes.map { "\nnote: \(oneLine($0))" }.joined()
-    }
-
-    /// `text` with its line breaks written as `\n`: the summary is one line
-    /// per note, and a name from the file must not split one into two.
-    static func oneLine(_ text: String) -> String {
-        text.replacingOccurrences(of: "\n", with: "\\n")
+        result.bytes = ConversionResult.diskBytes(request.output)
+        result.notes = notes(source, module: request.module) + flagNotes
+        return result
     }
 
     /// The hints of the modules a request converts: `--module`'s, or every module's.
@@ -89,20 +90,17 @@ public enum Converter {
 
     /// Refuses a module the input masks (no target records a Keras mask)
     /// unless `--drop-mask` acknowledges it; returns the notes to print then.
-    static func checkMasks(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [String] {
-        var notes: [String] = []
+    static func checkMasks(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [ConversionNote] {
+        var notes: [ConversionNote] = []
         for (name, hints) in convertedHints(source, module: request.module) {
             guard let mask = hints.inputMask else { continue }
             let module = ModulePath(name).description
             let what: String
             if case .refused(let reason) = mask.source { what = reason } else { what = "the \(mask.layer) masks its input" }
             guard request.dropMask else {
-                throw ConversionError("\(request.input): module '\(module)': \(what); \(target.displayName) files cannot record a Keras mask, "
-                    + "so the converted module would compute other numbers. Pass --drop-mask to write the weights without it")
+                throw ConversionError.maskNotRecorded(file: request.input, module: module, mask: what, target: target.displayName)
             }
-            notes.append("module '\(module)': dropped: \(what) (--drop-mask); the converted file runs every step. For padding at the end, "
-                + "run it with --lengths: the states and the unmasked steps then match Keras, and padded steps output zeros"
-                + (mask.zeroOutput ? " as Keras does here" : " where Keras repeats the previous output"))
+            notes.append(.maskDropped(module: module, mask: what, zeroOutput: mask.zeroOutput))
         }
         return notes
     }
@@ -114,53 +112,48 @@ public enum Converter {
         for module in Inspector.inspect(tensors).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
             guard request.module == nil || [module.name, module.displayName].contains(request.module) else { continue }
             let what = module.architecture.variantDifferences.first ?? "a cell other than PyTorch's"
-            throw ConversionError("\(request.input): module '\(module.displayName)': \(what). \(target.displayName) files hold PyTorch names, "
-                + "which describe PyTorch's cell: refused (write .onnx\(KerasVariant.unsupportedReason(module.architecture) == nil ? " or .keras" : ""))")
+            throw ConversionError.cellNotPyTorch(file: request.input, module: module.displayName, difference: what, target: target.displayName,
+                                                 kerasCanHold: KerasVariant.unsupportedReason(module.architecture) == nil)
         }
     }
 
     /// `--nonlinearity` / `--batch-first` for a container target, which
     /// records neither: accepted (with a note saying how to run the result)
     /// when the input file records the same, refused otherwise.
-    static func unrecordedFlags(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [String] {
+    static func unrecordedFlags(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [ConversionNote] {
         let hints = convertedHints(source, module: request.module).map(\.hints)
-        var notes: [String] = []
+        var notes: [ConversionNote] = []
         if let flag = request.nonlinearity {
             let recorded = Set(hints.compactMap(\.nonlinearity))
             guard recorded == [flag] else {
-                throw ConversionError("\(request.input): --nonlinearity \(flag.rawValue): "
-                    + (recorded.isEmpty ? "\(target.displayName) files do not record a nonlinearity (it describes how to run a module); "
-                        + "only .onnx and .keras output record it"
-                        : "the file records nonlinearity \(recorded.map(\.rawValue).sorted().joined(separator: ", ")); a flag that contradicts it is refused"))
+                throw ConversionError.nonlinearityNotRecorded(
+                    file: request.input, nonlinearity: flag, target: target.displayName, recorded: recorded.sorted { $0.rawValue < $1.rawValue })
             }
-            notes.append("\(target.displayName) does not record the nonlinearity; run it with --nonlinearity \(flag.rawValue)")
+            notes.append(.nonlinearityNotRecorded(target: target.displayName, nonlinearity: flag))
         }
         if request.batchFirst {
             guard !hints.isEmpty, hints.allSatisfy({ $0.batchFirst == true }) else {
-                throw ConversionError("\(request.input): --batch-first: \(target.displayName) files do not record the batch layout "
-                    + "(it describes how to run a module) and the input file does not record batch-major input; only .onnx output records it")
+                throw ConversionError.batchFirstNotRecorded(file: request.input, target: target.displayName)
             }
-            notes.append("\(target.displayName) does not record batch_first; run it with --batch-first")
+            notes.append(.batchFirstNotRecorded(target: target.displayName))
         }
         return notes
     }
 
-    /// What the input's reader assumed (`ModuleHints.notes`), one `note:` line
-    /// each, for the converted module or, without `--module`, every module.
-    static func notes(_ source: ModelSource, module: String?) -> String {
-        let wanted = module.map { ModulePath(parsing: $0).prefix }
-        return source.hints.keys.sorted().filter { wanted == nil || $0 == wanted }
-            .flatMap { source.hints[$0]?.notes ?? [] }
-            .map { "\nnote: \(oneLine($0))" }.joined()
+    /// What the input's reader assumed (`ModuleHints.notes`) for the
+    /// converted module or, without a module named, every module.
+    static func notes(_ source: ModelSource, module: String?) -> [ConversionNote] {
+        convertedHints(source, module: module).flatMap { name, hints in
+            hints.notes.map { ConversionNote.input(module: ModulePath(name).description, $0) }
+        }
     }
 
-    private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> String {
+    private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> ConversionResult {
         let inspection = Inspector.inspect(tensors)
         let module = source.recorded(try inspection.selectModule(named: request.module))
         let problems = inspection.problems(of: module)
         if !problems.isEmpty {
-            throw ConversionError("\(request.input): \(module.displayName) cannot be converted as it is: "
-                + problems.map(\.description).joined(separator: "; "))
+            throw ConversionError.moduleProblems(file: request.input, module: module.displayName, target: nil, problems: problems.map(\.description))
         }
         var options = ONNXExportOptions(
             batchFirst: request.batchFirst,
@@ -172,16 +165,20 @@ public enum Converter {
         let data = try ONNXExporter.serializedModel(module, options: options)
         try AtomicOutput.write(data, to: request.output, force: request.force)
         let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
-        return "wrote \(request.output): ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
-            + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")"
-            + ONNXExporter.storedSummary(options)
+        let stored = ONNXExporter.storedDefaults(options)
+        return ConversionResult(
+            input: request.input, output: request.output, target: .onnx,
+            contents: "ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
+                + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")",
+            modules: [module.displayName], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [dtype],
+            stored: stored.isEmpty ? nil : .onnxDefaults(stored), notes: [])
     }
 
     /// PyTorch names into a tensor container: the whole file, or one module's
     /// tensors with `--module`, converted to `--dtype` when given.
     private static func writeContainer(
         _ tensors: [NamedTensor], source: ModelSource, target: FileFormat, request: ConversionRequest
-    ) throws -> String {
+    ) throws -> ConversionResult {
         var selected = tensors
         var scope = "all tensors"
         // A container's own <module>.h0/.c0/.lengths travel with its tensors; an ONNX or Keras file's are added.
@@ -204,12 +201,16 @@ public enum Converter {
             }
         }
         if target != .safetensors, let bfloat = selected.first(where: { $0.tensor.dtype == .bfloat16 }) {
-            throw ConversionError("\(request.output): \(target.displayName) cannot hold bfloat16 ('\(bfloat.name)'; numpy and HDF5 have no such type): "
-                + "write .safetensors, or pass --dtype float32 (exact) or --dtype float16")
+            throw ConversionError.dtypeNotWritable(file: request.output, target: target.displayName, dtype: .bfloat16, tensor: bfloat.name,
+                                                   choices: [.float32, .float16])
         }
         let metadata = source.format.hasForeignLayout ? [:] : source.metadata
         try TensorFileWriter.write(selected, as: target, to: request.output, metadata: metadata, force: request.force)
-        let dtypes = Set(selected.map(\.tensor.dtype.rawValue)).sorted().joined(separator: ", ")
-        return "wrote \(request.output): \(target.displayName), \(selected.count) tensors (\(scope)), \(dtypes)" + storedSummary(stored)
+        let dtypes = Set(selected.map(\.tensor.dtype)).sorted { $0.rawValue < $1.rawValue }
+        return ConversionResult(
+            input: request.input, output: request.output, target: target,
+            contents: "\(target.displayName), \(selected.count) tensors (\(scope)), \(dtypes.map(\.rawValue).joined(separator: ", "))",
+            modules: modules.map { ModulePath($0).description }, tensorCount: selected.count, bytes: 0, dtypes: dtypes,
+            stored: stored.isEmpty ? nil : .tensors(stored.map(\.name)), notes: [])
     }
 }

@@ -2,23 +2,33 @@ import Foundation
 import RNNLayouts
 import TensorFiles
 
+/// What `KerasExporter` wrote.
+public struct KerasExport: Sendable, Equatable {
+    /// The model in Keras terms: `Sequential: LSTM(8), input (batch, time, 5), float32`.
+    public var model: String
+    /// The element type of the weights written.
+    public var dtype: DType
+}
+
 extension Converter {
     /// One module into a `.keras` archive or a `.weights.h5` file.
-    static func writeKeras(_ tensors: [NamedTensor], source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> String {
+    static func writeKeras(_ tensors: [NamedTensor], source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> ConversionResult {
         let inspection = Inspector.inspect(tensors)
         let module = source.recorded(try inspection.selectModule(named: request.module))
         let problems = inspection.problems(of: module)
         guard problems.isEmpty else {
-            throw ConversionError("\(request.input): \(module.displayName) cannot be written to Keras as it is: " + problems.map(\.description).joined(separator: "; "))
+            throw ConversionError.moduleProblems(file: request.input, module: module.displayName, target: "Keras", problems: problems.map(\.description))
         }
         try refuseStoredForKeras(source, module: module, output: request.output)
         let options = KerasExportOptions(
             nonlinearity: try agreedNonlinearity(request, source: source, module: module), dtype: request.dtype)
-        let description = target == .keras
+        let written = target == .keras
             ? try KerasExporter.writeModel(module, options: options, to: request.output, force: request.force)
             : try KerasExporter.writeWeights(module, options: options, to: request.output, force: request.force)
-        let what = target == .keras ? "Keras 3 model" : "Keras 3 weights for"
-        return "wrote \(request.output): \(what) \(description.dropFirst("Keras 3 ".count)) from '\(module.displayName)'"
+        return ConversionResult(
+            input: request.input, output: request.output, target: target,
+            contents: "\(target == .keras ? "Keras 3 model" : "Keras 3 weights for") \(written.model) from '\(module.displayName)'",
+            modules: [module.displayName], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [written.dtype], stored: nil, notes: [])
     }
 
     /// The activation to write: `--nonlinearity`, else what the input
@@ -26,8 +36,7 @@ extension Converter {
     static func agreedNonlinearity(_ request: ConversionRequest, source: ModelSource, module: RNNModule) throws -> Nonlinearity {
         let recorded = source.hints[module.name]?.nonlinearity
         if let flag = request.nonlinearity, let recorded, flag != recorded {
-            throw ConversionError("\(request.input): --nonlinearity \(flag.rawValue) contradicts the file, which records "
-                + "nonlinearity \(recorded.rawValue) for '\(module.displayName)'")
+            throw ConversionError.nonlinearityContradictsFile(file: request.input, nonlinearity: flag, recorded: recorded, module: module.displayName)
         }
         return request.nonlinearity ?? recorded ?? .tanh
     }

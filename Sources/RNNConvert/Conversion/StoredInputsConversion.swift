@@ -33,19 +33,11 @@ extension Converter {
         return result
     }
 
-    /// What `convert` says about carried tensors.
-    static func storedSummary(_ tensors: [NamedTensor]) -> String {
-        tensors.isEmpty ? "" : "; the stored initial state/lengths written as " + tensors.map { "'\($0.name)'" }.joined(separator: ", ")
-            + " (run uses them as the defaults of --h0/--c0/--lengths)"
-    }
-
     /// Refuses a Keras target for a module whose file stores an initial state or lengths.
     static func refuseStoredForKeras(_ source: ModelSource, module: RNNModule, output: String) throws {
         guard let hints = source.hints[module.name], hints.storedState != nil || hints.lengths != nil else { return }
-        let what = [hints.storedState != nil ? "an initial state" : nil, hints.lengths != nil ? "sequence lengths" : nil]
-            .compactMap { $0 }.joined(separator: " and ")
-        throw ConversionError("\(output): \(source.path) stores \(what) for \(module.displayName), which a Keras recurrent layer cannot hold "
-            + "(Keras always starts from zeros over full sequences); convert to .onnx or a PyTorch-name container instead, which keep it")
+        throw ConversionError.storedInputsForKeras(output: output, input: source.path, module: module.displayName,
+                                                   state: hints.storedState != nil, lengths: hints.lengths != nil)
     }
 }
 
@@ -71,7 +63,7 @@ extension ModelSource {
                 if last == "h0" { state.h0 = tensor } else { state.c0 = tensor }
                 hints.storedState = state
             }
-            hints.notes.append("the file stores '\(named.name)' \(shapeText(tensor.shape)); run uses it as the default --\(last)")
+            hints.notes.append(.storedTensor(name: named.name, shape: tensor.shape, option: last == "lengths" ? .lengths : last == "h0" ? .h0 : .c0))
             self.hints[module] = hints
         }
     }

@@ -28,7 +28,7 @@ enum Keras2Importer {
         let (file, attributes) = try HDF5Reader.readWithAttributes(path: path)
         guard let structure = try Keras2File(file: file, attributes: attributes) else { return nil }
         if let version = structure.kerasVersion, version.hasPrefix("1.") {
-            throw ConversionError("\(path): a Keras \(version) file: Keras 1 keeps each gate's weights apart (W_i, U_i, …); rnnkit reads Keras 2 and later")
+            throw ConversionError.keras1(file: path, version: version)
         }
         let defaults = Keras2Defaults.of(version: structure.kerasVersion, cellScoped: structure.cellScoped)
         let tensors = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
@@ -38,14 +38,14 @@ enum Keras2Importer {
         // Hand the recurrent layers over under Keras 3's names; everything else keeps its own.
         var entries: [KerasLayerEntry] = []
         var renamed: [String: String] = [:]
-        var notes: [String] = []
+        var notes: [ModuleNote] = []
         for (index, layer) in layers.enumerated() {
             guard let found = layer.found else {
                 entries.append(layer.entry)
                 continue
             }
             if let refusal = found.spec.refusal {
-                throw ConversionError("\(path): layer '\(found.name)' (\(found.className)): \(refusal)")
+                throw ConversionError.refusedLayer(file: path, layer: found.name, className: found.className, reason: refusal)
             }
             let group = "layers.keras2_\(index)"
             try assign(found, group: group, file: path).forEach { renamed[$0.key] = $0.value }
@@ -54,14 +54,14 @@ enum Keras2Importer {
             entry.recurrent = found.spec.entry
             entries.append(entry)
             if let origin = found.spec.assumedFrom, found.spec.mode != .rnn {
-                notes.append("layer '\(found.name)': activations assumed from \(origin) (tanh, recurrent_activation "
-                    + "\(found.spec.recurrentActivation ?? "?")\(found.spec.mode == .gru ? ", reset_after=\(found.spec.resetAfter == true ? "True" : "False")" : ""))")
+                notes.append(.activationsAssumed(layer: found.name, origin: origin, activations: "tanh, recurrent_activation "
+                    + "\(found.spec.recurrentActivation ?? "?")\(found.spec.mode == .gru ? ", reset_after=\(found.spec.resetAfter == true ? "True" : "False")" : "")"))
             }
             if structure.modelConfig == nil {
                 if found.spec.mode == .rnn {
-                    notes.append("layer '\(found.name)': the SimpleRNN activation (tanh or relu) is not stored in a weights file: tanh unless --nonlinearity says otherwise")
+                    notes.append(.simpleRNNActivation(layer: found.name, file: "a weights file"))
                 }
-                if found.spec.bidirectional { notes.append("layer '\(found.name)': merge_mode is not stored in a weights file: assumed \"concat\" (Keras's default)") }
+                if found.spec.bidirectional { notes.append(.read("layer '\(found.name)': merge_mode is not stored in a weights file: assumed \"concat\" (Keras's default)")) }
             }
         }
         var ordered: [NamedTensor] = []
@@ -75,10 +75,10 @@ enum Keras2Importer {
         let weights = TensorFile(path: path, format: .hdf5, tensors: ordered, metadata: file.metadata, otherItems: file.otherItems)
         var result = try KerasImporter.read(entries, weights: weights, file: path, configured: true)
         if structure.modelConfig == nil {
-            notes.insert("a Keras 2 weights file (save_weights) stores no model config: the layers are read in layer_names order, "
-                + "each recurrent layer's kind and sizes from its weights", at: 0)
+            notes.insert(.read("a Keras 2 weights file (save_weights) stores no model config: the layers are read in layer_names order, "
+                + "each recurrent layer's kind and sizes from its weights"), at: 0)
         }
-        notes += layers.compactMap(\.note)
+        notes += layers.compactMap(\.note).map(ModuleNote.read)
         for name in result.hints.keys { result.hints[name]?.notes += notes }
         result.metadata.merge(file.metadata) { current, _ in current }
         let writer = structure.kerasVersion.map { "Keras \($0)" } ?? "Keras 2"
@@ -95,8 +95,7 @@ enum Keras2Importer {
         let directions = found.spec.bidirectional ? 2 : 1
         let perDirection = found.weights.count / directions
         func fail(_ why: String) -> ConversionError {
-            ConversionError("\(file): layer '\(found.name)' (\(found.className)): \(why); weight_names: "
-                + found.weights.map(\.name).joined(separator: ", "))
+            ConversionError.layerVariables(file: file, layer: found.name, className: found.className, reason: why, variables: found.weights.map(\.name))
         }
         guard found.weights.count % directions == 0, (2 ... 3).contains(perDirection) else {
             throw fail("\(found.weights.count) variables, expected kernel, recurrent_kernel and maybe bias\(directions == 2 ? " for each direction" : "")")
@@ -164,7 +163,7 @@ enum Keras2Importer {
                 }
                 spec.maskedBy = mask
                 guard !weights.isEmpty else {
-                    throw ConversionError("\(structure.path): layer '\(name)' (\(className)): the config lists it, but "
+                    throw ConversionError.refusedLayer(file: structure.path, layer: name, className: className, reason: "the config lists it, but "
                         + (container.map { "the weights of '\($0)' hold no variables named '\(name)/…'" } ?? "model_weights/\(group) lists no weights"))
                 }
                 layers.append(Layer(entry: entry, found: Found(name: name, className: className, spec: spec, weights: weights)))
@@ -205,8 +204,8 @@ enum Keras2Importer {
                 let byRole = Dictionary(unit.weights.map { (Keras2File.role($0.name), tensors[$0.tensor]) }, uniquingKeysWith: { first, _ in first })
                 guard let recurrent = byRole["recurrent_kernel"] ?? nil, recurrent.shape.count == 2, recurrent.shape[0] > 0,
                       recurrent.shape[1] % recurrent.shape[0] == 0, let mode = RNNMode(gateCount: recurrent.shape[1] / recurrent.shape[0]) else {
-                    throw ConversionError("\(structure.path): layer '\(unit.prefix)': its recurrent_kernel is not (units, G·units) with "
-                        + "G = 1 (SimpleRNN), 3 (GRU) or 4 (LSTM)")
+                    throw ConversionError.refusedLayer(file: structure.path, layer: unit.prefix, className: nil,
+                                                      reason: "its recurrent_kernel is not (units, G·units) with G = 1 (SimpleRNN), 3 (GRU) or 4 (LSTM)")
                 }
                 let bias = byRole["bias"] ?? nil
                 var spec = Keras2Recurrent(mode: mode, units: recurrent.shape[0], useBias: bias != nil)

@@ -99,7 +99,7 @@ struct Keras2Recurrent: Equatable {
         if let resetAfter { config["reset_after"] = resetAfter }
         var variant = (try? KerasVariant.variant(
             mode: mode, config: config, activation: activation ?? "tanh", recurrentActivation: recurrentActivation ?? "sigmoid",
-            hardSigmoid: .keras2HardSigmoid, refuse: { ConversionError($0) })) ?? .pytorch
+            hardSigmoid: .keras2HardSigmoid, refuse: { ConversionError.refusedLayer(file: "", layer: "", className: nil, reason: $0) })) ?? .pytorch
         if bidirectional, let merge = mergeMode.flatMap(DirectionMerge.init(rawValue:)) { variant.merge = merge }
         return variant
     }

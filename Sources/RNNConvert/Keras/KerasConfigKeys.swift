@@ -9,7 +9,7 @@ import Foundation
 /// layers produce.
 public enum KerasConfigKeys {
     /// What a config key does to the numbers at inference, as rnnkit sees it.
-    public enum Role: Sendable, Equatable {
+    public enum Role: Sendable, Equatable, Encodable {
         /// rnnkit reads the value and runs it or refuses it (`units`, `activation`).
         case read
         /// The value does not change inference (initializers, regularizers,
@@ -25,6 +25,12 @@ public enum KerasConfigKeys {
             case .noEffect: "no-effect"
             case .mustBe(let value): "must-be \(value)"
             }
+        }
+
+        /// Encodes the role as its `text`.
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
         }
     }
 
@@ -58,7 +64,7 @@ public enum KerasConfigKeys {
     ]
 
     /// What a layer before a recurrent layer does to the module's input and its mask.
-    public enum Upstream: String, Sendable {
+    public enum Upstream: String, Sendable, Encodable {
         /// The identity at inference (`InputLayer`, `Dropout`): the mask and
         /// the tensor pass unchanged.
         case identity
@@ -80,15 +86,6 @@ public enum KerasConfigKeys {
         "Masking": .masking, "Embedding": .embedding,
         "Dense": .passesMask, "Activation": .passesMask, "LayerNormalization": .passesMask, "BatchNormalization": .passesMask,
     ]
-
-    /// The list as JSON (`rnnkit keras-keys`): `{"recurrent": {class: {key: role}}, "upstream": {class: kind}}`.
-    public static func json() -> String {
-        var recurrent: [String: [String: String]] = [:]
-        for (className, keys) in recurrentLayers { recurrent[className] = keys.mapValues(\.text) }
-        let object: [String: Any] = ["recurrent": recurrent, "upstream": upstreamLayers.mapValues(\.rawValue)]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
-    }
 
     /// The first key of `config` (a `className` layer's) that is not in the
     /// list, or holds another value than its required default, with why.

@@ -163,7 +163,7 @@ enum KerasConfigReader {
     /// (or `Bidirectional` around one); throws for settings PyTorch cannot express.
     private static func recurrent(_ className: String, _ config: [String: Any], name: String, file: String) throws -> KerasLayerEntry.Recurrent? {
         func refuse(_ why: String) -> ConversionError {
-            ConversionError("\(file): layer '\(name)' (\(className)): \(why)")
+            ConversionError.refusedLayer(file: file, layer: name, className: className, reason: why)
         }
         if let why = KerasConfigKeys.unacceptedKey(className, config) { throw refuse(why) }
         if className == "Bidirectional" {

@@ -40,23 +40,22 @@ public enum KerasExporter {
         try ModuleValidation.check(module, nonlinearity: options.nonlinearity)
         let architecture = module.architecture
         if let reason = KerasLayout.unsupportedReason(architecture) ?? KerasVariant.unsupportedReason(architecture) {
-            throw ConversionError("\(module.displayName): cannot write Keras: \(reason)")
+            throw ConversionError.targetCannotHold(module: module.displayName, target: "Keras", reason: reason)
         }
         let dtype = options.dtype ?? (architecture.dtype == .float64 ? .float64 : .float32)
         guard [.float16, .float32, .float64].contains(dtype) else {
-            throw ConversionError("cannot write Keras weights in \(dtype.rawValue): HDF5 (and so a Keras weights file) has no bfloat16; "
-                + "choose --dtype float32 (exact), float16 or float64")
+            throw ConversionError.dtypeNotWritable(file: nil, target: "Keras", dtype: dtype, tensor: nil, choices: [.float32, .float16, .float64])
         }
         return dtype
     }
 
     /// Writes the `.keras` archive for `module` to `path`, atomically
-    /// (replacing an existing file only with `force`). Returns a one-line
-    /// description of the model.
+    /// (replacing an existing file only with `force`). Returns what
+    /// was written.
     @discardableResult
     public static func writeModel(
         _ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String, force: Bool = false
-    ) throws -> String {
+    ) throws -> KerasExport {
         let dtype = try check(module, options: options)
         let layers = try kerasLayers(module, options: options, dtype: dtype)
         let config = try KerasModelConfig.json(layers, dtype: dtype)
@@ -71,7 +70,7 @@ public enum KerasExporter {
                 try writeArchive(temporary, path: path, metadata: metadata, config: config, weights: weights)
             }
         }
-        return describe(layers, dtype: dtype)
+        return KerasExport(model: describe(layers, dtype: dtype), dtype: dtype)
     }
 
     /// The `.keras` zip archive: `metadata.json`, `config.json`, then the
@@ -82,16 +81,16 @@ public enum KerasExporter {
     }
 
     /// Writes `module`'s weights alone in Keras 3's weights-file layout
-    /// (`model.save_weights`) to `path`, atomically. Returns a one-line
-    /// description of the model the file fits.
+    /// (`model.save_weights`) to `path`, atomically. Returns what
+    /// was written (the model the file fits).
     @discardableResult
     public static func writeWeights(
         _ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String, force: Bool = false
-    ) throws -> String {
+    ) throws -> KerasExport {
         let dtype = try check(module, options: options)
         let layers = try kerasLayers(module, options: options, dtype: dtype)
         try HDF5Writer.write(to: path, force: force) { writer in try writeWeights(layers, with: writer) }
-        return describe(layers, dtype: dtype)
+        return KerasExport(model: describe(layers, dtype: dtype), dtype: dtype)
     }
 
     /// The Keras layers of `module`, weights converted to `dtype` and laid out by `KerasLayout`.
@@ -106,7 +105,7 @@ public enum KerasExporter {
                 func tensor(_ role: ParameterName.Role) throws -> Tensor {
                     let name = ParameterName(role, layer: architecture.kind == .cell ? nil : layer, reverse: direction == 1)
                     guard let tensor = module.tensor(name) else {
-                        throw ConversionError("\(module.qualifiedName(of: name)) is missing")
+                        throw ConversionError.missingParameter(name: module.qualifiedName(of: name), expected: nil)
                     }
                     return try tensor.converted(to: dtype)
                 }
@@ -173,7 +172,7 @@ public enum KerasExporter {
 
     /// `Keras 3 Sequential: 2 × Bidirectional(LSTM(8)), input (batch, time, 5), float32`.
     static func describe(_ layers: [KerasRecurrentLayer], dtype: DType) -> String {
-        guard let first = layers.first else { return "Keras 3 Sequential without layers" }
+        guard let first = layers.first else { return "Sequential without layers" }
         var inner = "\(KerasLayout.layerClass(first.mode))(\(first.units)"
         let variant = first.variant
         if first.mode == .rnn || first.activation != "tanh" { inner += ", activation=\"\(first.activation)\"" }
@@ -184,6 +183,6 @@ public enum KerasExporter {
         inner += ")"
         let merge = variant.merge == .concat ? "" : ", merge_mode=\"\(variant.merge.rawValue)\""
         let layer = first.bidirectional ? "Bidirectional(\(inner)\(merge))" : inner
-        return "Keras 3 Sequential: \(layers.count == 1 ? "" : "\(layers.count) × ")\(layer), input (batch, time, \(first.inputSize)), \(dtype.rawValue)"
+        return "Sequential: \(layers.count == 1 ? "" : "\(layers.count) × ")\(layer), input (batch, time, \(first.inputSize)), \(dtype.rawValue)"
     }
 }

@@ -85,11 +85,11 @@ extension KerasImporter {
     /// What the file says (and does not say) about a module beyond its weights.
     private static func hints(_ stack: Stack, configured: Bool, mixedClasses: Bool) -> ModuleHints {
         let first = stack.layers[0]
-        var notes: [String] = []
+        var notes: [ModuleNote] = []
         if configured {
             if let last = stack.entries.last?.recurrent, !last.returnSequences {
-                notes.append("the Keras layer '\(stack.entries.last?.name ?? "")' has return_sequences=False: Keras returns only the last step, "
-                    + "which is the last step of PyTorch's output (output[:, -1] batch-first) for a forward-only layer")
+                notes.append(.read("the Keras layer '\(stack.entries.last?.name ?? "")' has return_sequences=False: Keras returns only the last step, "
+                    + "which is the last step of PyTorch's output (output[:, -1] batch-first) for a forward-only layer"))
             }
         } else {
             let count = stack.layers.count
@@ -101,21 +101,19 @@ extension KerasImporter {
                 inferred += "; activations tanh and sigmoid (Keras's defaults: a layer built with others, such as hard_sigmoid, computes other "
                     + "numbers; read the .keras file, which records them)"
             }
-            notes.append(inferred)
-            notes.append("a .weights.h5 file does not record the layers without weights (Masking, Dropout): if the model masks its "
-                + "input, run with --lengths for trailing padding (then masked steps output zeros, as PyTorch writes them, where Keras "
-                + "repeats the previous output unless the layer is Bidirectional)")
+            notes.append(.read(inferred))
+            notes.append(.weightlessLayersUnrecorded)
             if first.mode == .rnn {
-                notes.append("the SimpleRNN activation (tanh or relu) is not stored in a .weights.h5 file: tanh unless --nonlinearity says otherwise")
+                notes.append(.simpleRNNActivation(layer: nil, file: "a .weights.h5 file"))
             }
             if first.mode == .gru, !first.variant.linearBeforeReset {
-                notes.append("the GRU bias is one row: the layer was built with reset_after=False (the reset gate before the recurrent product)")
+                notes.append(.read("the GRU bias is one row: the layer was built with reset_after=False (the reset gate before the recurrent product)"))
             }
             if first.mode == .gru, !first.useBias {
-                notes.append("a GRU without bias does not show reset_after in its weights: assumed reset_after=True (the Keras 3 default)")
+                notes.append(.read("a GRU without bias does not show reset_after in its weights: assumed reset_after=True (the Keras 3 default)"))
             }
             if mixedClasses {
-                notes.append("the file holds layers of several classes whose order it does not record: each layer is its own module")
+                notes.append(.read("the file holds layers of several classes whose order it does not record: each layer is its own module"))
             }
         }
         let names = stack.entries.map { "'\($0.name)'" }.joined(separator: ", ")
@@ -145,7 +143,7 @@ extension KerasImporter {
             return nil
         }
         func fail(_ why: String) -> ConversionError {
-            ConversionError("\(file): layer '\(entry.name)': \(why)")
+            ConversionError.refusedLayer(file: file, layer: entry.name, className: nil, reason: why)
         }
         var layer: KerasRecurrentLayer?
         for group in groups {

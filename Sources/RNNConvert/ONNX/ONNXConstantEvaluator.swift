@@ -63,7 +63,7 @@ struct ONNXConstantEvaluator {
     ///   depend on something other than stored data.
     mutating func value(_ name: String, depth: Int = 0) throws -> Tensor {
         if let cached = cache[name] { return cached }
-        guard depth < 256 else { throw ConversionError("'\(name)' is computed through more than 256 nodes") }
+        guard depth < 256 else { throw ConversionError.graph(.tooDeep(value: name, limit: 256)) }
         let result: Tensor
         if let initializer = initializers[name] {
             result = try ONNXTensorCoding.tensor(from: initializer, file: file)
@@ -71,7 +71,7 @@ struct ONNXConstantEvaluator {
         } else if let (node, output) = producers[name] {
             result = try evaluate(node, output: output, depth: depth + 1)
         } else {
-            throw ConversionError("'\(name)' is a graph input, not data stored in the file")
+            throw ConversionError.graph(.graphInput(value: name))
         }
         cache[name] = result
         return result
@@ -84,12 +84,11 @@ struct ONNXConstantEvaluator {
     /// its shape must not overflow and it must fit the budget.
     private mutating func reserve(_ shape: [Int], _ dtype: DType, for node: Onnx_NodeProto) throws {
         guard let bytes = checkedByteCount(shape, dtype) else {
-            throw ConversionError("\(node.opType) node '\(node.name)': shape \(shape) overflows or is negative")
+            throw ConversionError.graph(.badShape(node: GraphProblem.node(node.opType, node.name), shape: shape))
         }
         let total = computedBytes.addingClamped(bytes)
         guard bytes <= tensorBudget, total <= tensorBudget.multipliedClamped(by: Self.budgetFactor) else {
-            throw ConversionError("\(node.opType) node '\(node.name)' would compute \(bytes) bytes (\(total) in all), more than "
-                + "\(Self.budgetFactor)× the \(storedBytes) bytes the model stores; refused as a resource bomb")
+            throw ConversionError.graph(.resourceBomb(node: GraphProblem.node(node.opType, node.name), bytes: bytes, total: total, factor: Self.budgetFactor, stored: storedBytes))
         }
         computedBytes = total
     }
@@ -111,7 +110,7 @@ struct ONNXConstantEvaluator {
     private func checkedSum(_ values: [Int], _ node: Onnx_NodeProto) throws -> Int {
         try values.reduce(0) { total, value in
             let (sum, overflow) = total.addingReportingOverflow(value)
-            guard !overflow else { throw ConversionError("\(node.opType) node '\(node.name)': sizes \(values) overflow") }
+            guard !overflow else { throw ConversionError.graph(.sizesOverflow(node: GraphProblem.node(node.opType, node.name), sizes: values)) }
             return sum
         }
     }
@@ -129,14 +128,14 @@ struct ONNXConstantEvaluator {
         let attributes = ONNXAttributes(node)
         func first() throws -> Tensor {
             guard let tensor = try input(node, 0, depth: depth) else {
-                throw ConversionError("\(node.opType) node '\(node.name)' has no input")
+                throw ConversionError.graph(.missingInput(node: GraphProblem.node(node.opType, node.name), input: "input"))
             }
             return tensor
         }
         func axis(_ value: Int, rank: Int) throws -> Int {
             let normalized = value < 0 ? value + rank : value
             guard normalized >= 0, normalized < rank else {
-                throw ConversionError("\(node.opType) node '\(node.name)': axis \(value) outside rank \(rank)")
+                throw ConversionError.graph(.axisOutsideRank(node: GraphProblem.node(node.opType, node.name), axis: value, rank: rank))
             }
             return normalized
         }
@@ -148,18 +147,18 @@ struct ONNXConstantEvaluator {
         case "Cast":
             let tensor = try first()
             guard let target = ONNXTensorCoding.dtype(of: Int32(attributes.int("to") ?? 0)) else {
-                throw ConversionError("Cast node '\(node.name)' casts to an element type rnnkit does not hold")
+                throw ConversionError.graph(.cast(node: GraphProblem.node(node.opType, node.name), from: tensor.dtype, to: nil))
             }
             if target == tensor.dtype { return tensor }
             guard target.isFloatingPoint, tensor.dtype.isFloatingPoint else {
-                throw ConversionError("Cast node '\(node.name)' casts \(tensor.dtype.rawValue) to \(target.rawValue); only float casts are followed")
+                throw ConversionError.graph(.cast(node: GraphProblem.node(node.opType, node.name), from: tensor.dtype, to: target))
             }
             try reserve(tensor.shape, target, for: node)
             return try tensor.converted(to: target)
         case "Reshape":
             let tensor = try first()
             guard var shape = try integers(node, 1, depth: depth) else {
-                throw ConversionError("Reshape node '\(node.name)' has no shape input")
+                throw ConversionError.graph(.missingInput(node: GraphProblem.node(node.opType, node.name), input: "shape input"))
             }
             if attributes.int("allowzero") != 1 {
                 for (index, size) in shape.enumerated() where size == 0 && index < tensor.shape.count {
@@ -170,7 +169,7 @@ struct ONNXConstantEvaluator {
                 var others = shape
                 others.remove(at: unknown)
                 guard let known = checkedElementCount(others) else {
-                    throw ConversionError("Reshape node '\(node.name)': shape \(shape) overflows or is negative")
+                    throw ConversionError.graph(.badShape(node: GraphProblem.node(node.opType, node.name), shape: shape))
                 }
                 shape[unknown] = known > 0 ? tensor.elementCount / known : 0
             }
@@ -182,7 +181,7 @@ struct ONNXConstantEvaluator {
             var shape = tensor.shape
             for position in try axes.map({ try axis($0, rank: rank) }).sorted() {
                 guard position <= shape.count else {
-                    throw ConversionError("Unsqueeze node '\(node.name)': axes \(axes) do not fit shape \(tensor.shape)")
+                    throw ConversionError.graph(.axesDoNotFit(node: GraphProblem.node(node.opType, node.name), axes: axes, shape: tensor.shape))
                 }
                 shape.insert(1, at: position)
             }
@@ -226,7 +225,7 @@ struct ONNXConstantEvaluator {
                     return overflow ? 0 : max(0, min(chunk, size - start))
                 }
             guard sizes.count == parts, sizes.allSatisfy({ $0 >= 0 && $0 <= size }), try checkedSum(sizes, node) == size else {
-                throw ConversionError("Split node '\(node.name)': sizes \(sizes) do not add up to \(size)")
+                throw ConversionError.graph(.splitSizes(node: GraphProblem.node(node.opType, node.name), sizes: sizes, total: size))
             }
             var ranges = tensor.shape.map { TensorMovement.AxisRange(start: 0, count: $0, step: 1) }
             ranges[along] = .init(start: sizes[..<output].reduce(0, +), count: sizes[output], step: 1)
@@ -234,13 +233,13 @@ struct ONNXConstantEvaluator {
         case "Gather":
             let tensor = try first()
             guard let indices = try input(node, 1, depth: depth) else {
-                throw ConversionError("Gather node '\(node.name)' has no indices")
+                throw ConversionError.graph(.missingInput(node: GraphProblem.node(node.opType, node.name), input: "indices"))
             }
             let along = try axis(attributes.int("axis") ?? 0, rank: tensor.shape.count)
             try reserve(Array(tensor.shape[..<along]) + indices.shape + Array(tensor.shape[(along + 1)...]), tensor.dtype, for: node)
             return try TensorMovement.gather(tensor, indices: indices, axis: along)
         default:
-            throw ConversionError("'\(node.output[output])' is computed by \(node.opType) node '\(node.name)'; rnnkit follows only stored data and \(Self.supportedOps.joined(separator: ", "))")
+            throw ConversionError.graph(.unfollowedNode(value: node.output[output], node: GraphProblem.node(node.opType, node.name), followed: Self.supportedOps))
         }
     }
 
@@ -250,12 +249,12 @@ struct ONNXConstantEvaluator {
         if let values = attributes.floats("value_floats") { return Tensor(shape: [values.count], floats: values) }
         if let value = attributes.int("value_int") { return Tensor(shape: [], int64s: [Int64(value)]) }
         if let values = attributes.ints("value_ints") { return Tensor(shape: [values.count], int64s: values.map(Int64.init)) }
-        throw ConversionError("Constant node '\(node.name)' holds no numeric tensor rnnkit can read")
+        throw ConversionError.graph(.unreadableConstant(node: GraphProblem.node(node.opType, node.name)))
     }
 
     private mutating func slice(_ node: Onnx_NodeProto, _ attributes: ONNXAttributes, depth: Int) throws -> Tensor {
         guard let tensor = try input(node, 0, depth: depth) else {
-            throw ConversionError("Slice node '\(node.name)' has no input")
+            throw ConversionError.graph(.missingInput(node: GraphProblem.node(node.opType, node.name), input: "input"))
         }
         let starts: [Int], ends: [Int], axesGiven: [Int]?, steps: [Int]?
         if opset >= 10 {
@@ -275,7 +274,7 @@ struct ONNXConstantEvaluator {
               (steps?.count ?? starts.count) == starts.count,
               (steps ?? []).allSatisfy({ $0 != 0 && $0 > -Int(Int32.max) && $0 < Int(Int32.max) })
         else {
-            throw ConversionError("Slice node '\(node.name)': starts \(starts), ends \(ends), axes \(axesGiven ?? []) do not fit shape \(tensor.shape)")
+            throw ConversionError.graph(.sliceBounds(node: GraphProblem.node(node.opType, node.name), starts: starts, ends: ends, axes: axesGiven ?? [], shape: tensor.shape))
         }
         var ranges = tensor.shape.map { TensorMovement.AxisRange(start: 0, count: $0, step: 1) }
         for (index, along) in axes.enumerated() {

@@ -51,11 +51,11 @@ public enum ONNXExporter {
         try ModuleValidation.check(module, nonlinearity: options.nonlinearity)
         let architecture = module.architecture
         if let reason = ONNXLayout.unsupportedReason(architecture) ?? ONNXVariant.unsupportedReason(architecture) {
-            throw ConversionError("\(module.displayName): cannot write ONNX: \(reason)")
+            throw ConversionError.targetCannotHold(module: module.displayName, target: "ONNX", reason: reason)
         }
         let dtype = options.dtype ?? (architecture.dtype == .bfloat16 ? .float32 : architecture.dtype)
         guard [.float16, .float32, .float64].contains(dtype) else {
-            throw ConversionError("cannot write ONNX in \(dtype.rawValue): the ONNX LSTM, GRU and RNN operators take float16, float32 or float64 only")
+            throw ConversionError.dtypeNotWritable(file: nil, target: "ONNX", dtype: dtype, tensor: nil, choices: [.float32, .float16, .float64])
         }
         let states = architecture.numLayers * architecture.directions
         for (name, state) in [("h0", options.storedState?.h0), ("c0", options.storedState?.c0)] {
@@ -63,16 +63,16 @@ public enum ONNXExporter {
             guard state.dtype.isFloatingPoint, state.shape.count == 3, state.shape[0] == states, state.shape[1] >= 1,
                   state.shape[2] == architecture.hiddenSize, !(name == "c0" && architecture.mode != .lstm)
             else {
-                throw ConversionError("\(module.displayName): the stored \(name) has shape \(shapeText(state.shape)); "
-                    + "expected (\(states), batch, \(architecture.hiddenSize)) for \(describe(architecture))")
+                throw ConversionError.storedStateShape(module: module.displayName, state: name, shape: state.shape, states: states,
+                                                      hiddenSize: architecture.hiddenSize, architecture: describe(architecture))
             }
         }
         if let lengths = options.lengths, lengths.contains(where: { $0 < 0 || $0 > Int(Int32.max) }) {
-            throw ConversionError("\(module.displayName): stored lengths \(lengths.prefix(8)) do not fit ONNX's int32 sequence_lens")
+            throw ConversionError.lengthsTooLarge(module: module.displayName, lengths: Array(lengths.prefix(8)))
         }
         let bytes = architecture.parameterCount * dtype.itemSize
         if bytes > Int(Int32.max) - (1 << 24) {
-            throw ConversionError("\(module.displayName) needs \(bytes) bytes of weights; an ONNX protobuf file holds at most 2 GiB")
+            throw ConversionError.tooLarge(module: module.displayName, bytes: bytes)
         }
         return dtype
     }
@@ -101,12 +101,12 @@ public enum ONNXExporter {
     }
 
     /// What `convert` adds to its summary when the model carries a stored state or lengths.
-    static func storedSummary(_ options: ONNXExportOptions) -> String {
+    static func storedDefaults(_ options: ONNXExportOptions) -> [String] {
         var parts: [String] = []
         if let h0 = options.storedState?.h0 { parts.append("h0 \(shapeText(h0.shape))") }
         if let c0 = options.storedState?.c0 { parts.append("c0 \(shapeText(c0.shape))") }
         if let lengths = options.lengths { parts.append("sequence_lens \(lengths)") }
-        return parts.isEmpty ? "" : "; the stored " + parts.joined(separator: ", ") + " written as the inputs' defaults"
+        return parts
     }
 
     /// `nn.LSTM(5, 8, num_layers=2, bidirectional=True)` style.

@@ -184,7 +184,7 @@ struct ONNXGraphWriter {
         var data = Data()
         for direction in 0 ..< architecture.directions {
             guard let tensor = module.peepholes[layer * architecture.directions + direction] else {
-                throw ConversionError("\(module.displayName): the peephole weights of layer \(layer) are missing")
+                throw ConversionError.missingPeepholes(module: module.displayName, layer: layer)
             }
             data.append(try tensor.converted(to: dtype).data())
         }
@@ -204,7 +204,7 @@ struct ONNXGraphWriter {
     private func permuted(_ role: ParameterName.Role, layer: Int, direction: Int) throws -> Data {
         let parameter = ParameterName(role, layer: architecture.kind == .cell ? nil : layer, reverse: direction == 1)
         guard let tensor = module.tensor(parameter) else {
-            throw ConversionError("\(module.qualifiedName(of: parameter)) is missing")
+            throw ConversionError.missingParameter(name: module.qualifiedName(of: parameter), expected: nil)
         }
         return ONNXLayout.pytorchToONNX(try tensor.converted(to: dtype).data(), mode: architecture.mode)
     }

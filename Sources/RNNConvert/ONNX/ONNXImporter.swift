@@ -105,8 +105,7 @@ enum ONNXImporter {
                 differences.append("input size \(layer.inputSize), but the layer before outputs \(previous.directions * previous.hiddenSize)")
             }
             if !differences.isEmpty {
-                throw ConversionError("\(file): \(display): node '\(layer.node.name)' cannot be layer \(index) of one PyTorch module: "
-                    + differences.joined(separator: "; "))
+                throw ConversionError.layersDiffer(file: file, module: display, node: layer.node.name, layer: index, differences: differences)
             }
         }
     }

@@ -23,8 +23,7 @@ enum ONNXModuleDefaults {
             order = trace.batchOrder.flatMap { $0 == Array($0.indices) ? nil : $0 }
             if trace.batchFirst == nil {
                 hints.layoutUnknown = true
-                hints.notes.append("the layout of the module's input is unknown (its X is computed by \(trace.stoppedAt ?? "nodes rnnkit does not follow")); "
-                    + "run needs --batch-first or --no-batch-first")
+                hints.notes.append(.layoutUnknown(stoppedAt: trace.stoppedAt))
             }
         }
 
@@ -35,18 +34,16 @@ enum ONNXModuleDefaults {
             do {
                 hints.storedState = StoredState(h0: try h0.map { try reorder($0, order) }, c0: try c0.map { try reorder($0, order) })
             } catch let error as ConversionError {
-                throw ConversionError("\(file): \(display): \(error.message)")
+                throw ConversionError.inModule(file: file, module: display, error)
             }
-            let shape = (h0 ?? c0).map { shapeText($0.shape) } ?? ""
-            hints.notes.append("the file stores an initial state \(shape) (\([h0 == nil ? nil : "h0", c0 == nil ? nil : "c0"].compactMap { $0 }.joined(separator: ", "))); "
-                + "run uses it unless --h0/--c0 are given")
+            hints.notes.append(.storedState(shape: (h0 ?? c0)?.shape ?? [], states: [h0 == nil ? nil : "h0", c0 == nil ? nil : "c0"].compactMap { $0 }))
         }
         if !own {
             for layer in group.layers {
-                for (role, value, flag) in [("initial_h", layer.initialH, "--h0"), ("initial_c", layer.initialC, "--c0"), ("sequence_lens", layer.sequenceLengths, "--lengths")] {
+                for (role, value, option) in [("initial_h", layer.initialH, RequestOption.h0), ("initial_c", layer.initialC, .c0),
+                                               ("sequence_lens", layer.sequenceLengths, .lengths)] {
                     if case .runtime(let input) = value {
-                        hints.notes.append("\(role) of \(ONNXGraphScope.describe(layer.node)) is computed from the graph input '\(input)'; "
-                            + "run uses \(flag) when given, else \(role == "sequence_lens" ? "full lengths" : "zeros")")
+                        hints.notes.append(.runtimeInput(role: role, node: ONNXGraphScope.describe(layer.node), input: input, option: option))
                     }
                 }
             }
@@ -67,17 +64,17 @@ enum ONNXModuleDefaults {
         }
         if let lengths = stored.first ?? nil {
             guard stored.allSatisfy({ $0 == lengths }) else {
-                throw ConversionError("\(file): \(display): its layers read different sequence_lens; PyTorch's packed sequences give every layer the same lengths")
+                throw ConversionError.lengthsDiffer(file: file, module: display)
             }
             var reordered = lengths
             if let order {
                 guard order.count == lengths.count else {
-                    throw ConversionError("\(file): \(display): sequence_lens holds \(lengths.count) lengths but the batch is reordered over \(order.count) entries")
+                    throw ConversionError.inModule(file: file, module: display, .batchReorder(what: "sequence_lens", count: lengths.count, entries: order.count))
                 }
                 for (index, source) in order.enumerated() { reordered[source] = lengths[index] }
             }
             hints.lengths = reordered
-            hints.notes.append("the file stores sequence lengths \(reordered); run uses them unless --lengths is given")
+            hints.notes.append(.storedLengths(reordered))
         }
     }
 
@@ -91,8 +88,7 @@ enum ONNXModuleDefaults {
         guard let template = tensors.compactMap({ $0 }).first else { return nil }
         let batch = tensors.compactMap { $0?.shape[1] }.max() ?? 1
         if let odd = tensors.compactMap({ $0 }).first(where: { $0.shape[1] != 1 && $0.shape[1] != batch }) {
-            throw ConversionError("\(file): \(role) of the layers of \(group.name.isEmpty ? "the root module" : "module '\(group.name)'") "
-                + "has batch \(odd.shape[1]) and \(batch); they cannot form one initial state")
+            throw ConversionError.stateBatches(file: file, role: role, module: group.name, batches: [odd.shape[1], batch])
         }
         var parts: [Tensor] = []
         for (layer, tensor) in zip(group.layers, tensors) {
@@ -111,7 +107,7 @@ enum ONNXModuleDefaults {
     private static func reorder(_ state: Tensor, _ order: [Int]?) throws -> Tensor {
         guard let order, state.shape[1] > 1 else { return state }
         guard order.count == state.shape[1] else {
-            throw ConversionError("a stored state of batch \(state.shape[1]) for a batch reordered over \(order.count) entries")
+            throw ConversionError.batchReorder(what: "a stored state", count: state.shape[1], entries: order.count)
         }
         var inverse = Array(repeating: 0, count: order.count)
         for (index, source) in order.enumerated() { inverse[source] = index }

@@ -1,5 +1,6 @@
 import Foundation
 import ONNXProto
+import TensorFiles
 
 /// The one list of every attribute and input of the ONNX `LSTM`, `GRU` and
 /// `RNN` operators, and what rnnkit does with each.
@@ -11,7 +12,7 @@ import ONNXProto
 /// attribute a new opset adds cannot be ignored unnoticed.
 public enum ONNXOperatorTable {
     /// What rnnkit does with one attribute or input.
-    public enum Handling: Sendable, Equatable {
+    public enum Handling: Sendable, Equatable, Encodable {
         /// Read and used (or checked and refused with its own message).
         case read
         /// Has no effect on what rnnkit accepts (for example `activation_alpha`
@@ -19,25 +20,63 @@ public enum ONNXOperatorTable {
         case harmless
         /// Refused unless absent or equal to `default` (nil: refused whenever present).
         case refusedUnlessDefault(default: String?)
+
+        /// As `rnnkit onnx-operators` prints it: `read`, `harmless`, `refused_unless_default`.
+        public var name: String {
+            switch self {
+            case .read: "read"
+            case .harmless: "harmless"
+            case .refusedUnlessDefault: "refused_unless_default"
+            }
+        }
+
+        /// Encodes the handling by its name.
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(name)
+        }
     }
 
     /// One attribute or input of one operator.
-    public struct Entry: Sendable, Equatable {
+    ///
+    /// Encoded (`rnnkit onnx-operators`) as `{"name", "kind", "handling",
+    /// "default", "why", "option"}`, `default` null unless refused unless default.
+    public struct Entry: Sendable, Equatable, Encodable {
         /// The name in the ONNX schema.
         public var name: String
         /// `attribute` or `input`.
         public var kind: String
+        /// What rnnkit does with it.
         public var handling: Handling
         /// Why, for messages and the documentation.
         public var why: String
+        /// The option of `run` whose default a constant value of this input becomes.
+        public var option: RequestOption?
+
+        private enum CodingKeys: String, CodingKey { case name, kind, handling, `default`, why, option }
+
+        /// Encodes the entry, its default (when refused unless default) as its own key.
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(handling, forKey: .handling)
+            if case .refusedUnlessDefault(let value?) = handling {
+                try container.encode(value, forKey: .default)
+            } else {
+                try container.encodeNil(forKey: .default)
+            }
+            try container.encode(why, forKey: .why)
+            try container.encodeIfPresent(option, forKey: .option)
+        }
     }
 
     private static func attribute(_ name: String, _ handling: Handling, _ why: String) -> Entry {
         Entry(name: name, kind: "attribute", handling: handling, why: why)
     }
 
-    private static func input(_ name: String, _ handling: Handling, _ why: String) -> Entry {
-        Entry(name: name, kind: "input", handling: handling, why: why)
+    private static func input(_ name: String, _ handling: Handling, _ why: String, option: RequestOption? = nil) -> Entry {
+        Entry(name: name, kind: "input", handling: handling, why: why, option: option)
     }
 
     private static let common: [Entry] = [
@@ -52,15 +91,15 @@ public enum ONNXOperatorTable {
         input("W", .read, "weight_ih, gate blocks reordered"),
         input("R", .read, "weight_hh, gate blocks reordered"),
         input("B", .read, "bias_ih and bias_hh"),
-        input("sequence_lens", .read, "a constant value becomes run's default --lengths"),
-        input("initial_h", .read, "a constant value becomes run's default --h0"),
+        input("sequence_lens", .read, "a constant value becomes run's default lengths", option: .lengths),
+        input("initial_h", .read, "a constant value becomes run's default initial state", option: .h0),
     ]
 
     /// Per operator name (`LSTM`, `GRU`, `RNN`), every attribute and input rnnkit knows, in schema order of kind.
     public static let entries: [String: [Entry]] = [
         "LSTM": common + [
             attribute("input_forget", .read, "1 couples the gates: f = 1 - i"),
-            input("initial_c", .read, "a constant value becomes run's default --c0"),
+            input("initial_c", .read, "a constant value becomes run's default initial cell state", option: .c0),
             input("P", .read, "peepholes (order i, o, f): all-zero is PyTorch's cell; others run as a variant"),
         ],
         "GRU": common + [
@@ -112,26 +151,5 @@ public enum ONNXOperatorTable {
         if !attribute.floats.isEmpty { return "\(attribute.floats)" }
         if !attribute.strings.isEmpty { return "\(attribute.strings.map { String(decoding: $0, as: UTF8.self) })" }
         return "(a \(attribute.type) value)"
-    }
-
-    /// The list as JSON: `{"LSTM": [{"name", "kind", "handling", "default", "why"}, …], …}`.
-    public static func json() -> String {
-        func escaped(_ text: String) -> String {
-            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        }
-        let operators = entries.keys.sorted().map { op in
-            let rows = (entries[op] ?? []).map { entry in
-                let handling: String, fallback: String
-                switch entry.handling {
-                case .read: (handling, fallback) = ("read", "null")
-                case .harmless: (handling, fallback) = ("harmless", "null")
-                case .refusedUnlessDefault(let value): (handling, fallback) = ("refused_unless_default", value.map { "\"\(escaped($0))\"" } ?? "null")
-                }
-                return "    {\"name\": \"\(entry.name)\", \"kind\": \"\(entry.kind)\", \"handling\": \"\(handling)\", "
-                    + "\"default\": \(fallback), \"why\": \"\(escaped(entry.why))\"}"
-            }
-            return "  \"\(op)\": [\n" + rows.joined(separator: ",\n") + "\n  ]"
-        }
-        return "{\n" + operators.joined(separator: ",\n") + "\n}\n"
     }
 }

@@ -35,7 +35,7 @@ struct ONNXRecurrentNode {
     init(_ node: Onnx_NodeProto, mode: RNNMode, evaluator: inout ONNXConstantEvaluator, place: String = "") throws {
         let label = ONNXGraphScope.describe(node) + (place.isEmpty ? "" : " (in \(place))")
         func refuse(_ why: String) -> ConversionError {
-            ConversionError("\(evaluator.file): \(label): \(why)")
+            ConversionError.refusedNode(file: evaluator.file, node: label, reason: why)
         }
         if let why = ONNXOperatorTable.refusal(node) { throw refuse(why) }
         let attributes = ONNXAttributes(node)
@@ -59,7 +59,7 @@ struct ONNXRecurrentNode {
             do {
                 return try evaluator.value(node.input[index])
             } catch let error as ConversionError {
-                throw refuse("cannot read \(role) ('\(node.input[index])'): \(error.message)")
+                throw ConversionError.nodeInput(file: evaluator.file, node: label, role: role, input: node.input[index], error)
             }
         }
         guard let w = try weight(1, "W"), let r = try weight(2, "R") else {
@@ -106,7 +106,7 @@ struct ONNXRecurrentNode {
             do {
                 return try ONNXStoredInput.read(node, input: index, evaluator: &evaluator)
             } catch let error as ConversionError {
-                throw refuse("cannot read \(role) ('\(node.input[index])'): \(error.message)")
+                throw ConversionError.nodeInput(file: evaluator.file, node: label, role: role, input: node.input[index], error)
             }
         }
         initialH = try stored(5, "initial_h")

@@ -27,7 +27,7 @@ enum ONNXStoredInput {
 
     private static func value(_ name: String, evaluator: inout ONNXConstantEvaluator, visited: inout Int) throws -> ONNXStoredInput {
         visited += 1
-        guard visited < 512 else { throw ConversionError("'\(name)' is computed through more than 512 nodes") }
+        guard visited < 512 else { throw ConversionError.graph(.tooDeep(value: name, limit: 512)) }
         if let tensor = try? evaluator.value(name) {
             if tensor.dtype.isFloatingPoint, try tensor.doubles().allSatisfy({ $0 == 0 }) { return .absent }
             return .stored(tensor)
@@ -68,8 +68,7 @@ enum ONNXStoredInput {
             break
         }
         if let input = graphInput(feeding: name, evaluator: evaluator) { return .runtime(input) }
-        throw ConversionError("'\(name)' is computed by \(ONNXGraphScope.describe(node)), which rnnkit cannot evaluate from stored data "
-            + "(it follows \(ONNXConstantEvaluator.supportedOps.joined(separator: ", ")), Expand, ConstantOfShape)")
+        throw ConversionError.graph(.unfollowedNode(value: name, node: ONNXGraphScope.describe(node), followed: ONNXConstantEvaluator.supportedOps + ["Expand", "ConstantOfShape"]))
     }
 
     /// Slices a stored state with constant bounds, leaving an axis of size 1
@@ -88,7 +87,7 @@ enum ONNXStoredInput {
         guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count,
               axes.allSatisfy({ $0 >= 0 && $0 < rank }), steps.allSatisfy({ $0 != 0 && abs($0) < Int(Int32.max) })
         else {
-            throw ConversionError("\(ONNXGraphScope.describe(node)): bounds \(starts)…\(ends) on axes \(axes) do not fit shape \(tensor.shape)")
+            throw ConversionError.graph(.sliceBounds(node: ONNXGraphScope.describe(node), starts: starts, ends: ends, axes: axes, shape: tensor.shape))
         }
         var ranges = tensor.shape.map { TensorMovement.AxisRange(start: 0, count: $0, step: 1) }
         for (index, axis) in axes.enumerated() where tensor.shape[axis] != 1 {

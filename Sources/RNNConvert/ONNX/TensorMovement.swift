@@ -8,7 +8,7 @@ enum TensorMovement {
     /// Axes permuted: output axis `k` is input axis `perm[k]`.
     static func transpose(_ tensor: Tensor, perm: [Int]) throws -> Tensor {
         guard perm.count == tensor.shape.count, Set(perm) == Set(0 ..< tensor.shape.count) else {
-            throw ConversionError("Transpose perm \(perm) does not fit shape \(tensor.shape)")
+            throw ConversionError.graph(.movement(operation: "Transpose perm", shapes: [tensor.shape], values: perm))
         }
         let strides = StridedCopy.rowMajorStrides(tensor.shape)
         let shape = perm.map { tensor.shape[$0] }
@@ -28,7 +28,7 @@ enum TensorMovement {
     /// The elements selected by one range per axis.
     static func slice(_ tensor: Tensor, _ ranges: [AxisRange]) throws -> Tensor {
         guard ranges.count == tensor.shape.count else {
-            throw ConversionError("Slice ranges do not fit shape \(tensor.shape)")
+            throw ConversionError.graph(.movement(operation: "Slice ranges", shapes: [tensor.shape], values: []))
         }
         let strides = StridedCopy.rowMajorStrides(tensor.shape)
         let shape = ranges.map(\.count)
@@ -57,13 +57,13 @@ enum TensorMovement {
 
     /// Tensors joined along `axis`; all other dimensions must agree.
     static func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
-        guard let first = tensors.first else { throw ConversionError("Concat of no tensors") }
+        guard let first = tensors.first else { throw ConversionError.graph(.movement(operation: "Concat", shapes: [], values: [])) }
         let rank = first.shape.count
         guard axis >= 0, axis < rank, tensors.allSatisfy({
             $0.dtype == first.dtype && $0.shape.count == rank
                 && zip($0.shape, first.shape).enumerated().allSatisfy { $0.offset == axis || $0.element.0 == $0.element.1 }
         }) else {
-            throw ConversionError("Concat along axis \(axis) of shapes \(tensors.map(\.shape)) and dtypes \(Set(tensors.map(\.dtype.rawValue)).sorted())")
+            throw ConversionError.graph(.movement(operation: "Concat along axis", shapes: tensors.map(\.shape), values: [axis]))
         }
         let outer = first.shape[..<axis].reduce(1, *)
         let blocks = try tensors.map { tensor -> (Data, Int) in
@@ -85,11 +85,11 @@ enum TensorMovement {
     /// shape is `shape[..<axis] + indices.shape + shape[axis+1...]`.
     static func gather(_ tensor: Tensor, indices: Tensor, axis: Int) throws -> Tensor {
         let rank = tensor.shape.count
-        guard axis >= 0, axis < rank else { throw ConversionError("Gather axis \(axis) outside rank \(rank)") }
+        guard axis >= 0, axis < rank else { throw ConversionError.graph(.movement(operation: "Gather axis", shapes: [tensor.shape], values: [axis])) }
         let size = tensor.shape[axis]
         let picks = try indices.int64s().map { Int($0) < 0 ? Int($0) + size : Int($0) }
         guard picks.allSatisfy({ $0 >= 0 && $0 < size }) else {
-            throw ConversionError("Gather indices \(try indices.int64s()) outside 0..<\(size)")
+            throw ConversionError.graph(.movement(operation: "Gather indices", shapes: [tensor.shape], values: picks))
         }
         let outer = tensor.shape[..<axis].reduce(1, *)
         let inner = tensor.shape[(axis + 1)...].reduce(1, *) * tensor.dtype.itemSize
@@ -108,7 +108,7 @@ enum TensorMovement {
     /// The same bytes with another shape.
     static func reshape(_ tensor: Tensor, _ shape: [Int]) throws -> Tensor {
         guard let reshaped = tensor.reshaped(shape) else {
-            throw ConversionError("cannot reshape \(tensor.shape) to \(shape)")
+            throw ConversionError.graph(.movement(operation: "Reshape to", shapes: [tensor.shape], values: shape))
         }
         return reshaped
     }

@@ -22,8 +22,8 @@ package struct FileInspection {
     /// Whether the values were read for NaN/Inf.
     package var valuesChecked: Bool
     /// What the file records about each module beyond its weights, and what
-    /// its reader assumed, as `module: fact` lines.
-    package var recorded: [String]
+    /// its reader assumed, module by module.
+    package var recorded: [ModuleNoteEntry]
 
     /// Reads and inspects `path`.
     ///
@@ -62,11 +62,11 @@ package struct FileInspection {
             throw FileInputError(file: path, underlying: error)
         }
         recorded = contents.hints.sorted(by: { $0.key < $1.key }).flatMap { name, hints in
-            var facts = hints.source.map { ["read from \($0)"] } ?? []
-            if let nonlinearity = hints.nonlinearity { facts.append("the file records nonlinearity='\(nonlinearity.rawValue)'") }
-            if hints.batchFirst == true { facts.append("the model takes batch-major input (batch_first=True)") }
-            if let mask = hints.inputMask { facts.append(mask.summary) }
-            return (facts + hints.notes).map { "\(ModulePath(name)): \($0)" }
+            var facts = hints.source.map { [ModuleNote.read("read from \($0)")] } ?? []
+            if let nonlinearity = hints.nonlinearity { facts.append(.read("the file records nonlinearity='\(nonlinearity.rawValue)'")) }
+            if hints.batchFirst == true { facts.append(.read("the model takes batch-major input (batch_first=True)")) }
+            if let mask = hints.inputMask { facts.append(.inputMask(mask)) }
+            return (facts + hints.notes).map { ModuleNoteEntry(module: ModulePath(name).description, note: $0) }
         }
     }
 
@@ -83,9 +83,7 @@ package struct FileInspection {
         }
         guard !flows.isEmpty else {
             let sizes = inspection.modules.map { "'\($0.displayName)' reads \($0.architecture.inputSize)" }
-            throw LayoutError.badInputShape(
-                "input shape \(input) has \(input.features) features (the last dimension), but no module reads that many: "
-                    + sizes.joined(separator: ", "))
+            throw LayoutError.noModuleReads(input: "\(input)", features: input.features, modules: sizes)
         }
         return flows
     }

@@ -36,7 +36,7 @@ package struct RunRequest: Sendable {
     package var report: @Sendable (String) -> Void = { _ in }
     /// Receives what the file's reader assumed about how the module computes
     /// (`ModuleHints.assumptions`), for the CLI to print on stderr.
-    package var reportAssumption: @Sendable (String) -> Void = { _ in }
+    package var reportAssumption: @Sendable (ModuleNoteEntry) -> Void = { _ in }
 
     /// Creates a request.
     package init(weights: String, module: String? = nil, renames: [Rename] = [], input: String,
@@ -95,7 +95,7 @@ package struct RunRequest: Sendable {
     package func execute() throws -> (module: RNNModule, output: RNNOutput) {
         let input = try Tensor(contentsOfFile: self.input)
         let (module, recorded) = try loadModule(features: input.shape.last)
-        for assumption in recorded.assumptions { reportAssumption("\(weights): \(assumption)") }
+        for assumption in recorded.assumptions { reportAssumption(ModuleNoteEntry(module: weights, note: assumption)) }
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
         if self.batchFirst == nil, recorded.layoutUnknown {
             throw FileInputError(file: weights, underlying: StoredInputError.layoutUnknown(module: module.displayName))
@@ -137,7 +137,9 @@ extension ModuleHints {
     /// What the file's reader assumed about how the module computes (a
     /// Keras 2 weights file's activations, taken from its version's
     /// defaults): `run` reports each, since another assumption gives other numbers.
-    package var assumptions: [String] { notes.filter { $0.contains("activations assumed from") } }
+    package var assumptions: [ModuleNote] {
+        notes.filter { if case .activationsAssumed = $0 { return true } else { return false } }
+    }
 }
 
 /// A request that does not fit what its weight file stores (a stored state

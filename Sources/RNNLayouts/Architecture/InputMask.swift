@@ -1,3 +1,4 @@
+import TensorFiles
 /// A mask the model a file describes applies to a recurrent module's input:
 /// Keras skips masked steps (the state is carried through them unchanged)
 /// and writes, at a masked step, zeros or the previous step's output.
@@ -39,14 +40,17 @@ public struct InputMask: Sendable, Equatable {
     }
 
     /// One sentence for `inspect` and notes.
-    public var summary: String {
+    public var summary: String { summary(naming: { "the \($0.phrase) option" }) }
+
+    /// One sentence for `inspect` and notes, options named by `name`.
+    public func summary(naming name: (RequestOption) -> String) -> String {
         let rule = zeroOutput ? "output zeros" : "repeat the previous step's output (zeros before the first unmasked step)"
         switch source {
         case .maskValue(let value):
             return "the \(layer) masks every step whose features all equal \(value): Keras skips those steps (the state is carried "
                 + "through) and masked steps \(rule); `run` computes the mask from the input and does the same"
         case .lengths:
-            return "the \(layer) masks steps the module's input does not show: `run` needs --lengths (each sequence's unmasked "
+            return "the \(layer) masks steps the module's input does not show: `run` needs \(name(.lengths)) (each sequence's unmasked "
                 + "steps, which must come first) and then skips the steps past each length as Keras does; masked steps \(rule)"
         case .refused(let reason):
             return "run and convert refuse this module: \(reason)"

@@ -39,7 +39,7 @@ enum ModuleInference {
                     tensor: naming.qualified(parameter),
                     message: "\(parameter.layer == nil ? "cell" : "layer")-form name in \(naming.display), whose other tensors "
                         + "use the \(parameter.layer == nil ? "layer" : "cell") form (\(majorityExample)); a module is either "
-                        + "nn.LSTM-like (weight_ih_l0) or nn.LSTMCell-like (weight_ih): rename one set with --rename")
+                        + "nn.LSTM-like (weight_ih_l0) or nn.LSTMCell-like (weight_ih): rename one set")
             }))
         }
         let kind: ModuleKind = cellNames.isEmpty ? .layer : .cell

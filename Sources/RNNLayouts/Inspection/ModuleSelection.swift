@@ -3,22 +3,20 @@ extension Inspection {
     /// `(root)` for the root), or the only one when `name` is nil.
     ///
     /// - Throws: `LayoutError.severalModules` when there are several and no
-    ///   name; `LayoutError.moduleSelection` listing the modules when there
+    ///   name; `LayoutError.noModule` or `.noSuchModule` listing the modules when there
     ///   are none or none with that name.
     public func selectModule(named name: String?) throws -> RNNModule {
         let entries = modules.map { "'\($0.displayName)' (\($0.architecture.mode.rawValue))" }
-        let listing = entries.joined(separator: ", ")
         guard let name else {
             if modules.count == 1 { return modules[0] }
             if modules.isEmpty {
-                let why = problems.isEmpty ? "" : ": " + problems.map(\.description).joined(separator: "; ")
-                throw LayoutError.moduleSelection("no recurrent module found (no weight_ih_l0/weight_ih tensors with their weight_hh partners)\(why)")
+                throw LayoutError.noModule(problems: problems.map(\.description))
             }
             throw LayoutError.severalModules(entries)
         }
         let wanted = ModulePath(parsing: name).prefix
         if let module = modules.first(where: { $0.name == wanted }) { return module }
-        throw LayoutError.moduleSelection("no module named '\(name)'; the file holds: \(listing.isEmpty ? "none" : listing)")
+        throw LayoutError.noSuchModule(name, available: entries)
     }
 
     /// The module to run on an input with `features` features: the one named
@@ -26,7 +24,7 @@ extension Inspection {
     /// `input_size` is `features`, with a sentence saying it was chosen so
     /// (nil when there was no choice to make).
     ///
-    /// - Throws: `LayoutError.moduleSelection` as `selectModule(named:)`
+    /// - Throws: `LayoutError` as `selectModule(named:)`
     ///   when no module or several fit.
     public func selectModule(named name: String?, features: Int?) throws -> (module: RNNModule, choice: String?) {
         guard name == nil, modules.count > 1, let features else { return (try selectModule(named: name), nil) }

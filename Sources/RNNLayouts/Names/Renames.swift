@@ -18,7 +18,7 @@ public struct Rename: Equatable, Sendable {
     public init(parsing text: String) throws {
         let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw LayoutError.badRename("'\(text)': expected OLD=NEW, e.g. enc_w_ih=enc.weight_ih_l0")
+            throw LayoutError.malformedRename(text)
         }
         self.init(old: String(parts[0]), new: String(parts[1]))
     }
@@ -30,20 +30,20 @@ public struct Rename: Equatable, Sendable {
         var mapping: [String: String] = [:]
         for rename in renames {
             guard mapping[rename.old] == nil else {
-                throw LayoutError.badRename("'\(rename.old)' is renamed twice")
+                throw LayoutError.renamedTwice(rename.old)
             }
             mapping[rename.old] = rename.new
         }
         let names = Set(tensors.map(\.name))
         for rename in renames where !names.contains(rename.old) {
-            throw LayoutError.badRename("no tensor named '\(rename.old)' to rename (the file has: \(tensors.map(\.name).prefix(12).joined(separator: ", "))\(tensors.count > 12 ? ", …" : ""))")
+            throw LayoutError.noTensorToRename(rename.old, available: Array(tensors.map(\.name).prefix(12)), more: tensors.count > 12)
         }
         var seen: Set<String> = []
         var renamed: [NamedTensor] = []
         for named in tensors {
             let name = mapping[named.name] ?? named.name
             guard seen.insert(name).inserted else {
-                throw LayoutError.badRename("after renaming, two tensors are named '\(name)'")
+                throw LayoutError.renameCollision(name)
             }
             renamed.append(NamedTensor(name: name, tensor: named.tensor))
         }

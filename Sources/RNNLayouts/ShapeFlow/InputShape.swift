@@ -10,31 +10,26 @@ public struct InputShape: Equatable, Sendable, CustomStringConvertible {
 
     /// Checks and wraps `dimensions`.
     ///
-    /// - Throws: `LayoutError.badInputShape` unless there are 2 or 3
+    /// - Throws: `LayoutError.inputShapeRank`, `.negativeDimension` or `.emptySequence` unless there are 2 or 3
     ///   dimensions, the sequence length is at least 1 and none is negative.
     public init(_ dimensions: [Int], batchFirst: Bool = false) throws {
-        let layout = batchFirst ? "B,T,F (batch, seq, features)" : "T,B,F (seq, batch, features)"
         guard dimensions.count == 2 || dimensions.count == 3 else {
-            throw LayoutError.badInputShape(
-                "input shape \(shapeText(dimensions)) has \(dimensions.count) dimension\(dimensions.count == 1 ? "" : "s"); "
-                    + "expected 3, \(layout), or 2 for one unbatched sequence T,F (seq, features)")
+            throw LayoutError.inputShapeRank(dimensions, batchFirst: batchFirst)
         }
         guard dimensions.allSatisfy({ $0 >= 0 }) else {
-            throw LayoutError.badInputShape("input shape \(shapeText(dimensions)) has a negative dimension")
+            throw LayoutError.negativeDimension(dimensions)
         }
         self.dimensions = dimensions
         self.batchFirst = batchFirst
         guard sequenceLength > 0 else {
-            throw LayoutError.badInputShape(
-                "input shape \(shapeText(dimensions)) has sequence length 0; PyTorch expects at least one step "
-                    + "(the sequence is dimension \(dimensions.count == 3 && batchFirst ? 1 : 0) with\(batchFirst ? "" : "out") batch_first)")
+            throw LayoutError.emptySequence(dimensions, axis: dimensions.count == 3 && batchFirst ? 1 : 0, batchFirst: batchFirst)
         }
     }
 
-    /// Parses `--input-shape` text: `7,3,5`, `7, 3, 5`, `(7, 3, 5)`, `[7,3,5]`
+    /// Parses input-shape text: `7,3,5`, `7, 3, 5`, `(7, 3, 5)`, `[7,3,5]`
     /// or `7 3 5`.
     ///
-    /// - Throws: `LayoutError.badInputShape` naming the text when it is not
+    /// - Throws: `LayoutError.unparsableInputShape` naming the text when it is not
     ///   a list of whole numbers, or the shape is rejected by `init(_:batchFirst:)`.
     public init(parsing text: String, batchFirst: Bool = false) throws {
         let bare = text.filter { !"()[]".contains($0) }.trimmingSpaces
@@ -43,10 +38,7 @@ public struct InputShape: Equatable, Sendable, CustomStringConvertible {
             : bare.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         let numbers = parts.compactMap { Int($0) }
         guard !parts.isEmpty, numbers.count == parts.count else {
-            throw LayoutError.badInputShape(
-                "--input-shape '\(text)': expected whole numbers separated by commas, "
-                    + (batchFirst ? "B,T,F (batch, seq, features) with --batch-first" : "T,B,F (seq, batch, features)")
-                    + ", e.g. 7,3,5")
+            throw LayoutError.unparsableInputShape(text, batchFirst: batchFirst)
         }
         try self.init(numbers, batchFirst: batchFirst)
     }

@@ -27,17 +27,14 @@ public struct ShapeFlow: Equatable, Sendable {
     /// Computes the shapes for `input`.
     ///
     /// - Parameter module: the module's name, used in the error message.
-    /// - Throws: `LayoutError.badInputShape` when the input's last dimension
+    /// - Throws: `LayoutError.featuresMismatch` when the input's last dimension
     ///   is not the module's `input_size` (the message says the expected one).
     public init(architecture: RNNArchitecture, input: InputShape, module: String? = nil) throws {
         guard input.features == architecture.inputSize else {
-            let whose = module.map { $0.isEmpty ? " of the root module" : " of module '\($0)'" } ?? ""
-            let weight = architecture.kind == .cell ? "weight_ih" : "weight_ih_l0"
-            let expected = shapeText(input.sameLayout(lastDimension: architecture.inputSize))
-            throw LayoutError.badInputShape(
-                "input shape \(input) \(input.layoutText) has \(input.features) features, but \(architecture.mode.pytorchClass(architecture.kind))"
-                    + "\(whose) reads input_size \(architecture.inputSize) (\(weight) is "
-                    + "\(shapeText([architecture.gateRows, architecture.inputSize]))); expected \(expected)")
+            throw LayoutError.featuresMismatch(LayoutError.FeaturesMismatch(
+                input: "\(input) \(input.layoutText)", features: input.features, moduleClass: architecture.mode.pytorchClass(architecture.kind),
+                module: module, inputSize: architecture.inputSize, weight: architecture.kind == .cell ? "weight_ih" : "weight_ih_l0",
+                weightShape: [architecture.gateRows, architecture.inputSize], expected: input.sameLayout(lastDimension: architecture.inputSize)))
         }
         self.architecture = architecture
         self.input = input

@@ -35,7 +35,7 @@ public final class HDF5Writer {
         self.target = target ?? path
         var status = stat()
         if lstat(path, &status) == 0 {
-            throw TensorFileError(file: self.target, .refusedOverwrite("already exists"))
+            throw TensorFileError(file: self.target, .outputExists)
         }
     }
 

@@ -139,7 +139,7 @@ public enum AtomicOutput {
 
     private static func renameError(_ target: String, _ code: Int32) -> TensorFileError {
         if code == EEXIST {
-            return TensorFileError(file: target, .refusedOverwrite("already exists (pass --force to overwrite)"))
+            return TensorFileError(file: target, .outputExists)
         }
         return TensorFileError(file: target, .invalid("cannot move the finished output into place: \(String(cString: strerror(code)))"))
     }

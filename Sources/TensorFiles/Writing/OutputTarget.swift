@@ -41,22 +41,22 @@ public enum OutputTarget {
         case S_IFREG:
             if kind == .npyFolder {
                 throw TensorFileError(file: target, .refusedOverwrite(
-                    "is a file; the output is a folder of .npy files, and --force does not replace a file with a folder"))
+                    "is a file; the output is a folder of .npy files, and overwriting does not replace a file with a folder"))
             }
         case S_IFDIR:
             if kind == .file {
-                throw TensorFileError(file: target, .refusedOverwrite("is a folder; the output is a file, and --force does not replace a folder"))
+                throw TensorFileError(file: target, .refusedOverwrite("is a folder; the output is a file, and overwriting does not replace a folder"))
             }
             if force, let stranger = firstNonNPYEntry(of: target) {
                 throw TensorFileError(file: target, .refusedOverwrite(
-                    "holds '\(stranger)', which is not a .npy file; --force replaces only a folder of .npy files"))
+                    "holds '\(stranger)', which is not a .npy file; overwriting replaces only a folder of .npy files"))
             }
         default:
             throw TensorFileError(file: target, .refusedOverwrite(
                 "is not a regular file (\(typeName(status.st_mode))); rnnkit writes only regular files and replaces nothing else"))
         }
         if !force {
-            throw TensorFileError(file: target, .refusedOverwrite("already exists (pass --force to overwrite)"))
+            throw TensorFileError(file: target, .outputExists)
         }
     }
 

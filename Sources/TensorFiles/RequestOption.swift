@@ -1,0 +1,64 @@
+/// An option of a request (a run, a conversion, an inspection) that an
+/// error or a note refers to: what is missing, what contradicts the file,
+/// or what would resolve a refusal.
+///
+/// The library never spells a command-line flag; the CLI maps each option
+/// to its flag (`--force`, `--lengths`, …) where it prints the message.
+public enum RequestOption: String, Sendable, Codable, CaseIterable {
+    /// Replace an existing output.
+    case force
+    /// The module to use, when the file holds several.
+    case module
+    /// Renaming the file's tensors before reading them.
+    case rename
+    /// Batch-major input and output.
+    case batchFirst
+    /// Sequence-major input and output (the counterpart of `batchFirst`).
+    case sequenceFirst
+    /// The initial hidden state.
+    case h0
+    /// The initial cell state (LSTM).
+    case c0
+    /// Each sequence's length.
+    case lengths
+    /// The shape of the input, given instead of an input tensor.
+    case inputShape
+    /// The RNN activation (tanh or relu).
+    case nonlinearity
+    /// The element type to write.
+    case dtype
+    /// Writing a masked module's weights without its mask.
+    case dropMask
+
+    /// The option in words, for messages read outside the CLI.
+    public var phrase: String {
+        switch self {
+        case .force: return "overwrite"
+        case .module: return "module"
+        case .rename: return "rename"
+        case .batchFirst: return "batch-first"
+        case .sequenceFirst: return "sequence-first"
+        case .h0: return "h0"
+        case .c0: return "c0"
+        case .lengths: return "lengths"
+        case .inputShape: return "input shape"
+        case .nonlinearity: return "nonlinearity"
+        case .dtype: return "dtype"
+        case .dropMask: return "drop-mask"
+        }
+    }
+}
+
+/// An error whose message refers to options of the request (what is
+/// missing, what contradicts the file, what would resolve it). The message
+/// lives in one place, `message(naming:)`; `description` names each option
+/// in words, and the CLI passes its flags instead.
+public protocol OptionNamingError: BadInputError {
+    /// The message, each option named by `name`.
+    func message(naming name: (RequestOption) -> String) -> String
+}
+
+extension OptionNamingError {
+    /// The message with each option named in words ("the overwrite option").
+    public var description: String { message(naming: { "the \($0.phrase) option" }) }
+}
