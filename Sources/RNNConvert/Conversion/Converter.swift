@@ -205,8 +205,7 @@ public enum Converter {
         options.storedState = source.hints[module.name]?.storedState
         options.lengths = source.hints[module.name]?.lengths
         let dtype = try ONNXExporter.check(module, options: options)
-        let data = try ONNXExporter.serializedModel(module, options: options)
-        try AtomicOutput.write(data, to: request.output, force: request.force)
+        try ONNXExporter.write(module, options: options, to: request.output, force: request.force)
         let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
         return "wrote \(request.output): ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
             + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")"
@@ -236,7 +235,7 @@ public enum Converter {
         if let dtype = request.dtype {
             selected = try selected.map { named in
                 guard named.tensor.dtype.isFloatingPoint else { return named }
-                return NamedTensor(name: named.name, tensor: try named.tensor.converted(to: dtype))
+                return NamedTensor(name: named.name, tensor: try named.tensor.convertedWhenWritten(to: dtype))
             }
         }
         let format: ContainerFormat

@@ -5,13 +5,14 @@ import OutputSafety
 /// members' bytes to a file, as `numpy.savez` lays it out: local header,
 /// data, …, central directory, ZIP64 records when a size, an offset or the
 /// member count needs them. CRC-32 comes from zlib (`rk_crc32`), computed
-/// before each member is written, so nothing is copied or read back.
+/// piece by piece while the member is written; the local header's CRC field
+/// is filled in afterwards (`FileOutput.overwrite`), so a member is read
+/// once and never held in memory.
 public struct StoredZipWriter {
     /// Writes the new file `path` (which must not exist; `target` names it
     /// in errors) as a zip archive of stored `members`, in order, then the
     /// content of the file `lastFile.path` as the member `lastFile.name`,
-    /// read in 4 MiB pieces (twice: for its CRC-32, then to copy it), so
-    /// that a large file is never held in memory.
+    /// read once, in 4 MiB pieces, so that a large file is never held in memory.
     public static func write(
         _ members: [(name: String, data: Data)], lastFile: (name: String, path: String), to path: String, target: String
     ) throws {
@@ -20,36 +21,30 @@ public struct StoredZipWriter {
             throw TensorFileError(file: target, .invalid("cannot read \(lastFile.path): \(String(cString: strerror(errno)))"))
         }
         defer { close(descriptor) }
-        var buffer = Data(count: 4 << 20)
-        func pieces(_ body: (Data) throws -> Void) throws {
-            var offset: off_t = 0
-            while true {
-                let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, offset) }
-                if got < 0, errno == EINTR { continue }
-                guard got >= 0 else {
-                    throw TensorFileError(file: target, .invalid("cannot read \(lastFile.path): \(String(cString: strerror(errno)))"))
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw TensorFileError(file: target, .invalid("cannot read \(lastFile.path): \(String(cString: strerror(errno)))"))
+        }
+        var buffer = [UInt8](repeating: 0, count: 4 << 20)
+        try FileSink.create(path, target: target) { output in
+            var zip = StoredZipWriter(output: output)
+            for member in members { try zip.add(member.name, data: member.data) }
+            try zip.add(lastFile.name, size: UInt64(status.st_size)) { send in
+                var offset: off_t = 0
+                while offset < status.st_size {
+                    let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, offset) }
+                    if got < 0, errno == EINTR { continue }
+                    guard got > 0 else {
+                        let reason = got < 0 ? String(cString: strerror(errno)) : "it ended early"
+                        throw TensorFileError(file: target, .invalid("cannot read \(lastFile.path): \(reason)"))
+                    }
+                    try buffer.withUnsafeBytes { try send(UnsafeRawBufferPointer(rebasing: $0[0 ..< got])) }
+                    offset += off_t(got)
                 }
-                if got == 0 { return }
-                try body(buffer.prefix(got))
-                offset += off_t(got)
             }
-        }
-        var crc: UInt32 = 0
-        var size: UInt64 = 0
-        try pieces { piece in
-            crc = piece.withUnsafeBytes { rk_crc32(crc, $0.baseAddress, $0.count) }
-            size += UInt64(piece.count)
-        }
-        try FileSink.create(path, target: target) { append in
-            try withoutActuallyEscaping(append) { append in
-                var zip = StoredZipWriter(append: append)
-                for member in members { try zip.add(member.name, pieces: [member.data]) }
-                try zip.add(lastFile.name, crc: crc, size: size) { send in try pieces { try send($0) } }
-                try zip.finish()
-            }
+            try zip.finish()
         }
     }
-
 
     private struct Member {
         var name: [UInt8]
@@ -58,30 +53,35 @@ public struct StoredZipWriter {
         var offset: UInt64
     }
 
-    private let append: (Data) throws -> Void
+    private let output: FileOutput
     private var members: [Member] = []
-    private var position: UInt64 = 0
 
-    /// A writer that sends the archive's bytes, in order, to `append`.
-    init(append: @escaping (Data) throws -> Void) {
-        self.append = append
+    /// A writer that appends the archive to `output`, which must be at its start.
+    init(output: FileOutput) {
+        self.output = output
     }
 
-    /// Adds the member `name` holding the concatenation of `pieces`.
-    mutating func add(_ name: String, pieces: [Data]) throws {
-        var crc: UInt32 = 0
-        for piece in pieces {
-            crc = piece.withUnsafeBytes { rk_crc32(crc, $0.baseAddress, $0.count) }
-        }
-        try add(name, crc: crc, size: UInt64(pieces.reduce(0) { $0 + $1.count })) { send in
-            for piece in pieces { try send(piece) }
+    /// Adds the member `name` holding `data`.
+    mutating func add(_ name: String, data: Data) throws {
+        try add(name, size: UInt64(data.count)) { send in try data.withUnsafeBytes { try send($0) } }
+    }
+
+    /// Adds the member `name` holding `header` followed by `tensor`'s bytes,
+    /// streamed from the tensor's storage (`Tensor.forEachPiece`).
+    mutating func add(_ name: String, header: Data, tensor: Tensor) throws {
+        try add(name, size: UInt64(header.count) + UInt64(tensor.byteCount)) { send in
+            try header.withUnsafeBytes { try send($0) }
+            try tensor.forEachPiece { try send($0) }
         }
     }
 
-    /// Adds the member `name` of `size` bytes with CRC-32 `crc`, whose
-    /// content `content` sends through the function it is given.
-    private mutating func add(_ name: String, crc: UInt32, size: UInt64, content: (_ send: (Data) throws -> Void) throws -> Void) throws {
-        let member = Member(name: Array(name.utf8), crc: crc, size: size, offset: position)
+    /// Adds the member `name` of `size` bytes, whose content `content` sends
+    /// through the function it is given; its CRC-32 is computed on the way
+    /// and written into the local header after the content.
+    private mutating func add(
+        _ name: String, size: UInt64, content: (_ send: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
+        var member = Member(name: Array(name.utf8), crc: 0, size: size, offset: output.position)
         let large = size >= 0xFFFF_FFFF
         var header = Data()
         header.u32(0x0403_4B50)
@@ -90,7 +90,7 @@ public struct StoredZipWriter {
         header.u16(0)  // stored
         header.u16(0)  // time 00:00:00
         header.u16(0x21)  // date 1980-01-01
-        header.u32(crc)
+        header.u32(0)  // CRC-32, filled in below
         header.u32(large ? 0xFFFF_FFFF : UInt32(size))
         header.u32(large ? 0xFFFF_FFFF : UInt32(size))
         header.u16(UInt16(member.name.count))
@@ -102,15 +102,28 @@ public struct StoredZipWriter {
             header.u64(size)
             header.u64(size)
         }
-        try emit(header)
-        try content(append)
-        position += size
+        try output.append(header)
+        var crc: UInt32 = 0
+        var sent: UInt64 = 0
+        let output = self.output
+        try content { piece in
+            crc = rk_crc32(crc, piece.baseAddress, piece.count)
+            sent += UInt64(piece.count)
+            try output.append(piece)
+        }
+        guard sent == size else {
+            throw TensorFileError(file: name, .sizeMismatch(expected: Int(clamping: size), actual: Int(clamping: sent)))
+        }
+        member.crc = crc
+        var field = Data()
+        field.u32(crc)
+        try output.overwrite(field, at: member.offset + 14)
         members.append(member)
     }
 
     /// Writes the central directory and the end records.
     mutating func finish() throws {
-        let directoryOffset = position
+        let directoryOffset = output.position
         var directory = Data()
         for member in members {
             let wideSize = member.size >= 0xFFFF_FFFF
@@ -142,12 +155,11 @@ public struct StoredZipWriter {
                 directory.append(extra)
             }
         }
-        try emit(directory)
         let count = UInt64(members.count)
         let size = UInt64(directory.count)
         var end = Data()
         if count >= 0xFFFF || size >= 0xFFFF_FFFF || directoryOffset >= 0xFFFF_FFFF {
-            let zip64End = position
+            let zip64End = output.position + UInt64(directory.count)
             end.u32(0x0606_4B50)
             end.u64(44)
             end.u16(45 | (3 << 8))
@@ -171,17 +183,12 @@ public struct StoredZipWriter {
         end.u32(UInt32(min(size, 0xFFFF_FFFF)))
         end.u32(UInt32(min(directoryOffset, 0xFFFF_FFFF)))
         end.u16(0)
-        try emit(end)
+        try output.append(directory + end)
     }
 
     /// Bit 11: the name is UTF-8 (set only when it is not plain ASCII, as Python's zipfile does).
     private func flags(_ member: Member) -> UInt16 {
         member.name.contains { $0 >= 0x80 } ? 0x0800 : 0
-    }
-
-    private mutating func emit(_ data: Data) throws {
-        try append(data)
-        position += UInt64(data.count)
     }
 }
 
