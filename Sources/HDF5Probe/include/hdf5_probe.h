@@ -87,6 +87,15 @@ typedef struct {
     size_t size;
     const char *const *strings;
     size_t string_count;
+    /// When set (RK_WRITE_DATASET, rank >= 1), the data is produced in the
+    /// child band by band instead of read from `data`: `fill(fill_context,
+    /// first, count, buffer)` writes rows `first ..< first + count` (along
+    /// `dims[0]`, C order, `size / dims[0]` bytes each) into `buffer`, at
+    /// most `band_rows` rows at a time, and returns 0 (nonzero: failure).
+    /// Memory stays bounded by one band, whatever the dataset's size.
+    int (*fill)(void *fill_context, unsigned long long first, unsigned long long count, void *buffer);
+    void *fill_context;
+    unsigned long long band_rows;
 } rk_write_op;
 
 /// Creates the new HDF5 file `path` (which must not exist) and carries out

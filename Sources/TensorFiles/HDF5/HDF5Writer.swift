@@ -78,6 +78,25 @@ public final class HDF5Writer {
         try add(.dataset(datasetPath, tensor.dtype, tensor.shape, try tensor.data()))
     }
 
+    /// Writes the dataset `datasetPath` of `dtype` and `shape` (rank ≥ 1)
+    /// whose rows along the first dimension `fill` produces: `fill(first,
+    /// count, buffer)` writes rows `first ..< first + count` (C order) into
+    /// `buffer` and returns whether it could. It is called in the child that
+    /// writes the file, for bands of at most 4 MiB, so a dataset laid out
+    /// differently from its source (Keras's transposed kernels) is never
+    /// whole in memory; it must only compute from memory set up beforehand.
+    public func writeDataset(
+        _ datasetPath: String, dtype: DType, shape: [Int], rows fill: @escaping (_ first: Int, _ count: Int, UnsafeMutableRawBufferPointer) -> Bool
+    ) throws {
+        guard let rows = shape.first, rows > 0, let bytes = checkedByteCount(shape, dtype) else {
+            throw TensorFileError(file: target, tensor: datasetPath, .badShape("\(shape) cannot be written by rows"))
+        }
+        if dtype == .bfloat16 {
+            throw TensorFileError(file: target, tensor: datasetPath, .unsupportedDType("HDF5 cannot store bfloat16"))
+        }
+        try add(.filledDataset(datasetPath, dtype, shape, HDF5Isolation.RowFiller(rowBytes: bytes / rows, fill: fill)))
+    }
+
     /// Sets the string attribute `name` of the group or dataset `object`
     /// (default: the root group), as h5py stores a Python `str`.
     public func setAttribute(_ name: String, _ value: String, on object: String = "/") throws {
