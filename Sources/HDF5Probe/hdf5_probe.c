@@ -510,6 +510,7 @@ typedef struct {
     void *buffer;
     const rk_write_op *ops;
     size_t op_count;
+    unsigned long long userblock;
 } child_job;
 
 /// The walk of rk_hdf5_describe: every object ("O path"), every dataset
@@ -879,7 +880,10 @@ static void write_file(const child_job *job) {
     report("creating the file", "", "");
     hid_t access = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_file_locking(access, 0, 1);
-    hid_t file = H5Fcreate(job->path, H5F_ACC_EXCL, H5P_DEFAULT, access);
+    hid_t creation = H5Pcreate(H5P_FILE_CREATE);
+    if (job->userblock > 0) H5Pset_userblock(creation, job->userblock);
+    hid_t file = H5Fcreate(job->path, H5F_ACC_EXCL, creation, access);
+    H5Pclose(creation);
     H5Pclose(access);
     if (file < 0) { send_write_failure("", "cannot create the file"); return; }
     hid_t links = H5Pcreate(H5P_LINK_CREATE);
@@ -916,9 +920,9 @@ static void write_file(const child_job *job) {
     if (H5Fclose(file) < 0) send_write_failure("", "cannot finish the file");
 }
 
-void rk_hdf5_write(const char *path, const rk_write_op *ops, size_t op_count,
+void rk_hdf5_write(const char *path, unsigned long long userblock, const rk_write_op *ops, size_t op_count,
                    double timeout_seconds, rk_probe_result *result) {
-    child_job job = {path, NULL, 0, NULL, 0, NULL, ops, op_count};
+    child_job job = {path, NULL, 0, NULL, 0, NULL, ops, op_count, userblock};
     run_child(write_file, &job, timeout_seconds, result);
 }
 

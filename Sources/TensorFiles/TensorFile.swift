@@ -92,11 +92,13 @@ public enum ContainerSniffer {
     public static func format(of map: MappedFile) throws -> ContainerFormat? {
         let bytes = map.bytes
         if bytes.starts(with: NPYHeader.magic) { return .npy }
-        if isHDF5(bytes) { return .hdf5 }
+        // Zip before HDF5: rnnkit's `.keras` archive holds its HDF5 weights
+        // behind a user block made of the zip's headers (StoredZipWriter.wrap).
         if bytes.starts(with: zipSignature), bytes.count >= 4,
            (bytes[2] == 3 && bytes[3] == 4) || (bytes[2] == 5 && bytes[3] == 6) {
             return try TorchZipFormat.looksLikeArchive(path: map.path) ? .pytorch : .npz
         }
+        if isHDF5(bytes) { return .hdf5 }
         if TorchLegacyFormat.hasMagic(bytes) { return .pytorch }
         if SafetensorsHeader.looksLikeSafetensors(bytes) { return .safetensors }
         return nil

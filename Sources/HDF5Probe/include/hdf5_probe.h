@@ -105,7 +105,10 @@ typedef struct {
 /// file-size limit) ends the child, not the caller. Records:
 ///   F message     a step failed (the file is then incomplete)
 ///   E errno       the system error libhdf5 reported for a failed write
-void rk_hdf5_write(const char *path, const rk_write_op *ops, size_t op_count,
+/// A `userblock` (0, or a power of two >= 512) leaves that many bytes at the
+/// start of the file to the caller (a zip archive's headers before the
+/// HDF5 file as a stored member); the HDF5 data follows it.
+void rk_hdf5_write(const char *path, unsigned long long userblock, const rk_write_op *ops, size_t op_count,
                    double timeout_seconds, rk_probe_result *result);
 
 /// Releases the records of a result.

@@ -21,7 +21,8 @@ public struct KerasExportOptions: Sendable, Equatable {
 
 /// Writes one PyTorch recurrent module as Keras 3 files:
 /// - a `.keras` archive (`metadata.json`, `config.json`, `model.weights.h5`,
-///   stored, like `model.save`) holding a `Sequential` whose input is
+///   stored, like `model.save`; the HDF5 file is written in place as the
+///   last member, behind a user block holding the zip's headers) holding a `Sequential` whose input is
 ///   `(batch, time, features)` and one `LSTM` / `GRU(reset_after=True)` /
 ///   `SimpleRNN` per PyTorch layer with `return_sequences=True`, wrapped in
 ///   `Bidirectional(merge_mode="concat")` when bidirectional, so that
@@ -73,24 +74,17 @@ public enum KerasExporter {
         let layers = weights.layers
         let config = try KerasModelConfig.json(layers, dtype: dtype)
         let metadata = try metadataJSON(module)
+        // The HDF5 child writes the weights after a user block that then
+        // receives the zip's headers: the file becomes the archive in place.
+        let members = [("metadata.json", metadata), ("config.json", config)]
+        let reserved = StoredZipWriter.reservedBytes(for: members, lastName: "model.weights.h5")
         try AtomicOutput.write(to: path, force: force) { temporary in
-            let weightsFile = temporary + ".weights.h5"
-            defer { try? FileManager.default.removeItem(atPath: weightsFile) }
-            try AtomicOutput.removingOnFailure(weightsFile, target: path) {
-                let writer = try HDF5Writer(creating: weightsFile, target: path)
-                try writeWeights(weights, with: writer)
-                try writer.close()
-                try writeArchive(temporary, path: path, metadata: metadata, config: config, weights: weightsFile)
-            }
+            let writer = try HDF5Writer(creating: temporary, target: path, userblock: reserved)
+            try writeWeights(weights, with: writer)
+            try writer.close()
+            try StoredZipWriter.wrap(members, lastName: "model.weights.h5", reserved: reserved, path: temporary, target: path)
         }
         return describe(layers, dtype: dtype)
-    }
-
-    /// The `.keras` zip archive: `metadata.json`, `config.json`, then the
-    /// weights file (copied in pieces, never whole in memory), all stored.
-    private static func writeArchive(_ temporary: String, path: String, metadata: Data, config: Data, weights: String) throws {
-        try StoredZipWriter.write([("metadata.json", metadata), ("config.json", config)],
-                                  lastFile: ("model.weights.h5", weights), to: temporary, target: path)
     }
 
     /// Writes `module`'s weights alone in Keras 3's weights-file layout

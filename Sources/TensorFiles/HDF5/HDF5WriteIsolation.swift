@@ -59,9 +59,10 @@ extension HDF5Isolation {
     }
 
     /// Creates the HDF5 file `path` (which must not exist) holding `steps`,
-    /// in a child; `target` names the file in errors. Call with the libhdf5
-    /// lock held. The caller removes `path` when this throws.
-    static func write(_ steps: [WriteStep], to path: String, target: String) throws {
+    /// in a child, its HDF5 data after `userblock` bytes left to the caller
+    /// (0, or a power of two ≥ 512); `target` names the file in errors.
+    /// Call with the libhdf5 lock held. The caller removes `path` when this throws.
+    static func write(_ steps: [WriteStep], to path: String, target: String, userblock: Int = 0) throws {
         var allocations: [UnsafeMutableRawPointer] = []
         defer { allocations.forEach { free($0) } }
         func text(_ value: String) -> UnsafePointer<CChar> {
@@ -129,7 +130,7 @@ extension HDF5Isolation {
         // withUnsafeBytes, one level per dataset).
         func run(from index: Int) {
             guard index < blobs.count else {
-                rk_hdf5_write(path, ops, ops.count, limit, &result)
+                rk_hdf5_write(path, UInt64(userblock), ops, ops.count, limit, &result)
                 return
             }
             blobs[index].data.withUnsafeBytes { raw in

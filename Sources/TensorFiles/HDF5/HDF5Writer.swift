@@ -26,13 +26,19 @@ public final class HDF5Writer {
     private let target: String
     private var steps: [HDF5Isolation.WriteStep] = []
     private var closed = false
+    private let userblock: Int
 
     /// Prepares a new HDF5 file at `path`, which must not exist; the file is
     /// created by `close()`. Prefer `write(to:_:)`. `target` names the file
-    /// in errors (default `path`).
-    public init(creating path: String, target: String? = nil) throws {
+    /// in errors (default `path`). `userblock` bytes (0, or a power of two
+    /// ≥ 512) at the start of the file are left to the caller, the HDF5 data
+    /// following them: `StoredZipWriter.wrap` puts a zip archive's headers
+    /// there, so the file becomes a `.keras` archive without being copied.
+    public init(creating path: String, target: String? = nil, userblock: Int = 0) throws {
+        precondition(userblock == 0 || (userblock >= 512 && userblock & (userblock - 1) == 0), "a user block is a power of two ≥ 512")
         self.path = path
         self.target = target ?? path
+        self.userblock = userblock
         var status = stat()
         if lstat(path, &status) == 0 {
             throw TensorFileError(file: self.target, .refusedOverwrite("already exists"))
@@ -114,7 +120,7 @@ public final class HDF5Writer {
     public func close() throws {
         try checkOpen()
         closed = true
-        try HDF5Library.locked { try HDF5Isolation.write(steps, to: path, target: target) }
+        try HDF5Library.locked { try HDF5Isolation.write(steps, to: path, target: target, userblock: userblock) }
         steps = []
     }
 

@@ -21,6 +21,24 @@ enum FileSink {
         defer { close(descriptor) }
         try body(FileOutput(descriptor: descriptor, target: target))
     }
+
+    /// Opens the existing file `path` (one this writer created, e.g. the
+    /// HDF5 child's) for `body` to add to: its `FileOutput` starts at the
+    /// end of the file, and `overwrite` changes what is there.
+    static func reopen(_ path: String, target: String, _ body: (FileOutput) throws -> Void) throws {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else {
+            throw TensorFileError(file: target, .invalid("cannot reopen the file being written: \(String(cString: strerror(errno)))"))
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw TensorFileError(file: target, .invalid("the file being written is no longer a regular file"))
+        }
+        let output = FileOutput(descriptor: descriptor, target: target)
+        output.position = UInt64(status.st_size)
+        try body(output)
+    }
 }
 
 /// A new file being written front to back (see `FileSink.create` and
@@ -29,7 +47,7 @@ public final class FileOutput {
     private let descriptor: Int32
     private let target: String
     /// Bytes written so far (the offset of the next one).
-    public private(set) var position: UInt64 = 0
+    public fileprivate(set) var position: UInt64 = 0
 
     fileprivate init(descriptor: Int32, target: String) {
         self.descriptor = descriptor
@@ -43,8 +61,22 @@ public final class FileOutput {
 
     /// Appends `bytes`.
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
-        try put(bytes, at: nil)
+        try put(bytes, at: off_t(position))
         position += UInt64(bytes.count)
+    }
+
+    /// Reads `count` bytes at `offset` (of what was written) into `buffer`.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
+        var done = 0
+        while done < buffer.count {
+            let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else {
+                throw TensorFileError(file: target, .invalid("cannot read back the file being written: "
+                    + (got < 0 ? String(cString: strerror(errno)) : "it is shorter than written")))
+            }
+            done += got
+        }
     }
 
     /// Appends `tensor`'s bytes piece by piece (`Tensor.forEachPiece`);
@@ -59,16 +91,15 @@ public final class FileOutput {
     /// Overwrites already written bytes at `offset` (a header field known
     /// only after its content was written); the position does not move.
     public func overwrite(_ data: Data, at offset: UInt64) throws {
-        precondition(offset + UInt64(data.count) <= position, "overwrites only what was written")
+        precondition(offset + UInt64(data.count) <= position, "overwrites only what is there")
         try data.withUnsafeBytes { try put($0, at: off_t(offset)) }
     }
 
-    private func put(_ raw: UnsafeRawBufferPointer, at start: off_t?) throws {
+    private func put(_ raw: UnsafeRawBufferPointer, at start: off_t) throws {
         var offset = 0
         while offset < raw.count {
             let count = min(raw.count - offset, 1 << 30)
-            let written = start.map { pwrite(descriptor, raw.baseAddress! + offset, count, $0 + off_t(offset)) }
-                ?? write(descriptor, raw.baseAddress! + offset, count)
+            let written = pwrite(descriptor, raw.baseAddress! + offset, count, start + off_t(offset))
             if written < 0, errno == EINTR { continue }
             guard written > 0 else {
                 throw TensorFileError(file: target, .unwritable(Durability.reason(written < 0 ? errno : ENOSPC)))
