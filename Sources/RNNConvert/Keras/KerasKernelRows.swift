@@ -51,17 +51,26 @@ struct KerasKernelRows {
         return true
     }
 
-    /// out[r - first][c] = source[sourceRow[c]][r]: contiguous reads of each
-    /// source row's slice, strided writes into the band (unaligned-safe).
+    /// out[r - first][c] = source[sourceRow[c]][r], in tiles of 32 Keras
+    /// columns: the writes run along a band row, and the 32 source rows'
+    /// cache lines being read stay in L1 while the band's rows go by
+    /// (unaligned-safe loads and stores).
     @inline(__always)
     private func gather<T: FixedWidthInteger>(_: T.Type, _ base: UnsafeRawPointer, _ out: UnsafeMutableRawPointer, _ first: Int, _ count: Int) {
         let size = MemoryLayout<T>.size
-        for column in 0 ..< rows {
-            let row = base + (sourceRow[column] * columns + first) * size
-            var target = out + column * size
-            for offset in 0 ..< count {
-                target.storeBytes(of: row.loadUnaligned(fromByteOffset: offset * size, as: T.self), as: T.self)
-                target += rows * size
+        let tile = 32
+        var starts = [Int](repeating: 0, count: tile)
+        for tileStart in stride(from: 0, to: rows, by: tile) {
+            let width = min(tile, rows - tileStart)
+            for index in 0 ..< width { starts[index] = (sourceRow[tileStart + index] * columns + first) * size }
+            starts.withUnsafeBufferPointer { starts in
+                for offset in 0 ..< count {
+                    let target = out + (offset * rows + tileStart) * size
+                    for index in 0 ..< width {
+                        let value = base.loadUnaligned(fromByteOffset: starts[index] + offset * size, as: T.self)
+                        target.storeBytes(of: value, toByteOffset: index * size, as: T.self)
+                    }
+                }
             }
         }
     }
