@@ -17,7 +17,7 @@ help:
 	@echo "make format-samples  regenerate Fixtures/formats/ with numpy, h5py and safetensors (by hand)"
 	@echo "make bench-inspect   time rnnkit inspect on 1 GiB safetensors and .npy files (benchmark, not a test)"
 	@echo "make bench-compare   time the engine beside PyTorch and ONNX Runtime (needs torch, onnxruntime; docs/performance.md)"
-	@echo "make bench-convert   time rnnkit convert of a 1 GiB safetensors file into every container, against cp (benchmark)"
+	@echo "make bench-convert   time rnnkit convert of a 512 MiB safetensors LSTM into every target against cp + fsync, with peak RSS (benchmark)"
 	@echo "make fuzz-smoke      build the fuzz targets (Fuzz/, libFuzzer + ASan) and run each for $(FUZZ_SMOKE_SECONDS) s (CI)"
 
 # Installs the C libraries rnnkit links (libhdf5, OpenBLAS, oneDNN) when they are missing.
@@ -89,7 +89,7 @@ bench-compare: release
 	python3 scripts/bench_compare.py --rnnkit $(RELEASE_BIN) --markdown
 
 bench-convert: release
-	scripts/bench_convert_large.sh $(RELEASE_BIN)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench_convert.py $(RELEASE_BIN)
 
 # Every reader's fuzz target, built once and run briefly so the harnesses keep
 # building and the easy crashes stay found. Long runs: scripts/fuzz.sh READER SECONDS.

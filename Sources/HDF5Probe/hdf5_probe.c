@@ -510,6 +510,7 @@ typedef struct {
     void *buffer;
     const rk_write_op *ops;
     size_t op_count;
+    unsigned long long userblock;
 } child_job;
 
 /// The walk of rk_hdf5_describe: every object ("O path"), every dataset
@@ -829,6 +830,29 @@ static int write_string_attribute(hid_t file, const rk_write_op *op) {
     return status < 0 ? -1 : 0;
 }
 
+/// Writes a dataset whose rows `op->fill` produces, `op->band_rows` at a time.
+static herr_t write_dataset_bands(hid_t dataset, hid_t type, hid_t space, const hsize_t *dims, const rk_write_op *op) {
+    size_t row_bytes = op->size / dims[0];
+    hsize_t band = op->band_rows < dims[0] ? op->band_rows : dims[0];
+    void *buffer = malloc(band * row_bytes > 0 ? band * row_bytes : 1);
+    if (!buffer) return -1;
+    herr_t status = 0;
+    hsize_t start[64] = {0}, count[64], memory_dims[64];
+    for (int i = 0; i < op->rank; i++) count[i] = memory_dims[i] = dims[i];
+    for (hsize_t first = 0; first < dims[0] && status >= 0; first += band) {
+        hsize_t rows = dims[0] - first < band ? dims[0] - first : band;
+        if (op->fill(op->fill_context, first, rows, buffer) != 0) { status = -1; break; }
+        start[0] = first;
+        count[0] = memory_dims[0] = rows;
+        hid_t memory = H5Screate_simple(op->rank, memory_dims, NULL);
+        status = memory < 0 ? -1 : H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL);
+        if (status >= 0) status = H5Dwrite(dataset, type, memory, space, H5P_DEFAULT, buffer);
+        if (memory >= 0) H5Sclose(memory);
+    }
+    free(buffer);
+    return status;
+}
+
 static int write_dataset(hid_t file, hid_t links, const rk_write_op *op) {
     hsize_t dims[64];
     if (op->rank < 0 || op->rank > 64) return -1;
@@ -838,7 +862,11 @@ static int write_dataset(hid_t file, hid_t links, const rk_write_op *op) {
     hid_t type = make_memory_type(op->type, &owned);
     hid_t dataset = H5Dcreate2(file, op->object, type, space, links, H5P_DEFAULT, H5P_DEFAULT);
     herr_t status = dataset < 0 ? -1 : 0;
-    if (dataset >= 0 && op->size > 0) status = H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, op->data);
+    if (dataset >= 0 && op->size > 0 && op->fill && op->rank >= 1 && dims[0] > 0 && op->band_rows > 0) {
+        status = write_dataset_bands(dataset, type, space, dims, op);
+    } else if (dataset >= 0 && op->size > 0) {
+        status = H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, op->data);
+    }
     if (dataset >= 0 && H5Dclose(dataset) < 0) status = -1;
     if (owned) H5Tclose(type);
     H5Sclose(space);
@@ -852,7 +880,10 @@ static void write_file(const child_job *job) {
     report("creating the file", "", "");
     hid_t access = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_file_locking(access, 0, 1);
-    hid_t file = H5Fcreate(job->path, H5F_ACC_EXCL, H5P_DEFAULT, access);
+    hid_t creation = H5Pcreate(H5P_FILE_CREATE);
+    if (job->userblock > 0) H5Pset_userblock(creation, job->userblock);
+    hid_t file = H5Fcreate(job->path, H5F_ACC_EXCL, creation, access);
+    H5Pclose(creation);
     H5Pclose(access);
     if (file < 0) { send_write_failure("", "cannot create the file"); return; }
     hid_t links = H5Pcreate(H5P_LINK_CREATE);
@@ -889,9 +920,9 @@ static void write_file(const child_job *job) {
     if (H5Fclose(file) < 0) send_write_failure("", "cannot finish the file");
 }
 
-void rk_hdf5_write(const char *path, const rk_write_op *ops, size_t op_count,
+void rk_hdf5_write(const char *path, unsigned long long userblock, const rk_write_op *ops, size_t op_count,
                    double timeout_seconds, rk_probe_result *result) {
-    child_job job = {path, NULL, 0, NULL, 0, NULL, ops, op_count};
+    child_job job = {path, NULL, 0, NULL, 0, NULL, ops, op_count, userblock};
     run_child(write_file, &job, timeout_seconds, result);
 }
 

@@ -13,11 +13,15 @@ public struct Tensor: Sendable {
     public let dtype: DType
     /// The dimensions, outermost first. `[]` is a scalar.
     public let shape: [Int]
-    private let storage: Storage
+    let storage: Storage
 
     enum Storage: Sendable {
         case loaded(Data)
         case deferred(@Sendable () throws -> Data)
+        /// `source` converted to this tensor's dtype when the bytes are asked
+        /// for: `data()` converts it whole, writers piece by piece
+        /// (`Tensor.forEachPiece`, Writing/TensorPieces.swift).
+        indirect case converted(from: Tensor)
     }
 
     /// Number of elements (product of `shape`; 1 for a scalar).
@@ -93,6 +97,8 @@ public struct Tensor: Sendable {
                 throw TensorFileError(file: "(memory)", .sizeMismatch(expected: byteCount, actual: data.count))
             }
             return data
+        case .converted(let source):
+            return try source.converted(to: dtype).data()
         }
     }
 
@@ -107,6 +113,7 @@ public struct Tensor: Sendable {
         switch storage {
         case .loaded(let data): return try? Tensor(dtype: dtype, shape: newShape, data: data)
         case .deferred(let loader): return Tensor(dtype: dtype, shape: newShape, loader: loader)
+        case .converted(let source): return source.reshaped(newShape).map { Tensor(converting: $0, to: dtype) }
         }
     }
 
@@ -177,6 +184,24 @@ public struct Tensor: Sendable {
             default: return 0
             }
         }
+    }
+
+    private init(converting source: Tensor, to target: DType) {
+        self.dtype = target
+        self.shape = source.shape
+        self.storage = .converted(from: source)
+    }
+
+    /// `converted(to:)` done when the bytes are needed instead of now: the
+    /// same bytes, but writers convert and write it piece by piece, so that a
+    /// large tensor is never converted whole in memory. Each `data()` call
+    /// converts again: for tensors written once.
+    public func convertedWhenWritten(to target: DType) throws -> Tensor {
+        if target == dtype { return self }
+        guard target.isFloatingPoint, dtype.isFloatingPoint || dtype.isInteger || dtype == .bool else {
+            throw TensorFileError(file: "(memory)", .unsupportedDType("cannot convert to \(target.rawValue)"))
+        }
+        return Tensor(converting: self, to: target)
     }
 
     /// The tensor converted to another floating-point dtype (round to nearest

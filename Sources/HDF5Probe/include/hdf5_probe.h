@@ -87,6 +87,15 @@ typedef struct {
     size_t size;
     const char *const *strings;
     size_t string_count;
+    /// When set (RK_WRITE_DATASET, rank >= 1), the data is produced in the
+    /// child band by band instead of read from `data`: `fill(fill_context,
+    /// first, count, buffer)` writes rows `first ..< first + count` (along
+    /// `dims[0]`, C order, `size / dims[0]` bytes each) into `buffer`, at
+    /// most `band_rows` rows at a time, and returns 0 (nonzero: failure).
+    /// Memory stays bounded by one band, whatever the dataset's size.
+    int (*fill)(void *fill_context, unsigned long long first, unsigned long long count, void *buffer);
+    void *fill_context;
+    unsigned long long band_rows;
 } rk_write_op;
 
 /// Creates the new HDF5 file `path` (which must not exist) and carries out
@@ -96,7 +105,10 @@ typedef struct {
 /// file-size limit) ends the child, not the caller. Records:
 ///   F message     a step failed (the file is then incomplete)
 ///   E errno       the system error libhdf5 reported for a failed write
-void rk_hdf5_write(const char *path, const rk_write_op *ops, size_t op_count,
+/// A `userblock` (0, or a power of two >= 512) leaves that many bytes at the
+/// start of the file to the caller (a zip archive's headers before the
+/// HDF5 file as a stored member); the HDF5 data follows it.
+void rk_hdf5_write(const char *path, unsigned long long userblock, const rk_write_op *ops, size_t op_count,
                    double timeout_seconds, rk_probe_result *result);
 
 /// Releases the records of a result.

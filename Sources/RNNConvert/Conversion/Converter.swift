@@ -162,8 +162,7 @@ public enum Converter {
         options.storedState = source.hints[module.name]?.storedState
         options.lengths = source.hints[module.name]?.lengths
         let dtype = try ONNXExporter.check(module, options: options)
-        let data = try ONNXExporter.serializedModel(module, options: options)
-        try AtomicOutput.write(data, to: request.output, force: request.force)
+        try ONNXExporter.write(module, options: options, to: request.output, force: request.force)
         let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
         let stored = ONNXExporter.storedDefaults(options)
         return ConversionResult(
@@ -197,7 +196,7 @@ public enum Converter {
         if let dtype = request.dtype {
             selected = try selected.map { named in
                 guard named.tensor.dtype.isFloatingPoint else { return named }
-                return NamedTensor(name: named.name, tensor: try named.tensor.converted(to: dtype))
+                return NamedTensor(name: named.name, tensor: try named.tensor.convertedWhenWritten(to: dtype))
             }
         }
         if target != .safetensors, let bfloat = selected.first(where: { $0.tensor.dtype == .bfloat16 }) {

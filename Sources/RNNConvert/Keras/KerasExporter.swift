@@ -21,7 +21,8 @@ public struct KerasExportOptions: Sendable, Equatable {
 
 /// Writes one PyTorch recurrent module as Keras 3 files:
 /// - a `.keras` archive (`metadata.json`, `config.json`, `model.weights.h5`,
-///   stored, like `model.save`) holding a `Sequential` whose input is
+///   stored, like `model.save`; the HDF5 file is written in place as the
+///   last member, behind a user block holding the zip's headers) holding a `Sequential` whose input is
 ///   `(batch, time, features)` and one `LSTM` / `GRU(reset_after=True)` /
 ///   `SimpleRNN` per PyTorch layer with `return_sequences=True`, wrapped in
 ///   `Bidirectional(merge_mode="concat")` when bidirectional, so that
@@ -57,27 +58,21 @@ public enum KerasExporter {
         _ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String, force: Bool = false
     ) throws -> KerasExport {
         let dtype = try check(module, options: options)
-        let layers = try kerasLayers(module, options: options, dtype: dtype)
+        let weights = try kerasWeights(module, options: options, dtype: dtype)
+        let layers = weights.layers
         let config = try KerasModelConfig.json(layers, dtype: dtype)
         let metadata = try metadataJSON(module)
+        // The HDF5 child writes the weights after a user block that then
+        // receives the zip's headers: the file becomes the archive in place.
+        let members = [("metadata.json", metadata), ("config.json", config)]
+        let reserved = StoredZipWriter.reservedBytes(for: members, lastName: "model.weights.h5")
         try AtomicOutput.write(to: path, force: force) { temporary in
-            let weights = temporary + ".weights.h5"
-            defer { try? FileManager.default.removeItem(atPath: weights) }
-            try AtomicOutput.removingOnFailure(weights, target: path) {
-                let writer = try HDF5Writer(creating: weights, target: path)
-                try writeWeights(layers, with: writer)
-                try writer.close()
-                try writeArchive(temporary, path: path, metadata: metadata, config: config, weights: weights)
-            }
+            let writer = try HDF5Writer(creating: temporary, target: path, userblock: reserved)
+            try writeWeights(weights, with: writer)
+            try writer.close()
+            try StoredZipWriter.wrap(members, lastName: "model.weights.h5", reserved: reserved, path: temporary, target: path)
         }
         return KerasExport(model: describe(layers, dtype: dtype), dtype: dtype)
-    }
-
-    /// The `.keras` zip archive: `metadata.json`, `config.json`, then the
-    /// weights file (copied in pieces, never whole in memory), all stored.
-    private static func writeArchive(_ temporary: String, path: String, metadata: Data, config: Data, weights: String) throws {
-        try StoredZipWriter.write([("metadata.json", metadata), ("config.json", config)],
-                                  lastFile: ("model.weights.h5", weights), to: temporary, target: path)
     }
 
     /// Writes `module`'s weights alone in Keras 3's weights-file layout
@@ -88,19 +83,33 @@ public enum KerasExporter {
         _ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String, force: Bool = false
     ) throws -> KerasExport {
         let dtype = try check(module, options: options)
-        let layers = try kerasLayers(module, options: options, dtype: dtype)
-        try HDF5Writer.write(to: path, force: force) { writer in try writeWeights(layers, with: writer) }
-        return KerasExport(model: describe(layers, dtype: dtype), dtype: dtype)
+        let weights = try kerasWeights(module, options: options, dtype: dtype)
+        try HDF5Writer.write(to: path, force: force) { writer in try writeWeights(weights, with: writer) }
+        return KerasExport(model: describe(weights.layers, dtype: dtype), dtype: dtype)
     }
 
     /// The Keras layers of `module`, weights converted to `dtype` and laid out by `KerasLayout`.
     static func kerasLayers(_ module: RNNModule, options: KerasExportOptions, dtype: DType) throws -> [KerasRecurrentLayer] {
+        try kerasWeights(module, options: options, dtype: dtype).layers
+    }
+
+    /// The Keras layers of a module, and the PyTorch weights (in the target
+    /// dtype) of each layer's directions, from which the writer fills the
+    /// layers' kernels (`KerasKernelRows`).
+    struct KerasWeights {
+        var layers: [KerasRecurrentLayer]
+        var sources: [[KerasLayout.Parameters]]
+    }
+
+    private static func kerasWeights(_ module: RNNModule, options: KerasExportOptions, dtype: DType) throws -> KerasWeights {
+        var sources: [[KerasLayout.Parameters]] = []
         let architecture = module.architecture
         let className = architecture.bidirectional ? "Bidirectional" : KerasLayout.layerClass(architecture.mode)
         let paths = KerasRecurrentLayer.weightPaths(forClasses: Array(repeating: className, count: architecture.numLayers))
         let innerNames = KerasRecurrentLayer.weightPaths(
             forClasses: Array(repeating: KerasLayout.layerClass(architecture.mode), count: architecture.numLayers))
-        return try (0 ..< architecture.numLayers).map { layer in
+        let layers = try (0 ..< architecture.numLayers).map { layer in
+            sources.append([])
             let directions = try (0 ..< architecture.directions).map { direction -> KerasLayout.Variables in
                 func tensor(_ role: ParameterName.Role) throws -> Tensor {
                     let name = ParameterName(role, layer: architecture.kind == .cell ? nil : layer, reverse: direction == 1)
@@ -111,7 +120,8 @@ public enum KerasExporter {
                 }
                 let biases = architecture.bias ? (try tensor(.biasIH), try tensor(.biasHH)) : nil
                 let parameters = KerasLayout.Parameters(weightIH: try tensor(.weightIH), weightHH: try tensor(.weightHH), biases: biases)
-                var variables = try KerasLayout.kerasVariables(parameters, mode: architecture.mode)
+                sources[layer].append(parameters)
+                var variables = try streamedVariables(parameters, mode: architecture.mode)
                 if architecture.mode == .gru, !architecture.variant.linearBeforeReset, let bias = variables.bias {
                     // reset_after=False keeps one row: b_hh adds outside the reset there, so it folds into b_ih.
                     let rows = try bias.doubles(), width = architecture.gateRows
@@ -129,19 +139,38 @@ public enum KerasExporter {
                 activation: activation,
                 name: paths[layer], innerName: innerNames[layer], path: paths[layer], directions: directions, variant: variant)
         }
+        return KerasWeights(layers: layers, sources: sources)
+    }
+
+    /// `KerasLayout.kerasVariables` of `parameters`, its kernels left to be
+    /// computed when asked for: the writer fills them row band by row band
+    /// from the PyTorch weights (`KerasKernelRows`), so they are never whole
+    /// in memory. The biases (small) are computed now, by `kerasVariables`
+    /// given one-column stand-ins for the weights.
+    private static func streamedVariables(_ parameters: KerasLayout.Parameters, mode: RNNMode) throws -> KerasLayout.Variables {
+        func standIn(_ weight: Tensor) throws -> Tensor {
+            try Tensor(dtype: weight.dtype, shape: [weight.shape[0], 1], data: Data(count: weight.shape[0] * weight.dtype.itemSize))
+        }
+        var small = parameters
+        small.weightIH = try standIn(parameters.weightIH)
+        small.weightHH = try standIn(parameters.weightHH)
+        var variables = try KerasLayout.kerasVariables(small, mode: mode)
+        variables.kernel = KerasKernelRows.deferred(parameters.weightIH, mode: mode)
+        variables.recurrentKernel = KerasKernelRows.deferred(parameters.weightHH, mode: mode)
+        return variables
     }
 
     /// Fills a new HDF5 file the way Keras 3's `H5IOStore` does: a `vars`
     /// group (attribute `name`) for the model, each layer and each cell, the
     /// cell's variables as datasets `0`, `1`, `2` in its `vars`.
-    static func writeWeights(_ layers: [KerasRecurrentLayer], with writer: HDF5Writer) throws {
+    static func writeWeights(_ weights: KerasWeights, with writer: HDF5Writer) throws {
         func group(_ path: String, name: String) throws {
             try writer.createGroup(path)
             try writer.setAttribute("name", name, on: path)
         }
         try group("vars", name: "sequential")
         try writer.createGroup("layers")
-        for layer in layers {
+        for (layer, sources) in zip(weights.layers, weights.sources) {
             try group("layers/\(layer.path)/vars", name: layer.name)
             for (direction, variables) in layer.directions.enumerated() {
                 if layer.bidirectional {
@@ -151,7 +180,14 @@ public enum KerasExporter {
                 let cell = layer.cellVariablesGroup(direction: direction)
                 try group(cell, name: KerasLayout.cellName(layer.mode))
                 for (index, tensor) in variables.list.enumerated() {
-                    try writer.writeDataset("\(cell)/\(index)", tensor)
+                    // The kernels, `vars/0` and `vars/1`, are filled from the PyTorch weights by the writing child.
+                    let source = index == 0 ? sources[direction].weightIH : index == 1 ? sources[direction].weightHH : nil
+                    if let source {
+                        let rows = try KerasKernelRows(source, mode: layer.mode)
+                        try writer.writeDataset("\(cell)/\(index)", dtype: tensor.dtype, shape: tensor.shape, rows: rows.fill)
+                    } else {
+                        try writer.writeDataset("\(cell)/\(index)", tensor)
+                    }
                 }
             }
         }

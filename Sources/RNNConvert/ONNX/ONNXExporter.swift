@@ -77,13 +77,31 @@ public enum ONNXExporter {
         return dtype
     }
 
-    /// The serialized ONNX model for `module`.
+    /// The serialized ONNX model for `module`, whole in memory (small
+    /// models; `write(_:options:to:force:)` streams large ones to a file).
     public static func serializedModel(_ module: RNNModule, options: ONNXExportOptions = ONNXExportOptions()) throws -> Data {
         try model(module, options: options).serializedBytes()
     }
 
-    /// The ONNX model for `module`.
+    /// Writes the ONNX model for `module` to `path` atomically (see
+    /// `AtomicOutput`), the weights streamed from the module's tensors
+    /// (converted piece by piece): memory stays bounded whatever their size.
+    public static func write(_ module: RNNModule, options: ONNXExportOptions = ONNXExportOptions(), to path: String, force: Bool = false) throws {
+        let (model, initializers) = try parts(module, options: options)
+        try AtomicOutput.writeFile(to: path, force: force) { output in
+            try ONNXStreamedModel.write(model, initializers: initializers, to: output)
+        }
+    }
+
+    /// The ONNX model for `module`, every initializer in memory.
     static func model(_ module: RNNModule, options: ONNXExportOptions) throws -> Onnx_ModelProto {
+        var (model, initializers) = try parts(module, options: options)
+        model.graph.initializer += try initializers.map { try $0.proto() }
+        return model
+    }
+
+    /// The ONNX model for `module` without the weight initializers, and those.
+    private static func parts(_ module: RNNModule, options: ONNXExportOptions) throws -> (Onnx_ModelProto, [StreamedInitializer]) {
         let dtype = try check(module, options: options)
         var model = Onnx_ModelProto()
         model.irVersion = Int64(irVersion)
@@ -97,7 +115,7 @@ public enum ONNXExporter {
         var writer = ONNXGraphWriter(module: module, options: options, dtype: dtype)
         model.graph = try writer.graph()
         model.metadataProps = ONNXMetadata.entries(for: module, options: options)
-        return model
+        return (model, writer.streamed)
     }
 
     /// What `convert` adds to its summary when the model carries a stored state or lengths.

@@ -15,6 +15,10 @@ struct ONNXGraphWriter {
     let options: ONNXExportOptions
     let dtype: DType
     private var builder: ONNXGraphBuilder
+    /// The weight initializers (`W`, `R`, `B`, `P`), kept out of the graph
+    /// `graph()` returns: `ONNXExporter` streams their bytes from the
+    /// module's tensors into the file.
+    private(set) var streamed: [StreamedInitializer] = []
 
     init(module: RNNModule, options: ONNXExportOptions, dtype: DType) {
         self.module = module
@@ -159,20 +163,17 @@ struct ONNXGraphWriter {
     /// Adds `W`, `R` and `B` of `layer` and returns their names (`""` for no bias).
     private mutating func weights(layer: Int) throws -> [String] {
         let suffix = "_l\(layer)"
-        let w = try stacked(.weightIH, layer: layer, shape: ONNXLayout.weightShape(architecture, layer: layer))
-        let r = try stacked(.weightHH, layer: layer, shape: ONNXLayout.recurrenceShape(architecture))
+        let directions = 0 ..< architecture.directions
         var names = [
-            try builder.initializer(qualified("W" + suffix), w),
-            try builder.initializer(qualified("R" + suffix), r),
+            try stream(qualified("W" + suffix), shape: ONNXLayout.weightShape(architecture, layer: layer),
+                   try directions.flatMap { try permuted(.weightIH, layer: layer, direction: $0) }),
+            try stream(qualified("R" + suffix), shape: ONNXLayout.recurrenceShape(architecture),
+                   try directions.flatMap { try permuted(.weightHH, layer: layer, direction: $0) }),
         ]
         if architecture.bias {
-            var data = Data()
-            for direction in 0 ..< architecture.directions {
-                data.append(try permuted(.biasIH, layer: layer, direction: direction))
-                data.append(try permuted(.biasHH, layer: layer, direction: direction))
-            }
-            let b = try Tensor(dtype: dtype, shape: ONNXLayout.biasShape(architecture), data: data)
-            names.append(try builder.initializer(qualified("B" + suffix), b))
+            names.append(try stream(qualified("B" + suffix), shape: ONNXLayout.biasShape(architecture), try directions.flatMap {
+                try permuted(.biasIH, layer: layer, direction: $0) + permuted(.biasHH, layer: layer, direction: $0)
+            }))
         } else {
             names.append("")
         }
@@ -181,32 +182,41 @@ struct ONNXGraphWriter {
 
     /// Adds `P` `(directions, 3·hidden)` of `layer` (order i, o, f) and returns its name.
     private mutating func peepholes(layer: Int) throws -> String {
-        var data = Data()
-        for direction in 0 ..< architecture.directions {
+        let segments = try (0 ..< architecture.directions).map { direction -> StreamedInitializer.Segment in
             guard let tensor = module.peepholes[layer * architecture.directions + direction] else {
                 throw ConversionError.missingPeepholes(module: module.displayName, layer: layer)
             }
-            data.append(try tensor.converted(to: dtype).data())
+            let converted = try tensor.convertedWhenWritten(to: dtype)
+            return StreamedInitializer.Segment(tensor: converted, elements: 0 ..< converted.elementCount)
         }
-        let p = try Tensor(dtype: dtype, shape: [architecture.directions, 3 * architecture.hiddenSize], data: data)
-        return try builder.initializer(qualified("P_l\(layer)"), p)
+        return try stream(qualified("P_l\(layer)"), shape: [architecture.directions, 3 * architecture.hiddenSize], segments)
     }
 
-    private func stacked(_ role: ParameterName.Role, layer: Int, shape: [Int]) throws -> Tensor {
-        var data = Data()
-        for direction in 0 ..< architecture.directions {
-            data.append(try permuted(role, layer: layer, direction: direction))
+    /// Records the streamed initializer `name` and returns its name.
+    private mutating func stream(_ name: String, shape: [Int], _ segments: [StreamedInitializer.Segment]) throws -> String {
+        let count = segments.reduce(0) { $0 + $1.elements.count }
+        guard count == shape.reduce(1, *) else {
+            throw ConversionError("\(module.displayName): \(name) would hold \(count) values, expected shape \(shape)")
         }
-        return try Tensor(dtype: dtype, shape: shape, data: data)
+        streamed.append(StreamedInitializer(name: name, dtype: dtype, shape: shape, segments: segments))
+        return name
     }
 
-    /// One PyTorch tensor in the target dtype with its gate blocks in ONNX order.
-    private func permuted(_ role: ParameterName.Role, layer: Int, direction: Int) throws -> Data {
+    /// One PyTorch tensor in the target dtype with its gate blocks in ONNX
+    /// order (`ONNXLayout.pytorchToONNX`): the blocks as element ranges,
+    /// converted and copied only when written.
+    private func permuted(_ role: ParameterName.Role, layer: Int, direction: Int) throws -> [StreamedInitializer.Segment] {
         let parameter = ParameterName(role, layer: architecture.kind == .cell ? nil : layer, reverse: direction == 1)
         guard let tensor = module.tensor(parameter) else {
             throw ConversionError.missingParameter(name: module.qualifiedName(of: parameter), expected: nil)
         }
-        return ONNXLayout.pytorchToONNX(try tensor.converted(to: dtype).data(), mode: architecture.mode)
+        let converted = try tensor.convertedWhenWritten(to: dtype)
+        let order = ONNXLayout.pytorchBlock(forONNXBlock: architecture.mode)
+        let block = converted.elementCount / order.count
+        guard block * order.count == converted.elementCount else {
+            throw ConversionError("\(module.qualifiedName(of: parameter)) has \(converted.elementCount) values, not \(order.count) gate blocks")
+        }
+        return order.map { StreamedInitializer.Segment(tensor: converted, elements: $0 * block ..< ($0 + 1) * block) }
     }
 
     private func operatorAttributes() -> [Onnx_AttributeProto] {

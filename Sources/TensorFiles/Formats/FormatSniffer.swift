@@ -15,8 +15,8 @@ public struct SniffedFile: Sendable {
 /// Recognises every format rnnkit reads from a file's bytes, never its name:
 /// the one place that decides what a file is.
 ///
-/// The leading bytes decide first: the NPY magic, the HDF5 signature (at 0,
-/// 512, 1024, … after a user block), a zip signature, the legacy PyTorch
+/// The leading bytes decide first: the NPY magic, a zip signature, the HDF5
+/// signature (at 0, 512, 1024, … after a user block), the legacy PyTorch
 /// magic pickle, a safetensors header (8-byte length, then `{`). Some
 /// formats need a little more:
 /// - a zip: its member names: `data.pkl` (one folder deep) is a PyTorch
@@ -55,10 +55,12 @@ public enum FormatSniffer {
         let bytes = map.bytes
         if map.count == 0 { throw TensorFileError(file: path, .empty) }
         if bytes.starts(with: NPYHeader.magic) { return SniffedFile(path: path, format: .npy, described: nil) }
-        if isHDF5(bytes) { return try sniffHDF5(path) }
+        // Zip before HDF5: rnnkit's `.keras` archive holds its HDF5 weights
+        // behind a user block made of the zip's headers (StoredZipWriter.wrap).
         if zipSignatures.contains(where: { bytes.starts(with: $0) }) {
             return SniffedFile(path: path, format: try zipFormat(ZipArchive(map: map), path: path), described: nil)
         }
+        if isHDF5(bytes) { return try sniffHDF5(path) }
         if TorchLegacyFormat.hasMagic(bytes) { return SniffedFile(path: path, format: .pytorchLegacy, described: nil) }
         if SafetensorsHeader.looksLikeSafetensors(bytes) { return SniffedFile(path: path, format: .safetensors, described: nil) }
         if isONNX(bytes) { return SniffedFile(path: path, format: .onnx, described: nil) }

@@ -14,10 +14,39 @@ extension HDF5Isolation {
         case group(String)
         /// Creates a dataset (path, dtype, shape) holding the data.
         case dataset(String, DType, [Int], Data)
+        /// Creates a dataset (path, dtype, shape) whose rows the filler
+        /// produces in the child, a band at a time (`rk_write_op.fill`).
+        case filledDataset(String, DType, [Int], RowFiller)
         /// A variable-length UTF-8 string attribute (object, name, value).
         case string(String, String, String)
         /// A fixed-length byte-string array attribute (object, name, values).
         case strings(String, String, [String])
+    }
+
+    /// Produces the rows of a dataset in the writing child: `fill(first,
+    /// count, buffer)` writes rows `first ..< first + count` (along the first
+    /// dimension, C order) into `buffer` and returns whether it could. It
+    /// runs in the forked child: it must only compute from memory the
+    /// parent set up (no locks, no files).
+    final class RowFiller {
+        let bandRows: Int
+        let fill: (Int, Int, UnsafeMutableRawBufferPointer) -> Bool
+        let rowBytes: Int
+
+        init(rowBytes: Int, bandBytes: Int = 4 << 20, fill: @escaping (Int, Int, UnsafeMutableRawBufferPointer) -> Bool) {
+            self.rowBytes = rowBytes
+            self.bandRows = max(1, bandBytes / max(1, rowBytes))
+            self.fill = fill
+        }
+
+        /// The C callback: `context` is an unretained `RowFiller`.
+        static let callback: @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt64, UnsafeMutableRawPointer?) -> Int32 = {
+            context, first, count, buffer in
+            guard let context, let buffer else { return 1 }
+            let filler = Unmanaged<RowFiller>.fromOpaque(context).takeUnretainedValue()
+            let bytes = UnsafeMutableRawBufferPointer(start: buffer, count: Int(count) * filler.rowBytes)
+            return filler.fill(Int(first), Int(count), bytes) ? 0 : 1
+        }
     }
 
     /// Seconds a writing child may take: 30 s plus 1 s for every 10 MB, or
@@ -30,9 +59,10 @@ extension HDF5Isolation {
     }
 
     /// Creates the HDF5 file `path` (which must not exist) holding `steps`,
-    /// in a child; `target` names the file in errors. Call with the libhdf5
-    /// lock held. The caller removes `path` when this throws.
-    static func write(_ steps: [WriteStep], to path: String, target: String) throws {
+    /// in a child, its HDF5 data after `userblock` bytes left to the caller
+    /// (0, or a power of two ≥ 512); `target` names the file in errors.
+    /// Call with the libhdf5 lock held. The caller removes `path` when this throws.
+    static func write(_ steps: [WriteStep], to path: String, target: String, userblock: Int = 0) throws {
         var allocations: [UnsafeMutableRawPointer] = []
         defer { allocations.forEach { free($0) } }
         func text(_ value: String) -> UnsafePointer<CChar> {
@@ -49,6 +79,8 @@ extension HDF5Isolation {
         }
         var ops: [rk_write_op] = []
         var blobs: [(op: Int, data: Data)] = []
+        var fillers: [RowFiller] = []  // alive until the child is done
+        var filled = 0
         for step in steps {
             var op = rk_write_op()
             switch step {
@@ -63,6 +95,18 @@ extension HDF5Isolation {
                 op.dims = list(shape.map { UInt64($0) })
                 op.size = data.count
                 blobs.append((ops.count, data))
+            case .filledDataset(let object, let dtype, let shape, let filler):
+                op.kind = RK_WRITE_DATASET
+                op.object = text(object)
+                op.type = memoryType(dtype)
+                op.rank = Int32(shape.count)
+                op.dims = list(shape.map { UInt64($0) })
+                op.size = shape.reduce(1, *) * dtype.itemSize
+                op.fill = RowFiller.callback
+                op.fill_context = Unmanaged.passUnretained(filler).toOpaque()
+                op.band_rows = UInt64(filler.bandRows)
+                fillers.append(filler)
+                filled += op.size
             case .string(let object, let name, let value):
                 op.kind = RK_WRITE_STRING
                 op.object = text(object)
@@ -78,7 +122,7 @@ extension HDF5Isolation {
             }
             ops.append(op)
         }
-        let bytes = blobs.reduce(0) { $0 + $1.data.count }
+        let bytes = blobs.reduce(filled) { $0 + $1.data.count }
         let limit = writeTimeLimit(bytes: bytes)
         var result = rk_probe_result()
         defer { rk_probe_result_free(&result) }
@@ -86,7 +130,7 @@ extension HDF5Isolation {
         // withUnsafeBytes, one level per dataset).
         func run(from index: Int) {
             guard index < blobs.count else {
-                rk_hdf5_write(path, ops, ops.count, limit, &result)
+                rk_hdf5_write(path, UInt64(userblock), ops, ops.count, limit, &result)
                 return
             }
             blobs[index].data.withUnsafeBytes { raw in
@@ -94,7 +138,7 @@ extension HDF5Isolation {
                 run(from: index + 1)
             }
         }
-        run(from: 0)
+        withExtendedLifetime(fillers) { run(from: 0) }
         try writeVerdict(result, path: path, target: target, limit: limit)
     }
 

@@ -26,13 +26,19 @@ public final class HDF5Writer {
     private let target: String
     private var steps: [HDF5Isolation.WriteStep] = []
     private var closed = false
+    private let userblock: Int
 
     /// Prepares a new HDF5 file at `path`, which must not exist; the file is
     /// created by `close()`. Prefer `write(to:_:)`. `target` names the file
-    /// in errors (default `path`).
-    public init(creating path: String, target: String? = nil) throws {
+    /// in errors (default `path`). `userblock` bytes (0, or a power of two
+    /// ≥ 512) at the start of the file are left to the caller, the HDF5 data
+    /// following them: `StoredZipWriter.wrap` puts a zip archive's headers
+    /// there, so the file becomes a `.keras` archive without being copied.
+    public init(creating path: String, target: String? = nil, userblock: Int = 0) throws {
+        precondition(userblock == 0 || (userblock >= 512 && userblock & (userblock - 1) == 0), "a user block is a power of two ≥ 512")
         self.path = path
         self.target = target ?? path
+        self.userblock = userblock
         var status = stat()
         if lstat(path, &status) == 0 {
             throw TensorFileError(file: self.target, .outputExists)
@@ -78,6 +84,25 @@ public final class HDF5Writer {
         try add(.dataset(datasetPath, tensor.dtype, tensor.shape, try tensor.data()))
     }
 
+    /// Writes the dataset `datasetPath` of `dtype` and `shape` (rank ≥ 1)
+    /// whose rows along the first dimension `fill` produces: `fill(first,
+    /// count, buffer)` writes rows `first ..< first + count` (C order) into
+    /// `buffer` and returns whether it could. It is called in the child that
+    /// writes the file, for bands of at most 4 MiB, so a dataset laid out
+    /// differently from its source (Keras's transposed kernels) is never
+    /// whole in memory; it must only compute from memory set up beforehand.
+    public func writeDataset(
+        _ datasetPath: String, dtype: DType, shape: [Int], rows fill: @escaping (_ first: Int, _ count: Int, UnsafeMutableRawBufferPointer) -> Bool
+    ) throws {
+        guard let rows = shape.first, rows > 0, let bytes = checkedByteCount(shape, dtype) else {
+            throw TensorFileError(file: target, tensor: datasetPath, .badShape("\(shape) cannot be written by rows"))
+        }
+        if dtype == .bfloat16 {
+            throw TensorFileError(file: target, tensor: datasetPath, .unsupportedDType("HDF5 cannot store bfloat16"))
+        }
+        try add(.filledDataset(datasetPath, dtype, shape, HDF5Isolation.RowFiller(rowBytes: bytes / rows, fill: fill)))
+    }
+
     /// Sets the string attribute `name` of the group or dataset `object`
     /// (default: the root group), as h5py stores a Python `str`.
     public func setAttribute(_ name: String, _ value: String, on object: String = "/") throws {
@@ -95,7 +120,7 @@ public final class HDF5Writer {
     public func close() throws {
         try checkOpen()
         closed = true
-        try HDF5Library.locked { try HDF5Isolation.write(steps, to: path, target: target) }
+        try HDF5Library.locked { try HDF5Isolation.write(steps, to: path, target: target, userblock: userblock) }
         steps = []
     }
 

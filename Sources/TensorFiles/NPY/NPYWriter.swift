@@ -15,7 +15,7 @@ public enum NPYWriter {
     public static func write(_ tensor: Tensor, to path: String, force: Bool = false) throws {
         try WriterChecks.refuseBFloat16([NamedTensor(name: "", tensor: tensor)], container: "NPY", file: path)
         try AtomicOutput.write(to: path, force: force) { temporary in
-            try FileSink.create(temporary, target: path) { append in try writeContents(tensor, append) }
+            try FileSink.create(temporary, target: path) { output in try writeContents(tensor, output) }
         }
     }
 
@@ -39,14 +39,14 @@ public enum NPYWriter {
             }
             for named in tensors {
                 let file = (temporary as NSString).appendingPathComponent(named.name + ".npy")
-                try FileSink.create(file, target: path) { append in try writeContents(named.tensor, append) }
+                try FileSink.create(file, target: path) { output in try writeContents(named.tensor, output) }
             }
         }
     }
 
-    /// Appends the header, then the data, of `tensor`.
-    private static func writeContents(_ tensor: Tensor, _ append: (Data) throws -> Void) throws {
-        try append(NPYHeader.encode(dtype: tensor.dtype, shape: tensor.shape))
-        try append(tensor.data())
+    /// Appends the header, then the data (streamed, `Tensor.forEachPiece`), of `tensor`.
+    private static func writeContents(_ tensor: Tensor, _ output: FileOutput) throws {
+        try output.append(NPYHeader.encode(dtype: tensor.dtype, shape: tensor.shape))
+        try output.append(tensor)
     }
 }

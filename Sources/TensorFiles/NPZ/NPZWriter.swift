@@ -20,18 +20,16 @@ public enum NPZWriter {
             throw TensorFileError(file: path, tensor: unnamed.name, .invalid("an NPZ member needs a name"))
         }
         if !compressed {
-            // Stored members: written straight from each tensor's bytes (often
-            // a memory map), CRC-32 by zlib.
+            // Stored members: streamed from each tensor's bytes (often a memory
+            // map), CRC-32 by zlib computed piece by piece while writing.
             try AtomicOutput.write(to: path, force: force) { temporary in
-                try FileSink.create(temporary, target: path) { append in
-                    try withoutActuallyEscaping(append) { append in
-                        var zip = StoredZipWriter(append: append)
-                        for named in tensors {
-                            let header = try NPYHeader.encode(dtype: named.tensor.dtype, shape: named.tensor.shape)
-                            try zip.add(named.name + ".npy", pieces: [header, try named.tensor.data()])
-                        }
-                        try zip.finish()
+                try FileSink.create(temporary, target: path) { output in
+                    var zip = StoredZipWriter(output: output)
+                    for named in tensors {
+                        let header = try NPYHeader.encode(dtype: named.tensor.dtype, shape: named.tensor.shape)
+                        try zip.add(named.name + ".npy", header: header, tensor: named.tensor)
                     }
+                    try zip.finish()
                 }
             }
             return

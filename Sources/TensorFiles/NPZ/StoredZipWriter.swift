@@ -5,51 +5,68 @@ import OutputSafety
 /// members' bytes to a file, as `numpy.savez` lays it out: local header,
 /// data, …, central directory, ZIP64 records when a size, an offset or the
 /// member count needs them. CRC-32 comes from zlib (`rk_crc32`), computed
-/// before each member is written, so nothing is copied or read back.
+/// piece by piece while the member is written; the local header's CRC field
+/// is filled in afterwards (`FileOutput.overwrite`), so a member is read
+/// once and never held in memory.
 public struct StoredZipWriter {
-    /// Writes the new file `path` (which must not exist; `target` names it
-    /// in errors) as a zip archive of stored `members`, in order, then the
-    /// content of the file `lastFile.path` as the member `lastFile.name`,
-    /// read in 4 MiB pieces (twice: for its CRC-32, then to copy it), so
-    /// that a large file is never held in memory.
-    public static func write(
-        _ members: [(name: String, data: Data)], lastFile: (name: String, path: String), to path: String, target: String
-    ) throws {
-        let descriptor = open(lastFile.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw TensorFileError(file: target, .invalid("cannot read \(lastFile.path): \(String(cString: strerror(errno)))"))
-        }
-        defer { close(descriptor) }
-        var buffer = Data(count: 4 << 20)
-        func pieces(_ body: (Data) throws -> Void) throws {
-            var offset: off_t = 0
-            while true {
-                let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, offset) }
-                if got < 0, errno == EINTR { continue }
-                guard got >= 0 else {
-                    throw TensorFileError(file: target, .invalid("cannot read \(lastFile.path): \(String(cString: strerror(errno)))"))
-                }
-                if got == 0 { return }
-                try body(buffer.prefix(got))
-                offset += off_t(got)
-            }
-        }
-        var crc: UInt32 = 0
-        var size: UInt64 = 0
-        try pieces { piece in
-            crc = piece.withUnsafeBytes { rk_crc32(crc, $0.baseAddress, $0.count) }
-            size += UInt64(piece.count)
-        }
-        try FileSink.create(path, target: target) { append in
-            try withoutActuallyEscaping(append) { append in
-                var zip = StoredZipWriter(append: append)
-                for member in members { try zip.add(member.name, pieces: [member.data]) }
-                try zip.add(lastFile.name, crc: crc, size: size) { send in try pieces { try send($0) } }
-                try zip.finish()
-            }
-        }
+    /// The bytes to leave before a last member's content so that `wrap`
+    /// can put `members` and that member's local header there: a power of
+    /// two ≥ 512 (what an HDF5 user block must be).
+    public static func reservedBytes(for members: [(name: String, data: Data)], lastName: String) -> Int {
+        let headers = members.reduce(0) { $0 + 30 + $1.name.utf8.count + $1.data.count }
+        // The last member's local header with ZIP64 sizes and a padding field.
+        let needed = headers + 30 + lastName.utf8.count + 20 + 4
+        var reserved = 512
+        while reserved < needed { reserved *= 2 }
+        return reserved
     }
 
+    /// Makes the file `path`, whose first `reserved` bytes
+    /// (`reservedBytes(for:lastName:)`) were left free and whose rest is the
+    /// content of the last member (an HDF5 file written with that user
+    /// block), a zip archive of stored members: `members` and the local
+    /// header of `lastName` go in the reserved bytes (padded to end exactly
+    /// there), the central directory after the content. The content is read
+    /// once (from the page cache) for its CRC-32, never copied.
+    public static func wrap(_ members: [(name: String, data: Data)], lastName: String, reserved: Int, path: String, target: String) throws {
+        try FileSink.reopen(path, target: target) { output in
+            let end = output.position
+            guard end >= UInt64(reserved) else {
+                throw TensorFileError(file: target, .invalid("the file being written is shorter than its reserved start"))
+            }
+            var crc: UInt32 = 0
+            var buffer = [UInt8](repeating: 0, count: 4 << 20)
+            var offset = UInt64(reserved)
+            while offset < end {
+                let count = Int(min(UInt64(buffer.count), end - offset))
+                try buffer.withUnsafeMutableBytes { raw in
+                    let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< count])
+                    try output.read(into: piece, at: offset)
+                    crc = rk_crc32(crc, piece.baseAddress, count)
+                }
+                offset += UInt64(count)
+            }
+            // The reserved start: every member's local header and data, the
+            // last one's header padded to end exactly where its content begins.
+            var zip = StoredZipWriter(output: output)
+            var prefix = Data()
+            for member in members {
+                let crc = member.data.withUnsafeBytes { rk_crc32(0, $0.baseAddress, $0.count) }
+                let entry = Member(name: Array(member.name.utf8), crc: crc, size: UInt64(member.data.count), offset: UInt64(prefix.count))
+                prefix += zip.localHeader(entry) + member.data
+                zip.members.append(entry)
+            }
+            let last = Member(name: Array(lastName.utf8), crc: crc, size: end - UInt64(reserved), offset: UInt64(prefix.count))
+            // An extra field's length is 16 bits: the headers must come within 64 KiB of the reserved end.
+            guard reserved - prefix.count - 30 - last.name.count - 20 >= 4, reserved - prefix.count - 30 - last.name.count < 0xFFFF else {
+                throw TensorFileError(file: target, .invalid("the archive's headers do not fit the reserved start"))
+            }
+            prefix += zip.localHeader(last, padTo: reserved - prefix.count)
+            zip.members.append(last)
+            try output.overwrite(prefix, at: 0)
+            try zip.finish()
+        }
+    }
 
     private struct Member {
         var name: [UInt8]
@@ -58,31 +75,55 @@ public struct StoredZipWriter {
         var offset: UInt64
     }
 
-    private let append: (Data) throws -> Void
+    private let output: FileOutput
     private var members: [Member] = []
-    private var position: UInt64 = 0
 
-    /// A writer that sends the archive's bytes, in order, to `append`.
-    init(append: @escaping (Data) throws -> Void) {
-        self.append = append
+    /// A writer that appends the archive to `output`, which must be at its start.
+    init(output: FileOutput) {
+        self.output = output
     }
 
-    /// Adds the member `name` holding the concatenation of `pieces`.
-    mutating func add(_ name: String, pieces: [Data]) throws {
+    /// Adds the member `name` holding `header` followed by `tensor`'s bytes,
+    /// streamed from the tensor's storage (`Tensor.forEachPiece`).
+    mutating func add(_ name: String, header: Data, tensor: Tensor) throws {
+        try add(name, size: UInt64(header.count) + UInt64(tensor.byteCount)) { send in
+            try header.withUnsafeBytes { try send($0) }
+            try tensor.forEachPiece { try send($0) }
+        }
+    }
+
+    /// Adds the member `name` of `size` bytes, whose content `content` sends
+    /// through the function it is given; its CRC-32 is computed on the way
+    /// and written into the local header after the content.
+    private mutating func add(
+        _ name: String, size: UInt64, content: (_ send: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
+        var member = Member(name: Array(name.utf8), crc: 0, size: size, offset: output.position)
+        let header = localHeader(member)
+        try output.append(header)
         var crc: UInt32 = 0
-        for piece in pieces {
-            crc = piece.withUnsafeBytes { rk_crc32(crc, $0.baseAddress, $0.count) }
+        var sent: UInt64 = 0
+        let output = self.output
+        try content { piece in
+            crc = rk_crc32(crc, piece.baseAddress, piece.count)
+            sent += UInt64(piece.count)
+            try output.append(piece)
         }
-        try add(name, crc: crc, size: UInt64(pieces.reduce(0) { $0 + $1.count })) { send in
-            for piece in pieces { try send(piece) }
+        guard sent == size else {
+            throw TensorFileError(file: name, .sizeMismatch(expected: Int(clamping: size), actual: Int(clamping: sent)))
         }
+        member.crc = crc
+        var field = Data()
+        field.u32(crc)
+        try output.overwrite(field, at: member.offset + 14)
+        members.append(member)
     }
 
-    /// Adds the member `name` of `size` bytes with CRC-32 `crc`, whose
-    /// content `content` sends through the function it is given.
-    private mutating func add(_ name: String, crc: UInt32, size: UInt64, content: (_ send: (Data) throws -> Void) throws -> Void) throws {
-        let member = Member(name: Array(name.utf8), crc: crc, size: size, offset: position)
-        let large = size >= 0xFFFF_FFFF
+    /// The local header of `member` (its CRC-32 as known), `length` bytes
+    /// long when given: padded with an extra field (ID 0x6B72, "rk") that
+    /// readers skip.
+    private func localHeader(_ member: Member, padTo length: Int? = nil) -> Data {
+        let large = member.size >= 0xFFFF_FFFF
         var header = Data()
         header.u32(0x0403_4B50)
         header.u16(large ? 45 : 20)
@@ -90,27 +131,35 @@ public struct StoredZipWriter {
         header.u16(0)  // stored
         header.u16(0)  // time 00:00:00
         header.u16(0x21)  // date 1980-01-01
-        header.u32(crc)
-        header.u32(large ? 0xFFFF_FFFF : UInt32(size))
-        header.u32(large ? 0xFFFF_FFFF : UInt32(size))
+        header.u32(member.crc)
+        header.u32(large ? 0xFFFF_FFFF : UInt32(member.size))
+        header.u32(large ? 0xFFFF_FFFF : UInt32(member.size))
         header.u16(UInt16(member.name.count))
-        header.u16(large ? 20 : 0)
-        header.append(contentsOf: member.name)
+        var extra = Data()
         if large {
-            header.u16(1)
-            header.u16(16)
-            header.u64(size)
-            header.u64(size)
+            extra.u16(1)
+            extra.u16(16)
+            extra.u64(member.size)
+            extra.u64(member.size)
         }
-        try emit(header)
-        try content(append)
-        position += size
-        members.append(member)
+        if let length {
+            let padding = length - 30 - member.name.count - extra.count
+            precondition(padding == 0 || (padding >= 4 && padding - 4 <= 0xFFFF), "the padding fits an extra field")
+            if padding >= 4 {
+                extra.u16(0x6B72)
+                extra.u16(UInt16(padding - 4))
+                extra.append(Data(count: padding - 4))
+            }
+        }
+        header.u16(UInt16(extra.count))
+        header.append(contentsOf: member.name)
+        header.append(extra)
+        return header
     }
 
     /// Writes the central directory and the end records.
     mutating func finish() throws {
-        let directoryOffset = position
+        let directoryOffset = output.position
         var directory = Data()
         for member in members {
             let wideSize = member.size >= 0xFFFF_FFFF
@@ -142,12 +191,11 @@ public struct StoredZipWriter {
                 directory.append(extra)
             }
         }
-        try emit(directory)
         let count = UInt64(members.count)
         let size = UInt64(directory.count)
         var end = Data()
         if count >= 0xFFFF || size >= 0xFFFF_FFFF || directoryOffset >= 0xFFFF_FFFF {
-            let zip64End = position
+            let zip64End = output.position + UInt64(directory.count)
             end.u32(0x0606_4B50)
             end.u64(44)
             end.u16(45 | (3 << 8))
@@ -171,17 +219,12 @@ public struct StoredZipWriter {
         end.u32(UInt32(min(size, 0xFFFF_FFFF)))
         end.u32(UInt32(min(directoryOffset, 0xFFFF_FFFF)))
         end.u16(0)
-        try emit(end)
+        try output.append(directory + end)
     }
 
     /// Bit 11: the name is UTF-8 (set only when it is not plain ASCII, as Python's zipfile does).
     private func flags(_ member: Member) -> UInt16 {
         member.name.contains { $0 >= 0x80 } ? 0x0800 : 0
-    }
-
-    private mutating func emit(_ data: Data) throws {
-        try append(data)
-        position += UInt64(data.count)
     }
 }
 

@@ -3,15 +3,16 @@ import Foundation
 /// Writes safetensors files: every rnnkit dtype (bfloat16 included), the
 /// tensors' data in the order given, `metadata` as `__metadata__`.
 public enum SafetensorsWriter {
-    /// Writes `tensors` to `path` atomically (see `AtomicOutput`).
+    /// Writes `tensors` to `path` atomically (see `AtomicOutput`), each
+    /// tensor's bytes streamed from its storage (`Tensor.forEachPiece`).
     public static func write(_ tensors: [NamedTensor], to path: String, metadata: [String: String] = [:], force: Bool = false) throws {
         let header = try encodeHeader(tensors, metadata: metadata, file: path)
         try AtomicOutput.write(to: path, force: force) { temporary in
-            try FileSink.create(temporary, target: path) { append in
+            try FileSink.create(temporary, target: path) { output in
                 var length = UInt64(header.count).littleEndian
-                try append(Data(bytes: &length, count: 8))
-                try append(header)
-                for named in tensors { try append(named.tensor.data()) }
+                try output.append(Data(bytes: &length, count: 8))
+                try output.append(header)
+                for named in tensors { try output.append(named.tensor) }
             }
         }
     }

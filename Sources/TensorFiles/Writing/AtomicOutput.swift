@@ -68,8 +68,15 @@ public enum AtomicOutput {
 
     /// Writes `data` to `target` atomically.
     public static func write(_ data: Data, to target: String, force: Bool = false) throws {
+        try writeFile(to: target, force: force) { output in try output.append(data) }
+    }
+
+    /// Writes the file `target` atomically (as `write(to:force:_:)`),
+    /// front to back through the `FileOutput` `body` receives, so that
+    /// large contents are streamed instead of assembled in memory.
+    public static func writeFile(to target: String, force: Bool = false, _ body: (FileOutput) throws -> Void) throws {
         try write(to: target, force: force) { temporary in
-            try FileSink.create(temporary, target: target) { append in try append(data) }
+            try FileSink.create(temporary, target: target, body)
         }
     }
 

@@ -5,32 +5,106 @@ import Darwin
 #endif
 import Foundation
 
-/// Writes a new file piece by piece, so that large tensors are copied from
-/// their storage (often a memory map) straight to disk. `AtomicOutput`
-/// fsyncs the file before publishing it.
+/// Writes a new file piece by piece, so that large tensors go from their
+/// storage (often a memory map) straight to disk. `AtomicOutput` fsyncs the
+/// file before publishing it.
 enum FileSink {
-    /// Creates `path`, which must not exist yet, and passes `body` a function
-    /// that appends bytes to it. `target` (the file the user asked for) names
-    /// the file in errors, which say "disk full" or "file too large" when
-    /// that is why a write failed.
-    static func create(_ path: String, target: String, _ body: (_ append: (Data) throws -> Void) throws -> Void) throws {
+    /// Creates `path`, which must not exist yet, and passes `body` the
+    /// `FileOutput` that appends to it. `target` (the file the user asked
+    /// for) names the file in errors, which say "disk full" or "file too
+    /// large" when that is why a write failed.
+    static func create(_ path: String, target: String, _ body: (FileOutput) throws -> Void) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw TensorFileError(file: target, .invalid("cannot create a file in its folder: \(String(cString: strerror(errno)))"))
         }
         defer { close(descriptor) }
-        try body { data in
-            try data.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let written = write(descriptor, raw.baseAddress! + offset, min(raw.count - offset, 1 << 30))
-                    if written < 0, errno == EINTR { continue }
-                    guard written > 0 else {
-                        throw TensorFileError(file: target, .unwritable(Durability.reason(written < 0 ? errno : ENOSPC)))
-                    }
-                    offset += written
-                }
+        try body(FileOutput(descriptor: descriptor, target: target))
+    }
+
+    /// Opens the existing file `path` (one this writer created, e.g. the
+    /// HDF5 child's) for `body` to add to: its `FileOutput` starts at the
+    /// end of the file, and `overwrite` changes what is there.
+    static func reopen(_ path: String, target: String, _ body: (FileOutput) throws -> Void) throws {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else {
+            throw TensorFileError(file: target, .invalid("cannot reopen the file being written: \(String(cString: strerror(errno)))"))
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw TensorFileError(file: target, .invalid("the file being written is no longer a regular file"))
+        }
+        let output = FileOutput(descriptor: descriptor, target: target)
+        output.position = UInt64(status.st_size)
+        try body(output)
+    }
+}
+
+/// A new file being written front to back (see `FileSink.create` and
+/// `AtomicOutput.writeFile`).
+public final class FileOutput {
+    private let descriptor: Int32
+    private let target: String
+    /// Bytes written so far (the offset of the next one).
+    public fileprivate(set) var position: UInt64 = 0
+
+    fileprivate init(descriptor: Int32, target: String) {
+        self.descriptor = descriptor
+        self.target = target
+    }
+
+    /// Appends `data`.
+    public func append(_ data: Data) throws {
+        try data.withUnsafeBytes { try append($0) }
+    }
+
+    /// Appends `bytes`.
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        try put(bytes, at: off_t(position))
+        position += UInt64(bytes.count)
+    }
+
+    /// Reads `count` bytes at `offset` (of what was written) into `buffer`.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
+        var done = 0
+        while done < buffer.count {
+            let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else {
+                throw TensorFileError(file: target, .invalid("cannot read back the file being written: "
+                    + (got < 0 ? String(cString: strerror(errno)) : "it is shorter than written")))
             }
+            done += got
+        }
+    }
+
+    /// Appends `tensor`'s bytes piece by piece (`Tensor.forEachPiece`);
+    /// `each` sees every piece first (to compute a checksum).
+    public func append(_ tensor: Tensor, each: (UnsafeRawBufferPointer) -> Void = { _ in }) throws {
+        try tensor.forEachPiece { piece in
+            each(piece)
+            try append(piece)
+        }
+    }
+
+    /// Overwrites already written bytes at `offset` (a header field known
+    /// only after its content was written); the position does not move.
+    public func overwrite(_ data: Data, at offset: UInt64) throws {
+        precondition(offset + UInt64(data.count) <= position, "overwrites only what is there")
+        try data.withUnsafeBytes { try put($0, at: off_t(offset)) }
+    }
+
+    private func put(_ raw: UnsafeRawBufferPointer, at start: off_t) throws {
+        var offset = 0
+        while offset < raw.count {
+            let count = min(raw.count - offset, 1 << 30)
+            let written = pwrite(descriptor, raw.baseAddress! + offset, count, start + off_t(offset))
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else {
+                throw TensorFileError(file: target, .unwritable(Durability.reason(written < 0 ? errno : ENOSPC)))
+            }
+            offset += written
         }
     }
 }
