@@ -56,10 +56,10 @@ final class ExecutionPathTests: XCTestCase {
                                                     options: ExecutionOptions(threads: 1, kernels: .reference))
                 for options in paths {
                     for chunk in chunks {
-                        var options = options
-                        options.projectionChunkSteps = chunk
-                        let result = try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, options: options)
-                        let label = "case \(index) relu \(relu) \(options)"
+                        let result = try ProjectionChunking.$stepsOverride.withValue(chunk) {
+                            try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, options: options)
+                        }
+                        let label = "case \(index) relu \(relu) \(options) chunk \(chunk.map(String.init) ?? "auto")"
                         try assertClose(result.output, reference.output, accuracy: 1e-5, label)
                         try assertClose(result.hN, reference.hN, accuracy: 1e-5, label)
                         try assertClose(result.cN, reference.cN, accuracy: 1e-5, label)

@@ -38,9 +38,6 @@ public struct ExecutionOptions: Sendable, Equatable {
     public var kernels: Kernels
     /// The GEMM of the packed path's input projections.
     public var gemm: GEMM
-    /// Steps per input-projection chunk of the packed path; nil chooses
-    /// (`ProjectionChunking`). Tests set it to make chunks that do not divide T.
-    var projectionChunkSteps: Int? = nil
 
     /// Creates options; the defaults use every core, the best kernels and oneDNN.
     public init(threads: Int = 0, kernels: Kernels = .automatic, gemm: GEMM = .onednn) {

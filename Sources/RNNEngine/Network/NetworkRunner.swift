@@ -28,7 +28,7 @@ struct NetworkRunner<S: EngineScalar> {
         let packs = variant == nil && packed != nil && options.kernelLevel != nil && S.self == Float.self
         let projectionSteps = packs
             ? ProjectionChunking.steps(steps: plan.steps, batch: plan.batch, gateRows: architecture.gateRows,
-                                       override: options.projectionChunkSteps)
+                                       override: ProjectionChunking.stepsOverride)
             : plan.steps
         let buffers = network.bufferPool.take(network, plan: plan, projectionSteps: projectionSteps, as: S.self)
         defer { network.bufferPool.give(buffers, plan: plan) }

@@ -12,6 +12,9 @@ enum ProjectionChunking {
     static let targetBytes = 4 << 20
     /// Fewer rows than this per chunk make the GEMM markedly less efficient.
     static let minimumRows = 256
+    /// Steps per chunk for the forward passes run inside `withValue` (tests:
+    /// chunks that do not divide T); nil lets `steps` choose.
+    @TaskLocal static var stepsOverride: Int?
 
     /// Steps per chunk for `steps` steps of `batch` rows with `gateRows`
     /// gate rows of `scalarBytes` each: about `targetBytes`, at least
