@@ -4,31 +4,48 @@ import Foundation
 /// order, the two alternating layer outputs and one workspace per direction.
 /// Tens of megabytes for large batches, so a network keeps the last set for
 /// the next call of the same shape (`ForwardBufferPool`): allocating and
-/// first touching them anew costs page faults on every call.
+/// first touching them anew costs page faults on every call. The layer input
+/// and outputs are allocated when first asked for: a call that reads the
+/// caller's input in place, or writes its last layer straight into the
+/// output tensor, never needs them.
 final class ForwardBuffers<S: EngineScalar> {
+    private let rows: Int
+    private let inputSize: Int
+    private let outputSize: Int
+    private var outputBuffers: [AlignedBuffer<S>?] = [nil, nil]
+
     /// Layer 0's input, (T·B, input_size).
-    let layerInput: AlignedBuffer<S>
-    /// Layer outputs, (T·B, directions·state); layers alternate between them.
-    let outputs: [AlignedBuffer<S>]
+    private(set) lazy var layerInput = AlignedBuffer<S>(zeros: rows * inputSize)
     /// One per direction.
     let workspaces: [DirectionWorkspace<S>]
+    /// Steps each workspace's projection holds.
+    let projectionSteps: Int
 
-    init(_ network: RNNNetwork, plan: SequencePlan) {
+    init(_ network: RNNNetwork, plan: SequencePlan, projectionSteps: Int) {
         let a = network.architecture
-        let rows = plan.steps * plan.batch
-        layerInput = AlignedBuffer(zeros: rows * a.inputSize)
-        outputs = [AlignedBuffer(zeros: rows * a.outputSize), AlignedBuffer(zeros: a.numLayers > 1 ? rows * a.outputSize : 0)]
+        rows = plan.steps * plan.batch
+        inputSize = a.inputSize
+        outputSize = a.outputSize
+        self.projectionSteps = projectionSteps
         let shape = RNNModeShape(
             gateRows: a.gateRows, hiddenSize: a.hiddenSize, stateSize: a.stateSize,
             isGRU: a.mode == .gru, isLSTM: a.mode == .lstm, projects: a.projSize > 0)
-        workspaces = (0 ..< a.directions).map { _ in DirectionWorkspace(mode: shape, plan: plan) }
+        workspaces = (0 ..< a.directions).map { _ in DirectionWorkspace(mode: shape, plan: plan, projectionSteps: projectionSteps) }
+    }
+
+    /// Layer output buffer `index` (0 or 1; layers alternate), (T·B, directions·state).
+    func output(_ index: Int) -> AlignedBuffer<S> {
+        if let buffer = outputBuffers[index] { return buffer }
+        let buffer = AlignedBuffer<S>(zeros: rows * outputSize)
+        outputBuffers[index] = buffer
+        return buffer
     }
 
     /// Prepares reused buffers for a call: output rows past a sequence's
     /// length are never written, so they must start at zero when any
     /// sequence is shorter than T (every other element is overwritten).
     func reset(for plan: SequencePlan) {
-        if plan.sortedLengths.contains(where: { $0 < plan.steps }) { outputs.forEach { $0.zero() } }
+        if plan.sortedLengths.contains(where: { $0 < plan.steps }) { outputBuffers.forEach { $0?.zero() } }
     }
 }
 
@@ -39,9 +56,9 @@ final class ForwardBufferPool: @unchecked Sendable {
     private let lock = NSLock()
     private var spare: (key: [Int], buffers: AnyObject)?
 
-    /// Buffers for `plan`: the spare if it fits, else new ones.
-    func take<S: EngineScalar>(_ network: RNNNetwork, plan: SequencePlan, as _: S.Type) -> ForwardBuffers<S> {
-        let key = [plan.steps, plan.batch, MemoryLayout<S>.size]
+    /// Buffers for `plan` with projections of `projectionSteps` steps: the spare if it fits, else new ones.
+    func take<S: EngineScalar>(_ network: RNNNetwork, plan: SequencePlan, projectionSteps: Int, as _: S.Type) -> ForwardBuffers<S> {
+        let key = Self.key(plan, projectionSteps: projectionSteps, S.self)
         lock.lock()
         let found = spare
         if found?.key == key { spare = nil }
@@ -50,13 +67,17 @@ final class ForwardBufferPool: @unchecked Sendable {
             buffers.reset(for: plan)
             return buffers
         }
-        return ForwardBuffers(network, plan: plan)
+        return ForwardBuffers(network, plan: plan, projectionSteps: projectionSteps)
     }
 
     /// Keeps `buffers` for the next call (replacing any older spare).
     func give<S: EngineScalar>(_ buffers: ForwardBuffers<S>, plan: SequencePlan) {
         lock.lock()
-        spare = ([plan.steps, plan.batch, MemoryLayout<S>.size], buffers)
+        spare = (Self.key(plan, projectionSteps: buffers.projectionSteps, S.self), buffers)
         lock.unlock()
+    }
+
+    private static func key<S>(_ plan: SequencePlan, projectionSteps: Int, _: S.Type) -> [Int] {
+        [plan.steps, plan.batch, projectionSteps, MemoryLayout<S>.size]
     }
 }

@@ -35,3 +35,42 @@ enum LargePages {
         munmap(pointer, byteCount)
     }
 }
+
+/// Zeroed bytes for a result tensor that the engine writes in place (from
+/// `LargePages` when large), handed out once as `Data` without a copy.
+final class OutputBytes {
+    /// The first byte.
+    let pointer: UnsafeMutableRawPointer
+    private let byteCount: Int
+    private let mappedBytes: Int
+    private var owned = true
+
+    /// `byteCount` zero bytes, 64-byte aligned.
+    init(byteCount: Int) {
+        self.byteCount = byteCount
+        if byteCount >= LargePages.threshold, let mapped = LargePages.allocate(byteCount: byteCount) {
+            pointer = mapped.pointer
+            mappedBytes = mapped.byteCount
+        } else {
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+            pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+            mappedBytes = 0
+        }
+    }
+
+    /// The bytes, which the `Data` owns from now on: call once, after the last write
+    /// (a small `Data` copies its bytes when made).
+    func data() -> Data {
+        precondition(owned, "OutputBytes handed out twice")
+        owned = false
+        let mapped = mappedBytes
+        return Data(bytesNoCopy: pointer, count: byteCount, deallocator: .custom { pointer, _ in
+            if mapped > 0 { LargePages.release(pointer, byteCount: mapped) } else { pointer.deallocate() }
+        })
+    }
+
+    deinit {
+        guard owned else { return }
+        if mappedBytes > 0 { LargePages.release(pointer, byteCount: mappedBytes) } else { pointer.deallocate() }
+    }
+}

@@ -4,6 +4,7 @@
 final class DirectionWorkspace<S: EngineScalar> {
     /// `W_ih x` for every step and sequence, (T·B, gates·hidden); the
     /// recurrent product is accumulated into it step by step (RNN, LSTM).
+    /// The packed path keeps only a chunk of steps here (`ProjectionChunking`).
     let projection: AlignedBuffer<S>
     /// GRU: `W_hh h` for the current step, (B, 3·hidden).
     let hiddenPart: AlignedBuffer<S>
@@ -15,10 +16,10 @@ final class DirectionWorkspace<S: EngineScalar> {
     /// The LSTM cell state `c`, (B, hidden).
     let c: AlignedBuffer<S>
 
-    /// Scratch sized for the module's widths (`mode`) and `plan`'s steps and batch.
-    init(mode: RNNModeShape, plan: SequencePlan) {
-        let rows = plan.steps * plan.batch
-        projection = AlignedBuffer(zeros: rows * mode.gateRows)
+    /// Scratch sized for the module's widths (`mode`) and `plan`'s batch, with
+    /// a projection of `projectionSteps` steps.
+    init(mode: RNNModeShape, plan: SequencePlan, projectionSteps: Int) {
+        projection = AlignedBuffer(zeros: projectionSteps * plan.batch * mode.gateRows)
         hiddenPart = AlignedBuffer(zeros: mode.isGRU ? plan.batch * mode.gateRows : 0)
         unprojected = AlignedBuffer(zeros: mode.projects || mode.isGRU ? plan.batch * mode.hiddenSize : 0)
         h = AlignedBuffer(zeros: plan.batch * mode.stateSize)

@@ -1,13 +1,14 @@
 import CRNNKernels
 
 /// Runs every direction of one float32 layer with the packed fused kernels
-/// (`rk_step_run`): the input projection of all steps as GEMMs, then per
-/// step one pass over the packed `W_hh` that computes the recurrent product
-/// and applies the gates (Gates.swift's equations, in C).
+/// (`rk_step_run`): per chunk of steps (`ProjectionChunking`) the input
+/// projection of those steps as a GEMM into a reused buffer, then per step
+/// one pass over the packed `W_hh` that computes the recurrent product and
+/// applies the gates (Gates.swift's equations, in C).
 ///
 /// Threads (a persistent team, `rk_team_run`): a bidirectional layer runs
 /// its two directions side by side, one thread each; otherwise the threads
-/// share the GEMM (`ProjectionShare`) and then each step's blocks of units through
+/// share each chunk's GEMM (`ProjectionShare`) and then each step's blocks of units through
 /// `rk_split` counters: each takes its own half first (its weights stay in
 /// its cache) and then helps with the rest, and a step starts once every
 /// block of the previous one is done. A thread the OS leaves unscheduled
@@ -25,15 +26,19 @@ final class PackedLayerRunner {
     private let output: UnsafeMutablePointer<Float>
     private let outputWidth: Int
     private let workspaces: [DirectionWorkspace<Float>]
+    /// Steps per input-projection chunk (`ProjectionChunking`): each
+    /// workspace's `projection` holds this many steps.
+    private let chunkSteps: Int
     private let level: Int32
     private let gemm: ExecutionOptions.GEMM
 
     /// A layer reading `input` (T·B, inputSize) and writing `output`
     /// (T·B, outputWidth); `workspaces[d].h` / `.c` hold direction d's initial
-    /// states on entry and its final states on return.
+    /// states on entry and its final states on return; their `projection`
+    /// holds `chunkSteps` steps.
     init(weights: [DirectionWeights<Float>], packed: [PackedRecurrence], plan: SequencePlan,
          input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputWidth: Int,
-         workspaces: [DirectionWorkspace<Float>], level: Int32, gemm: ExecutionOptions.GEMM) {
+         workspaces: [DirectionWorkspace<Float>], chunkSteps: Int, level: Int32, gemm: ExecutionOptions.GEMM) {
         self.weights = weights
         self.packed = packed
         self.plan = plan
@@ -41,14 +46,27 @@ final class PackedLayerRunner {
         self.output = output
         self.outputWidth = outputWidth
         self.workspaces = workspaces
+        self.chunkSteps = max(1, min(chunkSteps, plan.steps))
         self.level = level
         self.gemm = gemm
     }
 
-    /// Work shared by the team, per direction: the GEMM's rows or columns, then per step
-    /// the gate pass's blocks (and the projection's), `splitsPerDirection` each.
+    /// Work shared by the team, per direction: per chunk of steps the GEMM's
+    /// rows or columns, then per step the gate pass's blocks (and the
+    /// projection's); `splitIndex` numbers them.
     private var splits: OpaquePointer?
-    private var splitsPerDirection = 0
+
+    /// Chunks of `chunkSteps` steps (the last one shorter when they do not divide T).
+    private var chunkCount: Int { (plan.steps + chunkSteps - 1) / chunkSteps }
+
+    /// Steps in chunk `chunk`.
+    private func stepsIn(chunk: Int) -> Int { min(chunkSteps, plan.steps - chunk * chunkSteps) }
+
+    /// The split of chunk `chunk`'s projection (`step` nil) or of its `step`-th
+    /// step's phase `phase` (0: gates, 1: `W_hr`), with `phases` per step.
+    private func splitIndex(chunk: Int, step: Int? = nil, phase: Int = 0, phases: Int) -> Int {
+        chunk * (1 + chunkSteps * phases) + (step.map { 1 + $0 * phases + phase } ?? 0)
+    }
 
     /// Runs the layer on up to `threads` threads.
     func run(threads: Int) {
@@ -59,13 +77,17 @@ final class PackedLayerRunner {
             let phases = w.weightHR != nil ? 2 : 1
             let gateBlocks = blockCount(kind: kind, units: w.hiddenSize)
             let projectionBlocks = blockCount(kind: Int32(RK_STEP_LINEAR), units: w.stateSize)
-            splitsPerDirection = 1 + plan.steps * phases
-            if let all = rk_splits_create(splitsPerDirection) {
-                let projection = ProjectionShare(rows: plan.steps * plan.batch, columns: w.gateRows, parts: members)
-                rk_split_init(all, projection.total, Int32(members))
-                for index in 0 ..< plan.steps {
-                    rk_split_init(rk_split_at(all, 1 + index * phases), gateBlocks, Int32(members))
-                    if phases == 2 { rk_split_init(rk_split_at(all, 2 + index * phases), projectionBlocks, Int32(members)) }
+            if let all = rk_splits_create(splitIndex(chunk: chunkCount, phases: phases)) {
+                for chunk in 0 ..< chunkCount {
+                    let projection = ProjectionShare(rows: stepsIn(chunk: chunk) * plan.batch, columns: w.gateRows, parts: members)
+                    rk_split_init(rk_split_at(all, splitIndex(chunk: chunk, phases: phases)), projection.total, Int32(members))
+                    for step in 0 ..< stepsIn(chunk: chunk) {
+                        rk_split_init(rk_split_at(all, splitIndex(chunk: chunk, step: step, phases: phases)), gateBlocks, Int32(members))
+                        if phases == 2 {
+                            rk_split_init(rk_split_at(all, splitIndex(chunk: chunk, step: step, phase: 1, phases: phases)),
+                                          projectionBlocks, Int32(members))
+                        }
+                    }
                 }
                 splits = all
             } else {
@@ -122,58 +144,80 @@ final class PackedLayerRunner {
 
     private func runDirection(_ direction: Int, part: Int, of parts: Int) {
         let w = weights[direction]
-        let workspace = workspaces[direction]
         let batch = plan.batch, steps = plan.steps
-        let gateRows = w.gateRows, state = w.stateSize
-        let projection = workspace.projection.pointer
+        let reverse = direction == 1
+        let phases = packed[direction].weightHR != nil ? 2 : 1
+        // Chunks in processing order: forward from step 0, reverse from step T − 1.
+        for chunk in 0 ..< chunkCount {
+            let count = stepsIn(chunk: chunk)
+            let first = reverse ? steps - chunk * chunkSteps - count : chunk * chunkSteps
+            project(w, direction: direction, rows: first * batch ..< (first + count) * batch,
+                    split: splitIndex(chunk: chunk, phases: phases), part: part, of: parts)
+            for step in 0 ..< count {
+                let t = reverse ? first + count - 1 - step : first + step
+                runStep(t, direction: direction, projected: t - first,
+                        splitIndex(chunk: chunk, step: step, phases: phases), part: part, of: parts)
+            }
+        }
+    }
 
-        // The input projection of every step: (T·B, in) · W_ihᵀ, in chunks of rows or columns.
-        let rowCount = steps * batch
-        let share = ProjectionShare(rows: rowCount, columns: gateRows, parts: parts)
-        shared(0, total: share.total, chunk: share.chunk, part: part, of: parts) { range in
+    /// The input projection of input `rows` into the workspace's chunk buffer
+    /// (its row 0 is input row `rows.lowerBound`), shared through split `split`.
+    private func project(_ w: DirectionWeights<Float>, direction: Int, rows: Range<Int>, split: Int, part: Int, of parts: Int) {
+        let projection = workspaces[direction].projection.pointer
+        let gateRows = w.gateRows
+        let source = input + rows.lowerBound * w.inputSize
+        let share = ProjectionShare(rows: rows.count, columns: gateRows, parts: parts)
+        shared(split, total: share.total, chunk: share.chunk, part: part, of: parts) { range in
             if share.byColumns {
-                project(m: rowCount, n: range.count, k: w.inputSize, a: input, lda: w.inputSize,
+                project(m: rows.count, n: range.count, k: w.inputSize, a: source, lda: w.inputSize,
                         b: w.weightIH.pointer + range.lowerBound * w.inputSize, c: projection + range.lowerBound, ldc: gateRows)
             } else {
-                project(m: range.count, n: gateRows, k: w.inputSize, a: input + range.lowerBound * w.inputSize,
+                project(m: range.count, n: gateRows, k: w.inputSize, a: source + range.lowerBound * w.inputSize,
                         lda: w.inputSize, b: w.weightIH.pointer, c: projection + range.lowerBound * gateRows, ldc: gateRows)
             }
         }
+    }
 
+    /// Step `t` of `direction`, whose input projection is row block `projected`
+    /// of the chunk buffer; the gate pass shares split `split` (and the
+    /// `W_hr` pass the next one).
+    private func runStep(_ t: Int, direction: Int, projected: Int, _ split: Int, part: Int, of parts: Int) {
+        let w = weights[direction]
+        let workspace = workspaces[direction]
+        let batch = plan.batch, steps = plan.steps
+        let state = w.stateSize
+        let rows = plan.activeCount[t]
+        if rows == 0 { return }
         let reverse = direction == 1
         let column = direction * state
-        let phases = packed[direction].weightHR != nil ? 2 : 1
-        for index in 0 ..< steps {
-            let t = reverse ? steps - 1 - index : index
-            let rows = plan.activeCount[t]
-            if rows == 0 { continue }
-            // Rows that continue from the previous step read its h from the output;
-            // rows that start here (the reverse direction's shorter sequences) read h0.
-            let previous = reverse ? t + 1 : t - 1
-            let continuing = previous >= 0 && previous < steps ? min(plan.activeCount[previous], rows) : 0
-            let stepOutput = output + t * batch * outputWidth + column
-            var step = gateStep(w, direction: direction, rows: rows, x: projection + t * batch * gateRows, output: stepOutput)
-            let blocks = rk_step_blocks(&step)
-            shared(1 + index * phases, total: blocks, chunk: max(1, blocks / (4 * parts)), part: part, of: parts) { range in
-                if continuing > 0 {
-                    run(step, rows: 0 ..< continuing, h: output + previous * batch * outputWidth + column, ldh: outputWidth,
-                        blocks: range)
-                }
-                if continuing < rows {
-                    run(step, rows: continuing ..< rows, h: workspace.h.pointer, ldh: state, blocks: range)
-                }
+        // Rows that continue from the previous step read its h from the output;
+        // rows that start here (the reverse direction's shorter sequences) read h0.
+        let previous = reverse ? t + 1 : t - 1
+        let continuing = previous >= 0 && previous < steps ? min(plan.activeCount[previous], rows) : 0
+        let stepOutput = output + t * batch * outputWidth + column
+        var step = gateStep(w, direction: direction, rows: rows, x: workspace.projection.pointer + projected * batch * w.gateRows,
+                            output: stepOutput)
+        let blocks = rk_step_blocks(&step)
+        shared(split, total: blocks, chunk: max(1, blocks / (4 * parts)), part: part, of: parts) { range in
+            if continuing > 0 {
+                run(step, rows: 0 ..< continuing, h: output + previous * batch * outputWidth + column, ldh: outputWidth,
+                    blocks: range)
             }
-            if let weightHR = packed[direction].weightHR {
-                // h' = W_hr (o ⊙ tanh(c')), once every unit of o ⊙ tanh(c') is written.
-                var projectionStep = rk_step(
-                    kind: Int32(RK_STEP_LINEAR), rows: rows, units: state, k: w.hiddenSize, packed: weightHR.pointer,
-                    h: workspace.unprojected.pointer, ldh: w.hiddenSize, x: nil, ldx: 0, bias: nil, hbias: nil,
-                    c: nil, ldc: 0, out: stepOutput, ldout: outputWidth)
-                let projectionBlocks = rk_step_blocks(&projectionStep)
-                shared(2 + index * phases, total: projectionBlocks, chunk: max(1, projectionBlocks / (4 * parts)),
-                       part: part, of: parts) { range in
-                    rk_step_run(level, &projectionStep, range.lowerBound, range.upperBound)
-                }
+            if continuing < rows {
+                run(step, rows: continuing ..< rows, h: workspace.h.pointer, ldh: state, blocks: range)
+            }
+        }
+        if let weightHR = packed[direction].weightHR {
+            // h' = W_hr (o ⊙ tanh(c')), once every unit of o ⊙ tanh(c') is written.
+            var projectionStep = rk_step(
+                kind: Int32(RK_STEP_LINEAR), rows: rows, units: state, k: w.hiddenSize, packed: weightHR.pointer,
+                h: workspace.unprojected.pointer, ldh: w.hiddenSize, x: nil, ldx: 0, bias: nil, hbias: nil,
+                c: nil, ldc: 0, out: stepOutput, ldout: outputWidth)
+            let projectionBlocks = rk_step_blocks(&projectionStep)
+            shared(split + 1, total: projectionBlocks, chunk: max(1, projectionBlocks / (4 * parts)),
+                   part: part, of: parts) { range in
+                rk_step_run(level, &projectionStep, range.lowerBound, range.upperBound)
             }
         }
     }
@@ -222,43 +266,6 @@ final class PackedLayerRunner {
         for row in 0 ..< plan.batch {
             let step = direction == 1 ? 0 : plan.sortedLengths[row] - 1
             (h + row * state).update(from: output + (step * plan.batch + row) * outputWidth + direction * state, count: state)
-        }
-    }
-}
-
-/// How the team shares a layer's input projection `(rows, in) · W_ihᵀ`: in
-/// chunks of rows when there are enough of them for efficient GEMMs, else
-/// (short sequences, batch 1) in one block of gate columns per member, so
-/// that every member still multiplies all rows at once.
-struct ProjectionShare: Equatable {
-    /// Whether the items are columns (gate rows of `W_ih`) rather than input rows.
-    let byColumns: Bool
-    /// Items to share.
-    let total: Int
-    /// Items claimed at a time.
-    let chunk: Int
-
-    /// Fewer rows than this per chunk make OpenBLAS's GEMM markedly slower.
-    static let minimumRowChunk = 128
-
-    /// A share with these fields.
-    init(byColumns: Bool, total: Int, chunk: Int) {
-        self.byColumns = byColumns
-        self.total = total
-        self.chunk = chunk
-    }
-
-    /// The share for `rows` input rows and `columns` gate rows among `parts` members.
-    init(rows: Int, columns: Int, parts: Int) {
-        let rowChunk = rows / (8 * max(1, parts))
-        if parts > 1 && rowChunk < Self.minimumRowChunk {
-            byColumns = true
-            total = columns
-            chunk = max(1, (columns + parts - 1) / parts)
-        } else {
-            byColumns = false
-            total = rows
-            chunk = max(16, rowChunk)
         }
     }
 }
