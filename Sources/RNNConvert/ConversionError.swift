@@ -39,6 +39,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     case missingParameter(name: String, expected: [Int]?)
     /// The peephole weights of an LSTM layer are missing.
     case missingPeepholes(module: String, layer: Int)
+    /// A parameter holds another number of values than the target's layout needs.
+    case parameterElementCount(name: String, count: Int, expected: String)
     /// `target` cannot hold `dtype` (in `tensor` of `file`, when known);
     /// `choices` are the element types it holds.
     case dtypeNotWritable(file: String?, target: String, dtype: DType, tensor: String?, choices: [DType])
@@ -111,6 +113,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             return "\(parameter) is missing (expected shape \(shapeText(expected))); `rnnkit inspect` lists what the module lacks"
         case .missingParameter(let parameter, nil):
             return "\(parameter) is missing"
+        case .parameterElementCount(let parameter, let count, let expected):
+            return "\(parameter) holds \(count) values; expected \(expected)"
         case .missingPeepholes(let module, let layer):
             return "\(module): the peephole weights of layer \(layer) are missing"
         case .dtypeNotWritable(let file, let target, let dtype, let tensor, let choices):

@@ -196,7 +196,7 @@ struct ONNXGraphWriter {
     private mutating func stream(_ name: String, shape: [Int], _ segments: [StreamedInitializer.Segment]) throws -> String {
         let count = segments.reduce(0) { $0 + $1.elements.count }
         guard count == shape.reduce(1, *) else {
-            throw ConversionError("\(module.displayName): \(name) would hold \(count) values, expected shape \(shape)")
+            throw ConversionError.parameterElementCount(name: name, count: count, expected: "shape \(shapeText(shape))")
         }
         streamed.append(StreamedInitializer(name: name, dtype: dtype, shape: shape, segments: segments))
         return name
@@ -214,7 +214,7 @@ struct ONNXGraphWriter {
         let order = ONNXLayout.pytorchBlock(forONNXBlock: architecture.mode)
         let block = converted.elementCount / order.count
         guard block * order.count == converted.elementCount else {
-            throw ConversionError("\(module.qualifiedName(of: parameter)) has \(converted.elementCount) values, not \(order.count) gate blocks")
+            throw ConversionError.parameterElementCount(name: module.qualifiedName(of: parameter), count: converted.elementCount, expected: "\(order.count) equal gate blocks")
         }
         return order.map { StreamedInitializer.Segment(tensor: converted, elements: $0 * block ..< ($0 + 1) * block) }
     }
