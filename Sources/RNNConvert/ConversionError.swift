@@ -8,8 +8,6 @@ import TensorFiles
 public enum ConversionError: OptionNamingError, Equatable, Sendable {
     // MARK: The request
 
-    /// The output path's suffix names no target rnnkit writes.
-    case unknownOutputSuffix(path: String, suffix: String)
     /// The input masks `module`'s input (a Keras `Masking`, …), which no
     /// target records; `mask` says how. Resolved by `RequestOption.dropMask`.
     case maskNotRecorded(file: String, module: String, mask: String, target: String)
@@ -80,9 +78,6 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// The message, each option named by `name`.
     public func message(naming name: (RequestOption) -> String) -> String {
         switch self {
-        case .unknownOutputSuffix(let path, let suffix):
-            return "\(path): unknown output suffix '.\(suffix)'; rnnkit writes .onnx, .keras, .weights.h5, .safetensors, .npz, "
-                + ".h5 (.hdf5) and directories of .npy (a path without suffix)"
         case .maskNotRecorded(let file, let module, let mask, let target):
             return "\(file): module '\(module)': \(mask); \(target) files cannot record a Keras mask, "
                 + "so the converted module would compute other numbers. Pass \(name(.dropMask)) to write the weights without it"

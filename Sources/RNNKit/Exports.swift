@@ -25,6 +25,8 @@
 @_exported import struct RNNEngine.RNNOutput
 @_exported import struct RNNEngine.ExecutionOptions
 @_exported import enum RNNEngine.EngineError
+@_exported import struct RNNLayouts.ModuleValidationError
+@_exported import enum RNNLayouts.ModuleProblem
 
 // Converting it.
 @_exported import enum RNNConvert.ConversionError

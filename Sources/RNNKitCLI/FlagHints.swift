@@ -44,6 +44,13 @@ private func flagHint(_ error: Error) -> String? {
     if let error = error as? TensorFileError, case .outputExists = error.reason {
         return " (pass \(flag(.force)) to overwrite)"
     }
+    let problems: [ModuleProblem]
+    switch error {
+    case let error as ModuleValidationError: problems = error.problems
+    case EngineError.invalidModule(_, let found) as EngineError: problems = found
+    default: problems = []
+    }
+    if problems.contains(where: \.concernsNonlinearity) { return " (\(flag(.nonlinearity)))" }
     switch error as? StoredInputError {
     case .layoutUnknown?: return "; pass \(flag(.batchFirst)) or \(flag(.sequenceFirst))"
     case .lengthsBatch?: return "; pass \(flag(.lengths))"

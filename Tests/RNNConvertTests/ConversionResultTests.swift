@@ -66,17 +66,17 @@ final class ConversionResultTests: XCTestCase {
         let input = try gruFile()
         _ = try Converter.convert(ConversionRequest(input: input, output: out("g.onnx"), batchFirst: true))
         let result = try Converter.convert(ConversionRequest(input: out("g.onnx"), output: out("g.npz"), batchFirst: true))
-        XCTAssertEqual(result.notes, [.batchFirstNotRecorded(target: "npz")])
-        XCTAssertEqual(result.notes[0].message(naming: { "<\($0.rawValue)>" }), "npz does not record batch_first; run it with <batchFirst>")
+        XCTAssertEqual(result.notes, [.batchFirstNotRecorded(target: "NPZ")])
+        XCTAssertEqual(result.notes[0].message(naming: { "<\($0.rawValue)>" }), "NPZ does not record batch_first; run it with <batchFirst>")
         XCTAssertThrowsError(try Converter.convert(ConversionRequest(input: input, output: out("h.npz"), nonlinearity: .relu))) { error in
-            XCTAssertEqual(error as? ConversionError, .nonlinearityNotRecorded(file: input, nonlinearity: .relu, target: "npz", recorded: []))
+            XCTAssertEqual(error as? ConversionError, .nonlinearityNotRecorded(file: input, nonlinearity: .relu, target: "NPZ", recorded: []))
         }
     }
 
     /// The wording of the most common refusals, as the library says them.
     func testMessagesOfTheCommonRefusals() {
-        XCTAssertEqual(ConversionError.unknownOutputSuffix(path: "m.txt", suffix: "txt").description,
-                       "m.txt: unknown output suffix '.txt'; rnnkit writes .onnx, .keras, .weights.h5, .safetensors, .npz, .h5 (.hdf5) "
+        XCTAssertEqual(TensorFileError(file: "m.txt", .unknownSuffix("txt")).description,
+                       "m.txt: unknown output suffix '.txt'; rnnkit writes .onnx, .keras, .weights.h5, .safetensors, .npz, .h5, .hdf5 "
                         + "and directories of .npy (a path without suffix)")
         XCTAssertEqual(TensorFileError(file: "out.onnx", .outputExists).description, "out.onnx: already exists")
         XCTAssertEqual(LayoutError.severalModules(["'dec' (GRU)", "'enc' (GRU)"]).description,

@@ -78,7 +78,7 @@ final class ConvertCommandTests: XCTestCase {
     func testBadOptionsAreExplained() throws {
         let input = try weights(["lstm.weight_ih_l0": [8, 3], "lstm.weight_hh_l0": [8, 2]])
         let cases: [([String], String)] = [
-            (["--nonlinearity", "relu"], "--nonlinearity relu applies to RNN modules only; lstm is LSTM"),
+            (["--nonlinearity", "relu"], ": module 'lstm' is not valid: nonlinearity relu applies to RNN modules only; an LSTM's activations are fixed (--nonlinearity)"),
             (["--dtype", "bfloat16"], "ONNX cannot hold bfloat16; pass --dtype with one of float32 (exact), float16, float64"),
             (["--module", "decoder"], "no module named 'decoder'"),
             (["--rename", "nonsense"], "--rename 'nonsense': expected OLD=NEW"),
@@ -89,6 +89,9 @@ final class ConvertCommandTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(phrase), "\(options): \(result.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.onnx")))
         }
+        // The module's problem names the file it is in.
+        let relu = try CLI.run(["convert", input, path("x.onnx"), "--nonlinearity", "relu"])
+        XCTAssertTrue(relu.stderr.hasPrefix("rnnkit: error: \(input): "), relu.stderr)
         // A value outside a flag's set is a usage error, as in every command.
         for (options, phrase) in [(["--nonlinearity", "gelu"], "'relu'"), (["--dtype", "int8"], "'float32'")] {
             let result = try CLI.run(["convert", input, path("x.onnx")] + options)
@@ -99,7 +102,7 @@ final class ConvertCommandTests: XCTestCase {
         let suffix = try CLI.run(["convert", input, path("x.txt")])
         XCTAssertEqual(suffix.status, 2)
         XCTAssertEqual(suffix.stderr, "rnnkit: error: \(path("x.txt")): unknown output suffix '.txt'; rnnkit writes .onnx, .keras, "
-            + ".weights.h5, .safetensors, .npz, .h5 (.hdf5) and directories of .npy (a path without suffix)\n")
+            + ".weights.h5, .safetensors, .npz, .h5, .hdf5 and directories of .npy (a path without suffix)\n")
     }
 
     func testJSONSaysWhatWasWritten() throws {
@@ -122,10 +125,10 @@ final class ConvertCommandTests: XCTestCase {
         // An ONNX file records batch_first; a container does not, so convert says how to run it.
         let result = try CLI.run(["convert", path("r.onnx"), path("r.npz"), "--batch-first"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("note: npz does not record batch_first; run it with --batch-first"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("note: NPZ does not record batch_first; run it with --batch-first"), result.stdout)
         let refused = try CLI.run(["convert", input, path("s.npz"), "--batch-first"])
         XCTAssertEqual(refused.status, 2)
-        XCTAssertTrue(refused.stderr.contains(": --batch-first: npz files do not record the batch layout"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains(": --batch-first: NPZ files do not record the batch layout"), refused.stderr)
     }
 
     func testHelpHasExamples() throws {

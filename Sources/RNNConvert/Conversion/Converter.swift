@@ -46,7 +46,7 @@ public enum Converter {
     ///
     /// - Throws: `ConversionError` when the target cannot hold what was
     ///   asked (before any file is created), `FileInputError` around a
-    ///   `LayoutError` of the input, `TensorFileError` when reading or writing fails.
+    ///   `LayoutError` or `ModuleValidationError` of the input, `TensorFileError` when reading or writing fails.
     @discardableResult
     public static func convert(_ request: ConversionRequest) throws -> ConversionResult {
         let target = try FileFormat.forOutputPath(request.output)
@@ -73,6 +73,8 @@ public enum Converter {
             }
             flagNotes += masks
         } catch let error as LayoutError {
+            throw FileInputError(file: request.input, underlying: error)
+        } catch let error as ModuleValidationError {
             throw FileInputError(file: request.input, underlying: error)
         }
         result.bytes = ConversionResult.diskBytes(request.output)

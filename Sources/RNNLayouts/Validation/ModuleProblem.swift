@@ -54,6 +54,15 @@ public enum ModuleProblem: Equatable, Sendable, CustomStringConvertible {
     /// An activation asked of an RNN whose file records another one.
     case nonlinearityContradictsActivation(Nonlinearity, recorded: GateActivation)
 
+    /// Whether the problem is the nonlinearity asked of the module (an
+    /// option of the request, not something in the file).
+    public var concernsNonlinearity: Bool {
+        switch self {
+        case .nonlinearityNotApplicable, .nonlinearityContradictsActivation: return true
+        default: return false
+        }
+    }
+
     /// The full name of the tensor concerned; nil for a problem of the whole module.
     public var tensor: String? {
         switch self {
