@@ -44,8 +44,37 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     case weightlessLayersUnrecorded
     /// The file masks the module's input as `mask` says.
     case inputMask(InputMask)
-    /// Any other fact the reader recorded or assumed (names no option).
-    case read(String)
+    /// Where in the file the module was read (`Keras layer 'lstm'`, `LSTM node 'x'`).
+    case readFrom(String)
+    /// The file records the module's nonlinearity.
+    case nonlinearityRecorded(Nonlinearity)
+    /// The file records batch-major input (`batch_first=True`).
+    case batchMajorInput
+    /// Keras: `layer` has `return_sequences=False`, so Keras returns only
+    /// the last step of the module's output.
+    case lastStepOnly(layer: String)
+    /// Keras 2: a weights file does not store a `Bidirectional` layer's
+    /// `merge_mode`; concat (Keras's default) was assumed.
+    case mergeModeAssumed(layer: String)
+    /// Keras 2: a `save_weights` file stores no model config: the layers
+    /// are read in `layer_names` order, their kinds and sizes from the weights.
+    case keras2LayersFromWeights
+    /// Keras 2 weights file: before `layer`, layers without weights
+    /// (`weightless`) the file does not record, and `Embedding` layers
+    /// (`embeddings`) that may mask padded steps.
+    case unrecordedBefore(layer: String, weightless: [String], embeddings: [String])
+    /// Keras 3 weights file: no model config, so `count` layers of `mode`
+    /// (in `Bidirectional` when `bidirectional`) were inferred from the
+    /// weight groups and shapes, with Keras's default activations.
+    case layersInferred(count: Int, mode: RNNMode, bidirectional: Bool)
+    /// Keras: a GRU bias of one row: built with `reset_after=False`.
+    case gruResetBefore
+    /// Keras: a GRU without bias does not show `reset_after`: True (the
+    /// Keras 3 default) was assumed.
+    case gruResetAfterAssumed
+    /// Keras weights file: layers of several classes whose order is not
+    /// recorded: each layer is its own module.
+    case layersUnordered
 
     /// The note, each option named by `name`.
     public func message(naming name: (RequestOption) -> String) -> String {
@@ -74,8 +103,48 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
                 + "repeats the previous output unless the layer is Bidirectional)"
         case .inputMask(let mask):
             return mask.summary(naming: name)
-        case .read(let text):
+        case .readFrom(let place):
+            return "read from \(place)"
+        case .nonlinearityRecorded(let nonlinearity):
+            return "the file records nonlinearity='\(nonlinearity.rawValue)'"
+        case .batchMajorInput:
+            return "the model takes batch-major input (batch_first=True)"
+        case .lastStepOnly(let layer):
+            return "the Keras layer '\(layer)' has return_sequences=False: Keras returns only the last step, "
+                + "which is the last step of PyTorch's output (output[:, -1] batch-first) for a forward-only layer"
+        case .mergeModeAssumed(let layer):
+            return "layer '\(layer)': merge_mode is not stored in a weights file: assumed \"concat\" (Keras's default)"
+        case .keras2LayersFromWeights:
+            return "a Keras 2 weights file (save_weights) stores no model config: the layers are read in layer_names order, "
+                + "each recurrent layer's kind and sizes from its weights"
+        case .unrecordedBefore(let layer, let weightless, let embeddings):
+            var parts: [String] = []
+            if !weightless.isEmpty {
+                parts.append("layers without weights before '\(layer)' (" + weightless.map { "'\($0)'" }.joined(separator: ", ")
+                    + ") are not recorded in a weights file: rnnkit runs the recurrent layers alone")
+            }
+            if !embeddings.isEmpty {
+                parts.append("the Embedding layer\(embeddings.count == 1 ? "" : "s") " + embeddings.map { "'\($0)'" }.joined(separator: ", ")
+                    + " before '\(layer)' may mask padded steps (mask_zero=True), which a weights file does not record: rnnkit runs every step")
+            }
+            return parts.joined(separator: "; ")
+        case .layersInferred(let count, let mode, let bidirectional):
+            let layerClass = KerasLayout.layerClass(mode)
+            var text = "a .weights.h5 file stores no model config: rnnkit inferred \(count == 1 ? "one" : "\(count)") "
+                + "\(bidirectional ? "Bidirectional(\(layerClass))" : layerClass) "
+                + "layer\(count == 1 ? "" : "s, stacked in name order,") from the weight groups and shapes"
+            if bidirectional { text += "; directions concatenated (merge_mode=\"concat\")" }
+            if mode != .rnn {
+                text += "; activations tanh and sigmoid (Keras's defaults: a layer built with others, such as hard_sigmoid, computes other "
+                    + "numbers; read the .keras file, which records them)"
+            }
             return text
+        case .gruResetBefore:
+            return "the GRU bias is one row: the layer was built with reset_after=False (the reset gate before the recurrent product)"
+        case .gruResetAfterAssumed:
+            return "a GRU without bias does not show reset_after in its weights: assumed reset_after=True (the Keras 3 default)"
+        case .layersUnordered:
+            return "the file holds layers of several classes whose order it does not record: each layer is its own module"
         }
     }
 

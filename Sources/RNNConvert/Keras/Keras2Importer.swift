@@ -61,7 +61,7 @@ enum Keras2Importer {
                 if found.spec.mode == .rnn {
                     notes.append(.simpleRNNActivation(layer: found.name, file: "a weights file"))
                 }
-                if found.spec.bidirectional { notes.append(.read("layer '\(found.name)': merge_mode is not stored in a weights file: assumed \"concat\" (Keras's default)")) }
+                if found.spec.bidirectional { notes.append(.mergeModeAssumed(layer: found.name)) }
             }
         }
         var ordered: [NamedTensor] = []
@@ -75,10 +75,9 @@ enum Keras2Importer {
         let weights = TensorFile(path: path, format: .hdf5, tensors: ordered, metadata: file.metadata, otherItems: file.otherItems)
         var result = try KerasImporter.read(entries, weights: weights, file: path, configured: true)
         if structure.modelConfig == nil {
-            notes.insert(.read("a Keras 2 weights file (save_weights) stores no model config: the layers are read in layer_names order, "
-                + "each recurrent layer's kind and sizes from its weights"), at: 0)
+            notes.insert(.keras2LayersFromWeights, at: 0)
         }
-        notes += layers.compactMap(\.note).map(ModuleNote.read)
+        notes += layers.compactMap(\.note)
         for name in result.hints.keys { result.hints[name]?.notes += notes }
         result.metadata.merge(file.metadata) { current, _ in current }
         let writer = structure.kerasVersion.map { "Keras \($0)" } ?? "Keras 2"
@@ -122,7 +121,7 @@ enum Keras2Importer {
     private struct Layer {
         var entry: KerasLayerEntry
         var found: Found?
-        var note: String?
+        var note: ModuleNote?
     }
 
     /// The layers of a whole-model file, from `model_config` (nested models flattened).
@@ -224,17 +223,10 @@ enum Keras2Importer {
                     spec.maskedBy = "'\(masking)' (a layer without weights which by its name is a Masking layer; a weights file does not record it)"
                 }
                 let className = bidirectional ? "Bidirectional(\(KerasLayout.layerClass(mode)))" : KerasLayout.layerClass(mode)
-                var notes: [String] = []
-                if !weightless.isEmpty {
-                    notes.append("layers without weights before '\(unit.prefix)' (" + weightless.map { "'\($0)'" }.joined(separator: ", ")
-                        + ") are not recorded in a weights file: rnnkit runs the recurrent layers alone")
-                }
-                if !embeddings.isEmpty {
-                    notes.append("the Embedding layer\(embeddings.count == 1 ? "" : "s") " + embeddings.map { "'\($0)'" }.joined(separator: ", ")
-                        + " before '\(unit.prefix)' may mask padded steps (mask_zero=True), which a weights file does not record: rnnkit runs every step")
-                }
+                let unrecorded = weightless.isEmpty && embeddings.isEmpty ? nil
+                    : ModuleNote.unrecordedBefore(layer: unit.prefix, weightless: weightless, embeddings: embeddings)
                 layers.append(Layer(entry: entry, found: Found(name: unit.prefix, className: className, spec: spec, weights: unit.weights),
-                                    note: notes.isEmpty ? nil : notes.joined(separator: "; ")))
+                                    note: unrecorded))
                 weightless = []
                 embeddings = []
             }

@@ -88,32 +88,22 @@ extension KerasImporter {
         var notes: [ModuleNote] = []
         if configured {
             if let last = stack.entries.last?.recurrent, !last.returnSequences {
-                notes.append(.read("the Keras layer '\(stack.entries.last?.name ?? "")' has return_sequences=False: Keras returns only the last step, "
-                    + "which is the last step of PyTorch's output (output[:, -1] batch-first) for a forward-only layer"))
+                notes.append(.lastStepOnly(layer: stack.entries.last?.name ?? ""))
             }
         } else {
-            let count = stack.layers.count
-            var inferred = "a .weights.h5 file stores no model config: rnnkit inferred \(count == 1 ? "one" : "\(count)") "
-                + "\(first.bidirectional ? "Bidirectional(\(KerasLayout.layerClass(first.mode)))" : KerasLayout.layerClass(first.mode)) "
-                + "layer\(count == 1 ? "" : "s, stacked in name order,") from the weight groups and shapes"
-            if first.bidirectional { inferred += "; directions concatenated (merge_mode=\"concat\")" }
-            if first.mode != .rnn {
-                inferred += "; activations tanh and sigmoid (Keras's defaults: a layer built with others, such as hard_sigmoid, computes other "
-                    + "numbers; read the .keras file, which records them)"
-            }
-            notes.append(.read(inferred))
+            notes.append(.layersInferred(count: stack.layers.count, mode: first.mode, bidirectional: first.bidirectional))
             notes.append(.weightlessLayersUnrecorded)
             if first.mode == .rnn {
                 notes.append(.simpleRNNActivation(layer: nil, file: "a .weights.h5 file"))
             }
             if first.mode == .gru, !first.variant.linearBeforeReset {
-                notes.append(.read("the GRU bias is one row: the layer was built with reset_after=False (the reset gate before the recurrent product)"))
+                notes.append(.gruResetBefore)
             }
             if first.mode == .gru, !first.useBias {
-                notes.append(.read("a GRU without bias does not show reset_after in its weights: assumed reset_after=True (the Keras 3 default)"))
+                notes.append(.gruResetAfterAssumed)
             }
             if mixedClasses {
-                notes.append(.read("the file holds layers of several classes whose order it does not record: each layer is its own module"))
+                notes.append(.layersUnordered)
             }
         }
         let names = stack.entries.map { "'\($0.name)'" }.joined(separator: ", ")

@@ -62,9 +62,9 @@ package struct FileInspection {
             throw FileInputError(file: path, underlying: error)
         }
         recorded = contents.hints.sorted(by: { $0.key < $1.key }).flatMap { name, hints in
-            var facts = hints.source.map { [ModuleNote.read("read from \($0)")] } ?? []
-            if let nonlinearity = hints.nonlinearity { facts.append(.read("the file records nonlinearity='\(nonlinearity.rawValue)'")) }
-            if hints.batchFirst == true { facts.append(.read("the model takes batch-major input (batch_first=True)")) }
+            var facts = hints.source.map { [ModuleNote.readFrom($0)] } ?? []
+            if let nonlinearity = hints.nonlinearity { facts.append(.nonlinearityRecorded(nonlinearity)) }
+            if hints.batchFirst == true { facts.append(.batchMajorInput) }
             if let mask = hints.inputMask { facts.append(.inputMask(mask)) }
             return (facts + hints.notes).map { ModuleNoteEntry(module: ModulePath(name).description, note: $0) }
         }
