@@ -56,11 +56,11 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// A Keras layer rnnkit cannot map to a PyTorch module.
     case refusedLayer(file: String, layer: String, className: String?, reason: String)
     /// A Keras 2 layer whose listed variables do not fit its class.
-    case layerVariables(file: String, layer: String, className: String, reason: String, variables: [String])
+    case layerVariables(file: String, layer: String, className: String, problem: Keras2VariableProblem, variables: [String])
     /// An ONNX node rnnkit cannot map to a PyTorch module.
     case refusedNode(file: String, node: String, reason: String)
     /// An ONNX node that cannot be one more layer of the module before it.
-    case layersDiffer(file: String, module: String, node: String, layer: Int, differences: [String])
+    case layersDiffer(file: String, module: String, node: String, layer: Int, differences: [StackDifference])
     /// The layers of one module read different `sequence_lens`.
     case lengthsDiffer(file: String, module: String)
     /// The layers' stored `role` (initial_h, initial_c) have different batches.
@@ -129,12 +129,13 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             return "\(file): a Keras \(version) file: Keras 1 keeps each gate's weights apart (W_i, U_i, …); rnnkit reads Keras 2 and later"
         case .refusedLayer(let file, let layer, let className, let reason):
             return "\(file): layer '\(layer)'\(className.map { " (\($0))" } ?? ""): \(reason)"
-        case .layerVariables(let file, let layer, let className, let reason, let variables):
-            return "\(file): layer '\(layer)' (\(className)): \(reason); weight_names: " + variables.joined(separator: ", ")
+        case .layerVariables(let file, let layer, let className, let problem, let variables):
+            return "\(file): layer '\(layer)' (\(className)): \(problem); weight_names: " + variables.joined(separator: ", ")
         case .refusedNode(let file, let node, let reason):
             return "\(file): \(node): \(reason)"
         case .layersDiffer(let file, let module, let node, let layer, let differences):
-            return "\(file): \(module): node '\(node)' cannot be layer \(layer) of one PyTorch module: " + differences.joined(separator: "; ")
+            return "\(file): \(module): node '\(node)' cannot be layer \(layer) of one PyTorch module: "
+                + differences.map(\.description).joined(separator: "; ")
         case .lengthsDiffer(let file, let module):
             return "\(file): \(module): its layers read different sequence_lens; PyTorch's packed sequences give every layer the same lengths"
         case .stateBatches(let file, let role, let module, let batches):

@@ -170,6 +170,22 @@ final class ONNXImportTests: XCTestCase {
         }
     }
 
+    /// Two chained nodes that differ in bias and cell cannot be the layers
+    /// of one PyTorch module: each difference is named.
+    func testLayersThatDifferAreNamed() throws {
+        let module = ModuleFactory.module(RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 2, numLayers: 2), name: "")
+        var exported = try ONNXExporter.model(module, options: ONNXExportOptions())
+        let index = try XCTUnwrap(exported.graph.node.firstIndex { $0.name == "/GRU_l1" })
+        exported.graph.node[index].input[3] = ""
+        exported.graph.node[index].attribute.append(floatAttribute("clip", 3))
+        XCTAssertThrowsError(try ONNXImporter.read(exported, file: "stack.onnx")) { error in
+            guard case .layersDiffer("stack.onnx", "the root module", "/GRU_l1", 1, let differences)? = error as? ConversionError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(differences, [.bias(false, first: true), .cell])
+        }
+    }
+
     func testGraphWithoutRecurrentOperatorsIsNamedAsSuch() throws {
         var builder = ONNXGraphBuilder(name: "g")
         builder.input("x", .float32, [.fixed(2)], doc: "")

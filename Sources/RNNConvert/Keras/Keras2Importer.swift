@@ -93,11 +93,11 @@ enum Keras2Importer {
     private static func assign(_ found: Found, group: String, file: String) throws -> [String: String] {
         let directions = found.spec.bidirectional ? 2 : 1
         let perDirection = found.weights.count / directions
-        func fail(_ why: String) -> ConversionError {
-            ConversionError.layerVariables(file: file, layer: found.name, className: found.className, reason: why, variables: found.weights.map(\.name))
+        func fail(_ why: Keras2VariableProblem) -> ConversionError {
+            ConversionError.layerVariables(file: file, layer: found.name, className: found.className, problem: why, variables: found.weights.map(\.name))
         }
         guard found.weights.count % directions == 0, (2 ... 3).contains(perDirection) else {
-            throw fail("\(found.weights.count) variables, expected kernel, recurrent_kernel and maybe bias\(directions == 2 ? " for each direction" : "")")
+            throw fail(.count(found.weights.count, bidirectional: directions == 2))
         }
         let roles = ["kernel", "recurrent_kernel", "bias"]
         var renamed: [String: String] = [:]
@@ -105,11 +105,10 @@ enum Keras2Importer {
             let direction = position / perDirection, index = position % perDirection
             let role = Keras2File.role(weight.name)
             if roles.contains(role), role != roles[index] {
-                throw fail("variable \(position) is named \(role), but Keras keeps \(roles[index]) there")
+                throw fail(.role(position: position, named: role, expected: roles[index]))
             }
             if directions == 2, let named = Keras2File.direction(weight.name), named != direction {
-                throw fail("variable \(position) belongs to the \(named == 0 ? "forward" : "backward") layer by its name, but Keras keeps the "
-                    + "\(direction == 0 ? "forward" : "backward") layer's there")
+                throw fail(.direction(position: position, named: named, expected: direction))
             }
             let side = directions == 1 ? "" : (direction == 0 ? ".forward_layer" : ".backward_layer")
             renamed[weight.tensor] = "\(group)\(side).cell.vars.\(index)"

@@ -94,15 +94,15 @@ enum ONNXImporter {
         let display = module.isEmpty ? "the root module" : "module '\(module)'"
         for (index, layer) in layers.enumerated().dropFirst() {
             let previous = layers[index - 1]
-            var differences: [String] = []
-            if layer.mode != first.mode { differences.append("operator \(layer.node.opType) after \(first.node.opType)") }
-            if layer.hiddenSize != first.hiddenSize { differences.append("hidden size \(layer.hiddenSize) after \(first.hiddenSize)") }
-            if layer.directions != first.directions { differences.append("\(layer.directions) direction(s) after \(first.directions)") }
-            if (layer.b == nil) != (first.b == nil) { differences.append("bias \(layer.b != nil) after \(first.b != nil)") }
-            if layer.nonlinearity != first.nonlinearity { differences.append("a different activation") }
-            if layer.variant != first.variant { differences.append("a different cell (activations, clip, peepholes, direction or gates)") }
+            var differences: [StackDifference] = []
+            if layer.mode != first.mode { differences.append(.opType(layer.node.opType, first: first.node.opType)) }
+            if layer.hiddenSize != first.hiddenSize { differences.append(.hiddenSize(layer.hiddenSize, first: first.hiddenSize)) }
+            if layer.directions != first.directions { differences.append(.directions(layer.directions, first: first.directions)) }
+            if (layer.b == nil) != (first.b == nil) { differences.append(.bias(layer.b != nil, first: first.b != nil)) }
+            if layer.nonlinearity != first.nonlinearity { differences.append(.activation) }
+            if layer.variant != first.variant { differences.append(.cell) }
             if layer.inputSize != previous.directions * previous.hiddenSize {
-                differences.append("input size \(layer.inputSize), but the layer before outputs \(previous.directions * previous.hiddenSize)")
+                differences.append(.inputSize(layer.inputSize, previousOutput: previous.directions * previous.hiddenSize))
             }
             if !differences.isEmpty {
                 throw ConversionError.layersDiffer(file: file, module: display, node: layer.node.name, layer: index, differences: differences)
