@@ -22,9 +22,6 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     case batchFirstNotRecorded(file: String, target: String)
     /// The nonlinearity asked for contradicts the one the input records.
     case nonlinearityContradictsFile(file: String, nonlinearity: Nonlinearity, recorded: Nonlinearity, module: String)
-    /// The module has problems (missing or misshapen tensors) that forbid
-    /// converting it; `target` is "Keras" for a Keras target, nil otherwise.
-    case moduleProblems(file: String, module: String, target: String?, problems: [String])
     /// The input stores an initial state and/or lengths for `module`, which
     /// a Keras layer cannot hold.
     case storedInputsForKeras(output: String, input: String, module: String, state: Bool, lengths: Bool)
@@ -95,9 +92,6 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
         case .nonlinearityContradictsFile(let file, let nonlinearity, let recorded, let module):
             return "\(file): \(name(.nonlinearity)) \(nonlinearity.rawValue) contradicts the file, which records "
                 + "nonlinearity \(recorded.rawValue) for '\(module)'"
-        case .moduleProblems(let file, let module, let target, let problems):
-            let what = target.map { "written to \($0)" } ?? "converted"
-            return "\(file): \(module) cannot be \(what) as it is: " + problems.joined(separator: "; ")
         case .storedInputsForKeras(let output, let input, let module, let state, let lengths):
             let what = [state ? "an initial state" : nil, lengths ? "sequence lengths" : nil].compactMap { $0 }.joined(separator: " and ")
             return "\(output): \(input) stores \(what) for \(module), which a Keras recurrent layer cannot hold "

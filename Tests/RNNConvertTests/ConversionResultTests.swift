@@ -73,6 +73,22 @@ final class ConversionResultTests: XCTestCase {
         }
     }
 
+    /// A module with problems is checked once, by the exporter's
+    /// `ModuleValidation`, and the error names the input file.
+    func testAModuleWithProblemsIsRefusedOnceNamingTheFile() throws {
+        let complete = try SafetensorsReader.read(path: try gruFile())
+        try TensorFileWriter.write(complete.tensors.filter { !$0.name.hasSuffix("bias_hh_l0") }, as: .safetensors, to: out("lacking.safetensors"))
+        for target in ["x.onnx", "x.keras", "x.weights.h5"] {
+            XCTAssertThrowsError(try Converter.convert(ConversionRequest(input: out("lacking.safetensors"), output: out(target)))) { error in
+                let named = error as? FileInputError
+                XCTAssertEqual(named?.file, out("lacking.safetensors"), "\(target): \(error)")
+                guard case .missingTensor("encoder.rnn.bias_hh_l0", [6], _, _)? = (named?.underlying as? ModuleValidationError)?.problems.first
+                else { return XCTFail("\(target): \(error)") }
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out(target)), target)
+        }
+    }
+
     /// The wording of the most common refusals, as the library says them.
     func testMessagesOfTheCommonRefusals() {
         XCTAssertEqual(TensorFileError(file: "m.txt", .unknownSuffix("txt")).description,

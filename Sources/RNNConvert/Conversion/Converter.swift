@@ -151,12 +151,8 @@ public enum Converter {
     }
 
     private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> ConversionResult {
-        let inspection = Inspector.inspect(tensors)
-        let module = source.recorded(try inspection.selectModule(named: request.module))
-        let problems = inspection.problems(of: module)
-        if !problems.isEmpty {
-            throw ConversionError.moduleProblems(file: request.input, module: module.displayName, target: nil, problems: problems.map(\.description))
-        }
+        // The module's problems are found once, by `ONNXExporter.check` (`ModuleValidationError`, named with the file by `convert`).
+        let module = source.recorded(try Inspector.inspect(tensors).selectModule(named: request.module))
         var options = ONNXExportOptions(
             batchFirst: request.batchFirst,
             nonlinearity: try agreedNonlinearity(request, source: source, module: module),

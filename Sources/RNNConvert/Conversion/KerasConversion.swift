@@ -13,12 +13,8 @@ public struct KerasExport: Sendable, Equatable {
 extension Converter {
     /// One module into a `.keras` archive or a `.weights.h5` file.
     static func writeKeras(_ tensors: [NamedTensor], source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> ConversionResult {
-        let inspection = Inspector.inspect(tensors)
-        let module = source.recorded(try inspection.selectModule(named: request.module))
-        let problems = inspection.problems(of: module)
-        guard problems.isEmpty else {
-            throw ConversionError.moduleProblems(file: request.input, module: module.displayName, target: "Keras", problems: problems.map(\.description))
-        }
+        // The module's problems are found once, by `KerasExporter.check` (`ModuleValidationError`, named with the file by `convert`).
+        let module = source.recorded(try Inspector.inspect(tensors).selectModule(named: request.module))
         try refuseStoredForKeras(source, module: module, output: request.output)
         let options = KerasExportOptions(
             nonlinearity: try agreedNonlinearity(request, source: source, module: module), dtype: request.dtype)
