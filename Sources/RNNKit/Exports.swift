@@ -35,3 +35,4 @@
 @_exported import enum RNNConvert.ConversionNote
 @_exported import enum RNNConvert.ModuleNote
 @_exported import struct RNNConvert.ModuleNoteEntry
+@_exported import struct RNNConvert.OptionNaming

@@ -78,7 +78,7 @@ struct ConvertCommand: ParsableCommand {
                 renames: try selection.parsedRenames(), force: overwrite.force, batchFirst: layout.batchFirst ?? false)
             request.dropMask = dropMask
             let result = try Converter.convert(request)
-            print(json ? try jsonText(ConversionReport(result)) : printableText(conversionLines(result)), terminator: "")
+            print(json ? try jsonText(result) : printableText(conversionLines(result)), terminator: "")
         }
     }
 }
@@ -99,35 +99,4 @@ func conversionLines(_ result: ConversionResult) -> [String] {
         break
     }
     return [oneLine(summary)] + result.notes.map { "note: " + oneLine(noteText($0)) }
-}
-
-/// `convert --json`: what was written, the notes as the CLI prints them.
-struct ConversionReport: Encodable {
-    var input: String
-    var output: String
-    var target: String
-    var contents: String
-    var modules: [String]
-    var tensors: Int
-    var bytes: Int
-    var dtypes: [DType]
-    var storedInputs: [String]
-    var notes: [String]
-
-    init(_ result: ConversionResult) {
-        input = result.input
-        output = result.output
-        target = result.target.rawValue
-        contents = result.contents
-        modules = result.modules
-        tensors = result.tensorCount
-        bytes = result.bytes
-        dtypes = result.dtypes
-        switch result.stored {
-        case .onnxDefaults(let inputs)?: storedInputs = inputs
-        case .tensors(let names)?: storedInputs = names
-        case nil: storedInputs = []
-        }
-        notes = result.notes.map(noteText)
-    }
 }

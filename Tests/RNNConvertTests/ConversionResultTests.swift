@@ -89,6 +89,39 @@ final class ConversionResultTests: XCTestCase {
         }
     }
 
+    /// `convert --json`: the result encodes under the keys the CLI has
+    /// always printed, each note as an object with its kind, data and message.
+    func testResultEncodesNotesAsObjects() throws {
+        let result = ConversionResult(
+            input: "in.onnx", output: "out.npz", target: .npz, contents: "NPZ, 4 tensors", modules: ["rnn"], tensorCount: 4, bytes: 10,
+            dtypes: [.float32], stored: .tensors(["rnn.h0"]),
+            notes: [.batchFirstNotRecorded(target: "NPZ"), .input(module: "rnn", .storedLengths([3, 2])),
+                    .input(module: "rnn", .inputMask(InputMask(source: .maskValue(0), layer: "Masking layer 'm'", zeroOutput: true)))])
+        let encoder = JSONEncoder()
+        encoder.userInfo[.optionNaming] = OptionNaming { "--\($0.rawValue)" }
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: try encoder.encode(result)) as? [String: Any])
+        XCTAssertEqual(Set(object.keys), ["input", "output", "target", "contents", "modules", "tensors", "bytes", "dtypes", "storedInputs", "notes"])
+        XCTAssertEqual(object["target"] as? String, "npz")
+        XCTAssertEqual(object["tensors"] as? Int, 4)
+        XCTAssertEqual(object["storedInputs"] as? [String], ["rnn.h0"])
+        let notes = try XCTUnwrap(object["notes"] as? [[String: Any]])
+        XCTAssertEqual(notes.count, 3)
+        XCTAssertEqual(notes[0]["kind"] as? String, "batchFirstNotRecorded")
+        XCTAssertEqual(notes[0]["target"] as? String, "NPZ")
+        XCTAssertEqual(notes[0]["message"] as? String, "NPZ does not record batch_first; run it with --batchFirst")
+        XCTAssertEqual(notes[1]["kind"] as? String, "storedLengths")
+        XCTAssertEqual(notes[1]["module"] as? String, "rnn")
+        XCTAssertEqual(notes[1]["lengths"] as? [Int], [3, 2])
+        XCTAssertEqual(notes[1]["message"] as? String, "the file stores sequence lengths [3, 2]; run uses them unless --lengths is given")
+        let mask = try XCTUnwrap(notes[2]["mask"] as? [String: Any])
+        XCTAssertEqual(mask["source"] as? String, "maskValue")
+        XCTAssertEqual(mask["maskValue"] as? Double, 0)
+        XCTAssertEqual(mask["zeroOutput"] as? Bool, true)
+        // Without a naming, options are named in words, as `description` does.
+        let plain = try XCTUnwrap(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(result.notes[1])) as? [String: Any])
+        XCTAssertEqual(plain["message"] as? String, result.notes[1].description)
+    }
+
     /// The wording of the most common refusals, as the library says them.
     func testMessagesOfTheCommonRefusals() {
         XCTAssertEqual(TensorFileError(file: "m.txt", .unknownSuffix("txt")).description,

@@ -57,3 +57,28 @@ public struct InputMask: Sendable, Equatable {
         }
     }
 }
+
+/// The mask as an object: `source` (`maskValue`, `lengths`, `refused`),
+/// `maskValue` or `reason` for those sources, `layer` and `zeroOutput`.
+extension InputMask: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case source, maskValue, reason, layer, zeroOutput
+    }
+
+    /// Encodes the mask under the keys above.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch source {
+        case .maskValue(let value):
+            try container.encode("maskValue", forKey: .source)
+            try container.encode(value, forKey: .maskValue)
+        case .lengths:
+            try container.encode("lengths", forKey: .source)
+        case .refused(let reason):
+            try container.encode("refused", forKey: .source)
+            try container.encode(reason, forKey: .reason)
+        }
+        try container.encode(layer, forKey: .layer)
+        try container.encode(zeroOutput, forKey: .zeroOutput)
+    }
+}
