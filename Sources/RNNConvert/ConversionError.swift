@@ -50,8 +50,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
 
     /// A Keras 1 file (rnnkit reads Keras 2 and later).
     case keras1(file: String, version: String)
-    /// A Keras layer rnnkit cannot map to a PyTorch module.
-    case refusedLayer(file: String, layer: String, className: String?, reason: String)
+    /// A Keras layer rnnkit cannot map to a PyTorch module, each reason named.
+    case refusedLayer(file: String, layer: String, className: String?, reasons: [LayerRefusal])
     /// A Keras 2 layer whose listed variables do not fit its class.
     case layerVariables(file: String, layer: String, className: String, problem: Keras2VariableProblem, variables: [String])
     /// An ONNX node rnnkit cannot map to a PyTorch module.
@@ -121,8 +121,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             return "\(module) needs \(bytes) bytes of weights; an ONNX protobuf file holds at most 2 GiB"
         case .keras1(let file, let version):
             return "\(file): a Keras \(version) file: Keras 1 keeps each gate's weights apart (W_i, U_i, …); rnnkit reads Keras 2 and later"
-        case .refusedLayer(let file, let layer, let className, let reason):
-            return "\(file): layer '\(layer)'\(className.map { " (\($0))" } ?? ""): \(reason)"
+        case .refusedLayer(let file, let layer, let className, let reasons):
+            return "\(file): layer '\(layer)'\(className.map { " (\($0))" } ?? ""): " + reasons.map(\.description).joined(separator: "; ")
         case .layerVariables(let file, let layer, let className, let problem, let variables):
             return "\(file): layer '\(layer)' (\(className)): \(problem); weight_names: " + variables.joined(separator: ", ")
         case .refusedNode(let file, let node, let reason):

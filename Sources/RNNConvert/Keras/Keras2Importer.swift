@@ -44,8 +44,8 @@ enum Keras2Importer {
                 entries.append(layer.entry)
                 continue
             }
-            if let refusal = found.spec.refusal {
-                throw ConversionError.refusedLayer(file: path, layer: found.name, className: found.className, reason: refusal)
+            if !found.spec.refusals.isEmpty {
+                throw ConversionError.refusedLayer(file: path, layer: found.name, className: found.className, reasons: found.spec.refusals)
             }
             let group = "layers.keras2_\(index)"
             try assign(found, group: group, file: path).forEach { renamed[$0.key] = $0.value }
@@ -161,8 +161,8 @@ enum Keras2Importer {
                 }
                 spec.maskedBy = mask
                 guard !weights.isEmpty else {
-                    throw ConversionError.refusedLayer(file: structure.path, layer: name, className: className, reason: "the config lists it, but "
-                        + (container.map { "the weights of '\($0)' hold no variables named '\(name)/…'" } ?? "model_weights/\(group) lists no weights"))
+                    throw ConversionError.refusedLayer(file: structure.path, layer: name, className: className,
+                                                      reasons: [.noWeights(layer: name, container: container, group: group)])
                 }
                 layers.append(Layer(entry: entry, found: Found(name: name, className: className, spec: spec, weights: weights)))
             }
@@ -202,8 +202,7 @@ enum Keras2Importer {
                 let byRole = Dictionary(unit.weights.map { (Keras2File.role($0.name), tensors[$0.tensor]) }, uniquingKeysWith: { first, _ in first })
                 guard let recurrent = byRole["recurrent_kernel"] ?? nil, recurrent.shape.count == 2, recurrent.shape[0] > 0,
                       recurrent.shape[1] % recurrent.shape[0] == 0, let mode = RNNMode(gateCount: recurrent.shape[1] / recurrent.shape[0]) else {
-                    throw ConversionError.refusedLayer(file: structure.path, layer: unit.prefix, className: nil,
-                                                      reason: "its recurrent_kernel is not (units, G·units) with G = 1 (SimpleRNN), 3 (GRU) or 4 (LSTM)")
+                    throw ConversionError.refusedLayer(file: structure.path, layer: unit.prefix, className: nil, reasons: [.recurrentKernelNotGates])
                 }
                 let bias = byRole["bias"] ?? nil
                 var spec = Keras2Recurrent(mode: mode, units: recurrent.shape[0], useBias: bias != nil)

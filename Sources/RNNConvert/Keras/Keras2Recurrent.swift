@@ -4,7 +4,7 @@ import RNNLayouts
 /// A recurrent layer of a Keras 2 / tf.keras file as the file describes it
 /// (its config, or for a weights file alone the weights and the defaults of
 /// the Keras version that wrote it): every setting that decides what it
-/// computes, whether or not PyTorch's cells compute it. `refusal` says what
+/// computes, whether or not PyTorch's cells compute it. `refusals` say what
 /// rnnkit cannot run yet.
 struct Keras2Recurrent: Equatable {
     /// LSTM, GRU or RNN (SimpleRNN).
@@ -43,68 +43,47 @@ struct Keras2Recurrent: Equatable {
     /// ("Keras 2.2.4's defaults"), or nil when the config states them.
     var assumedFrom: String?
 
-    /// What rnnkit cannot run, as a sentence naming it, or nil. Cells beyond
+    /// What rnnkit cannot run, each named (empty: nothing). Cells beyond
     /// PyTorch's that rnnkit runs (hard_sigmoid, relu and sigmoid activations,
     /// `reset_after=False`, `go_backwards`, `merge_mode` sum/mul/ave) are not
     /// refused: `variant` carries them.
-    var refusal: String? {
-        var reasons: [String] = []
-        let origin = assumedFrom.map { " (assumed from \($0))" } ?? ""
-        let known = "rnnkit runs tanh, sigmoid, relu and hard_sigmoid (Keras 2's, clip(0.2·x + 0.5, 0, 1))"
+    var refusals: [LayerRefusal] {
+        var reasons: [LayerRefusal] = []
         if let activation, KerasVariant.activation(named: activation) == nil {
-            reasons.append("activation \(activation)\(origin): \(known)")
+            reasons.append(.activation(.activation, name: activation, assumedFrom: assumedFrom, keras2: true))
         }
         if mode != .rnn {
             if let recurrentActivation, KerasVariant.activation(named: recurrentActivation) == nil {
-                reasons.append("recurrent_activation \(recurrentActivation)\(origin): \(known)")
+                reasons.append(.activation(.recurrentActivation, name: recurrentActivation, assumedFrom: assumedFrom, keras2: true))
             } else if recurrentActivation == nil {
-                reasons.append("the file does not say which recurrent_activation the layer uses (sigmoid or Keras 2's hard_sigmoid)")
+                reasons.append(.recurrentActivationUnknown)
             }
         }
-        if mode == .gru, resetAfter == nil {
-            reasons.append("the file does not say whether reset_after is True (PyTorch's GRU) or False (the reset gate before the recurrent product), "
-                + "and a GRU without bias does not show it in its weights")
-        }
-        if goBackwards, bidirectional {
-            reasons.append("go_backwards=True on the layer inside Bidirectional: rnnkit reads Bidirectional around forward layers")
-        }
-        if bidirectional, let mergeMode, DirectionMerge(rawValue: mergeMode) == nil {
-            reasons.append("Bidirectional merge_mode=\"\(mergeMode)\" returns the two directions as separate outputs; rnnkit reads "
-                + "concat, sum, mul and ave")
-        }
-        if backwardDiffers {
-            reasons.append("its backward_layer has other settings than the forward layer; a PyTorch bidirectional layer has two identical directions")
-        }
-        if timeMajor {
-            reasons.append("time_major=True (input as (time, batch, features)) is not read by rnnkit yet")
-        }
-        if let cudnnLayer {
-            reasons.append("\(cudnnLayer) keeps the input and recurrent biases apart (\(mode == .lstm ? 8 : 6)·units), a layout rnnkit does not read yet")
-        }
-        if !unknownKeys.isEmpty {
-            reasons.append("config key\(unknownKeys.count == 1 ? "" : "s") " + unknownKeys.map { "'\($0)'" }.joined(separator: ", ")
-                + " of unknown meaning (rnnkit reads the keys Keras 2.0–2.x and tf_keras write)")
-        }
-        if let maskedBy {
-            reasons.append("layer \(maskedBy) upstream masks steps, which the layer then skips; rnnkit does not apply masks from Keras 2 files yet")
-        }
-        return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+        if mode == .gru, resetAfter == nil { reasons.append(.resetAfterUnknown) }
+        if goBackwards, bidirectional { reasons.append(.goBackwardsInBidirectional) }
+        if bidirectional, let mergeMode, DirectionMerge(rawValue: mergeMode) == nil { reasons.append(.mergeMode(mergeMode)) }
+        if backwardDiffers { reasons.append(.backwardDiffers) }
+        if timeMajor { reasons.append(.timeMajor) }
+        if let cudnnLayer { reasons.append(.cudnn(layer: cudnnLayer, mode: mode)) }
+        if !unknownKeys.isEmpty { reasons.append(.unknownKeys(unknownKeys)) }
+        if let maskedBy { reasons.append(.maskedUpstream(layer: maskedBy)) }
+        return reasons
     }
 
     /// What the layer computes beyond PyTorch's cell (Keras 2's hard_sigmoid is
     /// 0.2x + 0.5; `reset_after=False`, `go_backwards`, `merge_mode`), for a
-    /// layer `refusal` lets through.
+    /// layer `refusals` let through.
     var variant: CellVariant {
         var config: [String: Any] = ["go_backwards": goBackwards && !bidirectional]
         if let resetAfter { config["reset_after"] = resetAfter }
         var variant = (try? KerasVariant.variant(
             mode: mode, config: config, activation: activation ?? "tanh", recurrentActivation: recurrentActivation ?? "sigmoid",
-            hardSigmoid: .keras2HardSigmoid, refuse: { ConversionError.refusedLayer(file: "", layer: "", className: nil, reason: $0) })) ?? .pytorch
+            hardSigmoid: .keras2HardSigmoid, refuse: { ConversionError.refusedLayer(file: "", layer: "", className: nil, reasons: [$0]) })) ?? .pytorch
         if bidirectional, let merge = mergeMode.flatMap(DirectionMerge.init(rawValue:)) { variant.merge = merge }
         return variant
     }
 
-    /// The settings of `KerasConfigReader` for a layer `refusal` lets through.
+    /// The settings of `KerasConfigReader` for a layer `refusals` let through.
     var entry: KerasLayerEntry.Recurrent {
         KerasLayerEntry.Recurrent(mode: mode, bidirectional: bidirectional, units: units, useBias: useBias,
                                   activation: activation ?? (mode == .rnn ? nil : "tanh"), returnSequences: returnSequences,

@@ -89,14 +89,14 @@ public enum KerasConfigKeys {
 
     /// The first key of `config` (a `className` layer's) that is not in the
     /// list, or holds another value than its required default, with why.
-    static func unacceptedKey(_ className: String, _ config: [String: Any]) -> String? {
+    static func unacceptedKey(_ className: String, _ config: [String: Any]) -> LayerRefusal? {
         guard let known = recurrentLayers[className] else { return nil }
         for key in config.keys.sorted() {
             guard let role = known[key] else {
-                return "config key '\(key)' is not one rnnkit knows for \(className); it may change the numbers, so rnnkit refuses the layer"
+                return .unknownConfigKey(key: key, className: className)
             }
             if case .mustBe(let expected) = role, let value = config[key], jsonText(value) != expected {
-                return "\(key)=\(jsonText(value)) is not supported (rnnkit runs \(key)=\(expected) only)"
+                return .unsupportedValue(key: key, value: jsonText(value), supported: expected)
             }
         }
         return nil

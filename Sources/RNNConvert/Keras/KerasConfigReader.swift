@@ -162,8 +162,8 @@ enum KerasConfigReader {
     /// The recurrent settings of a layer, nil when it is not LSTM/GRU/SimpleRNN
     /// (or `Bidirectional` around one); throws for settings PyTorch cannot express.
     private static func recurrent(_ className: String, _ config: [String: Any], name: String, file: String) throws -> KerasLayerEntry.Recurrent? {
-        func refuse(_ why: String) -> ConversionError {
-            ConversionError.refusedLayer(file: file, layer: name, className: className, reason: why)
+        func refuse(_ why: LayerRefusal) -> ConversionError {
+            ConversionError.refusedLayer(file: file, layer: name, className: className, reasons: [why])
         }
         if let why = KerasConfigKeys.unacceptedKey(className, config) { throw refuse(why) }
         if className == "Bidirectional" {
@@ -177,7 +177,7 @@ enum KerasConfigReader {
                                           name: name, file: file)
                 guard let other, other.mode == spec.mode, other.units == spec.units, other.useBias == spec.useBias,
                       other.activation == spec.activation, other.variant == spec.variant.with(merge: .concat) else {
-                    throw refuse("its backward_layer differs from the forward layer; a PyTorch bidirectional layer has two identical directions")
+                    throw refuse(.backwardDiffers)
                 }
             }
             spec.bidirectional = true

@@ -132,32 +132,31 @@ extension KerasImporter {
             }
             return nil
         }
-        func fail(_ why: String) -> ConversionError {
-            ConversionError.refusedLayer(file: file, layer: entry.name, className: nil, reason: why)
+        func fail(_ why: LayerRefusal) -> ConversionError {
+            ConversionError.refusedLayer(file: file, layer: entry.name, className: nil, reasons: [why])
         }
         var layer: KerasRecurrentLayer?
         for group in groups {
             let variables = (0 ..< 3).compactMap { index in tensors["\(group).\(index)"].map { (name: "\(group).\(index)", tensor: $0) } }
             guard variables.count >= 2, tensors["\(group).3"] == nil else {
-                throw fail("\(group.replacingOccurrences(of: ".", with: "/")) holds \(variables.count) variables; a recurrent cell has kernel, recurrent_kernel and maybe bias")
+                throw fail(.variableCount(group: group.replacingOccurrences(of: ".", with: "/"), count: variables.count))
             }
             let kernel = variables[0].tensor, recurrent = variables[1].tensor, storedBias = variables.count == 3 ? variables[2].tensor : nil
             guard kernel.shape.count == 2, recurrent.shape.count == 2, recurrent.shape[0] > 0,
                   kernel.shape[1] == recurrent.shape[1], recurrent.shape[1] % recurrent.shape[0] == 0,
                   let gateMode = RNNMode(gateCount: recurrent.shape[1] / recurrent.shape[0]) else {
-                throw fail("kernel \(kernel.shape) and recurrent_kernel \(recurrent.shape) are not (input, G·units) and (units, G·units) "
-                    + "with G = 1 (SimpleRNN), 3 (GRU) or 4 (LSTM)")
+                throw fail(.kernelShapes(kernel: kernel.shape, recurrent: recurrent.shape))
             }
             let mode = entry.recurrent?.mode ?? gateMode
             let units = recurrent.shape[0], width = recurrent.shape[1]
             guard mode == gateMode else {
-                throw fail("the config says \(KerasLayout.layerClass(mode)), but recurrent_kernel \(recurrent.shape) has \(gateMode.gateCount) gate block(s)")
+                throw fail(.modeMismatch(configured: mode, recurrent: recurrent.shape, gates: gateMode.gateCount))
             }
             if let configured = entry.recurrent?.units, configured != units {
-                throw fail("the config says units=\(configured), but recurrent_kernel is \(recurrent.shape)")
+                throw fail(.unitsMismatch(configured: configured, recurrent: recurrent.shape))
             }
             if let configured = entry.recurrent?.useBias, configured != (storedBias != nil) {
-                throw fail("the config says use_bias=\(configured ? "True" : "False"), but the cell holds \(variables.count) variables")
+                throw fail(.useBiasMismatch(configured: configured, variables: variables.count))
             }
             var variant = entry.recurrent?.variant ?? .pytorch
             var bias = storedBias
@@ -167,8 +166,8 @@ extension KerasImporter {
                 if oneRow, entry.recurrent == nil { variant.linearBeforeReset = false }
                 let expected = mode == .gru && variant.linearBeforeReset ? [2, width] : [width]
                 guard given.shape == expected else {
-                    throw fail("bias is \(given.shape), expected \(expected)"
-                        + (mode == .gru && entry.recurrent != nil ? " (the config says reset_after=\(variant.linearBeforeReset ? "True" : "False"))" : ""))
+                    throw fail(.biasShape(given.shape, expected: expected,
+                                          resetAfter: mode == .gru && entry.recurrent != nil ? variant.linearBeforeReset : nil))
                 }
                 if oneRow {
                     var rows = try given.data()
@@ -177,12 +176,12 @@ extension KerasImporter {
                 }
             }
             guard variables.allSatisfy({ $0.tensor.dtype == kernel.dtype }), kernel.dtype.isFloatingPoint else {
-                throw fail("variables of mixed or non-float types (\(variables.map(\.tensor.dtype.rawValue).joined(separator: ", ")))")
+                throw fail(.variableTypes(variables.map(\.tensor.dtype)))
             }
             let direction = KerasLayout.Variables(kernel: kernel, recurrentKernel: recurrent, bias: bias)
             if var built = layer {
                 guard built.units == units, built.inputSize == kernel.shape[0], built.useBias == (bias != nil) else {
-                    throw fail("the backward layer's variables differ in shape from the forward layer's")
+                    throw fail(.backwardShapes)
                 }
                 built.directions.append(direction)
                 layer = built

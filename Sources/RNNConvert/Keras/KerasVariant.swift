@@ -32,10 +32,9 @@ enum KerasVariant {
     /// The variant a recurrent layer's config describes (`go_backwards`
     /// included); throws `refuse(why)` for an activation rnnkit does not run.
     static func variant(mode: RNNMode, config: [String: Any], activation: String, recurrentActivation: String,
-                        hardSigmoid: GateActivation = .keras3HardSigmoid, refuse: (String) -> Error) throws -> CellVariant {
-        let known = "rnnkit runs tanh, sigmoid, relu and hard_sigmoid"
+                        hardSigmoid: GateActivation = .keras3HardSigmoid, refuse: (LayerRefusal) -> Error) throws -> CellVariant {
         guard let candidate = self.activation(named: activation, hardSigmoid: hardSigmoid) else {
-            throw refuse("activation \(activation): \(known)")
+            throw refuse(.activation(.activation, name: activation, assumedFrom: nil, keras2: hardSigmoid == .keras2HardSigmoid))
         }
         var variant = CellVariant()
         switch mode {
@@ -44,7 +43,8 @@ enum KerasVariant {
             if candidate != .relu { variant.candidate = candidate }
         case .lstm, .gru:
             guard let gate = self.activation(named: recurrentActivation, hardSigmoid: hardSigmoid) else {
-                throw refuse("recurrent_activation \(recurrentActivation): \(known)")
+                throw refuse(.activation(.recurrentActivation, name: recurrentActivation, assumedFrom: nil,
+                                         keras2: hardSigmoid == .keras2HardSigmoid))
             }
             variant.gate = gate
             variant.candidate = candidate
@@ -57,12 +57,9 @@ enum KerasVariant {
 
     /// `Bidirectional`'s `merge_mode`; throws `refuse(why)` for `None` (two
     /// outputs) or a mode rnnkit does not know.
-    static func merge(_ value: Any?, refuse: (String) -> Error) throws -> DirectionMerge {
-        let text = (value as? String) ?? "null"
-        if let merge = DirectionMerge(rawValue: text) { return merge }
-        throw refuse("merge_mode=\(value is String ? "\"\(text)\"" : "None") returns the two directions "
-            + (text == "null" ? "as two separate outputs" : "merged in a way rnnkit does not know")
-            + "; rnnkit reads merge_mode \"concat\", \"sum\", \"mul\" and \"ave\"")
+    static func merge(_ value: Any?, refuse: (LayerRefusal) -> Error) throws -> DirectionMerge {
+        if let merge = (value as? String).flatMap(DirectionMerge.init(rawValue:)) { return merge }
+        throw refuse(.mergeMode(value as? String))
     }
 
     /// Why `module`'s variant cannot be written as Keras 3 layers, or nil.
