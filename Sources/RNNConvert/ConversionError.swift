@@ -55,7 +55,7 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// A Keras 2 layer whose listed variables do not fit its class.
     case layerVariables(file: String, layer: String, className: String, problem: Keras2VariableProblem, variables: [String])
     /// An ONNX node rnnkit cannot map to a PyTorch module.
-    case refusedNode(file: String, node: String, reason: String)
+    case refusedNode(file: String, node: String, reason: NodeRefusal)
     /// An ONNX node that cannot be one more layer of the module before it.
     case layersDiffer(file: String, module: String, node: String, layer: Int, differences: [StackDifference])
     /// The layers of one module read different `sequence_lens`.

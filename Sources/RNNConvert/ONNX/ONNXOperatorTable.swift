@@ -120,24 +120,23 @@ public enum ONNXOperatorTable {
 
     /// The reason `node` must be refused because of an attribute or input the
     /// list does not know or refuses at this value, or nil.
-    static func refusal(_ node: Onnx_NodeProto) -> String? {
+    static func refusal(_ node: Onnx_NodeProto) -> NodeRefusal? {
         let op = node.opType
-        let known = (entries[op] ?? []).filter { $0.kind == "attribute" }.map(\.name).joined(separator: ", ")
+        let known = (entries[op] ?? []).filter { $0.kind == "attribute" }.map(\.name)
         for attribute in node.attribute {
             guard let entry = entry(op, attribute.name, kind: "attribute") else {
-                return "attribute '\(attribute.name)' is not one rnnkit knows for \(op) (it knows \(known)); "
-                    + "rnnkit refuses what it cannot account for"
+                return .unknownAttribute(name: attribute.name, op: op, known: known)
             }
             if case .refusedUnlessDefault(let value) = entry.handling {
                 let given = text(attribute)
                 if value == nil || given != value {
-                    return "attribute \(attribute.name)=\(given): \(entry.why)"
+                    return .refusedAttribute(name: attribute.name, value: given, why: entry.why)
                 }
             }
         }
         let inputs = inputNames(op)
         if node.input.count > inputs.count, node.input[inputs.count...].contains(where: { !$0.isEmpty }) {
-            return "has \(node.input.count) inputs; \(op) has \(inputs.count) (\(inputs.joined(separator: ", ")))"
+            return .extraInputs(count: node.input.count, op: op, inputs: inputs)
         }
         return nil
     }

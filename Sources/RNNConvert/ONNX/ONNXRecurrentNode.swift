@@ -34,7 +34,7 @@ struct ONNXRecurrentNode {
     /// Reads `node`, refusing what a PyTorch module cannot express.
     init(_ node: Onnx_NodeProto, mode: RNNMode, evaluator: inout ONNXConstantEvaluator, place: String = "") throws {
         let label = ONNXGraphScope.describe(node) + (place.isEmpty ? "" : " (in \(place))")
-        func refuse(_ why: String) -> ConversionError {
+        func refuse(_ why: NodeRefusal) -> ConversionError {
             ConversionError.refusedNode(file: evaluator.file, node: label, reason: why)
         }
         if let why = ONNXOperatorTable.refusal(node) { throw refuse(why) }
@@ -48,7 +48,7 @@ struct ONNXRecurrentNode {
         case "forward", "reverse": directions = 1
         case "bidirectional": directions = 2
         default:
-            throw refuse("unknown direction '\(direction)'")
+            throw refuse(.unknownDirection(direction))
         }
         (variant, nonlinearity) = try ONNXVariant.read(attributes, mode: mode, directions: directions, reverse: direction == "reverse",
                                                        refuse: refuse)
@@ -63,7 +63,7 @@ struct ONNXRecurrentNode {
             }
         }
         guard let w = try weight(1, "W"), let r = try weight(2, "R") else {
-            throw refuse("W and R are required inputs")
+            throw refuse(.weightsRequired)
         }
         self.w = w
         self.r = r
@@ -71,22 +71,22 @@ struct ONNXRecurrentNode {
         let gates = mode.gateCount
         guard r.shape.count == 3, r.shape[0] == directions, r.shape[2] > 0, r.shape[2] <= Int(Int32.max),  // bounds gates·hidden below
               r.shape[1] == gates * r.shape[2] else {
-            throw refuse("R has shape \(shapeText(r.shape)); expected (\(directions), \(gates)·hidden, hidden)")
+            throw refuse(.recurrenceShape(r.shape, directions: directions, gates: gates))
         }
         hiddenSize = r.shape[2]
         if let declared = attributes.int("hidden_size"), declared != hiddenSize {
-            throw refuse("hidden_size=\(declared) but R has shape \(shapeText(r.shape))")
+            throw refuse(.hiddenSize(declared: declared, recurrence: r.shape))
         }
         guard w.shape.count == 3, w.shape[0] == directions, w.shape[1] == gates * hiddenSize else {
-            throw refuse("W has shape \(shapeText(w.shape)); expected (\(directions), \(gates * hiddenSize), input_size)")
+            throw refuse(.inputWeightShape(w.shape, directions: directions, rows: gates * hiddenSize))
         }
         inputSize = w.shape[2]
         if let b, b.shape != [directions, 2 * gates * hiddenSize] {
-            throw refuse("B has shape \(shapeText(b.shape)); expected (\(directions), \(2 * gates * hiddenSize))")
+            throw refuse(.biasShape(b.shape, directions: directions, width: 2 * gates * hiddenSize))
         }
         for (name, tensor) in [("W", w), ("R", r), ("B", b)] {
             if let tensor, !tensor.dtype.isFloatingPoint {
-                throw refuse("\(name) is \(tensor.dtype.rawValue); weights must be floating point")
+                throw refuse(.notFloatingPoint(tensor: name, dtype: tensor.dtype))
             }
         }
         if mode == .lstm, let p = try weight(7, "P") {
@@ -117,13 +117,13 @@ struct ONNXRecurrentNode {
                 guard tensor.dtype.isFloatingPoint, tensor.shape.count == 3, tensor.shape[0] == directions, tensor.shape[2] == width,
                       tensor.shape[1] >= 1
                 else {
-                    throw refuse("\(role) is \(tensor.dtype.rawValue) \(shapeText(tensor.shape)); expected floating point (\(directions), batch, \(width))")
+                    throw refuse(.stateShape(role: role, dtype: tensor.dtype, shape: tensor.shape, directions: directions, width: width))
                 }
             }
         }
         if case .stored(let lengths) = sequenceLengths {
             guard !lengths.dtype.isFloatingPoint, lengths.shape.count == 1 else {
-                throw refuse("sequence_lens is \(lengths.dtype.rawValue) \(shapeText(lengths.shape)); expected integers of shape (batch,)")
+                throw refuse(.lengthsShape(dtype: lengths.dtype, shape: lengths.shape))
             }
         }
     }

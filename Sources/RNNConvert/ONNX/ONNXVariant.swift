@@ -21,13 +21,13 @@ enum ONNXVariant {
     /// is another one, which the variant then holds). `directions` is 1 for
     /// `direction="reverse"` (which the variant records).
     static func read(_ attributes: ONNXAttributes, mode: RNNMode, directions: Int, reverse: Bool,
-                     refuse: (String) -> ConversionError) throws -> (CellVariant, Nonlinearity?) {
+                     refuse: (NodeRefusal) -> ConversionError) throws -> (CellVariant, Nonlinearity?) {
         var variant = CellVariant()
         if reverse { variant.direction = .reverse }
         if mode == .gru { variant.linearBeforeReset = (attributes.int("linear_before_reset") ?? 0) != 0 }
         if mode == .lstm { variant.inputForget = (attributes.int("input_forget") ?? 0) != 0 }
         if let clip = attributes.float("clip") {
-            guard clip.isFinite, clip > 0 else { throw refuse("clip=\(clip): expected a positive finite bound") }
+            guard clip.isFinite, clip > 0 else { throw refuse(.clip(clip)) }
             variant.clip = clip
         }
         let slots = mode == .lstm ? 3 : mode == .gru ? 2 : 1
@@ -35,23 +35,22 @@ enum ONNXVariant {
             return (variant, mode == .rnn ? .tanh : nil)
         }
         guard given.count == slots * directions else {
-            throw refuse("activations \(given): expected \(slots * directions) (\(slots) per direction)")
+            throw refuse(.activationCount(given, slots: slots, directions: directions))
         }
         let lowered = given.map { $0.lowercased() }
         if let unknown = given.first(where: { !known.contains($0.lowercased()) }) {
-            throw refuse("activation \(unknown): rnnkit runs Sigmoid, Tanh, Relu and HardSigmoid (with activation_alpha/beta)")
+            throw refuse(.unknownActivation(unknown))
         }
         // One alpha and one beta per HardSigmoid, in order; absent lists mean ONNX's defaults.
         let hardSigmoids = lowered.filter { $0 == "hardsigmoid" }.count
         let alphas = attributes.floats("activation_alpha") ?? [], betas = attributes.floats("activation_beta") ?? []
         for (name, list) in [("activation_alpha", alphas), ("activation_beta", betas)] where !list.isEmpty && hardSigmoids > 0 {
             guard list.count == hardSigmoids else {
-                throw refuse("\(name) \(list) has \(list.count) value(s) for \(hardSigmoids) HardSigmoid activation(s): which applies where "
-                    + "is ambiguous; give one per HardSigmoid")
+                throw refuse(.hardSigmoidParameters(name: name, values: list, hardSigmoids: hardSigmoids))
             }
         }
         if let bad = (alphas + betas).first(where: { !$0.isFinite }) {
-            throw refuse("activation_alpha/activation_beta holds \(bad); HardSigmoid needs finite values")
+            throw refuse(.nonFiniteParameter(bad))
         }
         var index = 0
         let functions: [GateActivation] = lowered.map { name in
@@ -66,7 +65,7 @@ enum ONNXVariant {
         }
         let perDirection = (0 ..< directions).map { Array(functions[$0 * slots ..< ($0 + 1) * slots]) }
         guard Set(perDirection.map { $0.map(\.text) }).count == 1 else {
-            throw refuse("activations \(given) differ between the directions; rnnkit runs one cell for both")
+            throw refuse(.directionsDiffer(given))
         }
         let cell = perDirection[0]
         switch mode {
@@ -86,9 +85,9 @@ enum ONNXVariant {
     /// The peepholes of direction `direction` of an `LSTM` node's `P`
     /// `(directions, 3·hidden)`; nil when all zero (PyTorch's cell computes the same).
     static func peephole(_ p: Tensor, direction: Int, directions: Int, hidden: Int,
-                         refuse: (String) -> ConversionError) throws -> Tensor? {
+                         refuse: (NodeRefusal) -> ConversionError) throws -> Tensor? {
         guard p.shape == [directions, 3 * hidden], p.dtype.isFloatingPoint else {
-            throw refuse("P is \(p.dtype.rawValue) \(shapeText(p.shape)); expected floating point (\(directions), \(3 * hidden))")
+            throw refuse(.peepholeShape(dtype: p.dtype, shape: p.shape, directions: directions, width: 3 * hidden))
         }
         let data = try p.data()
         let size = data.count / directions
