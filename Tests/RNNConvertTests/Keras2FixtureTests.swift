@@ -175,8 +175,20 @@ final class Keras2FixtureTests: XCTestCase {
         XCTAssertEqual(Set(listed?.keys ?? [:].keys), Set(expected.keys))
         for (file, words) in expected {
             XCTAssertThrowsError(try ModelSource.open(folder.appendingPathComponent(file).path), file) { error in
-                XCTAssertTrue("\(error)".contains(words), "\(file): \(error)")
                 XCTAssertTrue("\(error)".contains(file), "\(file): names the file: \(error)")
+                // rnnkit's own refusals by case; the readers' errors (TensorFileError) by their words.
+                switch (file, error as? ConversionError) {
+                case ("swapped_order.h5", .layerVariables(_, _, _, let problem, _)?):
+                    XCTAssertEqual(problem, .role(position: 0, named: "recurrent_kernel", expected: "kernel"))
+                case ("keras1.h5", .keras1?):
+                    break
+                case ("gru_nobias_2.3.1.h5", .refusedLayer(_, _, _, let reasons)?):
+                    XCTAssertTrue(reasons.contains(.resetAfterUnknown), "\(reasons)")
+                case ("missing_weight.h5", nil), ("bad_config.h5", nil):
+                    XCTAssertTrue("\(error)".contains(words), "\(file): \(error)")
+                default:
+                    XCTFail("\(file): \(error)")
+                }
             }
         }
     }

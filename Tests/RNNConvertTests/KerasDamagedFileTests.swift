@@ -59,16 +59,26 @@ final class KerasDamagedFileTests: XCTestCase {
         }
     }
 
+    /// A refusal of layer `layer` for `reasons` exactly.
+    private func assertRefused(_ file: String, layer: String, _ reasons: [LayerRefusal], line: UInt = #line) {
+        XCTAssertThrowsError(try ModelSource.open(file), line: line) { error in
+            guard case .refusedLayer(file, layer, _, let given)? = error as? ConversionError else { return XCTFail("\(error)", line: line) }
+            XCTAssertEqual(given, reasons, line: line)
+        }
+    }
+
     func testTheValidArchiveReads() throws {
         let source = try ModelSource.open(try archive([("config.json", try JSONSerialization.data(withJSONObject: config)), ("model.weights.h5", weights)]))
         XCTAssertEqual(Inspector.inspect(source.tensors).modules.first?.architecture.numLayers, 2)
     }
 
     func testConfigAndWeightsThatDisagree() throws {
-        assertRefused(try editedLayer { $0["units"] = 5 }, mentioning: ["'lstm'", "units=5"])
-        assertRefused(try editedLayer { $0["use_bias"] = false }, mentioning: ["use_bias=False"])
-        assertRefused(try editedLayer { $0["activation"] = "selu" }, mentioning: ["activation selu", "hard_sigmoid"])
-        assertRefused(try editedLayer { $0["recurrent_activation"] = "softsign" }, mentioning: ["recurrent_activation softsign"])
+        assertRefused(try editedLayer { $0["units"] = 5 }, layer: "lstm", [.unitsMismatch(configured: 5, recurrent: [4, 16])])
+        assertRefused(try editedLayer { $0["use_bias"] = false }, layer: "lstm", [.useBiasMismatch(configured: false, variables: 3)])
+        assertRefused(try editedLayer { $0["activation"] = "selu" }, layer: "lstm",
+                      [.activation(.activation, name: "selu", assumedFrom: nil, keras2: false)])
+        assertRefused(try editedLayer { $0["recurrent_activation"] = "softsign" }, layer: "lstm",
+                      [.activation(.recurrentActivation, name: "softsign", assumedFrom: nil, keras2: false)])
         // A layer the config lists but the weights file lacks.
         var model = config
         var sequential = model["config"] as? [String: Any] ?? [:]
@@ -103,12 +113,12 @@ final class KerasDamagedFileTests: XCTestCase {
             try writer.writeDataset("layers/lstm/cell/vars/0", Tensor(shape: [3, 2, 8], floats: [Float](repeating: 0, count: 48)))
             try writer.writeDataset("layers/lstm/cell/vars/1", Tensor(shape: [2, 8], floats: [Float](repeating: 0, count: 16)))
         }
-        assertRefused(folderPath, mentioning: ["'lstm'", "kernel [3, 2, 8]"])
+        assertRefused(folderPath, layer: "lstm", [.kernelShapes(kernel: [3, 2, 8], recurrent: [2, 8])])
         let wide = path("wide.weights.h5")
         try HDF5Writer.write(to: wide) { writer in
             try writer.writeDataset("layers/gru/cell/vars/0", Tensor(shape: [3, 10], floats: [Float](repeating: 0, count: 30)))
             try writer.writeDataset("layers/gru/cell/vars/1", Tensor(shape: [2, 10], floats: [Float](repeating: 0, count: 20)))
         }
-        assertRefused(wide, mentioning: ["G = 1 (SimpleRNN), 3 (GRU) or 4 (LSTM)"])
+        assertRefused(wide, layer: "gru", [.kernelShapes(kernel: [3, 10], recurrent: [2, 10])])
     }
 }
