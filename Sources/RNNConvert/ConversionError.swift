@@ -10,7 +10,7 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
 
     /// The input masks `module`'s input (a Keras `Masking`, …), which no
     /// target records; `mask` says how. Resolved by `RequestOption.dropMask`.
-    case maskNotRecorded(file: String, module: String, mask: String, target: String)
+    case maskNotRecorded(file: String, module: String, mask: InputMask, target: String)
     /// `module`'s cell is not PyTorch's (`difference` says how) and the
     /// target holds PyTorch names; `kerasCanHold` when `.keras` could.
     case cellNotPyTorch(file: String, module: String, difference: String, target: String, kerasCanHold: Bool)
@@ -62,9 +62,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     case lengthsDiffer(file: String, module: String)
     /// The layers' stored `role` (initial_h, initial_c) have different batches.
     case stateBatches(file: String, role: String, module: String, batches: [Int])
-    /// Stored values (`what`: "sequence_lens", "a stored state") of `count`
-    /// entries for a batch the graph reorders over `entries`.
-    case batchReorder(what: String, count: Int, entries: Int)
+    /// Stored values of `count` entries for a batch the graph reorders over `entries`.
+    case batchReorder(what: StoredValues, count: Int, entries: Int)
     /// The input `role` (`input`) of ONNX `node` cannot be read: `error`.
     indirect case nodeInput(file: String, node: String, role: String, input: String, ConversionError)
     /// A value of an ONNX graph rnnkit cannot compute from stored data.
@@ -72,11 +71,17 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// `error`, which happened in `module` of `file`.
     indirect case inModule(file: String, module: String, ConversionError)
 
+    /// The stored values `batchReorder` is about, as messages name them.
+    public enum StoredValues: String, Equatable, Sendable {
+        case lengths = "sequence_lens"
+        case state = "a stored state"
+    }
+
     /// The message, each option named by `name`.
     public func message(naming name: (RequestOption) -> String) -> String {
         switch self {
         case .maskNotRecorded(let file, let module, let mask, let target):
-            return "\(file): module '\(module)': \(mask); \(target) files cannot record a Keras mask, "
+            return "\(file): module '\(module)': \(mask.cause); \(target) files cannot record a Keras mask, "
                 + "so the converted module would compute other numbers. Pass \(name(.dropMask)) to write the weights without it"
         case .cellNotPyTorch(let file, let module, let difference, let target, let kerasCanHold):
             return "\(file): module '\(module)': \(difference). \(target) files hold PyTorch names, "
@@ -136,7 +141,7 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             return "\(file): \(role) of the layers of \(module.isEmpty ? "the root module" : "module '\(module)'") "
                 + "has batch \(batches.map(String.init).joined(separator: " and ")); they cannot form one initial state"
         case .batchReorder(let what, let count, let entries):
-            return "\(what) holds \(count) entries but the batch is reordered over \(entries) entries"
+            return "\(what.rawValue) holds \(count) entries but the batch is reordered over \(entries) entries"
         case .nodeInput(let file, let node, let role, let input, let error):
             return "\(file): \(node): cannot read \(role) ('\(input)'): \(error.message(naming: name))"
         case .graph(let problem):

@@ -136,7 +136,8 @@ final class ConversionResultTests: XCTestCase {
     /// "--" is left, and the marker shows where each option is.
     func testMessagesNameOptionsOnlyThroughTheNamer() {
         let errors: [ConversionError] = [
-            .maskNotRecorded(file: "m.keras", module: "(root)", mask: "the Masking layer 'm' masks its input", target: "npz"),
+            .maskNotRecorded(file: "m.keras", module: "(root)", mask: InputMask(source: .maskValue(0), layer: "Masking layer 'm'", zeroOutput: false),
+                             target: "npz"),
             .nonlinearityNotRecorded(file: "a.npz", nonlinearity: .relu, target: "npz", recorded: [.tanh]),
             .batchFirstNotRecorded(file: "a.npz", target: "npz"),
             .nonlinearityContradictsFile(file: "a.onnx", nonlinearity: .relu, recorded: .tanh, module: "rnn"),

@@ -85,11 +85,10 @@ extension ConversionNote: Encodable {
         var container = encoder.container(keyedBy: JSONKey.self)
         func put<T: Encodable>(_ key: String, _ value: T) throws { try container.encode(value, forKey: JSONKey(key)) }
         switch self {
-        case .maskDropped(let module, let mask, let zeroOutput):
+        case .maskDropped(let module, let mask):
             try put("kind", "maskDropped")
             try put("module", module)
             try put("mask", mask)
-            try put("zeroOutput", zeroOutput)
         case .nonlinearityNotRecorded(let target, let nonlinearity):
             try put("kind", "nonlinearityNotRecorded")
             try put("target", target)

@@ -53,9 +53,8 @@ public struct ConversionResult: Sendable, Equatable {
 /// something the input's reader assumed. The text lives in
 /// `message(naming:)`; the CLI names the options by their flags.
 public enum ConversionNote: Sendable, Equatable, CustomStringConvertible {
-    /// The input masks `module` (`mask` says how) and the mask was dropped
-    /// as asked; `zeroOutput` when Keras outputs zeros at masked steps.
-    case maskDropped(module: String, mask: String, zeroOutput: Bool)
+    /// The input masks `module` (`mask` says how) and the mask was dropped as asked.
+    case maskDropped(module: String, mask: InputMask)
     /// The target does not record the nonlinearity given; run the output with it.
     case nonlinearityNotRecorded(target: String, nonlinearity: Nonlinearity)
     /// The target does not record batch-major input; run the output with batch-first.
@@ -66,10 +65,10 @@ public enum ConversionNote: Sendable, Equatable, CustomStringConvertible {
     /// The note, each option named by `name`.
     public func message(naming name: (RequestOption) -> String) -> String {
         switch self {
-        case .maskDropped(let module, let mask, let zeroOutput):
-            return "module '\(module)': dropped: \(mask) (\(name(.dropMask))); the converted file runs every step. For padding at the end, "
+        case .maskDropped(let module, let mask):
+            return "module '\(module)': dropped: \(mask.cause) (\(name(.dropMask))); the converted file runs every step. For padding at the end, "
                 + "run it with \(name(.lengths)): the states and the unmasked steps then match Keras, and padded steps output zeros"
-                + (zeroOutput ? " as Keras does here" : " where Keras repeats the previous output")
+                + (mask.zeroOutput ? " as Keras does here" : " where Keras repeats the previous output")
         case .nonlinearityNotRecorded(let target, let nonlinearity):
             return "\(target) does not record the nonlinearity; run it with \(name(.nonlinearity)) \(nonlinearity.rawValue)"
         case .batchFirstNotRecorded(let target):

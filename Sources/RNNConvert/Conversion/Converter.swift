@@ -97,12 +97,10 @@ public enum Converter {
         for (name, hints) in convertedHints(source, module: request.module) {
             guard let mask = hints.inputMask else { continue }
             let module = ModulePath(name).description
-            let what: String
-            if case .refused(let reason) = mask.source { what = reason } else { what = "the \(mask.layer) masks its input" }
             guard request.dropMask else {
-                throw ConversionError.maskNotRecorded(file: request.input, module: module, mask: what, target: target.displayName)
+                throw ConversionError.maskNotRecorded(file: request.input, module: module, mask: mask, target: target.displayName)
             }
-            notes.append(.maskDropped(module: module, mask: what, zeroOutput: mask.zeroOutput))
+            notes.append(.maskDropped(module: module, mask: mask))
         }
         return notes
     }

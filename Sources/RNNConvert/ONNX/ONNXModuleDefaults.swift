@@ -69,7 +69,7 @@ enum ONNXModuleDefaults {
             var reordered = lengths
             if let order {
                 guard order.count == lengths.count else {
-                    throw ConversionError.inModule(file: file, module: display, .batchReorder(what: "sequence_lens", count: lengths.count, entries: order.count))
+                    throw ConversionError.inModule(file: file, module: display, .batchReorder(what: .lengths, count: lengths.count, entries: order.count))
                 }
                 for (index, source) in order.enumerated() { reordered[source] = lengths[index] }
             }
@@ -107,7 +107,7 @@ enum ONNXModuleDefaults {
     private static func reorder(_ state: Tensor, _ order: [Int]?) throws -> Tensor {
         guard let order, state.shape[1] > 1 else { return state }
         guard order.count == state.shape[1] else {
-            throw ConversionError.batchReorder(what: "a stored state", count: state.shape[1], entries: order.count)
+            throw ConversionError.batchReorder(what: .state, count: state.shape[1], entries: order.count)
         }
         var inverse = Array(repeating: 0, count: order.count)
         for (index, source) in order.enumerated() { inverse[source] = index }

@@ -39,6 +39,13 @@ public struct InputMask: Sendable, Equatable {
         self.zeroOutput = zeroOutput
     }
 
+    /// What masks the input, in one phrase for refusals and notes: "the
+    /// Masking layer 'm' masks its input", or why the module is refused.
+    public var cause: String {
+        if case .refused(let reason) = source { return reason }
+        return "the \(layer) masks its input"
+    }
+
     /// One sentence for `inspect` and notes.
     public var summary: String { summary(naming: { "the \($0.phrase) option" }) }
 
