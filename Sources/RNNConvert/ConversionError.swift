@@ -11,9 +11,9 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// The input masks `module`'s input (a Keras `Masking`, …), which no
     /// target records; `mask` says how. Resolved by `RequestOption.dropMask`.
     case maskNotRecorded(file: String, module: String, mask: InputMask, target: String)
-    /// `module`'s cell is not PyTorch's (`difference` says how) and the
-    /// target holds PyTorch names; `kerasCanHold` when `.keras` could.
-    case cellNotPyTorch(file: String, module: String, difference: String, target: String, kerasCanHold: Bool)
+    /// `module`'s cell is not PyTorch's (`architecture.variantDifferences`
+    /// say how) and the target holds PyTorch names; `kerasCanHold` when `.keras` could.
+    case cellNotPyTorch(file: String, module: String, architecture: RNNArchitecture, target: String, kerasCanHold: Bool)
     /// A nonlinearity asked for a container target, which does not record
     /// one, while the input records `recorded` (empty: nothing).
     case nonlinearityNotRecorded(file: String, nonlinearity: Nonlinearity, target: String, recorded: [Nonlinearity])
@@ -83,7 +83,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
         case .maskNotRecorded(let file, let module, let mask, let target):
             return "\(file): module '\(module)': \(mask.cause); \(target) files cannot record a Keras mask, "
                 + "so the converted module would compute other numbers. Pass \(name(.dropMask)) to write the weights without it"
-        case .cellNotPyTorch(let file, let module, let difference, let target, let kerasCanHold):
+        case .cellNotPyTorch(let file, let module, let architecture, let target, let kerasCanHold):
+            let difference = architecture.variantDifferences.first ?? "a cell other than PyTorch's"
             return "\(file): module '\(module)': \(difference). \(target) files hold PyTorch names, "
                 + "which describe PyTorch's cell: refused (write .onnx\(kerasCanHold ? " or .keras" : ""))"
         case .nonlinearityNotRecorded(let file, let nonlinearity, let target, let recorded):

@@ -111,8 +111,7 @@ public enum Converter {
         let tensors = try Rename.apply(request.renames, to: source.tensors)
         for module in Inspector.inspect(tensors).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
             guard request.module == nil || [module.name, module.displayName].contains(request.module) else { continue }
-            let what = module.architecture.variantDifferences.first ?? "a cell other than PyTorch's"
-            throw ConversionError.cellNotPyTorch(file: request.input, module: module.displayName, difference: what, target: target.displayName,
+            throw ConversionError.cellNotPyTorch(file: request.input, module: module.displayName, architecture: module.architecture, target: target.displayName,
                                                  kerasCanHold: KerasVariant.unsupportedReason(module.architecture) == nil)
         }
     }
