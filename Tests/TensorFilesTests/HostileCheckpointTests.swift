@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Pickle
 import ZIPFoundation
 @testable import TensorFiles
 
@@ -37,6 +38,33 @@ final class HostileCheckpointTests: XCTestCase {
         }
     }
 
+    /// Asserts that opening `path` fails with a `TensorFileError` naming the
+    /// file (and `tensor`, when given) whose reason `matches` accepts.
+    func assertRefused(_ path: String, tensor: String? = nil, file: StaticString = #filePath, line: UInt = #line,
+                       _ matches: (TensorFileError.Reason) -> Bool) {
+        do {
+            let contents = try TensorFile.open(path)
+            for named in contents.tensors { _ = try named.tensor.data() }
+            XCTFail("\(path) was accepted", file: file, line: line)
+        } catch let error as TensorFileError {
+            XCTAssertEqual(error.file, path, file: file, line: line)
+            if let tensor { XCTAssertEqual(error.tensor, tensor, "\(error)", file: file, line: line) }
+            XCTAssertTrue(matches(error.reason), "unexpected reason: \(error)", file: file, line: line)
+        } catch {
+            XCTFail("\(path): not a TensorFileError: \(error)", file: file, line: line)
+        }
+    }
+
+    /// Whether `reason` is the pickle reader refusing `global` (as a global, or a call when `call`).
+    func refused(_ reason: TensorFileError.Reason, _ global: String, call: Bool = false) -> Bool {
+        guard case .unpickling(let error, _) = reason else { return false }
+        switch error.reason {
+        case .refusedGlobal(let refused): return !call && refused.description == global
+        case .refusedCall(let refused): return call && refused.description == global
+        default: return false
+        }
+    }
+
     func testOsSystemIsRefusedAndNeverRuns() throws {
         let marker = Builder.temporaryURL("pwned")
         try? FileManager.default.removeItem(at: marker)
@@ -51,23 +79,25 @@ final class HostileCheckpointTests: XCTestCase {
         }
         for stackGlobal in [false, true] {
             for path in try files("os_system_\(stackGlobal)", zipPickle: call(stackGlobal)) {
-                assertRefused(path, ["refused global 'os.system'", "nothing was run"])
+                assertRefused(path) { refused($0, "os.system") }
             }
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path))
     }
 
     func testCodeRunningGlobalsAndCallsAreNamed() throws {
-        for (module, name, parts) in [
-            ("builtins", "eval", ["refused global 'builtins.eval'", "runs code"]),
-            ("__builtin__", "getattr", ["refused global 'builtins.getattr'"]),
-            ("torch.hub", "list", ["refused global 'torch.hub.list'", "'torch.hub' loads or runs code"]),
-            ("mypackage.tasks", "system", ["refused global 'mypackage.tasks.system'", "'system' runs code"]),
+        for (module, name, global, why) in [
+            ("builtins", "eval", "builtins.eval", "module 'builtins' runs code and touches the system"),
+            ("__builtin__", "getattr", "builtins.getattr", "module 'builtins' runs code and touches the system"),
+            ("torch.hub", "list", "torch.hub.list", "'torch.hub' loads or runs code"),
+            ("mypackage.tasks", "system", "mypackage.tasks.system", "'system' runs code"),
         ] {
             let pickle = Builder().global(module, name).op(.stop).bytes
             for path in try files("global_\(name)", zipPickle: pickle) {
-                assertRefused(path, parts + ["nothing was run"])
+                assertRefused(path) { refused($0, global) }
             }
+            XCTAssertEqual(TorchAllowList.runsCode(PickleGlobal(module: global.components(separatedBy: ".").dropLast().joined(separator: "."),
+                                                                name: name)), why)
         }
         // A class outside the allow-list may be instantiated (NEWOBJ) but never called (REDUCE).
         for (module, name) in [("numpy.core.multiarray", "_reconstruct"), ("argparse", "Namespace"),
@@ -75,7 +105,7 @@ final class HostileCheckpointTests: XCTestCase {
             let pickle = Builder().op(.emptyDict).op(.mark).string("w").tensor(weightSpec).string("x").global(module, name)
                 .ints([1]).op(.reduce).op(.setItems).op(.stop).bytes
             for path in try files("call_\(name)", zipPickle: pickle) {
-                assertRefused(path, ["refused call of '\(module).\(name)'", "nothing was run"])
+                assertRefused(path) { refused($0, "\(module).\(name)", call: true) }
             }
         }
     }
@@ -213,28 +243,37 @@ final class HostileCheckpointTests: XCTestCase {
         let legacyPickle = Builder.stateDict([weightSpec], legacy: true)
         let missing = Builder.temporaryURL("missing.pt")
         try Builder.writeZip(to: missing, pickle: pickle, storages: [:])
-        assertRefused(missing.path, ["tensor 'w'", "storage '0' is missing"])
+        assertRefused(missing.path, tensor: "w") { $0 == .torchStorage(.missing(storage: "0")) }
         let missingLegacy = Builder.temporaryURL("missing_legacy.pt")
         try Builder.legacy(pickle: legacyPickle, storages: []).write(to: missingLegacy)
-        assertRefused(missingLegacy.path, ["tensor 'w'", "storage '0' is missing"])
+        assertRefused(missingLegacy.path, tensor: "w") { $0 == .torchStorage(.missing(storage: "0")) }
 
         let short = Builder.temporaryURL("short.pt")
         try Builder.writeZip(to: short, pickle: pickle, storages: ["0": weightBytes.prefix(12)])
-        assertRefused(short.path, ["tensor 'w'", "declared as 24 bytes but the file holds 12"])
+        assertRefused(short.path, tensor: "w") { $0 == .torchStorage(.short(storage: "0", declared: 24, from: 0, available: 12)) }
         let shortLegacy = Builder.temporaryURL("short_legacy.pt")
         try Builder.legacy(pickle: legacyPickle, storages: [("0", weightBytes.prefix(12), 4)]).write(to: shortLegacy)
-        assertRefused(shortLegacy.path, ["tensor 'w'", "declared as 24 bytes but the file holds 12"])
+        assertRefused(shortLegacy.path, tensor: "w") {
+            guard case .torchStorage(.short("0", 24, _, 12)) = $0 else { return false }
+            return true
+        }
 
         // The persistent id declares 4 elements: the 2×3 view runs past them.
         var small = weightSpec
         small.storageCount = 4
         for path in try files("small_view", zipPickle: Builder.stateDict([small]), legacyPickle: Builder.stateDict([small], legacy: true)) {
-            assertRefused(path, ["tensor 'w'", "holds 16 bytes but the view", "needs 24"])
+            assertRefused(path, tensor: "w") {
+                guard case .torchStorage(.viewPastStorage("0", 16, _, .float32, 24)) = $0 else { return false }
+                return true
+            }
         }
         var offset = weightSpec
         offset.offset = 1
         for path in try files("offset_view", zipPickle: Builder.stateDict([offset]), legacyPickle: Builder.stateDict([offset], legacy: true)) {
-            assertRefused(path, ["tensor 'w'", "needs 28"])
+            assertRefused(path, tensor: "w") {
+                guard case .torchStorage(.viewPastStorage("0", 24, _, .float32, 28)) = $0 else { return false }
+                return true
+            }
         }
     }
 
@@ -282,13 +321,16 @@ final class HostileCheckpointTests: XCTestCase {
     func testHugeLengthsShapesAndCounts() throws {
         let string = Builder().op(.binUnicode, [0xF0, 0xFF, 0xFF, 0xFF, 0x41]).op(.stop).bytes
         for path in try files("huge_string", zipPickle: string) {
-            assertRefused(path, ["truncated: 4294967280 bytes needed"])
+            assertRefused(path) {
+                guard case .unpickling(let error, _) = $0, case .truncated(4_294_967_280, _) = error.reason else { return false }
+                return true
+            }
         }
         var huge = weightSpec
         huge.shape = [Int(Int32.max), Int(Int32.max), Int(Int32.max)]
         huge.strides = [1, 1, 1]
         for path in try files("huge_shape", zipPickle: Builder.stateDict([huge]), legacyPickle: Builder.stateDict([huge], legacy: true)) {
-            assertRefused(path, ["tensor 'w'", "overflows"])
+            assertRefused(path, tensor: "w") { $0 == .torchStorage(.shapeOverflows(huge.shape)) }
         }
         var negative = weightSpec
         negative.strides = [3, -1]
