@@ -54,8 +54,10 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case unpickling(PickleError, source: PickleSource)
         /// A PyTorch tensor's storage or view does not fit the file.
         case torchStorage(TorchStorageProblem)
+        /// A PyTorch checkpoint's container (zip members, legacy header) is refused.
+        case torchFormat(TorchFormatProblem)
         /// A pickle was read but does not hold what a checkpoint holds.
-        case pickle(String)
+        case torchPickle(TorchPickleProblem)
         /// The output path exists and replacing it was not asked for
         /// (`RequestOption.force` allows it).
         case outputExists
@@ -144,8 +146,9 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
             default: error.reasonText
             }
             return "pickle: \(source.describe(offset: error.offset)): \(text)"
-        case .pickle(let why): return "pickle: \(why)"
+        case .torchPickle(let problem): return "pickle: \(problem)"
         case .torchStorage(let problem): return problem.description
+        case .torchFormat(let problem): return problem.description
         case .outputExists: return "already exists"
         case .refusedOverwrite(let why): return why
         case .invalid(let why): return why

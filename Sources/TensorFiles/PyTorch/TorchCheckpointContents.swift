@@ -129,9 +129,8 @@ struct TorchCheckpointContents {
         /// Walks one dict; returns whether it or a dict inside holds tensors.
         mutating func walk(_ entries: [(key: String, value: PickleValue)], path: [String]) throws -> Bool {
             guard path.count <= TorchCheckpointContents.maximumDepth else {
-                throw TensorFileError(
-                    file: decoder.file,
-                    .pickle("dicts nest more than \(TorchCheckpointContents.maximumDepth) levels deep at '\(ModulePath(components: path).prefix)'"))
+                throw TensorFileError(file: decoder.file, .torchPickle(
+                    .nesting(modules: false, limit: TorchCheckpointContents.maximumDepth, path: ModulePath(components: path))))
             }
             var foundInside = false
             var groupIndex: Int?

@@ -94,8 +94,8 @@ struct TorchModuleTree {
             visited[id] = path
         }
         guard path.count <= Self.maximumDepth else {
-            throw TensorFileError(file: decoder.file, .pickle(
-                "modules nest more than \(Self.maximumDepth) levels deep at '\(ModulePath(components: path).prefix)'"))
+            throw TensorFileError(file: decoder.file, .torchPickle(
+                .nesting(modules: true, limit: Self.maximumDepth, path: ModulePath(components: path))))
         }
         let className = call.callee.description
         modules.append(Module(path: path, className: className, settings: try settings(className, attributes, path: path)))
@@ -168,18 +168,18 @@ struct TorchModuleTree {
     private func settings(_ className: String, _ attributes: PickleDictionary, path: [String]) throws -> RecordedModuleSettings? {
         guard Self.recurrentClasses.contains(className) else { return nil }
         var settings = RecordedModuleSettings(className: className, source: "the pickled \(className)'s attributes")
-        func fail(_ what: String) -> TensorFileError {
-            TensorFileError(file: decoder.file, .pickle("module '\(ModulePath(components: path))' (\(className)): \(what)"))
+        func fail(_ setting: TorchPickleProblem.Setting) -> TensorFileError {
+            TensorFileError(file: decoder.file, .torchPickle(.moduleSetting(module: ModulePath(components: path), className: className, setting)))
         }
         switch attributes["batch_first"] {
         case .bool(let flag)?: settings.batchFirst = flag
         case nil: break
-        case let other?: throw fail("batch_first is a \(decoder.document.kindName(other)), expected a bool")
+        case let other?: throw fail(.batchFirst(kind: decoder.document.kindName(other)))
         }
         switch attributes["nonlinearity"] {
         case .string(let text)? where ["tanh", "relu"].contains(text): settings.nonlinearity = text
         case nil: break
-        case let other?: throw fail("nonlinearity \(TorchItemSummary.scalar(other) ?? "object"), expected 'tanh' or 'relu'")
+        case let other?: throw fail(.nonlinearity(TorchItemSummary.scalar(other) ?? "object"))
         }
         return settings.isEmpty ? nil : settings
     }
