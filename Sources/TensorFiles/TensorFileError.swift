@@ -30,14 +30,16 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         /// The file ends before a structure it promises: `needed` bytes were
         /// required at the error's offset, `available` remain.
         case truncated(needed: Int, available: Int)
-        /// A magic number or signature is wrong.
-        case badMagic(String)
+        /// The file does not start with the signature of `expected`.
+        case badMagic(expected: FileFormat)
         /// A header is syntactically or semantically invalid.
         case badHeader(String)
         /// A dtype the reader does not support.
         case unsupportedDType(String)
         /// shape × itemsize does not equal the bytes stored for the tensor.
         case sizeMismatch(expected: Int, actual: Int)
+        /// A shape whose element count (times `itemSize`, when given) overflows.
+        case shapeOverflows([Int], itemSize: Int?)
         /// A shape with negative, absurd or overflowing dimensions.
         case badShape(String)
         /// Two tensors with the same name.
@@ -128,11 +130,20 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
                 + "and directories of .npy (a path without suffix)"
         case .truncated(let needed, let available):
             return "truncated: \(needed) bytes needed, only \(available) present"
-        case .badMagic(let why): return "bad magic: \(why)"
+        case .badMagic(let format):
+            let why = switch format {
+            case .npy: "expected \\x93NUMPY"
+            case .hdf5: "not an HDF5 file (no HDF5 signature)"
+            case .pytorchLegacy: "not a legacy PyTorch checkpoint"
+            default: "not \(format.displayName)"
+            }
+            return "bad magic: \(why)"
         case .badHeader(let why): return "bad header: \(why)"
         case .unsupportedDType(let why): return "unsupported dtype: \(why)"
         case .sizeMismatch(let expected, let actual):
             return "shape × dtype size is \(expected) bytes but \(actual) bytes are stored"
+        case .shapeOverflows(let shape, let itemSize):
+            return "bad shape: \(shape)\(itemSize.map { " × \($0) bytes" } ?? "") overflows"
         case .badShape(let why): return "bad shape: \(why)"
         case .duplicateName(let name): return "duplicate tensor name '\(name)'"
         case .zip(let problem): return "zip archive: \(problem)"

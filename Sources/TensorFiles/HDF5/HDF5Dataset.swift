@@ -28,7 +28,7 @@ enum HDF5Dataset {
         let (dtype, why) = elementType(dataset)
         guard let dtype else { return .other("\(why) dataset of shape \(shape)") }
         guard checkedByteCount(shape, dtype) != nil else {
-            throw TensorFileError(file: file, tensor: name, .badShape("\(shape) × \(dtype.itemSize) bytes overflows"))
+            throw TensorFileError(file: file, tensor: name, .shapeOverflows(shape, itemSize: dtype.itemSize))
         }
         return .tensor(dtype, shape)
     }
@@ -103,7 +103,7 @@ enum HDF5Dataset {
     static func load(_ dataset: HDF5Description.Dataset, from source: HDF5Source, name: String,
                      dtype: DType, shape: [Int]) throws -> Data {
         guard let bytes = checkedByteCount(shape, dtype) else {
-            throw TensorFileError(file: source.path, tensor: name, .badShape("\(shape) overflows"))
+            throw TensorFileError(file: source.path, tensor: name, .shapeOverflows(shape, itemSize: nil))
         }
         try checkStorage(dataset, bytes: bytes, shape: shape, file: source.path, name: name)
         // libhdf5 reads the data in a child process (see HDF5Isolation).

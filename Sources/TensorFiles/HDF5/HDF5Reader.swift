@@ -28,7 +28,7 @@ public enum HDF5Reader {
     public static func read(image: Data, path: String) throws -> TensorFile {
         if image.isEmpty { throw TensorFileError(file: path, .empty) }
         guard image.withUnsafeBytes({ FormatSniffer.isHDF5($0) }) else {
-            throw TensorFileError(file: path, offset: 0, .badMagic("not an HDF5 file (no HDF5 signature)"))
+            throw TensorFileError(file: path, offset: 0, .badMagic(expected: .hdf5))
         }
         let source = HDF5Source(path: path, size: image.count, image: image)
         return try read(source, description: try HDF5Library.locked { try HDF5Isolation.describe(source) })

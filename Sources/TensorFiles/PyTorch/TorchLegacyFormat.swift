@@ -31,7 +31,7 @@ enum TorchLegacyFormat {
     static func read(_ map: MappedFile) throws -> TensorFile {
         let path = map.path
         guard hasMagic(map.bytes) else {
-            throw TensorFileError(file: path, offset: 0, .badMagic("not a legacy PyTorch checkpoint"))
+            throw TensorFileError(file: path, offset: 0, .badMagic(expected: .pytorchLegacy))
         }
         var offset = 0
         let magicPickle = try TorchPickle.load(map, at: offset, what: "magic number", allowGlobals: false)
