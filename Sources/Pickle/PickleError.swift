@@ -16,11 +16,12 @@ public struct PickleError: Error, CustomStringConvertible, Equatable, Sendable {
         /// be called (a class or function that is not an inert data
         /// constructor). Nothing was run.
         case refusedCall(PickleGlobal)
-        /// A size limit (stack, memo, nesting, name length…) was exceeded.
-        case limitExceeded(String)
+        /// A size limit (stack, memo, nesting, name length…) was exceeded:
+        /// which, and its value.
+        case limitExceeded(PickleLimit, limit: Int)
         /// The opcodes do not make a valid pickle (wrong operand types, empty
-        /// stack, missing mark, unknown memo key…).
-        case malformed(String)
+        /// stack, missing mark, unknown memo key…) at `opcode`.
+        case malformed(opcode: PickleOpcode, PickleMalformation)
     }
 
     /// Offset of the offending opcode from the start of the pickle.
@@ -48,10 +49,10 @@ public struct PickleError: Error, CustomStringConvertible, Equatable, Sendable {
             return "refused global '\(global)': it is not on the allow-list (nothing was run)"
         case .refusedCall(let global):
             return "refused call of '\(global)': it may appear only as a class, never be called (nothing was run)"
-        case .limitExceeded(let what):
-            return "limit exceeded: \(what)"
-        case .malformed(let what):
-            return what
+        case .limitExceeded(let which, let limit):
+            return "limit exceeded: \(which.exceeded(limit))"
+        case .malformed(let opcode, let what):
+            return "\(opcode): \(what)"
         }
     }
 

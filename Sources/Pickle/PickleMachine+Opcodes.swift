@@ -13,13 +13,13 @@ extension PickleMachine {
         switch opcode {
         case .proto:
             let version = Int(try unsigned(1))
-            guard version <= 5 else { throw malformed("pickle protocol \(version) is newer than 5") }
+            guard version <= 5 else { throw malformed(.protocolTooNew(Int(version))) }
             protocolVersion = version
         case .frame:
             _ = try length(8)  // framing is optional to honour; only its size is checked
         case .mark:
             guard marks.count < limits.maximumMarkDepth else {
-                throw error(.limitExceeded("more than \(limits.maximumMarkDepth) nested MARKs"))
+                throw error(.limitExceeded(.markDepth, limit: limits.maximumMarkDepth))
             }
             marks.append(stack.count)
         case .pop:
@@ -51,7 +51,7 @@ extension PickleMachine {
         case .tuple: try pushObject(.tuple(try popMark()))
         case .tuple1, .tuple2, .tuple3:
             let count = Int(opcode.rawValue - PickleOpcode.tuple1.rawValue) + 1
-            guard stack.count - markBase >= count else { throw malformed("needs \(count) values on the stack") }
+            guard stack.count - markBase >= count else { throw malformed(.tooFewValues(count: count)) }
             let items = Array(stack.suffix(count))
             stack.removeLast(count)
             try pushObject(.tuple(items))
@@ -59,28 +59,28 @@ extension PickleMachine {
         case .list: try pushObject(.list(try popMark()))
         case .append:
             let item = try pop()
-            guard store.append([item], to: try top()) else { throw malformed("target is not a list") }
+            guard store.append([item], to: try top()) else { throw malformed(.wrongTarget(expected: "list")) }
         case .appends:
             let items = try popMark()
-            guard store.append(items, to: try top()) else { throw malformed("target is not a list") }
+            guard store.append(items, to: try top()) else { throw malformed(.wrongTarget(expected: "list")) }
         case .emptyDict: try pushObject(.dictionary(PickleDictionary()))
         case .dict:
             let items = try popMark()
-            guard items.count % 2 == 0 else { throw malformed("odd number of keys and values") }
+            guard items.count % 2 == 0 else { throw malformed(.oddKeysAndValues) }
             try pushObject(.dictionary(PickleDictionary()))
             _ = store.setItems(items, in: try top())
         case .setItem:
             let value = try pop()
             let key = try pop()
-            guard store.setItems([key, value], in: try top()) else { throw malformed("target is not a dict") }
+            guard store.setItems([key, value], in: try top()) else { throw malformed(.wrongTarget(expected: "dict")) }
         case .setItems:
             let items = try popMark()
-            guard items.count % 2 == 0 else { throw malformed("odd number of keys and values") }
-            guard store.setItems(items, in: try top()) else { throw malformed("target is not a dict") }
+            guard items.count % 2 == 0 else { throw malformed(.oddKeysAndValues) }
+            guard store.setItems(items, in: try top()) else { throw malformed(.wrongTarget(expected: "dict")) }
         case .emptySet: try pushObject(.set([]))
         case .addItems:
             let items = try popMark()
-            guard store.addItems(items, to: try top()) else { throw malformed("target is not a set") }
+            guard store.addItems(items, to: try top()) else { throw malformed(.wrongTarget(expected: "set")) }
         case .frozenSet: try pushObject(.set(try popMark()))
 
         case .binPut: try remember(Int(try unsigned(1)))
@@ -97,7 +97,7 @@ extension PickleMachine {
             let name = try pop()
             let module = try pop()
             guard case .string(let moduleText) = module, case .string(let nameText) = name else {
-                throw malformed("module and name must be strings")
+                throw malformed(.globalNotStrings)
             }
             try push(.global(try resolve(module: moduleText, name: nameText)))
         case .reduce:
@@ -112,13 +112,13 @@ extension PickleMachine {
             let keywords = try pop()
             let arguments = try pop()
             let callee = try pop()
-            guard store.isEmptyDictionary(keywords) else { throw malformed("keyword arguments are not supported") }
+            guard store.isEmptyDictionary(keywords) else { throw malformed(.keywordArguments) }
             try push(try construct(callee, arguments, isNewObject: true))
         case .build:
             let state = try pop()
             let target = try top()
             guard store.build(target, state: state) else {
-                throw malformed("cannot apply state to a \(kindName(target)); only objects made by an allowed global take state")
+                throw malformed(.stateOnValue(kind: kindName(target)))
             }
         case .binPersId:
             try pushObject(.persistent(try pop()))
@@ -146,51 +146,51 @@ extension PickleMachine {
         case _ where isNewObject:
             guard let id = store.persistentID(callee), let items = store.sequenceItems(id),
                   let named = persistentClass(items)
-            else { throw malformed("cannot instantiate a \(kindName(callee)); only an allowed class can be") }
+            else { throw malformed(.instantiateValue(kind: kindName(callee))) }
             global = named
         default:
-            throw malformed("cannot call a \(kindName(callee)); only an allowed global can be called")
+            throw malformed(.callValue(kind: kindName(callee)))
         }
         guard let items = store.tupleItems(arguments) else {
-            throw malformed("arguments of \(global) must be a tuple, found a \(kindName(arguments))")
+            throw malformed(.argumentsNotTuple(global: global, found: kindName(arguments)))
         }
         switch global.description {
         case "collections.OrderedDict":
-            guard items.count <= 1 else { throw malformed("collections.OrderedDict takes at most one argument") }
+            guard items.count <= 1 else { throw malformed(.orderedDictArguments) }
             var pairs: [PickleValue] = []
             for pair in items.first.flatMap({ store.sequenceItems($0) }) ?? [] {
                 guard let kv = store.sequenceItems(pair), kv.count == 2 else {
-                    throw malformed("collections.OrderedDict needs (key, value) pairs")
+                    throw malformed(.orderedDictPair)
                 }
                 pairs += kv
             }
             guard items.isEmpty || store.sequenceItems(items[0]) != nil else {
-                throw malformed("collections.OrderedDict needs a list of (key, value) pairs")
+                throw malformed(.orderedDictItems)
             }
             guard store.count < limits.maximumObjectCount else {
-                throw error(.limitExceeded("more than \(limits.maximumObjectCount) objects"))
+                throw error(.limitExceeded(.objectCount, limit: limits.maximumObjectCount))
             }
             let dictionary = store.add(.dictionary(PickleDictionary()))
             _ = store.setItems(pairs, in: dictionary)
             return dictionary
         case "builtins.set", "builtins.frozenset":
             guard items.count <= 1, items.isEmpty || store.sequenceItems(items[0]) != nil else {
-                throw malformed("\(global) needs a list of items")
+                throw malformed(.setItems(global))
             }
             guard store.count < limits.maximumObjectCount else {
-                throw error(.limitExceeded("more than \(limits.maximumObjectCount) objects"))
+                throw error(.limitExceeded(.objectCount, limit: limits.maximumObjectCount))
             }
             return store.add(.set(items.first.flatMap { store.sequenceItems($0) } ?? []))
         case "_codecs.encode":
             guard items.count == 2, case .string(let text) = items[0], case .string(let encoding) = items[1],
                   ["latin1", "latin-1"].contains(encoding.lowercased()),
                   text.unicodeScalars.allSatisfy({ $0.value <= 0xFF })
-            else { throw malformed("_codecs.encode is only read as (latin-1 text, 'latin1')") }
+            else { throw malformed(.codecsEncode) }
             return .bytes(text.unicodeScalars.map { UInt8($0.value) })
         default:
             guard isNewObject || allowCall(global) else { throw error(.refusedCall(global)) }
             guard store.count < limits.maximumObjectCount else {
-                throw error(.limitExceeded("more than \(limits.maximumObjectCount) objects"))
+                throw error(.limitExceeded(.objectCount, limit: limits.maximumObjectCount))
             }
             return store.add(.call(PickleCall(callee: global, arguments: items, isNewObject: isNewObject, state: nil)))
         }

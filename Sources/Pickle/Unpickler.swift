@@ -91,7 +91,7 @@ struct PickleMachine {
             }
             opcode = known
             if known == .stop {
-                guard let root = stack.last else { throw malformed("STOP with an empty stack") }
+                guard let root = stack.last else { throw malformed(.stopWithEmptyStack) }
                 return PickleDocument(
                     root: root, objects: store.finish(), protocolVersion: protocolVersion, byteCount: position)
             }
@@ -104,7 +104,7 @@ struct PickleMachine {
 
     func error(_ reason: PickleError.Reason) -> PickleError { PickleError(offset: opcodeStart, reason) }
 
-    func malformed(_ what: String) -> PickleError { error(.malformed("\(opcode): \(what)")) }
+    func malformed(_ what: PickleMalformation) -> PickleError { error(.malformed(opcode: opcode, what)) }
 
     var remaining: Int { bytes.count - position }
 
@@ -128,7 +128,7 @@ struct PickleMachine {
     mutating func length(_ width: Int, signed: Bool = false) throws -> Int {
         let raw = try unsigned(width)
         if signed, width == 4, Int32(bitPattern: UInt32(raw)) < 0 {
-            throw malformed("negative length \(Int32(bitPattern: UInt32(raw)))")
+            throw malformed(.negativeLength(Int32(bitPattern: UInt32(raw))))
         }
         guard raw <= UInt64(remaining) else {
             throw error(.truncated(needed: raw > UInt64(Int.max) ? Int.max : Int(raw), available: remaining))
@@ -145,7 +145,7 @@ struct PickleMachine {
             return text
         }
         if window == remaining { throw error(.truncated(needed: window + 1, available: remaining)) }
-        throw error(.limitExceeded("GLOBAL name longer than \(limits.maximumGlobalNameLength) bytes"))
+        throw error(.limitExceeded(.globalNameLength, limit: limits.maximumGlobalNameLength))
     }
 
     // MARK: Stack
@@ -154,26 +154,26 @@ struct PickleMachine {
 
     mutating func push(_ value: PickleValue) throws {
         guard stack.count < limits.maximumStackCount else {
-            throw error(.limitExceeded("more than \(limits.maximumStackCount) values on the stack"))
+            throw error(.limitExceeded(.stackCount, limit: limits.maximumStackCount))
         }
         stack.append(value)
     }
 
     mutating func pop() throws -> PickleValue {
-        guard stack.count > markBase else { throw malformed("needs a value but the stack is empty") }
+        guard stack.count > markBase else { throw malformed(.emptyStack) }
         return stack.removeLast()
     }
 
     func top() throws -> PickleValue {
         guard stack.count > markBase, let value = stack.last else {
-            throw malformed("needs a value but the stack is empty")
+            throw malformed(.emptyStack)
         }
         return value
     }
 
     /// The values pushed since the last `MARK`, which is closed.
     mutating func popMark() throws -> [PickleValue] {
-        guard let mark = marks.popLast() else { throw malformed("no MARK is open") }
+        guard let mark = marks.popLast() else { throw malformed(.noOpenMark) }
         let items = Array(stack[mark...])
         stack.removeSubrange(mark...)
         return items
@@ -181,20 +181,20 @@ struct PickleMachine {
 
     mutating func pushObject(_ object: PickleObject) throws {
         guard store.count < limits.maximumObjectCount else {
-            throw error(.limitExceeded("more than \(limits.maximumObjectCount) objects"))
+            throw error(.limitExceeded(.objectCount, limit: limits.maximumObjectCount))
         }
         try push(store.add(object))
     }
 
     mutating func remember(_ key: Int) throws {
         if memo[key] == nil, memo.count >= limits.maximumMemoCount {
-            throw error(.limitExceeded("more than \(limits.maximumMemoCount) memo entries"))
+            throw error(.limitExceeded(.memoCount, limit: limits.maximumMemoCount))
         }
         memo[key] = try top()
     }
 
     mutating func recall(_ key: Int) throws {
-        guard let value = memo[key] else { throw malformed("memo key \(key) was never stored") }
+        guard let value = memo[key] else { throw malformed(.unknownMemoKey(key)) }
         try push(value)
     }
 }

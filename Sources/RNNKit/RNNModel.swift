@@ -133,7 +133,7 @@ public struct RNNModel: Sendable {
     public func forward(input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil,
                         batchFirst: Bool? = nil, execution: ExecutionOptions = .automatic) throws -> RNNOutput {
         guard let computeType = ComputeType(dtype: input.dtype) else {
-            throw EngineError.inputDType(found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)")
+            throw EngineError.inputDType(found: input.dtype, expected: nil)
         }
         if batchFirst == nil, hints.layoutUnknown {
             throw FileInputError(file: url.path, underlying: StoredInputError.layoutUnknown(module: displayName))

@@ -1,3 +1,5 @@
+import Pickle
+
 /// A file that could not be read or written, with where and why.
 ///
 /// Every reader and writer in `TensorFiles` throws only this type. The
@@ -28,24 +30,36 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         /// The file ends before a structure it promises: `needed` bytes were
         /// required at the error's offset, `available` remain.
         case truncated(needed: Int, available: Int)
-        /// A magic number or signature is wrong.
-        case badMagic(String)
+        /// The file does not start with the signature of `expected`.
+        case badMagic(expected: FileFormat)
         /// A header is syntactically or semantically invalid.
         case badHeader(String)
         /// A dtype the reader does not support.
         case unsupportedDType(String)
         /// shape × itemsize does not equal the bytes stored for the tensor.
         case sizeMismatch(expected: Int, actual: Int)
+        /// A shape whose element count (times `itemSize`, when given) overflows.
+        case shapeOverflows([Int], itemSize: Int?)
         /// A shape with negative, absurd or overflowing dimensions.
         case badShape(String)
         /// Two tensors with the same name.
         case duplicateName(String)
-        /// The zip layer (NPZ, `.keras`, `.pt`) failed.
+        /// The zip layer (NPZ, `.keras`, `.pt`) refused the archive or a member.
+        case zip(ZipProblem)
+        /// The zip library failed while writing an archive: its own message.
         case archive(String)
         /// libhdf5 reported an error; the message is its error stack.
         case hdf5(String)
-        /// A pickle could not be read or asked for something refused.
-        case pickle(String)
+        /// rnnkit's checks refused an HDF5 file, or the child reading it failed.
+        case hdf5Problem(HDF5Problem)
+        /// The `Pickle` reader refused a checkpoint's pickle (`source` says which).
+        case unpickling(PickleError, source: PickleSource)
+        /// A PyTorch tensor's storage or view does not fit the file.
+        case torchStorage(TorchStorageProblem)
+        /// A PyTorch checkpoint's container (zip members, legacy header) is refused.
+        case torchFormat(TorchFormatProblem)
+        /// A pickle was read but does not hold what a checkpoint holds.
+        case torchPickle(TorchPickleProblem)
         /// The output path exists and replacing it was not asked for
         /// (`RequestOption.force` allows it).
         case outputExists
@@ -54,6 +68,22 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case refusedOverwrite(String)
         /// Any other invalid content.
         case invalid(String)
+    }
+
+    /// Which pickle of a checkpoint an error concerns.
+    public enum PickleSource: Equatable, Sendable {
+        /// The zip member holding it (`archive/data.pkl`).
+        case member(String)
+        /// One of a legacy checkpoint's pickles (`header`, `data`).
+        case legacy(String)
+
+        /// `archive/data.pkl byte 12`, or `data pickle` (the file offset says where).
+        func describe(offset: Int) -> String {
+            switch self {
+            case .member(let member): return "\(member) byte \(offset)"
+            case .legacy(let what): return "\(what) pickle"
+            }
+        }
     }
 
     /// The file (or directory) concerned, as the user named it.
@@ -100,16 +130,36 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
                 + "and directories of .npy (a path without suffix)"
         case .truncated(let needed, let available):
             return "truncated: \(needed) bytes needed, only \(available) present"
-        case .badMagic(let why): return "bad magic: \(why)"
+        case .badMagic(let format):
+            let why = switch format {
+            case .npy: "expected \\x93NUMPY"
+            case .hdf5: "not an HDF5 file (no HDF5 signature)"
+            case .pytorchLegacy: "not a legacy PyTorch checkpoint"
+            default: "not \(format.displayName)"
+            }
+            return "bad magic: \(why)"
         case .badHeader(let why): return "bad header: \(why)"
         case .unsupportedDType(let why): return "unsupported dtype: \(why)"
         case .sizeMismatch(let expected, let actual):
             return "shape × dtype size is \(expected) bytes but \(actual) bytes are stored"
+        case .shapeOverflows(let shape, let itemSize):
+            return "bad shape: \(shape)\(itemSize.map { " × \($0) bytes" } ?? "") overflows"
         case .badShape(let why): return "bad shape: \(why)"
         case .duplicateName(let name): return "duplicate tensor name '\(name)'"
+        case .zip(let problem): return "zip archive: \(problem)"
         case .archive(let why): return "zip archive: \(why)"
         case .hdf5(let why): return "HDF5: \(why)"
-        case .pickle(let why): return "pickle: \(why)"
+        case .hdf5Problem(let problem): return "HDF5: \(problem)"
+        case .unpickling(let error, let source):
+            let text = switch error.reason {
+            case .refusedGlobal(let global): TorchAllowList.refusal(global)
+            case .refusedCall(let global): TorchAllowList.callRefusal(global)
+            default: error.reasonText
+            }
+            return "pickle: \(source.describe(offset: error.offset)): \(text)"
+        case .torchPickle(let problem): return "pickle: \(problem)"
+        case .torchStorage(let problem): return problem.description
+        case .torchFormat(let problem): return problem.description
         case .outputExists: return "already exists"
         case .refusedOverwrite(let why): return why
         case .invalid(let why): return why

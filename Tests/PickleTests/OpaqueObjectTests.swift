@@ -31,7 +31,6 @@ final class OpaqueObjectTests: XCTestCase {
             builder.op(.reduce).stop()
             XCTAssertThrowsError(try classesOnly.load(builder.bytes)) { error in
                 XCTAssertEqual((error as? PickleError)?.reason, .refusedCall(PickleGlobal(module: module, name: name)))
-                XCTAssertTrue("\(error)".contains("nothing was run"), "\(error)")
             }
         }
         // The inert constructors stay data under the stricter policy.
@@ -53,8 +52,7 @@ final class OpaqueObjectTests: XCTestCase {
         unknown.tuple { $0.string("other"); $0.global("__main__", "Net") }
         unknown.op(.binPersId).op(.emptyTuple).op(.newObj).stop()
         XCTAssertThrowsError(try classesOnly.load(unknown.bytes)) { error in
-            guard case .malformed(let what)? = (error as? PickleError)?.reason else { return XCTFail("\(error)") }
-            XCTAssertTrue(what.contains("cannot instantiate a persistent id"), what)
+            XCTAssertEqual((error as? PickleError)?.reason, .malformed(opcode: .newObj, .instantiateValue(kind: "persistent id")))
         }
         // REDUCE on a persistent object is never a call.
         let reduce = PickleBuilder()

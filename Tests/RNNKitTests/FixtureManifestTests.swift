@@ -9,14 +9,16 @@ final class FixtureManifestTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data(#"{"weights": "w.npz"}"#.utf8).write(to: folder.appendingPathComponent("fixture.json"))
+        let manifest = (folder.path as NSString).appendingPathComponent("fixture.json")
         XCTAssertThrowsError(try Fixture(folder: folder.path)) { error in
-            XCTAssertTrue("\(error)".contains("missing key 'inputs'"), "\(error)")
-            XCTAssertTrue("\(error)".contains("fixture.json"), "\(error)")
+            XCTAssertEqual((error as? TensorFileError)?.file, manifest)
+            // The exact wording: the manifest's key, not a decoder's coding path.
+            XCTAssertEqual((error as? TensorFileError)?.reason, .invalid("not a fixture manifest: missing key 'inputs'"))
         }
         try Data(#"{"weights": "w.npz", "inputs": {"input": "x.npy"}, "flags": {"nonlinearity": "gelu"}}"#.utf8)
             .write(to: folder.appendingPathComponent("fixture.json"))
         XCTAssertThrowsError(try Fixture(folder: folder.path).request()) { error in
-            XCTAssertTrue("\(error)".contains("gelu"), "\(error)")
+            XCTAssertEqual(error as? TensorFileError, TensorFileError(file: manifest, .invalid("flags.nonlinearity is 'gelu'; expected tanh or relu")))
         }
     }
 }

@@ -63,7 +63,9 @@ final class FixtureParityTests: XCTestCase {
         var request = try Fixture(folder: folder).request()
         request.renames = []
         XCTAssertThrowsError(try request.execute()) { error in
-            XCTAssertTrue("\(error)".contains("checkpoint20.npz"), "\(error)")
+            guard let error = error as? FileInputError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.file, (folder as NSString).appendingPathComponent("checkpoint20.npz"))
+            XCTAssertEqual(error.underlying as? LayoutError, .noSuchModule("encoder", available: []))
         }
     }
 }

@@ -38,7 +38,9 @@ final class RNNModelRecordedTests: XCTestCase {
         let model = try RNNModel(contentsOf: folder.appendingPathComponent("model.onnx"))
         let x = try Tensor(contentsOf: folder.appendingPathComponent("input.npy"))
         XCTAssertThrowsError(try model.forward(input: x)) { error in
-            XCTAssertTrue("\(error)".contains("model.onnx"), "\(error)")
+            guard let error = error as? FileInputError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.file, folder.appendingPathComponent("model.onnx").path)
+            XCTAssertEqual(error.underlying as? StoredInputError, .layoutUnknown(module: "(root)"))
         }
         let y = try model.forward(input: x, batchFirst: false)
         try assertClose(y.output, try Fixtures.arrays(folder.appendingPathComponent("expected.npz"))["output"], "output (ONNX Runtime)")

@@ -75,7 +75,9 @@ final class FixtureInspectionTests: XCTestCase {
             let module = try inspection.selectModule(named: spec.module)
             let features = module.architecture.inputSize + 1
             XCTAssertThrowsError(try ShapeFlow(module: module, input: InputShape([4, 2, features]))) { error in
-                XCTAssertTrue("\(error)".contains("input_size \(module.architecture.inputSize)"), "\(error)")
+                guard case LayoutError.featuresMismatch(let mismatch) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(mismatch.features, features)
+                XCTAssertEqual(mismatch.inputSize, module.architecture.inputSize)
             }
         }
     }

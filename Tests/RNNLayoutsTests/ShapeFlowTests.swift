@@ -86,7 +86,7 @@ final class ShapeFlowTests: XCTestCase {
         XCTAssertEqual(flow.output, [7, 3, 8])
         XCTAssertEqual(flow.hN, [1, 3, 8])
         XCTAssertEqual(flow.cN, [1, 3, 8])
-        XCTAssertTrue(flow.explanation.joined().contains("one-layer, one-direction"))
+        XCTAssertTrue(flow.explanation.contains("nn.LSTMCell computes one step, x (batch, 5) → h (batch, 8) and c; rnnkit runs it over the 7 steps as a one-layer, one-direction network, returning what nn.LSTM(num_layers=1) would"), "\(flow.explanation)")
     }
 
     func testWrongFeatureSizeNamesTheExpectedOne() {
@@ -129,24 +129,23 @@ final class ShapeFlowTests: XCTestCase {
     func testExplanationTeachesTheSeedLessons() throws {
         let gru = RNNArchitecture(mode: .gru, inputSize: 100, hiddenSize: 256, numLayers: 2, bidirectional: true)
         let lines = try ShapeFlow(architecture: gru, input: InputShape([32, 20, 100], batchFirst: true)).explanation
-        let text = lines.joined(separator: "\n")
-        XCTAssertTrue(text.contains("2·hidden_size = 2·256 = 512"), text)
-        XCTAssertTrue(text.contains("batch_first never applies to h_n"), text)
-        XCTAssertTrue(text.contains("h_n[0] = layer 0 forward, h_n[1] = layer 0 reverse, h_n[2] = layer 1 forward, h_n[3] = layer 1 reverse"), text)
-        XCTAssertTrue(text.contains("h_n[2] == output[:, -1, :256]"), text)
-        XCTAssertTrue(text.contains("h_n[3] == output[:, 0, 256:]"), text)
-        XCTAssertTrue(text.contains("lengths[b]−1"), text)
-        let seqFirst = try ShapeFlow(architecture: gru, input: InputShape([20, 32, 100])).explanation.joined()
-        XCTAssertTrue(seqFirst.contains("h_n[2] == output[-1, :, :256]"), seqFirst)
-        XCTAssertTrue(seqFirst.contains("h_n[3] == output[0, :, 256:]"), seqFirst)
+        // Each lesson is one exact line of the explanation.
+        XCTAssertTrue(lines.contains("output (32, 20, 512) = (batch, seq, 2·hidden_size = 2·256 = 512): the last layer's h at every step, forward and reverse concatenated on the last axis — output[:, t, :256] is the forward direction, output[:, t, 256:] the reverse one; that is where 2·hidden_size comes from"), "\(lines)")
+        XCTAssertTrue(lines.contains("h_n (4, 32, 256) = (num_layers·directions = 2·2, batch, hidden_size): the final h of every layer and direction; batch_first never applies to h_n (or c_n): batch is always dimension 1"), "\(lines)")
+        XCTAssertTrue(lines.contains("h_n rows are layer-major: h_n[0] = layer 0 forward, h_n[1] = layer 0 reverse, h_n[2] = layer 1 forward, h_n[3] = layer 1 reverse; h_n.view(2, 2, batch, 256) separates layers and directions"), "\(lines)")
+        XCTAssertTrue(lines.contains("h_n[2] == output[:, -1, :256]: the forward direction ends at the last step"), "\(lines)")
+        XCTAssertTrue(lines.contains("h_n[3] == output[:, 0, 256:]: the reverse direction runs from the last step back to the first, so it ends at step 0"), "\(lines)")
+        XCTAssertTrue(lines.contains("with a packed batch (pack_padded_sequence with lengths), each sequence b stops at its own length: the forward row equals output at step lengths[b]−1, not −1, the reverse row still equals step 0, and output is zero after each sequence's length"), "\(lines)")
+        let seqFirst = try ShapeFlow(architecture: gru, input: InputShape([20, 32, 100])).explanation
+        XCTAssertTrue(seqFirst.contains("h_n[2] == output[-1, :, :256]: the forward direction ends at the last step"), "\(seqFirst)")
+        XCTAssertTrue(seqFirst.contains("h_n[3] == output[0, :, 256:]: the reverse direction runs from the last step back to the first, so it ends at step 0"), "\(seqFirst)")
     }
 
     func testExplanationOfProjectionAndCellState() throws {
         let lstm = RNNArchitecture(mode: .lstm, inputSize: 5, hiddenSize: 8, projSize: 3)
-        let text = try ShapeFlow(architecture: lstm, input: InputShape([7, 2, 5])).explanation.joined(separator: "\n")
-        XCTAssertTrue(text.contains("proj_size=3"), text)
-        XCTAssertTrue(text.contains("c_n keeps hidden_size 8"), text)
-        XCTAssertTrue(text.contains("c never appears in output"), text)
-        XCTAssertTrue(text.contains("h_n[0] == output[-1]"), text)
+        let lines = try ShapeFlow(architecture: lstm, input: InputShape([7, 2, 5])).explanation
+        XCTAssertTrue(lines.contains("proj_size=3: each step's h is weight_hr (3×8) · (o ⊙ tanh(c)), so h, output (1·3) and h_n are 3 wide, weight_hh is (32, 3) because it reads the projected h, and c_n keeps hidden_size 8"), "\(lines)")
+        XCTAssertTrue(lines.contains("c_n (1, 2, 8) = (num_layers·directions, batch, hidden_size): the final cell state of every layer and direction, rows ordered like h_n; c never appears in output"), "\(lines)")
+        XCTAssertTrue(lines.contains("h_n[0] == output[-1]: the last layer's h at the last step"), "\(lines)")
     }
 }

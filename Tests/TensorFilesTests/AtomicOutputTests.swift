@@ -23,15 +23,15 @@ final class AtomicOutputTests: XCTestCase {
 
     private var entries: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted() }
 
-    private func assertThrows(_ message: String, _ body: () throws -> Void, line: UInt = #line) {
+    private func assertThrows(_ expected: TensorFileError, _ body: () throws -> Void, line: UInt = #line) {
         XCTAssertThrowsError(try body(), line: line) { error in
-            XCTAssertTrue("\(error)".contains(message), "\(error)", line: line)
+            XCTAssertEqual(error as? TensorFileError, expected, line: line)
         }
     }
 
     func testAWriterThatLosesTheRaceGetsAlreadyExistsAndReplacesNothing() throws {
         let target = path("o.safetensors")
-        assertThrows("already exists") {
+        assertThrows(TensorFileError(file: target, .outputExists)) {
             try AtomicOutput.write(to: target) { temporary in
                 try Data("mine".utf8).write(to: URL(fileURLWithPath: temporary))
                 try Data("the other writer's".utf8).write(to: URL(fileURLWithPath: target))
@@ -44,7 +44,8 @@ final class AtomicOutputTests: XCTestCase {
     func testForceReplacesOnlyWhatOutputTargetAllowsAtPublishingTime() throws {
         // A FIFO appears while the file is written: not replaced, even with force.
         let fifo = path("fifo.h5")
-        assertThrows("is not a regular file (a FIFO)") {
+        assertThrows(TensorFileError(file: fifo, .refusedOverwrite(
+            "is not a regular file (a FIFO); rnnkit writes only regular files and replaces nothing else"))) {
             try AtomicOutput.write(to: fifo, force: true) { temporary in
                 try Data("mine".utf8).write(to: URL(fileURLWithPath: temporary))
                 XCTAssertEqual(mkfifo(fifo, 0o600), 0)
@@ -61,7 +62,8 @@ final class AtomicOutputTests: XCTestCase {
         let npyFolder = path("o_npy")
         try FileManager.default.createDirectory(atPath: npyFolder, withIntermediateDirectories: false)
         try Data("old".utf8).write(to: URL(fileURLWithPath: npyFolder + "/a.npy"))
-        assertThrows("holds 'notes.txt'") {
+        assertThrows(TensorFileError(file: npyFolder, .refusedOverwrite(
+            "holds 'notes.txt', which is not a .npy file; overwriting replaces only a folder of .npy files"))) {
             try AtomicOutput.write(to: npyFolder, force: true) { temporary in
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
                 try Data("new".utf8).write(to: URL(fileURLWithPath: temporary + "/b.npy"))

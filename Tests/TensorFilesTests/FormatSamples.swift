@@ -138,7 +138,7 @@ enum FormatSamples {
             try body()
             XCTFail("\(what): no error", line: line)
         } catch let error as TensorFileError {
-            XCTAssertTrue(error.description.contains(file), "\(what): \(error)", line: line)
+            XCTAssertEqual(error.file, file, "\(what): \(error)", line: line)
         } catch {
             XCTFail("\(what): not a TensorFileError: \(error)", line: line)
         }
@@ -154,7 +154,7 @@ enum FormatSamples {
             for named in file.tensors { _ = try named.tensor.data() }
             return true
         } catch let error as TensorFileError {
-            XCTAssertTrue(error.description.contains(path), "\(what): message does not name the file: \(error)", line: line)
+            XCTAssertEqual(error.file, path, "\(what): the error does not name the file: \(error)", line: line)
             return false
         } catch {
             XCTFail("\(what): not a TensorFileError: \(error)", line: line)

@@ -46,7 +46,7 @@ final class ZipInflateTests: XCTestCase {
         try patch(path, local: 22, central: 24) { $0 - 1 }
         let archive = try ZipArchive(path: path)
         XCTAssertThrowsError(try archive.contents(of: archive.members[0])) { error in
-            XCTAssertTrue("\(error)".contains("inflates to more than"), "\(error)")
+            XCTAssertEqual((error as? TensorFileError)?.reason, .zip(.inflatesPastSize(declared: archive.members[0].size)))
         }
     }
 
@@ -55,7 +55,8 @@ final class ZipInflateTests: XCTestCase {
         try patch(path, local: 22, central: 24) { $0 + 1 }
         let archive = try ZipArchive(path: path)
         XCTAssertThrowsError(try archive.contents(of: archive.members[0])) { error in
-            XCTAssertTrue("\(error)".contains("inflates to \(archive.members[0].size - 1) bytes"), "\(error)")
+            XCTAssertEqual((error as? TensorFileError)?.reason,
+                           .zip(.inflatedSize(produced: archive.members[0].size - 1, declared: archive.members[0].size)))
         }
     }
 
@@ -63,7 +64,7 @@ final class ZipInflateTests: XCTestCase {
         let path = try deflatedNPZ()
         try patch(path, local: 14, central: 16) { $0 ^ 1 }
         XCTAssertThrowsError(try NPZReader.read(path: path).tensors[0].tensor.data()) { error in
-            XCTAssertTrue("\(error)".contains("CRC-32 mismatch"), "\(error)")
+            XCTAssertEqual((error as? TensorFileError)?.reason, .zip(.crcMismatch))
         }
     }
 }

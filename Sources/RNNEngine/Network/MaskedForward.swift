@@ -63,8 +63,7 @@ package enum MaskedForward {
         // its row, a masked one is zero; repeating each half from another step cannot be merged afterwards.
         let merged = network.architecture.bidirectional && network.architecture.variant.merge != .concat
         if merged && !zeroOutput {
-            throw EngineError.unsupportedOption("masked steps repeat each direction's output from another step, which rnnkit "
-                + "cannot combine after merge_mode \(network.architecture.variant.merge.rawValue); run without a mask or with return_sequences")
+            throw EngineError.maskAfterMerge(merge: network.architecture.variant.merge)
         }
         let directions = network.architecture.bidirectional && !merged ? 2 : 1
         let half = outputWidth / directions
@@ -121,7 +120,7 @@ package enum MaskedForward {
 
     private static func dimensions(_ input: Tensor, batchFirst: Bool) throws -> (batch: Int, steps: Int, features: Int) {
         guard input.shape.count == 3 else {
-            throw EngineError.inputRank(shape: input.shape, expected: "3 dimensions: a masked module runs batched input only")
+            throw EngineError.maskedInputRank(shape: input.shape)
         }
         guard input.elementCount > 0 else { throw EngineError.emptyInput(shape: input.shape) }
         return batchFirst ? (input.shape[0], input.shape[1], input.shape[2]) : (input.shape[1], input.shape[0], input.shape[2])

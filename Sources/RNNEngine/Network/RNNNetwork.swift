@@ -93,9 +93,7 @@ public struct RNNNetwork: Sendable {
         let plan = try SequencePlan(architecture: architecture, input: input, computeType: computeType,
                                     lengths: lengths, batchFirst: batchFirst)
         if architecture.variant.direction == .backwards, plan.sortedLengths.contains(where: { $0 < plan.steps }) {
-            throw EngineError.unsupportedOption(
-                "sequences of different lengths: '\(name.isEmpty ? "(root)" : name)' reads backwards with outputs in reading order "
-                    + "(Keras go_backwards=True), where Keras would start every sequence at its padding; run equal lengths")
+            throw EngineError.backwardsWithUnequalLengths(module: name)
         }
         let h0 = try checkedState(h0, name: "h0", plan: plan, width: architecture.stateSize)
         if c0 != nil && architecture.mode != .lstm { throw EngineError.cellStateNotApplicable(mode: architecture.mode) }
@@ -126,13 +124,11 @@ public struct RNNNetwork: Sendable {
         let bytes = total.partialValue.multipliedReportingOverflow(by: scalar)
         let available = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
         if rows.overflow || elements.overflow || total.overflow || bytes.overflow || bytes.partialValue > available {
-            let size = bytes.overflow ? "more than \(Int.max) bytes" : String(format: "%.1f GB", Double(bytes.partialValue) / 1e9)
-            throw EngineError.tooLarge(
-                "running \(plan.steps) steps × \(plan.batch) sequences needs \(size) of working memory, more than half of this machine's "
-                    + String(format: "%.1f GB", Double(ProcessInfo.processInfo.physicalMemory) / 1e9) + "; run shorter sequences or smaller batches")
+            throw EngineError.workingMemory(steps: plan.steps, batch: plan.batch, bytes: bytes.overflow ? nil : bytes.partialValue,
+                                            physicalMemory: ProcessInfo.processInfo.physicalMemory)
         }
         if rows.partialValue > Int(Int32.max) {
-            throw EngineError.tooLarge("\(plan.steps) steps × \(plan.batch) sequences is more rows than BLAS indexes (2³¹ − 1); split the batch")
+            throw EngineError.tooManyRows(steps: plan.steps, batch: plan.batch)
         }
     }
 
@@ -143,12 +139,8 @@ public struct RNNNetwork: Sendable {
         let expected = plan.stateShape(count: count, width: width)
         let isCellShorthand = architecture.kind == .cell && state.shape == Array(expected.dropFirst())
         guard state.shape == expected || isCellShorthand else {
-            let widthName = name == "h0" && architecture.projSize > 0 ? "proj_size" : "hidden_size"
-            var parts = ["num_layers·directions \(architecture.numLayers)·\(architecture.directions)"]
-            if plan.batched { parts.append("batch \(plan.batch)") }
-            parts.append("\(widthName) \(width)")
-            throw EngineError.stateShape(name: name, shape: state.shape, expected: expected,
-                                         reason: parts.joined(separator: ", "))
+            throw EngineError.stateShape(name: name, shape: state.shape, expected: expected, layers: architecture.numLayers,
+                                         directions: architecture.directions, projected: name == "h0" && architecture.projSize > 0)
         }
         guard state.dtype.isFloatingPoint else { throw EngineError.stateDType(name: name, found: state.dtype) }
         return state
@@ -164,7 +156,7 @@ extension RNNModule {
         batchFirst: Bool = false, nonlinearity: Nonlinearity = .tanh
     ) throws -> RNNOutput {
         guard let computeType = ComputeType(dtype: input.dtype) else {
-            throw EngineError.inputDType(found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)")
+            throw EngineError.inputDType(found: input.dtype, expected: nil)
         }
         let network = try RNNNetwork(module: self, nonlinearity: nonlinearity, computeType: computeType)
         return try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)

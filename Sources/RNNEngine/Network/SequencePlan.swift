@@ -29,16 +29,11 @@ struct SequencePlan: Equatable {
     init(architecture: RNNArchitecture, input: Tensor, computeType: ComputeType,
          lengths: [Int]?, batchFirst: Bool) throws {
         guard input.dtype == computeType.dtype else {
-            throw EngineError.inputDType(
-                found: input.dtype,
-                expected: ComputeType(dtype: input.dtype) == nil
-                    ? "float32 or float64 (the engine computes in the input's dtype)"
-                    : "\(computeType.rawValue), the type this network was prepared for")
+            throw EngineError.inputDType(found: input.dtype, expected: ComputeType(dtype: input.dtype) == nil ? nil : computeType)
         }
         let shape = input.shape
-        let batchedExpectation = batchFirst ? "(B, T, \(architecture.inputSize)) with batch_first" : "(T, B, \(architecture.inputSize))"
         guard shape.count == 3 || shape.count == 2 else {
-            throw EngineError.inputRank(shape: shape, expected: "\(batchedExpectation), or (T, \(architecture.inputSize)) for one unbatched sequence")
+            throw EngineError.inputRank(shape: shape, inputSize: architecture.inputSize, batchFirst: batchFirst)
         }
         guard shape[shape.count - 1] == architecture.inputSize else {
             throw EngineError.featureSize(shape: shape, found: shape[shape.count - 1], expected: architecture.inputSize)

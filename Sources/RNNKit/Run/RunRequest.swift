@@ -109,8 +109,7 @@ package struct RunRequest: Sendable {
         let batch: Int? = input.shape.count == 3 ? input.shape[batchFirst ? 0 : 1] : nil
         let (h0, c0, lengths) = try located { try recorded.filling(h0: given.h0, c0: given.c0, lengths: given.lengths, batch: batch) }
         guard let computeType = ComputeType(dtype: input.dtype) else {
-            throw FileInputError(file: self.input, underlying: EngineError.inputDType(
-                found: input.dtype, expected: "float32 or float64 (the engine computes in the input's dtype)"))
+            throw FileInputError(file: self.input, underlying: EngineError.inputDType(found: input.dtype, expected: nil))
         }
         return try located {
             let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)

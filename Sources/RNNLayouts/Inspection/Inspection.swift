@@ -23,7 +23,7 @@ public struct Inspection: Sendable {
 
     /// The problems that concern `module` (its tensors or the module itself).
     public func problems(of module: RNNModule) -> [Problem] {
-        let prefix = module.name.isEmpty ? "" : module.name + "."
+        let prefix = ModulePath(module.name).qualify("")
         return problems.filter { problem in
             guard let tensor = problem.tensor else { return false }
             if module.name.isEmpty { return ParameterName.split(tensor)?.module == "" }

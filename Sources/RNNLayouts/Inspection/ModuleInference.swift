@@ -35,11 +35,8 @@ enum ModuleInference {
             let minority = cellNames.count <= layerNames.count ? cellNames : layerNames
             let majorityExample = (minority == cellNames ? layerNames : cellNames)[0].text
             return .failure(Failure(problems: minority.map { parameter in
-                Problem(
-                    tensor: naming.qualified(parameter),
-                    message: "\(parameter.layer == nil ? "cell" : "layer")-form name in \(naming.display), whose other tensors "
-                        + "use the \(parameter.layer == nil ? "layer" : "cell") form (\(majorityExample)); a module is either "
-                        + "nn.LSTM-like (weight_ih_l0) or nn.LSTMCell-like (weight_ih): rename one set")
+                Problem(tensor: naming.qualified(parameter),
+                        .mixedNameForms(module: naming.path, cellForm: parameter.layer == nil, example: majorityExample))
             }))
         }
         let kind: ModuleKind = cellNames.isEmpty ? .layer : .cell
@@ -81,13 +78,13 @@ enum ModuleInference {
         let layer0Inputs = matrices.filter { $0.0.role == .weightIH && ($0.0.layer ?? 0) == 0 }
 
         guard let rows = mostCommon(matrices.map { $0.1[0] } + biases.map { $0.1[0] }) else {
-            return .failure(Failure(problems: [missingProblem(firstHH, naming, parameters, what: "hidden_size and the mode")]))
+            return .failure(Failure(problems: [missingProblem(firstHH, naming, parameters, inferring: .hiddenSizeAndMode)]))
         }
         guard let columns = mostCommon(recurrent.map { $0.1[1] }) else {
-            return .failure(Failure(problems: [missingProblem(firstHH, naming, parameters, what: "hidden_size and the mode")]))
+            return .failure(Failure(problems: [missingProblem(firstHH, naming, parameters, inferring: .hiddenSizeAndMode)]))
         }
         guard let inputSize = mostCommon(layer0Inputs.map { $0.1[1] }) else {
-            return .failure(Failure(problems: [missingProblem(firstIH, naming, parameters, what: "input_size")]))
+            return .failure(Failure(problems: [missingProblem(firstIH, naming, parameters, inferring: .inputSize)]))
         }
         if rows % columns == 0, let mode = RNNMode(gateCount: rows / columns) {
             return .success(Sizes(mode: mode, inputSize: inputSize, hiddenSize: columns, projSize: 0))
@@ -103,26 +100,15 @@ enum ModuleInference {
             return .success(Sizes(mode: mode, inputSize: inputSize, hiddenSize: rows / mode.gateCount, projSize: 0))
         }
         let reference = recurrent.first { $0.1[1] == columns && $0.1[0] == rows }?.0 ?? recurrent[0].0
-        let readings = modes.map { mode in
-            "\(mode.gateCount)×\(rows / mode.gateCount) (\(mode.rawValue) with hidden_size \(rows / mode.gateCount))"
-        }
-        var message = "shape \(shapeText([rows, columns])): rows are gates·hidden_size = \(rows), read as "
-            + readings.joined(separator: " or ")
-            + ", so the columns (hidden_size) should match, but they are \(columns); cannot tell the mode"
-        if rows % 4 == 0 && columns < rows / 4 {
-            message += " (an LSTM with proj_size=\(columns) would fit, but it has no weight_hr tensors)"
-        }
-        return .failure(Failure(problems: [Problem(tensor: naming.qualified(reference), message: message)]))
+        return .failure(Failure(problems: [Problem(tensor: naming.qualified(reference),
+                                                   .ambiguousMode(rows: rows, columns: columns, modes: modes))]))
     }
 
     static func missingProblem(
-        _ parameter: ParameterName, _ naming: ModuleNaming, _ parameters: [ParameterName: Tensor], what: String
+        _ parameter: ParameterName, _ naming: ModuleNaming, _ parameters: [ParameterName: Tensor], inferring: Problem.InferredSize
     ) -> Problem {
-        let present = parameters[parameter].map { "has shape \(shapeText($0.shape)), not a matrix" } ?? "missing"
-        let shape = parameter.role == .weightIH ? "(gates·hidden_size, input_size)" : "(gates·hidden_size, hidden_size)"
-        return Problem(
-            tensor: naming.qualified(parameter),
-            message: "\(present): \(naming.display) needs \(parameter.text) \(shape) to infer \(what)")
+        Problem(tensor: naming.qualified(parameter),
+                .cannotInfer(module: naming.path, parameter: parameter.text, shape: parameters[parameter]?.shape, inferring: inferring))
     }
 
     /// The value seen most often; ties go to the value seen first.
@@ -154,12 +140,12 @@ enum ModuleInference {
 struct ModuleNaming {
     var module: String
 
-    /// `module 'encoder.lstm'` or `the root module`.
-    var display: String { module.isEmpty ? "the root module" : "module '\(module)'" }
+    /// The module's path.
+    var path: ModulePath { ModulePath(module) }
 
     /// The full tensor name of `parameter`.
     func qualified(_ parameter: ParameterName) -> String {
-        ModulePath(module).qualify(parameter.text)
+        path.qualify(parameter.text)
     }
 }
 

@@ -25,14 +25,9 @@ extension Inspector {
                 guard let tensor = module.parameters[parameter], tensor.dtype.isFloatingPoint else { continue }
                 let count = try NonFiniteScan.count(in: tensor)
                 guard count.total > 0 else { continue }
-                var kinds: [String] = []
-                if count.nan > 0 { kinds.append("\(count.nan) NaN") }
-                if count.infinite > 0 { kinds.append("\(count.infinite) ±Inf") }
-                let position = count.first.map { " first at [\(NonFiniteScan.index($0, in: tensor.shape).map(String.init).joined(separator: ", "))]" } ?? ""
                 problems.append(Problem(
                     tensor: module.qualifiedName(of: parameter),
-                    message: "\(count.total) non-finite value\(count.total == 1 ? "" : "s") (\(kinds.joined(separator: ", ")))," + position
-                        + "; every step that uses this tensor would carry them into h, output and h_n"))
+                    .nonFinite(nan: count.nan, infinite: count.infinite, first: count.first.map { NonFiniteScan.index($0, in: tensor.shape) })))
             }
         }
         return problems

@@ -28,7 +28,7 @@ enum HDF5Dataset {
         let (dtype, why) = elementType(dataset)
         guard let dtype else { return .other("\(why) dataset of shape \(shape)") }
         guard checkedByteCount(shape, dtype) != nil else {
-            throw TensorFileError(file: file, tensor: name, .badShape("\(shape) × \(dtype.itemSize) bytes overflows"))
+            throw TensorFileError(file: file, tensor: name, .shapeOverflows(shape, itemSize: dtype.itemSize))
         }
         return .tensor(dtype, shape)
     }
@@ -50,14 +50,13 @@ enum HDF5Dataset {
     private static func checkChunks(_ dataset: HDF5Description.Dataset, rank: Int, file: String, name: String) throws {
         guard dataset.layout == "chunked" else { return }
         guard rank > 0, dataset.chunkRank == rank, dataset.chunk.count == rank, dataset.chunk.allSatisfy({ $0 > 0 }) else {
-            throw TensorFileError(file: file, tensor: name, .hdf5(
-                "damaged dataset: \(dataset.chunkRank)-d chunks for a \(rank)-d dataset"))
+            throw TensorFileError(file: file, tensor: name, .hdf5Problem(.chunkRank(chunk: dataset.chunkRank, dataset: rank)))
         }
         guard dataset.maxDims.count == rank else { return }
         for axis in 0 ..< rank {
             if let limit = dataset.maxDims[axis], dataset.chunk[axis] > limit {
-                throw TensorFileError(file: file, tensor: name, .hdf5(
-                    "damaged dataset: chunks of \(dataset.chunk.map { Int(clamping: $0) }) for a dataset of at most \(dataset.maxDims.map { Int(clamping: $0 ?? .max) })"))
+                throw TensorFileError(file: file, tensor: name, .hdf5Problem(.chunksBeyondMaximum(
+                    chunks: dataset.chunk.map { Int(clamping: $0) }, maximum: dataset.maxDims.map { Int(clamping: $0 ?? .max) })))
             }
         }
     }
@@ -104,7 +103,7 @@ enum HDF5Dataset {
     static func load(_ dataset: HDF5Description.Dataset, from source: HDF5Source, name: String,
                      dtype: DType, shape: [Int]) throws -> Data {
         guard let bytes = checkedByteCount(shape, dtype) else {
-            throw TensorFileError(file: source.path, tensor: name, .badShape("\(shape) overflows"))
+            throw TensorFileError(file: source.path, tensor: name, .shapeOverflows(shape, itemSize: nil))
         }
         try checkStorage(dataset, bytes: bytes, shape: shape, file: source.path, name: name)
         // libhdf5 reads the data in a child process (see HDF5Isolation).
@@ -126,20 +125,20 @@ enum HDF5Dataset {
     private static func checkStorage(_ dataset: HDF5Description.Dataset, bytes: Int, shape: [Int], file: String, name: String) throws {
         let stored = dataset.storedBytes
         let fileBytes = (checkedElementCount(shape) ?? .max).multipliedReportingOverflow(by: dataset.typeSize).partialValue
-        func fail(_ why: String) -> TensorFileError {
-            TensorFileError(file: file, tensor: name, .badShape("\(shape) needs \(fileBytes) bytes in the file but \(why)"))
+        func fail(_ layout: HDF5Problem.StorageLayout) -> TensorFileError {
+            TensorFileError(file: file, tensor: name, .hdf5Problem(.storage(shape: shape, needed: fileBytes, stored: stored, layout: layout)))
         }
         switch dataset.layout {
         case "compact":
-            guard stored == fileBytes else { throw fail("\(stored) are stored") }
+            guard stored == fileBytes else { throw fail(.exact) }
         case "contiguous":
-            guard stored == 0 || stored == fileBytes else { throw fail("\(stored) are stored") }
-            guard stored > 0 || bytes <= 1 << 20 else { throw fail("none are stored") }
+            guard stored == 0 || stored == fileBytes else { throw fail(.exact) }
+            guard stored > 0 || bytes <= 1 << 20 else { throw fail(.unallocated) }
         default:
             guard bytes > 1 << 20 else { return }
             let filtered = dataset.filterCount > 0
             let limit = filtered ? stored.multipliedReportingOverflow(by: 1032).partialValue : stored
-            guard fileBytes <= limit else { throw fail("only \(stored)\(filtered ? " compressed" : "") are stored") }
+            guard fileBytes <= limit else { throw fail(.chunked(compressed: filtered)) }
         }
     }
 }

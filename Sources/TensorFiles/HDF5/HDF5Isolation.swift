@@ -56,8 +56,7 @@ enum HDF5Isolation {
         guard bytes > 0 else { return Data() }
         guard let buffer = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
               buffer != MAP_FAILED else {
-            throw TensorFileError(file: source.path, tensor: name, .hdf5(
-                "cannot map \(bytes) bytes for the data: \(String(cString: strerror(errno)))"))
+            throw TensorFileError(file: source.path, tensor: name, .hdf5Problem(.cannotMapData(bytes: bytes, errno: errno)))
         }
         var result = rk_probe_result()
         defer { rk_probe_result_free(&result) }
@@ -126,28 +125,26 @@ enum HDF5Isolation {
         let stage = field(&result.stage)
         let object = field(&result.object)
         let attribute = field(&result.attribute)
-        let what: String
+        let outcome: HDF5Problem.ChildOutcome
         switch result.outcome {
         case RK_PROBE_OK:
             return
         case RK_PROBE_SIGNAL:
-            what = "libhdf5 crashed (\(signalName(result.detail)))"
+            outcome = .crashed(signal: result.detail)
         case RK_PROBE_TIMEOUT:
-            what = "libhdf5 did not finish within \(formatSeconds(limit)) s (set RNNKIT_HDF5_TIMEOUT to allow longer)"
+            outcome = .timedOut(seconds: limit)
         case RK_PROBE_TOO_MUCH:
-            what = "libhdf5 described more than 64 MiB of objects"
+            outcome = .tooMuchOutput
         case RK_PROBE_NO_CHILD:
-            throw TensorFileError(file: file, .hdf5(
-                "cannot start the process that reads HDF5 files: \(String(cString: strerror(result.detail)))"))
+            throw TensorFileError(file: file, .hdf5Problem(.cannotStartChild(errno: result.detail)))
         default:
-            what = "libhdf5 failed abnormally (exit status \(result.detail))"
+            outcome = .abnormalExit(status: result.detail)
         }
-        var place = stage.isEmpty ? "" : " while \(stage)"
-        if !attribute.isEmpty { place += " '\(attribute)' of '\(object)'" }
-        let datasetName = object.split(separator: "/").joined(separator: ".")
+        let datasetName = ModulePath(components: object.split(separator: "/")).prefix
         let tensor = attribute.isEmpty && !datasetName.isEmpty && stage.contains("data") ? datasetName : nil
-        if tensor == nil, attribute.isEmpty, !object.isEmpty { place += " '\(object)'" }
-        throw TensorFileError(file: file, tensor: tensor, .hdf5("the file is damaged: \(what)\(place)"))
+        let shown = attribute.isEmpty ? (tensor == nil && !object.isEmpty ? object : nil) : object
+        throw TensorFileError(file: file, tensor: tensor, .hdf5Problem(
+            .childFailed(outcome, stage: stage, object: shown, attribute: attribute.isEmpty ? nil : attribute)))
     }
 
     static func signalName(_ signal: Int32) -> String {
@@ -162,7 +159,4 @@ enum HDF5Isolation {
         }
     }
 
-    private static func formatSeconds(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
-    }
 }

@@ -28,7 +28,7 @@ public enum HDF5Reader {
     public static func read(image: Data, path: String) throws -> TensorFile {
         if image.isEmpty { throw TensorFileError(file: path, .empty) }
         guard image.withUnsafeBytes({ FormatSniffer.isHDF5($0) }) else {
-            throw TensorFileError(file: path, offset: 0, .badMagic("not an HDF5 file (no HDF5 signature)"))
+            throw TensorFileError(file: path, offset: 0, .badMagic(expected: .hdf5))
         }
         let source = HDF5Source(path: path, size: image.count, image: image)
         return try read(source, description: try HDF5Library.locked { try HDF5Isolation.describe(source) })
@@ -52,7 +52,7 @@ public enum HDF5Reader {
         var others: [(name: String, summary: String)] = []
         var taken = Set<String>()
         for (objectPath, result) in description.datasets {
-            let name = objectPath.split(separator: "/").joined(separator: ".")
+            let name = ModulePath(components: objectPath.split(separator: "/")).prefix
             let dataset: HDF5Description.Dataset
             switch result {
             case .success(let described): dataset = described
@@ -90,7 +90,7 @@ public enum HDF5Reader {
     /// that stopped reading them.
     private static func attributes(of object: String, in description: HDF5Description, file: String) throws -> [String: String] {
         guard description.contains(object: object) else {
-            throw TensorFileError(file: file, .hdf5("cannot open '\(object)': no such group or dataset"))
+            throw TensorFileError(file: file, .hdf5Problem(.noSuchObject(object)))
         }
         let key = HDF5Description.key(object)
         if let failure = description.attributeFailures[key] {

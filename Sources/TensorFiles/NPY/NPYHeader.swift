@@ -46,7 +46,7 @@ public struct NPYHeader: Equatable, Sendable {
             throw TensorFileError(file: file, offset: 0, .truncated(needed: 10, available: bytes.count))
         }
         guard Array(bytes[0 ..< 6]) == magic else {
-            throw TensorFileError(file: file, offset: 0, .badMagic("expected \\x93NUMPY"))
+            throw TensorFileError(file: file, offset: 0, .badMagic(expected: .npy))
         }
         let major = bytes[6]
         let headerLength: Int
@@ -126,7 +126,7 @@ public struct NPYHeader: Equatable, Sendable {
         guard let descr, let fortran, let shape else { throw fail("missing 'descr', 'fortran_order' or 'shape'") }
         let (dtype, bigEndian) = try parseDescr(descr, file: file, offset: offset)
         guard checkedByteCount(shape, dtype) != nil else {
-            throw TensorFileError(file: file, offset: offset, .badShape("\(shape) × \(dtype.itemSize) bytes overflows"))
+            throw TensorFileError(file: file, offset: offset, .shapeOverflows(shape, itemSize: dtype.itemSize))
         }
         return NPYHeader(dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape, dataOffset: 0)
     }

@@ -68,7 +68,7 @@ public enum NPZReader {
     static func tensor(_ member: ZipMember, _ header: NPYHeader, in archive: ZipArchive, name: String) throws -> Tensor {
         let file = archive.map.path
         guard let size = checkedByteCount(header.shape, header.dtype) else {
-            throw TensorFileError(file: file, tensor: name, .badShape("\(header.shape) overflows"))
+            throw TensorFileError(file: file, tensor: name, .shapeOverflows(header.shape, itemSize: nil))
         }
         let present = member.size - header.dataOffset
         guard present == size else {

@@ -38,16 +38,16 @@ struct TorchCheckpointContents {
         } else {
             walker.others.append(([rootName], TorchItemSummary(decoder: decoder).describe(root)))
         }
-        otherItems = walker.others.map { ($0.path.joined(separator: "."), $0.summary) }
+        otherItems = walker.others.map { (ModulePath(components: $0.path).prefix, $0.summary) }
         let common = Self.commonPrefix(walker.groups.map(\.path))
         modules = walker.modules.map { path, module in
-            ((path.dropFirst(common) + module.path).joined(separator: "."), module)
+            (ModulePath(components: path.dropFirst(common) + module.path).prefix, module)
         }
         var seen = Set<String>()
         for group in walker.groups {
             let prefix = group.path.dropFirst(common)
             for (key, record) in group.tensors {
-                let name = (prefix + [key]).joined(separator: ".")
+                let name = ModulePath(components: prefix).qualify(key)
                 guard seen.insert(name).inserted else {
                     throw TensorFileError(file: decoder.file, tensor: name, .duplicateName(name))
                 }
@@ -74,7 +74,7 @@ struct TorchCheckpointContents {
                              settings.nonlinearity.map { "nonlinearity='\($0)'" }].compactMap { $0 }
                 summary += " (\(facts.joined(separator: ", ")))"
             }
-            items.append((name.isEmpty ? "(root)" : name, summary))
+            items.append((ModulePath(name).description, summary))
         }
         file.otherItems = items + file.otherItems
         if file.metadata["pytorch.content"] == nil { file.metadata["pytorch.content"] = "PyTorch pickled module" }
@@ -104,7 +104,7 @@ struct TorchCheckpointContents {
         mutating func module(_ value: PickleValue, path: [String]) throws {
             var tree = TorchModuleTree(decoder: decoder)
             try tree.collect(value, path: [])
-            groups.append((path, tree.tensors.map { ($0.path.joined(separator: "."), $0.record) }))
+            groups.append((path, tree.tensors.map { (ModulePath(components: $0.path).prefix, $0.record) }))
             modules += tree.modules.map { (path, $0) }
             others += tree.others.map { (path + $0.path, $0.summary) }
         }
@@ -129,15 +129,14 @@ struct TorchCheckpointContents {
         /// Walks one dict; returns whether it or a dict inside holds tensors.
         mutating func walk(_ entries: [(key: String, value: PickleValue)], path: [String]) throws -> Bool {
             guard path.count <= TorchCheckpointContents.maximumDepth else {
-                throw TensorFileError(
-                    file: decoder.file,
-                    .pickle("dicts nest more than \(TorchCheckpointContents.maximumDepth) levels deep at '\(path.joined(separator: "."))'"))
+                throw TensorFileError(file: decoder.file, .torchPickle(
+                    .nesting(modules: false, limit: TorchCheckpointContents.maximumDepth, path: ModulePath(components: path))))
             }
             var foundInside = false
             var groupIndex: Int?
             for (key, value) in entries {
                 let itemPath = path + [key]
-                if let record = try decoder.tensor(value, name: itemPath.joined(separator: ".")) {
+                if let record = try decoder.tensor(value, name: ModulePath(components: path).qualify(key)) {
                     if let index = groupIndex {
                         groups[index].tensors.append((key, record))
                     } else {
@@ -146,7 +145,7 @@ struct TorchCheckpointContents {
                     }
                 } else if case .object(let id) = value, let first = visited[id] {
                     let kind = TorchModuleTree.module(value, in: decoder.document) != nil ? "module" : "dict"
-                    others.append((itemPath, "the same \(kind) as '\(first.joined(separator: "."))'"))
+                    others.append((itemPath, "the same \(kind) as '\(ModulePath(components: first))'"))
                 } else if case .object(let id) = value, TorchModuleTree.module(value, in: decoder.document) != nil {
                     visited[id] = itemPath
                     try module(value, path: itemPath)

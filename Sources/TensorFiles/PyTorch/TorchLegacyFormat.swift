@@ -31,22 +31,20 @@ enum TorchLegacyFormat {
     static func read(_ map: MappedFile) throws -> TensorFile {
         let path = map.path
         guard hasMagic(map.bytes) else {
-            throw TensorFileError(file: path, offset: 0, .badMagic("not a legacy PyTorch checkpoint"))
+            throw TensorFileError(file: path, offset: 0, .badMagic(expected: .pytorchLegacy))
         }
         var offset = 0
         let magicPickle = try TorchPickle.load(map, at: offset, what: "magic number", allowGlobals: false)
         offset += magicPickle.byteCount
         let versionPickle = try TorchPickle.load(map, at: offset, what: "protocol version", allowGlobals: false)
         guard versionPickle.root == .int(protocolVersion) else {
-            throw TensorFileError(file: path, offset: offset, .badHeader(
-                "legacy protocol version is \(TorchItemSummary.scalar(versionPickle.root) ?? versionPickle.kindName(versionPickle.root)), expected \(protocolVersion)"))
+            throw TensorFileError(file: path, offset: offset, .torchFormat(.legacyProtocol(
+                found: TorchItemSummary.scalar(versionPickle.root) ?? versionPickle.kindName(versionPickle.root), expected: protocolVersion)))
         }
         offset += versionPickle.byteCount
         let sysInfo = try TorchPickle.load(map, at: offset, what: "sys info", allowGlobals: false)
         if sysInfo.dictionary(sysInfo.root)?["little_endian"] == .bool(false) {
-            throw TensorFileError(file: path, offset: offset, .invalid(
-                "written on a big-endian machine (little_endian False); rnnkit reads little-endian checkpoints "
-                    + "only: load and re-save it with torch on a little-endian machine"))
+            throw TensorFileError(file: path, offset: offset, .torchFormat(.bigEndian(legacy: true)))
         }
         offset += sysInfo.byteCount
         let data = try TorchPickle.load(map, at: offset, what: "data")
@@ -55,7 +53,7 @@ enum TorchLegacyFormat {
         let keysPickle = try TorchPickle.load(map, at: offset, what: "storage keys", allowGlobals: false)
         offset += keysPickle.byteCount
         guard let keyValues = keysPickle.sequence(keysPickle.root) else {
-            throw TensorFileError(file: path, offset: keysOffset, .badHeader("the storage key list is a \(keysPickle.kindName(keysPickle.root))"))
+            throw TensorFileError(file: path, offset: keysOffset, .torchFormat(.storageKeyList(kind: keysPickle.kindName(keysPickle.root))))
         }
         let decoder = try TorchPickleDecoder(document: data, file: path)
         let contents = try TorchCheckpointContents(decoder: decoder, rootName: TorchPickle.stem(of: path))
@@ -79,25 +77,23 @@ enum TorchLegacyFormat {
         var offset = start
         for value in keyValues {
             guard let key = TorchPickleDecoder.key(value) else {
-                throw TensorFileError(file: map.path, offset: start, .badHeader("a storage key is not a string"))
+                throw TensorFileError(file: map.path, offset: start, .torchFormat(.storageKeyNotString))
             }
             guard let storage = decoder.storages[key] else {
-                throw TensorFileError(file: map.path, offset: offset, .badHeader(
-                    "storage key '\(key)' is listed but the data pickle never refers to it"))
+                throw TensorFileError(file: map.path, offset: offset, .torchFormat(.storageKeyUnused(key)))
             }
             guard regions[key] == nil else {
-                throw TensorFileError(file: map.path, offset: offset, .badHeader("storage key '\(key)' is listed twice"))
+                throw TensorFileError(file: map.path, offset: offset, .torchFormat(.storageKeyTwice(key)))
             }
             let header = try map.slice(offset, 8, tensor: nil)
             let count = Int64(littleEndian: header.loadUnaligned(as: Int64.self))
             let (bytes, overflow) = Int(clamping: count).multipliedReportingOverflow(by: storage.itemSize)
             guard count >= 0, !overflow else {
-                throw TensorFileError(file: map.path, offset: offset, .badHeader("storage '\(key)' has element count \(count)"))
+                throw TensorFileError(file: map.path, offset: offset, .torchFormat(.storageElementCount(storage: key, count: count)))
             }
             offset += 8
             guard bytes <= map.count - offset else {
-                throw TensorFileError(file: map.path, offset: offset, .invalid(
-                    "storage '\(key)' needs \(bytes) bytes but only \(map.count - offset) remain (the file is truncated)"))
+                throw TensorFileError(file: map.path, offset: offset, .torchFormat(.storageTruncated(storage: key, needed: bytes, remaining: map.count - offset)))
             }
             regions[key] = offset ..< offset + bytes
             offset += bytes
@@ -120,7 +116,7 @@ final class TorchLegacyStorages: TorchStorageSource, @unchecked Sendable {
 
     func bytes(of key: String, in range: Range<Int>) throws -> Data {
         guard let region = regions[key], range.lowerBound >= 0, range.upperBound <= region.count else {
-            throw TensorFileError(file: map.path, .invalid("storage '\(key)' does not hold bytes \(range)"))
+            throw TensorFileError(file: map.path, .torchFormat(.storageRange(storage: key, range: range)))
         }
         return try map.data(region.lowerBound + range.lowerBound, range.count)
     }

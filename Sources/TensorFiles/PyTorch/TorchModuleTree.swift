@@ -88,14 +88,14 @@ struct TorchModuleTree {
         guard let (call, attributes) = Self.module(value, in: decoder.document) else { return }
         if case .object(let id) = value {
             if let first = visited[id] {
-                others.append((path, "the same module as '\(first.isEmpty ? "(root)" : first.joined(separator: "."))'"))
+                others.append((path, "the same module as '\(ModulePath(components: first))'"))
                 return
             }
             visited[id] = path
         }
         guard path.count <= Self.maximumDepth else {
-            throw TensorFileError(file: decoder.file, .pickle(
-                "modules nest more than \(Self.maximumDepth) levels deep at '\(path.joined(separator: "."))'"))
+            throw TensorFileError(file: decoder.file, .torchPickle(
+                .nesting(modules: true, limit: Self.maximumDepth, path: ModulePath(components: path))))
         }
         let className = call.callee.description
         modules.append(Module(path: path, className: className, settings: try settings(className, attributes, path: path)))
@@ -116,7 +116,7 @@ struct TorchModuleTree {
             for (key, item) in document.dictionary(attributes[field] ?? .none)?.entries ?? [] {
                 guard case .string(let name) = key, item != .none else { continue }
                 let itemPath = path + [name]
-                guard let record = try decoder.tensor(item, name: itemPath.joined(separator: ".")) else {
+                guard let record = try decoder.tensor(item, name: ModulePath(components: itemPath).prefix) else {
                     others.append((itemPath, TorchItemSummary(decoder: decoder).describe(item)))
                     continue
                 }
@@ -153,7 +153,7 @@ struct TorchModuleTree {
         var submodules: [(String, PickleValue)] = []
         for (key, item) in attributes.entries {
             guard case .string(let name) = key else { continue }
-            if let record = try decoder.tensor(item, name: (path + [name]).joined(separator: ".")) {
+            if let record = try decoder.tensor(item, name: ModulePath(components: path).qualify(name)) {
                 tensors.append((path + [name], record))
             } else if Self.module(item, in: decoder.document) != nil {
                 submodules.append((name, item))
@@ -168,18 +168,18 @@ struct TorchModuleTree {
     private func settings(_ className: String, _ attributes: PickleDictionary, path: [String]) throws -> RecordedModuleSettings? {
         guard Self.recurrentClasses.contains(className) else { return nil }
         var settings = RecordedModuleSettings(className: className, source: "the pickled \(className)'s attributes")
-        func fail(_ what: String) -> TensorFileError {
-            TensorFileError(file: decoder.file, .pickle("module '\(path.joined(separator: "."))' (\(className)): \(what)"))
+        func fail(_ setting: TorchPickleProblem.Setting) -> TensorFileError {
+            TensorFileError(file: decoder.file, .torchPickle(.moduleSetting(module: ModulePath(components: path), className: className, setting)))
         }
         switch attributes["batch_first"] {
         case .bool(let flag)?: settings.batchFirst = flag
         case nil: break
-        case let other?: throw fail("batch_first is a \(decoder.document.kindName(other)), expected a bool")
+        case let other?: throw fail(.batchFirst(kind: decoder.document.kindName(other)))
         }
         switch attributes["nonlinearity"] {
         case .string(let text)? where ["tanh", "relu"].contains(text): settings.nonlinearity = text
         case nil: break
-        case let other?: throw fail("nonlinearity \(TorchItemSummary.scalar(other) ?? "object"), expected 'tanh' or 'relu'")
+        case let other?: throw fail(.nonlinearity(TorchItemSummary.scalar(other) ?? "object"))
         }
         return settings.isEmpty ? nil : settings
     }

@@ -7,7 +7,7 @@ enum TorchPickle {
     /// Reads the data pickle of a zip checkpoint (`member` names it in errors).
     static func load(_ bytes: Data, file: String, member: String) throws -> PickleDocument {
         try bytes.withUnsafeBytes { raw in
-            try load(raw, file: file, describe: { "\(member) byte \($0)" }, fileOffset: { _ in nil })
+            try load(raw, file: file, source: .member(member), fileOffset: { _ in nil })
         }
     }
 
@@ -15,12 +15,11 @@ enum TorchPickle {
     /// `allowGlobals` is false for the header pickles, which hold plain data.
     static func load(_ map: MappedFile, at offset: Int, what: String, allowGlobals: Bool = true) throws -> PickleDocument {
         let bytes = try map.slice(offset, map.count - offset)
-        return try load(bytes, file: map.path, describe: { _ in "\(what) pickle" },
-                        fileOffset: { offset + $0 }, allowGlobals: allowGlobals)
+        return try load(bytes, file: map.path, source: .legacy(what), fileOffset: { offset + $0 }, allowGlobals: allowGlobals)
     }
 
     private static func load(
-        _ bytes: UnsafeRawBufferPointer, file: String, describe: (Int) -> String, fileOffset: (Int) -> Int?,
+        _ bytes: UnsafeRawBufferPointer, file: String, source: TensorFileError.PickleSource, fileOffset: (Int) -> Int?,
         allowGlobals: Bool = true
     ) throws -> PickleDocument {
         let unpickler = Unpickler(
@@ -29,15 +28,7 @@ enum TorchPickle {
         do {
             return try unpickler.load(bytes)
         } catch let error as PickleError {
-            let text: String
-            if case .refusedGlobal(let global) = error.reason {
-                text = TorchAllowList.refusal(global)
-            } else if case .refusedCall(let global) = error.reason {
-                text = TorchAllowList.callRefusal(global)
-            } else {
-                text = error.reasonText
-            }
-            throw TensorFileError(file: file, offset: fileOffset(error.offset), .pickle("\(describe(error.offset)): \(text)"))
+            throw TensorFileError(file: file, offset: fileOffset(error.offset), .unpickling(error, source: source))
         }
     }
 

@@ -61,14 +61,14 @@ struct TorchPickleDecoder {
         document.sequence(id).flatMap(moduleClass) != nil
     }
 
-    func failure(_ what: String, tensor: String? = nil) -> TensorFileError {
-        TensorFileError(file: file, tensor: tensor, .pickle(what))
+    func failure(_ problem: TorchPickleProblem, tensor: String? = nil) -> TensorFileError {
+        TensorFileError(file: file, tensor: tensor, .torchPickle(problem))
     }
 
     /// `("storage", storage_type, key, location, numel[, view_metadata])`.
     func storage(_ id: PickleValue) throws -> TorchStorageReference {
         guard let fields = document.sequence(id), let first = fields.first else {
-            throw failure("persistent id is a \(document.kindName(id)), expected a ('storage', type, key, location, size) tuple")
+            throw failure(.persistentIDNotTuple(kind: document.kindName(id)))
         }
         let tag: String?
         switch first {
@@ -77,23 +77,22 @@ struct TorchPickleDecoder {
         default: tag = nil
         }
         guard tag == "storage" else {
-            throw failure("persistent id of kind '\(tag ?? document.kindName(first))'; only storages "
-                + "(and, for NEWOBJ, a legacy file's ('module', class, file, source)) are read")
+            throw failure(.persistentIDKind(tag ?? document.kindName(first)))
         }
         guard fields.count == 5 || fields.count == 6 else {
-            throw failure("storage persistent id has \(fields.count) fields, expected 5 (zip) or 6 (legacy)")
+            throw failure(.storageFieldCount(fields.count))
         }
         guard case .global(let type) = fields[1], let storageType = TorchAllowList.storageType(type) else {
-            throw failure("storage type \(document.kindName(fields[1])) is not a torch storage class")
+            throw failure(.notStorageClass(kind: document.kindName(fields[1])))
         }
         guard let key = Self.key(fields[2]) else {
-            throw failure("storage key is a \(document.kindName(fields[2])), expected a string")
+            throw failure(.storageKeyNotString(kind: document.kindName(fields[2])))
         }
         guard case .int(let count) = fields[4], count >= 0 else {
-            throw failure("storage '\(key)' has size \(document.kindName(fields[4])), expected a count ≥ 0")
+            throw failure(.storageSize(storage: key, kind: document.kindName(fields[4])))
         }
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: storageType.itemSize)
-        guard !overflow else { throw failure("storage '\(key)' claims \(count) elements, which overflows") }
+        guard !overflow else { throw failure(.storageCountOverflows(storage: key, count: count)) }
         var reference = TorchStorageReference(
             key: key, typeName: storageType.name, dtype: storageType.dtype, itemSize: storageType.itemSize,
             byteCount: byteCount)
@@ -102,7 +101,7 @@ struct TorchPickleDecoder {
             guard let view = document.sequence(fields[5]), view.count == 3,
                   case .int(let offset) = view[1], case .int(let size) = view[2], offset >= 0, size >= 0,
                   offset <= count, size <= count - offset
-            else { throw failure("storage '\(key)' has an invalid view (offset, size) for \(count) elements") }
+            else { throw failure(.storageView(storage: key, count: count)) }
             reference.viewOffset = offset * storageType.itemSize
             reference.byteCount = size * storageType.itemSize
         }
@@ -142,19 +141,21 @@ struct TorchPickleDecoder {
 
     /// The tensor a call of the rebuild function `callee` with `arguments` makes.
     func tensor(_ callee: PickleGlobal, _ arguments: [PickleValue], name: String, depth: Int) throws -> TorchTensorRecord {
-        func fail(_ what: String) -> TensorFileError { failure("\(callee.name): \(what)", tensor: name) }
-        guard depth < 4 else { throw fail("tensor records nest too deeply") }
+        func fail(_ problem: TorchPickleProblem.Rebuild) -> TensorFileError {
+            failure(.rebuild(function: callee.name, problem), tensor: name)
+        }
+        guard depth < 4 else { throw fail(.nestsTooDeeply) }
         switch callee.name {
         case "_rebuild_from_type_v2":
             // (rebuild function, torch.Tensor or Parameter, its arguments, Python attributes): a tensor with attributes.
             guard arguments.count == 4, case .global(let function) = arguments[0], Self.rebuilds(function),
                   case .global(let type) = arguments[1], TorchAllowList.tensorTypes.contains(type.description),
                   let inner = document.sequence(arguments[2])
-            else { throw fail("expected (rebuild function, tensor type, arguments, state)") }
+            else { throw fail(.typedArguments) }
             return try tensor(function, inner, name: name, depth: depth + 1)
         case "_rebuild_parameter", "_rebuild_parameter_with_state":
             guard arguments.count >= 1, let data = try tensor(arguments[0], name: name, depth: depth + 1) else {
-                throw fail("the parameter's data is not a tensor")
+                throw fail(.parameterNotTensor)
             }
             return data
         default:
@@ -165,32 +166,32 @@ struct TorchPickleDecoder {
     /// `_rebuild_tensor(storage, offset, size, stride)`, `_rebuild_tensor_v2(…,
     /// requires_grad, hooks[, metadata])`, `_rebuild_tensor_v3(…, dtype[, metadata])`.
     private func view(
-        _ callee: PickleGlobal, _ arguments: [PickleValue], name: String, fail: (String) -> TensorFileError
+        _ callee: PickleGlobal, _ arguments: [PickleValue], name: String, fail: (TorchPickleProblem.Rebuild) -> TensorFileError
     ) throws -> TorchTensorRecord {
         let counts = ["_rebuild_tensor": 4 ... 4, "_rebuild_tensor_v2": 6 ... 7, "_rebuild_tensor_v3": 7 ... 8]
         guard let expected = counts[callee.name], expected.contains(arguments.count) else {
-            throw fail("\(arguments.count) arguments")
+            throw fail(.argumentCount(arguments.count))
         }
         guard case .persistent(let id)? = document.object(arguments[0]) else {
-            throw fail("the first argument is a \(document.kindName(arguments[0])), expected a storage")
+            throw fail(.notStorage(kind: document.kindName(arguments[0])))
         }
         let storage = try self.storage(id)
-        guard case .int(let offset) = arguments[1], offset >= 0 else { throw fail("invalid storage offset") }
+        guard case .int(let offset) = arguments[1], offset >= 0 else { throw fail(.storageOffset) }
         guard let shape = integers(arguments[2]), let strides = integers(arguments[3]) else {
-            throw fail("size and stride must be tuples of integers")
+            throw fail(.sizeOrStrideNotIntegers)
         }
         guard shape.count == strides.count, shape.count <= 64 else {
-            throw fail("size \(shape) and stride \(strides) do not match")
+            throw fail(.sizeStrideMismatch(shape: shape, strides: strides))
         }
         guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
-            throw fail("negative size \(shape) or stride \(strides)")
+            throw fail(.negativeSizeOrStride(shape: shape, strides: strides))
         }
         var dtype = storage.dtype
         var dtypeName = "torch.\(storage.typeName)"
         var metadataIndex = 6
         if callee.name == "_rebuild_tensor_v3" {
             guard case .global(let global) = arguments[6], global.module == "torch" else {
-                throw fail("the dtype argument is a \(document.kindName(arguments[6]))")
+                throw fail(.dtypeArgument(kind: document.kindName(arguments[6])))
             }
             dtype = TorchAllowList.dtypes[global.name]
             dtypeName = global.description
@@ -201,7 +202,7 @@ struct TorchPickleDecoder {
         }
         if arguments.count > metadataIndex, let metadata = document.dictionary(arguments[metadataIndex]),
            metadata["neg"] == .bool(true) || metadata["conj"] == .bool(true) {
-            throw fail("the tensor was saved with its negative or conjugate bit set, which rnnkit does not apply")
+            throw fail(.negativeOrConjugate)
         }
         return TorchTensorRecord(storage: storage, dtype: dtype, offset: offset, shape: shape, strides: strides)
     }

@@ -71,12 +71,12 @@ enum TorchScriptArchive {
         for line in body {
             if let value = constant(line, "batch_first", type: "bool") {
                 guard value == "True" || value == "False" else {
-                    throw TensorFileError(file: file, .invalid("\(codePath): batch_first = \(value.prefix(20)), expected True or False"))
+                    throw TensorFileError(file: file, .torchFormat(.scriptSetting(code: codePath, name: "batch_first", value: String(value.prefix(20)))))
                 }
                 settings.batchFirst = value == "True"
             } else if let value = constant(line, "nonlinearity", type: "str") {
                 guard value == "\"tanh\"" || value == "\"relu\"" else {
-                    throw TensorFileError(file: file, .invalid("\(codePath): nonlinearity = \(value.prefix(20)), expected \"tanh\" or \"relu\""))
+                    throw TensorFileError(file: file, .torchFormat(.scriptSetting(code: codePath, name: "nonlinearity", value: String(value.prefix(20)))))
                 }
                 settings.nonlinearity = String(value.dropFirst().dropLast())
             }
@@ -102,8 +102,7 @@ enum TorchScriptArchive {
 
     private static func contents(_ archive: ZipArchive, _ member: ZipMember, file: String) throws -> Data {
         guard member.size <= maximumMemberBytes else {
-            throw TensorFileError(file: file, .archive(
-                "member \(member.path) is \(member.size) bytes, more than the \(maximumMemberBytes) rnnkit reads"))
+            throw TensorFileError(file: file, .torchFormat(.memberTooLarge(member: member.path, size: member.size, limit: maximumMemberBytes)))
         }
         return try archive.contents(of: member)
     }

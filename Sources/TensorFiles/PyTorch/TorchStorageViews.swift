@@ -27,35 +27,33 @@ enum TorchStorageViews {
         _ record: TorchTensorRecord, name: String, file: String, source: TorchStorageSource
     ) throws -> Tensor {
         let storage = record.storage
-        func fail(_ reason: TensorFileError.Reason) -> TensorFileError {
-            TensorFileError(file: file, tensor: name, reason)
+        func fail(_ problem: TorchStorageProblem) -> TensorFileError {
+            TensorFileError(file: file, tensor: name, .torchStorage(problem))
         }
         guard let available = try source.availableBytes(of: storage.key) else {
-            throw fail(.invalid("storage '\(storage.key)' is missing from the file (the tensor refers to it)"))
+            throw fail(.missing(storage: storage.key))
         }
         let (storageEnd, overflow) = storage.viewOffset.addingReportingOverflow(storage.byteCount)
         guard !overflow, storageEnd <= available else {
-            throw fail(.invalid("storage '\(storage.key)' is declared as \(storage.byteCount) bytes"
-                + (storage.viewOffset > 0 ? " from byte \(storage.viewOffset)" : "")
-                + " but the file holds \(available)"))
+            throw fail(.short(storage: storage.key, declared: storage.byteCount, from: storage.viewOffset, available: available))
         }
         guard let byteCount = checkedByteCount(record.shape, record.dtype) else {
-            throw fail(.badShape("\(record.shape) overflows"))
+            throw fail(.shapeOverflows(record.shape))
         }
         let itemSize = record.dtype.itemSize
         if byteCount == 0 {
             return Tensor(dtype: record.dtype, shape: record.shape) { Data() }
         }
-        let described = "offset \(record.offset), size \(record.shape), stride \(record.strides)"
+        let view = TorchStorageProblem.View(offset: record.offset, shape: record.shape, strides: record.strides)
         guard let range = StridedCopy.addressedRange(shape: record.shape, strides: record.strides, offset: record.offset),
               range.lowerBound >= 0
-        else { throw fail(.badShape("the view (\(described)) overflows")) }
+        else { throw fail(.viewOverflows(view)) }
         let (elementCount, countOverflow) = range.upperBound.addingReportingOverflow(1)
         let (elementEnd, productOverflow) = elementCount.multipliedReportingOverflow(by: itemSize)
         let endOverflow = countOverflow || productOverflow
         guard !endOverflow, elementEnd <= storage.byteCount else {
-            throw fail(.invalid("storage '\(storage.key)' holds \(storage.byteCount) bytes but the view (\(described), "
-                + "\(record.dtype.rawValue)) needs \(endOverflow ? "more than \(Int.max)" : String(elementEnd))"))
+            throw fail(.viewPastStorage(storage: storage.key, storageBytes: storage.byteCount, view: view, dtype: record.dtype,
+                                        needed: endOverflow ? nil : elementEnd))
         }
         let contiguous = isRowMajor(shape: record.shape, strides: record.strides)
         let start = storage.viewOffset + record.offset * itemSize
@@ -69,8 +67,8 @@ enum TorchStorageViews {
         // (stride 0, as `expand` makes) could claim gigabytes over a few bytes.
         let limit = max(storage.byteCount.multipliedClamped(by: maximumExpansion), minimumExpansionLimit)
         guard byteCount <= limit else {
-            throw fail(.invalid("the view (\(described)) would materialise \(byteCount) bytes from a storage of "
-                + "\(storage.byteCount); rnnkit expands a view to at most \(maximumExpansion)× its storage (or \(minimumExpansionLimit) bytes)"))
+            throw fail(.overExpanded(view: view, bytes: byteCount, storageBytes: storage.byteCount,
+                                     maximumExpansion: maximumExpansion, minimumLimit: minimumExpansionLimit))
         }
         let region = storage.viewOffset ..< storageEnd
         return Tensor(dtype: record.dtype, shape: record.shape) { [source] in

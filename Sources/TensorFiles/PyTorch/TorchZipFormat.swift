@@ -26,7 +26,7 @@ enum TorchZipFormat {
             return parts.count == 1 ? "" : String(parts[0]) + "/"
         }
         guard folders.count <= 1 else {
-            throw TensorFileError(file: path, .archive("several data.pkl members (\(folders.sorted().joined(separator: ", "))); expected one"))
+            throw TensorFileError(file: path, .torchFormat(.severalDataPickles(folders: folders.sorted())))
         }
         return folders.first
     }
@@ -36,12 +36,12 @@ enum TorchZipFormat {
         let archive = try ZipArchive(path: path)
         let members = Dictionary(archive.members.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         guard let folder = try archiveFolder(in: archive.members.map(\.path), path: path) else {
-            throw TensorFileError(file: path, .archive("no data.pkl member: not a PyTorch checkpoint"))
+            throw TensorFileError(file: path, .torchFormat(.noDataPickle))
         }
         func contents(_ name: String, limit: Int) throws -> Data? {
             guard let member = members[name] else { return nil }
             guard member.size <= limit else {
-                throw TensorFileError(file: path, .archive("member \(name) is \(member.size) bytes, more than the \(limit) rnnkit reads"))
+                throw TensorFileError(file: path, .torchFormat(.memberTooLarge(member: name, size: member.size, limit: limit)))
             }
             return try archive.contents(of: member)
         }
@@ -52,16 +52,11 @@ enum TorchZipFormat {
         }
         var metadata = ["pytorch.serialization": "zip", "pytorch.archive": String(folder.dropLast())]
         if let byteorder = try text(folder + "byteorder"), byteorder != "little" {
-            throw TensorFileError(file: path, .invalid(
-                byteorder == "big"
-                    ? "written on a big-endian machine (byteorder 'big'); rnnkit reads little-endian "
-                        + "checkpoints only: load and re-save it with torch on a little-endian machine"
-                    : "byteorder member says '\(byteorder.prefix(20))', expected 'little'"))
+            throw TensorFileError(file: path, .torchFormat(byteorder == "big" ? .bigEndian(legacy: false) : .byteorder(String(byteorder.prefix(20)))))
         }
         if let version = try text(folder + "version") ?? text(folder + ".data/version") {
             guard let number = Int(version), supportedVersions.contains(number) else {
-                throw TensorFileError(file: path, .archive(
-                    "archive version '\(version.prefix(20))', expected \(supportedVersions.lowerBound)–\(supportedVersions.upperBound)"))
+                throw TensorFileError(file: path, .torchFormat(.archiveVersion(String(version.prefix(20)), supported: supportedVersions)))
             }
             metadata["pytorch.version"] = version
         }
@@ -109,7 +104,7 @@ final class TorchZipStorages: TorchStorageSource, @unchecked Sendable {
 
     func bytes(of key: String, in range: Range<Int>) throws -> Data {
         guard let member = members[folder + "data/" + key], range.lowerBound >= 0, range.upperBound <= member.size else {
-            throw TensorFileError(file: archive.map.path, .invalid("storage '\(key)' does not hold bytes \(range)"))
+            throw TensorFileError(file: archive.map.path, .torchFormat(.storageRange(storage: key, range: range)))
         }
         guard member.isDeflated else {
             return try archive.map.data(member.dataOffset + range.lowerBound, range.count, tensor: member.path)

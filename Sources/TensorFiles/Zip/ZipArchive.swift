@@ -48,11 +48,11 @@ public final class ZipArchive: Sendable {
         do {
             entries = Array(try Archive(url: URL(fileURLWithPath: map.path), accessMode: .read))
         } catch {
-            throw TensorFileError(file: map.path, .archive("cannot read the central directory (\(error))"))
+            throw TensorFileError(file: map.path, .zip(.unreadableDirectory("\(error)")))
         }
         guard entries.count == bounds.localHeaderOffsets.count else {
-            throw TensorFileError(file: map.path, .archive(
-                "the central directory lists \(bounds.localHeaderOffsets.count) members but only \(entries.count) are readable"))
+            throw TensorFileError(file: map.path, .zip(
+                .unreadableMembers(listed: bounds.localHeaderOffsets.count, readable: entries.count)))
         }
         var members: [ZipMember] = []
         for (entry, headerOffset) in zip(entries, bounds.localHeaderOffsets) where entry.type == .file {
@@ -86,21 +86,20 @@ public final class ZipArchive: Sendable {
             return try map.data(member.dataOffset + start, member.size - start, tensor: member.path)
         }
         if member.size > Self.ratioFreeSize, member.size / Self.maximumInflationRatio > member.compressedSize {
-            throw TensorFileError(file: map.path, tensor: member.path, .archive(
-                "declares \(member.size) bytes from \(member.compressedSize) deflated bytes: rnnkit inflates a member over " +
-                "64 MiB only when it is at most \(Self.maximumInflationRatio) times its compressed size (a decompression bomb?)"))
+            throw TensorFileError(file: map.path, tensor: member.path, .zip(
+                .possibleBomb(size: member.size, compressed: member.compressedSize, ratio: Self.maximumInflationRatio)))
         }
         var output = Data(count: member.size - start)
         let (status, produced, checksum) = output.withUnsafeMutableBytes { inflate(member, skip: start, into: $0, checkEnd: true) }
         switch status {
         case Int32(RK_INFLATE_END):
             guard produced == member.size else {
-                throw failure(member, "inflates to \(produced) bytes, the directory declares \(member.size)")
+                throw failure(member, .inflatedSize(produced: produced, declared: member.size))
             }
-            guard checksum == member.crc32 else { throw failure(member, "CRC-32 mismatch (the member is corrupt)") }
+            guard checksum == member.crc32 else { throw failure(member, .crcMismatch) }
             return output
         case Int32(RK_INFLATE_TOO_LONG):
-            throw failure(member, "inflates to more than the \(member.size) bytes the directory declares")
+            throw failure(member, .inflatesPastSize(declared: member.size))
         default:
             throw inflateFailure(member, status)
         }
@@ -117,7 +116,7 @@ public final class ZipArchive: Sendable {
         switch status {
         case Int32(RK_INFLATE_FULL), Int32(RK_INFLATE_END):
             guard produced >= wanted else {
-                throw failure(member, "inflates to \(produced) bytes, the directory declares \(member.size)")
+                throw failure(member, .inflatedSize(produced: produced, declared: member.size))
             }
             return output
         default:
@@ -137,38 +136,37 @@ public final class ZipArchive: Sendable {
         return (status, produced, checksum)
     }
 
-    private func failure(_ member: ZipMember, _ why: String) -> TensorFileError {
-        TensorFileError(file: map.path, tensor: member.path, .archive(why))
+    private func failure(_ member: ZipMember, _ problem: ZipProblem) -> TensorFileError {
+        TensorFileError(file: map.path, tensor: member.path, .zip(problem))
     }
 
     /// The error for a stream that neither ended nor filled its buffer.
     private func inflateFailure(_ member: ZipMember, _ status: Int32) -> TensorFileError {
-        let why = switch status {
-        case Int32(RK_INFLATE_TRUNCATED):
-            "the deflate stream does not end within the member's \(member.compressedSize) bytes (truncated or corrupt)"
-        case Int32(RK_INFLATE_NO_MEMORY): "zlib could not allocate its state"
-        default: "the deflated data is corrupt"
+        let problem: ZipProblem = switch status {
+        case Int32(RK_INFLATE_TRUNCATED): .deflateTruncated(compressed: member.compressedSize)
+        case Int32(RK_INFLATE_NO_MEMORY): .inflateOutOfMemory
+        default: .corruptDeflate
         }
-        return TensorFileError(file: map.path, tensor: member.path, offset: member.dataOffset, .archive(why))
+        return TensorFileError(file: map.path, tensor: member.path, offset: member.dataOffset, .zip(problem))
     }
 
     /// Finds the data of `entry` behind its local header and checks it lies in the file.
     private static func locate(_ entry: Entry, localHeader offset: Int, in map: MappedFile) throws -> ZipMember {
         let bytes = map.bytes
-        func fail(_ why: String) -> TensorFileError {
-            TensorFileError(file: map.path, tensor: entry.path, offset: offset, .archive(why))
+        func fail(_ problem: ZipProblem) -> TensorFileError {
+            TensorFileError(file: map.path, tensor: entry.path, offset: offset, .zip(problem))
         }
         // ZipDirectoryBounds guarantees 30 bytes at `offset`.
-        guard bytes.u32(offset) == 0x0403_4B50 else { throw fail("no local file header where the directory points") }
-        if bytes.u16(offset + 6) & 1 != 0 { throw fail("the member is encrypted") }
+        guard bytes.u32(offset) == 0x0403_4B50 else { throw fail(.noLocalHeader) }
+        if bytes.u16(offset + 6) & 1 != 0 { throw fail(.encrypted) }
         let method = bytes.u16(offset + 8)
         guard method == 0 || method == 8 else {
-            throw fail("compression method \(method) is not supported (only stored and deflated)")
+            throw fail(.unsupportedMethod(method))
         }
         let nameLength = Int(bytes.u16(offset + 26))
         let dataOffset = offset + 30 + nameLength + Int(bytes.u16(offset + 28))
         guard entry.compressedSize <= UInt64(map.count), entry.uncompressedSize < UInt64(1) << 62 else {
-            throw fail("the directory claims impossible sizes")
+            throw fail(.impossibleSizes)
         }
         let compressed = Int(entry.compressedSize)
         let size = Int(entry.uncompressedSize)
@@ -177,16 +175,16 @@ public final class ZipArchive: Sendable {
                                   .truncated(needed: compressed, available: max(0, map.count - dataOffset)))
         }
         if method == 0, compressed != size {
-            throw fail("stored member with different compressed (\(compressed)) and uncompressed (\(size)) sizes")
+            throw fail(.storedSizesDiffer(compressed: compressed, size: size))
         }
         // Deflate expands at most 1032:1; a larger claim would only make
         // `contents(of:)` allocate memory the data can never fill.
         if method == 8, size / 1032 > compressed + 1 {
-            throw fail("claims \(size) bytes from \(compressed) deflated bytes, more than deflate can produce")
+            throw fail(.beyondDeflateRatio(size: size, compressed: compressed))
         }
         let localName = UnsafeRawBufferPointer(rebasing: bytes[offset + 30 ..< min(offset + 30 + nameLength, map.count)])
         if localName.allSatisfy({ $0 < 0x80 }), !localName.elementsEqual(entry.path.utf8) {
-            throw fail("the local header names '\(String(decoding: localName, as: UTF8.self))'")
+            throw fail(.localNameDiffers(String(decoding: localName, as: UTF8.self)))
         }
         return ZipMember(path: entry.path, isDeflated: method == 8, compressedSize: compressed, size: size,
                          crc32: entry.checksum, dataOffset: dataOffset)

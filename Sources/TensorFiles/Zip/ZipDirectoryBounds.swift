@@ -26,12 +26,12 @@ struct ZipDirectoryBounds {
 
     /// Walks the directory of the archive in `bytes`. `file` names it in errors.
     init(_ bytes: UnsafeRawBufferPointer, file: String) throws {
-        func fail(_ offset: Int?, _ why: String) -> TensorFileError {
-            TensorFileError(file: file, offset: offset, .archive(why))
+        func fail(_ offset: Int?, _ problem: ZipProblem) -> TensorFileError {
+            TensorFileError(file: file, offset: offset, .zip(problem))
         }
         let size = bytes.count
         guard let end = Self.findEndRecord(bytes) else {
-            throw fail(nil, "no end-of-central-directory record in the last 64 KiB: the file is truncated or not a zip archive")
+            throw fail(nil, .noEndRecord)
         }
         var entryCount = Int(bytes.u16(end + 10))
         var directorySize = UInt64(bytes.u32(end + 12))
@@ -43,28 +43,28 @@ struct ZipDirectoryBounds {
            bytes.u32(record) == Self.zip64EndRecordSignature {
             let entries = bytes.u64(record + 32)
             guard entries <= UInt64(size / 46) else {
-                throw fail(record, "the ZIP64 end record claims \(entries) members, more than the file can hold")
+                throw fail(record, .tooManyMembers(entries))
             }
             entryCount = Int(entries)
             directorySize = bytes.u64(record + 40)
             directoryOffset = bytes.u64(record + 48)
         }
         guard directoryOffset <= UInt64(size), directorySize <= UInt64(size) - directoryOffset else {
-            throw fail(end, "the central directory (\(directorySize) bytes at \(directoryOffset)) lies outside the \(size)-byte file")
+            throw fail(end, .directoryOutsideFile(size: directorySize, offset: directoryOffset, fileSize: size))
         }
         var position = Int(directoryOffset)
         var offsets: [Int] = []
         offsets.reserveCapacity(entryCount)
         for index in 0 ..< entryCount {
             guard position + 46 <= size, bytes.u32(position) == Self.directoryRecordSignature else {
-                throw fail(position, "central directory record \(index + 1) of \(entryCount) is missing or damaged")
+                throw fail(position, .damagedDirectoryRecord(index: index + 1, count: entryCount))
             }
             let nameLength = Int(bytes.u16(position + 28))
             let extraLength = Int(bytes.u16(position + 30))
             let commentLength = Int(bytes.u16(position + 32))
             let next = position + 46 + nameLength + extraLength + commentLength
             guard next <= size else {
-                throw fail(position, "central directory record \(index + 1) runs past the end of the file")
+                throw fail(position, .directoryRecordPastEnd(index: index + 1))
             }
             let extra = UnsafeRawBufferPointer(rebasing: bytes[position + 46 + nameLength ..< position + 46 + nameLength + extraLength])
             let sizes = (
@@ -74,7 +74,7 @@ struct ZipDirectoryBounds {
             guard wide.offset + 30 <= UInt64(size), wide.compressed <= UInt64(size),
                   wide.uncompressed < UInt64(1) << 62
             else {
-                throw fail(position, "member \(index + 1) claims sizes or an offset beyond the \(size)-byte file")
+                throw fail(position, .memberBeyondFile(index: index + 1, fileSize: size))
             }
             offsets.append(Int(wide.offset))
             position = next
@@ -87,7 +87,7 @@ struct ZipDirectoryBounds {
     /// ZIPFoundation may read any 8-byte slot of the field.
     private static func zip64Values(
         _ extra: UnsafeRawBufferPointer, _ narrow: (compressed: UInt64, uncompressed: UInt64, offset: UInt64),
-        at position: Int, fail: (Int?, String) -> TensorFileError
+        at position: Int, fail: (Int?, ZipProblem) -> TensorFileError
     ) throws -> (compressed: UInt64, uncompressed: UInt64, offset: UInt64) {
         var result = narrow
         var cursor = 0
@@ -109,7 +109,7 @@ struct ZipDirectoryBounds {
                 var probe = cursor + 4
                 while probe + 8 <= cursor + 4 + length {
                     guard extra.u64(probe) < UInt64(1) << 62 else {
-                        throw fail(position, "a ZIP64 field holds an impossible size or offset \(extra.u64(probe))")
+                        throw fail(position, .impossibleZip64Value(extra.u64(probe)))
                     }
                     probe += 8
                 }

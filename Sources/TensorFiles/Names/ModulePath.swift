@@ -1,11 +1,21 @@
 /// Where a module sits in a model, as PyTorch's `state_dict` prefixes spell
 /// it: `encoder.lstm`, or the root (no prefix), which messages show as `(root)`.
+///
+/// The one place that spells `(root)` and joins `prefix.name`: the PyTorch
+/// readers name modules and tensors with it, the layers above select and
+/// validate modules by it (`RNNLayouts` re-exports it).
 public struct ModulePath: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The prefix as tensor names carry it; `""` for the root.
     public let prefix: String
 
     /// The module whose tensors are named `prefix.…` (`""`: the root).
     public init(_ prefix: String) { self.prefix = prefix }
+
+    /// The module reached through `components` (`["encoder", "lstm"]`:
+    /// `encoder.lstm`; none: the root).
+    public init<Components: Sequence>(components: Components) where Components.Element: StringProtocol {
+        prefix = components.joined(separator: ".")
+    }
 
     /// What a user types: a prefix, or `(root)` (or `""`) for the root.
     public init(parsing text: String) { prefix = text == Self.rootText ? "" : text }
