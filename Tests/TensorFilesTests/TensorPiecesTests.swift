@@ -73,7 +73,7 @@ final class TensorPiecesTests: XCTestCase {
     }
 
     /// The HDF5 writer converts a pending float32 → float16 conversion in
-    /// the writing child, a band of rows (≤ 4 MiB) at a time: the dataset
+    /// the writing child, a band of rows (≤ 1 MiB) at a time: the dataset
     /// holds the whole conversion's bits.
     func testHDF5WritesAPendingFloat16ConversionByBandsToTheSameValues() throws {
         let folder = try FormatSamples.temporaryDirectory(self)

@@ -114,7 +114,7 @@ public final class HDF5Writer {
     /// whose rows along the first dimension `fill` produces: `fill(first,
     /// count, buffer)` writes rows `first ..< first + count` (C order) into
     /// `buffer` and returns whether it could. It is called in the child that
-    /// writes the file, for bands of at most 4 MiB, so a dataset laid out
+    /// writes the file, for bands of at most 1 MiB, so a dataset laid out
     /// differently from its source (Keras's transposed kernels) is never
     /// whole in memory; it must only compute from memory set up beforehand.
     public func writeDataset(
