@@ -43,13 +43,15 @@ let package = Package(
         .target(name: "HDF5Probe", dependencies: ["CHDF5"]),
         // Output safety: temporary outputs removed on SIGINT/SIGTERM/SIGHUP, atomic no-replace renames, zlib's CRC-32.
         .target(name: "OutputSafety", linkerSettings: [.linkedLibrary("z")]),
+        // Element conversions of the tensor writers: float32 ↔ float16 with F16C, chosen at run time.
+        .target(name: "CTensorKernels"),
         // The pickle subset PyTorch checkpoints use; never runs code.
         .target(name: "Pickle"),
         // Containers: Tensor, NPY, NPZ, HDF5, safetensors, PyTorch checkpoints.
         .target(
             name: "TensorFiles",
             dependencies: [
-                "CHDF5", "HDF5Probe", "OutputSafety", "Pickle",
+                "CHDF5", "HDF5Probe", "OutputSafety", "CTensorKernels", "Pickle",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
@@ -84,7 +86,7 @@ let package = Package(
 
         .testTarget(
             name: "TensorFilesTests",
-            dependencies: ["TensorFiles", "Pickle", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["TensorFiles", "Pickle", "CTensorKernels", "OutputSafety", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .testTarget(name: "PickleTests", dependencies: ["Pickle"]),
         .testTarget(name: "RNNLayoutsTests", dependencies: ["RNNLayouts", "TensorFiles"]),

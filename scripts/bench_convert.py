@@ -13,7 +13,11 @@ with the load (`uptime`) beside it. rnnkit runs as users run it: without
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE.
 
 Usage: scripts/bench_convert.py [path/to/rnnkit] [--rounds N] [--only out.onnx,...]
+                                [--baseline path/to/other/rnnkit] [--input kept.safetensors]
 Files go to a temporary folder ($TMPDIR) removed at the end (~3.5 GiB free needed).
+With --baseline, every target is converted by that binary too, right after
+the same copy (rows marked "(base)"), so that before/after alternate under the
+same load. With --input, the input is made at that path once and reused.
 """
 import argparse, json, os, shutil, struct, subprocess, sys, tempfile, threading, time
 
@@ -106,6 +110,8 @@ def main():
     parser.add_argument("rnnkit", nargs="?", default=".build/release/rnnkit")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated targets (default: all)")
+    parser.add_argument("--baseline", default="", help="another rnnkit binary to time beside it, target by target")
+    parser.add_argument("--input", default="", help="keep the input at this path (made when missing) and reuse it")
     arguments = parser.parse_args()
     if not os.access(arguments.rnnkit, os.X_OK):
         subprocess.run(["swift", "build", "-c", "release", "--product", "rnnkit"], check=True)
@@ -113,8 +119,9 @@ def main():
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     work = tempfile.mkdtemp(prefix="rnnkit-bench-convert.")
     try:
-        source = os.path.join(work, "large.safetensors")
-        make_input(source)
+        source = arguments.input or os.path.join(work, "large.safetensors")
+        if not os.path.exists(source):
+            make_input(source)
         size = os.path.getsize(source)
         subprocess.run(["sync"], check=True)
         with open("/proc/cpuinfo") as handle:
@@ -129,15 +136,19 @@ def main():
                 before = load()
                 copy_wall, copy_cpu, _, _ = measure(["sh", "-c", 'cp "$1" "$2" && sync "$2"', "sh", source, copy], env)
                 os.remove(copy)
-                output = os.path.join(work, target)
-                command = [arguments.rnnkit, "convert", source, output]
-                if target.startswith("half"):
-                    command += ["--dtype", "float16"]
-                wall, cpu_time, rss, anonymous = measure(command, env)
-                shutil.rmtree(output) if os.path.isdir(output) else os.remove(output)
-                print(f"{target:<20} {wall:7.2f} {size / GIB / wall:6.2f} {copy_wall / wall:6.2f} {cpu_time:6.2f} "
-                      f"{copy_cpu / cpu_time:9.2f} {rss / MIB:11.0f} {(rss - size) / MIB:9.0f} {anonymous / MIB:13.0f} "
-                      f"{copy_wall:7.2f} {before:5.2f}", flush=True)
+                binaries = [(arguments.rnnkit, target)]
+                if arguments.baseline:
+                    binaries.append((arguments.baseline, target + " (base)"))
+                for binary, label in binaries:
+                    output = os.path.join(work, target)
+                    command = [binary, "convert", source, output]
+                    if target.startswith("half"):
+                        command += ["--dtype", "float16"]
+                    wall, cpu_time, rss, anonymous = measure(command, env)
+                    shutil.rmtree(output) if os.path.isdir(output) else os.remove(output)
+                    print(f"{label:<20} {wall:7.2f} {size / GIB / wall:6.2f} {copy_wall / wall:6.2f} {cpu_time:6.2f} "
+                          f"{copy_cpu / cpu_time:9.2f} {rss / MIB:11.0f} {(rss - size) / MIB:9.0f} {anonymous / MIB:13.0f} "
+                          f"{copy_wall:7.2f} {before:5.2f}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

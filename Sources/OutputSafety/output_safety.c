@@ -148,3 +148,11 @@ unsigned int rk_crc32(unsigned int crc, const void *data, size_t size) {
     }
     return (unsigned int)value;
 }
+
+void rk_start_writeback(int fd, unsigned long long offset, unsigned long long size) {
+#ifdef __linux__
+    if (size > 0) (void)sync_file_range(fd, (off64_t)offset, (off64_t)size, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd; (void)offset; (void)size;
+#endif
+}

@@ -1,3 +1,5 @@
+import CTensorKernels
+
 /// Bit-exact conversions between IEEE half / bfloat16 and `Float`.
 ///
 /// Written out instead of relying on `Float16` so that the same code runs on
@@ -54,6 +56,21 @@ public enum HalfPrecision {
         }
         return sign | UInt16(result)
     }
+
+    /// Converts `count` float32 values at `input` to binary16 bits at
+    /// `output` (both may be unaligned), as `half(fromFloat:)` does each:
+    /// with the CPU's F16C instructions when it has them (the same bits,
+    /// NaNs included), else element by element.
+    public static func halves(fromFloats input: UnsafeRawPointer, into output: UnsafeMutableRawPointer, count: Int, useF16C: Bool = true) {
+        if useF16C, rk_f16c_floats_to_halves(input, output, count) != 0 { return }
+        for index in 0 ..< count {
+            let bits = half(fromFloat: input.loadUnaligned(fromByteOffset: index * 4, as: Float.self))
+            output.storeBytes(of: bits, toByteOffset: index * 2, as: UInt16.self)
+        }
+    }
+
+    /// Whether `halves(fromFloats:into:count:)` uses F16C on this CPU.
+    public static var hasF16C: Bool { rk_has_f16c() != 0 }
 
     /// Converts bfloat16 bits to a `Float` (exact).
     @inlinable

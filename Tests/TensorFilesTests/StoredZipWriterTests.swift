@@ -1,4 +1,5 @@
 import Foundation
+import OutputSafety
 @testable import TensorFiles
 import XCTest
 
@@ -28,6 +29,56 @@ final class StoredZipWriterTests: XCTestCase {
             """, path])
         XCTAssertEqual(status, 0, complaint)
         XCTAssertEqual(printed, "70000 [0.0, -0.0] [69999.0, -8749.875]\n")
+    }
+
+    /// CRC-32s computed by the helper thread (during the write, or half of
+    /// a block each) and joined by zlib's crc32_combine equal zlib's CRC-32
+    /// of the whole, for pieces on either side of the hand-over size.
+    func testChecksumsOnTheHelperThreadEqualZlibsOfTheWhole() throws {
+        let folder = try FormatSamples.temporaryDirectory(self)
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0 ..< 5_000_003).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
+        let whole = bytes.withUnsafeBytes { rk_crc32(0, $0.baseAddress, $0.count) }
+        let helper = ChecksumHelper()
+        let sizes = [1, 100, ChecksumHelper.handOverBytes - 1, ChecksumHelper.handOverBytes, 1 << 20, 3_000_001]
+        try AtomicOutput.writeFile(to: folder.appendingPathComponent("pieces.bin").path) { output in
+            var crc: UInt32 = 0
+            var offset = 0
+            var index = 0
+            while offset < bytes.count {
+                let count = min(sizes[index % sizes.count], bytes.count - offset)
+                crc = try bytes.withUnsafeBytes { try helper.append(UnsafeRawBufferPointer(rebasing: $0[offset ..< offset + count]), to: output, continuing: crc) }
+                offset += count
+                index += 1
+            }
+            XCTAssertEqual(crc, whole)
+        }
+        XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("pieces.bin")), Data(bytes))
+        for size in [0, 1, 255 << 10, 256 << 10, 1 << 20, bytes.count] {
+            let expected = bytes.withUnsafeBytes { rk_crc32(0x1234_5678, $0.baseAddress, size) }
+            XCTAssertEqual(bytes.withUnsafeBytes { helper.checksum(UnsafeRawBufferPointer(rebasing: $0[0 ..< size]), continuing: 0x1234_5678) },
+                           expected, "\(size) bytes")
+        }
+    }
+
+    /// A member of several write pieces (its CRC computed on the helper thread) reads back, its CRC checked by zipfile.
+    func testAMemberOfManyPiecesHasZipfilesCRC() throws {
+        let folder = try FormatSamples.temporaryDirectory(self)
+        let path = folder.appendingPathComponent("large.npz").path
+        let count = (Tensor.writePieceBytes / 4) * 3 + 4321
+        let values = (0 ..< count).map { Float($0 % 1000) * 0.37 - Float($0 % 7) }
+        try NPZWriter.write([NamedTensor(name: "a", tensor: Tensor(shape: [count], floats: values)),
+                             NamedTensor(name: "b", tensor: Tensor(shape: [3], floats: [1, 2, 3]))], to: path)
+        XCTAssertEqual(try NPZReader.read(path: path).tensors.first?.tensor.floats(), values)
+        guard try python(["-c", "import numpy"]).status == 0 else { throw XCTSkip("no python3 with numpy for the cross-check") }
+        let (status, printed, complaint) = try python(["-c", """
+            import sys, zipfile, numpy as np
+            with zipfile.ZipFile(sys.argv[1]) as archive:
+                assert archive.testzip() is None, "CRC mismatch"
+            print(np.load(sys.argv[1])["a"].shape)
+            """, path])
+        XCTAssertEqual(status, 0, complaint)
+        XCTAssertEqual(printed, "(\(count),)\n")
     }
 
     /// Runs the `python3` on the PATH.

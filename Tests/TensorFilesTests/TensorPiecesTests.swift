@@ -72,6 +72,23 @@ final class TensorPiecesTests: XCTestCase {
         XCTAssertThrowsError(try sources[0].convertedWhenWritten(to: .int32))
     }
 
+    /// The HDF5 writer converts a pending float32 → float16 conversion in
+    /// the writing child, a band of rows (≤ 1 MiB) at a time: the dataset
+    /// holds the whole conversion's bits.
+    func testHDF5WritesAPendingFloat16ConversionByBandsToTheSameValues() throws {
+        let folder = try FormatSamples.temporaryDirectory(self)
+        let rows = 2100, columns = 1024  // 4.2 MiB of float16: two bands
+        let source = Tensor(shape: [rows, columns], floats: awkwardFloats(rows * columns))
+        let lazy = try source.convertedWhenWritten(to: .float16)
+        XCTAssertNotNil(lazy.conversionSource)
+        let path = folder.appendingPathComponent("lazy.h5").path
+        try TensorFileWriter.write([NamedTensor(name: "group.w", tensor: lazy)], as: .hdf5, to: path)
+        let read = try XCTUnwrap(HDF5Reader.read(path: path).tensors.first { $0.name == "group.w" }?.tensor)
+        XCTAssertEqual(read.dtype, .float16)
+        XCTAssertEqual(read.shape, [rows, columns])
+        XCTAssertEqual(try read.data(), try source.converted(to: .float16).data())
+    }
+
     /// A writer given a pending conversion writes the same file as one given the converted tensor.
     func testWritersStreamPendingConversionsToTheSameBytes() throws {
         let folder = try FormatSamples.temporaryDirectory(self)

@@ -116,7 +116,7 @@ public enum KerasExporter {
                     guard let tensor = module.tensor(name) else {
                         throw ConversionError.missingParameter(name: module.qualifiedName(of: name), expected: nil)
                     }
-                    return try tensor.converted(to: dtype)
+                    return try tensor.convertedWhenWritten(to: dtype)  // weights converted band by band as written (KerasKernelRows)
                 }
                 let biases = architecture.bias ? (try tensor(.biasIH), try tensor(.biasHH)) : nil
                 let parameters = KerasLayout.Parameters(weightIH: try tensor(.weightIH), weightHH: try tensor(.weightHH), biases: biases)

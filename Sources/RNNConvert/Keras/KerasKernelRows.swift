@@ -11,17 +11,29 @@ struct KerasKernelRows {
     private let source: Data
     private let rows: Int  // gates·hidden: PyTorch's rows, Keras's columns
     private let columns: Int  // input: PyTorch's columns, Keras's rows
-    private let itemSize: Int
+    private let itemSize: Int  // of `source`
+    /// `source` is float32 and the kernel float16: each band is converted
+    /// (F16C when the CPU has it) after it is gathered.
+    private let toHalves: Bool
     /// Keras column `c` is PyTorch row `sourceRow[c]`.
     private let sourceRow: [Int]
 
-    /// The rows of the kernel of `weight`, already in the file's dtype.
+    /// The rows of the kernel of `weight`, in the file's dtype: `weight`'s
+    /// own, or, for a pending float32 → float16 conversion
+    /// (`convertedWhenWritten`), converted band by band from the float32
+    /// source, never whole.
     init(_ weight: Tensor, mode: RNNMode) throws {
         precondition(weight.shape.count == 2, "a PyTorch weight is a matrix")
-        source = try weight.data()
+        var stored = weight
+        if weight.dtype == .float16, let pending = weight.conversionSource, pending.dtype == .float32 { stored = pending }
+        toHalves = stored.dtype != weight.dtype
+        source = try stored.data()
+        guard source.count == stored.byteCount else {
+            throw TensorFileError(file: "(memory)", .sizeMismatch(expected: stored.byteCount, actual: source.count))
+        }
         rows = weight.shape[0]
         columns = weight.shape[1]
-        itemSize = weight.dtype.itemSize
+        itemSize = stored.dtype.itemSize
         let order = KerasLayout.pytorchBlock(forKerasBlock: mode)
         let block = rows / order.count
         sourceRow = (0 ..< rows).map { order[$0 / block] * block + $0 % block }
@@ -39,9 +51,17 @@ struct KerasKernelRows {
     /// Writes Keras rows `first ..< first + count` into `buffer`. Runs in
     /// the writing child: reads `source` only.
     func fill(_ first: Int, _ count: Int, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        guard first >= 0, count >= 0, first + count <= columns, buffer.count >= count * rows * itemSize else { return false }
+        guard first >= 0, count >= 0, first + count <= columns, buffer.count >= count * rows * (toHalves ? 2 : itemSize) else { return false }
+        guard count > 0, rows > 0 else { return true }
         source.withUnsafeBytes { raw in
             guard let base = raw.baseAddress, let out = buffer.baseAddress else { return }
+            if toHalves {
+                let floats = UnsafeMutableRawPointer.allocate(byteCount: count * rows * 4, alignment: 64)
+                defer { floats.deallocate() }
+                gather(UInt32.self, base, floats, first, count)
+                HalfPrecision.halves(fromFloats: floats, into: out, count: count * rows)
+                return
+            }
             switch itemSize {
             case 2: gather(UInt16.self, base, out, first, count)
             case 4: gather(UInt32.self, base, out, first, count)

@@ -33,7 +33,7 @@ extension HDF5Isolation {
         let fill: (Int, Int, UnsafeMutableRawBufferPointer) -> Bool
         let rowBytes: Int
 
-        init(rowBytes: Int, bandBytes: Int = 4 << 20, fill: @escaping (Int, Int, UnsafeMutableRawBufferPointer) -> Bool) {
+        init(rowBytes: Int, bandBytes: Int = 1 << 20, fill: @escaping (Int, Int, UnsafeMutableRawBufferPointer) -> Bool) {
             self.rowBytes = rowBytes
             self.bandRows = max(1, bandBytes / max(1, rowBytes))
             self.fill = fill

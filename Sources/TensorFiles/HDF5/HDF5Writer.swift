@@ -79,16 +79,42 @@ public final class HDF5Writer {
 
     /// Writes `tensor` as the dataset `datasetPath` (contiguous, little-endian;
     /// float16 as IEEE half, bool as h5py's boolean enum).
+    /// A pending float32 → float16 conversion (`convertedWhenWritten`) is
+    /// converted by the writing child a band of rows at a time, never whole.
     public func writeDataset(_ datasetPath: String, _ tensor: Tensor) throws {
         try WriterChecks.refuseBFloat16([NamedTensor(name: datasetPath, tensor: tensor)], container: "HDF5", file: target)
+        if let source = tensor.conversionSource, let rows = tensor.shape.first, rows > 0, tensor.elementCount > 0,
+           source.dtype == .float32, tensor.dtype == .float16 {
+            try writeDataset(datasetPath, converting: source, to: tensor.dtype, shape: tensor.shape)
+            return
+        }
         try add(.dataset(datasetPath, tensor.dtype, tensor.shape, try tensor.data()))
+    }
+
+    /// Writes `source` converted to `dtype` (float32 → float16, which
+    /// `Tensor.convert` does without allocating: safe in the forked child)
+    /// as rows of `shape`.
+    private func writeDataset(_ datasetPath: String, converting source: Tensor, to dtype: DType, shape: [Int]) throws {
+        let bytes = try source.data()
+        guard bytes.count == source.byteCount else {
+            throw TensorFileError(file: target, tensor: datasetPath, .sizeMismatch(expected: source.byteCount, actual: bytes.count))
+        }
+        let rowElements = source.elementCount / shape[0]
+        let from = source.dtype
+        try writeDataset(datasetPath, dtype: dtype, shape: shape) { first, count, buffer in
+            bytes.withUnsafeBytes { raw in
+                let input = UnsafeRawBufferPointer(
+                    rebasing: raw[first * rowElements * from.itemSize ..< (first + count) * rowElements * from.itemSize])
+                return (try? Tensor.convert(input, from: from, into: buffer, as: dtype, count: count * rowElements)) != nil
+            }
+        }
     }
 
     /// Writes the dataset `datasetPath` of `dtype` and `shape` (rank ≥ 1)
     /// whose rows along the first dimension `fill` produces: `fill(first,
     /// count, buffer)` writes rows `first ..< first + count` (C order) into
     /// `buffer` and returns whether it could. It is called in the child that
-    /// writes the file, for bands of at most 4 MiB, so a dataset laid out
+    /// writes the file, for bands of at most 1 MiB, so a dataset laid out
     /// differently from its source (Keras's transposed kernels) is never
     /// whole in memory; it must only compute from memory set up beforehand.
     public func writeDataset(

@@ -4,8 +4,9 @@ import OutputSafety
 /// Writes a zip archive of stored (uncompressed) members straight from the
 /// members' bytes to a file, as `numpy.savez` lays it out: local header,
 /// data, …, central directory, ZIP64 records when a size, an offset or the
-/// member count needs them. CRC-32 comes from zlib (`rk_crc32`), computed
-/// piece by piece while the member is written; the local header's CRC field
+/// member count needs them. CRC-32 comes from zlib, computed piece by piece
+/// on a second thread while the member is written (`ChecksumHelper`), so it
+/// adds no time to the writing; the local header's CRC field
 /// is filled in afterwards (`FileOutput.overwrite`), so a member is read
 /// once and never held in memory.
 public struct StoredZipWriter {
@@ -27,7 +28,7 @@ public struct StoredZipWriter {
     /// block), a zip archive of stored members: `members` and the local
     /// header of `lastName` go in the reserved bytes (padded to end exactly
     /// there), the central directory after the content. The content is read
-    /// once (from the page cache) for its CRC-32, never copied.
+    /// once (from the page cache) for its CRC-32, on two threads, never copied.
     public static func wrap(_ members: [(name: String, data: Data)], lastName: String, reserved: Int, path: String, target: String) throws {
         try FileSink.reopen(path, target: target) { output in
             let end = output.position
@@ -35,6 +36,7 @@ public struct StoredZipWriter {
                 throw TensorFileError(file: target, .invalid("the file being written is shorter than its reserved start"))
             }
             var crc: UInt32 = 0
+            let checksums = ChecksumHelper()
             var buffer = [UInt8](repeating: 0, count: 4 << 20)
             var offset = UInt64(reserved)
             while offset < end {
@@ -42,7 +44,7 @@ public struct StoredZipWriter {
                 try buffer.withUnsafeMutableBytes { raw in
                     let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< count])
                     try output.read(into: piece, at: offset)
-                    crc = rk_crc32(crc, piece.baseAddress, count)
+                    crc = checksums.checksum(UnsafeRawBufferPointer(piece), continuing: crc)
                 }
                 offset += UInt64(count)
             }
@@ -77,6 +79,8 @@ public struct StoredZipWriter {
 
     private let output: FileOutput
     private var members: [Member] = []
+    /// Computes each member's CRC-32 on a second thread while the member is written.
+    private lazy var checksums = ChecksumHelper()
 
     /// A writer that appends the archive to `output`, which must be at its start.
     init(output: FileOutput) {
@@ -104,10 +108,10 @@ public struct StoredZipWriter {
         var crc: UInt32 = 0
         var sent: UInt64 = 0
         let output = self.output
+        let checksums = self.checksums
         try content { piece in
-            crc = rk_crc32(crc, piece.baseAddress, piece.count)
+            crc = try checksums.append(piece, to: output, continuing: crc)
             sent += UInt64(piece.count)
-            try output.append(piece)
         }
         guard sent == size else {
             throw TensorFileError(file: name, .sizeMismatch(expected: Int(clamping: size), actual: Int(clamping: sent)))

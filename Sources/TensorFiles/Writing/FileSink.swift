@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import OutputSafety
 
 /// Writes a new file piece by piece, so that large tensors go from their
 /// storage (often a memory map) straight to disk. `AtomicOutput` fsyncs the
@@ -37,6 +38,7 @@ enum FileSink {
         }
         let output = FileOutput(descriptor: descriptor, target: target)
         output.position = UInt64(status.st_size)
+        output.writebackStart = output.position
         try body(output)
     }
 }
@@ -48,6 +50,13 @@ public final class FileOutput {
     private let target: String
     /// Bytes written so far (the offset of the next one).
     public fileprivate(set) var position: UInt64 = 0
+    /// The end of the bytes whose writing to disk was started (`rk_start_writeback`).
+    fileprivate var writebackStart: UInt64 = 0
+    /// Writeback is started every this many bytes appended: the disk then
+    /// writes while the writer computes and reads, instead of all at the
+    /// final fsync (the kernel alone starts only past its dirty threshold,
+    /// often gigabytes).
+    static let writebackBytes: UInt64 = 16 << 20
 
     fileprivate init(descriptor: Int32, target: String) {
         self.descriptor = descriptor
@@ -63,6 +72,10 @@ public final class FileOutput {
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         try put(bytes, at: off_t(position))
         position += UInt64(bytes.count)
+        if position >= writebackStart + Self.writebackBytes {
+            rk_start_writeback(descriptor, writebackStart, position - writebackStart)
+            writebackStart = position
+        }
     }
 
     /// Reads `count` bytes at `offset` (of what was written) into `buffer`.

@@ -6,6 +6,14 @@ extension Tensor {
     /// computing a piece's CRC-32 (or converting it) and writing it.
     public static let writePieceBytes = 1 << 20
 
+    /// For a pending conversion (`convertedWhenWritten`): the tensor it
+    /// converts from, whose bytes a writer may convert itself in pieces of
+    /// its own choosing; nil for any other tensor.
+    public var conversionSource: Tensor? {
+        if case .converted(let source) = storage { return source }
+        return nil
+    }
+
     /// Sends the tensor's bytes (exactly what `data()` returns; with
     /// `elements`, those of that range of elements in C order) to `body` in
     /// order, in pieces of at most `pieceBytes` bytes. A tensor in memory or
@@ -54,16 +62,14 @@ extension Tensor {
     }
 
     /// Converts `count` elements of `from` to `to` into `output`: float32 →
-    /// float16 directly (the case `--dtype float16` spends its time in),
-    /// every other pair through `converted(to:)` of the piece.
-    private static func convert(
+    /// float16 directly, with F16C when the CPU has it (`--dtype float16`
+    /// spends its time there), every other pair through `converted(to:)` of
+    /// the piece.
+    static func convert(
         _ input: UnsafeRawBufferPointer, from: DType, into output: UnsafeMutableRawBufferPointer, as to: DType, count: Int
     ) throws {
-        if from == .float32, to == .float16 {
-            for index in 0 ..< count {
-                let half = HalfPrecision.half(fromFloat: input.loadUnaligned(fromByteOffset: index * 4, as: Float.self))
-                output.storeBytes(of: half, toByteOffset: index * 2, as: UInt16.self)
-            }
+        if from == .float32, to == .float16, count > 0 {
+            HalfPrecision.halves(fromFloats: input.baseAddress!, into: output.baseAddress!, count: count)
             return
         }
         let piece = try Tensor(dtype: from, shape: [count], data: Data(input)).converted(to: to).data()
