@@ -94,6 +94,9 @@ package struct RunRequest: Sendable {
     ///   `TensorFileError` for a file that cannot be read.
     package func execute() throws -> (module: RNNModule, output: RNNOutput) {
         let input = try Tensor(contentsOfFile: self.input)
+        if input.dtype == .float32 && execution.kernels != .reference && execution.gemm == .onednn {
+            BLAS.prepareOneDNNInBackground()  // its kernels are generated while the weights are read
+        }
         let (module, recorded) = try loadModule(features: input.shape.last)
         for assumption in recorded.assumptions { reportAssumption(ModuleNoteEntry(module: weights, note: assumption)) }
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
