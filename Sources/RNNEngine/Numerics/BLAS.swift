@@ -40,16 +40,27 @@ public enum BLAS {
     /// forward pass (`rnnkit run`) would otherwise spend inside it, and
     /// which varies with the first call's shape (docs/performance.md).
     /// Called while files are still being read, so the two overlap; a forward
-    /// pass reaching its first sgemm meanwhile waits for the kernels.
+    /// pass reaching its first sgemm meanwhile waits for the kernels. Pair
+    /// it with `waitForOneDNN()` before returning, so that no process exits
+    /// while oneDNN is generating code.
     package static func prepareOneDNNInBackground() {
         _ = oneDNNPreparation
     }
 
+    /// Returns once the preparation started by `prepareOneDNNInBackground` (if any) is done.
+    package static func waitForOneDNN() {
+        oneDNNPrepared.wait()
+    }
+
+    private static let oneDNNPrepared = DispatchGroup()
+
     private static let oneDNNPreparation: Void = {
+        oneDNNPrepared.enter()
         let thread = Thread {
             if omp_get_max_threads() != 1 { omp_set_num_threads(1) }
             var a = [Float](repeating: 0, count: 64), b = a, c = a
             _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), 8, 8, 8, 1, &a, 8, &b, 8, 0, &c, 8)
+            oneDNNPrepared.leave()
         }
         thread.start()
     }()
