@@ -1,6 +1,7 @@
 // A persistent thread team: workers are started on first use and wait for
 // work (spinning for a short while, then sleeping), so that a forward pass
 // pays no thread creation; members share work through rk_split counters.
+#define _GNU_SOURCE
 #include "CRNNKernels.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -71,6 +72,12 @@ static void *worker(void *argument) {
     return 0;
 }
 
+int rk_usable_cores(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+    return CPU_COUNT(&set);
+}
+
 void rk_team_run(int count, rk_task task, void *context) {
     if (count > MAX_MEMBERS) count = MAX_MEMBERS;
     if (count <= 1) {
@@ -110,46 +117,45 @@ void rk_team_run(int count, rk_task task, void *context) {
 }
 
 struct rk_split {
-    _Alignas(64) _Atomic long next[RK_SPLIT_PARTS][16];  // next[p][0]: next item of part p, one cache line pair each
-    _Alignas(64) _Atomic long done;                      // items finished
-    long total;
+    _Alignas(64) _Atomic long next[RK_SPLIT_PARTS][16];  // next[p][0]: first unclaimed item of part p, a cache line pair each
+    _Alignas(64) _Atomic long done;                      // items finished, over every phase
     int parts;
 };
 
-rk_split *rk_splits_create(long count) {
+rk_split *rk_split_create(int parts) {
     void *memory = 0;
-    if (count < 1) count = 1;
-    if (posix_memalign(&memory, 64, sizeof(rk_split) * (size_t)count) != 0) return 0;
-    return memory;
-}
-
-void rk_splits_free(rk_split *splits) { free(splits); }
-
-rk_split *rk_split_at(rk_split *splits, long index) { return splits + index; }
-
-static long part_begin(const rk_split *split, int part) { return split->total * part / split->parts; }
-
-void rk_split_init(rk_split *split, long total, int parts) {
+    if (posix_memalign(&memory, 64, sizeof(rk_split)) != 0) return 0;
+    rk_split *split = memory;
     if (parts < 1) parts = 1;
     if (parts > RK_SPLIT_PARTS) parts = RK_SPLIT_PARTS;
-    split->total = total;
     split->parts = parts;
-    for (int p = 0; p < parts; p++) atomic_init(&split->next[p][0], part_begin(split, p));
+    for (int p = 0; p < RK_SPLIT_PARTS; p++) atomic_init(&split->next[p][0], 0);
     atomic_init(&split->done, 0);
+    return split;
 }
 
-int rk_split_claim(rk_split *split, int member, long chunk, long *begin, long *end) {
+void rk_split_free(rk_split *split) { free(split); }
+
+/// The first item of part `part` of a phase of `total` items.
+static long part_begin(long total, int part, int parts) { return total * part / parts; }
+
+int rk_split_claim(rk_split *split, long base, long total, int member, long chunk, long *begin, long *end) {
     const int parts = split->parts;
     for (int i = 0; i < parts; i++) {
         const int part = (member + i) % parts;
-        const long limit = part_begin(split, part + 1);
+        const long low = base + part_begin(total, part, parts), high = base + part_begin(total, part + 1, parts);
         _Atomic long *next = &split->next[part][0];
-        if (atomic_load_explicit(next, memory_order_relaxed) >= limit) continue;
-        const long first = atomic_fetch_add_explicit(next, chunk, memory_order_relaxed);
-        if (first < limit) {
-            *begin = first;
-            *end = first + chunk < limit ? first + chunk : limit;
-            return 1;
+        long seen = atomic_load_explicit(next, memory_order_relaxed);
+        for (;;) {
+            // Below `low`: what is left of an earlier phase, all of it finished.
+            const long first = seen > low ? seen : low;
+            if (first >= high) break;
+            const long last = first + chunk < high ? first + chunk : high;
+            if (atomic_compare_exchange_weak_explicit(next, &seen, last, memory_order_relaxed, memory_order_relaxed)) {
+                *begin = first - base;
+                *end = last - base;
+                return 1;
+            }
         }
     }
     return 0;
@@ -159,6 +165,6 @@ void rk_split_finish(rk_split *split, long count) {
     atomic_fetch_add_explicit(&split->done, count, memory_order_release);
 }
 
-void rk_split_wait(rk_split *split) {
-    SPIN_UNTIL(atomic_load_explicit(&split->done, memory_order_acquire) >= split->total);
+void rk_split_wait(rk_split *split, long until) {
+    SPIN_UNTIL(atomic_load_explicit(&split->done, memory_order_acquire) >= until);
 }

@@ -73,6 +73,9 @@ long rk_step_blocks(const rk_step *step);
 /// Runs blocks [block_begin, block_end) of `step`.
 void rk_step_run(int level, const rk_step *step, long block_begin, long block_end);
 
+/// Cores this process may run on (its CPU affinity: `taskset`, cpusets), 0 if unknown.
+int rk_usable_cores(void);
+
 /// A task run by every member of a team: `member` in 0..<count.
 typedef void (*rk_task)(void *context, int member, int count);
 /// Runs `task` on `count` threads (the caller is member 0, the others are
@@ -83,28 +86,32 @@ void rk_team_run(int count, rk_task task, void *context);
 /// Members a split divides work between (larger teams share the parts).
 enum { RK_SPLIT_PARTS = 4 };
 
-/// A range of work items (blocks of a step, rows of a GEMM) shared by a
-/// team without a barrier: each member first takes chunks of its own part
-/// (so that its weights stay in its own cache), then helps with the others'
-/// parts, so that a member the OS does not schedule for a while never holds
-/// the others up. Counters sit on separate cache lines.
+/// Work items shared by a team without a barrier, one phase after another
+/// (a chunk's GEMM, then each step's blocks, …): each member first takes
+/// chunks of its own part of a phase (so that its weights stay in its own
+/// cache), then helps with the others' parts, so that a member the OS does
+/// not schedule for a while never holds the others up. One split serves a
+/// whole layer: items are numbered across phases (a phase of `total` items
+/// starting at `base` owns [base, base + total)), and the counters only
+/// grow, so a phase needs no initialisation and a member still waiting on
+/// the previous phase cannot be confused by the next. Every member must
+/// pass the same phases in the same order. Counters sit on separate cache lines.
 typedef struct rk_split rk_split;
 
-/// `count` splits in one allocation (free with rk_splits_free); NULL if out of memory.
-rk_split *rk_splits_create(long count);
-/// Frees splits made by rk_splits_create.
-void rk_splits_free(rk_split *splits);
-/// Split `index` of an array made by rk_splits_create.
-rk_split *rk_split_at(rk_split *splits, long index);
-/// Prepares `split` for `total` items shared by `parts` members (1…RK_SPLIT_PARTS).
-void rk_split_init(rk_split *split, long total, int parts);
-/// Claims up to `chunk` items for `member`: its own part first, then the
-/// others'. Returns 0 when nothing is left, else 1 with [*begin, *end).
-int rk_split_claim(rk_split *split, int member, long chunk, long *begin, long *end);
+/// A split for `parts` members (1…RK_SPLIT_PARTS), its counters at zero; NULL if out of memory.
+rk_split *rk_split_create(int parts);
+/// Frees a split made by rk_split_create.
+void rk_split_free(rk_split *split);
+/// Claims up to `chunk` items of the phase [base, base + total) for
+/// `member`: its own part first, then the others'. Returns 0 when nothing
+/// is left, else 1 with [*begin, *end) (counted from the phase's start).
+/// A member may claim only after every earlier phase is finished (rk_split_wait).
+int rk_split_claim(rk_split *split, long base, long total, int member, long chunk, long *begin, long *end);
 /// Records `count` finished items (their results become visible to rk_split_wait).
 void rk_split_finish(rk_split *split, long count);
-/// Waits until every item is finished (spins briefly, then yields).
-void rk_split_wait(rk_split *split);
+/// Waits until `until` items (every phase up to [.., until)) are finished
+/// (spins briefly, then yields).
+void rk_split_wait(rk_split *split, long until);
 
 /// Sets flush-to-zero and denormals-are-zero in this thread; returns the
 /// previous control word for rk_restore_denormals.

@@ -49,9 +49,20 @@ public struct ExecutionOptions: Sendable, Equatable {
     /// Every core, best kernels.
     public static let automatic = ExecutionOptions()
 
-    /// The thread count after resolving 0 to the number of active cores.
+    /// The thread count after resolving 0 to the number of cores this
+    /// process may run on.
     public var resolvedThreads: Int {
-        threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        threads > 0 ? threads : Self.usableCores
+    }
+
+    /// The cores this process may run on: its CPU affinity (`taskset`,
+    /// cpusets) when the system reports it, else the active cores. Two
+    /// threads on one core would spin waiting for each other at every step.
+    /// (Read at every call: one system call.)
+    static var usableCores: Int {
+        let active = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let allowed = Int(rk_usable_cores())
+        return allowed > 0 ? min(active, allowed) : active
     }
 
     /// The C kernels' instruction-set level for the packed kernels; nil for `.reference`.

@@ -26,17 +26,14 @@ struct NetworkRunner<S: EngineScalar> {
         // A cell that is not PyTorch's runs on the reference path: the packed kernels compute PyTorch's cells only.
         let variant = architecture.variant.isPyTorch ? nil : VariantCell<S>(architecture.variant, nonlinearity: network.nonlinearity)
         let packs = variant == nil && packed != nil && options.kernelLevel != nil && S.self == Float.self
-        let projectionSteps = packs
-            ? ProjectionChunking.steps(steps: plan.steps, batch: plan.batch, gateRows: architecture.gateRows,
-                                       override: ProjectionChunking.stepsOverride)
-            : plan.steps
+        let projectionSteps = WorkingMemory.projectionSteps(architecture, plan: plan, packs: packs)
         let buffers = network.bufferPool.take(network, plan: plan, projectionSteps: projectionSteps, as: S.self)
         defer { network.bufferPool.give(buffers, plan: plan) }
 
         // When the processing order is the caller's (no sequence moved, time
         // the outer dimension), layer 0 reads the input in place and the last
         // layer writes the output tensor's bytes: no copies, no buffers to touch.
-        let inPlace = plan.order.enumerated().allSatisfy { $0.offset == $0.element } && (!plan.batchFirst || plan.batch == 1)
+        let inPlace = plan.readsInPlace
         let result = OutputBytes(byteCount: plan.steps * plan.batch * width * MemoryLayout<S>.stride)
         var hN = [S](repeating: 0, count: stateCount * plan.batch * architecture.stateSize)
         var cN = [S](repeating: 0, count: architecture.mode == .lstm ? stateCount * plan.batch * architecture.hiddenSize : 0)

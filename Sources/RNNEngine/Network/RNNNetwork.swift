@@ -98,7 +98,7 @@ public struct RNNNetwork: Sendable {
         let h0 = try checkedState(h0, name: "h0", plan: plan, width: architecture.stateSize)
         if c0 != nil && architecture.mode != .lstm { throw EngineError.cellStateNotApplicable(mode: architecture.mode) }
         let c0 = try checkedState(c0, name: "c0", plan: plan, width: architecture.hiddenSize)
-        try checkMemory(plan)
+        try checkMemory(plan, options: options)
         switch weights {
         case .float32(let prepared, let packed):
             let runner = NetworkRunner(network: self, weights: prepared, plan: plan, packed: packed, options: options)
@@ -111,18 +111,16 @@ public struct RNNNetwork: Sendable {
         }
     }
 
-    /// Refuses a call whose workspaces would not fit in memory, or whose
-    /// matrices BLAS (32-bit dimensions) cannot index, before allocating anything.
-    private func checkMemory(_ plan: SequencePlan) throws {
-        let a = architecture
+    /// Refuses a call whose buffers (`WorkingMemory`: what the call really
+    /// allocates) would not fit in memory, or whose matrices BLAS (32-bit
+    /// dimensions) cannot index, before allocating anything.
+    private func checkMemory(_ plan: SequencePlan, options: ExecutionOptions) throws {
+        let memory = WorkingMemory(architecture, plan: plan, computeType: computeType, options: options)
         let rows = plan.steps.multipliedReportingOverflow(by: plan.batch)
-        let perRow = a.inputSize + 2 * a.outputSize + a.directions * a.gateRows
-        let perSequence = a.directions * (a.gateRows + 2 * a.hiddenSize + a.stateSize) + a.numLayers * a.directions * (a.stateSize + a.hiddenSize)
-        let elements = rows.partialValue.multipliedReportingOverflow(by: perRow)
-        let total = elements.partialValue.addingReportingOverflow(plan.batch * perSequence)
-        let scalar = computeType == .float32 ? 4 : 8
-        let bytes = total.partialValue.multipliedReportingOverflow(by: scalar)
-        let available = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+        // Overflow flags and the byte count, as the refusal below reads them.
+        let elements = (partialValue: memory.elements ?? 0, overflow: memory.elements == nil), total = elements
+        let bytes = (partialValue: memory.bytes ?? Int.max, overflow: memory.bytes == nil)
+        let available = WorkingMemory.limit
         if rows.overflow || elements.overflow || total.overflow || bytes.overflow || bytes.partialValue > available {
             throw EngineError.workingMemory(steps: plan.steps, batch: plan.batch, bytes: bytes.overflow ? nil : bytes.partialValue,
                                             physicalMemory: ProcessInfo.processInfo.physicalMemory)

@@ -1,3 +1,4 @@
+import Foundation
 import CDNNL
 import COpenBLAS
 
@@ -32,6 +33,37 @@ public enum BLAS {
             gemmABt(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
         }
     }
+
+    /// Starts, once per process and on a thread of its own, oneDNN's first
+    /// sgemm (8 × 8 × 8): that call generates the kernels every later shape
+    /// uses, ~25 ms of CPU on a Zen 1 core, which a process making one
+    /// forward pass (`rnnkit run`) would otherwise spend inside it, and
+    /// which varies with the first call's shape (docs/performance.md).
+    /// Called while files are still being read, so the two overlap; a forward
+    /// pass reaching its first sgemm meanwhile waits for the kernels. Pair
+    /// it with `waitForOneDNN()` before returning, so that no process exits
+    /// while oneDNN is generating code.
+    package static func prepareOneDNNInBackground() {
+        _ = oneDNNPreparation
+    }
+
+    /// Returns once the preparation started by `prepareOneDNNInBackground` (if any) is done.
+    package static func waitForOneDNN() {
+        oneDNNPrepared.wait()
+    }
+
+    private static let oneDNNPrepared = DispatchGroup()
+
+    private static let oneDNNPreparation: Void = {
+        oneDNNPrepared.enter()
+        let thread = Thread {
+            if omp_get_max_threads() != 1 { omp_set_num_threads(1) }
+            var a = [Float](repeating: 0, count: 64), b = a, c = a
+            _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), 8, 8, 8, 1, &a, 8, &b, 8, 0, &c, 8)
+            oneDNNPrepared.leave()
+        }
+        thread.start()
+    }()
 
     /// `C = alpha · A · Bᵀ + beta · C` with `A` (m × k), `B` (n × k), `C` (m × n), float64.
     @inlinable

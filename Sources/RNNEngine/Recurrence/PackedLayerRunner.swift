@@ -9,9 +9,10 @@ import CRNNKernels
 /// Threads (a persistent team, `rk_team_run`): a bidirectional layer runs
 /// its two directions side by side, one thread each; otherwise the threads
 /// share each chunk's GEMM (`ProjectionShare`) and then each step's blocks of units through
-/// `rk_split` counters: each takes its own half first (its weights stay in
-/// its cache) and then helps with the rest, and a step starts once every
-/// block of the previous one is done. A thread the OS leaves unscheduled
+/// one `rk_split` (counters numbering the items of every phase in turn, so
+/// that its memory does not grow with T): each takes its own half first (its
+/// weights stay in its cache) and then helps with the rest, and a step starts
+/// once every block of the previous one is done. A thread the OS leaves unscheduled
 /// thus never stalls the other (a barrier would). BLAS runs single-threaded
 /// inside (the caller sets it), so that the two never compete for the cores.
 ///
@@ -51,10 +52,10 @@ final class PackedLayerRunner {
         self.gemm = gemm
     }
 
-    /// Work shared by the team, per direction: per chunk of steps the GEMM's
-    /// rows or columns, then per step the gate pass's blocks (and the
-    /// projection's); `splitIndex` numbers them.
-    private var splits: OpaquePointer?
+    /// Work shared by the team: per chunk of steps the GEMM's rows or
+    /// columns, then per step the gate pass's blocks (and the projection's),
+    /// one phase after another (`Phases`).
+    private var split: OpaquePointer?
 
     /// Chunks of `chunkSteps` steps (the last one shorter when they do not divide T).
     private var chunkCount: Int { (plan.steps + chunkSteps - 1) / chunkSteps }
@@ -62,50 +63,20 @@ final class PackedLayerRunner {
     /// Steps in chunk `chunk`.
     private func stepsIn(chunk: Int) -> Int { min(chunkSteps, plan.steps - chunk * chunkSteps) }
 
-    /// The split of chunk `chunk`'s projection (`step` nil) or of its `step`-th
-    /// step's phase `phase` (0: gates, 1: `W_hr`), with `phases` per step.
-    private func splitIndex(chunk: Int, step: Int? = nil, phase: Int = 0, phases: Int) -> Int {
-        chunk * (1 + chunkSteps * phases) + (step.map { 1 + $0 * phases + phase } ?? 0)
-    }
-
     /// Runs the layer on up to `threads` threads.
     func run(threads: Int) {
         var members = Self.teamSize(threads: threads, directions: weights.count, batch: plan.batch,
                                     gateRows: weights[0].gateRows, stateSize: weights[0].stateSize)
         if members > 1 && weights.count == 1 {
-            let w = weights[0], kind = packed[0].kind
-            let phases = w.weightHR != nil ? 2 : 1
-            let gateBlocks = blockCount(kind: kind, units: w.hiddenSize)
-            let projectionBlocks = blockCount(kind: Int32(RK_STEP_LINEAR), units: w.stateSize)
-            if let all = rk_splits_create(splitIndex(chunk: chunkCount, phases: phases)) {
-                for chunk in 0 ..< chunkCount {
-                    let projection = ProjectionShare(rows: stepsIn(chunk: chunk) * plan.batch, columns: w.gateRows, parts: members)
-                    rk_split_init(rk_split_at(all, splitIndex(chunk: chunk, phases: phases)), projection.total, Int32(members))
-                    for step in 0 ..< stepsIn(chunk: chunk) {
-                        rk_split_init(rk_split_at(all, splitIndex(chunk: chunk, step: step, phases: phases)), gateBlocks, Int32(members))
-                        if phases == 2 {
-                            rk_split_init(rk_split_at(all, splitIndex(chunk: chunk, step: step, phase: 1, phases: phases)),
-                                          projectionBlocks, Int32(members))
-                        }
-                    }
-                }
-                splits = all
-            } else {
-                members = 1  // no memory for the splits: one thread does it all
-            }
+            split = rk_split_create(Int32(members))
+            if split == nil { members = 1 }  // no memory for the split: one thread does it all
         }
-        defer { if let splits { rk_splits_free(splits) } }
+        defer { if let split { rk_split_free(split) } }
         rk_team_run(Int32(members), { context, member, count in
             guard let context else { return }
             Unmanaged<PackedLayerRunner>.fromOpaque(context).takeUnretainedValue().work(member: Int(member), count: Int(count))
         }, Unmanaged.passUnretained(self).toOpaque())
         for direction in weights.indices { collectFinalStates(direction) }
-    }
-
-    /// Packed blocks of a step of `kind` with `units` outputs.
-    private func blockCount(kind: Int32, units: Int) -> Int {
-        let perBlock = Int(rk_step_block_units(kind))
-        return (units + perBlock - 1) / perBlock
     }
 
     /// How many threads a layer uses: one per direction when bidirectional;
@@ -119,56 +90,68 @@ final class PackedLayerRunner {
 
     private func work(member: Int, count: Int) {
         if weights.count == 2 && count == 2 {
-            runDirection(member, part: 0, of: 1)
+            var phases = Phases(part: 0, parts: 1)
+            runDirection(member, &phases)
         } else {
-            for direction in weights.indices { runDirection(direction, part: member, of: count) }
+            var phases = Phases(part: member, parts: count)
+            for direction in weights.indices { runDirection(direction, &phases) }
         }
     }
 
-    /// Runs `body` on chunks of `0 ..< total` shared through split `index`
-    /// (all of it when this thread works alone), then waits until every
-    /// chunk is done. Every member calls it with the same `index` sequence
-    /// (`run` prepared the splits).
-    private func shared(_ index: Int, total: Int, chunk: Int, part: Int, of parts: Int, _ body: (Range<Int>) -> Void) {
-        guard parts > 1, let split = splits.map({ rk_split_at($0, index) }) else {
+    /// One member's place in the sequence of shared phases: its part, the
+    /// team's size and where the next phase's items start in the split.
+    private struct Phases {
+        let part: Int
+        let parts: Int
+        var base = 0
+
+        init(part: Int, parts: Int) {
+            self.part = part
+            self.parts = parts
+        }
+    }
+
+    /// Runs `body` on chunks of `0 ..< total`, the next phase shared through
+    /// the split (all of it when this thread works alone), then waits until
+    /// every chunk is done. Every member passes the same phases in the same order.
+    private func shared(_ phases: inout Phases, total: Int, chunk: Int, _ body: (Range<Int>) -> Void) {
+        guard phases.parts > 1, let split else {
             if total > 0 { body(0 ..< total) }
             return
         }
         var begin = 0, end = 0
-        while rk_split_claim(split, Int32(part), max(1, chunk), &begin, &end) != 0 {
+        while rk_split_claim(split, phases.base, total, Int32(phases.part), max(1, chunk), &begin, &end) != 0 {
             body(begin ..< end)
             rk_split_finish(split, end - begin)
         }
-        rk_split_wait(split)
+        phases.base += total
+        rk_split_wait(split, phases.base)
     }
 
-    private func runDirection(_ direction: Int, part: Int, of parts: Int) {
+    private func runDirection(_ direction: Int, _ phases: inout Phases) {
         let w = weights[direction]
         let batch = plan.batch, steps = plan.steps
         let reverse = direction == 1
-        let phases = packed[direction].weightHR != nil ? 2 : 1
         // Chunks in processing order: forward from step 0, reverse from step T − 1.
         for chunk in 0 ..< chunkCount {
             let count = stepsIn(chunk: chunk)
             let first = reverse ? steps - chunk * chunkSteps - count : chunk * chunkSteps
-            project(w, direction: direction, rows: first * batch ..< (first + count) * batch,
-                    split: splitIndex(chunk: chunk, phases: phases), part: part, of: parts)
+            project(w, direction: direction, rows: first * batch ..< (first + count) * batch, &phases)
             for step in 0 ..< count {
                 let t = reverse ? first + count - 1 - step : first + step
-                runStep(t, direction: direction, projected: t - first,
-                        splitIndex(chunk: chunk, step: step, phases: phases), part: part, of: parts)
+                runStep(t, direction: direction, projected: t - first, &phases)
             }
         }
     }
 
     /// The input projection of input `rows` into the workspace's chunk buffer
-    /// (its row 0 is input row `rows.lowerBound`), shared through split `split`.
-    private func project(_ w: DirectionWeights<Float>, direction: Int, rows: Range<Int>, split: Int, part: Int, of parts: Int) {
+    /// (its row 0 is input row `rows.lowerBound`), shared as the next phase.
+    private func project(_ w: DirectionWeights<Float>, direction: Int, rows: Range<Int>, _ phases: inout Phases) {
         let projection = workspaces[direction].projection.pointer
         let gateRows = w.gateRows
         let source = input + rows.lowerBound * w.inputSize
-        let share = ProjectionShare(rows: rows.count, columns: gateRows, parts: parts)
-        shared(split, total: share.total, chunk: share.chunk, part: part, of: parts) { range in
+        let share = ProjectionShare(rows: rows.count, columns: gateRows, parts: phases.parts)
+        shared(&phases, total: share.total, chunk: share.chunk) { range in
             if share.byColumns {
                 project(m: rows.count, n: range.count, k: w.inputSize, a: source, lda: w.inputSize,
                         b: w.weightIH.pointer + range.lowerBound * w.inputSize, c: projection + range.lowerBound, ldc: gateRows)
@@ -180,9 +163,9 @@ final class PackedLayerRunner {
     }
 
     /// Step `t` of `direction`, whose input projection is row block `projected`
-    /// of the chunk buffer; the gate pass shares split `split` (and the
-    /// `W_hr` pass the next one).
-    private func runStep(_ t: Int, direction: Int, projected: Int, _ split: Int, part: Int, of parts: Int) {
+    /// of the chunk buffer; the gate pass is the next shared phase (and the
+    /// `W_hr` pass the one after).
+    private func runStep(_ t: Int, direction: Int, projected: Int, _ phases: inout Phases) {
         let w = weights[direction]
         let workspace = workspaces[direction]
         let batch = plan.batch, steps = plan.steps
@@ -199,7 +182,7 @@ final class PackedLayerRunner {
         var step = gateStep(w, direction: direction, rows: rows, x: workspace.projection.pointer + projected * batch * w.gateRows,
                             output: stepOutput)
         let blocks = rk_step_blocks(&step)
-        shared(split, total: blocks, chunk: max(1, blocks / (4 * parts)), part: part, of: parts) { range in
+        shared(&phases, total: blocks, chunk: max(1, blocks / (4 * phases.parts))) { range in
             if continuing > 0 {
                 run(step, rows: 0 ..< continuing, h: output + previous * batch * outputWidth + column, ldh: outputWidth,
                     blocks: range)
@@ -215,8 +198,7 @@ final class PackedLayerRunner {
                 h: workspace.unprojected.pointer, ldh: w.hiddenSize, x: nil, ldx: 0, bias: nil, hbias: nil,
                 c: nil, ldc: 0, out: stepOutput, ldout: outputWidth)
             let projectionBlocks = rk_step_blocks(&projectionStep)
-            shared(split + 1, total: projectionBlocks, chunk: max(1, projectionBlocks / (4 * parts)),
-                   part: part, of: parts) { range in
+            shared(&phases, total: projectionBlocks, chunk: max(1, projectionBlocks / (4 * phases.parts))) { range in
                 rk_step_run(level, &projectionStep, range.lowerBound, range.upperBound)
             }
         }

@@ -94,6 +94,10 @@ package struct RunRequest: Sendable {
     ///   `TensorFileError` for a file that cannot be read.
     package func execute() throws -> (module: RNNModule, output: RNNOutput) {
         let input = try Tensor(contentsOfFile: self.input)
+        if input.dtype == .float32 && execution.kernels != .reference && execution.gemm == .onednn {
+            BLAS.prepareOneDNNInBackground()  // its kernels are generated while the weights are read
+        }
+        defer { BLAS.waitForOneDNN() }  // a refusal below must not end the process while oneDNN generates code
         let (module, recorded) = try loadModule(features: input.shape.last)
         for assumption in recorded.assumptions { reportAssumption(ModuleNoteEntry(module: weights, note: assumption)) }
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
