@@ -44,7 +44,7 @@ final class WorkingMemoryTests: XCTestCase {
         let memory = WorkingMemory(network.architecture, plan: try plan(network, input), computeType: .float32, options: options)
         XCTAssertGreaterThan(try XCTUnwrap(memory.bytes), steps * 256 * 4)
         XCTAssertThrowsError(try WorkingMemory.$limitOverride.withValue(limit) { try network.forward(input: input, options: options) }) {
-            guard case .tooLarge? = $0 as? EngineError else { return XCTFail("\($0)") }
+            guard case .workingMemory? = $0 as? EngineError else { return XCTFail("\($0)") }
         }
     }
 
@@ -52,7 +52,7 @@ final class WorkingMemoryTests: XCTestCase {
         let network = try network(), input = input()
         // The output tensor alone: 6 000 × 64 floats, 1.5 MB.
         XCTAssertThrowsError(try WorkingMemory.$limitOverride.withValue(1 << 20) { try network.forward(input: input) }) {
-            guard case .tooLarge? = $0 as? EngineError else { return XCTFail("\($0)") }
+            guard case .workingMemory? = $0 as? EngineError else { return XCTFail("\($0)") }
         }
     }
 

@@ -117,12 +117,9 @@ public struct RNNNetwork: Sendable {
     private func checkMemory(_ plan: SequencePlan, options: ExecutionOptions) throws {
         let memory = WorkingMemory(architecture, plan: plan, computeType: computeType, options: options)
         let rows = plan.steps.multipliedReportingOverflow(by: plan.batch)
-        // Overflow flags and the byte count, as the refusal below reads them.
-        let elements = (partialValue: memory.elements ?? 0, overflow: memory.elements == nil), total = elements
-        let bytes = (partialValue: memory.bytes ?? Int.max, overflow: memory.bytes == nil)
-        let available = WorkingMemory.limit
-        if rows.overflow || elements.overflow || total.overflow || bytes.overflow || bytes.partialValue > available {
-            throw EngineError.workingMemory(steps: plan.steps, batch: plan.batch, bytes: bytes.overflow ? nil : bytes.partialValue,
+        // nil when counting the bytes overflows.
+        guard !rows.overflow, let bytes = memory.bytes, bytes <= WorkingMemory.limit else {
+            throw EngineError.workingMemory(steps: plan.steps, batch: plan.batch, bytes: rows.overflow ? nil : memory.bytes,
                                             physicalMemory: ProcessInfo.processInfo.physicalMemory)
         }
         if rows.partialValue > Int(Int32.max) {
