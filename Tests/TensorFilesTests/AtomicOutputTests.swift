@@ -44,8 +44,7 @@ final class AtomicOutputTests: XCTestCase {
     func testForceReplacesOnlyWhatOutputTargetAllowsAtPublishingTime() throws {
         // A FIFO appears while the file is written: not replaced, even with force.
         let fifo = path("fifo.h5")
-        assertThrows(TensorFileError(file: fifo, .refusedOverwrite(
-            "is not a regular file (a FIFO); rnnkit writes only regular files and replaces nothing else"))) {
+        assertThrows(TensorFileError(file: fifo, .refusedOverwrite(.notRegular(.fifo)))) {
             try AtomicOutput.write(to: fifo, force: true) { temporary in
                 try Data("mine".utf8).write(to: URL(fileURLWithPath: temporary))
                 XCTAssertEqual(mkfifo(fifo, 0o600), 0)
@@ -62,8 +61,7 @@ final class AtomicOutputTests: XCTestCase {
         let npyFolder = path("o_npy")
         try FileManager.default.createDirectory(atPath: npyFolder, withIntermediateDirectories: false)
         try Data("old".utf8).write(to: URL(fileURLWithPath: npyFolder + "/a.npy"))
-        assertThrows(TensorFileError(file: npyFolder, .refusedOverwrite(
-            "holds 'notes.txt', which is not a .npy file; overwriting replaces only a folder of .npy files"))) {
+        assertThrows(TensorFileError(file: npyFolder, .refusedOverwrite(.folderHoldsOther("notes.txt")))) {
             try AtomicOutput.write(to: npyFolder, force: true) { temporary in
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
                 try Data("new".utf8).write(to: URL(fileURLWithPath: temporary + "/b.npy"))
