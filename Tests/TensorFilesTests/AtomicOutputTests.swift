@@ -78,4 +78,21 @@ final class AtomicOutputTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: npyFolder), ["b.npy"])
         XCTAssertEqual(entries, ["fifo.h5", "o.npz", "o_npy"])
     }
+
+    /// A failed write says why in plain words for a full disk and the
+    /// file-size limit, else the system's text; the errno is the error's data.
+    func testWriteFailuresAreWordedFromTheirErrno() {
+        XCTAssertEqual(TensorFileError(file: "o.npz", .unwritable(.write(errno: ENOSPC))).description, "o.npz: cannot write: disk full")
+        XCTAssertEqual(TensorFileError(file: "o.npz", .unwritable(.write(errno: EFBIG))).description,
+                       "o.npz: cannot write: file too large (the file-size limit, ulimit -f, was reached)")
+        XCTAssertEqual(TensorFileError(file: "o.npz", .unwritable(.createFile(errno: EACCES))).description,
+                       "o.npz: cannot create a file in its folder: \(String(cString: strerror(EACCES)))")
+    }
+
+    func testAMissingFolderIsRefusedBeforeWriting() {
+        let target = path("missing/o.npz")
+        assertThrows(TensorFileError(file: target, .unwritable(.noFolder(path("missing"))))) {
+            try AtomicOutput.checkWritable(target, inputs: [], force: false)
+        }
+    }
 }
