@@ -198,9 +198,9 @@ static herr_t collect_error(unsigned depth, const H5E_error2_t *record, void *co
     return 0;
 }
 
-/// "what: libhdf5's account" into `message`: of libhdf5's error stack (then
+/// libhdf5's account of a failure into `message`: of its error stack (then
 /// cleared) the outermost and the most specific description, repeats dropped.
-static void failure_message(const char *what, char *message, size_t capacity) {
+static void failure_message(char *message, size_t capacity) {
     name_list lines = {0};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &lines);
     H5Eclear2(H5E_DEFAULT);
@@ -209,16 +209,20 @@ static void failure_message(const char *what, char *message, size_t capacity) {
     for (size_t i = lines.count; i-- > 1;) {
         if (strcmp(lines.items[i], first) != 0) { last = lines.items[i]; break; }
     }
-    snprintf(message, capacity, "%s: %s%s%s", what, first, last ? ": " : "", last ? last : "");
+    snprintf(message, capacity, "%s%s%s", first, last ? ": " : "", last ? last : "");
     list_free(&lines);
 }
 
-/// Sends a failure record: "<tag> [object] message".
-static void send_failure(char tag, const char *object, const char *what) {
+/// Sends a failure record: "<tag> [object] operation subject account": the
+/// operation's code (HDF5Operation in Swift names each), what it concerns
+/// (an attribute's name, the object written; "" for none) and libhdf5's account.
+static void send_failure(char tag, const char *object, const char *operation, const char *subject) {
     char message[1024];
-    failure_message(what, message, sizeof message);
+    failure_message(message, sizeof message);
     line_buffer *line = line_start(tag);
     if (object) line_field(line, object);
+    line_field(line, operation);
+    line_field(line, subject);
     line_field(line, message);
     line_send(line);
 }
@@ -271,13 +275,13 @@ static void line_dims(line_buffer *line, const hsize_t *dims, int rank) {
 static void walk_dataset(hid_t file, const char *path) {
     report("opening the dataset", path, "");
     hid_t dataset = H5Dopen2(file, path, H5P_DEFAULT);
-    if (dataset < 0) { send_failure('d', path, "cannot open the dataset"); return; }
+    if (dataset < 0) { send_failure('d', path, "open-dataset", ""); return; }
     report("reading the dataset's type and shape", path, "");
     hid_t type = H5Dget_type(dataset);
-    if (type < 0) { send_failure('d', path, "cannot read the dataset's type"); H5Dclose(dataset); return; }
+    if (type < 0) { send_failure('d', path, "read-type", ""); H5Dclose(dataset); return; }
     hid_t space = H5Dget_space(dataset);
     if (space < 0) {
-        send_failure('d', path, "cannot read the dataset's shape");
+        send_failure('d', path, "read-shape", "");
         H5Tclose(type);
         H5Dclose(dataset);
         return;
@@ -291,11 +295,11 @@ static void walk_dataset(hid_t file, const char *path) {
         extent = "simple";
         rank = H5Sget_simple_extent_ndims(space);
         if (rank < 0 || rank > 32) {
-            send_failure('d', path, "cannot read the rank");
+            send_failure('d', path, "read-rank", "");
             goto done;
         }
         if (H5Sget_simple_extent_dims(space, dims, max_dims) < 0) {
-            send_failure('d', path, "cannot read the dimensions");
+            send_failure('d', path, "read-dimensions", "");
             goto done;
         }
         break;
@@ -400,12 +404,12 @@ static int send_string_list(hid_t attribute, hid_t type, hid_t space, const char
 static void walk_attributes(hid_t file, const char *path) {
     report("opening the object", path, "");
     hid_t object = H5Oopen(file, path, H5P_DEFAULT);
-    if (object < 0) { send_failure('a', path, "cannot open the object"); return; }
+    if (object < 0) { send_failure('a', path, "open-object", ""); return; }
     report("listing the attributes", path, "");
     name_list names = {0};
     hsize_t index = 0;
     if (H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &names) < 0) {
-        send_failure('a', path, "cannot list the attributes");
+        send_failure('a', path, "list-attributes", "");
         names.count = 0;
     }
     for (size_t i = 0; i < names.count; i++) {
@@ -413,9 +417,7 @@ static void walk_attributes(hid_t file, const char *path) {
         report("opening the attribute", path, name);
         hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
         if (attribute < 0) {
-            char what[400];
-            snprintf(what, sizeof what, "cannot open attribute '%s'", name);
-            send_failure('a', path, what);
+            send_failure('a', path, "open-attribute", name);
             break;
         }
         hid_t type = H5Aget_type(attribute);
@@ -441,9 +443,7 @@ static void walk_attributes(hid_t file, const char *path) {
                 }
             }
             if (failed) {
-                char what[400];
-                snprintf(what, sizeof what, "cannot read attribute '%s'", name);
-                send_failure('a', path, what);
+                send_failure('a', path, "read-attribute", name);
             } else if (value) {
                 line_buffer *line = line_start('A');
                 line_field(line, path);
@@ -464,9 +464,7 @@ static void walk_attributes(hid_t file, const char *path) {
                  && H5Sget_simple_extent_ndims(space) == 1 && H5Sget_simple_extent_npoints(space) != 1) {
             report("reading the attribute", path, name);
             if (send_string_list(attribute, type, space, path, name) < 0) {
-                char what[400];
-                snprintf(what, sizeof what, "cannot read attribute '%s'", name);
-                send_failure('a', path, what);
+                send_failure('a', path, "read-attribute", name);
                 H5Sclose(space);
                 H5Tclose(type);
                 H5Aclose(attribute);
@@ -497,7 +495,7 @@ static hid_t open_file(const char *path, const void *image, size_t image_size) {
     }
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, access);
     // Before any other call, which would clear libhdf5's error stack.
-    if (file < 0) send_failure('F', NULL, "cannot open the file");
+    if (file < 0) send_failure('F', NULL, "open-file", "");
     H5Pclose(access);
     return file;
 }
@@ -527,7 +525,7 @@ static void walk_file(const child_job *job) {
         list_free(&lists.datasets);
         list_free(&lists.objects);
         if (H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, collect_object, &lists, H5O_INFO_BASIC) < 0) {
-            send_failure('F', NULL, "cannot list the objects in the file");
+            send_failure('F', NULL, "list-objects", "");
             return;
         }
     }
@@ -574,12 +572,12 @@ static void read_data(const child_job *job) {
     if (file < 0) return;
     report("opening the dataset", job->dataset, "");
     hid_t dataset = H5Dopen2(file, job->dataset, H5P_DEFAULT);
-    if (dataset < 0) { send_failure('F', NULL, "cannot open the dataset"); return; }
+    if (dataset < 0) { send_failure('F', NULL, "open-dataset", ""); return; }
     int owned = 0;
     hid_t memory = make_memory_type(job->type, &owned);
     report("reading the data", job->dataset, "");
     if (H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, job->buffer) < 0) {
-        send_failure('F', NULL, "cannot read the data");
+        send_failure('F', NULL, "read-data", "");
     }
 }
 
@@ -773,7 +771,9 @@ static herr_t find_errno(unsigned depth, const H5E_error2_t *record, void *conte
     return 0;
 }
 
-static void send_write_failure(const char *object, const char *what) {
+/// Sends "E errno" (when libhdf5 names one) and the "F" failure record of
+/// the write `operation` (a code, as for send_failure) of `object`.
+static void send_write_failure(const char *object, const char *operation) {
     int code = 0;
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_errno, &code);
     if (code) {
@@ -781,13 +781,7 @@ static void send_write_failure(const char *object, const char *what) {
         line_number(line, code);
         line_send(line);
     }
-    char message[1024];
-    if (*object) {
-        snprintf(message, sizeof message, "%s '%s'", what, object);
-    } else {
-        snprintf(message, sizeof message, "%s", what);
-    }
-    send_failure('F', NULL, message);
+    send_failure('F', NULL, operation, object);
 }
 
 static int write_string_attribute(hid_t file, const rk_write_op *op) {
@@ -934,7 +928,7 @@ static void write_file(const child_job *job) {
     hid_t file = H5Fcreate(job->path, H5F_ACC_EXCL, creation, access);
     H5Pclose(creation);
     H5Pclose(access);
-    if (file < 0) { send_write_failure("", "cannot create the file"); return; }
+    if (file < 0) { send_write_failure("", "create-file"); return; }
     writeback_fd = open(job->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     hid_t links = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(links, 1);
@@ -960,14 +954,14 @@ static void write_file(const child_job *job) {
             break;
         }
         if (status < 0) {
-            send_write_failure(op->object, op->kind == RK_WRITE_GROUP ? "cannot create the group"
-                               : op->kind == RK_WRITE_DATASET ? "cannot write the dataset" : "cannot write an attribute of");
+            send_write_failure(op->object, op->kind == RK_WRITE_GROUP ? "create-group"
+                               : op->kind == RK_WRITE_DATASET ? "write-dataset" : "write-attribute");
             return;
         }
     }
     H5Pclose(links);
     report("closing the file", "", "");
-    if (H5Fclose(file) < 0) send_write_failure("", "cannot finish the file");
+    if (H5Fclose(file) < 0) send_write_failure("", "finish-file");
 }
 
 void rk_hdf5_write(const char *path, unsigned long long userblock, const rk_write_op *ops, size_t op_count,

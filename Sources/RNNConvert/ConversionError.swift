@@ -48,6 +48,9 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
 
     // MARK: Reading a model
 
+    /// An ONNX model or Keras file that cannot be read as one; `tensor`
+    /// names the tensor, weight or member concerned, if any.
+    case modelFile(file: String, tensor: String?, ModelFileProblem)
     /// A Keras 1 file (rnnkit reads Keras 2 and later).
     case keras1(file: String, version: String)
     /// A Keras layer rnnkit cannot map to a PyTorch module, each reason named.
@@ -125,6 +128,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             return "\(module): stored lengths \(lengths.prefix(8)) do not fit ONNX's int32 sequence_lens"
         case .tooLarge(let module, let bytes):
             return "\(module) needs \(bytes) bytes of weights; an ONNX protobuf file holds at most 2 GiB"
+        case .modelFile(let file, let tensor, let problem):
+            return "\(file): \(tensor.map { "tensor '\($0)': " } ?? "")\(problem)"
         case .keras1(let file, let version):
             return "\(file): a Keras \(version) file: Keras 1 keeps each gate's weights apart (W_i, U_i, …); rnnkit reads Keras 2 and later"
         case .refusedLayer(let file, let layer, let className, let reasons):

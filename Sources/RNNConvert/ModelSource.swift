@@ -132,7 +132,7 @@ public struct ModelSource: Sendable {
             return ModelSource(path: path, format: .kerasWeights, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
         case .keras2Model, .keras2Weights:
             guard let result = try Keras2Importer.read(path: path) else {
-                throw TensorFileError(file: path, .invalid("a Keras 2 HDF5 file without a layer_names list"))
+                throw ConversionError.modelFile(file: path, tensor: nil, .keras2WithoutLayerNames)
             }
             return ModelSource(path: path, format: sniffed.format, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
         case .npy, .npyDirectory, .npz, .hdf5, .safetensors, .pytorch, .pytorchLegacy, .torchScript:
@@ -155,7 +155,7 @@ public struct ModelSource: Sendable {
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
         } catch {
-            throw TensorFileError(file: path, .invalid("an ONNX model that does not decode: \(error)"))
+            throw ConversionError.modelFile(file: path, tensor: nil, .onnxUndecodable("\(error)"))
         }
         let result = try ONNXImporter.read(model, file: path)
         return ModelSource(path: path, format: .onnx, tensors: result.tensors, hints: result.hints, metadata: result.metadata)

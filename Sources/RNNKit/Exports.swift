@@ -31,6 +31,7 @@
 // Converting it.
 @_exported import enum RNNConvert.ConversionError
 @_exported import enum RNNConvert.GraphProblem
+@_exported import enum RNNConvert.ModelFileProblem
 @_exported import struct RNNConvert.ConversionResult
 @_exported import enum RNNConvert.ConversionNote
 @_exported import enum RNNConvert.ModuleNote

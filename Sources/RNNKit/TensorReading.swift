@@ -20,8 +20,7 @@ extension Tensor {
     package init(contentsOfFile path: String) throws {
         let file = try TensorFile.open(path)
         guard file.tensors.count == 1 else {
-            throw TensorFileError(file: path, .invalid(
-                "expected a single array, found \(file.tensors.count) (\(file.tensors.prefix(5).map(\.name).joined(separator: ", ")))"))
+            throw TensorFileError(file: path, .notOneTensor(file.tensors.map(\.name)))
         }
         self = try file.tensors[0].tensor.loaded()
     }

@@ -27,7 +27,7 @@ public final class MappedFile: @unchecked Sendable {
         defer { close(descriptor) }
         var fileInfo = stat()
         guard fstat(descriptor, &fileInfo) == 0 else {
-            throw TensorFileError(file: path, .unreadable(String(cString: strerror(errno))))
+            throw TensorFileError(file: path, .unreadable(.status, errno: errno))
         }
         count = Int(fileInfo.st_size)
         if count == 0 {
@@ -36,7 +36,7 @@ public final class MappedFile: @unchecked Sendable {
         }
         let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0)
         guard let address, address != MAP_FAILED else {
-            throw TensorFileError(file: path, .unreadable("mmap failed: \(String(cString: strerror(errno)))"))
+            throw TensorFileError(file: path, .unreadable(.map, errno: errno))
         }
         base = address
     }
@@ -49,24 +49,23 @@ public final class MappedFile: @unchecked Sendable {
     ///
     /// - Throws: `TensorFileError` `.notFound`, `.wrongKind` ("is a
     ///   directory, expected a file" / "is not a regular file (a FIFO)"), or
-    ///   `.unreadable` with the system's reason.
+    ///   `.unreadable` with the call and its `errno`.
     public static func openRegularFile(_ path: String) throws -> Int32 {
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { throw TensorFileError(file: path, .notFound) }
-            throw TensorFileError(file: path, .unreadable(String(cString: strerror(errno))))
+            throw TensorFileError(file: path, .unreadable(.open, errno: errno))
         }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let code = errno
             close(descriptor)
-            throw TensorFileError(file: path, .unreadable(reason))
+            throw TensorFileError(file: path, .unreadable(.status, errno: code))
         }
         let kind = info.st_mode & S_IFMT
         guard kind == S_IFREG else {
             close(descriptor)
-            if kind == S_IFDIR { throw TensorFileError(file: path, .wrongKind("is a directory, expected a file")) }
-            throw TensorFileError(file: path, .wrongKind("is not a regular file (\(fileKindName(kind)))"))
+            throw TensorFileError(file: path, .wrongKind(FileKind(mode: kind)))
         }
         return descriptor
     }
@@ -99,18 +98,5 @@ public final class MappedFile: @unchecked Sendable {
         return Data(
             bytesNoCopy: UnsafeMutableRawPointer(mutating: start), count: length,
             deallocator: .custom { [self] _, _ in withExtendedLifetime(self) {} })
-    }
-}
-
-/// A name for a non-regular `st_mode & S_IFMT`, for messages.
-func fileKindName(_ kind: mode_t) -> String {
-    switch kind {
-    case S_IFIFO: return "a FIFO"
-    case S_IFSOCK: return "a socket"
-    case S_IFCHR: return "a character device"
-    case S_IFBLK: return "a block device"
-    case S_IFLNK: return "a symbolic link"
-    case S_IFDIR: return "a directory"
-    default: return "file type \(String(kind, radix: 8))"
     }
 }

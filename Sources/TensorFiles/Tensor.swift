@@ -36,7 +36,7 @@ public struct Tensor: Sendable {
     ///   or `data.count` is not `shape × itemsize`.
     public init(dtype: DType, shape: [Int], data: Data) throws {
         guard let expected = checkedByteCount(shape, dtype) else {
-            throw TensorFileError(file: "(memory)", .badShape("\(shape) overflows or is negative"))
+            throw TensorFileError(file: "(memory)", .badShape(.refused(shape, itemSize: dtype.itemSize)))
         }
         guard expected == data.count else {
             throw TensorFileError(file: "(memory)", .sizeMismatch(expected: expected, actual: data.count))
@@ -167,7 +167,7 @@ public struct Tensor: Sendable {
     /// The values as `Int64`. Integer and bool dtypes only.
     public func int64s() throws -> [Int64] {
         guard dtype.isInteger || dtype == .bool else {
-            throw TensorFileError(file: "(memory)", .unsupportedDType("expected integers, found \(dtype.rawValue)"))
+            throw TensorFileError(file: "(memory)", .unsupportedDType(.notInteger(dtype)))
         }
         let bytes = try data()
         return bytes.withUnsafeBytes { raw in Self.integers(raw, dtype, elementCount) }
@@ -199,7 +199,7 @@ public struct Tensor: Sendable {
     public func convertedWhenWritten(to target: DType) throws -> Tensor {
         if target == dtype { return self }
         guard target.isFloatingPoint, dtype.isFloatingPoint || dtype.isInteger || dtype == .bool else {
-            throw TensorFileError(file: "(memory)", .unsupportedDType("cannot convert to \(target.rawValue)"))
+            throw TensorFileError(file: "(memory)", .unsupportedDType(.notConvertible(from: dtype, to: target)))
         }
         return Tensor(converting: self, to: target)
     }
@@ -209,7 +209,7 @@ public struct Tensor: Sendable {
     public func converted(to target: DType) throws -> Tensor {
         if target == dtype { return self }
         guard target.isFloatingPoint else {
-            throw TensorFileError(file: "(memory)", .unsupportedDType("cannot convert to \(target.rawValue)"))
+            throw TensorFileError(file: "(memory)", .unsupportedDType(.notConvertible(from: dtype, to: target)))
         }
         switch target {
         case .float64:
@@ -223,7 +223,7 @@ public struct Tensor: Sendable {
             let bits = try floats().map(HalfPrecision.bfloat16(fromFloat:))
             return try Tensor(dtype: .bfloat16, shape: shape, data: bits.withUnsafeBytes { Data($0) })
         default:
-            throw TensorFileError(file: "(memory)", .unsupportedDType("cannot convert to \(target.rawValue)"))
+            throw TensorFileError(file: "(memory)", .unsupportedDType(.notConvertible(from: dtype, to: target)))
         }
     }
 }

@@ -10,12 +10,13 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
     public enum Reason: Equatable, Sendable {
         /// The path does not exist.
         case notFound
-        /// The operating system refused to open or read the path.
-        case unreadable(String)
-        /// An output could not be written (created, filled, published).
-        case unwritable(String)
-        /// A file was expected but the path is a directory (or the reverse).
-        case wrongKind(String)
+        /// The operating system refused to open, examine, map or list the
+        /// path: the call that failed and its `errno`.
+        case unreadable(ReadOperation, errno: Int32)
+        /// A file was expected but the path is a folder, a FIFO, a device, ….
+        case wrongKind(FileKind)
+        /// A folder read as a folder of `.npy` files holds none.
+        case noNPYFiles
         /// The file has no bytes at all.
         case empty
         /// The file matches no format rnnkit knows (`FormatSniffer`); its
@@ -24,6 +25,9 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         /// A model format whose tensors only a model reader lists (an ONNX
         /// model, a `.keras` archive) was opened as a tensor container.
         case notTensorContainer(FileFormat)
+        /// A format `TensorFileWriter` does not write (checkpoints; models,
+        /// which a conversion writes).
+        case notWritten(FileFormat)
         /// An output path whose suffix names no format rnnkit writes
         /// (`FileFormat.forOutputPath`): the suffix without its dot.
         case unknownSuffix(String)
@@ -32,26 +36,29 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case truncated(needed: Int, available: Int)
         /// The file does not start with the signature of `expected`.
         case badMagic(expected: FileFormat)
-        /// A header is syntactically or semantically invalid.
-        case badHeader(String)
-        /// A dtype the reader does not support.
-        case unsupportedDType(String)
+        /// A header declares `length` bytes, more than the format's `limit`.
+        case headerTooLong(length: UInt64, limit: Int)
+        /// An NPY header is refused.
+        case npyHeader(NPYHeaderProblem)
+        /// A safetensors header is refused.
+        case safetensorsHeader(SafetensorsHeaderProblem)
+        /// An element type that is not read, stored or converted.
+        case unsupportedDType(DTypeProblem)
         /// shape × itemsize does not equal the bytes stored for the tensor.
         case sizeMismatch(expected: Int, actual: Int)
-        /// A shape whose element count (times `itemSize`, when given) overflows.
-        case shapeOverflows([Int], itemSize: Int?)
-        /// A shape with negative, absurd or overflowing dimensions.
-        case badShape(String)
+        /// A shape with negative, overflowing or absurd dimensions.
+        case badShape(ShapeProblem)
         /// Two tensors with the same name.
         case duplicateName(String)
+        /// A name a writer's format cannot hold.
+        case badName(TensorNameProblem)
+        /// One tensor was expected; the file holds these (none, or several).
+        case notOneTensor([String])
         /// The zip layer (NPZ, `.keras`, `.pt`) refused the archive or a member.
         case zip(ZipProblem)
-        /// The zip library failed while writing an archive: its own message.
-        case archive(String)
-        /// libhdf5 reported an error; the message is its error stack.
-        case hdf5(String)
-        /// rnnkit's checks refused an HDF5 file, or the child reading it failed.
-        case hdf5Problem(HDF5Problem)
+        /// libhdf5 failed, rnnkit's checks refused an HDF5 file, or the child
+        /// reading or writing it failed.
+        case hdf5(HDF5Problem)
         /// The `Pickle` reader refused a checkpoint's pickle (`source` says which).
         case unpickling(PickleError, source: PickleSource)
         /// A PyTorch tensor's storage or view does not fit the file.
@@ -60,14 +67,14 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case torchFormat(TorchFormatProblem)
         /// A pickle was read but does not hold what a checkpoint holds.
         case torchPickle(TorchPickleProblem)
+        /// An output could not be written (created, filled, published).
+        case unwritable(OutputProblem)
         /// The output path exists and replacing it was not asked for
         /// (`RequestOption.force` allows it).
         case outputExists
         /// The output path cannot be written: it would overwrite an input,
         /// or is something rnnkit does not replace.
-        case refusedOverwrite(String)
-        /// Any other invalid content.
-        case invalid(String)
+        case refusedOverwrite(OverwriteRefusal)
     }
 
     /// Which pickle of a checkpoint an error concerns.
@@ -115,9 +122,16 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
     public var reasonText: String {
         switch reason {
         case .notFound: return "no such file or directory"
-        case .unreadable(let why): return "cannot read: \(why)"
-        case .unwritable(let why): return "cannot write: \(why)"
-        case .wrongKind(let why): return why
+        case .unreadable(let operation, let code):
+            let why = systemMessage(code)
+            switch operation {
+            case .open, .status: return "cannot read: \(why)"
+            case .map: return "cannot read: mmap failed: \(why)"
+            case .list: return "cannot read: cannot list the directory: \(why)"
+            }
+        case .wrongKind(.directory): return "is a directory, expected a file"
+        case .wrongKind(let kind): return "is not a regular file (\(kind))"
+        case .noNPYFiles: return "is a directory without .npy files"
         case .empty: return "the file is empty"
         case .unknownFormat(let bytes):
             let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
@@ -125,6 +139,10 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
                 + "a PyTorch checkpoint or TorchScript archive, an ONNX model or a Keras file)"
         case .notTensorContainer(let format):
             return "\(format.displayName): holds a model, not a list of tensors; open it as a model"
+        case .notWritten(.pytorch), .notWritten(.pytorchLegacy), .notWritten(.torchScript):
+            return "rnnkit does not write PyTorch checkpoints; write safetensors (torch loads it with safetensors.torch.load_file)"
+        case .notWritten(let format):
+            return "\(format.displayName) holds a model, not a list of tensors: it is written by a conversion of one module"
         case .unknownSuffix(let suffix):
             return "unknown output suffix '.\(suffix)'; rnnkit writes \(FileFormat.outputSuffixList) "
                 + "and directories of .npy (a path without suffix)"
@@ -138,18 +156,19 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
             default: "not \(format.displayName)"
             }
             return "bad magic: \(why)"
-        case .badHeader(let why): return "bad header: \(why)"
-        case .unsupportedDType(let why): return "unsupported dtype: \(why)"
+        case .headerTooLong(let length, let limit): return "bad header: header length \(length) exceeds the \(limit)-byte limit"
+        case .npyHeader(let problem): return "bad header: \(problem)"
+        case .safetensorsHeader(let problem): return "bad header: \(problem)"
+        case .unsupportedDType(let problem): return "unsupported dtype: \(problem)"
         case .sizeMismatch(let expected, let actual):
             return "shape × dtype size is \(expected) bytes but \(actual) bytes are stored"
-        case .shapeOverflows(let shape, let itemSize):
-            return "bad shape: \(shape)\(itemSize.map { " × \($0) bytes" } ?? "") overflows"
-        case .badShape(let why): return "bad shape: \(why)"
+        case .badShape(let problem): return "bad shape: \(problem)"
         case .duplicateName(let name): return "duplicate tensor name '\(name)'"
+        case .badName(let problem): return problem.description
+        case .notOneTensor(let names):
+            return "expected a single array, found \(names.count) (\(names.prefix(5).joined(separator: ", ")))"
         case .zip(let problem): return "zip archive: \(problem)"
-        case .archive(let why): return "zip archive: \(why)"
-        case .hdf5(let why): return "HDF5: \(why)"
-        case .hdf5Problem(let problem): return "HDF5: \(problem)"
+        case .hdf5(let problem): return "HDF5: \(problem)"
         case .unpickling(let error, let source):
             let text = switch error.reason {
             case .refusedGlobal(let global): TorchAllowList.refusal(global)
@@ -160,9 +179,9 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case .torchPickle(let problem): return "pickle: \(problem)"
         case .torchStorage(let problem): return problem.description
         case .torchFormat(let problem): return problem.description
+        case .unwritable(let problem): return problem.description
         case .outputExists: return "already exists"
-        case .refusedOverwrite(let why): return why
-        case .invalid(let why): return why
+        case .refusedOverwrite(let refusal): return refusal.description
         }
     }
 }

@@ -52,10 +52,19 @@ final class KerasDamagedFileTests: XCTestCase {
         return try archive([("config.json", try JSONSerialization.data(withJSONObject: model)), ("model.weights.h5", weights)])
     }
 
-    private func assertRefused(_ file: String, mentioning phrases: [String], line: UInt = #line) {
+    /// A refusal of the file `file` by its reader.
+    private func assertRefused(_ file: String, _ expected: TensorFileError, line: UInt = #line) {
         XCTAssertThrowsError(try ModelSource.open(file), line: line) { error in
-            XCTAssertTrue(error is BadInputError, "\(type(of: error)): \(error)", line: line)
-            for phrase in phrases { XCTAssertTrue("\(error)".contains(phrase), "\(error) lacks '\(phrase)'", line: line) }
+            XCTAssertEqual(error as? TensorFileError, expected, line: line)
+        }
+    }
+
+    /// A refusal of the archive `file` as a Keras model file, `matches` its problem.
+    private func assertRefused(_ file: String, part: String?, line: UInt = #line, _ matches: (ModelFileProblem) -> Bool) {
+        XCTAssertThrowsError(try ModelSource.open(file), line: line) { error in
+            guard case .modelFile(file, part, let problem)? = error as? ConversionError, matches(problem) else {
+                return XCTFail("\(error)", line: line)
+            }
         }
     }
 
@@ -86,18 +95,24 @@ final class KerasDamagedFileTests: XCTestCase {
         layers.append(layers[2])
         sequential["layers"] = layers
         model["config"] = sequential
-        assertRefused(try archive([("config.json", try JSONSerialization.data(withJSONObject: model)), ("model.weights.h5", weights)]),
-                      mentioning: ["layers/lstm_2/cell/vars/0"])
+        let lacking = try archive([("config.json", try JSONSerialization.data(withJSONObject: model)), ("model.weights.h5", weights)])
+        assertRefused(lacking, TensorFileError(file: lacking, tensor: "layers/lstm_2/cell/vars/0", .notFound))
     }
 
     func testDamagedMembers() throws {
         let json = try JSONSerialization.data(withJSONObject: config)
-        assertRefused(try archive([("config.json", Data("{\"class_name\": ".utf8)), ("model.weights.h5", weights)]), mentioning: ["config.json"])
+        assertRefused(try archive([("config.json", Data("{\"class_name\": ".utf8)), ("model.weights.h5", weights)]), part: "config.json") {
+            if case .configNotJSON = $0 { true } else { false }
+        }
         assertRefused(try archive([("config.json", Data("{\"class_name\": \"Sequential\", \"config\": {\"layers\": 3}}".utf8)),
-                                   ("model.weights.h5", weights)]), mentioning: ["config.layers"])
-        assertRefused(try archive([("config.json", json), ("model.weights.h5", Data("not hdf5".utf8))]), mentioning: ["model.weights.h5"])
-        assertRefused(try archive([("config.json", json), ("model.weights.h5", weights.prefix(weights.count / 2))]), mentioning: ["model.weights.h5"])
-        assertRefused(try archive([("config.json", json), ("model.weights.npz", Data())]), mentioning: ["model.weights.npz"])
+                                   ("model.weights.h5", weights)]), part: "config.json") { $0 == .noLayersList(className: "Sequential") }
+        let notHDF5 = try archive([("config.json", json), ("model.weights.h5", Data("not hdf5".utf8))])
+        assertRefused(notHDF5, TensorFileError(file: notHDF5 + ":model.weights.h5", offset: 0, .badMagic(expected: .hdf5)))
+        let halved = try archive([("config.json", json), ("model.weights.h5", weights.prefix(weights.count / 2))])
+        XCTAssertThrowsError(try ModelSource.open(halved)) { error in
+            XCTAssertEqual((error as? TensorFileError)?.file, halved + ":model.weights.h5", "\(error)")
+        }
+        assertRefused(try archive([("config.json", json), ("model.weights.npz", Data())]), part: nil) { $0 == .kerasWeightsNotH5(npz: true) }
         // A truncated archive is a zip error, not an attempt at another format.
         let whole = try Data(contentsOf: URL(fileURLWithPath: path("valid.keras")))
         try whole.prefix(whole.count - 30).write(to: URL(fileURLWithPath: path("cut.keras")))

@@ -11,14 +11,14 @@ final class FixtureManifestTests: XCTestCase {
         try Data(#"{"weights": "w.npz"}"#.utf8).write(to: folder.appendingPathComponent("fixture.json"))
         let manifest = (folder.path as NSString).appendingPathComponent("fixture.json")
         XCTAssertThrowsError(try Fixture(folder: folder.path)) { error in
-            XCTAssertEqual((error as? TensorFileError)?.file, manifest)
+            XCTAssertEqual(error as? FixtureError, FixtureError(file: manifest, .missingKey("inputs", in: "")))
             // The exact wording: the manifest's key, not a decoder's coding path.
-            XCTAssertEqual((error as? TensorFileError)?.reason, .invalid("not a fixture manifest: missing key 'inputs'"))
+            XCTAssertEqual("\(error)", "\(manifest): not a fixture manifest: missing key 'inputs'")
         }
         try Data(#"{"weights": "w.npz", "inputs": {"input": "x.npy"}, "flags": {"nonlinearity": "gelu"}}"#.utf8)
             .write(to: folder.appendingPathComponent("fixture.json"))
         XCTAssertThrowsError(try Fixture(folder: folder.path).request()) { error in
-            XCTAssertEqual(error as? TensorFileError, TensorFileError(file: manifest, .invalid("flags.nonlinearity is 'gelu'; expected tanh or relu")))
+            XCTAssertEqual(error as? FixtureError, FixtureError(file: manifest, .nonlinearity("gelu")))
         }
     }
 }

@@ -120,8 +120,9 @@ final class RNNModelTests: XCTestCase {
         XCTAssertEqual(x.shape, [6, 2, 4])
         XCTAssertEqual(x.dtype, .float32)
         XCTAssertThrowsError(try Tensor(contentsOf: Fixtures.url("lstm_1l/expected.npz"))) { error in
-            XCTAssertEqual(error as? TensorFileError, TensorFileError(file: Fixtures.url("lstm_1l/expected.npz").path,
-                                                                      .invalid("expected a single array, found 3 (output, h_n, c_n)")))
+            let expected = TensorFileError(file: Fixtures.url("lstm_1l/expected.npz").path, .notOneTensor(["output", "h_n", "c_n"]))
+            XCTAssertEqual(error as? TensorFileError, expected)
+            XCTAssertEqual(expected.reasonText, "expected a single array, found 3 (output, h_n, c_n)")
         }
     }
 }

@@ -44,8 +44,7 @@ final class AtomicOutputTests: XCTestCase {
     func testForceReplacesOnlyWhatOutputTargetAllowsAtPublishingTime() throws {
         // A FIFO appears while the file is written: not replaced, even with force.
         let fifo = path("fifo.h5")
-        assertThrows(TensorFileError(file: fifo, .refusedOverwrite(
-            "is not a regular file (a FIFO); rnnkit writes only regular files and replaces nothing else"))) {
+        assertThrows(TensorFileError(file: fifo, .refusedOverwrite(.notRegular(.fifo)))) {
             try AtomicOutput.write(to: fifo, force: true) { temporary in
                 try Data("mine".utf8).write(to: URL(fileURLWithPath: temporary))
                 XCTAssertEqual(mkfifo(fifo, 0o600), 0)
@@ -62,8 +61,7 @@ final class AtomicOutputTests: XCTestCase {
         let npyFolder = path("o_npy")
         try FileManager.default.createDirectory(atPath: npyFolder, withIntermediateDirectories: false)
         try Data("old".utf8).write(to: URL(fileURLWithPath: npyFolder + "/a.npy"))
-        assertThrows(TensorFileError(file: npyFolder, .refusedOverwrite(
-            "holds 'notes.txt', which is not a .npy file; overwriting replaces only a folder of .npy files"))) {
+        assertThrows(TensorFileError(file: npyFolder, .refusedOverwrite(.folderHoldsOther("notes.txt")))) {
             try AtomicOutput.write(to: npyFolder, force: true) { temporary in
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
                 try Data("new".utf8).write(to: URL(fileURLWithPath: temporary + "/b.npy"))
@@ -79,5 +77,22 @@ final class AtomicOutputTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: npyFolder), ["b.npy"])
         XCTAssertEqual(entries, ["fifo.h5", "o.npz", "o_npy"])
+    }
+
+    /// A failed write says why in plain words for a full disk and the
+    /// file-size limit, else the system's text; the errno is the error's data.
+    func testWriteFailuresAreWordedFromTheirErrno() {
+        XCTAssertEqual(TensorFileError(file: "o.npz", .unwritable(.write(errno: ENOSPC))).description, "o.npz: cannot write: disk full")
+        XCTAssertEqual(TensorFileError(file: "o.npz", .unwritable(.write(errno: EFBIG))).description,
+                       "o.npz: cannot write: file too large (the file-size limit, ulimit -f, was reached)")
+        XCTAssertEqual(TensorFileError(file: "o.npz", .unwritable(.createFile(errno: EACCES))).description,
+                       "o.npz: cannot create a file in its folder: \(String(cString: strerror(EACCES)))")
+    }
+
+    func testAMissingFolderIsRefusedBeforeWriting() {
+        let target = path("missing/o.npz")
+        assertThrows(TensorFileError(file: target, .unwritable(.noFolder(path("missing"))))) {
+            try AtomicOutput.checkWritable(target, inputs: [], force: false)
+        }
     }
 }

@@ -9,9 +9,9 @@ final class HDF5DescriptionTests: XCTestCase {
         O\t.
         O\tlstm
         D\tlstm/w\tsimple\t2\t8,4\tu,4\tchunked\t0\t2\t2,4\t1\tfloat\t2\t0\t2\t0\t40
-        d\tlstm/bad\tcannot open the dataset: unable to open dataset
+        d\tlstm/bad\topen-dataset\t\tunable to open dataset
         A\t/\tnote\ttab%09newline%0Apercent%25
-        a\tlstm\tcannot read attribute 'x': no
+        a\tlstm\tread-attribute\tx\tno
 
         """
         let description = try HDF5Description(records: records)
@@ -25,16 +25,20 @@ final class HDF5DescriptionTests: XCTestCase {
         XCTAssertEqual(dataset.float16Kind, 2)
         XCTAssertEqual(dataset.storedBytes, 40)
         guard case .failure(let failure) = description.datasets[1].result else { return XCTFail("lstm/bad was described") }
-        XCTAssertEqual(failure.message, "cannot open the dataset: unable to open dataset")
+        XCTAssertEqual(failure, HDF5LibraryFailure(.openDataset, account: "unable to open dataset"))
         XCTAssertEqual(description.attributes["/"], ["note": "tab\tnewline\npercent%"])
-        XCTAssertEqual(description.attributeFailures["lstm"], "cannot read attribute 'x': no")
+        XCTAssertEqual(description.attributeFailures["lstm"], HDF5LibraryFailure(.readAttribute("x"), account: "no"))
+        // What failed, of which object, then libhdf5's account.
+        XCTAssertEqual(TensorFileError(file: "w.h5", .hdf5(.library(HDF5LibraryFailure(.readAttribute("x"), account: "no"), object: "lstm"))).description,
+                       "w.h5: HDF5: cannot read attribute 'x' of 'lstm': no")
         XCTAssertTrue(description.contains(object: "/lstm/"))
         XCTAssertTrue(description.contains(object: "/"))
         XCTAssertFalse(description.contains(object: "gru"))
     }
 
     func testMalformedRecordsAreErrors() {
-        for records in ["D\tonly\tthree\tfields", "Z\twhat", "D\tp\tsimple\t1\tx\tx\tcontiguous\t0\t0\t\t0\tfloat\t4\t0\t0\t0\t0"] {
+        for records in ["D\tonly\tthree\tfields", "Z\twhat", "D\tp\tsimple\t1\tx\tx\tcontiguous\t0\t0\t\t0\tfloat\t4\t0\t0\t0\t0",
+                        "F\tcannot open the file: old format", "F\tno-such-operation\t\twhy"] {
             XCTAssertThrowsError(try HDF5Description(records: records), records)
         }
     }

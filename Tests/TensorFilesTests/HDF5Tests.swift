@@ -18,7 +18,7 @@ final class HDF5Tests: XCTestCase {
     func testStringAttributesOfAGroup() throws {
         XCTAssertEqual(try HDF5Reader.stringAttributes(path: nested, object: "encoder"), ["note": "a group attribute"])
         XCTAssertThrowsError(try HDF5Reader.stringAttributes(path: nested, object: "no/such/group")) { error in
-            XCTAssertEqual(error as? TensorFileError, TensorFileError(file: self.nested, .hdf5Problem(.noSuchObject("no/such/group"))))
+            XCTAssertEqual(error as? TensorFileError, TensorFileError(file: self.nested, .hdf5(.noSuchObject("no/such/group"))))
         }
     }
 
@@ -61,12 +61,16 @@ final class HDF5Tests: XCTestCase {
         let target = try FormatSamples.temporaryDirectory(self).appendingPathComponent("short.h5").path
         try FormatSamples.overwrite(target, with: try Data(contentsOf: URL(fileURLWithPath: nested)).prefix(3000))
         XCTAssertThrowsError(try HDF5Reader.read(path: target)) { error in
-            guard let error = error as? TensorFileError, case .hdf5(let message) = error.reason else {
+            guard let error = error as? TensorFileError, case .hdf5(.library(let failure, nil)) = error.reason else {
                 return XCTFail("\(error)")
             }
             XCTAssertEqual(error.file, target)
-            XCTAssertTrue(message.contains("truncated"), message)
-            XCTAssertFalse(message.contains("\n"), message)
+            XCTAssertEqual(failure.operation, .openFile)
+            // libhdf5's own account (foreign text) says why, on one line.
+            XCTAssertTrue(failure.account.contains("truncated"), failure.account)
+            XCTAssertFalse(failure.account.contains("\n"), failure.account)
+            // The exact wording docs/formats.md quotes: what failed, then libhdf5's account.
+            XCTAssertEqual(error.description, "\(target): HDF5: cannot open the file: \(failure.account)")
         }
     }
 
@@ -80,12 +84,12 @@ final class HDF5Tests: XCTestCase {
             let path = damaged.appendingPathComponent(name).path
             XCTAssertFalse(FormatSamples.openAndReadAll(path, name), name)
             XCTAssertThrowsError(try TensorFile.open(path).tensors.forEach { _ = try $0.tensor.data() }) { error in
-                XCTAssertEqual((error as? TensorFileError)?.reason, .hdf5Problem(problem), name)
+                XCTAssertEqual((error as? TensorFileError)?.reason, .hdf5(problem), name)
             }
         }
         let compact = damaged.appendingPathComponent("compact_size.h5").path
         XCTAssertThrowsError(try TensorFile.open(compact).tensors.forEach { _ = try $0.tensor.data() }) { error in
-            guard case .hdf5Problem(.storage(_, 96, 0, .exact))? = (error as? TensorFileError)?.reason else { return XCTFail("\(error)") }
+            guard case .hdf5(.storage(_, 96, 0, .exact))? = (error as? TensorFileError)?.reason else { return XCTFail("\(error)") }
         }
     }
 
@@ -110,7 +114,7 @@ final class HDF5Tests: XCTestCase {
                 guard let error = error as? TensorFileError else { return XCTFail("\(name): \(error)") }
                 XCTAssertEqual(error.file, path)
                 XCTAssertEqual(error.tensor, tensor, name)
-                guard case .hdf5Problem(.childFailed(let found, _, _, _)) = error.reason else { return XCTFail("\(name): \(error)") }
+                guard case .hdf5(.childFailed(let found, _, _, _)) = error.reason else { return XCTFail("\(name): \(error)") }
                 XCTAssertEqual(found, outcome, name)
             }
         }
@@ -121,14 +125,14 @@ final class HDF5Tests: XCTestCase {
             XCTAssertEqual((error as? TensorFileError)?.file, doubleFree)
             // An error, or a crash, depending on the child's heap.
             switch (error as? TensorFileError)?.reason {
-            case .hdf5(let stack)?: XCTAssertTrue(stack.hasPrefix("cannot list the objects in the file"), stack)
-            case .hdf5Problem(.childFailed(.crashed, "listing the objects", _, _))?: break
+            case .hdf5(.library(let failure, nil))?: XCTAssertEqual(failure.operation, .listObjects)
+            case .hdf5(.childFailed(.crashed, "listing the objects", _, _))?: break
             default: XCTFail("\(error)")
             }
         }
         // The attribute reader is guarded the same way.
         XCTAssertThrowsError(try HDF5Reader.stringAttributes(path: unfixed.appendingPathComponent("global_heap_hang.h5").path, object: "/")) { error in
-            guard case .hdf5Problem(.childFailed(_, "reading the attribute", "/", "description"))? = (error as? TensorFileError)?.reason else {
+            guard case .hdf5(.childFailed(_, "reading the attribute", "/", "description"))? = (error as? TensorFileError)?.reason else {
                 return XCTFail("\(error)")
             }
         }
@@ -145,8 +149,9 @@ final class HDF5Tests: XCTestCase {
         XCTAssertThrowsError(try file.tensor(named: "bad")?.data()) { error in
             XCTAssertEqual((error as? TensorFileError)?.tensor, "bad")
             // libhdf5's own account, after what rnnkit was doing.
-            guard case .hdf5(let stack)? = (error as? TensorFileError)?.reason else { return XCTFail("\(error)") }
-            XCTAssertTrue(stack.hasPrefix("cannot read the data: can't read data: inflate() failed"), stack)
+            guard case .hdf5(.library(let failure, nil))? = (error as? TensorFileError)?.reason else { return XCTFail("\(error)") }
+            XCTAssertEqual(failure.operation, .readData)
+            XCTAssertTrue(failure.account.hasPrefix("can't read data: inflate() failed"), failure.account)
         }
     }
 
@@ -156,7 +161,7 @@ final class HDF5Tests: XCTestCase {
         XCTAssertEqual(file.tensors.first?.tensor.shape, [4096, 4096])
         XCTAssertThrowsError(try file.tensors[0].tensor.data()) { error in
             XCTAssertEqual((error as? TensorFileError)?.tensor, "big")
-            guard case .hdf5Problem(.storage([4096, 4096], _, 0, .chunked))? = (error as? TensorFileError)?.reason else {
+            guard case .hdf5(.storage([4096, 4096], _, 0, .chunked))? = (error as? TensorFileError)?.reason else {
                 return XCTFail("\(error)")
             }
         }

@@ -34,12 +34,21 @@ final class NPYTests: XCTestCase {
 
     func testTruncatedHeaderNamesFileAndOffset() throws {
         let bytes = try NPYWriter.encode(Tensor(shape: [4], floats: [1, 2, 3, 4]))
-        for cut in [0, 5, 9, 20, bytes.count - 1] {
-            XCTAssertThrowsError(try NPYReader.tensor(from: bytes.prefix(cut), file: "cut.npy")) { error in
-                let message = "\(error)"
-                XCTAssertTrue(message.hasPrefix("cut.npy"), message)
+        XCTAssertEqual(bytes.count, 128 + 16)
+        let cases: [(Int, TensorFileError)] = [
+            (0, TensorFileError(file: "cut.npy", .empty)),
+            (5, TensorFileError(file: "cut.npy", offset: 0, .truncated(needed: 10, available: 5))),
+            (9, TensorFileError(file: "cut.npy", offset: 0, .truncated(needed: 10, available: 9))),
+            (20, TensorFileError(file: "cut.npy", offset: 10, .truncated(needed: 118, available: 10))),
+            (bytes.count - 1, TensorFileError(file: "cut.npy", offset: 128, .truncated(needed: 16, available: 15))),
+        ]
+        for (cut, expected) in cases {
+            XCTAssertThrowsError(try NPYReader.tensor(from: bytes.prefix(cut), file: "cut.npy"), "cut at \(cut)") { error in
+                XCTAssertEqual(error as? TensorFileError, expected, "cut at \(cut)")
             }
         }
+        // The exact wording of the most common NPY refusal.
+        XCTAssertEqual(cases[3].1.description, "cut.npy: at byte 10: truncated: 118 bytes needed, only 10 present")
     }
 }
 
@@ -92,23 +101,39 @@ final class NPYSampleTests: XCTestCase {
             bytes.append(Data(count: data))
             return bytes
         }
-        let cases: [(String, Data)] = [
-            ("huge shape", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }\n")),
-            ("shape beyond the data", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }\n", data: 16)),
-            ("negative dimension", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }\n")),
-            ("header length past the end", npy("{'descr': '<f4'}", length: 60000)),
-            ("header over the limit", npy("{}", version: 2, length: (1 << 20) + 1)),
-            ("complex dtype", npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }\n", data: 8)),
-            ("structured dtype", npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n", data: 4)),
-            ("object dtype", npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }\n", data: 8)),
-            ("missing key", npy("{'descr': '<f4', 'shape': (1,), }\n", data: 4)),
-            ("unknown key", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}\n", data: 4)),
-            ("trailing bytes", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", data: 8)),
-            ("version 4", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", version: 4, data: 4)),
-            ("not a dict", npy("[1, 2]\n", data: 4)),
-        ]
-        for (what, bytes) in cases {
-            FormatSamples.assertFails("hostile.npy", what) { _ = try NPYReader.tensor(from: bytes, file: "hostile.npy") }
+        func dict(_ problem: NPYHeaderProblem.DictProblem, _ text: String) -> TensorFileError.Reason {
+            .npyHeader(.dict(problem, header: text))
         }
+        let negative = "{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }\n"
+        let structured = "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n"
+        let missing = "{'descr': '<f4', 'shape': (1,), }\n"
+        let unknown = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}\n"
+        let cases: [(String, Data, TensorFileError.Reason)] = [
+            ("huge shape", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }\n"),
+             .badShape(.overflows([4611686018427387904, 4], itemSize: 4))),
+            ("shape beyond the data", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }\n", data: 16),
+             .truncated(needed: 4_000_000_000_000, available: 16)),
+            ("negative dimension", npy(negative), dict(.negativeDimension(-1), negative)),
+            ("header length past the end", npy("{'descr': '<f4'}", length: 60000), .truncated(needed: 60000, available: 16)),
+            ("header over the limit", npy("{}", version: 2, length: (1 << 20) + 1), .headerTooLong(length: (1 << 20) + 1, limit: 1 << 20)),
+            ("complex dtype", npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }\n", data: 8), .unsupportedDType(.unknown("<c8", in: .npy))),
+            ("structured dtype", npy(structured, data: 4), dict(.descrNotString, structured)),
+            ("object dtype", npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }\n", data: 8), .unsupportedDType(.unknown("|O", in: .npy))),
+            ("missing key", npy(missing, data: 4), dict(.missingKey, missing)),
+            ("unknown key", npy(unknown, data: 4), dict(.unknownKey("x"), unknown)),
+            ("trailing bytes", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", data: 8), .sizeMismatch(expected: 4, actual: 8)),
+            ("version 4", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", version: 4, data: 4),
+             .npyHeader(.version(major: 4, minor: 0))),
+            ("not a dict", npy("[1, 2]\n", data: 4), dict(.expectedOpeningBrace, "[1, 2]\n")),
+        ]
+        for (what, bytes, reason) in cases {
+            FormatSamples.assertFails("hostile.npy", what) { _ = try NPYReader.tensor(from: bytes, file: "hostile.npy") }
+            XCTAssertThrowsError(try NPYReader.tensor(from: bytes, file: "hostile.npy"), what) { error in
+                XCTAssertEqual((error as? TensorFileError)?.reason, reason, what)
+            }
+        }
+        // The header's text in the message: trimmed, control characters shown as '?'.
+        XCTAssertEqual(TensorFileError(file: "h.npy", offset: 10, dict(.unknownKey("x"), "{'x': 1,\u{7}}\n")).description,
+                       "h.npy: at byte 10: bad header: unknown key 'x' in {'x': 1,?}")
     }
 }

@@ -29,10 +29,21 @@ final class SafetensorsTests: XCTestCase {
 
     func testHeaderRulesAreEnforced() throws {
         let a = #""a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}"#
-        let cases: [(String, Data, TensorFileError.Reason?)] = [
-            ("overlap", file(#"{\#(a), "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, dataBytes: 8), nil),
-            ("gap", file(#"{\#(a), "b": {"dtype": "F32", "shape": [1], "data_offsets": [12, 16]}}"#, dataBytes: 16), nil),
-            ("bytes after the last tensor", file("{\(a)}", dataBytes: 12), nil),
+        /// A JSON syntax problem at the first (or last) `needle` of `json`.
+        func syntax(_ problem: SafetensorsHeaderProblem.JSONSyntax, _ json: String, at needle: String, last: Bool = false) -> TensorFileError.Reason {
+            let range = last ? json.range(of: needle, options: .backwards)! : json.range(of: needle)!
+            return .safetensorsHeader(.json(problem, position: json.utf8.distance(from: json.startIndex, to: range.lowerBound)))
+        }
+        let fraction = #"{"a": {"dtype": "F32", "shape": [2.5], "data_offsets": [0, 8]}}"#
+        let boolean = #"{"a": {"dtype": "F32", "shape": [true], "data_offsets": [0, 4]}}"#
+        let noShape = #"{"a": {"dtype": "F32", "data_offsets": [0, 8]}}"#
+        let metadata = #"{"__metadata__": {"n": 1}, \#(a)}"#
+        let cases: [(String, Data, TensorFileError.Reason)] = [
+            ("overlap", file(#"{\#(a), "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, dataBytes: 8),
+             .safetensorsHeader(.overlap(begin: 4, end: 8, previous: "a"))),
+            ("gap", file(#"{\#(a), "b": {"dtype": "F32", "shape": [1], "data_offsets": [12, 16]}}"#, dataBytes: 16),
+             .safetensorsHeader(.gap(bytes: 4, after: "a"))),
+            ("bytes after the last tensor", file("{\(a)}", dataBytes: 12), .safetensorsHeader(.trailingBytes(4))),
             ("offsets past the end", file("{\(a)}", dataBytes: 4), .truncated(needed: 8, available: 4)),
             ("shape disagrees with offsets", file(#"{"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, dataBytes: 8),
              .sizeMismatch(expected: 12, actual: 8)),
@@ -40,20 +51,25 @@ final class SafetensorsTests: XCTestCase {
              .duplicateName("a")),
             ("escaped duplicate", file(#"{\#(a), "\u0061": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}}"#, dataBytes: 16),
              .duplicateName("a")),
-            ("unknown dtype", file(#"{"a": {"dtype": "F128", "shape": [1], "data_offsets": [0, 16]}}"#, dataBytes: 16), nil),
-            ("negative dimension", file(#"{"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}"#, dataBytes: 8), nil),
-            ("overflowing shape", file(#"{"a": {"dtype": "F64", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]}}"#, dataBytes: 8), nil),
-            ("fractional dimension", file(#"{"a": {"dtype": "F32", "shape": [2.5], "data_offsets": [0, 8]}}"#, dataBytes: 8), nil),
-            ("boolean dimension", file(#"{"a": {"dtype": "F32", "shape": [true], "data_offsets": [0, 4]}}"#, dataBytes: 4), nil),
-            ("three offsets", file(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4, 8]}}"#, dataBytes: 8), nil),
-            ("decreasing offsets", file(#"{"a": {"dtype": "F32", "shape": [0], "data_offsets": [8, 0]}}"#, dataBytes: 8), nil),
-            ("missing shape", file(#"{"a": {"dtype": "F32", "data_offsets": [0, 8]}}"#, dataBytes: 8), nil),
-            ("non-string metadata", file(#"{"__metadata__": {"n": 1}, \#(a)}"#, dataBytes: 8), nil),
-            ("not JSON", file("{not json}", dataBytes: 0), nil),
-            ("not an object", file("[1, 2]", dataBytes: 0), nil),
+            ("unknown dtype", file(#"{"a": {"dtype": "F128", "shape": [1], "data_offsets": [0, 16]}}"#, dataBytes: 16),
+             .unsupportedDType(.unknown("F128", in: .safetensors))),
+            ("negative dimension", file(#"{"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}"#, dataBytes: 8),
+             .badShape(.negative([-2]))),
+            ("overflowing shape", file(#"{"a": {"dtype": "F64", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]}}"#, dataBytes: 8),
+             .badShape(.overflows([4294967296, 4294967296], itemSize: 8))),
+            ("fractional dimension", file(fraction, dataBytes: 8), syntax(.fractionOrExponent, fraction, at: "2.5")),
+            ("boolean dimension", file(boolean, dataBytes: 4), syntax(.expectedInteger, boolean, at: "true")),
+            ("three offsets", file(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4, 8]}}"#, dataBytes: 8),
+             .safetensorsHeader(.offsetsNotAPair([0, 4, 8]))),
+            ("decreasing offsets", file(#"{"a": {"dtype": "F32", "shape": [0], "data_offsets": [8, 0]}}"#, dataBytes: 8),
+             .safetensorsHeader(.offsetsNotIncreasing(begin: 8, end: 0))),
+            ("missing shape", file(noShape, dataBytes: 8), syntax(.missingKey("shape", tensor: "a"), noShape, at: "}", last: true)),
+            ("non-string metadata", file(metadata, dataBytes: 8), syntax(.metadataNotStrings, metadata, at: "1}")),
+            ("not JSON", file("{not json}", dataBytes: 0), syntax(.expectedString, "{not json}", at: "not")),
+            ("not an object", file("[1, 2]", dataBytes: 0), .safetensorsHeader(.notAnObject)),
             ("header past the end", file("{}", dataBytes: 0, declaredLength: 1000), .truncated(needed: 1000, available: 2)),
-            ("header over 100 MB", file("{}", dataBytes: 0, declaredLength: 100_000_001), nil),
-            ("header length 2^64 - 1", file("{}", dataBytes: 0, declaredLength: .max), nil),
+            ("header over 100 MB", file("{}", dataBytes: 0, declaredLength: 100_000_001), .headerTooLong(length: 100_000_001, limit: 100_000_000)),
+            ("header length 2^64 - 1", file("{}", dataBytes: 0, declaredLength: .max), .headerTooLong(length: .max, limit: 100_000_000)),
         ]
         for (what, bytes, reason) in cases {
             do {
@@ -61,9 +77,12 @@ final class SafetensorsTests: XCTestCase {
                 XCTFail("\(what): accepted")
             } catch let error as TensorFileError {
                 XCTAssertEqual(error.file, "bad.safetensors", what)
-                if let reason { XCTAssertEqual(error.reason, reason, what) }
+                XCTAssertEqual(error.reason, reason, what)
             }
         }
+        // The JSON's own offset in the message, and the file's in the error.
+        XCTAssertEqual(TensorFileError(file: "bad.safetensors", offset: 9, syntax(.expectedString, "{not json}", at: "not")).description,
+                       "bad.safetensors: at byte 9: bad header: invalid JSON at byte 1: expected a string")
     }
 
     func testKnownButUnsupportedDTypesAreListedAsOtherItems() throws {

@@ -72,19 +72,20 @@ final class WriterTests: XCTestCase {
     func testNamesAContainerCannotHoldAreRefusedBeforeWriting() throws {
         let directory = try FormatSamples.temporaryDirectory(self)
         let t = Tensor(shape: [1], floats: [1])
-        let cases: [(FileFormat, [String], String)] = [
-            (.hdf5, ["a", "a.b"], "a"),
-            (.hdf5, ["a..b"], "a..b"),
-            (.hdf5, ["a/b"], "a/b"),
-            (.npy, ["../escape"], "../escape"),
-            (.npy, [".hidden"], ".hidden"),
-            (.npz, ["x", "x"], "x"),
-            (.safetensors, ["__metadata__"], "__metadata__"),
+        let cases: [(FileFormat, [String], String, TensorFileError.Reason)] = [
+            (.hdf5, ["a", "a.b"], "a", .badName(.alsoAGroup(of: "a.b"))),
+            (.hdf5, ["a..b"], "a..b", .badName(.notAllowed(in: .hdf5))),
+            (.hdf5, ["a/b"], "a/b", .badName(.notAllowed(in: .hdf5))),
+            (.npy, ["../escape"], "../escape", .badName(.notAllowed(in: .npyDirectory))),
+            (.npy, [".hidden"], ".hidden", .badName(.notAllowed(in: .npyDirectory))),
+            (.npz, ["x", "x"], "x", .duplicateName("x")),
+            (.npz, [""], "", .badName(.notAllowed(in: .npz))),
+            (.safetensors, ["__metadata__"], "__metadata__", .badName(.notAllowed(in: .safetensors))),
         ]
-        for (format, names, culprit) in cases {
+        for (format, names, culprit, reason) in cases {
             let path = directory.appendingPathComponent("refused").path
             XCTAssertThrowsError(try TensorFileWriter.write(names.map { NamedTensor(name: $0, tensor: t) }, as: format, to: path)) { error in
-                XCTAssertEqual((error as? TensorFileError)?.tensor, culprit, "\(format) \(names): \(error)")
+                XCTAssertEqual(error as? TensorFileError, TensorFileError(file: path, tensor: culprit, reason), "\(format) \(names)")
             }
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "\(format) \(names)")
         }
@@ -96,12 +97,17 @@ final class WriterTests: XCTestCase {
         for format in [FileFormat.npy, .npz, .hdf5] {
             let path = directory.appendingPathComponent("bf16").path
             XCTAssertThrowsError(try TensorFileWriter.write(tensors, as: format, to: path)) { error in
-                XCTAssertEqual((error as? TensorFileError)?.tensor, "bf16_2d", "\(format)")
-                guard case .unsupportedDType? = (error as? TensorFileError)?.reason else { return XCTFail("\(error)") }
+                XCTAssertEqual(error as? TensorFileError,
+                               TensorFileError(file: path, tensor: "bf16_2d", .unsupportedDType(.notStorable(.bfloat16, in: format))))
             }
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [])
-        XCTAssertThrowsError(try TensorFileWriter.write(tensors, as: .pytorch, to: directory.appendingPathComponent("x.pt").path))
+        XCTAssertThrowsError(try TensorFileWriter.write(tensors, as: .pytorch, to: directory.appendingPathComponent("x.pt").path)) { error in
+            XCTAssertEqual((error as? TensorFileError)?.reason, .notWritten(.pytorch))
+        }
+        XCTAssertThrowsError(try TensorFileWriter.write(tensors, as: .onnx, to: directory.appendingPathComponent("x.onnx").path)) { error in
+            XCTAssertEqual((error as? TensorFileError)?.reason, .notWritten(.onnx))
+        }
     }
 
     func testAFailedWriteKeepsThePreviousFileAndLeavesNoTemporaries() throws {

@@ -28,14 +28,16 @@ typedef struct {
     /// When the outcome is RK_PROBE_OK: the child's records, lines of a
     /// one-letter tag and tab-separated fields (%XX escapes for '%', tab and
     /// control bytes); release with rk_probe_result_free.
-    ///   F message                     the file could not be opened or listed (or, for a read, the data)
+    ///   F operation subject account   the file could not be opened or listed (or, for a read, the data;
+    ///                                 for a write, a step): the operation's code ("open-file", …), the
+    ///                                 attribute or object it concerns ("" for none), libhdf5's account
     ///   O path                        an object (group, dataset, …), in visiting order
     ///   D path extent rank dims maxdims layout external_count chunk_rank chunks
     ///     filters class size signed float16_kind boolean storage_size     a dataset
-    ///   d path message                a dataset whose description failed
+    ///   d path operation subject account   a dataset whose description failed
     ///   A object name value           a single-string attribute
     ///   L object name value…          a one-dimensional array of strings (no values: an empty array)
-    ///   a object message              the failure that stopped reading an object's attributes
+    ///   a object operation subject account the failure that stopped reading an object's attributes
     char *records;
     size_t records_size;
 } rk_probe_result;
@@ -103,7 +105,7 @@ typedef struct {
 /// caller's memory as the child inherited it. Same rules and time limit as
 /// `rk_hdf5_describe`: a libhdf5 crash or a write failure (disk full, the
 /// file-size limit) ends the child, not the caller. Records:
-///   F message     a step failed (the file is then incomplete)
+///   F operation subject account   a step failed (the file is then incomplete); fields as for reads
 ///   E errno       the system error libhdf5 reported for a failed write
 /// A `userblock` (0, or a power of two >= 512) leaves that many bytes at the
 /// start of the file to the caller (a zip archive's headers before the

@@ -45,7 +45,7 @@ struct Keras2File {
         path = file.path
         func strings(_ name: String, of object: String) throws -> [String]? {
             if let failure = attributes.failure(of: object) {
-                throw TensorFileError(file: file.path, .hdf5("\(failure) of '\(object.isEmpty ? "/" : object)'"))
+                throw TensorFileError(file: file.path, .hdf5(.library(failure, object: object.isEmpty ? "/" : object)))
             }
             if let list = attributes.list(name, of: object) { return list }
             var chunks: [String] = []
@@ -68,7 +68,7 @@ struct Keras2File {
         }
         if let config {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(config.utf8))) as? [String: Any] else {
-                throw TensorFileError(file: file.path, tensor: "model_config", .invalid("the model_config attribute is not a JSON object"))
+                throw ConversionError.modelFile(file: file.path, tensor: "model_config", .modelConfigNotObject)
             }
             modelConfig = object
         }
@@ -84,8 +84,8 @@ struct Keras2File {
             for weight in weightNames {
                 let tensor = (object + "/" + weight).split(separator: "/").joined(separator: ".")
                 guard names.contains(tensor) else {
-                    throw TensorFileError(file: file.path, tensor: object + "/" + weight, .invalid(
-                        "layer '\(layer)' lists the weight '\(weight)' in weight_names, but the file holds no such numeric dataset"))
+                    throw ConversionError.modelFile(file: file.path, tensor: object + "/" + weight,
+                                                    .listedWeightMissing(layer: layer, weight: weight))
                 }
                 let prefix = weight.split(separator: "/").first.map(String.init) ?? weight
                 if let last = layerUnits.indices.last, layerUnits[last].prefix == prefix {

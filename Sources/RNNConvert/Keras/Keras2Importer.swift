@@ -131,8 +131,8 @@ enum Keras2Importer {
             let config = model["config"]
             let list = (config as? [String: Any])?["layers"] as? [[String: Any]] ?? config as? [[String: Any]]
             guard let list else {
-                throw TensorFileError(file: structure.path, tensor: "model_config", .invalid(
-                    "the model (\(model["class_name"] as? String ?? "?")) has no layers list; rnnkit reads Sequential and functional models"))
+                throw ConversionError.modelFile(file: structure.path, tensor: "model_config",
+                                                .noLayersList(className: model["class_name"] as? String ?? "?"))
             }
             for item in list {
                 let className = item["class_name"] as? String ?? ""

@@ -58,7 +58,7 @@ enum KerasConfigReader {
     /// refusing one larger than `maximumSize` before inflating it.
     static func layers(in archive: ZipArchive, member: ZipMember, file: String) throws -> [KerasLayerEntry] {
         guard member.size <= maximumSize else {
-            throw invalid(file, "config.json is \(member.size) bytes inflated; rnnkit reads at most \(maximumSize)")
+            throw refused(file, .configTooLarge(size: member.size, limit: maximumSize))
         }
         return try layers(try archive.contents(of: member), file: file)
     }
@@ -70,17 +70,17 @@ enum KerasConfigReader {
             parsed = try JSONSerialization.jsonObject(with: json)
         } catch {
             let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw invalid(file, "config.json is not valid JSON (\(reason))")
+            throw refused(file, .configNotJSON(reason))
         }
         guard let root = parsed as? [String: Any] else {
-            throw invalid(file, "config.json is JSON but not an object")
+            throw refused(file, .configNotObject)
         }
         var masks = KerasMaskFlow()
         return try layers(ofModel: root, group: "", file: file, input: .none, masks: &masks)
     }
 
-    private static func invalid(_ file: String, _ why: String) -> TensorFileError {
-        TensorFileError(file: file, tensor: "config.json", .invalid(why))
+    private static func refused(_ file: String, _ problem: ModelFileProblem) -> ConversionError {
+        .modelFile(file: file, tensor: "config.json", problem)
     }
 
     /// The layers of one model object (`{"class_name": "Sequential", "config": {"layers": […]}}`).
@@ -90,7 +90,7 @@ enum KerasConfigReader {
                                masks: inout KerasMaskFlow) throws -> [KerasLayerEntry] {
         let className = model["class_name"] as? String ?? "?"
         guard let config = model["config"] as? [String: Any], let list = config["layers"] as? [[String: Any]] else {
-            throw invalid(file, "the model (\(className)) has no config.layers list; rnnkit reads Sequential and Functional models")
+            throw refused(file, .noLayersList(className: className))
         }
         let classes = list.map { $0["class_name"] as? String ?? "" }
         // Sequential.layers leaves out its InputLayer; its own counter makes the difference moot.

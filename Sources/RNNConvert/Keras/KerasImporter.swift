@@ -29,9 +29,7 @@ enum KerasImporter {
     /// Reads a `.keras` archive.
     static func readArchive(_ archive: ZipArchive, path: String) throws -> Result {
         guard let weightsEntry = archive.member(weightsMember) else {
-            throw TensorFileError(file: path, .invalid(
-                "this .keras archive keeps its weights as \(archive.member("model.weights.npz") != nil ? "model.weights.npz" : "sharded files") "
-                    + "(weights_format other than h5); rnnkit reads model.weights.h5 only: re-save with model.save(path)"))
+            throw ConversionError.modelFile(file: path, tensor: nil, .kerasWeightsNotH5(npz: archive.member("model.weights.npz") != nil))
         }
         guard let configEntry = archive.member(configMember) else { throw TensorFileError(file: path, tensor: configMember, .notFound) }
         let entries = try KerasConfigReader.layers(in: archive, member: configEntry, file: path)

@@ -50,10 +50,8 @@ enum ONNXImporter {
             evaluators[index] = evaluator
         }
         guard !layers.isEmpty else {
-            let ops = Set(scopes.flatMap { $0.nodes.map(\.opType) }).sorted().prefix(16).joined(separator: ", ")
-            throw TensorFileError(file: file, .invalid(
-                "an ONNX model with no LSTM, GRU or RNN operator, in its graph or any subgraph (its operators: \(ops)); rnnkit maps the "
-                    + "standard recurrent operators back to PyTorch names, not recurrences unrolled into MatMul/Add nodes"))
+            let operators = Set(scopes.flatMap { $0.nodes.map(\.opType) }).sorted().prefix(16)
+            throw ConversionError.modelFile(file: file, tensor: nil, .noRecurrentOperator(operators: Array(operators)))
         }
 
         let groups = ONNXModuleGrouping.group(layers, metadata: metadata, evaluators: scopes.indices.map { evaluators[$0] })

@@ -49,14 +49,14 @@ enum ONNXTensorCoding {
         }
         guard let dtype = dtype(of: proto.dataType) else {
             let name = Onnx_TensorProto.DataType(rawValue: Int(proto.dataType)).map { "\($0)" } ?? "\(proto.dataType)"
-            throw fail(.unsupportedDType("ONNX element type \(name)"))
+            throw fail(.unsupportedDType(.unknown(name, in: .onnx)))
         }
         let shape = proto.dims.map { Int(clamping: $0) }
         guard let byteCount = checkedByteCount(shape, dtype) else {
-            throw fail(.badShape("dims \(proto.dims) overflow or are negative"))
+            throw fail(.badShape(.refused(shape, itemSize: dtype.itemSize)))
         }
         if proto.hasSegment {
-            throw fail(.invalid("segmented tensors are not supported"))
+            throw ConversionError.modelFile(file: file, tensor: proto.name, .segmentedTensor)
         }
         let data: Data
         if proto.dataLocation == .external {
@@ -98,33 +98,33 @@ enum ONNXExternalData {
     /// Reads the bytes of an externally stored tensor. The `location` must be
     /// a relative path inside the model's folder.
     static func read(_ proto: Onnx_TensorProto, file: String, byteCount: Int) throws -> Data {
-        func fail(_ why: String) -> TensorFileError {
-            TensorFileError(file: file, tensor: proto.name, .invalid("external data: \(why)"))
+        func fail(_ problem: ModelFileProblem.ExternalDataProblem) -> ConversionError {
+            .modelFile(file: file, tensor: proto.name, .externalData(problem))
         }
         var entries: [String: String] = [:]
         for entry in proto.externalData { entries[entry.key] = entry.value }
-        guard let location = entries["location"], !location.isEmpty else { throw fail("no location given") }
+        guard let location = entries["location"], !location.isEmpty else { throw fail(.noLocation) }
         let components = location.split(separator: "/")
         guard !location.hasPrefix("/"), !components.contains("..") else {
-            throw fail("location '\(location)' is outside the model's folder")
+            throw fail(.outsideFolder(location: location))
         }
         let offset = Int(entries["offset"] ?? "0") ?? -1
         let length = entries["length"].map { Int($0) ?? -1 } ?? byteCount
-        guard offset >= 0, length >= 0 else { throw fail("bad offset or length (\(entries))") }
+        guard offset >= 0, length >= 0 else { throw fail(.badRange(offset: entries["offset"], length: entries["length"])) }
         let folder = (file as NSString).deletingLastPathComponent
         let path = (folder.isEmpty ? "." : folder as NSString).appendingPathComponent(location)
         // The names are checked above; symbolic links could still lead out
         // of the folder (`weights.bin -> /etc/passwd`, a linked subfolder):
         // what is opened must really lie inside the model's real folder.
         guard let realFolder = realPath(folder.isEmpty ? "." : folder) else {
-            throw fail("cannot resolve the model's folder")
+            throw fail(.unresolvableFolder)
         }
         guard let realTarget = realPath(path) else {
             throw TensorFileError(file: path, tensor: proto.name, .notFound)
         }
         let inside = realFolder == "/" ? realTarget.hasPrefix("/") : realTarget.hasPrefix(realFolder + "/")
         guard inside else {
-            throw fail("location '\(location)' leads outside the model's folder (to \(realTarget))")
+            throw fail(.leadsOutside(location: location, target: realTarget))
         }
         let map: MappedFile
         do {

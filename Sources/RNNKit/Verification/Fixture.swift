@@ -17,19 +17,18 @@ package struct Fixture: Sendable {
     /// Reads `folder/fixture.json`.
     ///
     /// - Throws: `TensorFileError` naming `fixture.json` when it is missing or
-    ///   not a valid manifest.
+    ///   unreadable, `FixtureError` when it is not a valid manifest.
     package init(folder: String) throws {
         self.folder = folder
         let path = (folder as NSString).appendingPathComponent("fixture.json")
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TensorFileError(file: path, FileManager.default.fileExists(atPath: path) ? .unreadable("cannot read") : .notFound)
-        }
+        let map = try MappedFile(path: path)
+        let data = try map.data(0, map.count)
         do {
             manifest = try JSONDecoder().decode(FixtureManifest.self, from: data)
         } catch let error as DecodingError {
-            throw TensorFileError(file: path, .invalid("not a fixture manifest: \(Self.describe(error))"))
+            throw FixtureError(file: path, Self.problem(error))
         } catch {
-            throw TensorFileError(file: path, .invalid("not valid JSON: \(error.localizedDescription)"))
+            throw FixtureError(file: path, .notJSON(error.localizedDescription))
         }
     }
 
@@ -44,8 +43,7 @@ package struct Fixture: Sendable {
         let flags = manifest.flags
         let nonlinearity = try flags.nonlinearity.map { name in
             guard let value = Nonlinearity(rawValue: name) else {
-                throw TensorFileError(file: path("fixture.json"), .invalid(
-                    "flags.nonlinearity is '\(name)'; expected tanh or relu"))
+                throw FixtureError(file: path("fixture.json"), .nonlinearity(name))
             }
             return value
         }
@@ -62,8 +60,8 @@ package struct Fixture: Sendable {
     /// Fixture folders at or under `paths`: a folder holding `fixture.json`
     /// is a fixture; any other folder is searched recursively (in name order).
     ///
-    /// - Throws: `TensorFileError` for a path that does not exist, is not a
-    ///   folder, or holds no fixture at any depth.
+    /// - Throws: `TensorFileError` for a path that does not exist,
+    ///   `FixtureError` for one that is not a folder or holds no fixture at any depth.
     package static func find(in paths: [String]) throws -> [String] {
         var found: [String] = []
         for path in paths {
@@ -72,11 +70,11 @@ package struct Fixture: Sendable {
                 throw TensorFileError(file: path, .notFound)
             }
             guard isDirectory.boolValue else {
-                throw TensorFileError(file: path, .wrongKind("is a file; expected a fixture folder (holding fixture.json) or a folder of them"))
+                throw FixtureError(file: path, .notAFolder)
             }
             let here = search(path)
             guard !here.isEmpty else {
-                throw TensorFileError(file: path, .wrongKind("holds no fixture.json at any depth"))
+                throw FixtureError(file: path, .noManifest)
             }
             found += here
         }
@@ -95,15 +93,15 @@ package struct Fixture: Sendable {
         }
     }
 
-    private static func describe(_ error: DecodingError) -> String {
-        func at(_ context: DecodingError.Context) -> String {
-            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+    private static func problem(_ error: DecodingError) -> FixtureProblem {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
-        case .keyNotFound(let key, let context): return "missing key '\(key.stringValue)'" + (context.codingPath.isEmpty ? "" : " in \(at(context))")
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): return at(context)
-        @unknown default: return "\(error)"
+        case .keyNotFound(let key, let context): return .missingKey(key.stringValue, in: path(context))
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return .badValue(at: path(context), detail: context.debugDescription)
+        @unknown default: return .badValue(at: "", detail: "\(error)")
         }
     }
 }

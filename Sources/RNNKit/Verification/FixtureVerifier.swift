@@ -32,8 +32,7 @@ package enum FixtureVerifier {
         for (name, actual) in produced {
             guard let expected = expectedFile.tensor(named: name) else {
                 if actual == nil { continue }
-                throw TensorFileError(file: fixture.expectedPath, tensor: name, .invalid(
-                    "missing; a \(module.architecture.mode.rawValue) returns \(name), so the reference must hold it"))
+                throw FixtureError(file: fixture.expectedPath, tensor: name, .referenceMissing(output: name, mode: module.architecture.mode))
             }
             comparisons.append(try TensorComparison.compare(name: name, actual: actual, expected: expected, tolerance: tolerance))
         }

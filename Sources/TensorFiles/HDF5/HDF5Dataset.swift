@@ -17,7 +17,7 @@ enum HDF5Dataset {
             shape = []
         case "simple":
             guard dataset.dims.allSatisfy({ $0 <= UInt64(Int.max) }) else {
-                throw TensorFileError(file: file, tensor: name, .badShape("\(dataset.dims) is too large"))
+                throw TensorFileError(file: file, tensor: name, .badShape(.tooLarge(dataset.dims)))
             }
             shape = dataset.dims.map { Int($0) }
         default:
@@ -28,7 +28,7 @@ enum HDF5Dataset {
         let (dtype, why) = elementType(dataset)
         guard let dtype else { return .other("\(why) dataset of shape \(shape)") }
         guard checkedByteCount(shape, dtype) != nil else {
-            throw TensorFileError(file: file, tensor: name, .shapeOverflows(shape, itemSize: dtype.itemSize))
+            throw TensorFileError(file: file, tensor: name, .badShape(.overflows(shape, itemSize: dtype.itemSize)))
         }
         return .tensor(dtype, shape)
     }
@@ -50,12 +50,12 @@ enum HDF5Dataset {
     private static func checkChunks(_ dataset: HDF5Description.Dataset, rank: Int, file: String, name: String) throws {
         guard dataset.layout == "chunked" else { return }
         guard rank > 0, dataset.chunkRank == rank, dataset.chunk.count == rank, dataset.chunk.allSatisfy({ $0 > 0 }) else {
-            throw TensorFileError(file: file, tensor: name, .hdf5Problem(.chunkRank(chunk: dataset.chunkRank, dataset: rank)))
+            throw TensorFileError(file: file, tensor: name, .hdf5(.chunkRank(chunk: dataset.chunkRank, dataset: rank)))
         }
         guard dataset.maxDims.count == rank else { return }
         for axis in 0 ..< rank {
             if let limit = dataset.maxDims[axis], dataset.chunk[axis] > limit {
-                throw TensorFileError(file: file, tensor: name, .hdf5Problem(.chunksBeyondMaximum(
+                throw TensorFileError(file: file, tensor: name, .hdf5(.chunksBeyondMaximum(
                     chunks: dataset.chunk.map { Int(clamping: $0) }, maximum: dataset.maxDims.map { Int(clamping: $0 ?? .max) })))
             }
         }
@@ -103,7 +103,7 @@ enum HDF5Dataset {
     static func load(_ dataset: HDF5Description.Dataset, from source: HDF5Source, name: String,
                      dtype: DType, shape: [Int]) throws -> Data {
         guard let bytes = checkedByteCount(shape, dtype) else {
-            throw TensorFileError(file: source.path, tensor: name, .shapeOverflows(shape, itemSize: nil))
+            throw TensorFileError(file: source.path, tensor: name, .badShape(.overflows(shape, itemSize: nil)))
         }
         try checkStorage(dataset, bytes: bytes, shape: shape, file: source.path, name: name)
         // libhdf5 reads the data in a child process (see HDF5Isolation).
@@ -126,7 +126,7 @@ enum HDF5Dataset {
         let stored = dataset.storedBytes
         let fileBytes = (checkedElementCount(shape) ?? .max).multipliedReportingOverflow(by: dataset.typeSize).partialValue
         func fail(_ layout: HDF5Problem.StorageLayout) -> TensorFileError {
-            TensorFileError(file: file, tensor: name, .hdf5Problem(.storage(shape: shape, needed: fileBytes, stored: stored, layout: layout)))
+            TensorFileError(file: file, tensor: name, .hdf5(.storage(shape: shape, needed: fileBytes, stored: stored, layout: layout)))
         }
         switch dataset.layout {
         case "compact":

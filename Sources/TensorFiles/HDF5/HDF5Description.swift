@@ -38,23 +38,23 @@ struct HDF5Description {
     }
 
     /// Why the file could not be described (opened or listed), or nil.
-    var failure: String?
+    var failure: HDF5LibraryFailure?
     /// Every object's path as libhdf5 lists it (`.` is the root group).
     var objects: [String] = []
     /// The datasets, in listing order, each described or with the failure
     /// that stopped its description.
-    var datasets: [(path: String, result: Result<Dataset, DescriptionFailure>)] = []
+    var datasets: [(path: String, result: Result<Dataset, HDF5LibraryFailure>)] = []
     /// The single-string attributes of each object (keys as in `objects`, `/` for the root).
     var attributes: [String: [String: String]] = [:]
     /// The one-dimensional string-array attributes of each object (an empty
     /// array of any type gives `[]`); one-element arrays are in `attributes`.
     var attributeLists: [String: [String: [String]]] = [:]
     /// For an object whose attributes could not all be read: why.
-    var attributeFailures: [String: String] = [:]
+    var attributeFailures: [String: HDF5LibraryFailure] = [:]
 
-    /// A libhdf5 failure the child met, as its message.
-    struct DescriptionFailure: Error {
-        var message: String
+    /// A record the child never sends (`HDF5Problem.malformedRecord`).
+    struct MalformedRecord: Error {
+        var record: String
     }
 
     /// Parses the child's records (see `hdf5_probe.h`). A malformed record
@@ -64,13 +64,19 @@ struct HDF5Description {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { Self.unescape($0) }
             guard let tag = fields.first else { continue }
             let values = Array(fields.dropFirst())
+            let malformed = MalformedRecord(record: String(line.prefix(200)))
             func need(_ count: Int) throws {
-                guard values.count == count else { throw DescriptionFailure(message: "malformed record from the reading process: \(line.prefix(200))") }
+                guard values.count == count else { throw malformed }
+            }
+            /// The failure in the last three fields.
+            func failureFields() throws -> HDF5LibraryFailure {
+                guard let failure = Self.libraryFailure(values.suffix(3)) else { throw malformed }
+                return failure
             }
             switch tag {
             case "F":
-                try need(1)
-                failure = failure ?? values[0]
+                try need(3)
+                failure = try failure ?? failureFields()
             case "O":
                 try need(1)
                 objects.append(values[0])
@@ -78,21 +84,29 @@ struct HDF5Description {
                 try need(16)
                 datasets.append((values[0], .success(try Self.dataset(values))))
             case "d":
-                try need(2)
-                datasets.append((values[0], .failure(DescriptionFailure(message: values[1]))))
+                try need(4)
+                datasets.append((values[0], .failure(try failureFields())))
             case "A":
                 try need(3)
                 attributes[values[0], default: [:]][values[1]] = values[2]
             case "L":
-                guard values.count >= 2 else { throw DescriptionFailure(message: "malformed record from the reading process: \(line.prefix(200))") }
+                guard values.count >= 2 else { throw malformed }
                 attributeLists[values[0], default: [:]][values[1]] = Array(values.dropFirst(2))
             case "a":
-                try need(2)
-                attributeFailures[values[0]] = attributeFailures[values[0]] ?? values[1]
+                try need(4)
+                attributeFailures[values[0]] = try attributeFailures[values[0]] ?? failureFields()
             default:
-                throw DescriptionFailure(message: "unknown record from the reading process: \(line.prefix(200))")
+                throw malformed
             }
         }
+    }
+
+    /// The failure in a record's fields `operation subject account`, nil
+    /// for an operation code the child never sends.
+    static func libraryFailure<Fields: Collection<String>>(_ fields: Fields) -> HDF5LibraryFailure? {
+        let values = Array(fields)
+        guard values.count == 3, let operation = HDF5Operation(code: values[0], subject: values[1]) else { return nil }
+        return HDF5LibraryFailure(operation, account: values[2])
     }
 
     /// Whether `object` (a path from the root, with or without slashes around
@@ -110,18 +124,14 @@ struct HDF5Description {
 
     private static func dataset(_ values: [String]) throws -> Dataset {
         func integer(_ index: Int) throws -> Int {
-            guard let value = Int(values[index]) else {
-                throw DescriptionFailure(message: "malformed number '\(values[index])' from the reading process")
-            }
+            guard let value = Int(values[index]) else { throw MalformedRecord(record: values.joined(separator: "\t")) }
             return value
         }
         func dims(_ index: Int) throws -> [UInt64?] {
             guard !values[index].isEmpty else { return [] }
             return try values[index].split(separator: ",").map { text in
                 if text == "u" { return nil }
-                guard let value = UInt64(text) else {
-                    throw DescriptionFailure(message: "malformed dimension '\(text)' from the reading process")
-                }
+                guard let value = UInt64(text) else { throw MalformedRecord(record: values.joined(separator: "\t")) }
                 return value
             }
         }

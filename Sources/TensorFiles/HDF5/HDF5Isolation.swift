@@ -44,8 +44,8 @@ enum HDF5Isolation {
         try verdict(result, file: source.path, limit: limit)
         do {
             return try HDF5Description(records: records(of: result))
-        } catch let failure as HDF5Description.DescriptionFailure {
-            throw TensorFileError(file: source.path, .hdf5(failure.message))
+        } catch let malformed as HDF5Description.MalformedRecord {
+            throw TensorFileError(file: source.path, .hdf5(.malformedRecord(malformed.record)))
         }
     }
 
@@ -56,7 +56,7 @@ enum HDF5Isolation {
         guard bytes > 0 else { return Data() }
         guard let buffer = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
               buffer != MAP_FAILED else {
-            throw TensorFileError(file: source.path, tensor: name, .hdf5Problem(.cannotMapData(bytes: bytes, errno: errno)))
+            throw TensorFileError(file: source.path, tensor: name, .hdf5(.cannotMapData(bytes: bytes, errno: errno)))
         }
         var result = rk_probe_result()
         defer { rk_probe_result_free(&result) }
@@ -73,12 +73,12 @@ enum HDF5Isolation {
         do {
             try verdict(result, file: source.path, limit: limit)
             if let failure = try HDF5Description(records: records(of: result)).failure {
-                throw TensorFileError(file: source.path, tensor: name, .hdf5(failure))
+                throw TensorFileError(file: source.path, tensor: name, .hdf5(.library(failure, object: nil)))
             }
         } catch {
             munmap(buffer, bytes)
-            if let failure = error as? HDF5Description.DescriptionFailure {
-                throw TensorFileError(file: source.path, tensor: name, .hdf5(failure.message))
+            if let malformed = error as? HDF5Description.MalformedRecord {
+                throw TensorFileError(file: source.path, tensor: name, .hdf5(.malformedRecord(malformed.record)))
             }
             throw error
         }
@@ -136,14 +136,14 @@ enum HDF5Isolation {
         case RK_PROBE_TOO_MUCH:
             outcome = .tooMuchOutput
         case RK_PROBE_NO_CHILD:
-            throw TensorFileError(file: file, .hdf5Problem(.cannotStartChild(errno: result.detail)))
+            throw TensorFileError(file: file, .hdf5(.cannotStartChild(errno: result.detail, writing: false)))
         default:
             outcome = .abnormalExit(status: result.detail)
         }
         let datasetName = ModulePath(components: object.split(separator: "/")).prefix
         let tensor = attribute.isEmpty && !datasetName.isEmpty && stage.contains("data") ? datasetName : nil
         let shown = attribute.isEmpty ? (tensor == nil && !object.isEmpty ? object : nil) : object
-        throw TensorFileError(file: file, tensor: tensor, .hdf5Problem(
+        throw TensorFileError(file: file, tensor: tensor, .hdf5(
             .childFailed(outcome, stage: stage, object: shown, attribute: attribute.isEmpty ? nil : attribute)))
     }
 

@@ -47,7 +47,7 @@ public enum HDF5Reader {
 
     /// Lists the tensors of a described file.
     private static func read(_ source: HDF5Source, description: HDF5Description) throws -> TensorFile {
-        if let failure = description.failure { throw TensorFileError(file: source.path, .hdf5(failure)) }
+        if let failure = description.failure { throw TensorFileError(file: source.path, .hdf5(.library(failure, object: nil))) }
         var tensors: [NamedTensor] = []
         var others: [(name: String, summary: String)] = []
         var taken = Set<String>()
@@ -56,7 +56,7 @@ public enum HDF5Reader {
             let dataset: HDF5Description.Dataset
             switch result {
             case .success(let described): dataset = described
-            case .failure(let failure): throw TensorFileError(file: source.path, tensor: name, .hdf5(failure.message))
+            case .failure(let failure): throw TensorFileError(file: source.path, tensor: name, .hdf5(.library(failure, object: nil)))
             }
             switch try HDF5Dataset.kind(of: dataset, file: source.path, name: name) {
             case .other(let summary):
@@ -82,7 +82,7 @@ public enum HDF5Reader {
     public static func stringAttributes(path: String, object: String) throws -> [String: String] {
         let source = HDF5Source(path: path, size: try fileSize(path), image: nil)
         let description = try HDF5Library.locked { try HDF5Isolation.describe(source) }
-        if let failure = description.failure { throw TensorFileError(file: path, .hdf5(failure)) }
+        if let failure = description.failure { throw TensorFileError(file: path, .hdf5(.library(failure, object: nil))) }
         return try attributes(of: object, in: description, file: path)
     }
 
@@ -90,11 +90,11 @@ public enum HDF5Reader {
     /// that stopped reading them.
     private static func attributes(of object: String, in description: HDF5Description, file: String) throws -> [String: String] {
         guard description.contains(object: object) else {
-            throw TensorFileError(file: file, .hdf5Problem(.noSuchObject(object)))
+            throw TensorFileError(file: file, .hdf5(.noSuchObject(object)))
         }
         let key = HDF5Description.key(object)
         if let failure = description.attributeFailures[key] {
-            throw TensorFileError(file: file, .hdf5("\(failure) of '\(object)'"))
+            throw TensorFileError(file: file, .hdf5(.library(failure, object: object)))
         }
         return description.attributes[key] ?? [:]
     }
@@ -126,10 +126,11 @@ public struct HDF5AttributeTable: Sendable {
     /// One-dimensional string arrays of other lengths (an empty array of any type is `[]`).
     public var lists: [String: [String: [String]]]
     /// For an object whose attributes could not all be read: why.
-    public var failures: [String: String]
+    public var failures: [String: HDF5LibraryFailure]
 
     /// Creates a table.
-    public init(strings: [String: [String: String]] = [:], lists: [String: [String: [String]]] = [:], failures: [String: String] = [:]) {
+    public init(strings: [String: [String: String]] = [:], lists: [String: [String: [String]]] = [:],
+                failures: [String: HDF5LibraryFailure] = [:]) {
         self.strings = strings
         self.lists = lists
         self.failures = failures
@@ -148,7 +149,7 @@ public struct HDF5AttributeTable: Sendable {
     }
 
     /// Why the attributes of `object` could not all be read, or nil.
-    public func failure(of object: String) -> String? {
+    public func failure(of object: String) -> HDF5LibraryFailure? {
         failures[HDF5Description.key(object)]
     }
 }

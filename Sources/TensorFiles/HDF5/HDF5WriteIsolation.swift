@@ -145,37 +145,38 @@ extension HDF5Isolation {
     /// Nothing when the child wrote the whole file; else the error.
     private static func writeVerdict(_ result: rk_probe_result, path: String, target: String, limit: Double) throws {
         var result = result
-        var failure: String?
+        var failure: HDF5LibraryFailure?
+        var malformed: String?
         var code: Int32 = 0
         if let records = result.records, result.records_size > 0 {
             let lines = String(decoding: UnsafeRawBufferPointer(start: records, count: result.records_size), as: UTF8.self)
             for line in lines.split(separator: "\n") {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { unescape($0) }
                 if fields.first == "E", fields.count > 1 { code = Int32(fields[1]) ?? 0 }
-                if fields.first == "F", fields.count > 1, failure == nil { failure = fields[1] }
+                if fields.first == "F", failure == nil, malformed == nil {
+                    failure = HDF5Description.libraryFailure(fields.dropFirst())
+                    if failure == nil { malformed = String(line.prefix(200)) }
+                }
             }
         }
-        if result.outcome == RK_PROBE_OK, failure == nil { return }
-        if code != 0 { throw TensorFileError(file: target, .invalid("cannot write: \(Durability.reason(code))")) }
-        if let reason = Durability.limitReached(writing: path) {
-            throw TensorFileError(file: target, .invalid("cannot write: \(reason)"))
+        if result.outcome == RK_PROBE_OK, failure == nil, malformed == nil { return }
+        if code != 0 { throw TensorFileError(file: target, .unwritable(.write(errno: code))) }
+        if let code = Durability.limitReached(writing: path) {
+            throw TensorFileError(file: target, .unwritable(.write(errno: code)))
         }
-        if let failure { throw TensorFileError(file: target, .hdf5(failure)) }
+        if let failure { throw TensorFileError(file: target, .hdf5(.library(failure, object: nil))) }
+        if let malformed { throw TensorFileError(file: target, .hdf5(.malformedRecord(malformed))) }
         let stage = withUnsafeBytes(of: &result.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let object = withUnsafeBytes(of: &result.object) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let place = (stage.isEmpty ? "" : " while \(stage)") + (object.isEmpty ? "" : " '\(object)'")
+        let outcome: HDF5Problem.ChildOutcome
         switch result.outcome {
-        case RK_PROBE_SIGNAL:
-            throw TensorFileError(file: target, .hdf5("cannot write: libhdf5 crashed (\(signalName(result.detail)))\(place)"))
-        case RK_PROBE_TIMEOUT:
-            throw TensorFileError(file: target, .hdf5(
-                "cannot write: libhdf5 did not finish within \(Int(limit)) s\(place) (set RNNKIT_HDF5_TIMEOUT to allow longer)"))
-        case RK_PROBE_NO_CHILD:
-            throw TensorFileError(file: target, .hdf5(
-                "cannot start the process that writes HDF5 files: \(String(cString: strerror(result.detail)))"))
-        default:
-            throw TensorFileError(file: target, .hdf5("cannot write: libhdf5 failed abnormally (exit status \(result.detail))\(place)"))
+        case RK_PROBE_SIGNAL: outcome = .crashed(signal: result.detail)
+        case RK_PROBE_TIMEOUT: outcome = .timedOut(seconds: limit)
+        case RK_PROBE_TOO_MUCH: outcome = .tooMuchOutput
+        case RK_PROBE_NO_CHILD: throw TensorFileError(file: target, .hdf5(.cannotStartChild(errno: result.detail, writing: true)))
+        default: outcome = .abnormalExit(status: result.detail)
         }
+        throw TensorFileError(file: target, .hdf5(.writerFailed(outcome, stage: stage, object: object.isEmpty ? nil : object)))
     }
 
     /// A record field with its %XX escapes decoded.

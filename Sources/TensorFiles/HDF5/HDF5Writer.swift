@@ -64,7 +64,7 @@ public final class HDF5Writer {
         _ tensors: [NamedTensor], to path: String, metadata: [String: String] = [:], force: Bool = false
     ) throws {
         try WriterChecks.uniqueNames(tensors, file: path)
-        try WriterChecks.refuseBFloat16(tensors, container: "HDF5", file: path)
+        try WriterChecks.refuseBFloat16(tensors, container: .hdf5, file: path)
         let paths = try objectPaths(tensors, file: path)
         try write(to: path, force: force) { writer in
             for (named, objectPath) in zip(tensors, paths) { try writer.writeDataset(objectPath, named.tensor) }
@@ -82,7 +82,7 @@ public final class HDF5Writer {
     /// A pending float32 → float16 conversion (`convertedWhenWritten`) is
     /// converted by the writing child a band of rows at a time, never whole.
     public func writeDataset(_ datasetPath: String, _ tensor: Tensor) throws {
-        try WriterChecks.refuseBFloat16([NamedTensor(name: datasetPath, tensor: tensor)], container: "HDF5", file: target)
+        try WriterChecks.refuseBFloat16([NamedTensor(name: datasetPath, tensor: tensor)], container: .hdf5, file: target)
         if let source = tensor.conversionSource, let rows = tensor.shape.first, rows > 0, tensor.elementCount > 0,
            source.dtype == .float32, tensor.dtype == .float16 {
             try writeDataset(datasetPath, converting: source, to: tensor.dtype, shape: tensor.shape)
@@ -121,10 +121,11 @@ public final class HDF5Writer {
         _ datasetPath: String, dtype: DType, shape: [Int], rows fill: @escaping (_ first: Int, _ count: Int, UnsafeMutableRawBufferPointer) -> Bool
     ) throws {
         guard let rows = shape.first, rows > 0, let bytes = checkedByteCount(shape, dtype) else {
-            throw TensorFileError(file: target, tensor: datasetPath, .badShape("\(shape) cannot be written by rows"))
+            let hasRows = (shape.first ?? 0) > 0
+            throw TensorFileError(file: target, tensor: datasetPath, .badShape(hasRows ? .refused(shape, itemSize: dtype.itemSize) : .noRows(shape)))
         }
         if dtype == .bfloat16 {
-            throw TensorFileError(file: target, tensor: datasetPath, .unsupportedDType("HDF5 cannot store bfloat16"))
+            throw TensorFileError(file: target, tensor: datasetPath, .unsupportedDType(.notStorable(.bfloat16, in: .hdf5)))
         }
         try add(.filledDataset(datasetPath, dtype, shape, HDF5Isolation.RowFiller(rowBytes: bytes / rows, fill: fill)))
     }
@@ -155,8 +156,7 @@ public final class HDF5Writer {
         let paths = try tensors.map { named -> String in
             let parts = named.name.split(separator: ".", omittingEmptySubsequences: false)
             guard !parts.contains(where: { $0.isEmpty }), !named.name.contains("/") else {
-                throw TensorFileError(file: file, tensor: named.name, .invalid(
-                    "cannot be an HDF5 path: names are split at '.' into groups, so they need non-empty parts and no '/'"))
+                throw TensorFileError(file: file, tensor: named.name, .badName(.notAllowed(in: .hdf5)))
             }
             return parts.joined(separator: "/")
         }
@@ -166,8 +166,8 @@ public final class HDF5Writer {
             while let slash = prefix.lastIndex(of: "/") {
                 prefix = prefix[..<slash]
                 if datasets.contains(String(prefix)) {
-                    throw TensorFileError(file: file, tensor: prefix.replacingOccurrences(of: "/", with: "."), .invalid(
-                        "is a tensor and also a group of '\(path.replacingOccurrences(of: "/", with: "."))'; HDF5 cannot hold both"))
+                    throw TensorFileError(file: file, tensor: prefix.replacingOccurrences(of: "/", with: "."),
+                                          .badName(.alsoAGroup(of: path.replacingOccurrences(of: "/", with: "."))))
                 }
             }
         }
@@ -180,6 +180,6 @@ public final class HDF5Writer {
     }
 
     private func checkOpen() throws {
-        guard !closed else { throw TensorFileError(file: target, .invalid("the HDF5 writer is already closed")) }
+        guard !closed else { throw TensorFileError(file: target, .hdf5(.writerClosed)) }
     }
 }

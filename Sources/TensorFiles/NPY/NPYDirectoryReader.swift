@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 
 /// Reads a directory of `.npy` files as one tensor file: each `NAME.npy`
@@ -7,15 +12,9 @@ import Foundation
 public enum NPYDirectoryReader {
     /// Reads every `.npy` file directly inside `path`, sorted by name.
     public static func read(path: String) throws -> TensorFile {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: path)
-        } catch {
-            throw TensorFileError(file: path, .unreadable("cannot list the directory"))
-        }
-        let arrays = names.filter { $0.hasSuffix(".npy") && !$0.hasPrefix(".") }.sorted()
+        let arrays = try entries(of: path).filter { $0.hasSuffix(".npy") && !$0.hasPrefix(".") }.sorted()
         guard !arrays.isEmpty else {
-            throw TensorFileError(file: path, .wrongKind("is a directory without .npy files"))
+            throw TensorFileError(file: path, .noNPYFiles)
         }
         var tensors: [NamedTensor] = []
         for file in arrays {
@@ -25,5 +24,21 @@ public enum NPYDirectoryReader {
             tensors.append(NamedTensor(name: name, tensor: try NPYReader.tensor(in: map, name: name)))
         }
         return TensorFile(path: path, format: .npyDirectory, tensors: tensors)
+    }
+
+    /// The names in the folder `path` (`.` and `..` left out).
+    private static func entries(of path: String) throws -> [String] {
+        guard let folder = opendir(path) else { throw TensorFileError(file: path, .unreadable(.list, errno: errno)) }
+        defer { closedir(folder) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(folder) else {
+                if errno != 0 { throw TensorFileError(file: path, .unreadable(.list, errno: errno)) }
+                return names
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { names.append(name) }
+        }
     }
 }

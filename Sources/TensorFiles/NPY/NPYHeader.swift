@@ -62,12 +62,10 @@ public struct NPYHeader: Equatable, Sendable {
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
             headerStart = 12
         default:
-            throw TensorFileError(file: file, offset: 6, .badHeader("unsupported NPY format version \(major).\(bytes[7])"))
+            throw TensorFileError(file: file, offset: 6, .npyHeader(.version(major: major, minor: bytes[7])))
         }
         guard headerLength <= maximumHeaderLength else {
-            throw TensorFileError(
-                file: file, offset: 8,
-                .badHeader("header length \(headerLength) exceeds the \(maximumHeaderLength)-byte limit"))
+            throw TensorFileError(file: file, offset: 8, .headerTooLong(length: UInt64(headerLength), limit: maximumHeaderLength))
         }
         guard headerLength <= bytes.count - headerStart else {
             throw TensorFileError(
@@ -76,7 +74,7 @@ public struct NPYHeader: Equatable, Sendable {
         }
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[headerStart ..< headerStart + headerLength])
         guard let text = String(bytes: headerBytes, encoding: major == 3 ? .utf8 : .isoLatin1) else {
-            throw TensorFileError(file: file, offset: headerStart, .badHeader("header is not text"))
+            throw TensorFileError(file: file, offset: headerStart, .npyHeader(.notText))
         }
         var header = try parseDict(text, file: file, offset: headerStart)
         header.dataOffset = headerStart + headerLength
@@ -85,65 +83,57 @@ public struct NPYHeader: Equatable, Sendable {
 
     /// Parses the dict literal. Accepts the keys in any order and both quote styles.
     static func parseDict(_ text: String, file: String, offset: Int) throws -> NPYHeader {
-        func fail(_ why: String) -> TensorFileError {
-            TensorFileError(file: file, offset: offset, .badHeader("\(why) in \(quoted(text))"))
+        func fail(_ problem: NPYHeaderProblem.DictProblem) -> TensorFileError {
+            TensorFileError(file: file, offset: offset, .npyHeader(.dict(problem, header: text)))
         }
         var scanner = LiteralScanner(text)
         var descr: String?
         var fortran: Bool?
         var shape: [Int]?
-        guard scanner.consume("{") else { throw fail("expected '{'") }
+        guard scanner.consume("{") else { throw fail(.expectedOpeningBrace) }
         while true {
             if scanner.consume("}") { break }
-            guard let key = scanner.string() else { throw fail("expected a quoted key") }
-            guard scanner.consume(":") else { throw fail("expected ':' after '\(key)'") }
+            guard let key = scanner.string() else { throw fail(.expectedKey) }
+            guard scanner.consume(":") else { throw fail(.expectedColon(after: key)) }
             switch key {
             case "descr":
-                guard let value = scanner.string() else { throw fail("'descr' must be a string (structured dtypes are not tensors)") }
+                guard let value = scanner.string() else { throw fail(.descrNotString) }
                 descr = value
             case "fortran_order":
                 if scanner.consume("True") { fortran = true }
                 else if scanner.consume("False") { fortran = false }
-                else { throw fail("'fortran_order' must be True or False") }
+                else { throw fail(.fortranOrderNotBool) }
             case "shape":
-                guard scanner.consume("(") else { throw fail("'shape' must be a tuple") }
+                guard scanner.consume("(") else { throw fail(.shapeNotTuple) }
                 var dims: [Int] = []
                 while !scanner.consume(")") {
-                    guard let value = scanner.integer() else { throw fail("bad dimension in 'shape'") }
-                    guard value >= 0 else { throw fail("negative dimension \(value)") }
+                    guard let value = scanner.integer() else { throw fail(.badDimension) }
+                    guard value >= 0 else { throw fail(.negativeDimension(value)) }
                     dims.append(value)
                     _ = scanner.consume(",")
                 }
                 shape = dims
             default:
-                throw fail("unknown key '\(key)'")
+                throw fail(.unknownKey(key))
             }
             if !scanner.consume(",") {
-                guard scanner.consume("}") else { throw fail("expected ',' or '}'") }
+                guard scanner.consume("}") else { throw fail(.expectedCommaOrBrace) }
                 break
             }
         }
-        guard let descr, let fortran, let shape else { throw fail("missing 'descr', 'fortran_order' or 'shape'") }
+        guard let descr, let fortran, let shape else { throw fail(.missingKey) }
         let (dtype, bigEndian) = try parseDescr(descr, file: file, offset: offset)
         guard checkedByteCount(shape, dtype) != nil else {
-            throw TensorFileError(file: file, offset: offset, .shapeOverflows(shape, itemSize: dtype.itemSize))
+            throw TensorFileError(file: file, offset: offset, .badShape(.overflows(shape, itemSize: dtype.itemSize)))
         }
         return NPYHeader(dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape, dataOffset: 0)
-    }
-
-    /// The header text for an error message: trimmed, at most 160
-    /// characters, control characters replaced by `?`.
-    static func quoted(_ text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let shown = trimmed.unicodeScalars.prefix(160).map { $0.properties.generalCategory == .control ? "?" : Character($0) }
-        return String(shown) + (trimmed.unicodeScalars.count > 160 ? "…" : "")
     }
 
     /// Maps a numpy type string (`<f4`, `>f8`, `|b1`, …) to a dtype and byte order.
     static func parseDescr(_ descr: String, file: String, offset: Int) throws -> (DType, Bool) {
         let characters = Array(descr)
         guard characters.count >= 3, "<>|=".contains(characters[0]) else {
-            throw TensorFileError(file: file, offset: offset, .unsupportedDType("'\(descr)'"))
+            throw TensorFileError(file: file, offset: offset, .unsupportedDType(.unknown(descr, in: .npy)))
         }
         let bigEndian = characters[0] == ">"
         let code = String(characters[1...])
@@ -159,7 +149,7 @@ public struct NPYHeader: Equatable, Sendable {
         case "i8": dtype = .int64
         case "b1": dtype = .bool
         default:
-            throw TensorFileError(file: file, offset: offset, .unsupportedDType("'\(descr)' (rnnkit reads f2 f4 f8 i1 u1 i2 i4 i8 b1)"))
+            throw TensorFileError(file: file, offset: offset, .unsupportedDType(.unknown(descr, in: .npy)))
         }
         return (dtype, bigEndian && dtype.itemSize > 1)
     }
@@ -180,7 +170,7 @@ public struct NPYHeader: Equatable, Sendable {
         case .int64: code = "<i8"
         case .bool: code = "|b1"
         case .bfloat16:
-            throw TensorFileError(file: "(npy)", .unsupportedDType("bfloat16 has no NPY type string; convert it to float32 first"))
+            throw TensorFileError(file: "(npy)", .unsupportedDType(.notStorable(.bfloat16, in: .npy)))
         }
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var dict = "{'descr': '\(code)', 'fortran_order': False, 'shape': \(shapeText), }"

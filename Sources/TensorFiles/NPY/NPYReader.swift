@@ -36,7 +36,7 @@ public enum NPYReader {
 
     static func payloadSize(_ header: NPYHeader, available: Int, file: String, name: String?) throws -> Int {
         guard let size = checkedByteCount(header.shape, header.dtype) else {
-            throw TensorFileError(file: file, tensor: name, offset: header.dataOffset, .shapeOverflows(header.shape, itemSize: nil))
+            throw TensorFileError(file: file, tensor: name, offset: header.dataOffset, .badShape(.overflows(header.shape, itemSize: nil)))
         }
         let present = available - header.dataOffset
         guard size <= present else {

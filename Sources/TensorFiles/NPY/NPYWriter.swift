@@ -13,7 +13,7 @@ public enum NPYWriter {
     /// Writes `tensor` to the file `path` atomically (see `AtomicOutput`).
     /// bfloat16 has no NPY type: it is refused.
     public static func write(_ tensor: Tensor, to path: String, force: Bool = false) throws {
-        try WriterChecks.refuseBFloat16([NamedTensor(name: "", tensor: tensor)], container: "NPY", file: path)
+        try WriterChecks.refuseBFloat16([NamedTensor(name: "", tensor: tensor)], container: .npy, file: path)
         try AtomicOutput.write(to: path, force: force) { temporary in
             try FileSink.create(temporary, target: path) { output in try writeContents(tensor, output) }
         }
@@ -25,17 +25,14 @@ public enum NPYWriter {
     /// existing folder of `.npy` files is replaced (nothing else is).
     public static func writeDirectory(_ tensors: [NamedTensor], to path: String, force: Bool = false) throws {
         try WriterChecks.uniqueNames(tensors, file: path)
-        try WriterChecks.refuseBFloat16(tensors, container: "NPY", file: path)
+        try WriterChecks.refuseBFloat16(tensors, container: .npy, file: path)
         for named in tensors where named.name.isEmpty || named.name.contains("/") || named.name.hasPrefix(".")
             || named.name.utf8.count > 250 {
-            throw TensorFileError(file: path, tensor: named.name, .invalid(
-                "the name cannot be a file name (empty, contains '/', starts with '.' or is too long)"))
+            throw TensorFileError(file: path, tensor: named.name, .badName(.notAllowed(in: .npyDirectory)))
         }
         try AtomicOutput.write(to: path, force: force) { temporary in
-            do {
-                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
-            } catch {
-                throw TensorFileError(file: path, .unwritable("cannot create the directory: \(error.localizedDescription)"))
+            guard mkdir(temporary, 0o755) == 0 else {
+                throw TensorFileError(file: path, .unwritable(.createFolder(errno: errno)))
             }
             for named in tensors {
                 let file = (temporary as NSString).appendingPathComponent(named.name + ".npy")

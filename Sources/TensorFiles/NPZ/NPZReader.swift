@@ -58,7 +58,7 @@ public enum NPZReader {
             // Offsets inside a deflated member mean nothing in the file.
             error.offset = member.isDeflated ? nil : error.offset.map { $0 + member.dataOffset }
             if case .truncated = error.reason, head.count == member.size {
-                error.reason = .badHeader("the member (\(member.size) bytes) ends inside its NPY header")
+                error.reason = .npyHeader(.memberEndsInHeader(memberSize: member.size))
             }
             throw error
         }
@@ -68,7 +68,7 @@ public enum NPZReader {
     static func tensor(_ member: ZipMember, _ header: NPYHeader, in archive: ZipArchive, name: String) throws -> Tensor {
         let file = archive.map.path
         guard let size = checkedByteCount(header.shape, header.dtype) else {
-            throw TensorFileError(file: file, tensor: name, .shapeOverflows(header.shape, itemSize: nil))
+            throw TensorFileError(file: file, tensor: name, .badShape(.overflows(header.shape, itemSize: nil)))
         }
         let present = member.size - header.dataOffset
         guard present == size else {

@@ -15,9 +15,9 @@ public enum NPZWriter {
     /// bfloat16 (which NPY cannot hold) is refused.
     public static func write(_ tensors: [NamedTensor], to path: String, compressed: Bool = false, force: Bool = false) throws {
         try WriterChecks.uniqueNames(tensors, file: path)
-        try WriterChecks.refuseBFloat16(tensors, container: "NPZ", file: path)
+        try WriterChecks.refuseBFloat16(tensors, container: .npz, file: path)
         if let unnamed = tensors.first(where: { $0.name.isEmpty }) {
-            throw TensorFileError(file: path, tensor: unnamed.name, .invalid("an NPZ member needs a name"))
+            throw TensorFileError(file: path, tensor: unnamed.name, .badName(.notAllowed(in: .npz)))
         }
         if !compressed {
             // Stored members: streamed from each tensor's bytes (often a memory
@@ -39,7 +39,7 @@ public enum NPZWriter {
             do {
                 archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
             } catch {
-                throw TensorFileError(file: path, .archive("cannot create the archive (\(error))"))
+                throw TensorFileError(file: path, .unwritable(.zipCreate("\(error)")))
             }
             for named in tensors {
                 let header = try NPYHeader.encode(dtype: named.tensor.dtype, shape: named.tensor.shape)
@@ -50,7 +50,7 @@ public enum NPZWriter {
                         compressionMethod: .deflate, bufferSize: 1 << 20,
                         provider: { position, size in piece(header, data, from: Int(position), count: size) })
                 } catch {
-                    throw TensorFileError(file: path, tensor: named.name, .archive("cannot add the member (\(error))"))
+                    throw TensorFileError(file: path, tensor: named.name, .unwritable(.zipAdd("\(error)")))
                 }
             }
         }

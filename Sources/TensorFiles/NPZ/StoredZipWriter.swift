@@ -33,7 +33,7 @@ public struct StoredZipWriter {
         try FileSink.reopen(path, target: target) { output in
             let end = output.position
             guard end >= UInt64(reserved) else {
-                throw TensorFileError(file: target, .invalid("the file being written is shorter than its reserved start"))
+                throw TensorFileError(file: target, .unwritable(.shorterThanReserved(size: end, reserved: reserved)))
             }
             var crc: UInt32 = 0
             let checksums = ChecksumHelper()
@@ -61,7 +61,7 @@ public struct StoredZipWriter {
             let last = Member(name: Array(lastName.utf8), crc: crc, size: end - UInt64(reserved), offset: UInt64(prefix.count))
             // An extra field's length is 16 bits: the headers must come within 64 KiB of the reserved end.
             guard reserved - prefix.count - 30 - last.name.count - 20 >= 4, reserved - prefix.count - 30 - last.name.count < 0xFFFF else {
-                throw TensorFileError(file: target, .invalid("the archive's headers do not fit the reserved start"))
+                throw TensorFileError(file: target, .unwritable(.headersBeyondReserved(reserved: reserved)))
             }
             prefix += zip.localHeader(last, padTo: reserved - prefix.count)
             zip.members.append(last)

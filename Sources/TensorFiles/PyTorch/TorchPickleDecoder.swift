@@ -198,7 +198,7 @@ struct TorchPickleDecoder {
             metadataIndex = 7
         }
         guard let dtype else {
-            throw TensorFileError(file: file, tensor: name, .unsupportedDType(dtypeName))
+            throw TensorFileError(file: file, tensor: name, .unsupportedDType(.unknown(dtypeName, in: .pytorch)))
         }
         if arguments.count > metadataIndex, let metadata = document.dictionary(arguments[metadataIndex]),
            metadata["neg"] == .bool(true) || metadata["conj"] == .bool(true) {

@@ -61,21 +61,21 @@ public struct SafetensorsHeader: Sendable {
 
     /// Parses and validates the header of the file in `bytes`. `file` names it in errors.
     public static func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws -> SafetensorsHeader {
-        func fail(_ why: String) -> TensorFileError { TensorFileError(file: file, offset: 8, .badHeader(why)) }
         guard bytes.count >= 8 else {
             throw TensorFileError(file: file, offset: 0, .truncated(needed: 8, available: bytes.count))
         }
         let declared = bytes.u64(0)
         guard declared <= UInt64(maximumHeaderLength) else {
-            throw TensorFileError(file: file, offset: 0, .badHeader(
-                "header length \(declared) exceeds the \(maximumHeaderLength)-byte limit"))
+            throw TensorFileError(file: file, offset: 0, .headerTooLong(length: declared, limit: maximumHeaderLength))
         }
         let length = Int(declared)
         guard length <= bytes.count - 8 else {
             throw TensorFileError(file: file, offset: 8, .truncated(needed: length, available: bytes.count - 8))
         }
         let json = UnsafeRawBufferPointer(rebasing: bytes[8 ..< 8 + length])
-        guard json.first == UInt8(ascii: "{") else { throw fail("the JSON header must start with '{'") }
+        guard json.first == UInt8(ascii: "{") else {
+            throw TensorFileError(file: file, offset: 8, .safetensorsHeader(.notAnObject))
+        }
         let dataStart = 8 + length
         var entries: [Entry] = []
         let metadata: [String: String]
@@ -84,11 +84,10 @@ public struct SafetensorsHeader: Sendable {
             metadata = try scanner.scan { name, value in
                 entries.append(try validated(name, value, dataSize: bytes.count - dataStart, dataStart: dataStart, file: file))
             }
-        } catch let failure as SafetensorsJSON.Failure {
-            if let name = failure.duplicate {
-                throw TensorFileError(file: file, tensor: name, offset: 8 + failure.position, .duplicateName(name))
-            }
-            throw TensorFileError(file: file, offset: 8 + failure.position, .badHeader(failure.why))
+        } catch SafetensorsJSON.Failure.duplicate(let name, let position) {
+            throw TensorFileError(file: file, tensor: name, offset: 8 + position, .duplicateName(name))
+        } catch SafetensorsJSON.Failure.syntax(let syntax, let position) {
+            throw TensorFileError(file: file, offset: 8 + position, .safetensorsHeader(.json(syntax, position: position)))
         }
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         try checkCoverage(entries, dataSize: bytes.count - dataStart, dataStart: dataStart, file: file)
@@ -102,18 +101,17 @@ public struct SafetensorsHeader: Sendable {
             TensorFileError(file: file, tensor: name, offset: offset, reason)
         }
         guard let known = codes[value.dtype] else {
-            throw fail(.unsupportedDType("unknown safetensors dtype '\(value.dtype)'"))
+            throw fail(.unsupportedDType(.unknown(value.dtype, in: .safetensors)))
         }
-        guard value.shape.allSatisfy({ $0 >= 0 }),
-              let count = checkedElementCount(value.shape),
+        guard let count = checkedElementCount(value.shape),
               case let (bytes, overflow) = count.multipliedReportingOverflow(by: known.itemSize), !overflow
-        else { throw fail(.badShape("\(value.shape) is negative or overflows")) }
+        else { throw fail(.badShape(.refused(value.shape, itemSize: known.itemSize))) }
         guard value.dataOffsets.count == 2 else {
-            throw fail(.badHeader("data_offsets must be [begin, end], found \(value.dataOffsets)"))
+            throw fail(.safetensorsHeader(.offsetsNotAPair(value.dataOffsets)))
         }
         let begin = value.dataOffsets[0], end = value.dataOffsets[1]
         guard begin >= 0, begin <= end else {
-            throw fail(.badHeader("data_offsets [\(begin), \(end)] are not an increasing pair"))
+            throw fail(.safetensorsHeader(.offsetsNotIncreasing(begin: begin, end: end)))
         }
         guard end <= dataSize else {
             throw fail(.truncated(needed: end - begin, available: max(0, dataSize - begin)), at: dataStart + begin)
@@ -130,20 +128,18 @@ public struct SafetensorsHeader: Sendable {
         var previous: String?
         for entry in entries {
             if entry.begin < position {
-                throw TensorFileError(file: file, tensor: entry.name, offset: dataStart + entry.begin, .badHeader(
-                    "data_offsets [\(entry.begin), \(entry.end)] overlap tensor '\(previous ?? "")'"))
+                throw TensorFileError(file: file, tensor: entry.name, offset: dataStart + entry.begin,
+                    .safetensorsHeader(.overlap(begin: entry.begin, end: entry.end, previous: previous ?? "")))
             }
             if entry.begin > position {
-                let after = previous.map { "after tensor '\($0)'" } ?? "at the start of the data"
-                throw TensorFileError(file: file, tensor: entry.name, offset: dataStart + position, .badHeader(
-                    "\(entry.begin - position) bytes \(after) belong to no tensor (offsets must be contiguous)"))
+                throw TensorFileError(file: file, tensor: entry.name, offset: dataStart + position,
+                                      .safetensorsHeader(.gap(bytes: entry.begin - position, after: previous)))
             }
             position = entry.end
             previous = entry.name
         }
         if position != dataSize {
-            throw TensorFileError(file: file, offset: dataStart + position, .badHeader(
-                "\(dataSize - position) bytes after the last tensor belong to no tensor"))
+            throw TensorFileError(file: file, offset: dataStart + position, .safetensorsHeader(.trailingBytes(dataSize - position)))
         }
     }
 }

@@ -23,11 +23,13 @@ struct SafetensorsRawEntry {
 /// refused as the format requires.
 struct SafetensorsJSON {
     /// Why the header is not acceptable, and the byte of the JSON text where that was found.
-    struct Failure: Error {
-        var why: String
-        var position: Int
-        var duplicate: String?
+    enum Failure: Error {
+        case syntax(SafetensorsHeaderProblem.JSONSyntax, position: Int)
+        case duplicate(String, position: Int)
     }
+
+    /// How deep the arrays and objects of a skipped value may nest.
+    static let maximumDepth = 64
 
     private let json: UnsafeRawBufferPointer
     private var index = 0
@@ -50,13 +52,13 @@ struct SafetensorsJSON {
                 let keyAt = index
                 let name = try string()
                 guard names.insert(name).inserted else {
-                    throw Failure(why: "duplicate name", position: keyAt, duplicate: name)
+                    throw Failure.duplicate(name, position: keyAt)
                 }
                 skipWhitespace()
                 try expect(":")
                 skipWhitespace()
                 if name == "__metadata__" {
-                    metadata = try strings(of: name)
+                    metadata = try metadataStrings()
                 } else {
                     try tensor(name, try entry(name))
                 }
@@ -65,7 +67,7 @@ struct SafetensorsJSON {
             try expect("}")
         }
         skipWhitespace()
-        guard index == json.count else { throw fail("unexpected text after the header's object") }
+        guard index == json.count else { throw fail(.textAfterObject) }
         return metadata
     }
 
@@ -76,40 +78,40 @@ struct SafetensorsJSON {
         var dtype: String?
         var shape: [Int]?
         var offsets: [Int]?
-        try members(of: "tensor '\(name)'") { scanner, key in
+        try members(of: .tensor(name)) { scanner, key in
             switch key {
             case "dtype":
-                guard dtype == nil else { throw scanner.fail("'dtype' repeated in tensor '\(name)'") }
+                guard dtype == nil else { throw scanner.fail(.repeatedKey("dtype", tensor: name)) }
                 dtype = try scanner.string()
             case "shape":
-                guard shape == nil else { throw scanner.fail("'shape' repeated in tensor '\(name)'") }
+                guard shape == nil else { throw scanner.fail(.repeatedKey("shape", tensor: name)) }
                 shape = try scanner.integers()
             case "data_offsets":
-                guard offsets == nil else { throw scanner.fail("'data_offsets' repeated in tensor '\(name)'") }
+                guard offsets == nil else { throw scanner.fail(.repeatedKey("data_offsets", tensor: name)) }
                 offsets = try scanner.integers()
             default:
                 try scanner.skipValue(depth: 0)
             }
         }
         for (key, value) in [("dtype", dtype as Any?), ("shape", shape), ("data_offsets", offsets)] where value == nil {
-            throw fail("missing '\(key)' in tensor '\(name)'")
+            throw fail(.missingKey(key, tensor: name))
         }
         return SafetensorsRawEntry(dtype: dtype!, shape: shape!, dataOffsets: offsets!)
     }
 
     /// An object whose values are strings (`__metadata__`).
-    private mutating func strings(of what: String) throws -> [String: String] {
+    private mutating func metadataStrings() throws -> [String: String] {
         var result: [String: String] = [:]
-        try members(of: what) { scanner, key in
-            guard scanner.peek == UInt8(ascii: "\"") else { throw scanner.fail("the values of \(what) must be strings") }
+        try members(of: .metadata) { scanner, key in
+            guard scanner.peek == UInt8(ascii: "\"") else { throw scanner.fail(.metadataNotStrings) }
             result[key] = try scanner.string()
         }
         return result
     }
 
     /// Scans an object, calling `value` with the scanner at each member's value.
-    private mutating func members(of what: String, _ value: (inout SafetensorsJSON, String) throws -> Void) throws {
-        guard take("{") else { throw fail("\(what) must be a JSON object") }
+    private mutating func members(of what: SafetensorsHeaderProblem.JSONObject, _ value: (inout SafetensorsJSON, String) throws -> Void) throws {
+        guard take("{") else { throw fail(.notAnObject(what)) }
         skipWhitespace()
         if take("}") { return }
         repeat {
@@ -126,7 +128,7 @@ struct SafetensorsJSON {
 
     /// An array of integers (`shape`, `data_offsets`).
     private mutating func integers() throws -> [Int] {
-        guard take("[") else { throw fail("expected an array of integers") }
+        guard take("[") else { throw fail(.expectedIntegerArray) }
         var values: [Int] = []
         skipWhitespace()
         if take("]") { return values }
@@ -146,23 +148,23 @@ struct SafetensorsJSON {
         let start = index
         let negative = take("-")
         guard let first = peek, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else {
-            throw fail("expected an integer")
+            throw fail(.expectedInteger)
         }
         var value = 0
         while let digit = peek, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") {
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times.addingReportingOverflow(Int(digit - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { index = start; throw fail("integer too large") }
+            guard !overflow1, !overflow2 else { index = start; throw fail(.integerTooLarge) }
             value = sum
             index += 1
         }
         if first == UInt8(ascii: "0"), index - start > (negative ? 2 : 1) {
             index = start
-            throw fail("invalid number (leading zero)")
+            throw fail(.leadingZero)
         }
         if let next = peek, next == UInt8(ascii: ".") || next == UInt8(ascii: "e") || next == UInt8(ascii: "E") {
             index = start
-            throw fail("expected an integer, found a fraction or exponent")
+            throw fail(.fractionOrExponent)
         }
         return negative ? -value : value
     }
@@ -170,7 +172,7 @@ struct SafetensorsJSON {
     /// A string; the bytes between the quotes are taken as they are unless
     /// they hold escapes.
     private mutating func string() throws -> String {
-        guard take("\"") else { throw fail("expected a string") }
+        guard take("\"") else { throw fail(.expectedString) }
         let start = index
         while index < json.count {
             let byte = json[index]
@@ -179,15 +181,15 @@ struct SafetensorsJSON {
                 index += 1
                 guard let text = String(validating: raw, as: UTF8.self) else {
                     index = start
-                    throw fail("a string is not valid UTF-8")
+                    throw fail(.invalidUTF8)
                 }
                 return text
             }
             if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
-            guard byte >= 0x20 else { throw fail("control character in a string") }
+            guard byte >= 0x20 else { throw fail(.controlCharacter) }
             index += 1
         }
-        throw fail("unterminated string")
+        throw fail(.unterminatedString)
     }
 
     /// The rest of a string that holds escapes, decoded into bytes.
@@ -199,11 +201,11 @@ struct SafetensorsJSON {
             switch byte {
             case UInt8(ascii: "\""):
                 guard let text = String(validating: bytes, as: UTF8.self) else {
-                    throw fail("a string is not valid UTF-8")
+                    throw fail(.invalidUTF8)
                 }
                 return text
             case UInt8(ascii: "\\"):
-                guard let escape = peek else { throw fail("unterminated string") }
+                guard let escape = peek else { throw fail(.unterminatedString) }
                 index += 1
                 switch escape {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(escape)
@@ -213,38 +215,38 @@ struct SafetensorsJSON {
                 case UInt8(ascii: "r"): bytes.append(0x0D)
                 case UInt8(ascii: "t"): bytes.append(0x09)
                 case UInt8(ascii: "u"): bytes.append(contentsOf: try unicodeEscape())
-                default: index -= 2; throw fail("invalid escape in a string")
+                default: index -= 2; throw fail(.invalidEscape)
                 }
             case 0 ..< 0x20:
                 index -= 1
-                throw fail("control character in a string")
+                throw fail(.controlCharacter)
             default:
                 bytes.append(byte)
             }
         }
-        throw fail("unterminated string")
+        throw fail(.unterminatedString)
     }
 
     /// The UTF-8 bytes of a `\uXXXX` escape (after the `u`), joining a surrogate pair.
     private mutating func unicodeEscape() throws -> [UInt8] {
         var scalar = try hex4()
         if (0xD800 ..< 0xDC00).contains(scalar) {
-            guard take("\\"), take("u") else { throw fail("lone surrogate in a string") }
+            guard take("\\"), take("u") else { throw fail(.loneSurrogate) }
             let low = try hex4()
-            guard (0xDC00 ..< 0xE000).contains(low) else { throw fail("lone surrogate in a string") }
+            guard (0xDC00 ..< 0xE000).contains(low) else { throw fail(.loneSurrogate) }
             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
         } else if (0xDC00 ..< 0xE000).contains(scalar) {
-            throw fail("lone surrogate in a string")
+            throw fail(.loneSurrogate)
         }
         return Array(String(Character(Unicode.Scalar(scalar)!)).utf8)
     }
 
     private mutating func hex4() throws -> UInt32 {
-        guard index + 4 <= json.count else { throw fail("unterminated \\u escape") }
+        guard index + 4 <= json.count else { throw fail(.unterminatedUnicodeEscape) }
         var value: UInt32 = 0
         for _ in 0 ..< 4 {
             guard let digit = Character(Unicode.Scalar(json[index])).hexDigitValue else {
-                throw fail("invalid \\u escape")
+                throw fail(.invalidUnicodeEscape)
             }
             value = value << 4 | UInt32(digit)
             index += 1
@@ -254,13 +256,13 @@ struct SafetensorsJSON {
 
     /// Skips any JSON value (an unknown key's), at most 64 arrays or objects deep.
     private mutating func skipValue(depth: Int) throws {
-        guard depth < 64 else { throw fail("nested more than 64 deep") }
-        guard let byte = peek else { throw fail("unexpected end of the header") }
+        guard depth < Self.maximumDepth else { throw fail(.nestedTooDeep(limit: Self.maximumDepth)) }
+        guard let byte = peek else { throw fail(.unexpectedEnd) }
         switch byte {
         case UInt8(ascii: "\""):
             _ = try string()
         case UInt8(ascii: "{"):
-            try members(of: "a value") { scanner, _ in try scanner.skipValue(depth: depth + 1) }
+            try members(of: .value) { scanner, _ in try scanner.skipValue(depth: depth + 1) }
         case UInt8(ascii: "["):
             index += 1
             skipWhitespace()
@@ -287,11 +289,11 @@ struct SafetensorsJSON {
             while let d = scanner.peek, d >= UInt8(ascii: "0"), d <= UInt8(ascii: "9") { scanner.index += 1 }
             return scanner.index - start
         }
-        guard digits(&self) > 0 else { throw fail("invalid JSON value") }
-        if take("."), digits(&self) == 0 { throw fail("invalid number") }
+        guard digits(&self) > 0 else { throw fail(.invalidValue) }
+        if take("."), digits(&self) == 0 { throw fail(.invalidNumber) }
         if take("e") || take("E") {
             if !take("+") { _ = take("-") }
-            if digits(&self) == 0 { throw fail("invalid number") }
+            if digits(&self) == 0 { throw fail(.invalidNumber) }
         }
     }
 
@@ -299,7 +301,7 @@ struct SafetensorsJSON {
         let text = UnsafeRawBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
         guard index + text.count <= json.count,
               UnsafeRawBufferPointer(rebasing: json[index ..< index + text.count]).elementsEqual(text)
-        else { throw fail("invalid JSON value") }
+        else { throw fail(.invalidValue) }
         index += text.count
     }
 
@@ -313,7 +315,7 @@ struct SafetensorsJSON {
 
     private mutating func expect(_ byte: Unicode.Scalar) throws {
         guard take(byte) else {
-            throw fail(index < json.count ? "expected '\(byte)'" : "unexpected end of the header (expected '\(byte)')")
+            throw fail(.expected(byte, atEnd: index >= json.count))
         }
     }
 
@@ -326,7 +328,7 @@ struct SafetensorsJSON {
         }
     }
 
-    private func fail(_ why: String) -> Failure {
-        Failure(why: "invalid JSON at byte \(index): \(why)", position: index)
+    private func fail(_ syntax: SafetensorsHeaderProblem.JSONSyntax) -> Failure {
+        .syntax(syntax, position: index)
     }
 }

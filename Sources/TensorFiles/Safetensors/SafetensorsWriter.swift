@@ -26,7 +26,7 @@ public enum SafetensorsWriter {
         var offset = 0
         for named in tensors {
             guard named.name != "__metadata__", !named.name.isEmpty else {
-                throw TensorFileError(file: file, tensor: named.name, .invalid("not a valid safetensors tensor name"))
+                throw TensorFileError(file: file, tensor: named.name, .badName(.notAllowed(in: .safetensors)))
             }
             let end = offset + named.tensor.byteCount
             header[named.name] = [

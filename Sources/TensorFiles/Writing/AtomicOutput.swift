@@ -30,10 +30,10 @@ public enum AtomicOutput {
         for input in inputs {
             let resolvedInput = resolved(input)
             if resolvedInput == resolvedTarget {
-                throw TensorFileError(file: target, .refusedOverwrite("refusing to overwrite the input file"))
+                throw TensorFileError(file: target, .refusedOverwrite(.isInput))
             }
             if resolvedInput.hasPrefix(resolvedTarget.hasSuffix("/") ? resolvedTarget : resolvedTarget + "/") {
-                throw TensorFileError(file: target, .refusedOverwrite("holds the input \(input); refusing to replace it"))
+                throw TensorFileError(file: target, .refusedOverwrite(.holdsInput(input)))
             }
         }
         try OutputTarget.checkExisting(target, kind: kind, force: force)
@@ -42,7 +42,7 @@ public enum AtomicOutput {
         guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
               isDirectory.boolValue
         else {
-            throw TensorFileError(file: target, .unwritable("the folder \(directory) does not exist"))
+            throw TensorFileError(file: target, .unwritable(.noFolder(directory)))
         }
     }
 
@@ -81,17 +81,18 @@ public enum AtomicOutput {
     }
 
     /// Runs `body` with `temporary` registered for removal on SIGINT,
-    /// SIGTERM and SIGHUP; removes it when `body` throws (saying "disk full"
-    /// or "file too large" when that is why it failed) and rethrows.
+    /// SIGTERM and SIGHUP; removes it when `body` throws (with
+    /// `OutputProblem.write`, "disk full" or "file too large", when that is
+    /// why it failed) and rethrows.
     public static func removingOnFailure<T>(_ temporary: String, target: String, _ body: () throws -> T) throws -> T {
         let slot = temporary.withCString { rk_output_register($0) }
         defer { rk_output_unregister(slot) }
         do {
             return try body()
         } catch {
-            let reason = Durability.limitReached(writing: temporary)
+            let code = Durability.limitReached(writing: temporary)
             try? FileManager.default.removeItem(atPath: temporary)
-            if let reason { throw TensorFileError(file: target, .unwritable(reason)) }
+            if let code { throw TensorFileError(file: target, .unwritable(.write(errno: code))) }
             throw error
         }
     }
@@ -148,7 +149,7 @@ public enum AtomicOutput {
         if code == EEXIST {
             return TensorFileError(file: target, .outputExists)
         }
-        return TensorFileError(file: target, .invalid("cannot move the finished output into place: \(String(cString: strerror(code)))"))
+        return TensorFileError(file: target, .unwritable(.publish(errno: code)))
     }
 
     /// Removes the temporary files (and folders) earlier writes of `name`

@@ -5,8 +5,8 @@ import Darwin
 #endif
 import Foundation
 
-/// fsync of finished outputs, and the plain reason a write failed when the
-/// disk is full or the file-size limit was reached.
+/// fsync of finished outputs, and why a write failed when the disk is full
+/// or the file-size limit was reached (`OutputProblem.write` words it).
 enum Durability {
     /// fsyncs the file `path`, or every file in the folder `path` and the folder.
     static func syncTree(_ path: String, target: String) throws {
@@ -27,33 +27,23 @@ enum Durability {
     private static func sync(_ path: String, target: String) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw TensorFileError(file: target, .invalid("cannot open \(path) to flush it to disk: \(String(cString: strerror(errno)))"))
+            throw TensorFileError(file: target, .unwritable(.openToFlush(path: path, errno: errno)))
         }
         defer { close(descriptor) }
         // EINVAL: the file system cannot sync this kind of file (some folders); nothing to do.
         if fsync(descriptor) != 0, errno != EINVAL {
-            throw TensorFileError(file: target, .unwritable(reason(errno)))
+            throw TensorFileError(file: target, .unwritable(.write(errno: errno)))
         }
     }
 
-    /// The message for a failed write's `errno`.
-    static func reason(_ code: Int32) -> String {
-        switch code {
-        case ENOSPC: return "disk full"
-        case EFBIG: return "file too large (the file-size limit, ulimit -f, was reached)"
-        case EDQUOT: return "disk quota exceeded"
-        default: return String(cString: strerror(code))
-        }
-    }
-
-    /// "disk full" when the file system of `path` has no space left, "file
-    /// too large …" when `path` (a file, or a folder's largest file) reached
-    /// the file-size limit; nil otherwise. Used after a write failed in a way
-    /// that did not say why (a library's error, an HDF5 child).
-    static func limitReached(writing path: String) -> String? {
+    /// `ENOSPC` when the file system of `path` has no space left, `EFBIG`
+    /// when `path` (a file, or a folder's largest file) reached the file-size
+    /// limit; nil otherwise. Used after a write failed in a way that did not
+    /// say why (a library's error, an HDF5 child).
+    static func limitReached(writing path: String) -> Int32? {
         let folder = (path as NSString).deletingLastPathComponent
         var volume = statvfs()
-        if statvfs(folder.isEmpty ? "." : folder, &volume) == 0, volume.f_bavail == 0 { return reason(ENOSPC) }
+        if statvfs(folder.isEmpty ? "." : folder, &volume) == 0, volume.f_bavail == 0 { return ENOSPC }
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }
         var sizes: [UInt64] = []
@@ -67,6 +57,6 @@ enum Durability {
                 }
             }
         }
-        return sizes.contains { $0 >= UInt64(limit.rlim_cur) } ? reason(EFBIG) : nil
+        return sizes.contains { $0 >= UInt64(limit.rlim_cur) } ? EFBIG : nil
     }
 }

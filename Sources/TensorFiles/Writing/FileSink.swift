@@ -17,7 +17,7 @@ enum FileSink {
     static func create(_ path: String, target: String, _ body: (FileOutput) throws -> Void) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw TensorFileError(file: target, .invalid("cannot create a file in its folder: \(String(cString: strerror(errno)))"))
+            throw TensorFileError(file: target, .unwritable(.createFile(errno: errno)))
         }
         defer { close(descriptor) }
         try body(FileOutput(descriptor: descriptor, target: target))
@@ -29,12 +29,12 @@ enum FileSink {
     static func reopen(_ path: String, target: String, _ body: (FileOutput) throws -> Void) throws {
         let descriptor = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else {
-            throw TensorFileError(file: target, .invalid("cannot reopen the file being written: \(String(cString: strerror(errno)))"))
+            throw TensorFileError(file: target, .unwritable(.reopen(errno: errno)))
         }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
-            throw TensorFileError(file: target, .invalid("the file being written is no longer a regular file"))
+            throw TensorFileError(file: target, .unwritable(.replacedWhileWriting))
         }
         let output = FileOutput(descriptor: descriptor, target: target)
         output.position = UInt64(status.st_size)
@@ -85,8 +85,7 @@ public final class FileOutput {
             let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             if got < 0, errno == EINTR { continue }
             guard got > 0 else {
-                throw TensorFileError(file: target, .invalid("cannot read back the file being written: "
-                    + (got < 0 ? String(cString: strerror(errno)) : "it is shorter than written")))
+                throw TensorFileError(file: target, .unwritable(got < 0 ? .readBack(errno: errno) : .readBackShort))
             }
             done += got
         }
@@ -115,7 +114,7 @@ public final class FileOutput {
             let written = pwrite(descriptor, raw.baseAddress! + offset, count, start + off_t(offset))
             if written < 0, errno == EINTR { continue }
             guard written > 0 else {
-                throw TensorFileError(file: target, .unwritable(Durability.reason(written < 0 ? errno : ENOSPC)))
+                throw TensorFileError(file: target, .unwritable(.write(errno: written < 0 ? errno : ENOSPC)))
             }
             offset += written
         }

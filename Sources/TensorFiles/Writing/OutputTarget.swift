@@ -31,53 +31,40 @@ public enum OutputTarget {
         var status = stat()
         guard lstat(target, &status) == 0 else {
             if errno == ENOENT { return }
-            throw TensorFileError(file: target, .invalid("cannot check the output path: \(String(cString: strerror(errno)))"))
+            throw TensorFileError(file: target, .unwritable(.checkPath(errno: errno)))
         }
         switch status.st_mode & S_IFMT {
         case S_IFLNK:
-            let destination = (try? FileManager.default.destinationOfSymbolicLink(atPath: target)).map { " (to \($0))" } ?? ""
-            throw TensorFileError(file: target, .refusedOverwrite(
-                "is a symbolic link\(destination); rnnkit neither writes through nor replaces a link: name the file itself"))
+            let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: target)
+            throw TensorFileError(file: target, .refusedOverwrite(.symbolicLink(to: destination)))
         case S_IFREG:
             if kind == .npyFolder {
-                throw TensorFileError(file: target, .refusedOverwrite(
-                    "is a file; the output is a folder of .npy files, and overwriting does not replace a file with a folder"))
+                throw TensorFileError(file: target, .refusedOverwrite(.fileWhereFolderGoes))
             }
         case S_IFDIR:
             if kind == .file {
-                throw TensorFileError(file: target, .refusedOverwrite("is a folder; the output is a file, and overwriting does not replace a folder"))
+                throw TensorFileError(file: target, .refusedOverwrite(.folderWhereFileGoes))
             }
-            if force, let stranger = firstNonNPYEntry(of: target) {
-                throw TensorFileError(file: target, .refusedOverwrite(
-                    "holds '\(stranger)', which is not a .npy file; overwriting replaces only a folder of .npy files"))
+            if force, let refusal = strangerRefusal(in: target) {
+                throw TensorFileError(file: target, .refusedOverwrite(refusal))
             }
         default:
-            throw TensorFileError(file: target, .refusedOverwrite(
-                "is not a regular file (\(typeName(status.st_mode))); rnnkit writes only regular files and replaces nothing else"))
+            throw TensorFileError(file: target, .refusedOverwrite(.notRegular(FileKind(mode: status.st_mode))))
         }
         if !force {
             throw TensorFileError(file: target, .outputExists)
         }
     }
 
-    /// The first entry of `folder` that is not a regular `.npy` file, or nil.
-    static func firstNonNPYEntry(of folder: String) -> String? {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return "(its listing: unreadable)" }
+    /// Why the folder `folder` is not replaced: its first entry that is not
+    /// a regular `.npy` file, or its listing failed; nil when it holds only such files.
+    static func strangerRefusal(in folder: String) -> OverwriteRefusal? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return .folderUnlistable }
         for entry in entries.sorted() {
             var status = stat()
             let path = (folder as NSString).appendingPathComponent(entry)
-            if !entry.hasSuffix(".npy") || lstat(path, &status) != 0 || status.st_mode & S_IFMT != S_IFREG { return entry }
+            if !entry.hasSuffix(".npy") || lstat(path, &status) != 0 || status.st_mode & S_IFMT != S_IFREG { return .folderHoldsOther(entry) }
         }
         return nil
-    }
-
-    private static func typeName(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFIFO: return "a FIFO"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFSOCK: return "a socket"
-        default: return "file type \(mode & S_IFMT)"
-        }
     }
 }

@@ -35,12 +35,8 @@ public enum TensorFileWriter {
             try SafetensorsWriter.write(tensors, to: path, metadata: metadata, force: force)
         case .hdf5:
             try HDF5Writer.write(tensors, to: path, metadata: metadata, force: force)
-        case .pytorch, .pytorchLegacy, .torchScript:
-            throw TensorFileError(file: path, .invalid(
-                "rnnkit does not write PyTorch checkpoints; write safetensors (torch loads it with safetensors.torch.load_file)"))
-        case .onnx, .keras, .kerasWeights, .keras2Model, .keras2Weights:
-            throw TensorFileError(file: path, .invalid(
-                "\(format.displayName) holds a model, not a list of tensors: it is written by a conversion of one module"))
+        case .pytorch, .pytorchLegacy, .torchScript, .onnx, .keras, .kerasWeights, .keras2Model, .keras2Weights:
+            throw TensorFileError(file: path, .notWritten(format))
         }
     }
 }

@@ -9,10 +9,10 @@ enum WriterChecks {
     }
 
     /// Throws for the first bfloat16 tensor: `container` has no such type.
-    static func refuseBFloat16(_ tensors: [NamedTensor], container: String, file: String) throws {
+    static func refuseBFloat16(_ tensors: [NamedTensor], container: FileFormat, file: String) throws {
         if let named = tensors.first(where: { $0.tensor.dtype == .bfloat16 }) {
-            throw TensorFileError(file: file, tensor: named.name.isEmpty ? nil : named.name, .unsupportedDType(
-                "\(container) cannot store bfloat16; convert to float32 (exact) or write safetensors"))
+            throw TensorFileError(file: file, tensor: named.name.isEmpty ? nil : named.name,
+                                  .unsupportedDType(.notStorable(.bfloat16, in: container)))
         }
     }
 }
