@@ -6,11 +6,11 @@ extension Inspection {
     ///   name; `LayoutError.noModule` or `.noSuchModule` listing the modules when there
     ///   are none or none with that name.
     public func selectModule(named name: String?) throws -> RNNModule {
-        let entries = modules.map { "'\($0.displayName)' (\($0.architecture.mode.rawValue))" }
+        let entries = modules.map(LayoutError.ModuleEntry.init)
         guard let name else {
             if modules.count == 1 { return modules[0] }
             if modules.isEmpty {
-                throw LayoutError.noModule(problems: problems.map(\.description))
+                throw LayoutError.noModule(problems: problems)
             }
             throw LayoutError.severalModules(entries)
         }
