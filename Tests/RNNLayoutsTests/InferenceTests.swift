@@ -65,11 +65,15 @@ final class InferenceTests: XCTestCase {
         let one = TestTensors.module(RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 2), named: "a")
         let two = TestTensors.module(RNNArchitecture(mode: .rnn, inputSize: 3, hiddenSize: 2), named: "b")
         let inspection = Inspector.inspect(one + two)
+        let entries = [LayoutError.ModuleEntry(path: ModulePath("a"), mode: .gru, inputSize: 3),
+                       LayoutError.ModuleEntry(path: ModulePath("b"), mode: .rnn, inputSize: 3)]
         XCTAssertThrowsError(try inspection.selectModule(named: nil)) { error in
-            XCTAssertEqual(error as? LayoutError, .severalModules(["'a' (GRU)", "'b' (RNN)"]))
+            XCTAssertEqual(error as? LayoutError, .severalModules(entries))
         }
         XCTAssertThrowsError(try inspection.selectModule(named: "c")) { error in
-            XCTAssertEqual(error as? LayoutError, .noSuchModule("c", available: ["'a' (GRU)", "'b' (RNN)"]))
+            XCTAssertEqual(error as? LayoutError, .noSuchModule("c", available: entries))
+            // The exact wording of the second most common selection error.
+            XCTAssertEqual("\(error)", "no module named 'c'; the file holds: 'a' (GRU), 'b' (RNN)")
         }
         XCTAssertThrowsError(try Inspector.inspect([]).selectModule(named: nil)) { error in
             XCTAssertEqual(error as? LayoutError, .noModule(problems: []))
