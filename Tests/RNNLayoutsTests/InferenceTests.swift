@@ -80,6 +80,22 @@ final class InferenceTests: XCTestCase {
         }
     }
 
+    func testTheOnlyModuleThatReadsTheInputIsChosenAndSaysSo() throws {
+        let encoder = TestTensors.module(RNNArchitecture(mode: .gru, inputSize: 4, hiddenSize: 2), named: "enc")
+        let decoder = TestTensors.module(RNNArchitecture(mode: .lstm, inputSize: 2, hiddenSize: 3), named: "dec")
+        let inspection = Inspector.inspect(encoder + decoder)
+        let (module, choice) = try inspection.selectModule(named: nil, features: 4)
+        XCTAssertEqual(module.name, "enc")
+        XCTAssertEqual(choice, ModuleChoice(chosen: .init(path: ModulePath("enc"), mode: .gru, inputSize: 4),
+                                            others: [.init(path: ModulePath("dec"), mode: .lstm, inputSize: 2)], features: 4))
+        XCTAssertEqual(choice?.message(naming: { "<\($0.rawValue)>" }), "running module 'enc', the only one of 2 whose input_size is "
+            + "the input's 4 features (not 'dec' (input_size 2)); choose another with <module>")
+        XCTAssertNil(try inspection.selectModule(named: "dec", features: 4).choice)
+        XCTAssertThrowsError(try inspection.selectModule(named: nil, features: 5)) { error in
+            guard case .severalModules? = error as? LayoutError else { return XCTFail("\(error)") }
+        }
+    }
+
     func testRenameMapsFileNamesBeforeInference() throws {
         let architecture = RNNArchitecture(mode: .gru, inputSize: 4, hiddenSize: 3, bias: false)
         let own = TestTensors.module(architecture, named: "enc").map { named in
