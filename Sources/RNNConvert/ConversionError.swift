@@ -10,16 +10,16 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
 
     /// The input masks `module`'s input (a Keras `Masking`, …), which no
     /// target records; `mask` says how. Resolved by `RequestOption.dropMask`.
-    case maskNotRecorded(file: String, module: String, mask: InputMask, target: String)
+    case maskNotRecorded(file: String, module: String, mask: InputMask, target: FileFormat)
     /// `module`'s cell is not PyTorch's (`architecture.variantDifferences`
     /// say how) and the target holds PyTorch names; `kerasCanHold` when `.keras` could.
-    case cellNotPyTorch(file: String, module: String, architecture: RNNArchitecture, target: String, kerasCanHold: Bool)
+    case cellNotPyTorch(file: String, module: String, architecture: RNNArchitecture, target: FileFormat, kerasCanHold: Bool)
     /// A nonlinearity asked for a container target, which does not record
     /// one, while the input records `recorded` (empty: nothing).
-    case nonlinearityNotRecorded(file: String, nonlinearity: Nonlinearity, target: String, recorded: [Nonlinearity])
+    case nonlinearityNotRecorded(file: String, nonlinearity: Nonlinearity, target: FileFormat, recorded: [Nonlinearity])
     /// Batch-first asked for a container target, which does not record it,
     /// while the input does not record batch-major input.
-    case batchFirstNotRecorded(file: String, target: String)
+    case batchFirstNotRecorded(file: String, target: FileFormat)
     /// The nonlinearity asked for contradicts the one the input records.
     case nonlinearityContradictsFile(file: String, nonlinearity: Nonlinearity, recorded: Nonlinearity, module: String)
     /// The input stores an initial state and/or lengths for `module`, which
@@ -28,8 +28,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
 
     // MARK: Writing
 
-    /// `target` ("ONNX", "Keras") cannot hold `module`: `reason`.
-    case targetCannotHold(module: String, target: String, reason: String)
+    /// `target` (ONNX, Keras) cannot hold what `module` computes: `limitation` says what.
+    case targetCannotHold(module: ModulePath, target: FileFormat, TargetLimitation)
     /// A parameter the module needs is not there.
     case missingParameter(name: String, expected: [Int]?)
     /// The peephole weights of an LSTM layer are missing.
@@ -38,7 +38,7 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     case parameterElementCount(name: String, count: Int, expected: String)
     /// `target` cannot hold `dtype` (in `tensor` of `file`, when known);
     /// `choices` are the element types it holds.
-    case dtypeNotWritable(file: String?, target: String, dtype: DType, tensor: String?, choices: [DType])
+    case dtypeNotWritable(file: String?, target: FileFormat, dtype: DType, tensor: String?, choices: [DType])
     /// A stored initial state whose shape does not fit the module.
     case storedStateShape(module: String, state: String, shape: [Int], states: Int, hiddenSize: Int, architecture: String)
     /// Stored lengths too large for ONNX's int32 `sequence_lens`.
@@ -84,19 +84,19 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     public func message(naming name: (RequestOption) -> String) -> String {
         switch self {
         case .maskNotRecorded(let file, let module, let mask, let target):
-            return "\(file): module '\(module)': \(mask.cause); \(target) files cannot record a Keras mask, "
+            return "\(file): module '\(module)': \(mask.cause); \(target.displayName) files cannot record a Keras mask, "
                 + "so the converted module would compute other numbers. Pass \(name(.dropMask)) to write the weights without it"
         case .cellNotPyTorch(let file, let module, let architecture, let target, let kerasCanHold):
             let difference = architecture.variantDifferences.first ?? "a cell other than PyTorch's"
-            return "\(file): module '\(module)': \(difference). \(target) files hold PyTorch names, "
+            return "\(file): module '\(module)': \(difference). \(target.displayName) files hold PyTorch names, "
                 + "which describe PyTorch's cell: refused (write .onnx\(kerasCanHold ? " or .keras" : ""))"
         case .nonlinearityNotRecorded(let file, let nonlinearity, let target, let recorded):
             return "\(file): \(name(.nonlinearity)) \(nonlinearity.rawValue): "
                 + (recorded.isEmpty
-                    ? "\(target) files do not record a nonlinearity (it describes how to run a module); only .onnx and .keras output record it"
+                    ? "\(target.displayName) files do not record a nonlinearity (it describes how to run a module); only .onnx and .keras output record it"
                     : "the file records nonlinearity \(recorded.map(\.rawValue).sorted().joined(separator: ", ")); a flag that contradicts it is refused")
         case .batchFirstNotRecorded(let file, let target):
-            return "\(file): \(name(.batchFirst)): \(target) files do not record the batch layout "
+            return "\(file): \(name(.batchFirst)): \(target.displayName) files do not record the batch layout "
                 + "(it describes how to run a module) and the input file does not record batch-major input; only .onnx output records it"
         case .nonlinearityContradictsFile(let file, let nonlinearity, let recorded, let module):
             return "\(file): \(name(.nonlinearity)) \(nonlinearity.rawValue) contradicts the file, which records "
@@ -105,8 +105,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             let what = [state ? "an initial state" : nil, lengths ? "sequence lengths" : nil].compactMap { $0 }.joined(separator: " and ")
             return "\(output): \(input) stores \(what) for \(module), which a Keras recurrent layer cannot hold "
                 + "(Keras always starts from zeros over full sequences); convert to .onnx or a PyTorch-name container instead, which keep it"
-        case .targetCannotHold(let module, let target, let reason):
-            return "\(module): cannot write \(target): \(reason)"
+        case .targetCannotHold(let module, let target, let limitation):
+            return "\(module): cannot write \(target.displayName): \(limitation)"
         case .missingParameter(let parameter, let expected?):
             return "\(parameter) is missing (expected shape \(shapeText(expected))); `rnnkit inspect` lists what the module lacks"
         case .missingParameter(let parameter, nil):
@@ -121,7 +121,7 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             let exact = choices.contains(.float32) ? "float32 (exact)" : nil
             let others = choices.filter { $0 != .float32 }.map(\.rawValue)
             let options = ([exact].compactMap { $0 } + others).joined(separator: ", ")
-            return "\(place)\(target) cannot hold \(dtype.rawValue)\(which); pass \(name(.dtype)) with one of \(options)"
+            return "\(place)\(target.displayName) cannot hold \(dtype.rawValue)\(which); pass \(name(.dtype)) with one of \(options)"
         case .storedStateShape(let module, let state, let shape, let states, let hiddenSize, let architecture):
             return "\(module): the stored \(state) has shape \(shapeText(shape)); expected (\(states), batch, \(hiddenSize)) for \(architecture)"
         case .lengthsTooLarge(let module, let lengths):

@@ -13,6 +13,11 @@ public struct ModuleNoteEntry: Sendable, Equatable {
         self.module = module
         self.note = note
     }
+
+    /// `module: note`, each option named by `name`.
+    public func message(naming name: (RequestOption) -> String) -> String {
+        "\(module): \(note.message(naming: name))"
+    }
 }
 
 /// What a model file's reader says about one module beyond its weights:

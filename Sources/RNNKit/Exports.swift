@@ -27,9 +27,11 @@
 @_exported import enum RNNEngine.EngineError
 @_exported import struct RNNLayouts.ModuleValidationError
 @_exported import enum RNNLayouts.ModuleProblem
+@_exported import enum RNNLayouts.ShapeReason
 
 // Converting it.
 @_exported import enum RNNConvert.ConversionError
+@_exported import enum RNNConvert.TargetLimitation
 @_exported import enum RNNConvert.GraphProblem
 @_exported import enum RNNConvert.ModelFileProblem
 @_exported import struct RNNConvert.ConversionResult

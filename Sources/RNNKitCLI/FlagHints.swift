@@ -15,12 +15,14 @@ func flag(_ option: RequestOption) -> String {
     case .nonlinearity: return "--nonlinearity"
     case .dtype: return "--dtype"
     case .dropMask: return "--drop-mask"
+    case .checkValues: return "--check-values"
+    case .skipValueCheck: return "--no-check-values"
     }
 }
 
 /// A reader's note on a module as the CLI prints it, options named by their flags.
 func noteText(_ entry: ModuleNoteEntry) -> String {
-    "\(entry.module): \(entry.note.message(naming: flag))"
+    entry.message(naming: flag)
 }
 
 /// A conversion's note as the CLI prints it, options named by their flags.

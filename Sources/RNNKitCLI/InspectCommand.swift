@@ -65,14 +65,7 @@ struct InspectCommand: ParsableCommand {
             let found = try FileInspection(
                 path: file, renames: try selection.parsedRenames(), inputShape: inputShape,
                 batchFirst: layout.batchFirst ?? false, module: selection.module, checkValues: checkValues)
-            var report = InspectReport(file: found.source, inspection: found.inspection, flows: found.flows)
-            report.notes += found.recorded.map(noteText)
-            if !found.valuesChecked && !found.inspection.modules.isEmpty {
-                report.notes.append(checkValues == false
-                    ? "Values not read (--no-check-values): NaN/Inf were not looked for."
-                    : "Values not read: the module weights total \(byteText(found.moduleBytes)) (over 256 MiB); "
-                        + "pass --check-values to look for NaN/Inf.")
-            }
+            let report = InspectReport(file: found.source, inspection: found.inspection, flows: found.flows, notes: found.notes)
             print(json ? try report.json() : report.text(), terminator: "")
         }
     }

@@ -9,11 +9,11 @@ struct InspectReport {
     var inspection: Inspection
     /// Shape flows by module name, for the modules `--input-shape` was for.
     var flows: [String: ShapeFlow]
-    /// Remarks for the human output only (what was not checked, and why).
-    var notes: [String] = []
+    /// What the file's reader noted about its modules, and what was not checked.
+    var notes: [InspectionNote] = []
 
     /// The JSON document of `inspect --json`:
-    /// `{file, format, tensors, modules, problems}` (see docs/cli.md).
+    /// `{file, format, tensors, modules, problems, notes}` (see docs/cli.md).
     func json() throws -> String {
         let document = JSONDocument(
             file: file.path, format: file.format,
@@ -21,7 +21,8 @@ struct InspectReport {
                 JSONTensor(name: named.name, dtype: named.tensor.dtype.rawValue, shape: named.tensor.shape, bytes: named.tensor.byteCount)
             },
             modules: inspection.modules.map(moduleJSON),
-            problems: inspection.problems.map { JSONProblem(tensor: $0.tensor, message: $0.message) })
+            problems: inspection.problems.map { JSONProblem(tensor: $0.tensor, message: $0.message) },
+            notes: notes)
         return try jsonText(document) + "\n"
     }
 
@@ -45,6 +46,8 @@ struct InspectReport {
         var tensors: [JSONTensor]
         var modules: [JSONModule]
         var problems: [JSONProblem]
+        /// Each note an object: `kind`, its data, `message` (as `convert --json`'s notes).
+        var notes: [InspectionNote]
     }
 
     struct JSONTensor: Encodable {

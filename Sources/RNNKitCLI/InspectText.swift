@@ -38,7 +38,7 @@ extension InspectReport {
             lines += ["", "Other entries (not tensors):"] + file.otherItems.map { "  \($0.name): \($0.summary)" }
         }
         lines.append("")
-        lines += notes.flatMap { wrapped($0, first: "", rest: "  ") }
+        lines += notes.flatMap { wrapped($0.message(naming: flag), first: "", rest: "  ") }
         if inspection.problems.isEmpty {
             lines.append("No problems found.")
         } else {

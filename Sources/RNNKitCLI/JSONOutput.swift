@@ -8,6 +8,6 @@ func jsonText<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    encoder.userInfo[.optionNaming] = OptionNaming(flag)
+    encoder.userInfo[.optionNaming] = OptionNaming { flag($0) }
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

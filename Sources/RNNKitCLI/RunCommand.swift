@@ -60,7 +60,7 @@ struct RunCommand: ParsableCommand {
                 weights: weights, module: selection.module, renames: try selection.parsedRenames(),
                 input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: layout.batchFirst, nonlinearity: nonlinearity)
             // What the request decides on its own: which module reads the input's features.
-            request.report = { printError("note: \($0); choose another with --module") }
+            request.reportChoice = { printError("note: \($0): \($1.message(naming: flag))") }
             // What the file's reader assumed (a Keras 2 weights file's activations).
             request.reportAssumption = { printError("note: \(noteText($0))") }
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: overwrite.force)

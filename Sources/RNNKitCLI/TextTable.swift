@@ -67,18 +67,6 @@ func groupedDigits(_ value: Int) -> String {
     return (value < 0 ? "-" : "") + groups.joined(separator: ",")
 }
 
-/// A byte count for people: `812 B`, `6.1 KB`, `1.2 GB` (powers of 1024).
-func byteText(_ bytes: Int) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024 && unit < units.count - 1 {
-        value /= 1024
-        unit += 1
-    }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
-}
-
 /// `text` broken at spaces into lines of at most `width` characters; the
 /// first line starts with `first`, the others with `rest` (a hanging indent).
 func wrapped(_ text: String, first: String, rest: String, width: Int = 100) -> [String] {

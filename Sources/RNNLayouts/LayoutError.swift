@@ -15,13 +15,13 @@ public enum LayoutError: OptionNamingError, Equatable {
     case renameCollision(String)
     /// The file holds no recurrent module; `problems` say what stopped the
     /// tensors there from forming one.
-    case noModule(problems: [String])
-    /// No module has the name asked for; `available` lists the modules as
-    /// `'name' (MODE)`.
-    case noSuchModule(String, available: [String])
+    case noModule(problems: [Problem])
+    /// No module has the name asked for (as typed); `available` lists the
+    /// file's modules (shown as `'name' (MODE)`).
+    case noSuchModule(String, available: [ModuleEntry])
     /// The file holds several modules and none was named; `modules` lists
-    /// them as `'name' (MODE)`.
-    case severalModules([String])
+    /// them (shown as `'name' (MODE)`).
+    case severalModules([ModuleEntry])
     /// An input shape with a number of dimensions other than 2 or 3.
     case inputShapeRank([Int], batchFirst: Bool)
     /// An input shape with a negative dimension.
@@ -32,20 +32,44 @@ public enum LayoutError: OptionNamingError, Equatable {
     case unparsableInputShape(String, batchFirst: Bool)
     /// The input's features do not fit the module's `input_size`.
     case featuresMismatch(FeaturesMismatch)
-    /// No module reads as many features as the input has; `modules` says
-    /// what each reads (`'name' reads 5`).
-    case noModuleReads(input: String, features: Int, modules: [String])
+    /// No module reads as many features as `input` has; `modules` says
+    /// what each reads (shown as `'name' reads 5`).
+    case noModuleReads(input: InputShape, modules: [ModuleEntry])
+
+    /// A module as the lists of these errors show it: where it sits, its
+    /// mode and its input size.
+    public struct ModuleEntry: Equatable, Sendable {
+        /// Where the module sits.
+        public var path: ModulePath
+        /// Its mode.
+        public var mode: RNNMode
+        /// The features it reads.
+        public var inputSize: Int
+
+        /// Creates an entry.
+        public init(path: ModulePath, mode: RNNMode, inputSize: Int) {
+            self.path = path
+            self.mode = mode
+            self.inputSize = inputSize
+        }
+
+        /// The entry of `module`.
+        public init(_ module: RNNModule) {
+            self.init(path: module.path, mode: module.architecture.mode, inputSize: module.architecture.inputSize)
+        }
+
+        /// `'encoder' (LSTM)`.
+        var named: String { "'\(path)' (\(mode.rawValue))" }
+    }
 
     /// An input whose last dimension is not the module's `input_size`.
     public struct FeaturesMismatch: Equatable, Sendable {
-        /// The input shape and its layout: `(7, 3, 4) (T, B, F)`.
-        public var input: String
-        /// The input's features.
-        public var features: Int
+        /// The input's shape and layout.
+        public var input: InputShape
         /// The module's class: `nn.LSTM`.
         public var moduleClass: String
-        /// The module's name, nil when not given ("" for the root).
-        public var module: String?
+        /// The module, nil when not given.
+        public var module: ModulePath?
         /// The module's input size.
         public var inputSize: Int
         /// The weight that shows it, and its shape.
@@ -56,10 +80,9 @@ public enum LayoutError: OptionNamingError, Equatable {
         public var expected: [Int]
 
         /// Creates the description of a mismatch.
-        public init(input: String, features: Int, moduleClass: String, module: String?, inputSize: Int,
+        public init(input: InputShape, moduleClass: String, module: ModulePath?, inputSize: Int,
                     weight: String, weightShape: [Int], expected: [Int]) {
             self.input = input
-            self.features = features
             self.moduleClass = moduleClass
             self.module = module
             self.inputSize = inputSize
@@ -82,11 +105,13 @@ public enum LayoutError: OptionNamingError, Equatable {
             return "\(name(.rename)): after renaming, two tensors are named '\(new)'"
         case .noModule(let problems):
             return "no recurrent module found (no weight_ih_l0/weight_ih tensors with their weight_hh partners)"
-                + (problems.isEmpty ? "" : ": " + problems.joined(separator: "; "))
+                + (problems.isEmpty ? "" : ": " + problems.map(\.description).joined(separator: "; "))
         case .noSuchModule(let module, let available):
-            return "no module named '\(module)'; the file holds: \(available.isEmpty ? "none" : available.joined(separator: ", "))"
+            return "no module named '\(module)'; the file holds: "
+                + (available.isEmpty ? "none" : available.map(\.named).joined(separator: ", "))
         case .severalModules(let modules):
-            return "the file holds \(modules.count) modules; choose one with \(name(.module)): \(modules.joined(separator: ", "))"
+            return "the file holds \(modules.count) modules; choose one with \(name(.module)): "
+                + modules.map(\.named).joined(separator: ", ")
         case .inputShapeRank(let dimensions, let batchFirst):
             return "input shape \(shapeText(dimensions)) has \(dimensions.count) dimension\(dimensions.count == 1 ? "" : "s"); "
                 + "expected 3, \(Self.layout(batchFirst)), or 2 for one unbatched sequence T,F (seq, features)"
@@ -99,12 +124,12 @@ public enum LayoutError: OptionNamingError, Equatable {
             return "\(name(.inputShape)) '\(text)': expected whole numbers separated by commas, "
                 + (batchFirst ? "\(Self.layout(true)) with \(name(.batchFirst))" : Self.layout(false)) + ", e.g. 7,3,5"
         case .featuresMismatch(let mismatch):
-            let whose = mismatch.module.map { $0.isEmpty ? " of the root module" : " of module '\($0)'" } ?? ""
-            return "input shape \(mismatch.input) has \(mismatch.features) features, but \(mismatch.moduleClass)\(whose) reads input_size "
+            let whose = mismatch.module.map { $0.isRoot ? " of the root module" : " of module '\($0)'" } ?? ""
+            return "input shape \(mismatch.input) \(mismatch.input.layoutText) has \(mismatch.input.features) features, but \(mismatch.moduleClass)\(whose) reads input_size "
                 + "\(mismatch.inputSize) (\(mismatch.weight) is \(shapeText(mismatch.weightShape))); expected \(shapeText(mismatch.expected))"
-        case .noModuleReads(let input, let features, let modules):
-            return "input shape \(input) has \(features) features (the last dimension), but no module reads that many: "
-                + modules.joined(separator: ", ")
+        case .noModuleReads(let input, let modules):
+            return "input shape \(input) has \(input.features) features (the last dimension), but no module reads that many: "
+                + modules.map { "'\($0.path)' reads \($0.inputSize)" }.joined(separator: ", ")
         }
     }
 

@@ -29,6 +29,10 @@ public enum RequestOption: String, Sendable, Codable, CaseIterable {
     case dtype
     /// Writing a masked module's weights without its mask.
     case dropMask
+    /// Reading the values of a file's tensors to look for NaN/Inf.
+    case checkValues
+    /// Not reading the values (the counterpart of `checkValues`).
+    case skipValueCheck
 
     /// The option in words, for messages read outside the CLI.
     public var phrase: String {
@@ -45,6 +49,8 @@ public enum RequestOption: String, Sendable, Codable, CaseIterable {
         case .nonlinearity: return "nonlinearity"
         case .dtype: return "dtype"
         case .dropMask: return "drop-mask"
+        case .checkValues: return "check-values"
+        case .skipValueCheck: return "skip-value-check"
         }
     }
 }

@@ -69,7 +69,7 @@ final class ContainerConversionTests: XCTestCase {
     func testBFloat16OnlyWhereItFits() throws {
         let input = try fixture("lstm_bf16")
         XCTAssertThrowsError(try Converter.convert(ConversionRequest(input: input, output: out("x.npz")))) { error in
-            guard case .dtypeNotWritable(out("x.npz"), "NPZ", .bfloat16, _?, let choices)? = error as? ConversionError else {
+            guard case .dtypeNotWritable(out("x.npz"), .npz, .bfloat16, _?, let choices)? = error as? ConversionError else {
                 return XCTFail("\(error)")
             }
             XCTAssertEqual(choices, [.float32, .float16])
@@ -94,7 +94,7 @@ final class ContainerConversionTests: XCTestCase {
     func testRunOptionsAreRefusedForContainers() throws {
         let input = try fixture("gru_2l")
         XCTAssertThrowsError(try Converter.convert(ConversionRequest(input: input, output: out("x.npz"), batchFirst: true))) { error in
-            XCTAssertEqual(error as? ConversionError, .batchFirstNotRecorded(file: input, target: "NPZ"))
+            XCTAssertEqual(error as? ConversionError, .batchFirstNotRecorded(file: input, target: .npz))
         }
     }
 }

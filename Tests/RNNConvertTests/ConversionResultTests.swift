@@ -66,10 +66,10 @@ final class ConversionResultTests: XCTestCase {
         let input = try gruFile()
         _ = try Converter.convert(ConversionRequest(input: input, output: out("g.onnx"), batchFirst: true))
         let result = try Converter.convert(ConversionRequest(input: out("g.onnx"), output: out("g.npz"), batchFirst: true))
-        XCTAssertEqual(result.notes, [.batchFirstNotRecorded(target: "NPZ")])
+        XCTAssertEqual(result.notes, [.batchFirstNotRecorded(target: .npz)])
         XCTAssertEqual(result.notes[0].message(naming: { "<\($0.rawValue)>" }), "NPZ does not record batch_first; run it with <batchFirst>")
         XCTAssertThrowsError(try Converter.convert(ConversionRequest(input: input, output: out("h.npz"), nonlinearity: .relu))) { error in
-            XCTAssertEqual(error as? ConversionError, .nonlinearityNotRecorded(file: input, nonlinearity: .relu, target: "NPZ", recorded: []))
+            XCTAssertEqual(error as? ConversionError, .nonlinearityNotRecorded(file: input, nonlinearity: .relu, target: .npz, recorded: []))
         }
     }
 
@@ -95,7 +95,7 @@ final class ConversionResultTests: XCTestCase {
         let result = ConversionResult(
             input: "in.onnx", output: "out.npz", target: .npz, contents: "NPZ, 4 tensors", modules: ["rnn"], tensorCount: 4, bytes: 10,
             dtypes: [.float32], stored: .tensors(["rnn.h0"]),
-            notes: [.batchFirstNotRecorded(target: "NPZ"), .input(module: "rnn", .storedLengths([3, 2])),
+            notes: [.batchFirstNotRecorded(target: .npz), .input(module: "rnn", .storedLengths([3, 2])),
                     .input(module: "rnn", .inputMask(InputMask(source: .maskValue(0), layer: "Masking layer 'm'", zeroOutput: true)))])
         let encoder = JSONEncoder()
         encoder.userInfo[.optionNaming] = OptionNaming { "--\($0.rawValue)" }
@@ -107,7 +107,7 @@ final class ConversionResultTests: XCTestCase {
         let notes = try XCTUnwrap(object["notes"] as? [[String: Any]])
         XCTAssertEqual(notes.count, 3)
         XCTAssertEqual(notes[0]["kind"] as? String, "batchFirstNotRecorded")
-        XCTAssertEqual(notes[0]["target"] as? String, "NPZ")
+        XCTAssertEqual(notes[0]["target"] as? String, "npz")
         XCTAssertEqual(notes[0]["message"] as? String, "NPZ does not record batch_first; run it with --batchFirst")
         XCTAssertEqual(notes[1]["kind"] as? String, "storedLengths")
         XCTAssertEqual(notes[1]["module"] as? String, "rnn")
@@ -128,7 +128,8 @@ final class ConversionResultTests: XCTestCase {
                        "m.txt: unknown output suffix '.txt'; rnnkit writes .onnx, .keras, .weights.h5, .safetensors, .npz, .h5, .hdf5 "
                         + "and directories of .npy (a path without suffix)")
         XCTAssertEqual(TensorFileError(file: "out.onnx", .outputExists).description, "out.onnx: already exists")
-        XCTAssertEqual(LayoutError.severalModules(["'dec' (GRU)", "'enc' (GRU)"]).description,
+        let modules = [LayoutError.ModuleEntry(path: .init("dec"), mode: .gru, inputSize: 3), .init(path: .init("enc"), mode: .gru, inputSize: 3)]
+        XCTAssertEqual(LayoutError.severalModules(modules).description,
                        "the file holds 2 modules; choose one with the module option: 'dec' (GRU), 'enc' (GRU)")
     }
 
@@ -137,11 +138,11 @@ final class ConversionResultTests: XCTestCase {
     func testMessagesNameOptionsOnlyThroughTheNamer() {
         let errors: [ConversionError] = [
             .maskNotRecorded(file: "m.keras", module: "(root)", mask: InputMask(source: .maskValue(0), layer: "Masking layer 'm'", zeroOutput: false),
-                             target: "npz"),
-            .nonlinearityNotRecorded(file: "a.npz", nonlinearity: .relu, target: "npz", recorded: [.tanh]),
-            .batchFirstNotRecorded(file: "a.npz", target: "npz"),
+                             target: .npz),
+            .nonlinearityNotRecorded(file: "a.npz", nonlinearity: .relu, target: .npz, recorded: [.tanh]),
+            .batchFirstNotRecorded(file: "a.npz", target: .npz),
             .nonlinearityContradictsFile(file: "a.onnx", nonlinearity: .relu, recorded: .tanh, module: "rnn"),
-            .dtypeNotWritable(file: "a.npz", target: "npz", dtype: .bfloat16, tensor: "w", choices: [.float32, .float16]),
+            .dtypeNotWritable(file: "a.npz", target: .npz, dtype: .bfloat16, tensor: "w", choices: [.float32, .float16]),
         ]
         for error in errors {
             XCTAssertFalse(error.description.contains("--"), error.description)

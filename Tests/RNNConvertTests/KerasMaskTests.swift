@@ -45,7 +45,7 @@ final class KerasMaskTests: XCTestCase {
         let output = folder.appendingPathComponent("w.npz").path
         var request = ConversionRequest(input: model("masking_lstm"), output: output)
         XCTAssertThrowsError(try Converter.convert(request)) { error in
-            guard case .maskNotRecorded(let file, "(root)", let mask, "NPZ")? = error as? ConversionError else { return XCTFail("\(error)") }
+            guard case .maskNotRecorded(let file, "(root)", let mask, .npz)? = error as? ConversionError else { return XCTFail("\(error)") }
             XCTAssertTrue(file.hasSuffix("masking_lstm/model.keras"), file)
             XCTAssertEqual(mask.layer, "Masking layer 'masking'")
             XCTAssertEqual(mask.source, .maskValue(0))

@@ -124,8 +124,10 @@ final class KerasRoundTripTests: XCTestCase {
         let projected = ModuleFactory.module(RNNArchitecture(mode: .lstm, inputSize: 3, hiddenSize: 4, projSize: 2))
         for file in ["p.keras", "p.weights.h5"] {
             XCTAssertThrowsError(try roundTrip(projected, file)) { error in
-                guard case .targetCannotHold(_, "Keras", let reason)? = error as? ConversionError else { return XCTFail("\(error)") }
-                XCTAssertTrue(reason.contains("proj_size=2"), reason)
+                guard case .targetCannotHold(_, let target, .projection(projSize: 2))? = error as? ConversionError else {
+                    return XCTFail("\(error)")
+                }
+                XCTAssertEqual(target, file.hasSuffix(".keras") ? .keras : .kerasWeights)
             }
             XCTAssertFalse(FileManager.default.fileExists(atPath: path(file)))
         }
@@ -135,7 +137,7 @@ final class KerasRoundTripTests: XCTestCase {
         }
         XCTAssertThrowsError(try roundTrip(gru, "bf16.keras", KerasExportOptions(dtype: .bfloat16))) { error in
             XCTAssertEqual(error as? ConversionError,
-                           .dtypeNotWritable(file: nil, target: "Keras", dtype: .bfloat16, tensor: nil, choices: [.float32, .float16, .float64]))
+                           .dtypeNotWritable(file: nil, target: .keras, dtype: .bfloat16, tensor: nil, choices: [.float32, .float16, .float64]))
         }
         var incomplete = gru
         incomplete.parameters[ParameterName(.weightHH, layer: 0)] = nil

@@ -79,7 +79,7 @@ final class ConvertCommandTests: XCTestCase {
         let input = try weights(["lstm.weight_ih_l0": [8, 3], "lstm.weight_hh_l0": [8, 2]])
         let cases: [([String], String)] = [
             (["--nonlinearity", "relu"], ": module 'lstm' is not valid: nonlinearity relu applies to RNN modules only; an LSTM's activations are fixed (--nonlinearity)"),
-            (["--dtype", "bfloat16"], "ONNX cannot hold bfloat16; pass --dtype with one of float32 (exact), float16, float64"),
+            (["--dtype", "bfloat16"], "ONNX model cannot hold bfloat16; pass --dtype with one of float32 (exact), float16, float64"),
             (["--module", "decoder"], "no module named 'decoder'"),
             (["--rename", "nonsense"], "--rename 'nonsense': expected OLD=NEW"),
         ]
@@ -132,7 +132,7 @@ final class ConvertCommandTests: XCTestCase {
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let notes = try XCTUnwrap(report["notes"] as? [[String: Any]])
         XCTAssertEqual(notes.map { $0["kind"] as? String }, ["batchFirstNotRecorded"])
-        XCTAssertEqual(notes.first?["target"] as? String, "NPZ")
+        XCTAssertEqual(notes.first?["target"] as? String, "npz")
         XCTAssertEqual(notes.first?["message"] as? String, "NPZ does not record batch_first; run it with --batch-first")
         let refused = try CLI.run(["convert", input, path("s.npz"), "--batch-first"])
         XCTAssertEqual(refused.status, 2)

@@ -49,7 +49,7 @@ final class InspectCommandTests: XCTestCase {
         let result = try CLI.run(["inspect", path, "--json", "--input-shape", "7,3,5"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let document = try jsonObject(result.stdout)
-        XCTAssertEqual(Set(document.keys), ["file", "format", "tensors", "modules", "problems"])
+        XCTAssertEqual(Set(document.keys), ["file", "format", "tensors", "modules", "problems", "notes"])
         XCTAssertEqual(document["file"] as? String, path)
         XCTAssertEqual(document["format"] as? String, "npy_directory")
         let tensors = try XCTUnwrap(document["tensors"] as? [[String: Any]])
@@ -81,6 +81,24 @@ final class InspectCommandTests: XCTestCase {
         let shapes = try XCTUnwrap(module["shapes"] as? [String: [Int]])
         XCTAssertEqual(shapes, ["output": flow.output, "h_n": flow.hN, "c_n": flow.cN ?? []])
         XCTAssertEqual((document["problems"] as? [Any])?.count, 0)
+        XCTAssertEqual((document["notes"] as? [Any])?.count, 0)
+    }
+
+    /// inspect's notes are the objects convert's are: `kind`, the data,
+    /// `module` for a reader's note, and `message`, the line the text prints.
+    func testNotesAreObjectsLikeConvertsNotes() throws {
+        let gru = RNNArchitecture(mode: .gru, inputSize: 4, hiddenSize: 3)
+        let onnx = folder.appendingPathComponent("g.onnx").path
+        XCTAssertEqual(try CLI.run(["convert", try npyDirectory("gru", tensors(gru, prefix: "enc.")), onnx, "--batch-first"]).status, 0)
+        let result = try CLI.run(["inspect", onnx, "--json", "--no-check-values"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let notes = try XCTUnwrap(try jsonObject(result.stdout)["notes"] as? [[String: Any]])
+        XCTAssertEqual(notes.compactMap { $0["kind"] as? String }, ["readFrom", "batchMajorInput", "valueCheckSkipped"])
+        XCTAssertEqual(notes[1]["module"] as? String, "enc")
+        XCTAssertEqual(notes[1]["message"] as? String, "the model takes batch-major input (batch_first=True)")
+        XCTAssertEqual(notes[2]["message"] as? String, "Values not read (--no-check-values): NaN/Inf were not looked for.")
+        let text = try CLI.run(["inspect", onnx, "--no-check-values"])
+        XCTAssertTrue(text.stdout.contains("enc: the model takes batch-major input (batch_first=True)"), text.stdout)
     }
 
     func testShapesOnlyWithInputShapeAndNoCellStateForGRU() throws {
@@ -142,8 +160,9 @@ final class InspectCommandTests: XCTestCase {
         let result = try CLI.run(["inspect", path, "--json"])
         let problems = try XCTUnwrap(try jsonObject(result.stdout)["problems"] as? [[String: Any]])
         XCTAssertEqual(problems.compactMap { $0["tensor"] as? String }, ["weight_hh_l0"])
-        let skipped = try CLI.run(["inspect", path, "--json", "--no-check-values"])
-        XCTAssertEqual((try jsonObject(skipped.stdout)["problems"] as? [Any])?.count, 0)
+        let skipped = try jsonObject(try CLI.run(["inspect", path, "--json", "--no-check-values"]).stdout)
+        XCTAssertEqual((skipped["problems"] as? [Any])?.count, 0)
+        XCTAssertEqual((skipped["notes"] as? [[String: Any]])?.compactMap { $0["kind"] as? String }, ["valueCheckSkipped"])
         let text = try CLI.run(["inspect", path, "--no-check-values"])
         XCTAssertTrue(text.stdout.contains("Values not read (--no-check-values)"), text.stdout)
     }
@@ -165,7 +184,8 @@ final class InspectCommandTests: XCTestCase {
         }
         let result = try CLI.run(["inspect", directory.path])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("Values not read: the module weights total"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Values not read: the module weights total 336.0 MB (over 256.0 MB); pass --check-values"),
+                      result.stdout)
         XCTAssertTrue(result.stdout.contains("No problems found."), result.stdout)
     }
 

@@ -95,7 +95,9 @@ final class RNNModelTests: XCTestCase {
         XCTAssertThrowsError(try RNNModel(contentsOf: url)) { error in
             guard let error = error as? FileInputError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.file, url.path)
-            XCTAssertEqual(error.underlying as? LayoutError, .severalModules(["'decoder' (LSTM)", "'encoder' (GRU)"]))
+            guard case .severalModules(let modules)? = error.underlying as? LayoutError else { return XCTFail("\(error)") }
+            XCTAssertEqual(modules.map(\.path.description), ["decoder", "encoder"])
+            XCTAssertEqual(modules.map(\.mode), [.lstm, .gru])
             // The exact wording of the most common open error: the file, then the modules.
             XCTAssertEqual("\(error)", "\(url.path): the file holds 2 modules; choose one with the module option: "
                 + "'decoder' (LSTM), 'encoder' (GRU)")

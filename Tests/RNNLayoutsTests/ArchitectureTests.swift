@@ -26,6 +26,25 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertEqual(gru.unstoredSettings.map(\.name), ["batch_first"])
     }
 
+    func testShapeReasonNamesTheQuantitiesThatFixEachDimension() {
+        var lstm = RNNArchitecture(mode: .lstm, inputSize: 5, hiddenSize: 8, projSize: 3, numLayers: 2, bidirectional: true)
+        let gates = ShapeReason.Quantity.gates(.lstm, hiddenSize: 8)
+        XCTAssertEqual(lstm.shapeReason(of: ParameterName(.weightIH, layer: 0)), .matrix(rows: gates, columns: .inputSize(5)))
+        XCTAssertEqual(lstm.shapeReason(of: ParameterName(.weightIH, layer: 1, reverse: true)),
+                       .matrix(rows: gates, columns: .layerOutput(layer: 0, directions: 2, stateSize: 3, merge: nil)))
+        XCTAssertEqual(lstm.shapeReason(of: ParameterName(.weightHH, layer: 0)), .matrix(rows: gates, columns: .projSize(3)))
+        XCTAssertEqual(lstm.shapeReason(of: ParameterName(.biasHH, layer: 1)), .biasPerRow(gates))
+        XCTAssertEqual(lstm.shapeReason(of: ParameterName(.weightHR, layer: 0)), .projection(hiddenSize: 8, projSize: 3))
+        lstm.variant.merge = .sum
+        let merged = lstm.shapeReason(of: ParameterName(.weightIH, layer: 1))
+        XCTAssertEqual(merged, .matrix(rows: gates, columns: .layerOutput(layer: 0, directions: 2, stateSize: 3, merge: .sum)))
+        XCTAssertEqual("\(merged)", "rows = 4 gate blocks (i, f, g, o) × hidden_size 8; "
+            + "columns = layer 0's output width 3 (2 directions × 3, merged by sum)")
+        let gru = RNNArchitecture(mode: .gru, kind: .cell, inputSize: 4, hiddenSize: 3)
+        XCTAssertEqual(gru.shapeReason(of: ParameterName(.weightHH, layer: nil)),
+                       .matrix(rows: .gates(.gru, hiddenSize: 3), columns: .hiddenSize(3)))
+    }
+
     func testGateLayoutFollowsPyTorchRowOrder() {
         let lstm = RNNArchitecture(mode: .lstm, inputSize: 5, hiddenSize: 8)
         XCTAssertEqual(lstm.gateLayout, "i 0–7 | f 8–15 | g 16–23 | o 24–31")

@@ -76,7 +76,7 @@ final class FixtureInspectionTests: XCTestCase {
             let features = module.architecture.inputSize + 1
             XCTAssertThrowsError(try ShapeFlow(module: module, input: InputShape([4, 2, features]))) { error in
                 guard case LayoutError.featuresMismatch(let mismatch) = error else { return XCTFail("\(error)") }
-                XCTAssertEqual(mismatch.features, features)
+                XCTAssertEqual(mismatch.input.features, features)
                 XCTAssertEqual(mismatch.inputSize, module.architecture.inputSize)
             }
         }

@@ -65,14 +65,34 @@ final class InferenceTests: XCTestCase {
         let one = TestTensors.module(RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 2), named: "a")
         let two = TestTensors.module(RNNArchitecture(mode: .rnn, inputSize: 3, hiddenSize: 2), named: "b")
         let inspection = Inspector.inspect(one + two)
+        let entries = [LayoutError.ModuleEntry(path: ModulePath("a"), mode: .gru, inputSize: 3),
+                       LayoutError.ModuleEntry(path: ModulePath("b"), mode: .rnn, inputSize: 3)]
         XCTAssertThrowsError(try inspection.selectModule(named: nil)) { error in
-            XCTAssertEqual(error as? LayoutError, .severalModules(["'a' (GRU)", "'b' (RNN)"]))
+            XCTAssertEqual(error as? LayoutError, .severalModules(entries))
         }
         XCTAssertThrowsError(try inspection.selectModule(named: "c")) { error in
-            XCTAssertEqual(error as? LayoutError, .noSuchModule("c", available: ["'a' (GRU)", "'b' (RNN)"]))
+            XCTAssertEqual(error as? LayoutError, .noSuchModule("c", available: entries))
+            // The exact wording of the second most common selection error.
+            XCTAssertEqual("\(error)", "no module named 'c'; the file holds: 'a' (GRU), 'b' (RNN)")
         }
         XCTAssertThrowsError(try Inspector.inspect([]).selectModule(named: nil)) { error in
             XCTAssertEqual(error as? LayoutError, .noModule(problems: []))
+        }
+    }
+
+    func testTheOnlyModuleThatReadsTheInputIsChosenAndSaysSo() throws {
+        let encoder = TestTensors.module(RNNArchitecture(mode: .gru, inputSize: 4, hiddenSize: 2), named: "enc")
+        let decoder = TestTensors.module(RNNArchitecture(mode: .lstm, inputSize: 2, hiddenSize: 3), named: "dec")
+        let inspection = Inspector.inspect(encoder + decoder)
+        let (module, choice) = try inspection.selectModule(named: nil, features: 4)
+        XCTAssertEqual(module.name, "enc")
+        XCTAssertEqual(choice, ModuleChoice(chosen: .init(path: ModulePath("enc"), mode: .gru, inputSize: 4),
+                                            others: [.init(path: ModulePath("dec"), mode: .lstm, inputSize: 2)], features: 4))
+        XCTAssertEqual(choice?.message(naming: { "<\($0.rawValue)>" }), "running module 'enc', the only one of 2 whose input_size is "
+            + "the input's 4 features (not 'dec' (input_size 2)); choose another with <module>")
+        XCTAssertNil(try inspection.selectModule(named: "dec", features: 4).choice)
+        XCTAssertThrowsError(try inspection.selectModule(named: nil, features: 5)) { error in
+            guard case .severalModules? = error as? LayoutError else { return XCTFail("\(error)") }
         }
     }
 

@@ -48,7 +48,9 @@ final class ModuleSelectionErrorTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try Inspector.inspect(tensors).selectModule(named: nil)) { error in
-            XCTAssertEqual(error as? LayoutError, .severalModules(["'dec' (GRU)", "'enc' (GRU)"]))
+            XCTAssertEqual(error as? LayoutError, .severalModules(["dec", "enc"].map {
+                LayoutError.ModuleEntry(path: ModulePath($0), mode: .gru, inputSize: 3)
+            }))
             // The library names the option, never a CLI flag.
             XCTAssertEqual("\(error)", "the file holds 2 modules; choose one with the module option: 'dec' (GRU), 'enc' (GRU)")
         }

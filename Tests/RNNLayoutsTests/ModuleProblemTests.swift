@@ -6,21 +6,25 @@ import XCTest
 /// `description` is `tensor: message` with shapes printed as `torch.Size` is.
 final class ModuleProblemTests: XCTestCase {
     func testMissingTensorWording() {
-        let problem = ModuleProblem.missingTensor(tensor: "enc.bias_hh_l1", expected: [20], reason: "4 gate blocks × hidden_size 5",
+        let problem = ModuleProblem.missingTensor(tensor: "enc.bias_hh_l1", expected: [20], reason: .biasPerRow(.gates(.lstm, hiddenSize: 5)),
                                                   evidence: .bias(layers: [0]))
         XCTAssertEqual(problem.tensor, "enc.bias_hh_l1")
-        XCTAssertEqual(problem.description, "enc.bias_hh_l1: missing; expected shape (20,): 4 gate blocks × hidden_size 5; "
+        XCTAssertEqual(problem.description, "enc.bias_hh_l1: missing; expected shape (20,): "
+            + "one bias per row of weight_ih: 4 gate blocks (i, f, g, o) × hidden_size 5; "
             + "the module has bias tensors (found on layer 0 only), so it was built with bias=True, "
             + "and then every layer and direction has both bias_ih and bias_hh")
     }
 
     func testMisshapedTensorWording() {
-        let problem = ModuleProblem.misshapedTensor(tensor: "weight_hh_l0", shape: [5, 20], expected: [20, 5], reason: "why",
+        let reason = ShapeReason.matrix(rows: .gates(.lstm, hiddenSize: 5), columns: .hiddenSize(5))
+        let problem = ModuleProblem.misshapedTensor(tensor: "weight_hh_l0", shape: [5, 20], expected: [20, 5], reason: reason,
                                                     hint: .transposed)
-        XCTAssertEqual(problem.description, "weight_hh_l0: shape (5, 20), expected (20, 5): why; "
+        XCTAssertEqual(problem.description, "weight_hh_l0: shape (5, 20), expected (20, 5): "
+            + "rows = 4 gate blocks (i, f, g, o) × hidden_size 5; columns = hidden_size 5; "
             + "it looks transposed (PyTorch stores (out_features, in_features); Keras stores the transpose)")
-        let plain = ModuleProblem.misshapedTensor(tensor: "w", shape: [4, 5], expected: [4, 6], reason: "why", hint: nil)
-        XCTAssertEqual(plain.description, "w: shape (4, 5), expected (4, 6): why")
+        let plain = ModuleProblem.misshapedTensor(tensor: "w", shape: [2, 5], expected: [2, 6], reason: .projection(hiddenSize: 6, projSize: 2),
+                                                  hint: nil)
+        XCTAssertEqual(plain.description, "w: shape (2, 5), expected (2, 6): projects hidden_size 6 down to proj_size 2")
     }
 
     func testModuleWideProblemsAndTheErrorNameNoFlag() {

@@ -45,11 +45,4 @@ final class ONNXLayoutTests: XCTestCase {
         XCTAssertEqual(ONNXLayout.mode(ofOperator: "LSTM"), .lstm)
         XCTAssertNil(ONNXLayout.mode(ofOperator: "Scan"))
     }
-
-    func testProjectionHasNoONNXForm() {
-        let projected = RNNArchitecture(mode: .lstm, inputSize: 5, hiddenSize: 8, projSize: 3)
-        XCTAssertNotNil(ONNXLayout.unsupportedReason(projected))
-        XCTAssertTrue(ONNXLayout.unsupportedReason(projected)!.contains("proj_size=3"))
-        XCTAssertNil(ONNXLayout.unsupportedReason(RNNArchitecture(mode: .lstm, inputSize: 5, hiddenSize: 8)))
-    }
 }

@@ -89,15 +89,18 @@ final class ShapeFlowTests: XCTestCase {
         XCTAssertTrue(flow.explanation.contains("nn.LSTMCell computes one step, x (batch, 5) → h (batch, 8) and c; rnnkit runs it over the 7 steps as a one-layer, one-direction network, returning what nn.LSTM(num_layers=1) would"), "\(flow.explanation)")
     }
 
-    func testWrongFeatureSizeNamesTheExpectedOne() {
+    func testWrongFeatureSizeNamesTheExpectedOne() throws {
         let gru = RNNArchitecture(mode: .gru, inputSize: 5, hiddenSize: 8)
-        XCTAssertThrowsError(try ShapeFlow(architecture: gru, input: InputShape([3, 7, 6], batchFirst: true), module: "enc")) { error in
+        let input = try InputShape([3, 7, 6], batchFirst: true)
+        XCTAssertThrowsError(try ShapeFlow(architecture: gru, input: input, module: ModulePath("enc"))) { error in
             guard case LayoutError.featuresMismatch(let mismatch) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(mismatch.features, 6)
+            XCTAssertEqual(mismatch.input, input)
             XCTAssertEqual(mismatch.inputSize, 5)
             XCTAssertEqual(mismatch.expected, [3, 7, 5])
-            XCTAssertEqual(mismatch.module, "enc")
+            XCTAssertEqual(mismatch.module, ModulePath("enc"))
             XCTAssertEqual(mismatch.weightShape, [24, 5])
+            XCTAssertEqual("\(error)", "input shape (3, 7, 6) (batch, seq, features) has 6 features, but nn.GRU of module 'enc' reads "
+                + "input_size 5 (weight_ih_l0 is (24, 5)); expected (3, 7, 5)")
         }
     }
 

@@ -15,7 +15,7 @@ public struct OptionNaming: Sendable {
     }
 
     /// The naming `encoder` carries, or options named in words.
-    static func of(_ encoder: Encoder) -> (RequestOption) -> String {
+    package static func of(_ encoder: Encoder) -> (RequestOption) -> String {
         (encoder.userInfo[.optionNaming] as? OptionNaming)?.name ?? { "the \($0.phrase) option" }
     }
 }
@@ -26,12 +26,12 @@ extension CodingUserInfoKey {
 }
 
 /// A key named at run time: the keys of a note depend on its kind.
-struct JSONKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ string: String) { stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
+package struct JSONKey: CodingKey {
+    package var stringValue: String
+    package var intValue: Int? { nil }
+    package init(_ string: String) { stringValue = string }
+    package init?(stringValue: String) { self.stringValue = stringValue }
+    package init?(intValue: Int) { nil }
 }
 
 /// `convert --json`: `input`, `output`, `target` (the format's raw value),
@@ -72,15 +72,12 @@ extension ConversionResult.StoredInputs: Encodable {
 
 /// A note as an object: `kind` (the case's name), its data, and `message`
 /// (the text, options named by the encoder's `OptionNaming`). A reader's
-/// note (`input`) has the kind and data of its `ModuleNote` and `module`.
+/// note (`input`) is encoded as its `ModuleNoteEntry`.
 extension ConversionNote: Encodable {
     /// Encodes the note's kind, data and message.
     public func encode(to encoder: Encoder) throws {
         if case .input(let module, let note) = self {
-            try note.encode(to: encoder)
-            var container = encoder.container(keyedBy: JSONKey.self)
-            try container.encode(module, forKey: JSONKey("module"))
-            return
+            return try ModuleNoteEntry(module: module, note: note).encode(to: encoder)
         }
         var container = encoder.container(keyedBy: JSONKey.self)
         func put<T: Encodable>(_ key: String, _ value: T) throws { try container.encode(value, forKey: JSONKey(key)) }
@@ -100,6 +97,18 @@ extension ConversionNote: Encodable {
             break
         }
         try put("message", message(naming: OptionNaming.of(encoder)))
+    }
+}
+
+/// A reader's note on a module as an object: the kind, data and message of
+/// its `ModuleNote`, and `module`, the module's display name. `convert --json`
+/// and `inspect --json` encode a reader's note so.
+extension ModuleNoteEntry: Encodable {
+    /// Encodes the note's kind, data and message, and the module.
+    public func encode(to encoder: Encoder) throws {
+        try note.encode(to: encoder)
+        var container = encoder.container(keyedBy: JSONKey.self)
+        try container.encode(module, forKey: JSONKey("module"))
     }
 }
 

@@ -56,9 +56,9 @@ public enum ConversionNote: Sendable, Equatable, CustomStringConvertible {
     /// The input masks `module` (`mask` says how) and the mask was dropped as asked.
     case maskDropped(module: String, mask: InputMask)
     /// The target does not record the nonlinearity given; run the output with it.
-    case nonlinearityNotRecorded(target: String, nonlinearity: Nonlinearity)
+    case nonlinearityNotRecorded(target: FileFormat, nonlinearity: Nonlinearity)
     /// The target does not record batch-major input; run the output with batch-first.
-    case batchFirstNotRecorded(target: String)
+    case batchFirstNotRecorded(target: FileFormat)
     /// What the input's reader noted about `module`.
     case input(module: String, ModuleNote)
 
@@ -70,9 +70,9 @@ public enum ConversionNote: Sendable, Equatable, CustomStringConvertible {
                 + "run it with \(name(.lengths)): the states and the unmasked steps then match Keras, and padded steps output zeros"
                 + (mask.zeroOutput ? " as Keras does here" : " where Keras repeats the previous output")
         case .nonlinearityNotRecorded(let target, let nonlinearity):
-            return "\(target) does not record the nonlinearity; run it with \(name(.nonlinearity)) \(nonlinearity.rawValue)"
+            return "\(target.displayName) does not record the nonlinearity; run it with \(name(.nonlinearity)) \(nonlinearity.rawValue)"
         case .batchFirstNotRecorded(let target):
-            return "\(target) does not record batch_first; run it with \(name(.batchFirst))"
+            return "\(target.displayName) does not record batch_first; run it with \(name(.batchFirst))"
         case .input(_, let note):
             return note.message(naming: name)
         }

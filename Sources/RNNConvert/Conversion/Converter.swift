@@ -98,7 +98,7 @@ public enum Converter {
             guard let mask = hints.inputMask else { continue }
             let module = ModulePath(name).description
             guard request.dropMask else {
-                throw ConversionError.maskNotRecorded(file: request.input, module: module, mask: mask, target: target.displayName)
+                throw ConversionError.maskNotRecorded(file: request.input, module: module, mask: mask, target: target)
             }
             notes.append(.maskDropped(module: module, mask: mask))
         }
@@ -111,8 +111,8 @@ public enum Converter {
         let tensors = try Rename.apply(request.renames, to: source.tensors)
         for module in Inspector.inspect(tensors).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
             guard request.module == nil || [module.name, module.displayName].contains(request.module) else { continue }
-            throw ConversionError.cellNotPyTorch(file: request.input, module: module.displayName, architecture: module.architecture, target: target.displayName,
-                                                 kerasCanHold: KerasVariant.unsupportedReason(module.architecture) == nil)
+            throw ConversionError.cellNotPyTorch(file: request.input, module: module.displayName, architecture: module.architecture, target: target,
+                                                 kerasCanHold: module.architecture.fits(.keras))
         }
     }
 
@@ -126,15 +126,15 @@ public enum Converter {
             let recorded = Set(hints.compactMap(\.nonlinearity))
             guard recorded == [flag] else {
                 throw ConversionError.nonlinearityNotRecorded(
-                    file: request.input, nonlinearity: flag, target: target.displayName, recorded: recorded.sorted { $0.rawValue < $1.rawValue })
+                    file: request.input, nonlinearity: flag, target: target, recorded: recorded.sorted { $0.rawValue < $1.rawValue })
             }
-            notes.append(.nonlinearityNotRecorded(target: target.displayName, nonlinearity: flag))
+            notes.append(.nonlinearityNotRecorded(target: target, nonlinearity: flag))
         }
         if request.batchFirst {
             guard !hints.isEmpty, hints.allSatisfy({ $0.batchFirst == true }) else {
-                throw ConversionError.batchFirstNotRecorded(file: request.input, target: target.displayName)
+                throw ConversionError.batchFirstNotRecorded(file: request.input, target: target)
             }
-            notes.append(.batchFirstNotRecorded(target: target.displayName))
+            notes.append(.batchFirstNotRecorded(target: target))
         }
         return notes
     }
@@ -195,7 +195,7 @@ public enum Converter {
             }
         }
         if target != .safetensors, let bfloat = selected.first(where: { $0.tensor.dtype == .bfloat16 }) {
-            throw ConversionError.dtypeNotWritable(file: request.output, target: target.displayName, dtype: .bfloat16, tensor: bfloat.name,
+            throw ConversionError.dtypeNotWritable(file: request.output, target: target, dtype: .bfloat16, tensor: bfloat.name,
                                                    choices: [.float32, .float16])
         }
         let metadata = source.format.hasForeignLayout ? [:] : source.metadata

@@ -35,17 +35,19 @@ public enum KerasExporter {
     /// The element type the files will use for `module`, or the reason it
     /// cannot be written. Call before creating any file.
     ///
+    /// - Parameter format: what will be written, `.keras` (an archive) or
+    ///   `.kerasWeights` (the weights file), as errors name it.
     /// - Throws: `ConversionError` for what Keras cannot express;
     ///   `ModuleValidationError` for a module that does not pass `ModuleValidation`.
-    public static func check(_ module: RNNModule, options: KerasExportOptions) throws -> DType {
+    public static func check(_ module: RNNModule, options: KerasExportOptions, format: FileFormat = .keras) throws -> DType {
         try ModuleValidation.check(module, nonlinearity: options.nonlinearity)
         let architecture = module.architecture
-        if let reason = KerasLayout.unsupportedReason(architecture) ?? KerasVariant.unsupportedReason(architecture) {
-            throw ConversionError.targetCannotHold(module: module.displayName, target: "Keras", reason: reason)
+        if let limitation = architecture.limitations(in: format).first {
+            throw ConversionError.targetCannotHold(module: module.path, target: format, limitation)
         }
         let dtype = options.dtype ?? (architecture.dtype == .float64 ? .float64 : .float32)
         guard [.float16, .float32, .float64].contains(dtype) else {
-            throw ConversionError.dtypeNotWritable(file: nil, target: "Keras", dtype: dtype, tensor: nil, choices: [.float32, .float16, .float64])
+            throw ConversionError.dtypeNotWritable(file: nil, target: format, dtype: dtype, tensor: nil, choices: [.float32, .float16, .float64])
         }
         return dtype
     }
@@ -82,7 +84,7 @@ public enum KerasExporter {
     public static func writeWeights(
         _ module: RNNModule, options: KerasExportOptions = KerasExportOptions(), to path: String, force: Bool = false
     ) throws -> KerasExport {
-        let dtype = try check(module, options: options)
+        let dtype = try check(module, options: options, format: .kerasWeights)
         let weights = try kerasWeights(module, options: options, dtype: dtype)
         try HDF5Writer.write(to: path, force: force) { writer in try writeWeights(weights, with: writer) }
         return KerasExport(model: describe(weights.layers, dtype: dtype), dtype: dtype)

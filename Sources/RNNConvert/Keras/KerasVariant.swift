@@ -61,26 +61,4 @@ enum KerasVariant {
         if let merge = (value as? String).flatMap(DirectionMerge.init(rawValue:)) { return merge }
         throw refuse(.mergeMode(value as? String))
     }
-
-    /// Why `module`'s variant cannot be written as Keras 3 layers, or nil.
-    static func unsupportedReason(_ architecture: RNNArchitecture) -> String? {
-        let v = architecture.variant
-        guard !v.isPyTorch else { return nil }
-        let pytorch = architecture.mode.pytorchClass(architecture.kind)
-        if v.peepholes { return "peepholes: keras.layers.LSTM has none (nor has PyTorch's \(pytorch)); convert to .onnx, which keeps them" }
-        if v.clip != nil { return "clip: Keras's cells do not clip their gates; convert to .onnx, which keeps it" }
-        if v.inputForget { return "input_forget (f = 1 − i): keras.layers.LSTM has its own forget gate; convert to .onnx" }
-        if v.direction == .reverse {
-            return "a one-direction module reading backwards with outputs at their own steps (ONNX direction=\"reverse\"): "
-                + "Keras's go_backwards returns them in reading order; convert to .onnx"
-        }
-        for activation in [v.gate, v.candidate, v.output] where name(of: activation) == nil {
-            return "activation \(activation.text) has no Keras 3 name (Keras 3's hard_sigmoid is x/6 + 0.5); convert to .onnx, which keeps it"
-        }
-        if architecture.mode == .lstm, v.candidate != v.output {
-            return "candidate activation \(v.candidate.text) and output activation \(v.output.text) differ: Keras's LSTM applies its one "
-                + "`activation` to both; convert to .onnx"
-        }
-        return nil
-    }
 }

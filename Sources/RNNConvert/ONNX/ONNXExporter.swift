@@ -50,12 +50,12 @@ public enum ONNXExporter {
     public static func check(_ module: RNNModule, options: ONNXExportOptions) throws -> DType {
         try ModuleValidation.check(module, nonlinearity: options.nonlinearity)
         let architecture = module.architecture
-        if let reason = ONNXLayout.unsupportedReason(architecture) ?? ONNXVariant.unsupportedReason(architecture) {
-            throw ConversionError.targetCannotHold(module: module.displayName, target: "ONNX", reason: reason)
+        if let limitation = architecture.limitations(in: .onnx).first {
+            throw ConversionError.targetCannotHold(module: module.path, target: .onnx, limitation)
         }
         let dtype = options.dtype ?? (architecture.dtype == .bfloat16 ? .float32 : architecture.dtype)
         guard [.float16, .float32, .float64].contains(dtype) else {
-            throw ConversionError.dtypeNotWritable(file: nil, target: "ONNX", dtype: dtype, tensor: nil, choices: [.float32, .float16, .float64])
+            throw ConversionError.dtypeNotWritable(file: nil, target: .onnx, dtype: dtype, tensor: nil, choices: [.float32, .float16, .float64])
         }
         let states = architecture.numLayers * architecture.directions
         for (name, state) in [("h0", options.storedState?.h0), ("c0", options.storedState?.c0)] {

@@ -21,9 +21,9 @@ package struct FileInspection {
     package var moduleBytes: Int
     /// Whether the values were read for NaN/Inf.
     package var valuesChecked: Bool
-    /// What the file records about each module beyond its weights, and what
-    /// its reader assumed, module by module.
-    package var recorded: [ModuleNoteEntry]
+    /// What the file records about each module beyond its weights and what
+    /// its reader assumed, module by module; then why values were not read, if they were not.
+    package var notes: [InspectionNote]
 
     /// Reads and inspects `path`.
     ///
@@ -61,12 +61,16 @@ package struct FileInspection {
         } catch let error as LayoutError {
             throw FileInputError(file: path, underlying: error)
         }
-        recorded = contents.hints.sorted(by: { $0.key < $1.key }).flatMap { name, hints in
+        notes = contents.hints.sorted(by: { $0.key < $1.key }).flatMap { name, hints in
             var facts = hints.source.map { [ModuleNote.readFrom($0)] } ?? []
             if let nonlinearity = hints.nonlinearity { facts.append(.nonlinearityRecorded(nonlinearity)) }
             if hints.batchFirst == true { facts.append(.batchMajorInput) }
             if let mask = hints.inputMask { facts.append(.inputMask(mask)) }
-            return (facts + hints.notes).map { ModuleNoteEntry(module: ModulePath(name).description, note: $0) }
+            return (facts + hints.notes).map { InspectionNote.input(ModuleNoteEntry(module: ModulePath(name).description, note: $0)) }
+        }
+        if !valuesChecked && !inspection.modules.isEmpty {
+            notes.append(checkValues == false
+                ? .valueCheckSkipped : .valueCheckTooLarge(moduleBytes: moduleBytes, limit: Self.automaticValueCheckLimit))
         }
     }
 
@@ -82,8 +86,7 @@ package struct FileInspection {
             flows[candidate.name] = try ShapeFlow(module: candidate, input: input)
         }
         guard !flows.isEmpty else {
-            let sizes = inspection.modules.map { "'\($0.displayName)' reads \($0.architecture.inputSize)" }
-            throw LayoutError.noModuleReads(input: "\(input)", features: input.features, modules: sizes)
+            throw LayoutError.noModuleReads(input: input, modules: inspection.modules.map(LayoutError.ModuleEntry.init))
         }
         return flows
     }

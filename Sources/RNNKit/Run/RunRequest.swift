@@ -31,9 +31,9 @@ package struct RunRequest: Sendable {
     package var nonlinearity: Nonlinearity?
     /// Threads and kernels of the forward pass.
     package var execution: ExecutionOptions = .automatic
-    /// Receives what the request decided on its own (which module it chose
-    /// by the input's feature size), for the CLI to print on stderr.
-    package var report: @Sendable (String) -> Void = { _ in }
+    /// Receives what the request decided on its own (which module of the
+    /// weight file it chose by the input's feature size), for the CLI to print on stderr.
+    package var reportChoice: @Sendable (_ file: String, ModuleChoice) -> Void = { _, _ in }
     /// Receives what the file's reader assumed about how the module computes
     /// (`ModuleHints.assumptions`), for the CLI to print on stderr.
     package var reportAssumption: @Sendable (ModuleNoteEntry) -> Void = { _ in }
@@ -60,13 +60,13 @@ package struct RunRequest: Sendable {
     /// renaming, with what the file records about it.
     /// With `features` (the input's last dimension) and no module named, a
     /// file with several modules runs the only one that reads that many
-    /// features, and `report` says so.
+    /// features, and `reportChoice` says so.
     package func loadModule(features: Int? = nil) throws -> (module: RNNModule, hints: ModuleHints) {
         let source = try ModelSource.open(weights)
         do {
             let tensors = try Rename.apply(renames, to: source.tensors)
             let (module, choice) = try Inspector.inspect(tensors).selectModule(named: module, features: features)
-            if let choice { report("\(weights): \(choice)") }
+            if let choice { reportChoice(weights, choice) }
             // The cell the file records (variant, peepholes), not PyTorch's.
             return (source.recorded(module), source.hints[module.name] ?? ModuleHints())
         } catch let error as BadInputError {

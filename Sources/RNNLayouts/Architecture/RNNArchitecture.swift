@@ -95,23 +95,23 @@ public struct RNNArchitecture: Equatable, Hashable, Sendable {
         }
     }
 
-    /// Why `parameter` has the shape `expectedShape(of:)` gives, in words.
-    public func shapeReason(of parameter: ParameterName) -> String {
+    /// Why `parameter` has the shape `expectedShape(of:)` gives: the
+    /// quantities of this architecture that fix its dimensions.
+    public func shapeReason(of parameter: ParameterName) -> ShapeReason {
         let layer = parameter.layer ?? 0
-        let gates = "\(mode.gateCount) gate block\(mode.gateCount == 1 ? "" : "s") (\(mode.gateNames.joined(separator: ", "))) × hidden_size \(hiddenSize)"
+        let gates = ShapeReason.Quantity.gates(mode, hiddenSize: hiddenSize)
         switch parameter.role {
         case .weightIH:
-            let columns = layer == 0
-                ? "input_size \(inputSize)"
-                : "layer \(layer - 1)'s output width \(outputSize) (\(directions) direction\(directions == 1 ? "" : "s") × \(stateSize)"
-                    + (outputSize == stateSize && directions == 2 ? ", merged by \(variant.merge.rawValue))" : ")")
-            return "rows = \(gates); columns = \(columns)"
+            let merged = directions == 2 && variant.merge != .concat ? variant.merge : nil
+            return .matrix(rows: gates, columns: layer == 0
+                ? .inputSize(inputSize)
+                : .layerOutput(layer: layer - 1, directions: directions, stateSize: stateSize, merge: merged))
         case .weightHH:
-            return "rows = \(gates); columns = \(projSize > 0 ? "proj_size \(projSize)" : "hidden_size \(hiddenSize)")"
+            return .matrix(rows: gates, columns: projSize > 0 ? .projSize(projSize) : .hiddenSize(hiddenSize))
         case .biasIH, .biasHH:
-            return "one bias per row of weight_ih: \(gates)"
+            return .biasPerRow(gates)
         case .weightHR:
-            return "projects hidden_size \(hiddenSize) down to proj_size \(projSize)"
+            return .projection(hiddenSize: hiddenSize, projSize: projSize)
         }
     }
 

@@ -89,15 +89,6 @@ public enum KerasLayout {
         architecture.mode == .gru ? [2, architecture.gateRows] : [architecture.gateRows]
     }
 
-    /// Why `architecture` cannot be written as Keras layers, or nil when it can.
-    public static func unsupportedReason(_ architecture: RNNArchitecture) -> String? {
-        if architecture.projSize > 0 {
-            return "an LSTM with proj_size=\(architecture.projSize) has no Keras equivalent: keras.layers.LSTM has "
-                + "no projection (weight_hr), and rnnkit does not write a different network under the same name"
-        }
-        return nil
-    }
-
     // MARK: Variables
 
     /// One direction of one layer in Keras's form.

@@ -98,15 +98,4 @@ public enum ONNXLayout {
     public static func biasShape(_ architecture: RNNArchitecture) -> [Int] {
         [architecture.directions, 2 * architecture.gateRows]
     }
-
-    /// Why `architecture` cannot be written as standard ONNX recurrent
-    /// operators, or nil when it can. An LSTM projection (`proj_size`) has no
-    /// counterpart in the ONNX `LSTM` operator.
-    public static func unsupportedReason(_ architecture: RNNArchitecture) -> String? {
-        if architecture.projSize > 0 {
-            return "an LSTM with proj_size=\(architecture.projSize) has no ONNX equivalent: the ONNX LSTM operator has "
-                + "no projection (weight_hr), and rnnkit does not write a different network under the same name"
-        }
-        return nil
-    }
 }

@@ -26,13 +26,13 @@ public struct ShapeFlow: Equatable, Sendable {
 
     /// Computes the shapes for `input`.
     ///
-    /// - Parameter module: the module's name, used in the error message.
+    /// - Parameter module: the module, named in the error.
     /// - Throws: `LayoutError.featuresMismatch` when the input's last dimension
     ///   is not the module's `input_size` (the message says the expected one).
-    public init(architecture: RNNArchitecture, input: InputShape, module: String? = nil) throws {
+    public init(architecture: RNNArchitecture, input: InputShape, module: ModulePath? = nil) throws {
         guard input.features == architecture.inputSize else {
             throw LayoutError.featuresMismatch(LayoutError.FeaturesMismatch(
-                input: "\(input) \(input.layoutText)", features: input.features, moduleClass: architecture.mode.pytorchClass(architecture.kind),
+                input: input, moduleClass: architecture.mode.pytorchClass(architecture.kind),
                 module: module, inputSize: architecture.inputSize, weight: architecture.kind == .cell ? "weight_ih" : "weight_ih_l0",
                 weightShape: [architecture.gateRows, architecture.inputSize], expected: input.sameLayout(lastDimension: architecture.inputSize)))
         }
@@ -47,7 +47,7 @@ public struct ShapeFlow: Equatable, Sendable {
 
     /// Computes the shapes for `module` and `input`.
     public init(module: RNNModule, input: InputShape) throws {
-        try self.init(architecture: module.architecture, input: input, module: module.name)
+        try self.init(architecture: module.architecture, input: input, module: module.path)
     }
 
     /// Which row of `h_n` (and `c_n`) holds layer `layer`, direction

@@ -13,10 +13,10 @@ import TensorFiles
 public enum ModuleProblem: Equatable, Sendable, CustomStringConvertible {
     /// A tensor the architecture needs is absent: its full name, the shape it
     /// should have and why, and the evidence that the module needs it.
-    case missingTensor(tensor: String, expected: [Int], reason: String, evidence: MissingEvidence)
+    case missingTensor(tensor: String, expected: [Int], reason: ShapeReason, evidence: MissingEvidence)
     /// A tensor has `shape` instead of `expected`, with why `expected`, and
     /// what the actual shape suggests (nil when nothing does).
-    case misshapedTensor(tensor: String, shape: [Int], expected: [Int], reason: String, hint: ShapeHint?)
+    case misshapedTensor(tensor: String, shape: [Int], expected: [Int], reason: ShapeReason, hint: ShapeHint?)
     /// A tensor that has no place in the module.
     case unexpectedTensor(tensor: String, why: UnexpectedReason)
     /// A tensor whose dtype is not floating point.
@@ -154,6 +154,64 @@ public enum ModuleProblem: Equatable, Sendable, CustomStringConvertible {
 
         /// The mode it belongs to.
         public var mode: RNNMode { self == .resetBeforeLinear ? .gru : .lstm }
+    }
+}
+
+/// Why a parameter has the shape PyTorch gives it: which quantities of the
+/// architecture fix its dimensions (`RNNArchitecture.shapeReason(of:)`).
+/// `ModuleProblem` words it, in `description`.
+public enum ShapeReason: Equatable, Sendable, CustomStringConvertible {
+    /// `weight_ih`, `weight_hh`: `(rows, columns)`.
+    case matrix(rows: Quantity, columns: Quantity)
+    /// `bias_ih`, `bias_hh`: one value per row of `weight_ih`, `rows` of them.
+    case biasPerRow(Quantity)
+    /// `weight_hr` `(proj_size, hidden_size)`: projects the state down.
+    case projection(hiddenSize: Int, projSize: Int)
+
+    /// A quantity of the architecture that fixes one dimension.
+    public enum Quantity: Equatable, Sendable {
+        /// `gates · hidden_size`: the mode's gate blocks, each `hiddenSize` rows.
+        case gates(RNNMode, hiddenSize: Int)
+        /// Layer 0's input features.
+        case inputSize(Int)
+        /// What layer `layer` outputs, which the next layer reads: its
+        /// directions' `stateSize`-wide states, concatenated (or combined by
+        /// `merge`, nil for concatenation).
+        case layerOutput(layer: Int, directions: Int, stateSize: Int, merge: DirectionMerge?)
+        /// `hidden_size`: the width of `h` without a projection.
+        case hiddenSize(Int)
+        /// `proj_size`: the width of a projected `h`.
+        case projSize(Int)
+    }
+
+    /// `rows = 4 gate blocks (i, f, g, o) × hidden_size 8; columns = input_size 5`.
+    public var description: String {
+        switch self {
+        case .matrix(let rows, let columns):
+            return "rows = \(Self.text(rows)); columns = \(Self.text(columns))"
+        case .biasPerRow(let rows):
+            return "one bias per row of weight_ih: \(Self.text(rows))"
+        case .projection(let hiddenSize, let projSize):
+            return "projects hidden_size \(hiddenSize) down to proj_size \(projSize)"
+        }
+    }
+
+    private static func text(_ quantity: Quantity) -> String {
+        switch quantity {
+        case .gates(let mode, let hiddenSize):
+            let count = mode.gateCount
+            return "\(count) gate block\(count == 1 ? "" : "s") (\(mode.gateNames.joined(separator: ", "))) × hidden_size \(hiddenSize)"
+        case .inputSize(let size):
+            return "input_size \(size)"
+        case .layerOutput(let layer, let directions, let stateSize, let merge):
+            let width = merge == nil ? directions * stateSize : stateSize
+            return "layer \(layer)'s output width \(width) (\(directions) direction\(directions == 1 ? "" : "s") × \(stateSize)"
+                + (merge.map { ", merged by \($0.rawValue))" } ?? ")")
+        case .hiddenSize(let size):
+            return "hidden_size \(size)"
+        case .projSize(let size):
+            return "proj_size \(size)"
+        }
     }
 }
 
