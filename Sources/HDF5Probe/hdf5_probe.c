@@ -870,11 +870,23 @@ static herr_t write_rows(hid_t dataset, hid_t type, hid_t space, const rk_write_
     return status;
 }
 
+/// The band buffer of write_dataset_bands, kept for the next dataset (the
+/// child ends after the file): fresh memory costs a page fault, zeroing and
+/// on some VMs the host's first touch for every page, once per dataset.
+static void *band_buffer = NULL;
+static size_t band_capacity = 0;
+
 /// Writes a dataset whose rows `op->fill` produces, `op->band_rows` at a time.
 static herr_t write_dataset_bands(hid_t dataset, hid_t type, hid_t space, const hsize_t *dims, const rk_write_op *op) {
     size_t row_bytes = op->size / dims[0];
     hsize_t band = op->band_rows < dims[0] ? op->band_rows : dims[0];
-    void *buffer = malloc(band * row_bytes > 0 ? band * row_bytes : 1);
+    size_t needed = band * row_bytes > 0 ? band * row_bytes : 1;
+    if (needed > band_capacity) {
+        free(band_buffer);
+        band_buffer = malloc(needed);
+        band_capacity = band_buffer ? needed : 0;
+    }
+    void *buffer = band_buffer;
     if (!buffer) return -1;
     herr_t status = 0;
     for (hsize_t first = 0; first < dims[0] && status >= 0; first += band) {
@@ -882,7 +894,6 @@ static herr_t write_dataset_bands(hid_t dataset, hid_t type, hid_t space, const 
         if (op->fill(op->fill_context, first, rows, buffer) != 0) { status = -1; break; }
         status = write_rows(dataset, type, space, op, first, rows, buffer);
     }
-    free(buffer);
     return status;
 }
 
