@@ -137,6 +137,14 @@ int rk_rename_exchange(const char *from, const char *to) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE);
 }
 
+void rk_prefault(const void *data, size_t size) {
+    const volatile unsigned char *bytes = data;
+    unsigned char sink = 0;
+    for (size_t offset = 0; offset < size; offset += 4096) sink ^= bytes[offset];
+    if (size > 0) sink ^= bytes[size - 1];
+    (void)sink;
+}
+
 void rk_start_writeback(int fd, unsigned long long offset, unsigned long long size) {
 #ifdef __linux__
     if (size > 0) (void)sync_file_range(fd, (off64_t)offset, (off64_t)size, SYNC_FILE_RANGE_WRITE);
