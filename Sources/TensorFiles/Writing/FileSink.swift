@@ -92,6 +92,33 @@ public final class FileOutput {
         }
     }
 
+    /// Passes `body` the bytes `offset ..< end` of what was written, in
+    /// order, in windows of at most `window` bytes: mapped read-only from the
+    /// page cache (populated in one call, nothing copied), or, when the file
+    /// cannot be mapped, read into a buffer.
+    func forEachWrittenWindow(from offset: UInt64, to end: UInt64, window: Int = 16 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let page = UInt64(max(4096, Int(sysconf(Int32(_SC_PAGESIZE)))))
+        var start = offset
+        var buffer: [UInt8] = []
+        while start < end {
+            let count = Int(min(UInt64(window), end - start))
+            let mapStart = start / page * page
+            let skip = Int(start - mapStart)
+            if let mapped = mmap(nil, skip + count, PROT_READ, MAP_SHARED | MAP_POPULATE, descriptor, off_t(mapStart)), mapped != MAP_FAILED {
+                defer { munmap(mapped, skip + count) }
+                try body(UnsafeRawBufferPointer(start: mapped + skip, count: count))
+            } else {
+                if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
+                try buffer.withUnsafeMutableBytes { raw in
+                    let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< count])
+                    try read(into: piece, at: start)
+                    try body(UnsafeRawBufferPointer(piece))
+                }
+            }
+            start += UInt64(count)
+        }
+    }
+
     /// Appends `tensor`'s bytes piece by piece (`Tensor.forEachPiece`);
     /// `each` sees every piece first (to compute a checksum).
     public func append(_ tensor: Tensor, each: (UnsafeRawBufferPointer) -> Void = { _ in }) throws {
