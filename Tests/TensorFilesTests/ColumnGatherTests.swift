@@ -40,7 +40,7 @@ final class ColumnGatherTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         let paths = ColumnGather.hasAVX2 ? [false, true] : [false]
         for itemSize in [2, 4, 8] {
-            for (columns, count) in [(1, 1), (7, 3), (8, 8), (9, 17), (13, 22), (52, 37), (64, 5), (203, 9), (16, 64)] {
+            for (columns, count) in [(1, 1), (7, 3), (8, 8), (9, 17), (13, 22), (52, 37), (64, 5), (203, 9), (16, 64), (520, 9), (1037, 13)] {
                 // A PyTorch-like source: `columns` runs of `count + slack` elements, at an odd byte offset, reordered.
                 let slack = 5
                 let runBytes = (count + slack) * itemSize
@@ -61,7 +61,7 @@ final class ColumnGatherTests: XCTestCase {
     func testHalvesOfBothPathsMatchTheScalarConversion() {
         var generator = SystemRandomNumberGenerator()
         let paths = ColumnGather.hasAVX2 ? [false, true] : [false]
-        for (columns, count) in [(1, 1), (7, 3), (8, 8), (9, 17), (13, 22), (52, 37), (203, 9)] {
+        for (columns, count) in [(1, 1), (7, 3), (8, 8), (9, 17), (13, 22), (52, 37), (203, 9), (1037, 13)] {
             let run = count + 3
             var bits = (0 ..< columns * run).map { _ in UInt32.random(in: 0 ... .max, using: &generator) }
             for (index, special) in [0x7F80_0000, 0xFF80_0000, 0x7FC0_0001, 0x0000_0001, 0x3880_0000, 0x477F_F000, 0x3300_0000].enumerated()
