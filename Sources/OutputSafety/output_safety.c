@@ -137,6 +137,18 @@ int rk_rename_exchange(const char *from, const char *to) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE);
 }
 
+unsigned int rk_crc32(unsigned int crc, const void *data, size_t size) {
+    const unsigned char *bytes = data;
+    uLong value = crc;
+    while (size > 0) {
+        uInt piece = size > (1u << 30) ? (1u << 30) : (uInt)size;
+        value = crc32(value, bytes, piece);
+        bytes += piece;
+        size -= piece;
+    }
+    return (unsigned int)value;
+}
+
 void rk_prefault(const void *data, size_t size) {
     const volatile unsigned char *bytes = data;
     unsigned char sink = 0;

@@ -46,15 +46,8 @@ void rk_start_writeback(int fd, unsigned long long offset, unsigned long long si
 /// then zeroes the rest of the new page-cache folio before retrying.
 void rk_prefault(const void *data, size_t size);
 
-/// zlib's CRC-32 of `size` bytes at `data`, continuing `crc` (0 to start):
-/// with PCLMULQDQ when the CPU has it (crc32.c), else zlib's `crc32`.
+/// zlib's CRC-32 of `size` bytes at `data`, continuing `crc` (0 to start).
 unsigned int rk_crc32(unsigned int crc, const void *data, size_t size);
-
-/// The same CRC-32 computed by zlib's `crc32` alone (the portable path, for tests).
-unsigned int rk_crc32_zlib(unsigned int crc, const void *data, size_t size);
-
-/// 1 when `rk_crc32` uses PCLMULQDQ on this CPU, else 0.
-int rk_has_pclmul(void);
 
 /// A thread that computes zlib CRC-32s beside the caller (see crc_helper.c).
 typedef struct rk_crc_helper rk_crc_helper;
