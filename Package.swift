@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "HDF5Probe", dependencies: ["CHDF5"]),
         // Output safety: temporary outputs removed on SIGINT/SIGTERM/SIGHUP, atomic no-replace renames, zlib's CRC-32.
         .target(name: "OutputSafety", linkerSettings: [.linkedLibrary("z")]),
-        // Element conversions of the tensor writers: float32 ↔ float16 with F16C, chosen at run time.
+        // Element kernels of the tensor writers, chosen at run time: float32 → float16 with F16C, the
+        // Keras kernels' transposition with AVX2.
         .target(name: "CTensorKernels"),
         // The pickle subset PyTorch checkpoints use; never runs code.
         .target(name: "Pickle"),

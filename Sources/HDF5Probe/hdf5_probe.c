@@ -849,26 +849,68 @@ static void written(size_t bytes) {
     unflushed_bytes = 0;
 }
 
-/// Writes rows `first ..< first + rows` of the dataset from `buffer`.
+/// The most bytes one H5Dwrite (so one pwrite) carries. On Linux 6.x ext4
+/// gives larger writes larger page-cache folios, 2 MiB ones from 2 MiB on;
+/// in VMs whose host reclaims free guest memory (free page reporting) those
+/// come back from the host on first touch: 512 MiB written in 2 MiB or
+/// 12 MiB pieces cost 0.5–0.95 s of system time against 0.17–0.21 s in
+/// 1 MiB pieces on Zen 1 (docs/performance.md, "Conversion on Zen 1").
+#define WRITE_PIECE_BYTES ((size_t)1 << 20)
+
+/// Reads one byte of every page of `bytes` at `data`, so that a memory map
+/// is mapped before the kernel copies from it: a write(2) from pages not yet
+/// mapped copies short at every unmapped page, and ext4 then zeroes the rest
+/// of the new page-cache folio before retrying (0.3–0.8 s of system time for
+/// 512 MiB from the input's map, 0.2 s prefaulted).
+static void prefault(const void *data, size_t bytes) {
+    const volatile unsigned char *page = data;
+    unsigned char sink = 0;
+    for (size_t offset = 0; offset < bytes; offset += 4096) sink ^= page[offset];
+    if (bytes > 0) sink ^= page[bytes - 1];
+    (void)sink;
+}
+
+/// Writes rows `first ..< first + rows` of the dataset from `buffer`, in
+/// pieces of at most WRITE_PIECE_BYTES (at least one row), each prefaulted.
 static herr_t write_rows(hid_t dataset, hid_t type, hid_t space, const rk_write_op *op, hsize_t first, hsize_t rows,
                          const void *buffer) {
+    size_t row_bytes = op->size / op->dims[0];
+    hsize_t piece = row_bytes > 0 && row_bytes < WRITE_PIECE_BYTES ? WRITE_PIECE_BYTES / row_bytes : 1;
     hsize_t start[64] = {0}, count[64];
     for (int i = 0; i < op->rank; i++) count[i] = op->dims[i];
-    start[0] = first;
-    count[0] = rows;
-    hid_t memory = H5Screate_simple(op->rank, count, NULL);
-    herr_t status = memory < 0 ? -1 : H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL);
-    if (status >= 0) status = H5Dwrite(dataset, type, memory, space, H5P_DEFAULT, buffer);
-    if (memory >= 0) H5Sclose(memory);
-    if (status >= 0) written((size_t)rows * (op->size / op->dims[0]));
+    herr_t status = 0;
+    for (hsize_t done = 0; done < rows && status >= 0; done += piece) {
+        hsize_t now = rows - done < piece ? rows - done : piece;
+        const char *data = (const char *)buffer + done * row_bytes;
+        prefault(data, now * row_bytes);
+        start[0] = first + done;
+        count[0] = now;
+        hid_t memory = H5Screate_simple(op->rank, count, NULL);
+        status = memory < 0 ? -1 : H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL);
+        if (status >= 0) status = H5Dwrite(dataset, type, memory, space, H5P_DEFAULT, data);
+        if (memory >= 0) H5Sclose(memory);
+    }
+    if (status >= 0) written((size_t)rows * row_bytes);
     return status;
 }
+
+/// The band buffer of write_dataset_bands, kept for the next dataset (the
+/// child ends after the file): fresh memory costs a page fault, zeroing and
+/// on some VMs the host's first touch for every page, once per dataset.
+static void *band_buffer = NULL;
+static size_t band_capacity = 0;
 
 /// Writes a dataset whose rows `op->fill` produces, `op->band_rows` at a time.
 static herr_t write_dataset_bands(hid_t dataset, hid_t type, hid_t space, const hsize_t *dims, const rk_write_op *op) {
     size_t row_bytes = op->size / dims[0];
     hsize_t band = op->band_rows < dims[0] ? op->band_rows : dims[0];
-    void *buffer = malloc(band * row_bytes > 0 ? band * row_bytes : 1);
+    size_t needed = band * row_bytes > 0 ? band * row_bytes : 1;
+    if (needed > band_capacity) {
+        free(band_buffer);
+        band_buffer = malloc(needed);
+        band_capacity = band_buffer ? needed : 0;
+    }
+    void *buffer = band_buffer;
     if (!buffer) return -1;
     herr_t status = 0;
     for (hsize_t first = 0; first < dims[0] && status >= 0; first += band) {
@@ -876,13 +918,13 @@ static herr_t write_dataset_bands(hid_t dataset, hid_t type, hid_t space, const 
         if (op->fill(op->fill_context, first, rows, buffer) != 0) { status = -1; break; }
         status = write_rows(dataset, type, space, op, first, rows, buffer);
     }
-    free(buffer);
     return status;
 }
 
 /// Writes a dataset from `op->data` in bands of rows of about
-/// WRITEBACK_BYTES (straight from the caller's memory, nothing copied), so
-/// that its writeback starts while the rest is written.
+/// WRITEBACK_BYTES (straight from the caller's memory, nothing copied; each
+/// in pieces of WRITE_PIECE_BYTES), so that its writeback starts while the
+/// rest is written.
 static herr_t write_dataset_data(hid_t dataset, hid_t type, hid_t space, const hsize_t *dims, const rk_write_op *op) {
     size_t row_bytes = op->size / dims[0];
     hsize_t band = row_bytes > 0 && row_bytes < WRITEBACK_BYTES ? WRITEBACK_BYTES / row_bytes : 1;
@@ -905,7 +947,7 @@ static int write_dataset(hid_t file, hid_t links, const rk_write_op *op) {
     herr_t status = dataset < 0 ? -1 : 0;
     if (dataset >= 0 && op->size > 0 && op->fill && op->rank >= 1 && dims[0] > 0 && op->band_rows > 0) {
         status = write_dataset_bands(dataset, type, space, dims, op);
-    } else if (dataset >= 0 && op->size > WRITEBACK_BYTES && op->rank >= 1 && dims[0] > 1) {
+    } else if (dataset >= 0 && op->size > WRITE_PIECE_BYTES && op->rank >= 1 && dims[0] > 1) {
         status = write_dataset_data(dataset, type, space, dims, op);
     } else if (dataset >= 0 && op->size > 0) {
         status = H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, op->data);

@@ -149,6 +149,14 @@ unsigned int rk_crc32(unsigned int crc, const void *data, size_t size) {
     return (unsigned int)value;
 }
 
+void rk_prefault(const void *data, size_t size) {
+    const volatile unsigned char *bytes = data;
+    unsigned char sink = 0;
+    for (size_t offset = 0; offset < size; offset += 4096) sink ^= bytes[offset];
+    if (size > 0) sink ^= bytes[size - 1];
+    (void)sink;
+}
+
 void rk_start_writeback(int fd, unsigned long long offset, unsigned long long size) {
 #ifdef __linux__
     if (size > 0) (void)sync_file_range(fd, (off64_t)offset, (off64_t)size, SYNC_FILE_RANGE_WRITE);

@@ -33,6 +33,13 @@ package typealias ONNXOperatorTable = RNNConvert.ONNXOperatorTable
 package typealias AtomicOutput = TensorFiles.AtomicOutput
 package typealias NPZWriter = TensorFiles.NPZWriter
 
+/// Ends OpenBLAS's idle worker threads (`BLAS.stopIdleThreads`): for a
+/// command that runs no BLAS (`convert`), whose CPU they would otherwise
+/// spin away for its first ~0.1–0.25 s.
+package func stopIdleBLASThreads() {
+    BLAS.stopIdleThreads()
+}
+
 /// `(3, 4, 5)`: a shape as every message prints it.
 package func shapeText(_ shape: [Int]) -> String {
     RNNLayouts.shapeText(shape)

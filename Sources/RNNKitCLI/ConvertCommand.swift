@@ -72,6 +72,7 @@ struct ConvertCommand: ParsableCommand {
     var dropMask = false
 
     func run() throws {
+        stopIdleBLASThreads()  // a conversion runs no BLAS: its spinning workers would only take CPU
         try reportingErrors {
             var request = ConversionRequest(
                 input: input, output: output, module: selection.module, nonlinearity: nonlinearity, dtype: dtype?.dtype,

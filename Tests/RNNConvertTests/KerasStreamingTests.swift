@@ -19,6 +19,44 @@ final class KerasStreamingTests: XCTestCase {
         try checkKernels(dtype: .float16)
     }
 
+    /// `KerasKernelRows.fill` on shapes that are no multiple of the AVX2
+    /// path's 8×8 tiles, in bands of odd sizes: the vectorized path (AVX2
+    /// gather, F16C) and the portable one both give exactly the kernel
+    /// `KerasLayout.kerasVariables` computes whole, for every dtype.
+    func testVectorizedAndPortableFillsGiveTheWholeKernel() throws {
+        for mode in [RNNMode.lstm, .gru, .rnn] {
+            for (input, hidden) in [(37, 13), (5, 3), (64, 16), (19, 1)] {
+                let architecture = RNNArchitecture(mode: mode, inputSize: input, hiddenSize: hidden)
+                let module = ModuleFactory.module(architecture)
+                for (from, to) in [(DType.float32, DType.float32), (.float32, .float16), (.float64, .float64), (.float16, .float16)] {
+                    let stored = try XCTUnwrap(module.tensor(ParameterName(.weightIH, layer: 0))).converted(to: from)
+                    let weight = from == to ? stored : try stored.convertedWhenWritten(to: to)
+                    let parameters = KerasLayout.Parameters(weightIH: try stored.converted(to: to), weightHH: try stored.converted(to: to), biases: nil)
+                    let want = try KerasLayout.kerasVariables(parameters, mode: mode).kernel.data()
+                    let rows = try KerasKernelRows(weight, mode: mode)
+                    let rowBytes = want.count / input
+                    for vectorized in [false, true] {
+                        var got = Data(count: want.count)
+                        for band in [1, 3, 8, 11, input] {
+                            got.resetBytes(in: 0 ..< got.count)
+                            var first = 0
+                            while first < input {
+                                let count = min(band, input - first)
+                                let ok = got.withUnsafeMutableBytes { raw in
+                                    rows.fill(first, count, UnsafeMutableRawBufferPointer(rebasing: raw[first * rowBytes ..< (first + count) * rowBytes]),
+                                              vectorized: vectorized)
+                                }
+                                XCTAssertTrue(ok)
+                                first += count
+                            }
+                            XCTAssertEqual(got, want, "\(mode) \(input)×\(hidden) \(from)→\(to) bands of \(band), vectorized \(vectorized)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private func checkKernels(dtype: DType?) throws {
         let folder = try ModuleFactory.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

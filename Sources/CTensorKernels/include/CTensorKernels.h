@@ -1,9 +1,10 @@
 #ifndef RNNKIT_C_TENSOR_KERNELS_H
 #define RNNKIT_C_TENSOR_KERNELS_H
-// float32 -> float16 conversion of whole tensors for the writers, with the
-// CPU's F16C instructions when it has them (chosen at run time; the binary
-// runs on any x86-64 and elsewhere, where the callers' portable Swift
-// conversion (HalfPrecision) is used instead).
+// Element kernels of the writers, with the CPU's vector instructions when
+// it has them (chosen at run time; the binary runs on any x86-64 and
+// elsewhere, where the callers' portable Swift code is used instead):
+// float32 -> float16 conversion with F16C (else HalfPrecision), the Keras
+// kernels' transposition with AVX2 (else ColumnGather's portable loop).
 #include <stddef.h>
 
 /// 1 when this CPU has F16C (and AVX, with the OS saving its registers), else 0.
@@ -14,5 +15,22 @@ int rk_has_f16c(void);
 /// made quiet, their payload's top bits kept) with F16C. Returns 1 when done,
 /// 0 (nothing written) when the CPU has no F16C. Unaligned pointers are fine.
 int rk_f16c_floats_to_halves(const void *input, void *output, size_t count);
+
+/// 1 when this CPU has AVX2 (with the OS saving its registers), else 0.
+int rk_has_avx2(void);
+
+/// The transposing gather of the Keras kernel writer, for 4-byte elements,
+/// with AVX2 (8×8 tiles transposed in registers): for every `c < columns`
+/// and `i < count`, the 4 bytes at `base + starts[c] + 4·i` go to
+/// `out + 4·(i·columns + c)`. Returns 1 when done, 0 (nothing written)
+/// when the CPU has no AVX2 or F16C. Unaligned pointers are fine; nothing
+/// is read outside the `count` elements of each column's source.
+int rk_avx2_gather_columns32(const void *base, const size_t *starts, size_t columns, size_t count, void *out);
+
+/// The same gather of float32 values, each stored as float16 (2 bytes, at
+/// `out + 2·(i·columns + c)`) converted with F16C as
+/// rk_f16c_floats_to_halves does. Returns 0 (nothing written) when the CPU
+/// has no AVX2 or F16C.
+int rk_avx2_gather_columns32_halves(const void *base, const size_t *starts, size_t columns, size_t count, void *out);
 
 #endif

@@ -40,6 +40,12 @@ int rk_rename_exchange(const char *from, const char *to);
 /// left. A hint only: errors are ignored (the final fsync reports them).
 void rk_start_writeback(int fd, unsigned long long offset, unsigned long long size);
 
+/// Reads one byte of every page of the `size` bytes at `data`, so that a
+/// memory map (a writer's input) is mapped before write(2) copies from it:
+/// the kernel's copy from unmapped pages stops short at each one, and ext4
+/// then zeroes the rest of the new page-cache folio before retrying.
+void rk_prefault(const void *data, size_t size);
+
 /// zlib's CRC-32 of `size` bytes at `data`, continuing `crc` (0 to start).
 unsigned int rk_crc32(unsigned int crc, const void *data, size_t size);
 

@@ -186,7 +186,7 @@ public enum KerasExporter {
                     let source = index == 0 ? sources[direction].weightIH : index == 1 ? sources[direction].weightHH : nil
                     if let source {
                         let rows = try KerasKernelRows(source, mode: layer.mode)
-                        try writer.writeDataset("\(cell)/\(index)", dtype: tensor.dtype, shape: tensor.shape, rows: rows.fill)
+                        try writer.writeDataset("\(cell)/\(index)", dtype: tensor.dtype, shape: tensor.shape, bandBytes: rows.bandBytes, rows: rows.fill)
                     } else {
                         try writer.writeDataset("\(cell)/\(index)", tensor)
                     }

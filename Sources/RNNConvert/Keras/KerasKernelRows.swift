@@ -13,10 +13,11 @@ struct KerasKernelRows {
     private let columns: Int  // input: PyTorch's columns, Keras's rows
     private let itemSize: Int  // of `source`
     /// `source` is float32 and the kernel float16: each band is converted
-    /// (F16C when the CPU has it) after it is gathered.
+    /// as it is gathered (F16C when the CPU has it).
     private let toHalves: Bool
-    /// Keras column `c` is PyTorch row `sourceRow[c]`.
-    private let sourceRow: [Int]
+    /// Keras column `c` starts at byte `rowStarts[c]` of `source` (PyTorch
+    /// row `KerasLayout.pytorchBlock(forKerasBlock:)`-reordered).
+    private let rowStarts: [Int]
 
     /// The rows of the kernel of `weight`, in the file's dtype: `weight`'s
     /// own, or, for a pending float32 → float16 conversion
@@ -36,7 +37,18 @@ struct KerasKernelRows {
         itemSize = stored.dtype.itemSize
         let order = KerasLayout.pytorchBlock(forKerasBlock: mode)
         let block = rows / order.count
-        sourceRow = (0 ..< rows).map { order[$0 / block] * block + $0 % block }
+        let columns = self.columns, itemSize = self.itemSize
+        rowStarts = (0 ..< rows).map { (order[$0 / block] * block + $0 % block) * columns * itemSize }
+    }
+
+    /// The bytes of a band the writer should ask `fill` for: 256 Keras rows
+    /// (each PyTorch row read 256 elements at a time, so that the reads of
+    /// the 4·hidden rows a band needs, each a page apart, are amortized:
+    /// filling 1 MiB bands of a 2896-wide LSTM — 22 rows — took 2.5× as
+    /// long on Zen 1), at most 16 MiB, at least 1 MiB (or one row).
+    var bandBytes: Int {
+        let rowBytes = rows * (toHalves ? 2 : itemSize)
+        return min(max(256 * rowBytes, 1 << 20), max(16 << 20, rowBytes))
     }
 
     /// A Keras kernel whose bytes are computed (whole) only if asked for:
@@ -49,49 +61,27 @@ struct KerasKernelRows {
     }
 
     /// Writes Keras rows `first ..< first + count` into `buffer`. Runs in
-    /// the writing child: reads `source` only.
+    /// the writing child: reads `source` only. `vectorized: false` keeps
+    /// `ColumnGather` on its portable loop (tests compare the two).
     func fill(_ first: Int, _ count: Int, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        fill(first, count, buffer, vectorized: true)
+    }
+
+    func fill(_ first: Int, _ count: Int, _ buffer: UnsafeMutableRawBufferPointer, vectorized: Bool) -> Bool {
         guard first >= 0, count >= 0, first + count <= columns, buffer.count >= count * rows * (toHalves ? 2 : itemSize) else { return false }
         guard count > 0, rows > 0 else { return true }
         source.withUnsafeBytes { raw in
             guard let base = raw.baseAddress, let out = buffer.baseAddress else { return }
-            if toHalves {
-                let floats = UnsafeMutableRawPointer.allocate(byteCount: count * rows * 4, alignment: 64)
-                defer { floats.deallocate() }
-                gather(UInt32.self, base, floats, first, count)
-                HalfPrecision.halves(fromFloats: floats, into: out, count: count * rows)
-                return
-            }
-            switch itemSize {
-            case 2: gather(UInt16.self, base, out, first, count)
-            case 4: gather(UInt32.self, base, out, first, count)
-            default: gather(UInt64.self, base, out, first, count)
+            // Keras row r is PyTorch column r: element `first` of each column's run onwards.
+            let start = base + first * itemSize
+            rowStarts.withUnsafeBufferPointer { starts in
+                if toHalves {
+                    ColumnGather.gatherHalves(fromFloats: start, starts: starts, count: count, into: out, vectorized: vectorized)
+                    return
+                }
+                ColumnGather.gather(start, starts: starts, count: count, itemSize: itemSize, into: out, vectorized: vectorized)
             }
         }
         return true
-    }
-
-    /// out[r - first][c] = source[sourceRow[c]][r], in tiles of 32 Keras
-    /// columns: the writes run along a band row, and the 32 source rows'
-    /// cache lines being read stay in L1 while the band's rows go by
-    /// (unaligned-safe loads and stores).
-    @inline(__always)
-    private func gather<T: FixedWidthInteger>(_: T.Type, _ base: UnsafeRawPointer, _ out: UnsafeMutableRawPointer, _ first: Int, _ count: Int) {
-        let size = MemoryLayout<T>.size
-        let tile = 32
-        var starts = [Int](repeating: 0, count: tile)
-        for tileStart in stride(from: 0, to: rows, by: tile) {
-            let width = min(tile, rows - tileStart)
-            for index in 0 ..< width { starts[index] = (sourceRow[tileStart + index] * columns + first) * size }
-            starts.withUnsafeBufferPointer { starts in
-                for offset in 0 ..< count {
-                    let target = out + (offset * rows + tileStart) * size
-                    for index in 0 ..< width {
-                        let value = base.loadUnaligned(fromByteOffset: starts[index] + offset * size, as: T.self)
-                        target.storeBytes(of: value, toByteOffset: index * size, as: T.self)
-                    }
-                }
-            }
-        }
     }
 }

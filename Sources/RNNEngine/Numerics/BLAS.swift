@@ -114,6 +114,19 @@ public enum BLAS {
         openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
 
+    /// Ends OpenBLAS's idle worker threads now (`blas_thread_shutdown_`,
+    /// which OpenBLAS itself runs before every fork; its next threaded call
+    /// starts them again). They start with the process and wait for work
+    /// spinning in `sched_yield` for ~2^28 cycles (0.1–0.25 s of CPU on Zen 1):
+    /// CPU taken from a command that runs no BLAS (`convert`) and, on a busy
+    /// machine, from its own thread. Nothing when the library has no such
+    /// function (looked up at run time, so any OpenBLAS build links).
+    public static func stopIdleThreads() {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return }
+        typealias Shutdown = @convention(c) () -> Int32
+        _ = unsafeBitCast(symbol, to: Shutdown.self)()
+    }
+
     /// Runs `body` with OpenBLAS using `threads` threads, then restores the
     /// previous setting. (The setting is process-wide.)
     public static func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {

@@ -114,11 +114,13 @@ public final class HDF5Writer {
     /// whose rows along the first dimension `fill` produces: `fill(first,
     /// count, buffer)` writes rows `first ..< first + count` (C order) into
     /// `buffer` and returns whether it could. It is called in the child that
-    /// writes the file, for bands of at most 1 MiB, so a dataset laid out
-    /// differently from its source (Keras's transposed kernels) is never
-    /// whole in memory; it must only compute from memory set up beforehand.
+    /// writes the file, for bands of at most `bandBytes` (at least one row),
+    /// so a dataset laid out differently from its source (Keras's transposed
+    /// kernels) is never whole in memory; it must only compute from memory
+    /// set up beforehand.
     public func writeDataset(
-        _ datasetPath: String, dtype: DType, shape: [Int], rows fill: @escaping (_ first: Int, _ count: Int, UnsafeMutableRawBufferPointer) -> Bool
+        _ datasetPath: String, dtype: DType, shape: [Int], bandBytes: Int = 1 << 20,
+        rows fill: @escaping (_ first: Int, _ count: Int, UnsafeMutableRawBufferPointer) -> Bool
     ) throws {
         guard let rows = shape.first, rows > 0, let bytes = checkedByteCount(shape, dtype) else {
             let hasRows = (shape.first ?? 0) > 0
@@ -127,7 +129,7 @@ public final class HDF5Writer {
         if dtype == .bfloat16 {
             throw TensorFileError(file: target, tensor: datasetPath, .unsupportedDType(.notStorable(.bfloat16, in: .hdf5)))
         }
-        try add(.filledDataset(datasetPath, dtype, shape, HDF5Isolation.RowFiller(rowBytes: bytes / rows, fill: fill)))
+        try add(.filledDataset(datasetPath, dtype, shape, HDF5Isolation.RowFiller(rowBytes: bytes / rows, bandBytes: bandBytes, fill: fill)))
     }
 
     /// Sets the string attribute `name` of the group or dataset `object`

@@ -28,7 +28,7 @@ public struct StoredZipWriter {
     /// block), a zip archive of stored members: `members` and the local
     /// header of `lastName` go in the reserved bytes (padded to end exactly
     /// there), the central directory after the content. The content is read
-    /// once (from the page cache) for its CRC-32, on two threads, never copied.
+    /// once for its CRC-32, mapped from the page cache (not copied), on two threads.
     public static func wrap(_ members: [(name: String, data: Data)], lastName: String, reserved: Int, path: String, target: String) throws {
         try FileSink.reopen(path, target: target) { output in
             let end = output.position
@@ -37,16 +37,8 @@ public struct StoredZipWriter {
             }
             var crc: UInt32 = 0
             let checksums = ChecksumHelper()
-            var buffer = [UInt8](repeating: 0, count: 4 << 20)
-            var offset = UInt64(reserved)
-            while offset < end {
-                let count = Int(min(UInt64(buffer.count), end - offset))
-                try buffer.withUnsafeMutableBytes { raw in
-                    let piece = UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< count])
-                    try output.read(into: piece, at: offset)
-                    crc = checksums.checksum(UnsafeRawBufferPointer(piece), continuing: crc)
-                }
-                offset += UInt64(count)
+            try output.forEachWrittenWindow(from: UInt64(reserved), to: end) { window in
+                crc = checksums.checksum(window, continuing: crc)
             }
             // The reserved start: every member's local header and data, the
             // last one's header padded to end exactly where its content begins.
