@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
     return 0;
 }
 C
-cc -O2 -o "$WORK/compare" -ISources/HDF5Probe/include "$WORK/compare.c" Sources/HDF5Probe/hdf5_probe.c \
+cc -O2 -o "$WORK/compare" -ISources/HDF5Probe/include "$WORK/compare.c" Sources/HDF5Probe/*.c \
     $(pkg-config --cflags --libs hdf5)
 for name in large_contiguous large_gzip; do
     "$WORK/compare" "$WORK/$name.h5" "$name.h5"

@@ -123,7 +123,7 @@ public struct HDF5LibraryFailure: Error, Equatable, Sendable {
 }
 
 /// The libhdf5 operations the children carry out. The child names each by
-/// a code (`hdf5_probe.c`, `send_failure`) and the object or attribute it
+/// a code (`Sources/HDF5Probe`, `probe_send_failure`) and the object or attribute it
 /// concerns.
 public enum HDF5Operation: Equatable, Sendable, CustomStringConvertible {
     case openFile
