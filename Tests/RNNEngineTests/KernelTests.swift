@@ -66,16 +66,26 @@ final class KernelTests: XCTestCase {
                     rk_pack(kind, w, units, inner, packedBuffer.pointer)
                     var c = c0
                     var out = [Float](repeating: .nan, count: rows * units)
+                    // The step keeps pointers to every array, so each is pinned for the whole call.
+                    h.withUnsafeBufferPointer { hBuffer in
+                    x.withUnsafeBufferPointer { xBuffer in
+                    bias.withUnsafeBufferPointer { biasBuffer in
+                    hbias.withUnsafeBufferPointer { hbiasBuffer in
                     c.withUnsafeMutableBufferPointer { cBuffer in
                         out.withUnsafeMutableBufferPointer { outBuffer in
                             var step = rk_step(
                                 kind: kind, rows: rows, units: units, k: inner, packed: packedBuffer.pointer,
-                                h: h, ldh: inner, x: x, ldx: gates * units, bias: bias, hbias: hbias,
+                                h: hBuffer.baseAddress, ldh: inner, x: xBuffer.baseAddress, ldx: gates * units,
+                                bias: biasBuffer.baseAddress, hbias: hbiasBuffer.baseAddress,
                                 c: cBuffer.baseAddress, ldc: units, out: outBuffer.baseAddress, ldout: units)
                             let blocks = rk_step_blocks(&step)
                             rk_step_run(level, &step, 0, blocks / 2)
                             rk_step_run(level, &step, blocks / 2, blocks)
                         }
+                    }
+                    }
+                    }
+                    }
                     }
                     let label = "kind \(kind) rows \(rows) units \(units) k \(inner) level \(level)"
                     assertClose(out, expected.out, label + " out")
