@@ -75,7 +75,7 @@ let package = Package(
         ),
         // The library's one way in: RNNModel (open, run, write) over the modules above, and the
         // run, verify and bench orchestration the CLI drives.
-        .target(name: "RNNKit", dependencies: ["TensorFiles", "RNNLayouts", "RNNEngine", "RNNConvert"]),
+        .target(name: "RNNKit", dependencies: ["Pickle", "TensorFiles", "RNNLayouts", "RNNEngine", "RNNConvert"]),
         // The command-line tool `rnnkit` (product name): one file per subcommand, over RNNKit.
         .executableTarget(
             name: "RNNKitCLI",

@@ -10,10 +10,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
 
     /// The input masks `module`'s input (a Keras `Masking`, …), which no
     /// target records; `mask` says how. Resolved by `RequestOption.dropMask`.
-    case maskNotRecorded(file: String, module: String, mask: InputMask, target: FileFormat)
+    case maskNotRecorded(file: String, module: ModulePath, mask: InputMask, target: FileFormat)
     /// `module`'s cell is not PyTorch's (`architecture.variantDifferences`
     /// say how) and the target holds PyTorch names; `kerasCanHold` when `.keras` could.
-    case cellNotPyTorch(file: String, module: String, architecture: RNNArchitecture, target: FileFormat, kerasCanHold: Bool)
+    case cellNotPyTorch(file: String, module: ModulePath, architecture: RNNArchitecture, target: FileFormat, kerasCanHold: Bool)
     /// A nonlinearity asked for a container target, which does not record
     /// one, while the input records `recorded` (empty: nothing).
     case nonlinearityNotRecorded(file: String, nonlinearity: Nonlinearity, target: FileFormat, recorded: [Nonlinearity])
@@ -21,10 +21,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// while the input does not record batch-major input.
     case batchFirstNotRecorded(file: String, target: FileFormat)
     /// The nonlinearity asked for contradicts the one the input records.
-    case nonlinearityContradictsFile(file: String, nonlinearity: Nonlinearity, recorded: Nonlinearity, module: String)
+    case nonlinearityContradictsFile(file: String, nonlinearity: Nonlinearity, recorded: Nonlinearity, module: ModulePath)
     /// The input stores an initial state and/or lengths for `module`, which
     /// a Keras layer cannot hold.
-    case storedInputsForKeras(output: String, input: String, module: String, state: Bool, lengths: Bool)
+    case storedInputsForKeras(output: String, input: String, module: ModulePath, state: Bool, lengths: Bool)
 
     // MARK: Writing
 
@@ -33,18 +33,20 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// A parameter the module needs is not there.
     case missingParameter(name: String, expected: [Int]?)
     /// The peephole weights of an LSTM layer are missing.
-    case missingPeepholes(module: String, layer: Int)
-    /// A parameter holds another number of values than the target's layout needs.
-    case parameterElementCount(name: String, count: Int, expected: String)
+    case missingPeepholes(module: ModulePath, layer: Int)
+    /// A parameter holds `count` values, not what the target's layout needs (`expected`).
+    case parameterElementCount(name: String, count: Int, expected: ElementCount)
     /// `target` cannot hold `dtype` (in `tensor` of `file`, when known);
     /// `choices` are the element types it holds.
     case dtypeNotWritable(file: String?, target: FileFormat, dtype: DType, tensor: String?, choices: [DType])
-    /// A stored initial state whose shape does not fit the module.
-    case storedStateShape(module: String, state: String, shape: [Int], states: Int, hiddenSize: Int, architecture: String)
+    /// A stored initial state (`state`: `h0`, `c0`) whose shape does not fit
+    /// the module of `architecture`: `(num_layers·directions, batch, hidden)`,
+    /// `c0` for an LSTM only.
+    case storedStateShape(module: ModulePath, state: String, shape: [Int], architecture: RNNArchitecture)
     /// Stored lengths too large for ONNX's int32 `sequence_lens`.
-    case lengthsTooLarge(module: String, lengths: [Int])
+    case lengthsTooLarge(module: ModulePath, lengths: [Int])
     /// The weights need more bytes than an ONNX protobuf file holds.
-    case tooLarge(module: String, bytes: Int)
+    case tooLarge(module: ModulePath, bytes: Int)
 
     // MARK: Reading a model
 
@@ -60,11 +62,11 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// An ONNX node rnnkit cannot map to a PyTorch module.
     case refusedNode(file: String, node: String, reason: NodeRefusal)
     /// An ONNX node that cannot be one more layer of the module before it.
-    case layersDiffer(file: String, module: String, node: String, layer: Int, differences: [StackDifference])
+    case layersDiffer(file: String, module: ModulePath, node: String, layer: Int, differences: [StackDifference])
     /// The layers of one module read different `sequence_lens`.
-    case lengthsDiffer(file: String, module: String)
+    case lengthsDiffer(file: String, module: ModulePath)
     /// The layers' stored `role` (initial_h, initial_c) have different batches.
-    case stateBatches(file: String, role: String, module: String, batches: [Int])
+    case stateBatches(file: String, role: String, module: ModulePath, batches: [Int])
     /// Stored values of `count` entries for a batch the graph reorders over `entries`.
     case batchReorder(what: StoredValues, count: Int, entries: Int)
     /// The input `role` (`input`) of ONNX `node` cannot be read: `error`.
@@ -72,7 +74,23 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// A value of an ONNX graph rnnkit cannot compute from stored data.
     case graph(GraphProblem)
     /// `error`, which happened in `module` of `file`.
-    indirect case inModule(file: String, module: String, ConversionError)
+    indirect case inModule(file: String, module: ModulePath, ConversionError)
+
+    /// The number of values a parameter should hold (`parameterElementCount`).
+    public enum ElementCount: Equatable, Sendable, CustomStringConvertible {
+        /// As many as `shape` holds.
+        case shape([Int])
+        /// A multiple of `blocks`: that many equal gate blocks.
+        case equalBlocks(Int)
+
+        /// `shape (4, 5)`, `3 equal gate blocks`.
+        public var description: String {
+            switch self {
+            case .shape(let shape): return "shape \(shapeText(shape))"
+            case .equalBlocks(let blocks): return "\(blocks) equal gate blocks"
+            }
+        }
+    }
 
     /// The stored values `batchReorder` is about, as messages name them.
     public enum StoredValues: String, Equatable, Sendable {
@@ -122,8 +140,9 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             let others = choices.filter { $0 != .float32 }.map(\.rawValue)
             let options = ([exact].compactMap { $0 } + others).joined(separator: ", ")
             return "\(place)\(target.displayName) cannot hold \(dtype.rawValue)\(which); pass \(name(.dtype)) with one of \(options)"
-        case .storedStateShape(let module, let state, let shape, let states, let hiddenSize, let architecture):
-            return "\(module): the stored \(state) has shape \(shapeText(shape)); expected (\(states), batch, \(hiddenSize)) for \(architecture)"
+        case .storedStateShape(let module, let state, let shape, let architecture):
+            return "\(module): the stored \(state) has shape \(shapeText(shape)); expected "
+                + "(\(architecture.numLayers * architecture.directions), batch, \(architecture.hiddenSize)) for \(ONNXExporter.describe(architecture))"
         case .lengthsTooLarge(let module, let lengths):
             return "\(module): stored lengths \(lengths.prefix(8)) do not fit ONNX's int32 sequence_lens"
         case .tooLarge(let module, let bytes):
@@ -139,12 +158,12 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
         case .refusedNode(let file, let node, let reason):
             return "\(file): \(node): \(reason)"
         case .layersDiffer(let file, let module, let node, let layer, let differences):
-            return "\(file): \(module): node '\(node)' cannot be layer \(layer) of one PyTorch module: "
+            return "\(file): \(Self.graphText(module)): node '\(node)' cannot be layer \(layer) of one PyTorch module: "
                 + differences.map(\.description).joined(separator: "; ")
         case .lengthsDiffer(let file, let module):
-            return "\(file): \(module): its layers read different sequence_lens; PyTorch's packed sequences give every layer the same lengths"
+            return "\(file): \(Self.graphText(module)): its layers read different sequence_lens; PyTorch's packed sequences give every layer the same lengths"
         case .stateBatches(let file, let role, let module, let batches):
-            return "\(file): \(role) of the layers of \(module.isEmpty ? "the root module" : "module '\(module)'") "
+            return "\(file): \(role) of the layers of \(Self.graphText(module)) "
                 + "has batch \(batches.map(String.init).joined(separator: " and ")); they cannot form one initial state"
         case .batchReorder(let what, let count, let entries):
             return "\(what.rawValue) holds \(count) entries but the batch is reordered over \(entries) entries"
@@ -153,7 +172,12 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
         case .graph(let problem):
             return problem.description
         case .inModule(let file, let module, let error):
-            return "\(file): \(module): \(error.message(naming: name))"
+            return "\(file): \(Self.graphText(module)): \(error.message(naming: name))"
         }
+    }
+
+    /// A module of a model read back (ONNX): `the root module`, `module 'encoder'`.
+    private static func graphText(_ module: ModulePath) -> String {
+        module.isRoot ? "the root module" : "module '\(module.prefix)'"
     }
 }

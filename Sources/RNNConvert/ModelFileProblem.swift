@@ -17,8 +17,6 @@ public enum ModelFileProblem: Equatable, Sendable, CustomStringConvertible {
 
     // MARK: Keras
 
-    /// A Keras 2 HDF5 file without the `layer_names` attribute.
-    case keras2WithoutLayerNames
     /// A model config (Keras 3 `config.json`, Keras 2 `model_config`) whose
     /// model, of class `className`, has no list of layers.
     case noLayersList(className: String)
@@ -63,8 +61,6 @@ public enum ModelFileProblem: Equatable, Sendable, CustomStringConvertible {
             return "segmented tensors are not supported"
         case .externalData(let problem):
             return "external data: " + Self.text(problem)
-        case .keras2WithoutLayerNames:
-            return "a Keras 2 HDF5 file without a layer_names list"
         case .noLayersList(let className):
             return "the model (\(className)) has no layers list; rnnkit reads Sequential and Functional models"
         case .kerasWeightsNotH5(let npz):

@@ -131,9 +131,8 @@ public struct ModelSource: Sendable {
             let result = try KerasImporter.readWeights(try TensorFile.open(sniffed))
             return ModelSource(path: path, format: .kerasWeights, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
         case .keras2Model, .keras2Weights:
-            guard let result = try Keras2Importer.read(path: path) else {
-                throw ConversionError.modelFile(file: path, tensor: nil, .keras2WithoutLayerNames)
-            }
+            guard let listing = sniffed.keras2 else { preconditionFailure("the sniffer names a Keras 2 format with its listing") }
+            let result = try Keras2Importer.read(listing)
             return ModelSource(path: path, format: sniffed.format, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
         case .npy, .npyDirectory, .npz, .hdf5, .safetensors, .pytorch, .pytorchLegacy, .torchScript:
             let file = try TensorFile.open(sniffed)

@@ -1,22 +1,43 @@
 import RNNLayouts
 import TensorFiles
 
-/// A note and what it is about: a module's display name (`(root)`), or a file.
+/// A note and what it is about: a module, or a file.
 public struct ModuleNoteEntry: Sendable, Equatable {
+    /// What a note is about.
+    public enum Subject: Sendable, Equatable, CustomStringConvertible {
+        /// A module of the file (shown as `encoder`, `(root)`).
+        case module(ModulePath)
+        /// A file, by its path (a run's weights, when the note is not one module's).
+        case file(String)
+
+        /// The module's display name, or the path.
+        public var description: String {
+            switch self {
+            case .module(let path): return path.description
+            case .file(let path): return path
+            }
+        }
+    }
+
     /// The module (or file) the note is about.
-    public var module: String
+    public var subject: Subject
     /// The note.
     public var note: ModuleNote
 
-    /// Creates an entry.
-    public init(module: String, note: ModuleNote) {
-        self.module = module
+    /// Creates an entry about `subject`.
+    public init(_ subject: Subject, note: ModuleNote) {
+        self.subject = subject
         self.note = note
     }
 
-    /// `module: note`, each option named by `name`.
+    /// Creates an entry about `module`.
+    public init(module: ModulePath, note: ModuleNote) {
+        self.init(.module(module), note: note)
+    }
+
+    /// `subject: note`, each option named by `name`.
     public func message(naming name: (RequestOption) -> String) -> String {
-        "\(module): \(note.message(naming: name))"
+        "\(subject): \(note.message(naming: name))"
     }
 }
 

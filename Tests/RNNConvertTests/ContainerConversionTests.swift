@@ -58,7 +58,7 @@ final class ContainerConversionTests: XCTestCase {
         let result = try Converter.convert(ConversionRequest(input: input, output: out("one.safetensors"), module: chosen, dtype: .float16))
         XCTAssertEqual(result.target, .safetensors)
         XCTAssertEqual(result.dtypes, [.float16])
-        XCTAssertEqual(result.modules, [ModulePath(chosen).description])
+        XCTAssertEqual(result.modules, [ModulePath(chosen)])
         XCTAssertGreaterThan(result.bytes, 0)
         let expected = try original.filter { ParameterName.split($0.name)?.module == chosen }
             .map { NamedTensor(name: $0.name, tensor: try $0.tensor.converted(to: .float16)) }

@@ -38,7 +38,7 @@ final class ConversionResultTests: XCTestCase {
         let result = try Converter.convert(ConversionRequest(input: input, output: out("g.onnx"), batchFirst: true))
         XCTAssertEqual(result.target, .onnx)
         XCTAssertEqual(result.output, out("g.onnx"))
-        XCTAssertEqual(result.modules, ["encoder.rnn"])
+        XCTAssertEqual(result.modules, [ModulePath("encoder.rnn")])
         XCTAssertEqual(result.tensorCount, 4)
         XCTAssertEqual(result.dtypes, [.float32])
         XCTAssertEqual(result.bytes, try size(out("g.onnx")))
@@ -93,16 +93,17 @@ final class ConversionResultTests: XCTestCase {
     /// always printed, each note as an object with its kind, data and message.
     func testResultEncodesNotesAsObjects() throws {
         let result = ConversionResult(
-            input: "in.onnx", output: "out.npz", target: .npz, contents: "NPZ, 4 tensors", modules: ["rnn"], tensorCount: 4, bytes: 10,
+            input: "in.onnx", output: "out.npz", target: .npz, contents: "NPZ, 4 tensors", modules: [ModulePath("rnn"), .root], tensorCount: 4, bytes: 10,
             dtypes: [.float32], stored: .tensors(["rnn.h0"]),
-            notes: [.batchFirstNotRecorded(target: .npz), .input(module: "rnn", .storedLengths([3, 2])),
-                    .input(module: "rnn", .inputMask(InputMask(source: .maskValue(0), layer: "Masking layer 'm'", zeroOutput: true)))])
+            notes: [.batchFirstNotRecorded(target: .npz), .input(module: ModulePath("rnn"), .storedLengths([3, 2])),
+                    .input(module: ModulePath("rnn"), .inputMask(InputMask(source: .maskValue(0), layer: "Masking layer 'm'", zeroOutput: true)))])
         let encoder = JSONEncoder()
         encoder.userInfo[.optionNaming] = OptionNaming { "--\($0.rawValue)" }
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: try encoder.encode(result)) as? [String: Any])
         XCTAssertEqual(Set(object.keys), ["input", "output", "target", "contents", "modules", "tensors", "bytes", "dtypes", "storedInputs", "notes"])
         XCTAssertEqual(object["target"] as? String, "npz")
         XCTAssertEqual(object["tensors"] as? Int, 4)
+        XCTAssertEqual(object["modules"] as? [String], ["rnn", "(root)"], "modules by display name")
         XCTAssertEqual(object["storedInputs"] as? [String], ["rnn.h0"])
         let notes = try XCTUnwrap(object["notes"] as? [[String: Any]])
         XCTAssertEqual(notes.count, 3)
@@ -137,11 +138,11 @@ final class ConversionResultTests: XCTestCase {
     /// "--" is left, and the marker shows where each option is.
     func testMessagesNameOptionsOnlyThroughTheNamer() {
         let errors: [ConversionError] = [
-            .maskNotRecorded(file: "m.keras", module: "(root)", mask: InputMask(source: .maskValue(0), layer: "Masking layer 'm'", zeroOutput: false),
+            .maskNotRecorded(file: "m.keras", module: .root, mask: InputMask(source: .maskValue(0), layer: "Masking layer 'm'", zeroOutput: false),
                              target: .npz),
             .nonlinearityNotRecorded(file: "a.npz", nonlinearity: .relu, target: .npz, recorded: [.tanh]),
             .batchFirstNotRecorded(file: "a.npz", target: .npz),
-            .nonlinearityContradictsFile(file: "a.onnx", nonlinearity: .relu, recorded: .tanh, module: "rnn"),
+            .nonlinearityContradictsFile(file: "a.onnx", nonlinearity: .relu, recorded: .tanh, module: ModulePath("rnn")),
             .dtypeNotWritable(file: "a.npz", target: .npz, dtype: .bfloat16, tensor: "w", choices: [.float32, .float16]),
         ]
         for error in errors {

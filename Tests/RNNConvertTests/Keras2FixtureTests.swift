@@ -148,6 +148,22 @@ final class Keras2FixtureTests: XCTestCase {
         XCTAssertNil(tfKeras.attributes.list("weight_names", of: "model_weights/missing"))
     }
 
+    /// The sniffer alone decides that a file is Keras 2 and where its layers
+    /// are listed; the importer reads the layers from what the sniffer read.
+    func testTheSnifferFindsWhereTheLayersAreListed() throws {
+        let model = try FormatSniffer.sniff(Self.root.appendingPathComponent("lstm/model.h5").path)
+        XCTAssertEqual(model.format, .keras2Model)
+        XCTAssertEqual(model.keras2?.weightsGroup, "model_weights")
+        let weights = try FormatSniffer.sniff(Self.root.appendingPathComponent("keras22_bidirectional_sigmoid/weights.h5").path)
+        XCTAssertEqual(weights.format, .keras2Weights)
+        XCTAssertEqual(weights.keras2?.weightsGroup, "")
+        let structure = try Keras2File(try XCTUnwrap(weights.keras2))
+        XCTAssertEqual(structure.layerNames, ["bidirectional_1"])
+        XCTAssertNil(structure.modelConfig)
+        let plain = try FormatSniffer.sniff(Self.root.appendingPathComponent("lstm/expected.npz").path)
+        XCTAssertNil(plain.keras2, "only a Keras 2 file carries a listing")
+    }
+
     /// The defaults a weights file's activations are taken from, by version.
     func testDefaultsByKerasVersion() {
         XCTAssertEqual(Keras2Defaults.of(version: "2.2.4", cellScoped: false).recurrentActivation, "hard_sigmoid")

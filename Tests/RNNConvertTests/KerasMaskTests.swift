@@ -45,7 +45,7 @@ final class KerasMaskTests: XCTestCase {
         let output = folder.appendingPathComponent("w.npz").path
         var request = ConversionRequest(input: model("masking_lstm"), output: output)
         XCTAssertThrowsError(try Converter.convert(request)) { error in
-            guard case .maskNotRecorded(let file, "(root)", let mask, .npz)? = error as? ConversionError else { return XCTFail("\(error)") }
+            guard case .maskNotRecorded(let file, .root, let mask, .npz)? = error as? ConversionError else { return XCTFail("\(error)") }
             XCTAssertTrue(file.hasSuffix("masking_lstm/model.keras"), file)
             XCTAssertEqual(mask.layer, "Masking layer 'masking'")
             XCTAssertEqual(mask.source, .maskValue(0))
@@ -53,7 +53,7 @@ final class KerasMaskTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
         request.dropMask = true
         let notes = try Converter.convert(request).notes
-        XCTAssertTrue(notes.contains { if case .maskDropped(module: "(root)", _) = $0 { return true } else { return false } }, "\(notes)")
+        XCTAssertTrue(notes.contains { if case .maskDropped(module: .root, _) = $0 { return true } else { return false } }, "\(notes)")
         XCTAssertEqual(try TensorFile.open(output).tensors.count, 8)
     }
 }

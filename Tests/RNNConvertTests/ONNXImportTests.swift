@@ -180,7 +180,7 @@ final class ONNXImportTests: XCTestCase {
         exported.graph.node[index].input[3] = ""
         exported.graph.node[index].attribute.append(floatAttribute("clip", 3))
         XCTAssertThrowsError(try ONNXImporter.read(exported, file: "stack.onnx")) { error in
-            guard case .layersDiffer("stack.onnx", "the root module", "/GRU_l1", 1, let differences)? = error as? ConversionError else {
+            guard case .layersDiffer("stack.onnx", .root, "/GRU_l1", 1, let differences)? = error as? ConversionError else {
                 return XCTFail("\(error)")
             }
             XCTAssertEqual(differences, [.bias(false, first: true), .cell])

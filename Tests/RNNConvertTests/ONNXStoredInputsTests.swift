@@ -154,7 +154,7 @@ final class ONNXStoredInputsTests: XCTestCase {
         builder.node("Squeeze", name: "/rnn/Squeeze", inputs: ["Y0", "axes"], outputs: ["X1"])
         builder.node("RNN", name: "/rnn/RNN_1", inputs: ["X1", "W", "R", "", "lens_b"], outputs: ["Y1"])
         XCTAssertThrowsError(try ONNXImporter.read(model(builder), file: "lens.onnx")) { error in
-            XCTAssertEqual(error as? ConversionError, .lengthsDiffer(file: "lens.onnx", module: "module 'rnn'"))
+            XCTAssertEqual(error as? ConversionError, .lengthsDiffer(file: "lens.onnx", module: ModulePath("rnn")))
         }
     }
 }

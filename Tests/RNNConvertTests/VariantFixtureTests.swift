@@ -133,20 +133,45 @@ final class VariantFixtureTests: XCTestCase {
                     XCTAssertLessThan(zip(want, have).map { abs($0 - $1) }.max() ?? 1, 1e-5, label)
                 } else {
                     XCTAssertThrowsError(try Converter.convert(request), label) { error in
-                        XCTAssertTrue(error is ConversionError, "\(label): \(type(of: error))")
-                        if target == "pytorch" {
-                            // PyTorch names refuse the cell itself (unless a mask is refused first), whose differences the message names.
-                            switch error as? ConversionError {
-                            case .cellNotPyTorch(_, _, let architecture, _, _)?: XCTAssertEqual(architecture.variant, original.architecture.variant, label)
-                            case .maskNotRecorded?: break
-                            default: XCTFail("\(label): \(error)")
-                            }
-                        }
-                        XCTAssertTrue("\(error)".contains(outcome), "\(label): \(error)")
+                        Self.checkRefusal(error, outcome: outcome, target: target == "pytorch" ? .safetensors : FileFormat(rawValue: target),
+                                          original: original, label: label)
                     }
                     XCTAssertFalse(FileManager.default.fileExists(atPath: output.path), label)
                 }
             }
+        }
+    }
+
+    /// A refusal is the case the sidecar's outcome names, carrying the
+    /// original module's variant or the first limitation of its architecture
+    /// in `target`: `refused` (PyTorch names refuse the cell), `mask`,
+    /// `sequence lengths` (stored for a Keras target), `cannot write Keras`,
+    /// `merge` and `go_backwards` (what ONNX cannot hold).
+    static func checkRefusal(_ error: Error, outcome: String, target: FileFormat?, original: RNNModule, label: String) {
+        let architecture = original.architecture
+        switch (outcome, error as? ConversionError) {
+        case ("refused", .cellNotPyTorch(_, let module, let refused, let written, _)?):
+            XCTAssertEqual(module, original.path, label)
+            XCTAssertEqual(refused.variant, architecture.variant, label)
+            XCTAssertEqual(written, target, label)
+        case ("mask", .maskNotRecorded(_, let module, _, let written)?):
+            XCTAssertEqual(module, original.path, label)
+            XCTAssertEqual(written, target, label)
+        case ("sequence lengths", .storedInputsForKeras(_, _, let module, _, let lengths)?):
+            XCTAssertEqual(module, original.path, label)
+            XCTAssertTrue(lengths, label)
+        case ("cannot write Keras", .targetCannotHold(let module, .keras, let limitation)?),
+             ("merge", .targetCannotHold(let module, .onnx, let limitation)?),
+             ("go_backwards", .targetCannotHold(let module, .onnx, let limitation)?):
+            XCTAssertEqual(module, original.path, label)
+            XCTAssertEqual(limitation, target.flatMap { architecture.limitations(in: $0).first }, label)
+            switch (outcome, limitation) {
+            case ("merge", .directionMerge(let merge)): XCTAssertEqual(merge, architecture.variant.merge, label)
+            case ("go_backwards", .goBackwards), ("cannot write Keras", _): break
+            default: XCTFail("\(label): \(limitation)")
+            }
+        default:
+            XCTFail("\(label): expected \(outcome), got \(error)")
         }
     }
 

@@ -35,7 +35,7 @@ package struct JSONKey: CodingKey {
 }
 
 /// `convert --json`: `input`, `output`, `target` (the format's raw value),
-/// `contents`, `modules`, `tensors`, `bytes`, `dtypes`, `storedInputs` and
+/// `contents`, `modules` (display names: `(root)` for the root), `tensors`, `bytes`, `dtypes`, `storedInputs` and
 /// `notes`, each note an object (`ConversionNote`).
 extension ConversionResult: Encodable {
     private enum CodingKeys: String, CodingKey {
@@ -49,7 +49,7 @@ extension ConversionResult: Encodable {
         try container.encode(output, forKey: .output)
         try container.encode(target, forKey: .target)
         try container.encode(contents, forKey: .contents)
-        try container.encode(modules, forKey: .modules)
+        try container.encode(modules.map(\.description), forKey: .modules)
         try container.encode(tensorCount, forKey: .tensors)
         try container.encode(bytes, forKey: .bytes)
         try container.encode(dtypes, forKey: .dtypes)
@@ -84,7 +84,7 @@ extension ConversionNote: Encodable {
         switch self {
         case .maskDropped(let module, let mask):
             try put("kind", "maskDropped")
-            try put("module", module)
+            try put("module", module.description)
             try put("mask", mask)
         case .nonlinearityNotRecorded(let target, let nonlinearity):
             try put("kind", "nonlinearityNotRecorded")
@@ -101,14 +101,14 @@ extension ConversionNote: Encodable {
 }
 
 /// A reader's note on a module as an object: the kind, data and message of
-/// its `ModuleNote`, and `module`, the module's display name. `convert --json`
+/// its `ModuleNote`, and `module`, the module's display name (or the file's path). `convert --json`
 /// and `inspect --json` encode a reader's note so.
 extension ModuleNoteEntry: Encodable {
     /// Encodes the note's kind, data and message, and the module.
     public func encode(to encoder: Encoder) throws {
         try note.encode(to: encoder)
         var container = encoder.container(keyedBy: JSONKey.self)
-        try container.encode(module, forKey: JSONKey("module"))
+        try container.encode(subject.description, forKey: JSONKey("module"))
     }
 }
 

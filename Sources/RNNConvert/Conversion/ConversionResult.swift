@@ -13,8 +13,8 @@ public struct ConversionResult: Sendable, Equatable {
     public var target: FileFormat
     /// What the output holds, in one phrase: `ONNX opset 17, nn.LSTM(5, 8) 'encoder' in float32, input (sequence, batch, features)`.
     public var contents: String
-    /// The modules converted (display names: `(root)` for the root).
-    public var modules: [String]
+    /// The modules converted.
+    public var modules: [ModulePath]
     /// The number of tensors written (weights, and stored states or lengths).
     public var tensorCount: Int
     /// The bytes the output takes on disk (all files of a folder).
@@ -54,13 +54,13 @@ public struct ConversionResult: Sendable, Equatable {
 /// `message(naming:)`; the CLI names the options by their flags.
 public enum ConversionNote: Sendable, Equatable, CustomStringConvertible {
     /// The input masks `module` (`mask` says how) and the mask was dropped as asked.
-    case maskDropped(module: String, mask: InputMask)
+    case maskDropped(module: ModulePath, mask: InputMask)
     /// The target does not record the nonlinearity given; run the output with it.
     case nonlinearityNotRecorded(target: FileFormat, nonlinearity: Nonlinearity)
     /// The target does not record batch-major input; run the output with batch-first.
     case batchFirstNotRecorded(target: FileFormat)
     /// What the input's reader noted about `module`.
-    case input(module: String, ModuleNote)
+    case input(module: ModulePath, ModuleNote)
 
     /// The note, each option named by `name`.
     public func message(naming name: (RequestOption) -> String) -> String {

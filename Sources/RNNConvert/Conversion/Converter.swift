@@ -96,7 +96,7 @@ public enum Converter {
         var notes: [ConversionNote] = []
         for (name, hints) in convertedHints(source, module: request.module) {
             guard let mask = hints.inputMask else { continue }
-            let module = ModulePath(name).description
+            let module = ModulePath(name)
             guard request.dropMask else {
                 throw ConversionError.maskNotRecorded(file: request.input, module: module, mask: mask, target: target)
             }
@@ -111,7 +111,7 @@ public enum Converter {
         let tensors = try Rename.apply(request.renames, to: source.tensors)
         for module in Inspector.inspect(tensors).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
             guard request.module == nil || [module.name, module.displayName].contains(request.module) else { continue }
-            throw ConversionError.cellNotPyTorch(file: request.input, module: module.displayName, architecture: module.architecture, target: target,
+            throw ConversionError.cellNotPyTorch(file: request.input, module: module.path, architecture: module.architecture, target: target,
                                                  kerasCanHold: module.architecture.fits(.keras))
         }
     }
@@ -143,7 +143,7 @@ public enum Converter {
     /// converted module or, without a module named, every module.
     static func notes(_ source: ModelSource, module: String?) -> [ConversionNote] {
         convertedHints(source, module: module).flatMap { name, hints in
-            hints.notes.map { ConversionNote.input(module: ModulePath(name).description, $0) }
+            hints.notes.map { ConversionNote.input(module: ModulePath(name), $0) }
         }
     }
 
@@ -164,7 +164,7 @@ public enum Converter {
             input: request.input, output: request.output, target: .onnx,
             contents: "ONNX opset \(ONNXExporter.opsetVersion), \(ONNXExporter.describe(module.architecture))\(activation) "
                 + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")",
-            modules: [module.displayName], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [dtype],
+            modules: [module.path], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [dtype],
             stored: stored.isEmpty ? nil : .onnxDefaults(stored), notes: [])
     }
 
@@ -204,7 +204,7 @@ public enum Converter {
         return ConversionResult(
             input: request.input, output: request.output, target: target,
             contents: "\(target.displayName), \(selected.count) tensors (\(scope)), \(dtypes.map(\.rawValue).joined(separator: ", "))",
-            modules: modules.map { ModulePath($0).description }, tensorCount: selected.count, bytes: 0, dtypes: dtypes,
+            modules: modules.map { ModulePath($0) }, tensorCount: selected.count, bytes: 0, dtypes: dtypes,
             stored: stored.isEmpty ? nil : .tensors(stored.map(\.name)), notes: [])
     }
 }

@@ -24,7 +24,7 @@ extension Converter {
         return ConversionResult(
             input: request.input, output: request.output, target: target,
             contents: "\(target == .keras ? "Keras 3 model" : "Keras 3 weights for") \(written.model) from '\(module.displayName)'",
-            modules: [module.displayName], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [written.dtype], stored: nil, notes: [])
+            modules: [module.path], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [written.dtype], stored: nil, notes: [])
     }
 
     /// The activation to write: `--nonlinearity`, else what the input
@@ -32,7 +32,7 @@ extension Converter {
     static func agreedNonlinearity(_ request: ConversionRequest, source: ModelSource, module: RNNModule) throws -> Nonlinearity {
         let recorded = source.hints[module.name]?.nonlinearity
         if let flag = request.nonlinearity, let recorded, flag != recorded {
-            throw ConversionError.nonlinearityContradictsFile(file: request.input, nonlinearity: flag, recorded: recorded, module: module.displayName)
+            throw ConversionError.nonlinearityContradictsFile(file: request.input, nonlinearity: flag, recorded: recorded, module: module.path)
         }
         return request.nonlinearity ?? recorded ?? .tanh
     }

@@ -36,7 +36,7 @@ extension Converter {
     /// Refuses a Keras target for a module whose file stores an initial state or lengths.
     static func refuseStoredForKeras(_ source: ModelSource, module: RNNModule, output: String) throws {
         guard let hints = source.hints[module.name], hints.storedState != nil || hints.lengths != nil else { return }
-        throw ConversionError.storedInputsForKeras(output: output, input: source.path, module: module.displayName,
+        throw ConversionError.storedInputsForKeras(output: output, input: source.path, module: module.path,
                                                    state: hints.storedState != nil, lengths: hints.lengths != nil)
     }
 }

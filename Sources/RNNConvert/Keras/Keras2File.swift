@@ -40,32 +40,20 @@ struct Keras2File {
     /// Whether the file holds `optimizer_weights/`.
     var hasOptimizerWeights: Bool
 
-    /// Reads the structure from a described HDF5 file; nil when it has no `layer_names`.
-    init?(file: TensorFile, attributes: HDF5AttributeTable) throws {
+    /// Reads the structure of the file the sniffer recognised as Keras 2
+    /// from its description and attributes (read once, by the sniffer).
+    init(_ listing: Keras2Listing) throws {
+        let file = listing.file, attributes = listing.attributes
         path = file.path
         func strings(_ name: String, of object: String) throws -> [String]? {
             if let failure = attributes.failure(of: object) {
                 throw TensorFileError(file: file.path, .hdf5(.library(failure, object: object.isEmpty ? "/" : object)))
             }
-            if let list = attributes.list(name, of: object) { return list }
-            var chunks: [String] = []
-            var index = 0
-            while let chunk = attributes.list("\(name)\(index)", of: object) {
-                chunks += chunk
-                index += 1
-            }
-            return index > 0 ? chunks : nil
+            return attributes.chunkedList(name, of: object)
         }
+        weightsGroup = listing.weightsGroup
+        layerNames = try strings("layer_names", of: weightsGroup.isEmpty ? "/" : weightsGroup) ?? []
         let config = attributes.string("model_config", of: "/")
-        if config != nil, let names = try strings("layer_names", of: "model_weights") {
-            weightsGroup = "model_weights"
-            layerNames = names
-        } else if let names = try strings("layer_names", of: "/") {
-            weightsGroup = ""
-            layerNames = names
-        } else {
-            return nil
-        }
         if let config {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(config.utf8))) as? [String: Any] else {
                 throw ConversionError.modelFile(file: file.path, tensor: "model_config", .modelConfigNotObject)

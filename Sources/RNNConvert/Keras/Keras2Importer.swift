@@ -23,10 +23,10 @@ enum Keras2Importer {
         var weights: [(name: String, tensor: String)]
     }
 
-    /// Reads the file at `path`; nil when it has no Keras 2 `layer_names`.
-    static func read(path: String) throws -> KerasImporter.Result? {
-        let (file, attributes) = try HDF5Reader.readWithAttributes(path: path)
-        guard let structure = try Keras2File(file: file, attributes: attributes) else { return nil }
+    /// Reads the file the sniffer recognised as Keras 2, from what it read to decide.
+    static func read(_ listing: Keras2Listing) throws -> KerasImporter.Result {
+        let file = listing.file, path = file.path
+        let structure = try Keras2File(listing)
         if let version = structure.kerasVersion, version.hasPrefix("1.") {
             throw ConversionError.keras1(file: path, version: version)
         }

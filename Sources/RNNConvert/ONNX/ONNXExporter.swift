@@ -63,16 +63,15 @@ public enum ONNXExporter {
             guard state.dtype.isFloatingPoint, state.shape.count == 3, state.shape[0] == states, state.shape[1] >= 1,
                   state.shape[2] == architecture.hiddenSize, !(name == "c0" && architecture.mode != .lstm)
             else {
-                throw ConversionError.storedStateShape(module: module.displayName, state: name, shape: state.shape, states: states,
-                                                      hiddenSize: architecture.hiddenSize, architecture: describe(architecture))
+                throw ConversionError.storedStateShape(module: module.path, state: name, shape: state.shape, architecture: architecture)
             }
         }
         if let lengths = options.lengths, lengths.contains(where: { $0 < 0 || $0 > Int(Int32.max) }) {
-            throw ConversionError.lengthsTooLarge(module: module.displayName, lengths: Array(lengths.prefix(8)))
+            throw ConversionError.lengthsTooLarge(module: module.path, lengths: Array(lengths.prefix(8)))
         }
         let bytes = architecture.parameterCount * dtype.itemSize
         if bytes > Int(Int32.max) - (1 << 24) {
-            throw ConversionError.tooLarge(module: module.displayName, bytes: bytes)
+            throw ConversionError.tooLarge(module: module.path, bytes: bytes)
         }
         return dtype
     }

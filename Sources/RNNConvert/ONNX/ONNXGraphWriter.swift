@@ -184,7 +184,7 @@ struct ONNXGraphWriter {
     private mutating func peepholes(layer: Int) throws -> String {
         let segments = try (0 ..< architecture.directions).map { direction -> StreamedInitializer.Segment in
             guard let tensor = module.peepholes[layer * architecture.directions + direction] else {
-                throw ConversionError.missingPeepholes(module: module.displayName, layer: layer)
+                throw ConversionError.missingPeepholes(module: module.path, layer: layer)
             }
             let converted = try tensor.convertedWhenWritten(to: dtype)
             return StreamedInitializer.Segment(tensor: converted, elements: 0 ..< converted.elementCount)
@@ -196,7 +196,7 @@ struct ONNXGraphWriter {
     private mutating func stream(_ name: String, shape: [Int], _ segments: [StreamedInitializer.Segment]) throws -> String {
         let count = segments.reduce(0) { $0 + $1.elements.count }
         guard count == shape.reduce(1, *) else {
-            throw ConversionError.parameterElementCount(name: name, count: count, expected: "shape \(shapeText(shape))")
+            throw ConversionError.parameterElementCount(name: name, count: count, expected: .shape(shape))
         }
         streamed.append(StreamedInitializer(name: name, dtype: dtype, shape: shape, segments: segments))
         return name
@@ -214,7 +214,7 @@ struct ONNXGraphWriter {
         let order = ONNXLayout.pytorchBlock(forONNXBlock: architecture.mode)
         let block = converted.elementCount / order.count
         guard block * order.count == converted.elementCount else {
-            throw ConversionError.parameterElementCount(name: module.qualifiedName(of: parameter), count: converted.elementCount, expected: "\(order.count) equal gate blocks")
+            throw ConversionError.parameterElementCount(name: module.qualifiedName(of: parameter), count: converted.elementCount, expected: .equalBlocks(order.count))
         }
         return order.map { StreamedInitializer.Segment(tensor: converted, elements: $0 * block ..< ($0 + 1) * block) }
     }

@@ -58,7 +58,7 @@ enum ONNXImporter {
         var tensors: [NamedTensor] = []
         var hints: [String: ModuleHints] = [:]
         for group in groups {
-            try checkStack(group.layers, module: group.name, file: file)
+            try checkStack(group.layers, module: ModulePath(group.name), file: file)
             let isCell = metadata[ONNXMetadata.kind] == ModuleKind.cell.rawValue && group.layers.count == 1 && group.layers[0].directions == 1
             for (index, layer) in group.layers.enumerated() {
                 for (parameter, tensor) in try layer.parameters(layer: isCell ? nil : index) {
@@ -87,9 +87,8 @@ enum ONNXImporter {
     /// Checks that the layers of one module stack like PyTorch's: same
     /// operator, hidden size, directions, bias and activation, and each layer
     /// reading the previous one's concatenated directions.
-    static func checkStack(_ layers: [ONNXRecurrentNode], module: String, file: String) throws {
+    static func checkStack(_ layers: [ONNXRecurrentNode], module: ModulePath, file: String) throws {
         guard let first = layers.first else { return }
-        let display = module.isEmpty ? "the root module" : "module '\(module)'"
         for (index, layer) in layers.enumerated().dropFirst() {
             let previous = layers[index - 1]
             var differences: [StackDifference] = []
@@ -103,7 +102,7 @@ enum ONNXImporter {
                 differences.append(.inputSize(layer.inputSize, previousOutput: previous.directions * previous.hiddenSize))
             }
             if !differences.isEmpty {
-                throw ConversionError.layersDiffer(file: file, module: display, node: layer.node.name, layer: index, differences: differences)
+                throw ConversionError.layersDiffer(file: file, module: module, node: layer.node.name, layer: index, differences: differences)
             }
         }
     }

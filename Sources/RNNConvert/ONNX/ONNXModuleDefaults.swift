@@ -13,7 +13,7 @@ enum ONNXModuleDefaults {
     ) throws {
         let first = group.layers[0]
         let own = metadata[ONNXMetadata.module] != nil
-        let display = group.name.isEmpty ? "the root module" : "module '\(group.name)'"
+        let module = ModulePath(group.name)
         var order: [Int]?
         if let recorded = metadata[ONNXMetadata.batchFirst] {
             hints.batchFirst = recorded == "true"
@@ -34,7 +34,7 @@ enum ONNXModuleDefaults {
             do {
                 hints.storedState = StoredState(h0: try h0.map { try reorder($0, order) }, c0: try c0.map { try reorder($0, order) })
             } catch let error as ConversionError {
-                throw ConversionError.inModule(file: file, module: display, error)
+                throw ConversionError.inModule(file: file, module: module, error)
             }
             hints.notes.append(.storedState(shape: (h0 ?? c0)?.shape ?? [], states: [h0 == nil ? nil : "h0", c0 == nil ? nil : "c0"].compactMap { $0 }))
         }
@@ -64,12 +64,12 @@ enum ONNXModuleDefaults {
         }
         if let lengths = stored.first ?? nil {
             guard stored.allSatisfy({ $0 == lengths }) else {
-                throw ConversionError.lengthsDiffer(file: file, module: display)
+                throw ConversionError.lengthsDiffer(file: file, module: module)
             }
             var reordered = lengths
             if let order {
                 guard order.count == lengths.count else {
-                    throw ConversionError.inModule(file: file, module: display, .batchReorder(what: .lengths, count: lengths.count, entries: order.count))
+                    throw ConversionError.inModule(file: file, module: module, .batchReorder(what: .lengths, count: lengths.count, entries: order.count))
                 }
                 for (index, source) in order.enumerated() { reordered[source] = lengths[index] }
             }
@@ -88,7 +88,7 @@ enum ONNXModuleDefaults {
         guard let template = tensors.compactMap({ $0 }).first else { return nil }
         let batch = tensors.compactMap { $0?.shape[1] }.max() ?? 1
         if let odd = tensors.compactMap({ $0 }).first(where: { $0.shape[1] != 1 && $0.shape[1] != batch }) {
-            throw ConversionError.stateBatches(file: file, role: role, module: group.name, batches: [odd.shape[1], batch])
+            throw ConversionError.stateBatches(file: file, role: role, module: ModulePath(group.name), batches: [odd.shape[1], batch])
         }
         var parts: [Tensor] = []
         for (layer, tensor) in zip(group.layers, tensors) {

@@ -99,7 +99,7 @@ package struct RunRequest: Sendable {
         }
         defer { BLAS.waitForOneDNN() }  // a refusal below must not end the process while oneDNN generates code
         let (module, recorded) = try loadModule(features: input.shape.last)
-        for assumption in recorded.assumptions { reportAssumption(ModuleNoteEntry(module: weights, note: assumption)) }
+        for assumption in recorded.assumptions { reportAssumption(ModuleNoteEntry(.file(weights), note: assumption)) }
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
         if self.batchFirst == nil, recorded.layoutUnknown {
             throw FileInputError(file: weights, underlying: StoredInputError.layoutUnknown(module: module.displayName))

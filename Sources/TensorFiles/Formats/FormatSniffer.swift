@@ -1,8 +1,8 @@
 import Foundation
 
 /// A file whose format `FormatSniffer` recognised, with what it had to read
-/// to decide (an HDF5 file's description), so that opening it does not read
-/// that again.
+/// to decide (an HDF5 file's description and attributes), so that opening it
+/// does not read that again.
 public struct SniffedFile: Sendable {
     /// The path as given.
     public let path: String
@@ -10,6 +10,28 @@ public struct SniffedFile: Sendable {
     public let format: FileFormat
     /// For the HDF5 formats: the file as described (tensors listed, data unread).
     let described: TensorFile?
+    /// For `.keras2Model` and `.keras2Weights`: what made it one.
+    package let keras2: Keras2Listing?
+
+    init(path: String, format: FileFormat, described: TensorFile? = nil, keras2: Keras2Listing? = nil) {
+        self.path = path
+        self.format = format
+        self.described = described
+        self.keras2 = keras2
+    }
+}
+
+/// What makes an HDF5 file a Keras 2 file, as the sniffer found it: the
+/// group whose `layer_names` lists the layers, with the file's description
+/// and attributes for the Keras 2 reader to take the layers from.
+package struct Keras2Listing: Sendable {
+    /// The file as described (tensors listed, data unread).
+    package let file: TensorFile
+    /// The string attributes of its groups and datasets.
+    package let attributes: HDF5AttributeTable
+    /// `model_weights` for a whole model (`model_config` at the root), `""`
+    /// when the root lists the layers (`save_weights`).
+    package let weightsGroup: String
 }
 
 /// Recognises every format rnnkit reads from a file's bytes, never its name:
@@ -50,20 +72,20 @@ public enum FormatSniffer {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw TensorFileError(file: path, .notFound)
         }
-        if isDirectory.boolValue { return SniffedFile(path: path, format: .npyDirectory, described: nil) }
+        if isDirectory.boolValue { return SniffedFile(path: path, format: .npyDirectory) }
         let map = try MappedFile(path: path)
         let bytes = map.bytes
         if map.count == 0 { throw TensorFileError(file: path, .empty) }
-        if bytes.starts(with: NPYHeader.magic) { return SniffedFile(path: path, format: .npy, described: nil) }
+        if bytes.starts(with: NPYHeader.magic) { return SniffedFile(path: path, format: .npy) }
         // Zip before HDF5: rnnkit's `.keras` archive holds its HDF5 weights
         // behind a user block made of the zip's headers (StoredZipWriter.wrap).
         if zipSignatures.contains(where: { bytes.starts(with: $0) }) {
-            return SniffedFile(path: path, format: try zipFormat(ZipArchive(map: map), path: path), described: nil)
+            return SniffedFile(path: path, format: try zipFormat(ZipArchive(map: map), path: path))
         }
         if isHDF5(bytes) { return try sniffHDF5(path) }
-        if TorchLegacyFormat.hasMagic(bytes) { return SniffedFile(path: path, format: .pytorchLegacy, described: nil) }
-        if SafetensorsHeader.looksLikeSafetensors(bytes) { return SniffedFile(path: path, format: .safetensors, described: nil) }
-        if isONNX(bytes) { return SniffedFile(path: path, format: .onnx, described: nil) }
+        if TorchLegacyFormat.hasMagic(bytes) { return SniffedFile(path: path, format: .pytorchLegacy) }
+        if SafetensorsHeader.looksLikeSafetensors(bytes) { return SniffedFile(path: path, format: .safetensors) }
+        if isONNX(bytes) { return SniffedFile(path: path, format: .onnx) }
         throw TensorFileError(file: path, offset: 0, .unknownFormat(leadingBytes: Array(bytes.prefix(8))))
     }
 
@@ -94,27 +116,37 @@ public enum FormatSniffer {
     /// An HDF5 file's format, from its description (one forked child).
     private static func sniffHDF5(_ path: String) throws -> SniffedFile {
         let (file, attributes) = try HDF5Reader.readWithAttributes(path: path)
-        return SniffedFile(path: path, format: hdf5Format(file, attributes: attributes), described: file)
+        if isKerasWeights(file) { return SniffedFile(path: path, format: .kerasWeights, described: file) }
+        guard let group = keras2WeightsGroup(file, attributes: attributes) else {
+            return SniffedFile(path: path, format: .hdf5, described: file)
+        }
+        let format: FileFormat = file.metadata["model_config"] != nil ? .keras2Model : .keras2Weights
+        return SniffedFile(path: path, format: format, described: file,
+                           keras2: Keras2Listing(file: file, attributes: attributes, weightsGroup: group))
     }
 
-    /// Keras 3 weights, Keras 2 model or weights, or plain HDF5.
-    static func hdf5Format(_ file: TensorFile, attributes: HDF5AttributeTable) -> FileFormat {
+    /// Keras 3 weights: every dataset a numbered variable in a `vars` group, some a cell's.
+    static func isKerasWeights(_ file: TensorFile) -> Bool {
         let names = file.tensors.map(\.name)
-        let kerasWeights = names.contains { $0.hasPrefix("layers.") && $0.hasSuffix(".cell.vars.0") }
+        return names.contains { $0.hasPrefix("layers.") && $0.hasSuffix(".cell.vars.0") }
             && names.allSatisfy { name in
                 let parts = name.split(separator: ".")
                 return parts.count >= 2 && parts[parts.count - 2] == "vars" && parts[parts.count - 1].allSatisfy(\.isNumber)
             }
-        if kerasWeights { return .kerasWeights }
+    }
+
+    /// Keras 2: the group listing the layers (`model_weights` when the root
+    /// has a `model_config`, else the root, `""`), or nil when the root
+    /// records neither `keras_version` nor `model_config`, or no such group
+    /// lists layers. A group whose attributes failed to read counts as
+    /// listing them: the Keras 2 reader reports the failure.
+    static func keras2WeightsGroup(_ file: TensorFile, attributes: HDF5AttributeTable) -> String? {
         let config = file.metadata["model_config"] != nil
-        guard config || file.metadata["keras_version"] != nil else { return .hdf5 }
-        // `layer_names`, or its chunks `layer_names0`, `layer_names1`, … when too long for one attribute;
-        // an object whose attributes failed to read is left to the Keras 2 reader to report.
+        guard config || file.metadata["keras_version"] != nil else { return nil }
         func listsLayers(_ object: String) -> Bool {
-            attributes.failure(of: object) != nil || attributes.list("layer_names", of: object) != nil
-                || attributes.list("layer_names0", of: object) != nil
+            attributes.failure(of: object) != nil || attributes.chunkedList("layer_names", of: object) != nil
         }
-        guard (config && listsLayers("model_weights")) || listsLayers("/") else { return .hdf5 }
-        return config ? .keras2Model : .keras2Weights
+        if config, listsLayers("model_weights") { return "model_weights" }
+        return listsLayers("/") ? "" : nil
     }
 }

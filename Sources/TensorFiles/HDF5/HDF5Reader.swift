@@ -152,4 +152,18 @@ public struct HDF5AttributeTable: Sendable {
     public func failure(of object: String) -> HDF5LibraryFailure? {
         failures[HDF5Description.key(object)]
     }
+
+    /// The strings of attribute `name` of `object`, or, when a list was too
+    /// long for one attribute (h5py splits it), its chunks `name0`, `name1`, …
+    /// joined; nil when the object has neither.
+    public func chunkedList(_ name: String, of object: String) -> [String]? {
+        if let whole = list(name, of: object) { return whole }
+        var chunks: [String] = []
+        var index = 0
+        while let chunk = list("\(name)\(index)", of: object) {
+            chunks += chunk
+            index += 1
+        }
+        return index > 0 ? chunks : nil
+    }
 }
