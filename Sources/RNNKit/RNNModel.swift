@@ -136,7 +136,7 @@ public struct RNNModel: Sendable {
             throw EngineError.inputDType(found: input.dtype, expected: nil)
         }
         if batchFirst == nil, hints.layoutUnknown {
-            throw FileInputError(file: url.path, underlying: StoredInputError.layoutUnknown(module: displayName))
+            throw FileInputError(file: url.path, underlying: StoredInputError.layoutUnknown(module: ModulePath(name)))
         }
         let batchFirst = batchFirst ?? recordedBatchFirst ?? false
         let batch: Int? = input.shape.count == 3 ? input.shape[batchFirst ? 0 : 1] : nil

@@ -17,7 +17,6 @@ package typealias ParameterName = RNNLayouts.ParameterName
 package typealias Problem = RNNLayouts.Problem
 package typealias InputShape = RNNLayouts.InputShape
 package typealias ShapeFlow = RNNLayouts.ShapeFlow
-package typealias ModulePath = RNNLayouts.ModulePath
 
 // Running, verifying, timing.
 package typealias RNNNetwork = RNNEngine.RNNNetwork

@@ -113,7 +113,7 @@ final class InputValidationTests: XCTestCase {
         module.parameters[ParameterName(.weightHH, layer: 1)] = numbers.floats([20, 4])
         XCTAssertThrowsError(try RNNNetwork(module: module)) { error in
             guard case .invalidModule(let name, let problems)? = error as? EngineError else { return XCTFail("\(error)") }
-            XCTAssertEqual(name, "rnn")
+            XCTAssertEqual(name, ModulePath("rnn"))
             XCTAssertEqual(problems.count, 2, "\(problems)")
             guard case .misshapedTensor("rnn.weight_hh_l1", [20, 4], [20, 5], _, _) = problems[0] else { return XCTFail("\(problems)") }
             guard case .missingTensor("rnn.bias_hh_l1", [20], _, _) = problems[1] else { return XCTFail("\(problems)") }
@@ -123,7 +123,7 @@ final class InputValidationTests: XCTestCase {
 
     func testReluOnlyForRNN() throws {
         XCTAssertThrowsError(try RNNNetwork(module: TestModules.lstm(), nonlinearity: .relu)) { error in
-            XCTAssertEqual(error as? EngineError, .invalidModule(module: "rnn", problems: [.nonlinearityNotApplicable(.relu, mode: .lstm)]))
+            XCTAssertEqual(error as? EngineError, .invalidModule(module: ModulePath("rnn"), problems: [.nonlinearityNotApplicable(.relu, mode: .lstm)]))
         }
         let rnn = try TestModules.make(RNNArchitecture(mode: .rnn, inputSize: 3, hiddenSize: 4))
         XCTAssertNoThrow(try RNNNetwork(module: rnn, nonlinearity: .relu))

@@ -70,20 +70,20 @@ final class VariantEngineTests: XCTestCase {
         for (architecture, variant, problems) in cases {
             let module = try module(architecture, variant: variant)
             XCTAssertThrowsError(try RNNNetwork(module: module)) { error in
-                XCTAssertEqual(error as? EngineError, .invalidModule(module: module.name, problems: problems), "\(variant)")
+                XCTAssertEqual(error as? EngineError, .invalidModule(module: module.path, problems: problems), "\(variant)")
             }
         }
         // relu contradicts a recorded sigmoid RNN activation.
         let sigmoid = try module(RNNArchitecture(mode: .rnn, inputSize: 3, hiddenSize: 4), variant: CellVariant(candidate: .sigmoid))
         XCTAssertThrowsError(try RNNNetwork(module: sigmoid, nonlinearity: .relu)) { error in
             XCTAssertEqual(error as? EngineError,
-                           .invalidModule(module: sigmoid.name, problems: [.nonlinearityContradictsActivation(.relu, recorded: .sigmoid)]))
+                           .invalidModule(module: sigmoid.path, problems: [.nonlinearityContradictsActivation(.relu, recorded: .sigmoid)]))
         }
         XCTAssertNoThrow(try RNNNetwork(module: sigmoid))
         // go_backwards with sequences of different lengths is refused.
         let backwards = try module(RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 4), variant: CellVariant(direction: .backwards))
         XCTAssertThrowsError(try RNNNetwork(module: backwards).forward(input: input(steps: 4, batch: 2, features: 3), lengths: [4, 2])) { error in
-            XCTAssertEqual(error as? EngineError, .backwardsWithUnequalLengths(module: backwards.name))
+            XCTAssertEqual(error as? EngineError, .backwardsWithUnequalLengths(module: backwards.path))
         }
     }
 }

@@ -40,7 +40,7 @@ final class RNNModelRecordedTests: XCTestCase {
         XCTAssertThrowsError(try model.forward(input: x)) { error in
             guard let error = error as? FileInputError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.file, folder.appendingPathComponent("model.onnx").path)
-            XCTAssertEqual(error.underlying as? StoredInputError, .layoutUnknown(module: "(root)"))
+            XCTAssertEqual(error.underlying as? StoredInputError, .layoutUnknown(module: .root))
         }
         let y = try model.forward(input: x, batchFirst: false)
         try assertClose(y.output, try Fixtures.arrays(folder.appendingPathComponent("expected.npz"))["output"], "output (ONNX Runtime)")

@@ -112,7 +112,7 @@ final class RNNModelTests: XCTestCase {
             guard let error = error as? FileInputError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.file, Fixtures.url("lstm_1l/weights.h5").path)
             XCTAssertEqual(error.underlying as? EngineError,
-                           .invalidModule(module: "", problems: [.nonlinearityNotApplicable(.relu, mode: .lstm)]))
+                           .invalidModule(module: .root, problems: [.nonlinearityNotApplicable(.relu, mode: .lstm)]))
         }
     }
 

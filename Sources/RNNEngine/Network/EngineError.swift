@@ -11,10 +11,10 @@ public enum EngineError: BadInputError, Equatable {
     /// The module does not pass `ModuleValidation` (missing, misshaped,
     /// non-float or unexpected tensors, options that do not fit its mode, an
     /// activation it cannot take), every problem found.
-    case invalidModule(module: String, problems: [ModuleProblem])
+    case invalidModule(module: ModulePath, problems: [ModuleProblem])
     /// Sequences of different lengths for the module `module` that reads
     /// backwards with outputs in reading order (Keras `go_backwards=True`).
-    case backwardsWithUnequalLengths(module: String)
+    case backwardsWithUnequalLengths(module: ModulePath)
     /// A mask on a bidirectional module whose directions are merged by
     /// `merge` (not `concat`) and that returns only its last output.
     case maskAfterMerge(merge: DirectionMerge)
@@ -87,9 +87,9 @@ public enum EngineError: BadInputError, Equatable {
     public var description: String {
         switch self {
         case .invalidModule(let module, let problems):
-            return "module '\(ModulePath(module))' cannot run: " + problems.map(\.description).joined(separator: "; ")
+            return "module '\(module)' cannot run: " + problems.map(\.description).joined(separator: "; ")
         case .backwardsWithUnequalLengths(let module):
-            return "sequences of different lengths: '\(ModulePath(module))' reads backwards with outputs in reading order "
+            return "sequences of different lengths: '\(module)' reads backwards with outputs in reading order "
                 + "(Keras go_backwards=True), where Keras would start every sequence at its padding; run equal lengths"
         case .maskAfterMerge(let merge):
             return "masked steps repeat each direction's output from another step, which rnnkit "

@@ -57,7 +57,7 @@ public struct RNNNetwork: Sendable {
     ///   bytes cannot be read.
     public init(module: RNNModule, nonlinearity: Nonlinearity = .tanh, computeType: ComputeType = .float32) throws {
         let problems = ModuleValidation.problems(of: module, nonlinearity: nonlinearity)
-        guard problems.isEmpty else { throw EngineError.invalidModule(module: module.name, problems: problems) }
+        guard problems.isEmpty else { throw EngineError.invalidModule(module: module.path, problems: problems) }
         name = module.name
         architecture = module.architecture
         self.nonlinearity = nonlinearity
@@ -93,7 +93,7 @@ public struct RNNNetwork: Sendable {
         let plan = try SequencePlan(architecture: architecture, input: input, computeType: computeType,
                                     lengths: lengths, batchFirst: batchFirst)
         if architecture.variant.direction == .backwards, plan.sortedLengths.contains(where: { $0 < plan.steps }) {
-            throw EngineError.backwardsWithUnequalLengths(module: name)
+            throw EngineError.backwardsWithUnequalLengths(module: ModulePath(name))
         }
         let h0 = try checkedState(h0, name: "h0", plan: plan, width: architecture.stateSize)
         if c0 != nil && architecture.mode != .lstm { throw EngineError.cellStateNotApplicable(mode: architecture.mode) }

@@ -102,7 +102,7 @@ package struct RunRequest: Sendable {
         for assumption in recorded.assumptions { reportAssumption(ModuleNoteEntry(.file(weights), note: assumption)) }
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
         if self.batchFirst == nil, recorded.layoutUnknown {
-            throw FileInputError(file: weights, underlying: StoredInputError.layoutUnknown(module: module.displayName))
+            throw FileInputError(file: weights, underlying: StoredInputError.layoutUnknown(module: module.path))
         }
         let batchFirst = self.batchFirst ?? recorded.batchFirst ?? false
         let given = (
@@ -151,7 +151,7 @@ extension ModuleHints {
 public enum StoredInputError: BadInputError, Equatable {
     /// The file cannot tell whether the module's input is batch-major; the
     /// caller must say.
-    case layoutUnknown(module: String)
+    case layoutUnknown(module: ModulePath)
     /// The file stores `stored` sequence lengths for an input of `batch` sequences.
     case lengthsBatch(stored: Int, batch: Int)
     /// The file stores `state` (`h0`, `c0`) for a batch of `stored`; the
