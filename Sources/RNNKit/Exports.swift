@@ -83,6 +83,8 @@
 @_exported import enum RNNLayouts.DirectionMerge
 /// The mask a model applies to a module's input (`ConversionError.maskNotRecorded`, `ModuleNote.inputMask`).
 @_exported import struct RNNLayouts.InputMask
+/// Why a module behind a mask cannot run (`InputMask.Source.refused`, `StoredInputError.maskRefused`).
+@_exported import enum RNNLayouts.MaskRefusal
 
 // Running it.
 @_exported import struct RNNEngine.RNNOutput

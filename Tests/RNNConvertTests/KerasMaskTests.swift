@@ -19,8 +19,9 @@ final class KerasMaskTests: XCTestCase {
         XCTAssertTrue(bidirectional.zeroOutput)
         XCTAssertEqual(try ModelSource.open(model("embedding_mask_zero_lstm")).hints[""]?.inputMask?.source, .lengths)
         let conv = try XCTUnwrap(ModelSource.open(model("conv1d_lstm")).hints[""]?.inputMask)
-        guard case .refused(let reason) = conv.source else { return XCTFail("\(conv)") }
-        XCTAssertTrue(reason.contains("Conv1D layer 'conv1d'"), reason)
+        guard case .refused(.unknownLayer(className: "Conv1D", layer: "conv1d", let known)) = conv.source else { return XCTFail("\(conv)") }
+        XCTAssertEqual(known, KerasConfigKeys.upstreamLayers.keys.sorted())
+        XCTAssertTrue(conv.cause.hasPrefix("the Conv1D layer 'conv1d' lies between the model's input and this module"), conv.cause)
         XCTAssertNil(try ModelSource.open(model("two_modules_by_input_size")).hints.values.first { $0.inputMask != nil })
         // Models without Masking (the older fixtures) carry no mask.
         XCTAssertNil(try ModelSource.open(model("stacked_lstm")).hints[""]?.inputMask)

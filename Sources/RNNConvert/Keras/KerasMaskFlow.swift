@@ -17,7 +17,7 @@ struct KerasMaskFlow {
         /// A mask made earlier, on another tensor (`layer` names its maker).
         case carried(layer: String)
         /// A layer rnnkit does not know lies upstream (the reason names it).
-        case unknown(String)
+        case unknown(MaskRefusal)
     }
 
     /// The state of each layer's output, by layer name.
@@ -30,14 +30,12 @@ struct KerasMaskFlow {
     /// on, which the flow follows, so one with no mask upstream is refused.
     func inputMask(of entry: KerasLayerEntry, incoming: State, inboundCount: Int, maskArgument: Bool) -> InputMask? {
         if inboundCount > 1 {
-            return InputMask(source: .refused("the \(entry.className) layer '\(entry.name)' takes \(inboundCount) inputs (an initial state "
-                + "from other layers); rnnkit runs a recurrent layer from its input alone"),
+            return InputMask(source: .refused(.otherInputs(className: entry.className, layer: entry.name, inputs: inboundCount)),
                              layer: "\(entry.className) layer '\(entry.name)'", zeroOutput: false)
         }
         switch incoming {
         case .none where maskArgument:
-            return InputMask(source: .refused("the \(entry.className) layer '\(entry.name)' is called with a mask that no Masking or "
-                + "Embedding(mask_zero=True) before it makes; rnnkit cannot tell which steps it masks"),
+            return InputMask(source: .refused(.maskWithoutMaker(className: entry.className, layer: entry.name)),
                              layer: "\(entry.className) layer '\(entry.name)'", zeroOutput: false)
         case .none: return nil
         case .value(let value, let layer): return InputMask(source: .maskValue(value), layer: layer, zeroOutput: false)
@@ -60,7 +58,7 @@ struct KerasMaskFlow {
                 if let value = (config["mask_value"] as? NSNumber)?.doubleValue {
                     state = .value(value, layer: "Masking layer '\(entry.name)'")
                 } else {
-                    state = .unknown("the Masking layer '\(entry.name)' has mask_value \(config["mask_value"].map { "\($0)" } ?? "missing"), not a number")
+                    state = .unknown(.maskValueNotNumber(layer: entry.name, value: config["mask_value"].map { "\($0)" }))
                 }
             case .embedding:
                 state = config["mask_zero"] as? Bool == true ? .carried(layer: "Embedding layer '\(entry.name)' (mask_zero=True)") : .none
@@ -70,8 +68,8 @@ struct KerasMaskFlow {
                 if case .unknown = incoming {
                     state = incoming
                 } else {
-                    state = .unknown("the \(entry.className) layer '\(entry.name)' lies between the model's input and this module, and rnnkit does not know whether "
-                        + "\(entry.className) makes or changes a mask (it knows \(KerasConfigKeys.upstreamLayers.keys.sorted().joined(separator: ", ")))")
+                    state = .unknown(.unknownLayer(className: entry.className, layer: entry.name,
+                                                   known: KerasConfigKeys.upstreamLayers.keys.sorted()))
                 }
             }
         }
@@ -81,7 +79,7 @@ struct KerasMaskFlow {
 
     /// The state of a nested model's output (its last layer's), recorded under the model's name.
     mutating func output(ofModel entries: [KerasLayerEntry], named name: String) -> State {
-        let state = entries.last.flatMap { states[$0.name] } ?? .unknown("the nested model '\(name)' holds no layers rnnkit reads")
+        let state = entries.last.flatMap { states[$0.name] } ?? .unknown(.emptyNestedModel(name: name))
         states[name] = state
         return state
     }

@@ -158,7 +158,7 @@ public enum StoredInputError: BadInputError, Equatable {
     /// input has `batch` sequences (nil: one unbatched sequence).
     case stateBatch(state: String, stored: Int, batch: Int?)
     /// The file masks the module's input in a way rnnkit does not compute (`reason` says how).
-    case maskRefused(reason: String)
+    case maskRefused(reason: MaskRefusal)
     /// Lengths were given for a module whose mask `layer` computes from the input.
     case secondMask(layer: String)
     /// The mask of `layer` cannot be computed from the input: the lengths are needed.
@@ -176,7 +176,7 @@ public enum StoredInputError: BadInputError, Equatable {
         case .stateBatch(let state, let stored, let batch?):
             return "the file stores \(state) for a batch of \(stored), but the input has a batch of \(batch)"
         case .maskRefused(let reason):
-            return reason
+            return reason.description
         case .secondMask(let layer):
             return "the \(layer) computes the mask from the input; lengths would be a second mask"
         case .maskNeedsLengths(let layer):

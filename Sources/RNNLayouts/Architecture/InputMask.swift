@@ -16,10 +16,9 @@ public struct InputMask: Sendable, Equatable {
         /// it cannot be read from the module's input: `run` takes it from
         /// `--lengths` (steps at or past a sequence's length are masked).
         case lengths
-        /// The module cannot run as the file describes it (the reason, which
-        /// names the layer): an upstream layer rnnkit does not know might
-        /// produce a mask.
-        case refused(String)
+        /// The module cannot run as the file describes it: an upstream
+        /// layer rnnkit does not know might produce a mask, for example.
+        case refused(MaskRefusal)
     }
 
     /// Where the mask comes from.
@@ -42,7 +41,7 @@ public struct InputMask: Sendable, Equatable {
     /// What masks the input, in one phrase for refusals and notes: "the
     /// Masking layer 'm' masks its input", or why the module is refused.
     public var cause: String {
-        if case .refused(let reason) = source { return reason }
+        if case .refused(let reason) = source { return reason.description }
         return "the \(layer) masks its input"
     }
 
@@ -65,6 +64,44 @@ public struct InputMask: Sendable, Equatable {
     }
 }
 
+/// Why rnnkit cannot run a module behind the mask its file describes
+/// (Keras files: `KerasMaskFlow` follows the mask through the model's layers).
+public enum MaskRefusal: Sendable, Equatable, CustomStringConvertible {
+    /// The recurrent layer `layer` (a `className`) takes `inputs` tensors: an
+    /// initial state from other layers.
+    case otherInputs(className: String, layer: String, inputs: Int)
+    /// The recurrent layer is called with a mask that no `Masking` or
+    /// `Embedding(mask_zero=True)` before it makes.
+    case maskWithoutMaker(className: String, layer: String)
+    /// The `Masking` layer's `mask_value` is not a number (`value`: what the
+    /// config holds, nil when it has none).
+    case maskValueNotNumber(layer: String, value: String?)
+    /// A layer rnnkit does not know lies between the model's input and the
+    /// module; `known` lists the classes it does know.
+    case unknownLayer(className: String, layer: String, known: [String])
+    /// A nested model holds no layers rnnkit reads.
+    case emptyNestedModel(name: String)
+
+    /// The reason in one clause, naming the layer.
+    public var description: String {
+        switch self {
+        case .otherInputs(let className, let layer, let inputs):
+            return "the \(className) layer '\(layer)' takes \(inputs) inputs (an initial state from other layers); "
+                + "rnnkit runs a recurrent layer from its input alone"
+        case .maskWithoutMaker(let className, let layer):
+            return "the \(className) layer '\(layer)' is called with a mask that no Masking or Embedding(mask_zero=True) "
+                + "before it makes; rnnkit cannot tell which steps it masks"
+        case .maskValueNotNumber(let layer, let value):
+            return "the Masking layer '\(layer)' has mask_value \(value ?? "missing"), not a number"
+        case .unknownLayer(let className, let layer, let known):
+            return "the \(className) layer '\(layer)' lies between the model's input and this module, and rnnkit does not "
+                + "know whether \(className) makes or changes a mask (it knows \(known.joined(separator: ", ")))"
+        case .emptyNestedModel(let name):
+            return "the nested model '\(name)' holds no layers rnnkit reads"
+        }
+    }
+}
+
 /// The mask as an object: `source` (`maskValue`, `lengths`, `refused`),
 /// `maskValue` or `reason` for those sources, `layer` and `zeroOutput`.
 extension InputMask: Encodable {
@@ -83,7 +120,7 @@ extension InputMask: Encodable {
             try container.encode("lengths", forKey: .source)
         case .refused(let reason):
             try container.encode("refused", forKey: .source)
-            try container.encode(reason, forKey: .reason)
+            try container.encode(reason.description, forKey: .reason)
         }
         try container.encode(layer, forKey: .layer)
         try container.encode(zeroOutput, forKey: .zeroOutput)
