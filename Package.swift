@@ -40,7 +40,7 @@ let package = Package(
 
         // libhdf5 meets every HDF5 file first in a forked child (metadata check,
         // data reads), so a damaged file that crashes or hangs it ends the child.
-        .target(name: "HDF5Probe", dependencies: ["CHDF5"]),
+        .target(name: "HDF5Probe", dependencies: ["CHDF5", "OutputSafety"]),
         // Output safety: temporary outputs removed on SIGINT/SIGTERM/SIGHUP, atomic no-replace renames, zlib's CRC-32.
         .target(name: "OutputSafety", linkerSettings: [.linkedLibrary("z")]),
         // Element kernels of the tensor writers, chosen at run time: float32 → float16 with F16C, the

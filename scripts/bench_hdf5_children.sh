@@ -109,8 +109,8 @@ int main(int argc, char **argv) {
     return 0;
 }
 C
-cc -O2 -o "$WORK/compare" -ISources/HDF5Probe/include "$WORK/compare.c" Sources/HDF5Probe/*.c \
-    $(pkg-config --cflags --libs hdf5)
+cc -O2 -o "$WORK/compare" -ISources/HDF5Probe/include -ISources/OutputSafety/include "$WORK/compare.c" \
+    Sources/HDF5Probe/*.c Sources/OutputSafety/output_safety.c $(pkg-config --cflags --libs hdf5) -lz -lpthread
 for name in large_contiguous large_gzip; do
     "$WORK/compare" "$WORK/$name.h5" "$name.h5"
 done

@@ -2,6 +2,7 @@
 // datasets (from the caller's memory or filled band by band) and string attributes.
 #define _GNU_SOURCE
 #include "probe_internal.h"
+#include "output_safety.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -108,21 +109,10 @@ static void written(size_t bytes) {
 /// 1 MiB pieces on Zen 1 (docs/performance.md, "Conversion on Zen 1").
 #define WRITE_PIECE_BYTES ((size_t)1 << 20)
 
-/// Reads one byte of every page of `bytes` at `data`, so that a memory map
-/// is mapped before the kernel copies from it: a write(2) from pages not yet
-/// mapped copies short at every unmapped page, and ext4 then zeroes the rest
-/// of the new page-cache folio before retrying (0.3–0.8 s of system time for
-/// 512 MiB from the input's map, 0.2 s prefaulted).
-static void prefault(const void *data, size_t bytes) {
-    const volatile unsigned char *page = data;
-    unsigned char sink = 0;
-    for (size_t offset = 0; offset < bytes; offset += 4096) sink ^= page[offset];
-    if (bytes > 0) sink ^= page[bytes - 1];
-    (void)sink;
-}
-
 /// Writes rows `first ..< first + rows` of the dataset from `buffer`, in
-/// pieces of at most WRITE_PIECE_BYTES (at least one row), each prefaulted.
+/// pieces of at most WRITE_PIECE_BYTES (at least one row), each prefaulted
+/// (`rk_prefault`: write(2) from unmapped pages of a map copies short at each
+/// one, and ext4 zeroes the rest of the new page-cache folio before retrying).
 static herr_t write_rows(hid_t dataset, hid_t type, hid_t space, const rk_write_op *op, hsize_t first, hsize_t rows,
                          const void *buffer) {
     size_t row_bytes = op->size / op->dims[0];
@@ -133,7 +123,7 @@ static herr_t write_rows(hid_t dataset, hid_t type, hid_t space, const rk_write_
     for (hsize_t done = 0; done < rows && status >= 0; done += piece) {
         hsize_t now = rows - done < piece ? rows - done : piece;
         const char *data = (const char *)buffer + done * row_bytes;
-        prefault(data, now * row_bytes);
+        rk_prefault(data, now * row_bytes);  // see output_safety.h
         start[0] = first + done;
         count[0] = now;
         hid_t memory = H5Screate_simple(op->rank, count, NULL);

@@ -128,7 +128,7 @@ public enum ONNXExporter {
 
     /// `nn.LSTM(5, 8, num_layers=2, bidirectional=True)` style.
     static func describe(_ architecture: RNNArchitecture) -> String {
-        let name = "nn.\(architecture.mode.rawValue)\(architecture.kind == .cell ? "Cell" : "")"
+        let name = architecture.mode.pytorchClass(architecture.kind)
         var arguments = ["\(architecture.inputSize)", "\(architecture.hiddenSize)"]
         if architecture.kind == .layer {
             if architecture.numLayers != 1 { arguments.append("num_layers=\(architecture.numLayers)") }
