@@ -14,13 +14,13 @@ enum FileSink {
     /// `FileOutput` that appends to it. `target` (the file the user asked
     /// for) names the file in errors, which say "disk full" or "file too
     /// large" when that is why a write failed.
-    static func create(_ path: String, target: String, _ body: (FileOutput) throws -> Void) throws {
+    static func create<T>(_ path: String, target: String, _ body: (FileOutput) throws -> T) throws -> T {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw TensorFileError(file: target, .unwritable(.createFile(errno: errno)))
         }
         defer { close(descriptor) }
-        try body(FileOutput(descriptor: descriptor, target: target))
+        return try body(FileOutput(descriptor: descriptor, target: target))
     }
 
     /// Opens the existing file `path` (one this writer created, e.g. the
@@ -76,6 +76,15 @@ public final class FileOutput {
             rk_start_writeback(descriptor, writebackStart, position - writebackStart)
             writebackStart = position
         }
+    }
+
+    /// Starts writing to disk what was appended since the last start (the
+    /// final fsync then waits for less), for a writer that appends slowly,
+    /// piece by piece as they are computed.
+    func startWriteback() {
+        guard position > writebackStart else { return }
+        rk_start_writeback(descriptor, writebackStart, position - writebackStart)
+        writebackStart = position
     }
 
     /// Reads `count` bytes at `offset` (of what was written) into `buffer`.
