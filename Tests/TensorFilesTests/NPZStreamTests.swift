@@ -37,6 +37,27 @@ final class NPZStreamTests: XCTestCase {
         XCTAssertEqual(try contents(folder), ["streamed.npz", "written.npz"])
     }
 
+    /// A member larger than `FileOutput.dataSyncBytes`, in 1 MiB pieces (the
+    /// file is fdatasynced on a thread of its own while it grows): the same bytes.
+    func testALargeStreamedMemberIsTheWrittenOne() throws {
+        let folder = try FormatSamples.temporaryDirectory(self)
+        let count = 3 * Int(FileOutput.dataSyncBytes) / 4 + 5
+        let large = Tensor(shape: [count], floats: (0 ..< count).map { Float($0 % 1000) - 0.5 })
+        let written = folder.appendingPathComponent("written.npz").path
+        let streamed = folder.appendingPathComponent("streamed.npz").path
+        try NPZWriter.write([NamedTensor(name: "output", tensor: large)], to: written)
+        let bytes = try large.data()
+        try NPZWriter.stream(to: streamed) { stream in
+            try stream.begin("output", dtype: .float32, shape: [count])
+            try bytes.withUnsafeBytes { raw in
+                for start in stride(from: 0, to: raw.count, by: 1 << 20) {
+                    try stream.append(UnsafeRawBufferPointer(rebasing: raw[start ..< min(raw.count, start + (1 << 20))]))
+                }
+            }
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: streamed)), try Data(contentsOf: URL(fileURLWithPath: written)))
+    }
+
     func testAMemberWithTooManyOrTooFewBytesLeavesNoFile() throws {
         let folder = try FormatSamples.temporaryDirectory(self)
         let path = folder.appendingPathComponent("out.npz").path
