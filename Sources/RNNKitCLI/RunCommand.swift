@@ -64,10 +64,9 @@ struct RunCommand: ParsableCommand {
             // What the file's reader assumed (a Keras 2 weights file's activations).
             request.reportAssumption = { printError("note: \(noteText($0))") }
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: overwrite.force)
-            let (module, result) = try request.execute()
+            let (module, result) = try request.execute(writingTo: output, force: overwrite.force)
             var arrays = [NamedTensor(name: "output", tensor: result.output), NamedTensor(name: "h_n", tensor: result.hN)]
             if let cN = result.cN { arrays.append(NamedTensor(name: "c_n", tensor: cN)) }
-            try NPZWriter.write(arrays, to: output, force: overwrite.force)
             let listing = arrays.map { "\($0.name) \(shapeText($0.tensor.shape))" }.joined(separator: ", ")
             print(escapingControlCharacters("\(output): \(listing) (\(module.architecture.mode.rawValue) \(module.architecture.kind.rawValue) '\(module.displayName)', \(result.output.dtype.rawValue))"))
         }

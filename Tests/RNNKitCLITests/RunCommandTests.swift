@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import TensorFiles
 import XCTest
@@ -76,6 +79,36 @@ final class RunCommandTests: XCTestCase {
             XCTAssertLessThanOrEqual(worst, 1e-5, name)
         }
         XCTAssertNil(written.tensor(named: "c_n"), "a GRU has no c_n")
+    }
+
+    /// `run` writes the output while it computes it (`OutputReceiver`):
+    /// SIGTERM once the temporary file holds megabytes of it, before the
+    /// pass ends, leaves no file at all.
+    func testARunStoppedWhileItWritesItsOutputLeavesNoFile() throws {
+        try write(Tensor(shape: [3_000_000, 2, 3], floats: [Float](repeating: 0.25, count: 18_000_000)), to: "long.npy")
+        let process = Process()
+        process.executableURL = CLI.productsDirectory.appendingPathComponent("rnnkit")
+        process.arguments = ["run", "weights", "--input", "long.npy", "--output", "out.npz"]
+        process.currentDirectoryURL = folder
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var stopped = false
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline {
+            let temporary = leftovers.first { $0.hasPrefix(".out.npz.rnnkit-") }
+            if let temporary, let size = try? FileManager.default.attributesOfItem(
+                atPath: folder.appendingPathComponent(temporary).path)[.size] as? Int, size > 4 << 20 {
+                stopped = kill(process.processIdentifier, SIGTERM) == 0
+                break
+            }
+            usleep(200)
+        }
+        process.waitUntilExit()
+        // 96 MB of output: the temporary file grew past 4 MB while the pass still ran.
+        XCTAssertTrue(stopped, "the run finished before its output reached the file")
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(leftovers, [])
     }
 
     func testBadInputsExitTwoNamingTheFileAndLeaveNoOutput() throws {

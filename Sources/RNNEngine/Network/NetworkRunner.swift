@@ -13,8 +13,9 @@ struct NetworkRunner<S: EngineScalar> {
     var packed: [[PackedRecurrence]]? = nil
     var options = ExecutionOptions.automatic
 
-    /// Runs the network. Shapes were checked by `RNNNetwork.forward`.
-    func run(input: Tensor, h0: Tensor?, c0: Tensor?) throws -> RNNOutput {
+    /// Runs the network, passing the output to `receiver` as it is finished
+    /// (`OutputReceiver`). Shapes were checked by `RNNNetwork.forward`.
+    func run(input: Tensor, h0: Tensor?, c0: Tensor?, receiver: OutputReceiver? = nil) throws -> RNNOutput {
         let architecture = network.architecture
         let stateCount = architecture.numLayers * architecture.directions
         let width = architecture.outputSize
@@ -34,7 +35,15 @@ struct NetworkRunner<S: EngineScalar> {
         // the outer dimension), layer 0 reads the input in place and the last
         // layer writes the output tensor's bytes: no copies, no buffers to touch.
         let inPlace = plan.readsInPlace
+        let outputShape = plan.outputShape(width: width)
+        try receiver?.begin(shape: outputShape, dtype: S.dtype)
         let result = OutputBytes(byteCount: plan.steps * plan.batch * width * MemoryLayout<S>.stride)
+        let sending = receiver.map {
+            OutputSending($0, base: result.pointer, steps: plan.steps, stepBytes: plan.batch * width * MemoryLayout<S>.stride)
+        }
+        // A unidirectional last layer on the packed path, writing the output
+        // tensor's rows in place, finishes them chunk by chunk.
+        let streams = inPlace && architecture.directions == 1
         var hN = [S](repeating: 0, count: stateCount * plan.batch * architecture.stateSize)
         var cN = [S](repeating: 0, count: architecture.mode == .lstm ? stateCount * plan.batch * architecture.hiddenSize : 0)
         inputBytes.withUnsafeBytes { rawInput in
@@ -51,16 +60,19 @@ struct NetworkRunner<S: EngineScalar> {
                 inPlace && layer == architecture.numLayers - 1
                     ? result.pointer.assumingMemoryBound(to: S.self) : buffers.output(layer % 2).pointer
             }
+            let progress = streams ? sending.map { sending in { (steps: Range<Int>) in sending.finished(below: steps.upperBound) } } : nil
             let layers = LayerPasses(runner: self, variant: variant, workspaces: buffers.workspaces,
-                                     packed: packs ? packedPath(buffers.workspaces, chunkSteps: projectionSteps) : nil)
+                                     packed: packs ? packedPath(buffers.workspaces, chunkSteps: projectionSteps,
+                                                                lastLayerProgress: progress) : nil)
             for layer in 0 ..< architecture.numLayers {
                 layers.run(layer, input: layer == 0 ? layerInput0 : UnsafePointer(outputs[layer - 1]), output: outputs[layer],
                            initial: initial, hN: &hN, cN: &cN)
             }
             if !inPlace { scatter(outputs[architecture.numLayers - 1], width: width, into: result.pointer) }
         }
+        try sending?.finish()
         return RNNOutput(
-            output: try Tensor(dtype: S.dtype, shape: plan.outputShape(width: width), data: result.data()),
+            output: try Tensor(dtype: S.dtype, shape: outputShape, data: result.data()),
             hN: S.tensor(shape: plan.stateShape(count: stateCount, width: architecture.stateSize), values: hN),
             cN: architecture.mode == .lstm
                 ? S.tensor(shape: plan.stateShape(count: stateCount, width: architecture.hiddenSize), values: cN) : nil)
@@ -115,19 +127,23 @@ struct NetworkRunner<S: EngineScalar> {
     }
 
     /// The packed float32 path, when this runner has packed weights and the
-    /// options ask for it: a function running one layer.
-    private func packedPath(_ workspaces: [DirectionWorkspace<S>], chunkSteps: Int)
+    /// options ask for it: a function running one layer. The last layer
+    /// reports each finished chunk of steps to `lastLayerProgress` (when unidirectional).
+    private func packedPath(_ workspaces: [DirectionWorkspace<S>], chunkSteps: Int,
+                            lastLayerProgress: ((_ steps: Range<Int>) -> Void)?)
         -> ((_ layer: Int, _ input: UnsafePointer<S>, _ output: UnsafeMutablePointer<S>) -> Void)? {
         guard let packed, let level = options.kernelLevel,
               let weights = weights as? [[DirectionWeights<Float>]],
               let workspaces = workspaces as? [DirectionWorkspace<Float>] else { return nil }
         let plan = plan, width = network.architecture.outputSize, threads = options.resolvedThreads, gemm = options.gemm
+        let lastLayer = network.architecture.numLayers - 1
         return { layer, input, output in
             let runner = PackedLayerRunner(
                 weights: weights[layer], packed: packed[layer], plan: plan,
                 input: UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
                 output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self),
                 outputWidth: width, workspaces: workspaces, chunkSteps: chunkSteps, level: level, gemm: gemm)
+            if layer == lastLayer { runner.finishedSteps = lastLayerProgress }
             runner.run(threads: threads)
         }
     }

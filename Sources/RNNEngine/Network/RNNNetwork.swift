@@ -85,10 +85,12 @@ public struct RNNNetwork: Sendable {
     ///     (states never do).
     ///   - options: threads and kernels (the results agree within the parity
     ///     tolerance whatever they are).
-    /// - Throws: `EngineError` for any input that does not fit, before any work.
+    ///   - receiver: takes the output as the pass finishes it (`OutputReceiver`).
+    /// - Throws: `EngineError` for any input that does not fit, before any
+    ///   work; the receiver's error, after the pass.
     public func forward(
         input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil, batchFirst: Bool = false,
-        options: ExecutionOptions = .automatic
+        options: ExecutionOptions = .automatic, receiver: OutputReceiver? = nil
     ) throws -> RNNOutput {
         let plan = try SequencePlan(architecture: architecture, input: input, computeType: computeType,
                                     lengths: lengths, batchFirst: batchFirst)
@@ -104,10 +106,10 @@ public struct RNNNetwork: Sendable {
             let runner = NetworkRunner(network: self, weights: prepared, plan: plan, packed: packed, options: options)
             // The packed path parallelises itself: BLAS runs single-threaded inside it.
             let blasThreads = options.kernels == .reference ? options.resolvedThreads : 1
-            return try BLAS.withThreads(blasThreads) { try runner.run(input: input, h0: h0, c0: c0) }
+            return try BLAS.withThreads(blasThreads) { try runner.run(input: input, h0: h0, c0: c0, receiver: receiver) }
         case .float64(let prepared):
             let runner = NetworkRunner(network: self, weights: prepared, plan: plan, options: options)
-            return try BLAS.withThreads(options.resolvedThreads) { try runner.run(input: input, h0: h0, c0: c0) }
+            return try BLAS.withThreads(options.resolvedThreads) { try runner.run(input: input, h0: h0, c0: c0, receiver: receiver) }
         }
     }
 

@@ -32,6 +32,9 @@ final class PackedLayerRunner {
     private let chunkSteps: Int
     private let level: Int32
     private let gemm: ExecutionOptions.GEMM
+    /// Called on the calling thread (member 0) with each chunk of steps whose
+    /// output rows every member has finished; unidirectional layers only.
+    var finishedSteps: ((_ steps: Range<Int>) -> Void)?
 
     /// A layer reading `input` (T·B, inputSize) and writing `output`
     /// (T·B, outputWidth); `workspaces[d].h` / `.c` hold direction d's initial
@@ -141,6 +144,8 @@ final class PackedLayerRunner {
                 let t = reverse ? first + count - 1 - step : first + step
                 runStep(t, direction: direction, projected: t - first, &phases)
             }
+            // Each step's last phase ended with every member done with it.
+            if phases.part == 0, weights.count == 1, let finishedSteps { finishedSteps(first ..< first + count) }
         }
     }
 

@@ -88,11 +88,11 @@ package struct RunRequest: Sendable {
     }
 
     /// Reads every file, checks them against the module and runs it, computing
-    /// in the input's dtype.
+    /// in the input's dtype; `receiver` takes the output as it is computed.
     ///
     /// - Throws: `FileInputError` naming the file whose content does not fit;
-    ///   `TensorFileError` for a file that cannot be read.
-    package func execute() throws -> (module: RNNModule, output: RNNOutput) {
+    ///   `TensorFileError` for a file that cannot be read; the receiver's errors.
+    package func execute(receiver: OutputReceiver? = nil) throws -> (module: RNNModule, output: RNNOutput) {
         let input = try Tensor(contentsOfFile: self.input)
         if input.dtype == .float32 && execution.kernels != .reference && execution.gemm == .onednn {
             BLAS.prepareOneDNNInBackground()  // its kernels are generated while the weights are read
@@ -118,7 +118,7 @@ package struct RunRequest: Sendable {
         return try located {
             let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
             return (module, try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
-                                                mask: recorded.inputMask, options: execution))
+                                                mask: recorded.inputMask, options: execution, receiver: receiver))
         }
     }
 

@@ -71,6 +71,8 @@ public struct StoredZipWriter {
 
     private let output: FileOutput
     private var members: [Member] = []
+    /// The member `begin` started: its CRC-32 and bytes so far.
+    private var current: (member: Member, crc: UInt32, sent: UInt64)?
     /// Computes each member's CRC-32 on a second thread while the member is written.
     private lazy var checksums = ChecksumHelper()
 
@@ -89,30 +91,51 @@ public struct StoredZipWriter {
     }
 
     /// Adds the member `name` of `size` bytes, whose content `content` sends
-    /// through the function it is given; its CRC-32 is computed on the way
-    /// and written into the local header after the content.
+    /// through the function it is given (`begin`, `append`, `end`).
     private mutating func add(
         _ name: String, size: UInt64, content: (_ send: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
-        var member = Member(name: Array(name.utf8), crc: 0, size: size, offset: output.position)
-        let header = localHeader(member)
-        try output.append(header)
-        var crc: UInt32 = 0
-        var sent: UInt64 = 0
-        let output = self.output
-        let checksums = self.checksums
-        try content { piece in
-            crc = try checksums.append(piece, to: output, continuing: crc)
-            sent += UInt64(piece.count)
+        try begin(name, size: size)
+        try content { piece in try append(piece) }
+        try end()
+    }
+
+    /// Starts the member `name` of `size` bytes: its local header, whose
+    /// CRC-32 `end` fills in once `append` has sent the content.
+    mutating func begin(_ name: String, size: UInt64) throws {
+        precondition(current == nil, "one member at a time")
+        let member = Member(name: Array(name.utf8), crc: 0, size: size, offset: output.position)
+        try output.append(localHeader(member))
+        current = (member, 0, 0)
+    }
+
+    /// The next bytes of the member `begin` started; its CRC-32 is computed
+    /// on the way (on a second thread, `ChecksumHelper`).
+    mutating func append(_ piece: UnsafeRawBufferPointer) throws {
+        guard var open = current else { preconditionFailure("append without begin") }
+        guard open.sent + UInt64(piece.count) <= open.member.size else {
+            throw TensorFileError(file: String(decoding: open.member.name, as: UTF8.self),
+                                  .sizeMismatch(expected: Int(clamping: open.member.size),
+                                                actual: Int(clamping: open.sent + UInt64(piece.count))))
         }
-        guard sent == size else {
-            throw TensorFileError(file: name, .sizeMismatch(expected: Int(clamping: size), actual: Int(clamping: sent)))
+        open.crc = try checksums.append(piece, to: output, continuing: open.crc)
+        open.sent += UInt64(piece.count)
+        current = open
+    }
+
+    /// Ends the member `begin` started, which must have all its bytes.
+    mutating func end() throws {
+        guard var open = current else { preconditionFailure("end without begin") }
+        current = nil
+        guard open.sent == open.member.size else {
+            throw TensorFileError(file: String(decoding: open.member.name, as: UTF8.self),
+                                  .sizeMismatch(expected: Int(clamping: open.member.size), actual: Int(clamping: open.sent)))
         }
-        member.crc = crc
+        open.member.crc = open.crc
         var field = Data()
-        field.u32(crc)
-        try output.overwrite(field, at: member.offset + 14)
-        members.append(member)
+        field.u32(open.crc)
+        try output.overwrite(field, at: open.member.offset + 14)
+        members.append(open.member)
     }
 
     /// The local header of `member` (its CRC-32 as known), `length` bytes
@@ -155,6 +178,7 @@ public struct StoredZipWriter {
 
     /// Writes the central directory and the end records.
     mutating func finish() throws {
+        precondition(current == nil, "a member is still open")
         let directoryOffset = output.position
         var directory = Data()
         for member in members {

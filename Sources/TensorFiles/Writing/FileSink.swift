@@ -14,13 +14,19 @@ enum FileSink {
     /// `FileOutput` that appends to it. `target` (the file the user asked
     /// for) names the file in errors, which say "disk full" or "file too
     /// large" when that is why a write failed.
-    static func create(_ path: String, target: String, _ body: (FileOutput) throws -> Void) throws {
+    static func create<T>(_ path: String, target: String, _ body: (FileOutput) throws -> T) throws -> T {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw TensorFileError(file: target, .unwritable(.createFile(errno: errno)))
         }
-        defer { close(descriptor) }
-        try body(FileOutput(descriptor: descriptor, target: target))
+        let output = FileOutput(descriptor: descriptor, target: target)
+        defer {
+            output.waitForDataSync()  // never an fdatasync of a closed (or reused) descriptor
+            close(descriptor)
+        }
+        let value = try body(output)
+        try output.finishDataSync()
+        return value
     }
 
     /// Opens the existing file `path` (one this writer created, e.g. the
@@ -75,6 +81,42 @@ public final class FileOutput {
         if position >= writebackStart + Self.writebackBytes {
             rk_start_writeback(descriptor, writebackStart, position - writebackStart)
             writebackStart = position
+        }
+    }
+
+    /// Starts writing to disk what was appended since the last start, for a
+    /// writer that appends slowly, piece by piece as they are computed; and
+    /// every `dataSyncBytes`, an fdatasync on a thread of its own
+    /// (`DataSync`): on a VM's disk the final fsync otherwise waits for the
+    /// host to flush every byte of the file (145 ms for 128 MiB, written back
+    /// beforehand or not; 8.5 ms after fdatasyncs every 16 MiB, Zen 1).
+    func startWriteback() {
+        guard position > writebackStart else { return }
+        rk_start_writeback(descriptor, writebackStart, position - writebackStart)
+        writebackStart = position
+        if position >= syncRequested + Self.dataSyncBytes {
+            if dataSync == nil { dataSync = DataSync(descriptor: descriptor) }
+            dataSync?.request()
+            syncRequested = position
+        }
+    }
+
+    /// fdatasyncs requested by `startWriteback` every this many bytes.
+    static let dataSyncBytes: UInt64 = 4 << 20
+    private var dataSync: DataSync?
+    private var syncRequested: UInt64 = 0
+
+    /// Waits for an fdatasync in flight.
+    fileprivate func waitForDataSync() {
+        _ = dataSync?.wait()
+    }
+
+    /// Waits for an fdatasync in flight; throws the error of any that
+    /// failed (the kernel reports a writeback error once per open file, so
+    /// the final fsync would not see it again).
+    fileprivate func finishDataSync() throws {
+        if let dataSync, let error = dataSync.wait() {
+            throw TensorFileError(file: target, .unwritable(.write(errno: error)))
         }
     }
 
@@ -158,5 +200,42 @@ public final class FileOutput {
             }
             offset += written
         }
+    }
+}
+
+/// fdatasyncs of a file being written, one at a time on a thread of their
+/// own; a request while one runs is dropped (the next covers it).
+private final class DataSync: @unchecked Sendable {
+    private let descriptor: Int32
+    private let queue = DispatchQueue(label: "rnnkit.datasync")
+    private let lock = NSLock()
+    private var running = false
+    private var failure: Int32?
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    func request() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !running else { return }
+        running = true
+        queue.async { [self] in
+            let failed = fdatasync(descriptor) != 0 && errno != EINVAL
+            let error = errno
+            lock.lock()
+            running = false
+            if failed, failure == nil { failure = error }
+            lock.unlock()
+        }
+    }
+
+    /// Waits for the one in flight; the errno of the first that failed.
+    func wait() -> Int32? {
+        queue.sync {}
+        lock.lock()
+        defer { lock.unlock() }
+        return failure
     }
 }
