@@ -33,8 +33,10 @@ package typealias AtomicOutput = TensorFiles.AtomicOutput
 package typealias NPZWriter = TensorFiles.NPZWriter
 
 /// Ends OpenBLAS's idle worker threads (`BLAS.stopIdleThreads`): for a
-/// command that runs no BLAS (`convert`), whose CPU they would otherwise
-/// spin away for its first ~0.1–0.25 s.
+/// command that runs no BLAS (`convert`), or only where a pass needs it
+/// (`run`, `verify`: the packed path with oneDNN's GEMM calls none, and a
+/// pass that does starts them again), whose CPU they would otherwise spin
+/// away for its first ~0.1–0.25 s, on the cores the team computes on.
 package func stopIdleBLASThreads() {
     BLAS.stopIdleThreads()
 }

@@ -55,6 +55,7 @@ struct RunCommand: ParsableCommand {
     var overwrite: OverwriteOption
 
     func run() throws {
+        stopIdleBLASThreads()  // the packed path runs no OpenBLAS: its spinning workers would take the team's cores
         try reportingErrors {
             var request = RunRequest(
                 weights: weights, module: selection.module, renames: try selection.parsedRenames(),

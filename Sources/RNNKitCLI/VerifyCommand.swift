@@ -43,6 +43,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        stopIdleBLASThreads()  // the packed path runs no OpenBLAS: its spinning workers would take the team's cores
         var status: Int32 = 0
         try reportingErrors {
             let folders = try Fixture.find(in: fixtures)

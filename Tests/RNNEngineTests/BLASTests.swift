@@ -1,4 +1,6 @@
 import CDNNL
+import Foundation
+import RNNLayouts
 import XCTest
 @testable import RNNEngine
 
@@ -35,6 +37,31 @@ final class BLASTests: XCTestCase {
             }
         }
         XCTAssertEqual(omp_get_max_threads(), 1)
+    }
+
+    /// A float32 pass on the packed path with oneDNN's GEMM calls no OpenBLAS
+    /// and leaves its worker threads as `stopIdleThreads` left them: ended.
+    /// (Setting OpenBLAS's thread count, even to one, starts them again, and
+    /// they spin on the cores the team computes on: what `forward` did before.)
+    func testThePackedOneDNNPathLeavesOpenBLASWorkersEnded() throws {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_server_avail") else {
+            throw XCTSkip("this OpenBLAS does not export blas_server_avail")
+        }
+        let workersStarted = { symbol.assumingMemoryBound(to: Int32.self).pointee != 0 }
+        let module = try TestModules.pytorchInitialised(
+            RNNArchitecture(mode: .gru, inputSize: 16, hiddenSize: 32, numLayers: 2), seed: 5)
+        let network = try RNNNetwork(module: module)
+        var numbers = SeededNumbers(seed: 6)
+        let input = numbers.floats([7, 3, 16])
+        let reference = try network.forward(input: input, options: ExecutionOptions(threads: 2, kernels: .reference))
+        BLAS.withThreads(2) {}
+        BLAS.stopIdleThreads()
+        XCTAssertFalse(workersStarted())
+        for threads in [1, 2] {
+            let packed = try network.forward(input: input, options: ExecutionOptions(threads: threads, gemm: .onednn))
+            try assertClose(packed.output, reference.output, accuracy: 1e-5)
+            XCTAssertFalse(workersStarted(), "\(threads) threads")
+        }
     }
 
     func testInstructionSetNamesAreReported() {

@@ -13,6 +13,26 @@ struct NetworkRunner<S: EngineScalar> {
     var packed: [[PackedRecurrence]]? = nil
     var options = ExecutionOptions.automatic
 
+    /// Whether the pass takes the packed path: float32 with packed weights and
+    /// kernels the options allow, for PyTorch's cells (a cell that is not
+    /// PyTorch's runs on the reference path: the packed kernels compute
+    /// PyTorch's cells only).
+    var packs: Bool {
+        network.architecture.variant.isPyTorch && packed != nil && options.kernelLevel != nil && S.self == Float.self
+    }
+
+    /// Runs `body` with OpenBLAS set up for this pass: `options`' threads for
+    /// float64 and `.reference` kernels, else one (the packed path shares its
+    /// work itself, so that the two never compete for the cores); untouched
+    /// when the pass calls no OpenBLAS (the packed path with oneDNN's GEMM):
+    /// setting its thread count restarts the workers `BLAS.stopIdleThreads`
+    /// ended, which then spin on the team's cores for their first ~0.1 s.
+    func withBLASThreads<T>(_ body: () throws -> T) rethrows -> T {
+        if packs && options.gemm == .onednn { return try body() }
+        let threads = S.self == Float.self && options.kernels != .reference ? 1 : options.resolvedThreads
+        return try BLAS.withThreads(threads, body)
+    }
+
     /// Runs the network, passing the output to `receiver` as it is finished
     /// (`OutputReceiver`). Shapes were checked by `RNNNetwork.forward`.
     func run(input: Tensor, h0: Tensor?, c0: Tensor?, receiver: OutputReceiver? = nil) throws -> RNNOutput {
@@ -24,9 +44,7 @@ struct NetworkRunner<S: EngineScalar> {
         let inputBytes = try input.data()
         let initial = (h: try h0.map { try S.values(of: $0) }, c: try c0.map { try S.values(of: $0) })
 
-        // A cell that is not PyTorch's runs on the reference path: the packed kernels compute PyTorch's cells only.
         let variant = architecture.variant.isPyTorch ? nil : VariantCell<S>(architecture.variant, nonlinearity: network.nonlinearity)
-        let packs = variant == nil && packed != nil && options.kernelLevel != nil && S.self == Float.self
         let projectionSteps = WorkingMemory.projectionSteps(architecture, plan: plan, packs: packs)
         let buffers = network.bufferPool.take(network, plan: plan, projectionSteps: projectionSteps, as: S.self)
         defer { network.bufferPool.give(buffers, plan: plan) }

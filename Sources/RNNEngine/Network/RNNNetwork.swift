@@ -104,12 +104,10 @@ public struct RNNNetwork: Sendable {
         switch weights {
         case .float32(let prepared, let packed):
             let runner = NetworkRunner(network: self, weights: prepared, plan: plan, packed: packed, options: options)
-            // The packed path parallelises itself: BLAS runs single-threaded inside it.
-            let blasThreads = options.kernels == .reference ? options.resolvedThreads : 1
-            return try BLAS.withThreads(blasThreads) { try runner.run(input: input, h0: h0, c0: c0, receiver: receiver) }
+            return try runner.withBLASThreads { try runner.run(input: input, h0: h0, c0: c0, receiver: receiver) }
         case .float64(let prepared):
             let runner = NetworkRunner(network: self, weights: prepared, plan: plan, options: options)
-            return try BLAS.withThreads(options.resolvedThreads) { try runner.run(input: input, h0: h0, c0: c0, receiver: receiver) }
+            return try runner.withBLASThreads { try runner.run(input: input, h0: h0, c0: c0, receiver: receiver) }
         }
     }
 
