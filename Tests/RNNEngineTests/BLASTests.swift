@@ -54,6 +54,7 @@ final class BLASTests: XCTestCase {
         var numbers = SeededNumbers(seed: 6)
         let input = numbers.floats([7, 3, 16])
         let reference = try network.forward(input: input, options: ExecutionOptions(threads: 2, kernels: .reference))
+        // OpenBLAS at two threads, so that a pass wanting one would have to set it (the old `forward` did).
         BLAS.withThreads(2) {}
         BLAS.stopIdleThreads()
         XCTAssertFalse(workersStarted())
