@@ -66,10 +66,10 @@ struct RunCommand: ParsableCommand {
             request.reportAssumption = { printError("note: \(noteText($0))") }
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: overwrite.force)
             let (module, result) = try request.execute(writingTo: output, force: overwrite.force)
-            var arrays = [NamedTensor(name: "output", tensor: result.output), NamedTensor(name: "h_n", tensor: result.hN)]
-            if let cN = result.cN { arrays.append(NamedTensor(name: "c_n", tensor: cN)) }
-            let listing = arrays.map { "\($0.name) \(shapeText($0.tensor.shape))" }.joined(separator: ", ")
-            print(escapingControlCharacters("\(output): \(listing) (\(module.architecture.mode.rawValue) \(module.architecture.kind.rawValue) '\(module.displayName)', \(result.output.dtype.rawValue))"))
+            var arrays = [("output", result.outputShape), ("h_n", result.hN.shape)]
+            if let cN = result.cN { arrays.append(("c_n", cN.shape)) }
+            let listing = arrays.map { "\($0.0) \(shapeText($0.1))" }.joined(separator: ", ")
+            print(escapingControlCharacters("\(output): \(listing) (\(module.architecture.mode.rawValue) \(module.architecture.kind.rawValue) '\(module.displayName)', \(result.outputDType.rawValue))"))
         }
     }
 }

@@ -56,6 +56,33 @@ final class WorkingMemoryTests: XCTestCase {
         }
     }
 
+    /// With the output going to a receiver, the last layer writes a ring of
+    /// two chunks (here 500 steps each) instead of the 1.5 MB output tensor:
+    /// the same call fits in 1 MiB, and sends the whole output.
+    func testAReceiversRingOfChunksIsCountedInsteadOfTheOutputTensor() throws {
+        let network = try network(), input = input()
+        let plan = try plan(network, input)
+        let (sending, keeping) = ProjectionChunking.$stepsOverride.withValue(500) {
+            (WorkingMemory(network.architecture, plan: plan, computeType: .float32, options: .automatic, sendsOutput: true),
+             WorkingMemory(network.architecture, plan: plan, computeType: .float32, options: .automatic))
+        }
+        XCTAssertEqual(try XCTUnwrap(keeping.bytes) - XCTUnwrap(sending.bytes), (steps - 1_000) * 64 * 4)
+        final class Collector: OutputReceiver {
+            var bytes = Data()
+            func begin(shape: [Int], dtype: DType) throws {}
+            func receive(_ piece: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: piece) }
+        }
+        let collector = Collector()
+        let expected = try ProjectionChunking.$stepsOverride.withValue(500) {
+            try WorkingMemory.$limitOverride.withValue(1 << 20) {
+                XCTAssertThrowsError(try network.forward(input: input))
+                _ = try network.forward(input: input, sendingOutputTo: collector)
+            }
+            return try network.forward(input: input).output  // the same chunks: the same GEMMs
+        }
+        XCTAssertEqual(collector.bytes, try expected.data())
+    }
+
     private func plan(_ network: RNNNetwork, _ input: Tensor) throws -> SequencePlan {
         try SequencePlan(architecture: network.architecture, input: input, computeType: .float32, lengths: nil, batchFirst: false)
     }

@@ -2,6 +2,15 @@ import Foundation
 import RNNLayouts
 import TensorFiles
 
+/// What `NetworkRunner.run` returns: the output tensor unless it went to a
+/// receiver, its shape and the final states.
+struct NetworkPassResult {
+    /// nil when a receiver took the output.
+    var output: Tensor?
+    /// The output's shape and dtype, `h_n` and `c_n`.
+    var sent: RNNSentOutput
+}
+
 /// One forward call of a prepared network: moves the caller's tensors into
 /// the processing order, runs every layer and direction, and moves the
 /// results back into PyTorch's shapes.
@@ -33,9 +42,10 @@ struct NetworkRunner<S: EngineScalar> {
         return try BLAS.withThreads(threads, body)
     }
 
-    /// Runs the network, passing the output to `receiver` as it is finished
-    /// (`OutputReceiver`). Shapes were checked by `RNNNetwork.forward`.
-    func run(input: Tensor, h0: Tensor?, c0: Tensor?, receiver: OutputReceiver? = nil) throws -> RNNOutput {
+    /// Runs the network; with a `receiver`, passes it the output as it is
+    /// finished (`OutputReceiver`) and keeps none. Shapes were checked by
+    /// `RNNNetwork.forward`.
+    func run(input: Tensor, h0: Tensor?, c0: Tensor?, receiver: OutputReceiver? = nil) throws -> NetworkPassResult {
         let architecture = network.architecture
         let stateCount = architecture.numLayers * architecture.directions
         let width = architecture.outputSize
@@ -55,13 +65,16 @@ struct NetworkRunner<S: EngineScalar> {
         let inPlace = plan.readsInPlace
         let outputShape = plan.outputShape(width: width)
         try receiver?.begin(shape: outputShape, dtype: S.dtype)
-        let result = OutputBytes(byteCount: plan.steps * plan.batch * width * MemoryLayout<S>.stride)
-        let sending = receiver.map {
-            OutputSending($0, base: result.pointer, steps: plan.steps, stepBytes: plan.batch * width * MemoryLayout<S>.stride)
-        }
         // A unidirectional last layer on the packed path, writing the output
-        // tensor's rows in place, finishes them chunk by chunk.
+        // tensor's rows in place, finishes them chunk by chunk; when they go to
+        // a receiver, into a ring of chunks rather than a tensor of every step.
         let streams = inPlace && architecture.directions == 1
+        let ring = WorkingMemory.outputRing(architecture, plan: plan, packs: packs, sendsOutput: receiver != nil)
+        let stepBytes = plan.batch * width * MemoryLayout<S>.stride
+        let result = OutputBytes(byteCount: (ring?.steps ?? plan.steps) * stepBytes)
+        let sending = receiver.map {
+            OutputSending($0, base: result.pointer, steps: plan.steps, stepBytes: stepBytes, heldSteps: ring?.steps)
+        }
         var hN = [S](repeating: 0, count: stateCount * plan.batch * architecture.stateSize)
         var cN = [S](repeating: 0, count: architecture.mode == .lstm ? stateCount * plan.batch * architecture.hiddenSize : 0)
         inputBytes.withUnsafeBytes { rawInput in
@@ -81,7 +94,7 @@ struct NetworkRunner<S: EngineScalar> {
             let progress = streams ? sending.map { sending in { (steps: Range<Int>) in sending.finished(below: steps.upperBound) } } : nil
             let layers = LayerPasses(runner: self, variant: variant, workspaces: buffers.workspaces,
                                      packed: packs ? packedPath(buffers.workspaces, chunkSteps: projectionSteps,
-                                                                lastLayerProgress: progress) : nil)
+                                                                lastLayerProgress: progress, ring: ring) : nil)
             for layer in 0 ..< architecture.numLayers {
                 layers.run(layer, input: layer == 0 ? layerInput0 : UnsafePointer(outputs[layer - 1]), output: outputs[layer],
                            initial: initial, hN: &hN, cN: &cN)
@@ -89,11 +102,13 @@ struct NetworkRunner<S: EngineScalar> {
             if !inPlace { scatter(outputs[architecture.numLayers - 1], width: width, into: result.pointer) }
         }
         try sending?.finish()
-        return RNNOutput(
-            output: try Tensor(dtype: S.dtype, shape: outputShape, data: result.data()),
-            hN: S.tensor(shape: plan.stateShape(count: stateCount, width: architecture.stateSize), values: hN),
-            cN: architecture.mode == .lstm
-                ? S.tensor(shape: plan.stateShape(count: stateCount, width: architecture.hiddenSize), values: cN) : nil)
+        return NetworkPassResult(
+            output: receiver == nil ? try Tensor(dtype: S.dtype, shape: outputShape, data: result.data()) : nil,
+            sent: RNNSentOutput(
+                outputShape: outputShape, outputDType: S.dtype,
+                hN: S.tensor(shape: plan.stateShape(count: stateCount, width: architecture.stateSize), values: hN),
+                cN: architecture.mode == .lstm
+                    ? S.tensor(shape: plan.stateShape(count: stateCount, width: architecture.hiddenSize), values: cN) : nil))
     }
 
     /// One layer of the network on the packed path (`packed`) or the reference path.
@@ -146,9 +161,10 @@ struct NetworkRunner<S: EngineScalar> {
 
     /// The packed float32 path, when this runner has packed weights and the
     /// options ask for it: a function running one layer. The last layer
-    /// reports each finished chunk of steps to `lastLayerProgress` (when unidirectional).
+    /// reports each finished chunk of steps to `lastLayerProgress` (when
+    /// unidirectional), and writes its output into `ring` when there is one.
     private func packedPath(_ workspaces: [DirectionWorkspace<S>], chunkSteps: Int,
-                            lastLayerProgress: ((_ steps: Range<Int>) -> Void)?)
+                            lastLayerProgress: ((_ steps: Range<Int>) -> Void)?, ring: OutputRing?)
         -> ((_ layer: Int, _ input: UnsafePointer<S>, _ output: UnsafeMutablePointer<S>) -> Void)? {
         guard let packed, let level = options.kernelLevel,
               let weights = weights as? [[DirectionWeights<Float>]],
@@ -161,7 +177,12 @@ struct NetworkRunner<S: EngineScalar> {
                 input: UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
                 output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self),
                 outputWidth: width, workspaces: workspaces, chunkSteps: chunkSteps, level: level, gemm: gemm)
-            if layer == lastLayer { runner.finishedSteps = lastLayerProgress }
+            if layer == lastLayer {
+                // A ring's slots are reused only once their chunk was sent.
+                precondition(ring == nil || lastLayerProgress != nil, "an output ring without a receiver")
+                runner.finishedSteps = lastLayerProgress
+                runner.ring = ring
+            }
             runner.run(threads: threads)
         }
     }

@@ -85,13 +85,35 @@ public struct RNNNetwork: Sendable {
     ///     (states never do).
     ///   - options: threads and kernels (the results agree within the parity
     ///     tolerance whatever they are).
-    ///   - receiver: takes the output as the pass finishes it (`OutputReceiver`).
+    /// - Throws: `EngineError` for any input that does not fit, before any work.
+    public func forward(
+        input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil, batchFirst: Bool = false,
+        options: ExecutionOptions = .automatic
+    ) throws -> RNNOutput {
+        let result = try run(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst, options: options,
+                             receiver: nil)
+        guard let output = result.output else { preconditionFailure("a pass without a receiver keeps its output") }
+        return RNNOutput(output: output, hN: result.sent.hN, cN: result.sent.cN)
+    }
+
+    /// Runs the network over `input` like `forward(input:lengths:h0:c0:batchFirst:options:)`,
+    /// passing `output` to `receiver` as the pass finishes it
+    /// (`OutputReceiver`) instead of returning it: a long output need not
+    /// be all in memory at once (`rnnkit run` writes it to its file meanwhile).
+    ///
     /// - Throws: `EngineError` for any input that does not fit, before any
     ///   work; the receiver's error, after the pass.
     public func forward(
         input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil, batchFirst: Bool = false,
-        options: ExecutionOptions = .automatic, receiver: OutputReceiver? = nil
-    ) throws -> RNNOutput {
+        options: ExecutionOptions = .automatic, sendingOutputTo receiver: OutputReceiver
+    ) throws -> RNNSentOutput {
+        try run(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst, options: options,
+                receiver: receiver).sent
+    }
+
+    /// The checks and the pass both `forward`s share.
+    private func run(input: Tensor, lengths: [Int]?, h0: Tensor?, c0: Tensor?, batchFirst: Bool,
+                     options: ExecutionOptions, receiver: OutputReceiver?) throws -> NetworkPassResult {
         let plan = try SequencePlan(architecture: architecture, input: input, computeType: computeType,
                                     lengths: lengths, batchFirst: batchFirst)
         if architecture.variant.direction == .backwards, plan.sortedLengths.contains(where: { $0 < plan.steps }) {
@@ -100,7 +122,7 @@ public struct RNNNetwork: Sendable {
         let h0 = try checkedState(h0, name: "h0", plan: plan, width: architecture.stateSize)
         if c0 != nil && architecture.mode != .lstm { throw EngineError.cellStateNotApplicable(mode: architecture.mode) }
         let c0 = try checkedState(c0, name: "c0", plan: plan, width: architecture.hiddenSize)
-        try checkMemory(plan, options: options)
+        try checkMemory(plan, options: options, sendsOutput: receiver != nil)
         switch weights {
         case .float32(let prepared, let packed):
             let runner = NetworkRunner(network: self, weights: prepared, plan: plan, packed: packed, options: options)
@@ -114,8 +136,8 @@ public struct RNNNetwork: Sendable {
     /// Refuses a call whose buffers (`WorkingMemory`: what the call really
     /// allocates) would not fit in memory, or whose matrices BLAS (32-bit
     /// dimensions) cannot index, before allocating anything.
-    private func checkMemory(_ plan: SequencePlan, options: ExecutionOptions) throws {
-        let memory = WorkingMemory(architecture, plan: plan, computeType: computeType, options: options)
+    private func checkMemory(_ plan: SequencePlan, options: ExecutionOptions, sendsOutput: Bool) throws {
+        let memory = WorkingMemory(architecture, plan: plan, computeType: computeType, options: options, sendsOutput: sendsOutput)
         let rows = plan.steps.multipliedReportingOverflow(by: plan.batch)
         // nil when counting the bytes overflows.
         guard !rows.overflow, let bytes = memory.bytes, bytes <= WorkingMemory.limit else {

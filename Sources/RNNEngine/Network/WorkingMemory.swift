@@ -5,7 +5,8 @@ import RNNLayouts
 /// `ForwardBuffers` allocate it, so that `RNNNetwork.forward` refuses a call
 /// that would not fit before allocating anything, and only such a call.
 ///
-/// What grows with `T·B` (the rows): the output tensor, the layer input in
+/// What grows with `T·B` (the rows): the output tensor (unless the output
+/// goes to a receiver through a ring of chunks, `OutputRing`), the layer input in
 /// processing order (unless layer 0 reads the caller's input in place), the
 /// layer outputs between layers (the last layer writes the output tensor
 /// when in place), and the input projection: the packed path keeps one
@@ -39,13 +40,24 @@ struct WorkingMemory: Equatable {
             : plan.steps
     }
 
-    /// What a call with `plan` allocates.
-    init(_ architecture: RNNArchitecture, plan: SequencePlan, computeType: ComputeType, options: ExecutionOptions) {
+    /// The ring the last layer writes instead of the output tensor when the
+    /// output goes to a receiver (`sendsOutput`), if the call has one: a
+    /// unidirectional last layer on the packed path in the caller's order.
+    static func outputRing(_ architecture: RNNArchitecture, plan: SequencePlan, packs: Bool, sendsOutput: Bool) -> OutputRing? {
+        guard sendsOutput, packs, plan.readsInPlace, architecture.directions == 1 else { return nil }
+        return OutputRing(plan: plan, chunkSteps: projectionSteps(architecture, plan: plan, packs: packs))
+    }
+
+    /// What a call with `plan` allocates; `sendsOutput`: its output goes to a receiver.
+    init(_ architecture: RNNArchitecture, plan: SequencePlan, computeType: ComputeType, options: ExecutionOptions,
+         sendsOutput: Bool = false) {
         let a = architecture
         let packs = Self.packs(a, computeType: computeType, options: options)
         let inPlace = plan.readsInPlace
-        // Per row of T·B: the output tensor, the layer input, the layer outputs, a merged pair of directions.
-        var perRow = a.outputSize
+        let ring = Self.outputRing(a, plan: plan, packs: packs, sendsOutput: sendsOutput)
+        // Per row of T·B: the output tensor (or none: the ring, below), the
+        // layer input, the layer outputs, a merged pair of directions.
+        var perRow = ring == nil ? a.outputSize : 0
         if !inPlace { perRow += a.inputSize }
         perRow += (inPlace ? min(2, a.numLayers - 1) : min(2, a.numLayers)) * a.outputSize
         if !packs && a.bidirectional && a.variant.merge != .concat { perRow += 2 * a.stateSize }
@@ -54,7 +66,9 @@ struct WorkingMemory: Equatable {
             + a.stateSize + (a.mode == .lstm ? a.hiddenSize : 0)
         let states = 2 * a.numLayers * a.directions * (a.stateSize + (a.mode == .lstm ? a.hiddenSize : 0))
         let perSequence = a.directions * workspace + states
+        // Per step, B rows each: the input projection's chunk per direction, the ring.
         let projection = a.directions * Self.projectionSteps(a, plan: plan, packs: packs) * a.gateRows
+            + (ring.map { $0.steps * a.outputSize } ?? 0)
 
         let rows = plan.steps.multipliedReportingOverflow(by: plan.batch)
         let rowElements = rows.partialValue.multipliedReportingOverflow(by: perRow)

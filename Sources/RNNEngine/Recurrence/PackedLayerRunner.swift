@@ -18,7 +18,9 @@ import CRNNKernels
 ///
 /// `h` is never kept apart: a step reads the previous step's `h` from the
 /// layer's output rows (or the initial state) and writes the new one
-/// straight into its own output rows.
+/// straight into its own output rows. Those rows are all T steps, or, for a
+/// last layer whose output goes to a receiver as it is finished, a ring of
+/// a few chunks (`OutputRing`): step t in slot t mod the ring's steps.
 final class PackedLayerRunner {
     private let weights: [DirectionWeights<Float>]
     private let packed: [PackedRecurrence]
@@ -35,6 +37,9 @@ final class PackedLayerRunner {
     /// Called on the calling thread (member 0) with each chunk of steps whose
     /// output rows every member has finished; unidirectional layers only.
     var finishedSteps: ((_ steps: Range<Int>) -> Void)?
+    /// The output rows as a ring of chunks rather than all T steps; set with
+    /// `finishedSteps`, which must be done with a chunk's rows when it returns.
+    var ring: OutputRing?
 
     /// A layer reading `input` (T·B, inputSize) and writing `output`
     /// (T·B, outputWidth); `workspaces[d].h` / `.c` hold direction d's initial
@@ -60,6 +65,16 @@ final class PackedLayerRunner {
     /// one phase after another (`Phases`).
     private var split: OpaquePointer?
 
+    /// With a ring: the chunks `finishedSteps` is done with, as a split's
+    /// finished items; a member waits on it before a chunk's steps overwrite
+    /// the slot of a chunk not yet sent.
+    private var sentChunks: OpaquePointer?
+
+    /// Step `t`'s output rows (all of the layer's directions).
+    private func outputRows(step t: Int) -> UnsafeMutablePointer<Float> {
+        output + (ring.map { t % $0.steps } ?? t) * plan.batch * outputWidth
+    }
+
     /// Chunks of `chunkSteps` steps (the last one shorter when they do not divide T).
     private var chunkCount: Int { (plan.steps + chunkSteps - 1) / chunkSteps }
 
@@ -74,7 +89,14 @@ final class PackedLayerRunner {
             split = rk_split_create(Int32(members))
             if split == nil { members = 1 }  // no memory for the split: one thread does it all
         }
-        defer { if let split { rk_split_free(split) } }
+        if ring != nil && members > 1 {
+            sentChunks = rk_split_create(1)
+            if sentChunks == nil { members = 1 }  // no memory for the counter: member 0 alone, which sends itself
+        }
+        defer {
+            if let split { rk_split_free(split) }
+            if let sentChunks { rk_split_free(sentChunks) }
+        }
         rk_team_run(Int32(members), { context, member, count in
             guard let context else { return }
             Unmanaged<PackedLayerRunner>.fromOpaque(context).takeUnretainedValue().work(member: Int(member), count: Int(count))
@@ -140,12 +162,18 @@ final class PackedLayerRunner {
             let count = stepsIn(chunk: chunk)
             let first = reverse ? steps - chunk * chunkSteps - count : chunk * chunkSteps
             project(w, direction: direction, rows: first * batch ..< (first + count) * batch, &phases)
+            // The ring slot this chunk writes must be sent first (member 0
+            // sent it itself; another member may have run ahead).
+            if let ring, let sentChunks, chunk >= ring.chunks { rk_split_wait(sentChunks, chunk - ring.chunks + 1) }
             for step in 0 ..< count {
                 let t = reverse ? first + count - 1 - step : first + step
                 runStep(t, direction: direction, projected: t - first, &phases)
             }
             // Each step's last phase ended with every member done with it.
-            if phases.part == 0, weights.count == 1, let finishedSteps { finishedSteps(first ..< first + count) }
+            if phases.part == 0, weights.count == 1, let finishedSteps {
+                finishedSteps(first ..< first + count)
+                if let sentChunks { rk_split_finish(sentChunks, 1) }
+            }
         }
     }
 
@@ -183,13 +211,13 @@ final class PackedLayerRunner {
         // rows that start here (the reverse direction's shorter sequences) read h0.
         let previous = reverse ? t + 1 : t - 1
         let continuing = previous >= 0 && previous < steps ? min(plan.activeCount[previous], rows) : 0
-        let stepOutput = output + t * batch * outputWidth + column
+        let stepOutput = outputRows(step: t) + column
         var step = gateStep(w, direction: direction, rows: rows, x: workspace.projection.pointer + projected * batch * w.gateRows,
                             output: stepOutput)
         let blocks = rk_step_blocks(&step)
         shared(&phases, total: blocks, chunk: max(1, blocks / (4 * phases.parts))) { range in
             if continuing > 0 {
-                run(step, rows: 0 ..< continuing, h: output + previous * batch * outputWidth + column, ldh: outputWidth,
+                run(step, rows: 0 ..< continuing, h: outputRows(step: previous) + column, ldh: outputWidth,
                     blocks: range)
             }
             if continuing < rows {
@@ -252,7 +280,7 @@ final class PackedLayerRunner {
         let h = workspaces[direction].h.pointer
         for row in 0 ..< plan.batch {
             let step = direction == 1 ? 0 : plan.sortedLengths[row] - 1
-            (h + row * state).update(from: output + (step * plan.batch + row) * outputWidth + direction * state, count: state)
+            (h + row * state).update(from: outputRows(step: step) + row * outputWidth + direction * state, count: state)
         }
     }
 }

@@ -9,9 +9,9 @@ extension RunRequest {
     /// file that is not one of the request's inputs). The output goes to the
     /// file while the pass computes it (`OutputReceiver`), so that the disk
     /// writes meanwhile instead of after the last step.
-    package func execute(writingTo path: String, force: Bool) throws -> (module: RNNModule, output: RNNOutput) {
+    package func execute(writingTo path: String, force: Bool) throws -> (module: RNNModule, output: RNNSentOutput) {
         try NPZWriter.stream(to: path, force: force) { stream in
-            let result = try execute(receiver: NPZMemberReceiver(stream: stream, name: "output"))
+            let result = try execute(sendingOutputTo: NPZMemberReceiver(stream: stream, name: "output"))
             try stream.end()
             try stream.add(NamedTensor(name: "h_n", tensor: result.output.hN))
             if let cN = result.output.cN { try stream.add(NamedTensor(name: "c_n", tensor: cN)) }

@@ -88,11 +88,41 @@ package struct RunRequest: Sendable {
     }
 
     /// Reads every file, checks them against the module and runs it, computing
-    /// in the input's dtype; `receiver` takes the output as it is computed.
+    /// in the input's dtype.
     ///
     /// - Throws: `FileInputError` naming the file whose content does not fit;
-    ///   `TensorFileError` for a file that cannot be read; the receiver's errors.
-    package func execute(receiver: OutputReceiver? = nil) throws -> (module: RNNModule, output: RNNOutput) {
+    ///   `TensorFileError` for a file that cannot be read.
+    package func execute() throws -> (module: RNNModule, output: RNNOutput) {
+        try executing { network, pass in
+            try network.forward(input: pass.input, lengths: pass.lengths, h0: pass.h0, c0: pass.c0, batchFirst: pass.batchFirst,
+                                mask: pass.mask, options: execution)
+        }
+    }
+
+    /// Like `execute()`, passing the output to `receiver` as it is computed
+    /// (`OutputReceiver`) instead of returning it.
+    ///
+    /// - Throws: as `execute()`; the receiver's errors.
+    package func execute(sendingOutputTo receiver: OutputReceiver) throws -> (module: RNNModule, output: RNNSentOutput) {
+        try executing { network, pass in
+            try network.forward(input: pass.input, lengths: pass.lengths, h0: pass.h0, c0: pass.c0, batchFirst: pass.batchFirst,
+                                mask: pass.mask, options: execution, sendingOutputTo: receiver)
+        }
+    }
+
+    /// The arguments of the forward pass a request makes, read from its files.
+    private struct Pass {
+        let input: Tensor
+        let lengths: [Int]?
+        let h0: Tensor?
+        let c0: Tensor?
+        let batchFirst: Bool
+        let mask: InputMask?
+    }
+
+    /// Reads every file, checks them against the module and runs `body` with
+    /// the network and the pass's arguments, naming the file an engine error concerns.
+    private func executing<T>(_ body: (RNNNetwork, Pass) throws -> T) throws -> (module: RNNModule, output: T) {
         let input = try Tensor(contentsOfFile: self.input)
         if input.dtype == .float32 && execution.kernels != .reference && execution.gemm == .onednn {
             BLAS.prepareOneDNNInBackground()  // its kernels are generated while the weights are read
@@ -117,8 +147,8 @@ package struct RunRequest: Sendable {
         }
         return try located {
             let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
-            return (module, try network.forward(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
-                                                mask: recorded.inputMask, options: execution, receiver: receiver))
+            return (module, try body(network, Pass(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
+                                                   mask: recorded.inputMask)))
         }
     }
 
