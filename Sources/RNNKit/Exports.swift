@@ -88,6 +88,10 @@
 
 // Running it.
 @_exported import struct RNNEngine.RNNOutput
+/// What takes a pass's output as it is computed (`RNNModel.forward(…sendingOutputTo:)`).
+@_exported import protocol RNNEngine.OutputReceiver
+/// What a pass that sent its output to a receiver returns.
+@_exported import struct RNNEngine.RNNSentOutput
 @_exported import struct RNNEngine.ExecutionOptions
 @_exported import enum RNNEngine.EngineError
 @_exported import struct RNNLayouts.ModuleValidationError

@@ -132,6 +132,33 @@ public struct RNNModel: Sendable {
     ///   computes the mask from the input and `lengths` were given too.
     public func forward(input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil,
                         batchFirst: Bool? = nil, execution: ExecutionOptions = .automatic) throws -> RNNOutput {
+        try passing(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst) { network, pass in
+            try network.forward(input: input, lengths: pass.lengths, h0: pass.h0, c0: pass.c0,
+                                batchFirst: pass.batchFirst, mask: hints.inputMask, options: execution)
+        }
+    }
+
+    /// Runs the module like ``forward(input:lengths:h0:c0:batchFirst:execution:)``,
+    /// passing `output` to `receiver` as the pass finishes it (`OutputReceiver`:
+    /// chunk by chunk where the last layer's rows are final early) instead of
+    /// returning it, so that a long output need not be all in memory.
+    ///
+    /// - Returns: the output's shape and dtype, `hN` and, for an LSTM, `cN`.
+    /// - Throws: as `forward`; the receiver's first error, after the pass.
+    public func forward(input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil,
+                        batchFirst: Bool? = nil, execution: ExecutionOptions = .automatic,
+                        sendingOutputTo receiver: OutputReceiver) throws -> RNNSentOutput {
+        try passing(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst) { network, pass in
+            try network.forward(input: input, lengths: pass.lengths, h0: pass.h0, c0: pass.c0,
+                                batchFirst: pass.batchFirst, mask: hints.inputMask, options: execution,
+                                sendingOutputTo: receiver)
+        }
+    }
+
+    /// The network for `input`'s dtype and the pass's arguments, the file's
+    /// stored ones filling in what the caller leaves nil, given to `body`.
+    private func passing<T>(input: Tensor, lengths: [Int]?, h0: Tensor?, c0: Tensor?, batchFirst: Bool?,
+                            _ body: (RNNNetwork, (lengths: [Int]?, h0: Tensor?, c0: Tensor?, batchFirst: Bool)) throws -> T) throws -> T {
         guard let computeType = ComputeType(dtype: input.dtype) else {
             throw EngineError.inputDType(found: input.dtype, expected: nil)
         }
@@ -146,9 +173,7 @@ public struct RNNModel: Sendable {
         } catch let error as StoredInputError {
             throw FileInputError(file: url.path, underlying: error)
         }
-        return try network(for: computeType).forward(
-            input: input, lengths: filled.lengths, h0: filled.h0, c0: filled.c0,
-            batchFirst: batchFirst, mask: hints.inputMask, options: execution)
+        return try body(network(for: computeType), (filled.lengths, filled.h0, filled.c0, batchFirst))
     }
 
     /// Writes the module to `url`, as `rnnkit convert` would; the suffix

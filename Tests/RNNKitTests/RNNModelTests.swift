@@ -5,6 +5,13 @@ import XCTest
 /// `RNNModel.forward` on the committed fixtures against the outputs PyTorch,
 /// ONNX Runtime and Keras returned for them.
 final class RNNModelTests: XCTestCase {
+    /// Keeps the bytes of the output a pass sends.
+    final class Collector: OutputReceiver {
+        var bytes = Data()
+        func begin(shape: [Int], dtype: DType) throws {}
+        func receive(_ piece: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: piece) }
+    }
+
     /// The getting-started snippet, as the DocC article shows it.
     func testTheGettingStartedSnippet() throws {
         let folder = Fixtures.url("multi_nested_h5")
@@ -58,6 +65,16 @@ final class RNNModelTests: XCTestCase {
                 try assertClose(y.output, expected["output"], "\(name) output")
                 try assertClose(y.hN, expected["h_n"], "\(name) h_n")
                 try assertClose(y.cN, expected["c_n"], "\(name) c_n")
+                // The same pass sending its output to a receiver instead.
+                let collector = Collector()
+                let sent = try model.forward(input: try XCTUnwrap(tensor("input")), lengths: lengths,
+                                             h0: try tensor("h0"), c0: try tensor("c0"),
+                                             batchFirst: flags["batch_first"] as? Bool ?? false, sendingOutputTo: collector)
+                XCTAssertEqual(sent.outputShape, y.output.shape, name)
+                try assertClose(Tensor(dtype: sent.outputDType, shape: sent.outputShape, data: collector.bytes),
+                                expected["output"], "\(name) sent output")
+                try assertClose(sent.hN, expected["h_n"], "\(name) sent h_n")
+                try assertClose(sent.cN, expected["c_n"], "\(name) sent c_n")
             } catch {
                 XCTFail("\(name): \(error)")
             }
