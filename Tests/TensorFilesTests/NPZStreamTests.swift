@@ -58,6 +58,38 @@ final class NPZStreamTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: streamed)), try Data(contentsOf: URL(fileURLWithPath: written)))
     }
 
+    /// A disk that fails the fdatasyncs made while the file grows (EIO, as
+    /// a failing device reports it, where the final fsync would not see the
+    /// error again): the stream throws it, naming the file, and leaves no
+    /// file. Without the failure the same stream writes its file.
+    func testAFailedDataSyncIsReportedAndLeavesNoFile() throws {
+        let folder = try FormatSamples.temporaryDirectory(self)
+        let path = folder.appendingPathComponent("out.npz").path
+        let count = 3 * Int(FileOutput.dataSyncBytes) / 4 + 5
+        let bytes = Data(count: count * 4)
+        func stream() throws {
+            try NPZWriter.stream(to: path) { stream in
+                try stream.begin("output", dtype: .float32, shape: [count])
+                try bytes.withUnsafeBytes { raw in
+                    for start in stride(from: 0, to: raw.count, by: 1 << 20) {
+                        try stream.append(UnsafeRawBufferPointer(rebasing: raw[start ..< min(raw.count, start + (1 << 20))]))
+                    }
+                }
+            }
+        }
+        let failing: @Sendable (Int32) -> Int32 = { _ in
+            errno = EIO
+            return -1
+        }
+        XCTAssertThrowsError(try FileOutput.$dataSyncOverride.withValue(failing) { try stream() }) { error in
+            XCTAssertEqual((error as? TensorFileError)?.reason, .unwritable(.write(errno: EIO)), "\(error)")
+            XCTAssertEqual((error as? TensorFileError)?.file, path)
+        }
+        XCTAssertEqual(try contents(folder), [])
+        try stream()
+        XCTAssertEqual(try contents(folder), ["out.npz"])
+    }
+
     func testAMemberWithTooManyOrTooFewBytesLeavesNoFile() throws {
         let folder = try FormatSamples.temporaryDirectory(self)
         let path = folder.appendingPathComponent("out.npz").path

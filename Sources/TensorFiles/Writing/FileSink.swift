@@ -95,7 +95,7 @@ public final class FileOutput {
         rk_start_writeback(descriptor, writebackStart, position - writebackStart)
         writebackStart = position
         if position >= syncRequested + Self.dataSyncBytes {
-            if dataSync == nil { dataSync = DataSync(descriptor: descriptor) }
+            if dataSync == nil { dataSync = DataSync(descriptor: descriptor, sync: Self.dataSyncOverride ?? { fdatasync($0) }) }
             dataSync?.request()
             syncRequested = position
         }
@@ -103,6 +103,9 @@ public final class FileOutput {
 
     /// fdatasyncs requested by `startWriteback` every this many bytes.
     static let dataSyncBytes: UInt64 = 4 << 20
+    /// What the files created inside `withValue` call instead of `fdatasync`
+    /// (tests: a disk that fails); it sets `errno` and returns -1 to fail.
+    @TaskLocal static var dataSyncOverride: (@Sendable (Int32) -> Int32)?
     private var dataSync: DataSync?
     private var syncRequested: UInt64 = 0
 
@@ -207,13 +210,16 @@ public final class FileOutput {
 /// own; a request while one runs is dropped (the next covers it).
 private final class DataSync: @unchecked Sendable {
     private let descriptor: Int32
+    private let sync: @Sendable (Int32) -> Int32
     private let queue = DispatchQueue(label: "rnnkit.datasync")
     private let lock = NSLock()
     private var running = false
     private var failure: Int32?
 
-    init(descriptor: Int32) {
+    /// Syncs `descriptor` with `sync` (`fdatasync`).
+    init(descriptor: Int32, sync: @escaping @Sendable (Int32) -> Int32) {
         self.descriptor = descriptor
+        self.sync = sync
     }
 
     func request() {
@@ -222,7 +228,7 @@ private final class DataSync: @unchecked Sendable {
         guard !running else { return }
         running = true
         queue.async { [self] in
-            let failed = fdatasync(descriptor) != 0 && errno != EINVAL
+            let failed = sync(descriptor) != 0 && errno != EINVAL
             let error = errno
             lock.lock()
             running = false
