@@ -99,8 +99,8 @@ final class OutputSending {
     private var sent = 0
     private var failure: Error?
 
-    /// The output at `base`, `steps` steps of `stepBytes` bytes each, of
-    /// which `base` holds the last `heldSteps` (a ring; nil: all of them).
+    /// The output at `base`, `steps` steps of `stepBytes` bytes each; `base`
+    /// holds all of them, or a ring of `heldSteps` (step t in slot t mod `heldSteps`).
     init(_ receiver: OutputReceiver, base: UnsafeRawPointer, steps: Int, stepBytes: Int, heldSteps: Int? = nil) {
         self.receiver = receiver
         self.base = base
@@ -122,8 +122,8 @@ final class OutputSending {
 
     /// Sends bytes `sent ..< end`, in one piece, or two where they wrap around the ring.
     private func send(upTo end: Int) {
-        while failure == nil, end > sent {
-            let offset = sent % max(1, heldBytes)
+        while failure == nil, end > sent, heldBytes > 0 {
+            let offset = sent % heldBytes
             let count = min(end - sent, heldBytes - offset)
             do {
                 try receiver.receive(UnsafeRawBufferPointer(start: base + offset, count: count))
