@@ -22,12 +22,10 @@ struct NetworkRunner<S: EngineScalar> {
     var packed: [[PackedRecurrence]]? = nil
     var options = ExecutionOptions.automatic
 
-    /// Whether the pass takes the packed path: float32 with packed weights and
-    /// kernels the options allow, for PyTorch's cells (a cell that is not
-    /// PyTorch's runs on the reference path: the packed kernels compute
-    /// PyTorch's cells only).
+    /// Whether the pass takes the packed path (`WorkingMemory.packs`: float32,
+    /// PyTorch's cells, kernels the options allow) with packed weights.
     var packs: Bool {
-        network.architecture.variant.isPyTorch && packed != nil && options.kernelLevel != nil && S.self == Float.self
+        packed != nil && WorkingMemory.packs(network.architecture, computeType: network.computeType, options: options)
     }
 
     /// Runs `body` with OpenBLAS set up for this pass: `options`' threads for
@@ -69,7 +67,7 @@ struct NetworkRunner<S: EngineScalar> {
         // tensor's rows in place, finishes them chunk by chunk; when they go to
         // a receiver, into a ring of chunks rather than a tensor of every step.
         let streams = inPlace && architecture.directions == 1
-        let ring = WorkingMemory.outputRing(architecture, plan: plan, packs: packs, sendsOutput: receiver != nil)
+        let ring = OutputRing(architecture, plan: plan, packs: packs, sendsOutput: receiver != nil)
         let stepBytes = plan.batch * width * MemoryLayout<S>.stride
         let result = OutputBytes(byteCount: (ring?.steps ?? plan.steps) * stepBytes)
         let sending = receiver.map {

@@ -1,3 +1,4 @@
+import RNNLayouts
 import TensorFiles
 
 /// Takes a forward pass's `output` while the pass computes it: `rnnkit run`
@@ -74,12 +75,16 @@ struct OutputRing: Equatable {
     /// Steps the ring holds.
     let steps: Int
 
-    /// A ring for `plan` in chunks of `chunkSteps` steps; nil when some
-    /// sequence is shorter than T, or when the ring would hold every step.
-    init?(plan: SequencePlan, chunkSteps: Int) {
-        guard chunkSteps > 0, plan.sortedLengths.allSatisfy({ $0 == plan.steps }) else { return nil }
+    /// The ring of a pass whose output goes to a receiver (`sendsOutput`):
+    /// nil unless the last layer is unidirectional on the packed path
+    /// (`packs`) in the caller's order, every sequence has all T steps, and
+    /// the ring holds fewer steps than T.
+    init?(_ architecture: RNNArchitecture, plan: SequencePlan, packs: Bool, sendsOutput: Bool) {
+        guard sendsOutput, packs, plan.readsInPlace, architecture.directions == 1,
+              plan.sortedLengths.allSatisfy({ $0 == plan.steps }) else { return nil }
+        let chunkSteps = WorkingMemory.projectionSteps(architecture, plan: plan, packs: packs)
         let (steps, overflow) = chunkSteps.multipliedReportingOverflow(by: Self.chunkCount)
-        guard !overflow, steps < plan.steps else { return nil }
+        guard chunkSteps > 0, !overflow, steps < plan.steps else { return nil }
         chunks = Self.chunkCount
         self.steps = steps
     }

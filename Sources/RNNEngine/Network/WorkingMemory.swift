@@ -40,21 +40,13 @@ struct WorkingMemory: Equatable {
             : plan.steps
     }
 
-    /// The ring the last layer writes instead of the output tensor when the
-    /// output goes to a receiver (`sendsOutput`), if the call has one: a
-    /// unidirectional last layer on the packed path in the caller's order.
-    static func outputRing(_ architecture: RNNArchitecture, plan: SequencePlan, packs: Bool, sendsOutput: Bool) -> OutputRing? {
-        guard sendsOutput, packs, plan.readsInPlace, architecture.directions == 1 else { return nil }
-        return OutputRing(plan: plan, chunkSteps: projectionSteps(architecture, plan: plan, packs: packs))
-    }
-
     /// What a call with `plan` allocates; `sendsOutput`: its output goes to a receiver.
     init(_ architecture: RNNArchitecture, plan: SequencePlan, computeType: ComputeType, options: ExecutionOptions,
          sendsOutput: Bool = false) {
         let a = architecture
         let packs = Self.packs(a, computeType: computeType, options: options)
         let inPlace = plan.readsInPlace
-        let ring = Self.outputRing(a, plan: plan, packs: packs, sendsOutput: sendsOutput)
+        let ring = OutputRing(a, plan: plan, packs: packs, sendsOutput: sendsOutput)
         // Per row of T·B: the output tensor (or none: the ring, below), the
         // layer input, the layer outputs, a merged pair of directions.
         var perRow = ring == nil ? a.outputSize : 0
