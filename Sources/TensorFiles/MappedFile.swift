@@ -16,6 +16,8 @@ public final class MappedFile: @unchecked Sendable {
     /// Size of the file in bytes.
     public let count: Int
     private let base: UnsafeMutableRawPointer?
+    /// The mapped file's device and inode, to recognise it when reopened.
+    private let identity: FileIdentity
 
     /// Maps `path` read-only. An empty file maps to an empty buffer.
     ///
@@ -30,6 +32,7 @@ public final class MappedFile: @unchecked Sendable {
             throw TensorFileError(file: path, .unreadable(.status, errno: errno))
         }
         count = Int(fileInfo.st_size)
+        identity = FileIdentity(fileInfo)
         if count == 0 {
             base = nil
             return
@@ -74,6 +77,49 @@ public final class MappedFile: @unchecked Sendable {
         if let base { munmap(base, count) }
     }
 
+    /// Opens the mapped file again for a library that reads by path
+    /// (ZIPFoundation lists a zip's directory from a file it opens itself):
+    /// opens `path` as `openRegularFile` does and checks that it is still the
+    /// file that was mapped (same device and inode), so that a path removed or
+    /// replaced since (a race, or another program) is never read in its place.
+    /// Returns the descriptor, which the caller closes; `descriptorPath(_:)`
+    /// names it for such a library.
+    ///
+    /// - Throws: `TensorFileError` `.changedWhileReading` when the path is
+    ///   gone or names another file now, else as `openRegularFile`.
+    public func reopen() throws -> Int32 {
+        let descriptor: Int32
+        do {
+            descriptor = try Self.openRegularFile(path)
+        } catch let error as TensorFileError {
+            switch error.reason {
+            case .notFound, .wrongKind: throw TensorFileError(file: path, .changedWhileReading)
+            default: throw error
+            }
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw TensorFileError(file: path, .unreadable(.status, errno: code))
+        }
+        guard FileIdentity(info) == identity else {
+            close(descriptor)
+            throw TensorFileError(file: path, .changedWhileReading)
+        }
+        return descriptor
+    }
+
+    /// A path that opens exactly the file behind `descriptor` (this process's
+    /// descriptor, not whatever the original path names now).
+    public static func descriptorPath(_ descriptor: Int32) -> String {
+        #if os(Linux)
+        return "/proc/self/fd/\(descriptor)"
+        #else
+        return "/dev/fd/\(descriptor)"
+        #endif
+    }
+
     /// The whole file.
     public var bytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base, count: count)
@@ -98,5 +144,16 @@ public final class MappedFile: @unchecked Sendable {
         return Data(
             bytesNoCopy: UnsafeMutableRawPointer(mutating: start), count: length,
             deallocator: .custom { [self] _, _ in withExtendedLifetime(self) {} })
+    }
+}
+
+/// A file's device and inode number: the same pair means the same file.
+private struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 }

@@ -44,9 +44,15 @@ public final class ZipArchive: Sendable {
         self.map = map
         if map.count == 0 { throw TensorFileError(file: map.path, .empty) }
         let bounds = try ZipDirectoryBounds(map.bytes, file: map.path)
+        // ZIPFoundation reads the directory from a file it opens by path: give
+        // it this process's descriptor of the mapped file, never `map.path`,
+        // which may name another file by now.
+        let descriptor = try map.reopen()
+        defer { close(descriptor) }
         let entries: [Entry]
         do {
-            entries = Array(try Archive(url: URL(fileURLWithPath: map.path), accessMode: .read))
+            let url = URL(fileURLWithPath: MappedFile.descriptorPath(descriptor))
+            entries = Array(try Archive(url: url, accessMode: .read))
         } catch {
             throw TensorFileError(file: map.path, .zip(.unreadableDirectory("\(error)")))
         }
