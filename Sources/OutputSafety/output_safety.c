@@ -3,6 +3,7 @@
 // rmdir, close, sigaction, raise.
 #define _GNU_SOURCE
 #include "output_safety.h"
+#include "output_safety_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,12 +51,18 @@ static void remove_folder(const char *path) {
     rmdir(path);
 }
 
-static void remove_registered(int signal_number) {
+void rk_output_remove_all(void) {
     int saved = errno;
     for (int slot = 0; slot < slot_count; slot++) {
         if (!in_use[slot]) continue;
         if (unlink(paths[slot]) != 0 && (errno == EISDIR || errno == EPERM)) remove_folder(paths[slot]);
     }
+    errno = saved;
+}
+
+static void remove_registered(int signal_number) {
+    int saved = errno;
+    rk_output_remove_all();
     struct sigaction plain;
     memset(&plain, 0, sizeof plain);
     plain.sa_handler = SIG_DFL;

@@ -13,6 +13,8 @@
 @_exported import enum TensorFiles.FileFormat
 @_exported import enum TensorFiles.RequestOption
 @_exported import protocol TensorFiles.OptionNamingError
+/// What a read of a mapped input does when its file shrank meanwhile (a command-line tool's choice).
+@_exported import enum TensorFiles.InputFaults
 /// Where a module sits in a model (`encoder.lstm`, or the root, shown as `(root)`): what errors and notes name a module by.
 @_exported import struct TensorFiles.ModulePath
 

@@ -27,6 +27,9 @@ func printError(_ message: String) {
 /// code: 2 for bad input, 1 for anything else. Argument-parser errors pass
 /// through unchanged so that usage errors keep their own codes.
 func reportingErrors(_ body: () throws -> Void) throws {
+    // A file truncated by another program while mapped is bad input too:
+    // one line, temporaries removed, exit 2, not a SIGBUS crash.
+    InputFaults.exitWithMessage { "rnnkit: error: " + escapingControlCharacters($0) }
     do {
         try body()
     } catch let error as ExitCode {

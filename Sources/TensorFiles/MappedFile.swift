@@ -18,6 +18,8 @@ public final class MappedFile: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer?
     /// The mapped file's device and inode, to recognise it when reopened.
     private let identity: FileIdentity
+    /// The map's slot in `InputFaults`' registry (-1: none).
+    private let faultSlot: Int32
 
     /// Maps `path` read-only. An empty file maps to an empty buffer.
     ///
@@ -35,6 +37,7 @@ public final class MappedFile: @unchecked Sendable {
         identity = FileIdentity(fileInfo)
         if count == 0 {
             base = nil
+            faultSlot = -1
             return
         }
         let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0)
@@ -42,6 +45,7 @@ public final class MappedFile: @unchecked Sendable {
             throw TensorFileError(file: path, .unreadable(.map, errno: errno))
         }
         base = address
+        faultSlot = InputFaults.register(address, count: count, path: path)
     }
 
     /// Opens `path` for reading the way every reader must: non-blocking (a
@@ -74,6 +78,7 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
+        InputFaults.unregister(faultSlot)
         if let base { munmap(base, count) }
     }
 

@@ -22,6 +22,9 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         /// The path was removed or names another file than the one being
         /// read (`MappedFile.reopen`): nothing of the other file is read.
         case changedWhileReading
+        /// The file became shorter than its map while being read (another
+        /// program truncated or rewrote it): `InputFaults`.
+        case shrankWhileReading
         /// The file matches no format rnnkit knows (`FormatSniffer`); its
         /// first bytes (at most 8) for the message.
         case unknownFormat(leadingBytes: [UInt8])
@@ -137,6 +140,7 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case .noNPYFiles: return "is a directory without .npy files"
         case .empty: return "the file is empty"
         case .changedWhileReading: return "the file was removed or replaced while rnnkit was reading it"
+        case .shrankWhileReading: return "the file shrank while rnnkit was reading it (another program truncated or rewrote it)"
         case .unknownFormat(let bytes):
             let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
             return "not a file rnnkit knows (first bytes \(head); expected NPY, NPZ, HDF5, safetensors, "

@@ -2,7 +2,8 @@
 #define RNNKIT_OUTPUT_SAFETY_H
 // The system-level half of rnnkit's output rules (docs/reliability.md,
 // "Outputs"): a registry of temporary output paths that signal handlers
-// remove on SIGINT, SIGTERM and SIGHUP, and the atomic publishing steps
+// remove on SIGINT, SIGTERM and SIGHUP (and, for inputs, what a SIGBUS from
+// a file truncated while mapped does), and the atomic publishing steps
 // (rename without replacing, exchange) Foundation does not offer; and
 // zlib's CRC-32 for the zip archives rnnkit writes.
 #include <stddef.h>
@@ -95,5 +96,23 @@ enum {
 /// included), `crc` zlib's CRC-32 of all of them.
 int rk_inflate(const void *source, size_t source_size, size_t skip, void *output, size_t output_size,
                int check_end, size_t *produced, unsigned int *crc);
+
+/// Inputs that shrink while mapped. rnnkit reads its inputs through
+/// memory maps; when another program truncates a file meanwhile (rewriting
+/// it in place, as `torch.save` does), a read of a page the file no longer
+/// has raises SIGBUS. Each map is registered with the line to print then;
+/// once `rk_input_faults_install` has run, such a fault writes that line to
+/// standard error, removes every registered temporary output and ends the
+/// process with exit code 2. Any other SIGBUS goes to the handler that was
+/// there before (or the default action).
+void rk_input_faults_install(void);
+
+/// Registers the map of `length` bytes at `base` and the line (ending with a
+/// newline) to print when a read of it faults. Returns a slot for
+/// `rk_input_map_unregister`, or -1 when the registry (4096 maps) is full.
+int rk_input_map_register(const void *base, size_t length, const char *line);
+
+/// Forgets the map of `slot` (before it is unmapped; -1 is ignored).
+void rk_input_map_unregister(int slot);
 
 #endif
