@@ -6,7 +6,7 @@ DEBUG_BIN    := .build/debug/rnnkit
 PYTHON       ?= python3
 APT_PACKAGES := libhdf5-dev zlib1g-dev libopenblas-dev libdnnl-dev pkg-config
 
-.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect bench-convert fuzz-smoke
+.PHONY: help deps build release test swift-test interop-test demo fixtures clean format-samples bench-inspect bench-convert bench-step fuzz-smoke
 
 help:
 	@echo "make demo      install missing system packages, build, inspect and verify the bundled fixtures"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-inspect   time rnnkit inspect on 1 GiB safetensors and .npy files (benchmark, not a test)"
 	@echo "make bench-compare   time the engine beside PyTorch and ONNX Runtime (needs torch, onnxruntime; docs/performance.md)"
 	@echo "make bench-convert   time rnnkit convert of a 512 MiB safetensors LSTM into every target against cp + fsync, with peak RSS (benchmark)"
+	@echo "make bench-step      the batch-1 step kernel against a plain read of W_hh from cache, one core (benchmark)"
 	@echo "make fuzz-smoke      build the fuzz targets (Fuzz/, libFuzzer + ASan) and run each for $(FUZZ_SMOKE_SECONDS) s (CI)"
 
 # Installs the C libraries rnnkit links (libhdf5, OpenBLAS, oneDNN) when they are missing.
@@ -87,6 +88,11 @@ bench-inspect: release
 
 bench-compare: release
 	python3 scripts/bench_compare.py --rnnkit $(RELEASE_BIN) --markdown
+
+bench-step:
+	clang -O2 -ISources/CRNNKernels/include -ISources/CRNNKernels scripts/bench_step_kernel.c \
+		Sources/CRNNKernels/*.c -lpthread -lm -o .build/bench_step
+	.build/bench_step 256 2
 
 bench-convert: release
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench_convert.py $(RELEASE_BIN)

@@ -1,0 +1,99 @@
+// The batch-1 limit of docs/performance.md, measured: rnnkit's step kernel
+// for one sequence (a matrix-vector product over the packed W_hh, then the
+// gates) against a plain read of the same bytes, both on one core, the
+// bytes warm in that core's cache. When the kernel runs near the read rate,
+// batch 1 is bound by reading W_hh, and no kernel change can beat it.
+//
+// `make bench-step`, or by hand:
+//   clang -O2 -ISources/CRNNKernels/include -ISources/CRNNKernels \
+//       scripts/bench_step_kernel.c Sources/CRNNKernels/*.c -lpthread -lm -o /tmp/bench_step
+//   /tmp/bench_step [hidden] [threads]
+// A benchmark, not a test: run it on a quiet machine.
+#include "CRNNKernels.h"
+#include <immintrin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+// Sums `count` floats with eight independent 256-bit accumulators: a read
+// bound only by the cache the bytes come from.
+__attribute__((noinline, target("avx2"))) static float read_all(const float *p, long count) {
+    __m256 a[8];
+    for (int i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
+    for (long i = 0; i + 64 <= count; i += 64)
+        for (int j = 0; j < 8; j++) a[j] = _mm256_add_ps(a[j], _mm256_load_ps(p + i + 8 * j));
+    for (int i = 1; i < 8; i++) a[0] = _mm256_add_ps(a[0], a[i]);
+    float lanes[8];
+    _mm256_storeu_ps(lanes, a[0]);
+    return lanes[0];
+}
+
+/// Best µs per call of `body` over 30 rounds of `calls` calls.
+#define BEST_MICROSECONDS(result, calls, body)                          \
+    do {                                                                \
+        double best = 1e30;                                             \
+        for (int round = 0; round < 30; round++) {                      \
+            const double start = seconds();                             \
+            for (int call = 0; call < (calls); call++) { body; }        \
+            const double took = (seconds() - start) / (calls);          \
+            if (took < best) best = took;                               \
+        }                                                               \
+        (result) = best * 1e6;                                          \
+    } while (0)
+
+static void measure(int kind, const char *name, long hidden, int threads, int level) {
+    const long gates = rk_step_gates(kind), rows = gates * hidden;
+    float *w = malloc(sizeof(float) * rows * hidden);
+    for (long i = 0; i < rows * hidden; i++) w[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+    const long packed_count = rk_packed_count(kind, hidden, hidden);
+    float *packed = aligned_alloc(64, sizeof(float) * (size_t)((packed_count + 15) / 16 * 16));
+    rk_pack(kind, w, hidden, hidden, packed);
+    float *h = aligned_alloc(64, sizeof(float) * 1024 * ((hidden + 1023) / 1024));
+    float *x = aligned_alloc(64, sizeof(float) * 1024 * ((rows + 1023) / 1024));
+    float *bias = aligned_alloc(64, sizeof(float) * 1024 * ((rows + 1023) / 1024));
+    float *hbias = aligned_alloc(64, sizeof(float) * 1024 * ((rows + 1023) / 1024));
+    float *c = aligned_alloc(64, sizeof(float) * 1024 * ((hidden + 1023) / 1024));
+    float *out = aligned_alloc(64, sizeof(float) * 1024 * ((hidden + 1023) / 1024));
+    for (long i = 0; i < hidden; i++) h[i] = 0.01f * (float)(i % 13), c[i] = 0.0f;
+    for (long i = 0; i < rows; i++) x[i] = 0.1f, bias[i] = 0.0f, hbias[i] = 0.0f;
+    rk_step step = {kind, 1, hidden, hidden, packed, h, hidden, x, rows, bias, hbias, c, hidden, out, hidden};
+    const long blocks = rk_step_blocks(&step);
+    const long share = (blocks + threads - 1) / threads;  // blocks one member of `threads` runs
+    const double bytes = (double)share / (double)blocks * (double)packed_count * sizeof(float);
+    const unsigned saved = rk_flush_denormals();
+    double kernel, plain;
+    BEST_MICROSECONDS(kernel, 200, rk_step_run(level, &step, 0, share));
+    volatile float sink = 0;
+    float *volatile source = packed;  // read anew each call: the compiler cannot reuse one sum
+    const long floats = (long)(bytes / sizeof(float)) / 64 * 64;
+    BEST_MICROSECONDS(plain, 200, sink += read_all(source, floats));
+    rk_restore_denormals(saved);
+    printf("%-4s hidden %4ld, 1 row, %ld of %ld blocks (%d thread%s share, %6.0f KB): step %6.2f µs (%5.1f GB/s), "
+           "plain read %6.2f µs (%5.1f GB/s): step at %3.0f%% of the read rate\n",
+           name, hidden, share, blocks, threads, threads == 1 ? "'s" : "s'", bytes / 1024, kernel, bytes / kernel / 1e3,
+           plain, bytes / plain / 1e3, 100 * plain / kernel);
+    free(w), free(packed), free(h), free(x), free(bias), free(hbias), free(c), free(out);
+}
+
+int main(int argc, char **argv) {
+    const long hidden = argc > 1 ? atol(argv[1]) : 256;
+    const int most = argc > 2 ? atoi(argv[2]) : 2;
+    if (hidden < 8 || hidden > 8192 || most < 1 || most > 64) {
+        fprintf(stderr, "usage: bench_step [hidden 8…8192] [threads 1…64]\n");
+        return 64;
+    }
+    const int level = rk_best_level();
+    printf("step kernels: %s; one core, best of 30 × 200 calls, the bytes warm in its cache\n",
+           level == RK_LEVEL_AVX512 ? "avx512" : level == RK_LEVEL_AVX2 ? "avx2" : "portable");
+    for (int threads = 1; threads <= most; threads *= 2) {
+        measure(RK_STEP_LSTM, "LSTM", hidden, threads, level);
+        measure(RK_STEP_GRU, "GRU", hidden, threads, level);
+    }
+    return 0;
+}
