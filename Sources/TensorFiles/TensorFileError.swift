@@ -17,6 +17,9 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case wrongKind(FileKind)
         /// A folder read as a folder of `.npy` files holds none.
         case noNPYFiles
+        /// A file in a folder rnnkit was given is a symbolic link to `target`,
+        /// outside that folder (`RealPath`).
+        case leadsOutsideFolder(target: String)
         /// The file has no bytes at all.
         case empty
         /// The path was removed or names another file than the one being
@@ -138,6 +141,7 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case .wrongKind(.directory): return "is a directory, expected a file"
         case .wrongKind(let kind): return "is not a regular file (\(kind))"
         case .noNPYFiles: return "is a directory without .npy files"
+        case .leadsOutsideFolder(let target): return "is a symbolic link out of its folder (to \(target)); only files inside the folder are read"
         case .empty: return "the file is empty"
         case .changedWhileReading: return "the file was removed or replaced while rnnkit was reading it"
         case .shrankWhileReading: return "the file shrank while rnnkit was reading it (another program truncated or rewrote it)"

@@ -130,6 +130,54 @@ final class HostileInputTests: XCTestCase {
         return path
     }
 
+    /// A folder `arrays` holding `w.npy` and whatever `make` adds to it.
+    private func npyFolder(_ make: (URL) throws -> Void) throws -> URL {
+        let arrays = folder.appendingPathComponent("arrays")
+        try FileManager.default.createDirectory(at: arrays, withIntermediateDirectories: true)
+        let sample = CLI.fixtures.appendingPathComponent("formats/npy_variants/f32_2d__fortran.npy")
+        try FileManager.default.copyItem(at: sample, to: arrays.appendingPathComponent("w.npy"))
+        try make(arrays)
+        return arrays
+    }
+
+    func testAnNPYFolderEntryLinkingOutOfTheFolderIsRefused() throws {
+        // A real .npy outside the folder: without the check it would be read
+        // (and converted) as the tensor 'v'.
+        let secret = folder.appendingPathComponent("secret.npy")
+        try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent("formats/npy_variants/f32_2d__fortran.npy"), to: secret)
+        let arrays = try npyFolder { try FileManager.default.createSymbolicLink(at: $0.appendingPathComponent("v.npy"), withDestinationURL: secret) }
+        try assertRefused(arrays.path, named: arrays.appendingPathComponent("v.npy").path,
+                          "is a symbolic link out of its folder (to \(secret.resolvingSymlinksInPath().path))")
+    }
+
+    func testAnNPYFolderEntryThroughALinkedSubfolderIsRefused() throws {
+        let outside = folder.appendingPathComponent("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent("formats/npy_variants/f32_2d__fortran.npy"),
+                                         to: outside.appendingPathComponent("v.npy"))
+        let arrays = try npyFolder { arrays in
+            try FileManager.default.createSymbolicLink(at: arrays.appendingPathComponent("sub"), withDestinationURL: outside)
+            try FileManager.default.createSymbolicLink(atPath: arrays.appendingPathComponent("v.npy").path, withDestinationPath: "sub/v.npy")
+        }
+        try assertRefused(arrays.path, named: arrays.appendingPathComponent("v.npy").path, "is a symbolic link out of its folder")
+    }
+
+    func testAnNPYFolderEntryLinkingInsideTheFolderIsRead() throws {
+        let arrays = try npyFolder { arrays in
+            let data = arrays.appendingPathComponent("data")
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: arrays.appendingPathComponent("w.npy"), to: data.appendingPathComponent("v.npy"))
+            try FileManager.default.createSymbolicLink(atPath: arrays.appendingPathComponent("v.npy").path, withDestinationPath: "data/v.npy")
+        }
+        let output = folder.appendingPathComponent("out.safetensors").path
+        let result = try CLI.run(["convert", arrays.path, output])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output)).count > 0, true)
+        let listing = try CLI.run(["inspect", "--json", output])
+        XCTAssertTrue(listing.stdout.contains("\"v\""), listing.stdout)
+        XCTAssertTrue(listing.stdout.contains("\"w\""), listing.stdout)
+    }
+
     func testFIFOIsRefusedNotWaitedOn() throws {
         let path = try fifo("f.npy")
         try assertRefused(path, "is not a regular file (a FIFO)")

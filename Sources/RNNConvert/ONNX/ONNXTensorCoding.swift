@@ -116,14 +116,13 @@ enum ONNXExternalData {
         // The names are checked above; symbolic links could still lead out
         // of the folder (`weights.bin -> /etc/passwd`, a linked subfolder):
         // what is opened must really lie inside the model's real folder.
-        guard let realFolder = realPath(folder.isEmpty ? "." : folder) else {
+        guard let realFolder = RealPath.of(folder.isEmpty ? "." : folder) else {
             throw fail(.unresolvableFolder)
         }
-        guard let realTarget = realPath(path) else {
+        guard let realTarget = RealPath.of(path) else {
             throw TensorFileError(file: path, tensor: proto.name, .notFound)
         }
-        let inside = realFolder == "/" ? realTarget.hasPrefix("/") : realTarget.hasPrefix(realFolder + "/")
-        guard inside else {
+        guard RealPath.isInside(realTarget, folder: realFolder) else {
             throw fail(.leadsOutside(location: location, target: realTarget))
         }
         let map: MappedFile
@@ -139,12 +138,4 @@ enum ONNXExternalData {
         }
         return Data(map.bytes[offset ..< offset + length])
     }
-}
-
-/// The absolute path with every symbolic link resolved, or nil when some
-/// component does not exist.
-private func realPath(_ path: String) -> String? {
-    guard let resolved = realpath(path, nil) else { return nil }
-    defer { free(resolved) }
-    return String(cString: resolved)
 }

@@ -8,7 +8,8 @@ import Foundation
 /// Reads a directory of `.npy` files as one tensor file: each `NAME.npy`
 /// becomes the tensor `NAME` (so `encoder.lstm.weight_ih_l0.npy` is
 /// `encoder.lstm.weight_ih_l0`). Other files are ignored; subdirectories are
-/// not descended into.
+/// not descended into. An entry may be a symbolic link to a file inside the
+/// folder (or its subfolders), never to one outside it (`RealPath`).
 public enum NPYDirectoryReader {
     /// Reads every `.npy` file directly inside `path`, sorted by name.
     public static func read(path: String) throws -> TensorFile {
@@ -16,9 +17,14 @@ public enum NPYDirectoryReader {
         guard !arrays.isEmpty else {
             throw TensorFileError(file: path, .noNPYFiles)
         }
+        guard let realFolder = RealPath.of(path) else { throw TensorFileError(file: path, .notFound) }
         var tensors: [NamedTensor] = []
         for file in arrays {
             let full = (path as NSString).appendingPathComponent(file)
+            guard let target = RealPath.of(full) else { throw TensorFileError(file: full, .notFound) }
+            guard RealPath.isInside(target, folder: realFolder) else {
+                throw TensorFileError(file: full, .leadsOutsideFolder(target: target))
+            }
             let map = try MappedFile(path: full)
             let name = String(file.dropLast(4))
             tensors.append(NamedTensor(name: name, tensor: try NPYReader.tensor(in: map, name: name)))
