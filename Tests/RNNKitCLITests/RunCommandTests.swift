@@ -128,6 +128,20 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    func testAnOutputNotNamedNPZIsRefusedBeforeRunning() throws {
+        // The file would be an NPZ archive under another container's name.
+        for (name, named) in [("out.safetensors", "ends in '.safetensors'"), ("out.h5", "ends in '.h5'"), ("out", "has no suffix")] {
+            let result = try run(["--input", "x.npy", "--output", name])
+            XCTAssertEqual(result.status, 2, "\(name): \(result.stderr)")
+            XCTAssertEqual(result.stderr, "rnnkit: error: \(name): a run writes an .npz archive (output, h_n, c_n) and this name "
+                + "\(named); name it *.npz (rnnkit convert turns the .npz into another container)\n")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
+            XCTAssertEqual(leftovers, [], "\(name) left a file")
+        }
+        let upper = try run(["--input", "x.npy", "--output", "OUT.NPZ"])
+        XCTAssertEqual(upper.status, 0, upper.stderr)
+    }
+
     func testRefusesToOverwriteWithoutForceAndNeverAnInput() throws {
         try Data("keep".utf8).write(to: folder.appendingPathComponent("out.npz"))
         let refused = try run(["--input", "x.npy", "--output", "out.npz"])
