@@ -15,6 +15,10 @@ public final class MappedFile: @unchecked Sendable {
     public let path: String
     /// Size of the file in bytes.
     public let count: Int
+    /// Where the opened file really is (every symbolic link resolved), read
+    /// from the open descriptor itself, so no later change of the path can
+    /// alter it; nil where the system does not tell (no `/proc`).
+    public let openedPath: String?
     private let base: UnsafeMutableRawPointer?
     /// The mapped file's device and inode, to recognise it when reopened.
     private let identity: FileIdentity
@@ -29,6 +33,7 @@ public final class MappedFile: @unchecked Sendable {
         self.path = path
         let descriptor = try Self.openRegularFile(path)
         defer { close(descriptor) }
+        openedPath = Self.resolvedPath(of: descriptor)
         var fileInfo = stat()
         guard fstat(descriptor, &fileInfo) == 0 else {
             throw TensorFileError(file: path, .unreadable(.status, errno: errno))
@@ -113,6 +118,21 @@ public final class MappedFile: @unchecked Sendable {
             throw TensorFileError(file: path, .changedWhileReading)
         }
         return descriptor
+    }
+
+    /// The real path of the file open as `descriptor` (`readlink` of its
+    /// `/proc/self/fd` entry), or nil when it cannot be read or the file
+    /// was deleted.
+    static func resolvedPath(of descriptor: Int32) -> String? {
+        #if os(Linux)
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(descriptorPath(descriptor), &buffer, buffer.count - 1)
+        guard length > 0, length < buffer.count - 1 else { return nil }
+        let path = String(decoding: buffer[0 ..< length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path.hasPrefix("/") && !path.hasSuffix(" (deleted)") ? path : nil
+        #else
+        return nil
+        #endif
     }
 
     /// A path that opens exactly the file behind `descriptor` (this process's

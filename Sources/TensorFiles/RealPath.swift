@@ -17,6 +17,16 @@ package enum RealPath {
         return String(cString: resolved)
     }
 
+    /// Checks that the file `map` opened lies inside the resolved folder
+    /// `folder`, from the descriptor it was opened by (`openedPath`): a
+    /// link swapped between resolving the name and opening it is caught too.
+    /// Throws `.leadsOutsideFolder` naming `file` (the name as listed).
+    package static func checkOpened(_ map: MappedFile, isInside folder: String, file: String) throws {
+        if let opened = map.openedPath, !isInside(opened, folder: folder) {
+            throw TensorFileError(file: file, .leadsOutsideFolder(target: opened))
+        }
+    }
+
     /// Whether the resolved path `target` lies inside the resolved folder `folder`.
     package static func isInside(_ target: String, folder: String) -> Bool {
         folder == "/" ? target.hasPrefix("/") : target.hasPrefix(folder + "/")

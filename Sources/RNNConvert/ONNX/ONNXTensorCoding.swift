@@ -132,6 +132,11 @@ enum ONNXExternalData {
             error.tensor = proto.name
             throw error
         }
+        // The same check on the file actually opened (from its descriptor):
+        // a link swapped between resolving the name and opening it.
+        if let opened = map.openedPath, !RealPath.isInside(opened, folder: realFolder) {
+            throw fail(.leadsOutside(location: location, target: opened))
+        }
         guard offset <= map.count, length <= map.count - offset else {
             throw TensorFileError(file: path, tensor: proto.name, offset: offset,
                                   .truncated(needed: length, available: max(0, map.count - offset)))

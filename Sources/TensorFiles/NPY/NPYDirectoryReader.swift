@@ -26,6 +26,7 @@ public enum NPYDirectoryReader {
                 throw TensorFileError(file: full, .leadsOutsideFolder(target: target))
             }
             let map = try MappedFile(path: full)
+            try RealPath.checkOpened(map, isInside: realFolder, file: full)
             let name = String(file.dropLast(4))
             tensors.append(NamedTensor(name: name, tensor: try NPYReader.tensor(in: map, name: name)))
         }
