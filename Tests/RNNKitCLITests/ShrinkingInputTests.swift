@@ -78,9 +78,19 @@ final class ShrinkingInputTests: XCTestCase {
     }
 
     func testInspectingAFileTruncatedMeanwhileEndsWithOneLine() throws {
-        let result = try runWhileTruncating(["inspect", "--check-values", input])
-        XCTAssertEqual(result.status, 2, result.stderr)
-        XCTAssertEqual(result.stderr, expectedLine)
+        // The truncation almost always lands while the values are read
+        // through the map (the fault); rarely between the format sniffer's
+        // map and the reader's, which then finds the file short. Each try
+        // must end cleanly; the fault's line must come within five.
+        var sawFault = false
+        for _ in 0 ..< 5 where !sawFault {
+            let result = try runWhileTruncating(["inspect", "--check-values", input])
+            XCTAssertEqual(result.status, 2, result.stderr)
+            XCTAssertTrue(result.stderr == expectedLine || (result.stderr.hasPrefix("rnnkit: error: \(input): ")
+                && result.stderr.contains("truncated: ") && result.stderr.filter { $0 == "\n" }.count == 1), result.stderr)
+            sawFault = result.stderr == expectedLine
+        }
+        XCTAssertTrue(sawFault, "no try faulted in the map")
     }
 
     func testConvertingAFileTruncatedMeanwhileLeavesNoOutput() throws {
@@ -88,7 +98,13 @@ final class ShrinkingInputTests: XCTestCase {
             let output = folder.appendingPathComponent(target).path
             let result = try runWhileTruncating(["convert", input, output])
             XCTAssertEqual(result.status, 2, "\(target): \(result.stderr)")
-            XCTAssertEqual(result.stderr, expectedLine, target)
+            // `convert` opens its input more than once; a truncation that
+            // falls between two opens is found by the next one ("truncated:
+            // … bytes needed"). Either way: one line naming the file.
+            let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            XCTAssertEqual(lines.count, 1, "\(target): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("rnnkit: error: \(input): "), "\(target): \(result.stderr)")
+            XCTAssertTrue(result.stderr == expectedLine || result.stderr.contains("truncated: "), "\(target): \(result.stderr)")
             let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0 != "big.safetensors" }
             XCTAssertEqual(left, [], "\(target): output or temporary files left")
         }
