@@ -180,4 +180,30 @@ final class HDF5Tests: XCTestCase {
             FormatSamples.openAndReadAll(target, "byte \(position) flipped")
         }
     }
+
+    func testDataComeFromTheFileDescribedEvenIfItsPathIsReplaced() throws {
+        // Two files with the same layout and other values: the data read
+        // after the path was replaced must still be the described file's.
+        let folder = try FormatSamples.temporaryDirectory(self)
+        let path = folder.appendingPathComponent("w.h5").path, other = folder.appendingPathComponent("other.h5").path
+        try HDF5Writer.write([NamedTensor(name: "w", tensor: Tensor(shape: [3], floats: [1, 2, 3]))], to: path)
+        try HDF5Writer.write([NamedTensor(name: "w", tensor: Tensor(shape: [3], floats: [7, 8, 9]))], to: other)
+        // Moved aside and replaced: the described file still has a name,
+        // and its data are read through the descriptor opened first.
+        let kept = folder.appendingPathComponent("kept.h5").path
+        let file = try HDF5Reader.read(path: path)
+        XCTAssertEqual(rename(path, kept), 0)
+        try FileManager.default.copyItem(atPath: other, toPath: path)
+        XCTAssertEqual(try file.tensor(named: "w")?.floats(), [1, 2, 3])
+        // A file read now is the new one.
+        XCTAssertEqual(try HDF5Reader.read(path: path).tensor(named: "w")?.floats(), [7, 8, 9])
+
+        // Replaced outright: the described file has no name left, so it
+        // cannot be read again; refused, never the new file's values.
+        let replaced = try HDF5Reader.read(path: path)
+        XCTAssertEqual(rename(kept, path), 0)
+        XCTAssertThrowsError(try replaced.tensor(named: "w")?.floats()) { error in
+            XCTAssertEqual((error as? TensorFileError)?.reason, .changedWhileReading, "\(error)")
+        }
+    }
 }

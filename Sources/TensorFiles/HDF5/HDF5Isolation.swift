@@ -35,9 +35,9 @@ enum HDF5Isolation {
         let start = DispatchTime.now()
         let limit = timeLimit(bytes: source.size)
         if let image = source.image {
-            image.withUnsafeBytes { rk_hdf5_describe(source.path, $0.baseAddress, $0.count, limit, &result) }
+            image.withUnsafeBytes { rk_hdf5_describe(source.libraryPath, $0.baseAddress, $0.count, limit, &result) }
         } else {
-            rk_hdf5_describe(source.path, nil, 0, limit, &result)
+            rk_hdf5_describe(source.libraryPath, nil, 0, limit, &result)
         }
         defer { rk_probe_result_free(&result) }
         trace("description of \(source.path)", since: start)
@@ -64,10 +64,10 @@ enum HDF5Isolation {
         let start = DispatchTime.now()
         if let image = source.image {
             image.withUnsafeBytes {
-                rk_hdf5_read(source.path, $0.baseAddress, $0.count, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+                rk_hdf5_read(source.libraryPath, $0.baseAddress, $0.count, dataset, memoryType(dtype), buffer, bytes, limit, &result)
             }
         } else {
-            rk_hdf5_read(source.path, nil, 0, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+            rk_hdf5_read(source.libraryPath, nil, 0, dataset, memoryType(dtype), buffer, bytes, limit, &result)
         }
         trace("read of '\(name)' in \(source.path)", since: start)
         do {
@@ -77,6 +77,9 @@ enum HDF5Isolation {
             }
         } catch {
             munmap(buffer, bytes)
+            // The described file is gone from the disk (replaced or removed
+            // since): libhdf5 cannot open it again, and nothing else is read.
+            if source.isRemoved { throw TensorFileError(file: source.path, tensor: name, .changedWhileReading) }
             if let malformed = error as? HDF5Description.MalformedRecord {
                 throw TensorFileError(file: source.path, tensor: name, .hdf5(.malformedRecord(malformed.record)))
             }

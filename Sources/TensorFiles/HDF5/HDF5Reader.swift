@@ -13,11 +13,15 @@ import Foundation
 ///
 /// libhdf5 reads files only in forked children (`HDF5Isolation`): one
 /// describes the file, one per dataset reads its data. A damaged file on
-/// which libhdf5 itself crashes or hangs is refused with an error.
+/// which libhdf5 itself crashes or hangs is refused with an error. The file
+/// is opened once, here; every child opens that descriptor
+/// (`HDF5Source.libraryPath`), never the path again, so that the data read
+/// later come from the file that was described even if the path is
+/// replaced meanwhile.
 public enum HDF5Reader {
     /// Reads the file at `path`.
     public static func read(path: String) throws -> TensorFile {
-        let source = HDF5Source(path: path, size: try fileSize(path), image: nil)
+        let source = try HDF5Source(opening: path)
         return try read(source, description: try HDF5Library.locked { try HDF5Isolation.describe(source) })
     }
 
@@ -30,7 +34,7 @@ public enum HDF5Reader {
         guard image.withUnsafeBytes({ FormatSniffer.isHDF5($0) }) else {
             throw TensorFileError(file: path, offset: 0, .badMagic(expected: .hdf5))
         }
-        let source = HDF5Source(path: path, size: image.count, image: image)
+        let source = HDF5Source(path: path, size: image.count, image: image, opened: nil)
         return try read(source, description: try HDF5Library.locked { try HDF5Isolation.describe(source) })
     }
 
@@ -38,7 +42,7 @@ public enum HDF5Reader {
     /// its groups and datasets (Keras 2's `layer_names` and `weight_names`),
     /// from one description.
     public static func readWithAttributes(path: String) throws -> (file: TensorFile, attributes: HDF5AttributeTable) {
-        let source = HDF5Source(path: path, size: try fileSize(path), image: nil)
+        let source = try HDF5Source(opening: path)
         let description = try HDF5Library.locked { try HDF5Isolation.describe(source) }
         let file = try read(source, description: description)
         return (file, HDF5AttributeTable(strings: description.attributes, lists: description.attributeLists,
@@ -80,7 +84,7 @@ public enum HDF5Reader {
     /// variable length) of the group or dataset `object` (`/`, `layers/lstm/vars`)
     /// in the file at `path`. Other attributes are left out.
     public static func stringAttributes(path: String, object: String) throws -> [String: String] {
-        let source = HDF5Source(path: path, size: try fileSize(path), image: nil)
+        let source = try HDF5Source(opening: path)
         let description = try HDF5Library.locked { try HDF5Isolation.describe(source) }
         if let failure = description.failure { throw TensorFileError(file: path, .hdf5(.library(failure, object: nil))) }
         return try attributes(of: object, in: description, file: path)
@@ -99,16 +103,11 @@ public enum HDF5Reader {
         return description.attributes[key] ?? [:]
     }
 
-    /// The file's size, with the usual errors for a missing, empty or unreadable path.
-    private static func fileSize(_ path: String) throws -> Int {
-        let map = try MappedFile(path: path)
-        if map.count == 0 { throw TensorFileError(file: path, .empty) }
-        return map.count
-    }
 }
 
-/// An HDF5 file rnnkit reads: its path (in messages, and to open it) and
-/// size, and its bytes when it is held in memory (read by the core driver).
+/// An HDF5 file rnnkit reads: its path (in messages) and size, and either
+/// the descriptor it was opened by or its bytes when it is held in memory
+/// (read by the core driver).
 struct HDF5Source: Sendable {
     /// The path as given (for an in-memory file, its name in messages).
     let path: String
@@ -116,6 +115,51 @@ struct HDF5Source: Sendable {
     let size: Int
     /// The file's bytes when it is held in memory.
     let image: Data?
+    /// The open file the children read (nil for an image).
+    let opened: OpenedFile?
+
+    init(path: String, size: Int, image: Data?, opened: OpenedFile?) {
+        self.path = path
+        self.size = size
+        self.image = image
+        self.opened = opened
+    }
+
+    /// Opens the file at `path` (`MappedFile.openRegularFile`: a regular
+    /// file, not empty) and keeps it open for every child.
+    init(opening path: String) throws {
+        let opened = try OpenedFile(path)
+        var info = stat()
+        guard fstat(opened.descriptor, &info) == 0 else { throw TensorFileError(file: path, .unreadable(.status, errno: errno)) }
+        if info.st_size == 0 { throw TensorFileError(file: path, .empty) }
+        self.init(path: path, size: Int(info.st_size), image: nil, opened: opened)
+    }
+
+    /// Whether the opened file has no name left on the disk (replaced or
+    /// removed since it was opened): libhdf5, which opens a file by name
+    /// and resolves its real path, can no longer open it.
+    var isRemoved: Bool {
+        guard let opened else { return false }
+        var info = stat()
+        return fstat(opened.descriptor, &info) == 0 && info.st_nlink == 0
+    }
+
+    /// What a child hands libhdf5 to open: the descriptor opened here
+    /// (`/proc/self/fd/N`, which a forked child shares), else the name.
+    var libraryPath: String {
+        opened.map { MappedFile.descriptorPath($0.descriptor) } ?? path
+    }
+
+    /// A file descriptor closed when the last source holding it goes.
+    final class OpenedFile: Sendable {
+        let descriptor: Int32
+
+        init(_ path: String) throws {
+            descriptor = try MappedFile.openRegularFile(path)
+        }
+
+        deinit { close(descriptor) }
+    }
 }
 
 /// The string attributes of an HDF5 file's groups and datasets, by object
