@@ -102,7 +102,6 @@ public enum HDF5Reader {
         }
         return description.attributes[key] ?? [:]
     }
-
 }
 
 /// An HDF5 file rnnkit reads: its path (in messages) and size, and either
