@@ -33,7 +33,7 @@ public final class MappedFile: @unchecked Sendable {
         self.path = path
         let descriptor = try Self.openRegularFile(path)
         defer { close(descriptor) }
-        openedPath = Self.resolvedPath(of: descriptor)
+        openedPath = RealPath.ofOpened(descriptor)
         var fileInfo = stat()
         guard fstat(descriptor, &fileInfo) == 0 else {
             throw TensorFileError(file: path, .unreadable(.status, errno: errno))
@@ -92,7 +92,7 @@ public final class MappedFile: @unchecked Sendable {
     /// opens `path` as `openRegularFile` does and checks that it is still the
     /// file that was mapped (same device and inode), so that a path removed or
     /// replaced since (a race, or another program) is never read in its place.
-    /// Returns the descriptor, which the caller closes; `descriptorPath(_:)`
+    /// Returns the descriptor, which the caller closes; `RealPath.naming(_:)`
     /// names it for such a library.
     ///
     /// - Throws: `TensorFileError` `.changedWhileReading` when the path is
@@ -118,31 +118,6 @@ public final class MappedFile: @unchecked Sendable {
             throw TensorFileError(file: path, .changedWhileReading)
         }
         return descriptor
-    }
-
-    /// The real path of the file open as `descriptor` (`readlink` of its
-    /// `/proc/self/fd` entry), or nil when it cannot be read or the file
-    /// was deleted.
-    static func resolvedPath(of descriptor: Int32) -> String? {
-        #if os(Linux)
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink(descriptorPath(descriptor), &buffer, buffer.count - 1)
-        guard length > 0, length < buffer.count - 1 else { return nil }
-        let path = String(decoding: buffer[0 ..< length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return path.hasPrefix("/") && !path.hasSuffix(" (deleted)") ? path : nil
-        #else
-        return nil
-        #endif
-    }
-
-    /// A path that opens exactly the file behind `descriptor` (this process's
-    /// descriptor, not whatever the original path names now).
-    public static func descriptorPath(_ descriptor: Int32) -> String {
-        #if os(Linux)
-        return "/proc/self/fd/\(descriptor)"
-        #else
-        return "/dev/fd/\(descriptor)"
-        #endif
     }
 
     /// The whole file.

@@ -130,12 +130,14 @@ final class HostileInputTests: XCTestCase {
         return path
     }
 
+    /// A valid .npy file (numpy's) to copy into folders.
+    private var sampleNPY: URL { CLI.fixtures.appendingPathComponent("formats/npy_variants/f32_2d__fortran.npy") }
+
     /// A folder `arrays` holding `w.npy` and whatever `make` adds to it.
     private func npyFolder(_ make: (URL) throws -> Void) throws -> URL {
         let arrays = folder.appendingPathComponent("arrays")
         try FileManager.default.createDirectory(at: arrays, withIntermediateDirectories: true)
-        let sample = CLI.fixtures.appendingPathComponent("formats/npy_variants/f32_2d__fortran.npy")
-        try FileManager.default.copyItem(at: sample, to: arrays.appendingPathComponent("w.npy"))
+        try FileManager.default.copyItem(at: sampleNPY, to: arrays.appendingPathComponent("w.npy"))
         try make(arrays)
         return arrays
     }
@@ -144,7 +146,7 @@ final class HostileInputTests: XCTestCase {
         // A real .npy outside the folder: without the check it would be read
         // (and converted) as the tensor 'v'.
         let secret = folder.appendingPathComponent("secret.npy")
-        try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent("formats/npy_variants/f32_2d__fortran.npy"), to: secret)
+        try FileManager.default.copyItem(at: sampleNPY, to: secret)
         let arrays = try npyFolder { try FileManager.default.createSymbolicLink(at: $0.appendingPathComponent("v.npy"), withDestinationURL: secret) }
         try assertRefused(arrays.path, named: arrays.appendingPathComponent("v.npy").path,
                           "is a symbolic link out of its folder (to \(secret.resolvingSymlinksInPath().path))")
@@ -153,8 +155,7 @@ final class HostileInputTests: XCTestCase {
     func testAnNPYFolderEntryThroughALinkedSubfolderIsRefused() throws {
         let outside = folder.appendingPathComponent("outside")
         try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent("formats/npy_variants/f32_2d__fortran.npy"),
-                                         to: outside.appendingPathComponent("v.npy"))
+        try FileManager.default.copyItem(at: sampleNPY, to: outside.appendingPathComponent("v.npy"))
         let arrays = try npyFolder { arrays in
             try FileManager.default.createSymbolicLink(at: arrays.appendingPathComponent("sub"), withDestinationURL: outside)
             try FileManager.default.createSymbolicLink(atPath: arrays.appendingPathComponent("v.npy").path, withDestinationPath: "sub/v.npy")

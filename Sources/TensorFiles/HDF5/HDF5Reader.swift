@@ -146,7 +146,7 @@ struct HDF5Source: Sendable {
     /// What a child hands libhdf5 to open: the descriptor opened here
     /// (`/proc/self/fd/N`, which a forked child shares), else the name.
     var libraryPath: String {
-        opened.map { MappedFile.descriptorPath($0.descriptor) } ?? path
+        opened.map { RealPath.naming($0.descriptor) } ?? path
     }
 
     /// A file descriptor closed when the last source holding it goes.

@@ -21,6 +21,9 @@ public enum NPYDirectoryReader {
         var tensors: [NamedTensor] = []
         for file in arrays {
             let full = (path as NSString).appendingPathComponent(file)
+            // By name first, so that nothing outside is even opened (a device
+            // can act on open); then the file actually opened, in case a link
+            // changed in between.
             guard let target = RealPath.of(full) else { throw TensorFileError(file: full, .notFound) }
             guard RealPath.isInside(target, folder: realFolder) else {
                 throw TensorFileError(file: full, .leadsOutsideFolder(target: target))

@@ -51,7 +51,7 @@ public final class ZipArchive: Sendable {
         defer { close(descriptor) }
         let entries: [Entry]
         do {
-            let url = URL(fileURLWithPath: MappedFile.descriptorPath(descriptor))
+            let url = URL(fileURLWithPath: RealPath.naming(descriptor))
             entries = Array(try Archive(url: url, accessMode: .read))
         } catch {
             throw TensorFileError(file: map.path, .zip(.unreadableDirectory("\(error)")))
