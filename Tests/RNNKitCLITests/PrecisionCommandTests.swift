@@ -73,6 +73,22 @@ final class PrecisionCommandTests: XCTestCase {
         }
     }
 
+    func testTfKerasMixedPrecisionIsReadFromItsPolicyObject() throws {
+        // Fixtures/keras2/lstm_mixed_float16: tf_keras writes {"class_name": "Policy", "config": {"name": "mixed_float16"}}.
+        let base = CLI.fixtures.appendingPathComponent("keras2/lstm_mixed_float16")
+        let output = folder.appendingPathComponent("keras2.npz").path
+        let input = base.appendingPathComponent("input.npy").path
+        let refused = try CLI.run(["run", base.appendingPathComponent("model.h5").path, "--input", input, "--output", output])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("dtype policy 'mixed_float16'"), refused.stderr)
+        let run = try CLI.run(["run", base.appendingPathComponent("model.h5").path, "--input", input, "--output", output, "--full-precision"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let want = try TensorFile.open(base.appendingPathComponent("expected.npz").path)
+        let have = try XCTUnwrap(try TensorFile.open(output).tensor(named: "output"))
+        XCTAssertLessThan(try largestDifference(have, try XCTUnwrap(want.tensor(named: "output_float32"))), 1e-5)
+        XCTAssertGreaterThan(try largestDifference(have, try XCTUnwrap(want.tensor(named: "output"))), 1e-4)
+    }
+
     func testConvertIsRefusedWithoutFullPrecisionAndNotesItWith() throws {
         let name = "lstm_mixed_float16"
         for suffix in [".onnx", ".keras", ".safetensors", ".npz"] {
