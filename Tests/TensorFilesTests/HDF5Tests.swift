@@ -181,6 +181,40 @@ final class HDF5Tests: XCTestCase {
         }
     }
 
+    /// Keras 3 stores a bfloat16 variable as 2-byte opaque data tagged with
+    /// the string attribute dtype="bfloat16": read as bfloat16, value for
+    /// value (the values are those h5py stored); other opaque data is listed.
+    func testOpaqueDatasetsTaggedBFloat16AreBFloat16Tensors() throws {
+        let path = FormatSamples.root.appendingPathComponent("hdf5/opaque.h5").path
+        let file = try HDF5Reader.read(path: path)
+        let sample = try XCTUnwrap(FormatSamples.manifest.files["hdf5/opaque.h5"])
+        try FormatSamples.assertMatches(file, sample)
+        XCTAssertEqual(file.tensors.map(\.tensor.dtype), [.bfloat16, .bfloat16])
+        let others = Dictionary(uniqueKeysWithValues: file.otherItems.map { ($0.name, $0.summary) })
+        XCTAssertEqual(others, [
+            "tagged_4_bytes": "4-byte opaque (tagged bfloat16, which takes 2 bytes) dataset of shape [6]",
+            "untagged_2_bytes": "opaque dataset of shape [2, 4]",
+            "tagged_float16": "opaque dataset of shape [2, 4]",
+        ])
+    }
+
+    /// The child copies opaque data as stored only when it is 2 bytes an
+    /// element: asked to copy 4-byte data into a buffer sized for 2, it
+    /// refuses instead of writing past the buffer.
+    func testTheChildCopiesNoOpaqueDataButTwoByteElements() throws {
+        let path = FormatSamples.root.appendingPathComponent("hdf5/opaque.h5").path
+        let source = try HDF5Source(opening: path)
+        let description = try HDF5Library.locked { try HDF5Isolation.describe(source) }
+        let wide = try XCTUnwrap(description.datasets.first { $0.path == "tagged_4_bytes" }?.result.get())
+        XCTAssertEqual([wide.typeClass, "\(wide.typeSize)"], ["opaque", "4"])
+        XCTAssertThrowsError(try HDF5Library.locked {
+            try HDF5Isolation.readData(of: wide, in: source, name: "tagged_4_bytes", dtype: .bfloat16, bytes: 12)
+        }) { error in
+            guard case .hdf5(.library(let failure, nil))? = (error as? TensorFileError)?.reason else { return XCTFail("\(error)") }
+            XCTAssertEqual(failure.operation, .readData)
+        }
+    }
+
     func testDataComeFromTheFileDescribedEvenIfItsPathIsReplaced() throws {
         // Two files with the same layout and other values: the data read
         // after the path was replaced must still be the described file's.
