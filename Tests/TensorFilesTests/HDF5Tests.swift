@@ -215,6 +215,28 @@ final class HDF5Tests: XCTestCase {
         }
     }
 
+    /// The bfloat16 weights of a Keras 3 model (Fixtures/keras_precision,
+    /// saved by Keras) are read from the `.keras` file's `model.weights.h5`
+    /// as stored: the generator drew them from uniform(-0.7, 0.7).
+    func testKerasBFloat16WeightsAreRead() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/keras_precision/lstm_bfloat16/model.keras").path
+        let archive = try ZipArchive(path: path)
+        let image = try archive.contents(of: try XCTUnwrap(archive.member("model.weights.h5")))
+        let file = try HDF5Reader.read(image: image, path: "\(path):model.weights.h5")
+        XCTAssertEqual(file.otherItems.map(\.name), [])
+        XCTAssertEqual(file.tensors.map(\.name), ["layers.lstm.cell.vars.0", "layers.lstm.cell.vars.1", "layers.lstm.cell.vars.2"])
+        XCTAssertEqual(file.tensors.map(\.tensor.shape), [[4, 20], [5, 20], [20]])
+        for named in file.tensors {
+            XCTAssertEqual(named.tensor.dtype, .bfloat16, named.name)
+            let values = try named.tensor.floats()
+            XCTAssertTrue(values.allSatisfy { $0.isFinite && abs($0) <= 0.7 }, "\(named.name): \(values)")
+            XCTAssertGreaterThan(Set(values).count, values.count / 2, named.name)
+            // Contiguous and unfiltered: the bytes read are the bytes stored.
+            XCTAssertNotNil(image.range(of: try named.tensor.data()), named.name)
+        }
+    }
+
     func testDataComeFromTheFileDescribedEvenIfItsPathIsReplaced() throws {
         // Two files with the same layout and other values: the data read
         // after the path was replaced must still be the described file's.
