@@ -2,7 +2,7 @@
 """Regenerates Fixtures/ with real PyTorch (and Keras 3 / ONNX for the interop
 folders). Run by hand (`make fixtures`), never in CI:
 
-    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,torch_modules,variants,keras2] [--root Fixtures]
+    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,torch_modules,variants,keras_precision,keras2] [--root Fixtures]
 
 Needs torch, numpy, h5py, safetensors, keras 3 + jax, onnx, onnxruntime and onnxscript
 (torch.onnx.export(dynamo=True), part onnx_trust).
@@ -23,7 +23,8 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import torch  # noqa: E402
 
 from fixturegen import (  # noqa: E402
-    checkpoint_files, interop_files, keras_mask_files, module_fixtures, onnx_trust_files, problem_files, readmes,
+    checkpoint_files, interop_files, keras_mask_files, keras_precision_files, module_fixtures, onnx_trust_files, problem_files,
+    readmes,
     self_check, torch_module_files, variant_files)
 
 # part -> (maker, README writer, what it counts)
@@ -40,6 +41,8 @@ PARTS = {
     "torch_modules": (torch_module_files.make, torch_module_files.write_readme, "files"),
     # Cells beyond PyTorch's (ONNX nodes by onnx.helper + onnxruntime, Keras 3 models): Fixtures/variants/.
     "variants": (variant_files.make, variant_files.write_readme, "models"),
+    # Keras 3 layers whose dtype policy computes in float16/bfloat16: Fixtures/keras_precision/.
+    "keras_precision": (keras_precision_files.make, keras_precision_files.write_readme, "models"),
 }
 # Parts made by another Python (TensorFlow's): run as a script, their READMEs kept by hand.
 EXTERNAL_PARTS = {

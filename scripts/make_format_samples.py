@@ -227,6 +227,28 @@ def write_hdf5(arrays, files):
         f.create_dataset("big", shape=(4096, 4096), dtype="<f4", chunks=(1, 2))
 
 
+def write_hdf5_opaque(values, files):
+    """hdf5/opaque.h5: bfloat16 data as Keras 3 saves it (h5py stores an
+    ml_dtypes.bfloat16 array as a 2-byte opaque type; Keras tags the dataset
+    with the string attribute dtype="bfloat16"), and opaque datasets that must
+    not be read as bfloat16: a 4-byte one tagged bfloat16, an untagged 2-byte
+    one, a 2-byte one tagged float16. Fixed values: the shared generator's
+    draws stay as they were."""
+    bf16 = np.array([[1.0, -2.5, 3.140625, -0.0],
+                     [3.3895313892515355e38, 9.183549615799121e-41, -1e-3, 448.0]]).astype(ml_dtypes.bfloat16)
+    values["bf16_opaque_2d"] = values_entry(bf16)
+    with h5py.File(os.path.join(ROOT, "hdf5", "opaque.h5"), "w") as f:
+        f.create_dataset("keras/vars/0", data=bf16).attrs["dtype"] = "bfloat16"
+        f.create_dataset("keras/chunked", data=bf16, chunks=(1, 2), compression="gzip").attrs["dtype"] = "bfloat16"
+        f.create_dataset("tagged_4_bytes", data=np.arange(6, dtype="<f4").view("V4")).attrs["dtype"] = "bfloat16"
+        f.create_dataset("untagged_2_bytes", data=bf16)
+        f.create_dataset("tagged_float16", data=bf16).attrs["dtype"] = "float16"
+    files["hdf5/opaque.h5"] = {
+        "format": "hdf5", "tensors": {"keras.vars.0": "bf16_opaque_2d", "keras.chunked": "bf16_opaque_2d"},
+        "other": ["tagged_4_bytes", "untagged_2_bytes", "tagged_float16"],
+    }
+
+
 def write_safetensors(arrays, values, files):
     folder = os.path.join(ROOT, "safetensors")
     reset(folder)
@@ -256,6 +278,7 @@ def main():
     variants = write_npy(arrays, values, files)
     write_npz(arrays, variants, files)
     write_hdf5(arrays, files)
+    write_hdf5_opaque(values, files)
     write_safetensors(arrays, values, files)
     manifest = {
         "generator": "scripts/make_format_samples.py",

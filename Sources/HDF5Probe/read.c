@@ -60,8 +60,24 @@ hid_t probe_memory_type(rk_memory_type type, int *owned) {
     case RK_MEMORY_INT16: return H5T_NATIVE_INT16;
     case RK_MEMORY_INT32: return H5T_NATIVE_INT32;
     case RK_MEMORY_INT64: return H5T_NATIVE_INT64;
+    case RK_MEMORY_BFLOAT16_OPAQUE: return -1;  // the dataset's own type (opaque_memory_type)
     }
     return -1;
+}
+
+/// The memory type that copies a 2-byte opaque dataset's bytes as stored:
+/// its own type (libhdf5 converts opaque data to nothing else), or -1 (the
+/// read then fails) when the dataset is not 2-byte opaque data.
+static hid_t opaque_memory_type(hid_t dataset, int *owned) {
+    *owned = 0;
+    hid_t type = H5Dget_type(dataset);
+    if (type < 0) return -1;
+    if (H5Tget_class(type) != H5T_OPAQUE || H5Tget_size(type) != 2) {
+        H5Tclose(type);
+        return -1;
+    }
+    *owned = 1;
+    return type;
 }
 
 /// The data read of rk_hdf5_read: the whole dataset into the shared buffer,
@@ -73,7 +89,8 @@ static void read_data(const probe_child_job *job) {
     hid_t dataset = H5Dopen2(file, job->dataset, H5P_DEFAULT);
     if (dataset < 0) { probe_send_failure('F', NULL, "open-dataset", ""); return; }
     int owned = 0;
-    hid_t memory = probe_memory_type(job->type, &owned);
+    hid_t memory = job->type == RK_MEMORY_BFLOAT16_OPAQUE ? opaque_memory_type(dataset, &owned)
+                                                          : probe_memory_type(job->type, &owned);
     probe_report("reading the data", job->dataset, "");
     if (H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, job->buffer) < 0) {
         probe_send_failure('F', NULL, "read-data", "");

@@ -11,6 +11,9 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// The input masks `module`'s input (a Keras `Masking`, …), which no
     /// target records; `mask` says how. Resolved by `RequestOption.dropMask`.
     case maskNotRecorded(file: String, module: ModulePath, mask: InputMask, target: FileFormat)
+    /// The input's framework computes `module` below float32 (`precision`),
+    /// which no target rnnkit writes reproduces. Resolved by `RequestOption.fullPrecision`.
+    case reducedPrecision(file: String, module: ModulePath, precision: ReducedPrecision, target: FileFormat)
     /// `module`'s cell is not PyTorch's (`architecture.variantDifferences`
     /// say how) and the target holds PyTorch names; `kerasCanHold` when `.keras` could.
     case cellNotPyTorch(file: String, module: ModulePath, architecture: RNNArchitecture, target: FileFormat, kerasCanHold: Bool)
@@ -104,6 +107,9 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
         case .maskNotRecorded(let file, let module, let mask, let target):
             return "\(file): module '\(module)': \(mask.cause); \(target.displayName) files cannot record a Keras mask, "
                 + "so the converted module would compute other numbers. Pass \(name(.dropMask)) to write the weights without it"
+        case .reducedPrecision(let file, let module, let precision, _):
+            return "\(file): module '\(module)': \(precision.summary), and rnnkit converts for computing in float32 or float64, "
+                + "so the converted module would compute other numbers. Pass \(name(.fullPrecision)) to convert it for full precision"
         case .cellNotPyTorch(let file, let module, let architecture, let target, let kerasCanHold):
             let difference = architecture.variantDifferences.first ?? "a cell other than PyTorch's"
             return "\(file): module '\(module)': \(difference). \(target.displayName) files hold PyTorch names, "

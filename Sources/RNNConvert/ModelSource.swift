@@ -29,6 +29,9 @@ public struct ModuleHints: Sendable, Equatable {
     /// The mask the model applies to the module's input (Keras `Masking`,
     /// `Embedding(mask_zero=True)`); nil when none.
     public var inputMask: InputMask?
+    /// A layer of the module (or before it) that the file's framework
+    /// computes below float32 (a Keras dtype policy `mixed_float16`, …); nil when none.
+    public var reducedPrecision: ReducedPrecision?
     /// What the module's cell computes beyond PyTorch's (ONNX and Keras
     /// options); nil for PyTorch's cell.
     public var variant: CellVariant?

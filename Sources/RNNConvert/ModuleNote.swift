@@ -70,6 +70,9 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     case weightlessLayersUnrecorded
     /// The file masks the module's input as `mask` says.
     case inputMask(InputMask)
+    /// The file's framework computes a layer of the module below float32;
+    /// run and convert need the full-precision option.
+    case reducedPrecision(ReducedPrecision)
     /// Where in the file the module was read (`Keras layer 'lstm'`, `LSTM node 'x'`).
     case readFrom(String)
     /// The file records the module's nonlinearity.
@@ -129,6 +132,8 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
                 + "repeats the previous output unless the layer is Bidirectional)"
         case .inputMask(let mask):
             return mask.summary(naming: name)
+        case .reducedPrecision(let precision):
+            return "\(precision.summary); rnnkit computes in float32 or float64, so run and convert need \(name(.fullPrecision))" 
         case .readFrom(let place):
             return "read from \(place)"
         case .nonlinearityRecorded(let nonlinearity):

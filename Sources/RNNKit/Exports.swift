@@ -121,6 +121,8 @@
 @_exported import enum RNNConvert.NodeRefusal
 /// How an ONNX node differs from the layer before it (`ConversionError.layersDiffer`).
 @_exported import enum RNNConvert.StackDifference
+/// A layer its framework computes below float32 (`RNNModel.reducedPrecision`, `ConversionError.reducedPrecision`).
+@_exported import struct RNNConvert.ReducedPrecision
 @_exported import struct RNNConvert.ConversionResult
 @_exported import enum RNNConvert.ConversionNote
 @_exported import enum RNNConvert.ModuleNote

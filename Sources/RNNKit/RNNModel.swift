@@ -46,7 +46,15 @@ public struct RNNModel: Sendable {
     /// `Embedding(mask_zero=True)` before it), a stored initial state and
     /// lengths (ONNX), whether its input layout is unknown; used by ``forward``.
     let hints: ModuleHints
+    /// Whether the model was opened to run (and write) a module that the
+    /// file's framework computes below float32 in full precision.
+    let fullPrecision: Bool
     private let networks: NetworkCache
+
+    /// The layer the file's framework computes below float32 (a Keras dtype
+    /// policy `mixed_float16`, …); nil when none. Unless the model was opened
+    /// with `fullPrecision`, ``forward`` and ``write(to:overwrite:batchFirst:dtype:)`` refuse such a module.
+    public var reducedPrecision: ReducedPrecision? { hints.reducedPrecision }
 
     /// `name`, or `(root)` for the root module, as messages show it.
     public var displayName: String { module.displayName }
@@ -63,12 +71,15 @@ public struct RNNModel: Sendable {
     ///     for files that do not use PyTorch's names.
     ///   - nonlinearity: an Elman RNN's activation when the file does not
     ///     record it (a PyTorch state dict never does); nil takes the file's, else tanh.
+    ///   - fullPrecision: run and write a module that the file's framework
+    ///     computes below float32 (``reducedPrecision``) for float32/float64
+    ///     all the same; its numbers then differ from the framework's by the rounding.
     /// - Throws: `TensorFileError` when the file cannot be read; a
     ///   `BadInputError` naming the file when it holds no such module, several
     ///   modules and no `module` was given, or a module whose weights do not
     ///   fit together.
     public init(contentsOf url: URL, module: String? = nil, renames: [Rename] = [],
-                nonlinearity: Nonlinearity? = nil) throws {
+                nonlinearity: Nonlinearity? = nil, fullPrecision: Bool = false) throws {
         let path = url.path
         let source = try ModelSource.open(path)
         let selected: RNNModule
@@ -91,6 +102,7 @@ public struct RNNModel: Sendable {
         self.module = recorded
         self.renames = renames
         self.hints = hints ?? ModuleHints()
+        self.fullPrecision = fullPrecision
         self.networks = NetworkCache()
         // Checks the weights and the activation now, so that a bad file fails here.
         do {
@@ -162,6 +174,11 @@ public struct RNNModel: Sendable {
         guard let computeType = ComputeType(dtype: input.dtype) else {
             throw EngineError.inputDType(found: input.dtype, expected: nil)
         }
+        do {
+            try hints.checkPrecision(full: fullPrecision)
+        } catch let error as StoredInputError {
+            throw FileInputError(file: url.path, underlying: error)
+        }
         if batchFirst == nil, hints.layoutUnknown {
             throw FileInputError(file: url.path, underlying: StoredInputError.layoutUnknown(module: ModulePath(name)))
         }
@@ -205,10 +222,11 @@ public struct RNNModel: Sendable {
         let target = try FileFormat.forOutputPath(url.path)
         let graph: Set<FileFormat> = [.onnx, .keras, .kerasWeights]
         let runsModule = graph.contains(target)
-        let request = ConversionRequest(
+        var request = ConversionRequest(
             input: self.url.path, output: url.path, module: name,
             nonlinearity: runsModule && architecture.mode == .rnn ? nonlinearity : nil,
             dtype: dtype, renames: renames, force: overwrite, batchFirst: target == .onnx && batchFirst)
+        request.fullPrecision = fullPrecision
         return try Converter.convert(request)
     }
 

@@ -25,7 +25,9 @@ struct ConvertCommand: ParsableCommand {
             bias_hh as 0). What the target cannot hold (an LSTM with proj_size in
             ONNX or Keras) is refused before anything is written, and so is a module
             that a Keras file masks (Masking, Embedding(mask_zero=True)) unless
-            --drop-mask acknowledges that the mask is not written. --nonlinearity and
+            --drop-mask acknowledges that the mask is not written, and a module that a
+            Keras dtype policy computes in float16/bfloat16 (mixed_float16, …) unless
+            --full-precision accepts converting it for float32. --nonlinearity and
             --batch-first are accepted for a container target (which records neither)
             only when IN records the same, with a note. OUT is written atomically; an
             existing OUT is replaced only with --force, and IN never.
@@ -71,6 +73,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Write a module the input masks (Keras Masking, Embedding(mask_zero=True)) without its mask, which no target records.")
     var dropMask = false
 
+    @OptionGroup
+    var precision: PrecisionOption
+
     func run() throws {
         stopIdleBLASThreads()  // a conversion runs no BLAS: its spinning workers would only take CPU
         try reportingErrors {
@@ -78,6 +83,7 @@ struct ConvertCommand: ParsableCommand {
                 input: input, output: output, module: selection.module, nonlinearity: nonlinearity, dtype: dtype?.dtype,
                 renames: try selection.parsedRenames(), force: overwrite.force, batchFirst: layout.batchFirst ?? false)
             request.dropMask = dropMask
+            request.fullPrecision = precision.fullPrecision
             let result = try Converter.convert(request)
             print(json ? try jsonText(result) : printableText(conversionLines(result)), terminator: "")
         }

@@ -15,6 +15,7 @@ func flag(_ option: RequestOption) -> String {
     case .nonlinearity: return "--nonlinearity"
     case .dtype: return "--dtype"
     case .dropMask: return "--drop-mask"
+    case .fullPrecision: return "--full-precision"
     case .checkValues: return "--check-values"
     case .skipValueCheck: return "--no-check-values"
     }
@@ -60,6 +61,7 @@ private func flagHint(_ error: Error) -> String? {
     case .stateBatch(let state, _, _?)?: return "; pass \(flag(state == "c0" ? .c0 : .h0)) with the state to use"
     case .secondMask?: return ": leave out \(flag(.lengths))"
     case .maskNeedsLengths?: return "; give them with \(flag(.lengths))"
+    case .reducedPrecision?: return "; pass \(flag(.fullPrecision)) to compute it in full precision"
     case .maskRefused?, nil: return nil
     }
 }

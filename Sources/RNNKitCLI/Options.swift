@@ -61,6 +61,15 @@ struct OverwriteOption: ParsableArguments {
     var force = false
 }
 
+/// `--full-precision`: a module its framework computes below float32 (a
+/// Keras dtype policy `mixed_float16`, `bfloat16`, …) is run or converted
+/// for float32/float64 all the same; without it, it is refused.
+struct PrecisionOption: ParsableArguments {
+    @Flag(help: ArgumentHelp(
+        "Compute (or convert for computing) in float32/float64 a module that its Keras dtype policy computes in float16 or bfloat16 (mixed_float16, bfloat16, …); without it such a module is refused, as rnnkit's numbers would differ from Keras's by the rounding."))
+    var fullPrecision = false
+}
+
 /// `--batch-first` / `--no-batch-first`: whether sequences are (B, T, …).
 struct BatchLayoutOption: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(

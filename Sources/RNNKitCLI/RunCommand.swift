@@ -9,7 +9,8 @@ struct RunCommand: ParsableCommand {
         abstract: "Run an RNN/GRU/LSTM (or a cell over a sequence) from its weights and save output, h_n, c_n.",
         discussion: """
             Computes in the input's dtype (float32 or float64); weights of any float dtype are \
-            converted. Writes an NPZ holding output, h_n and, for an LSTM, c_n in PyTorch's shapes. \
+            converted. A module that a Keras dtype policy computes in float16 or bfloat16 \
+            (mixed_float16, bfloat16, …) is refused unless --full-precision asks for float32. Writes an NPZ holding output, h_n and, for an LSTM, c_n in PyTorch's shapes. \
             The output is written atomically: on any error no file is left. \
             --batch-first / --no-batch-first default to what the file records (Keras models are \
             batch-major), else --no-batch-first; an ONNX file whose input layout cannot be traced \
@@ -52,6 +53,9 @@ struct RunCommand: ParsableCommand {
     var nonlinearity: Nonlinearity?
 
     @OptionGroup
+    var precision: PrecisionOption
+
+    @OptionGroup
     var overwrite: OverwriteOption
 
     func run() throws {
@@ -60,6 +64,7 @@ struct RunCommand: ParsableCommand {
             var request = RunRequest(
                 weights: weights, module: selection.module, renames: try selection.parsedRenames(),
                 input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: layout.batchFirst, nonlinearity: nonlinearity)
+            request.fullPrecision = precision.fullPrecision
             // What the request decides on its own: which module reads the input's features.
             request.reportChoice = { printError("note: \($0): \($1.message(naming: flag))") }
             // What the file's reader assumed (a Keras 2 weights file's activations).

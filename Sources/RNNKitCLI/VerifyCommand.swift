@@ -37,6 +37,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Absolute tolerance (default 1e-5 for float32, 1e-10 for float64).")
     var atol: Double?
 
+    @OptionGroup
+    var precision: PrecisionOption
+
     func validate() throws {
         if let rtol, !(rtol >= 0) { throw ValidationError("--rtol must be zero or positive") }
         if let atol, !(atol >= 0) { throw ValidationError("--atol must be zero or positive") }
@@ -50,7 +53,8 @@ struct VerifyCommand: ParsableCommand {
             var outcomes: [VerifyOutcome] = []
             for folder in folders {
                 do {
-                    let result = try FixtureVerifier.verify(folder: folder, atol: atol, rtol: rtol)
+                    let result = try FixtureVerifier.verify(folder: folder, atol: atol, rtol: rtol,
+                                                               fullPrecision: precision.fullPrecision)
                     outcomes.append(.checked(result))
                 } catch {
                     outcomes.append(.unreadable(folder: folder, message: messageWithFlags(error)))

@@ -29,6 +29,9 @@ public enum RequestOption: String, Sendable, Codable, CaseIterable {
     case dtype
     /// Writing a masked module's weights without its mask.
     case dropMask
+    /// Computing (or converting) a module its framework computes below
+    /// float32 (a Keras dtype policy `mixed_float16`) in float32/float64.
+    case fullPrecision
     /// Reading the values of a file's tensors to look for NaN/Inf.
     case checkValues
     /// Not reading the values (the counterpart of `checkValues`).
@@ -49,6 +52,7 @@ public enum RequestOption: String, Sendable, Codable, CaseIterable {
         case .nonlinearity: return "nonlinearity"
         case .dtype: return "dtype"
         case .dropMask: return "drop-mask"
+        case .fullPrecision: return "full-precision"
         case .checkValues: return "check-values"
         case .skipValueCheck: return "skip-value-check"
         }

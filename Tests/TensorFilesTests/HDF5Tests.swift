@@ -181,6 +181,62 @@ final class HDF5Tests: XCTestCase {
         }
     }
 
+    /// Keras 3 stores a bfloat16 variable as 2-byte opaque data tagged with
+    /// the string attribute dtype="bfloat16": read as bfloat16, value for
+    /// value (the values are those h5py stored); other opaque data is listed.
+    func testOpaqueDatasetsTaggedBFloat16AreBFloat16Tensors() throws {
+        let path = FormatSamples.root.appendingPathComponent("hdf5/opaque.h5").path
+        let file = try HDF5Reader.read(path: path)
+        let sample = try XCTUnwrap(FormatSamples.manifest.files["hdf5/opaque.h5"])
+        try FormatSamples.assertMatches(file, sample)
+        XCTAssertEqual(file.tensors.map(\.tensor.dtype), [.bfloat16, .bfloat16])
+        let others = Dictionary(uniqueKeysWithValues: file.otherItems.map { ($0.name, $0.summary) })
+        XCTAssertEqual(others, [
+            "tagged_4_bytes": "4-byte opaque (tagged bfloat16, which takes 2 bytes) dataset of shape [6]",
+            "untagged_2_bytes": "opaque dataset of shape [2, 4]",
+            "tagged_float16": "opaque dataset of shape [2, 4]",
+        ])
+    }
+
+    /// The child copies opaque data as stored only when it is 2 bytes an
+    /// element: asked to copy 4-byte data into a buffer sized for 2, it
+    /// refuses instead of writing past the buffer.
+    func testTheChildCopiesNoOpaqueDataButTwoByteElements() throws {
+        let path = FormatSamples.root.appendingPathComponent("hdf5/opaque.h5").path
+        let source = try HDF5Source(opening: path)
+        let description = try HDF5Library.locked { try HDF5Isolation.describe(source) }
+        let wide = try XCTUnwrap(description.datasets.first { $0.path == "tagged_4_bytes" }?.result.get())
+        XCTAssertEqual([wide.typeClass, "\(wide.typeSize)"], ["opaque", "4"])
+        XCTAssertThrowsError(try HDF5Library.locked {
+            try HDF5Isolation.readData(of: wide, in: source, name: "tagged_4_bytes", dtype: .bfloat16, bytes: 12)
+        }) { error in
+            guard case .hdf5(.library(let failure, nil))? = (error as? TensorFileError)?.reason else { return XCTFail("\(error)") }
+            XCTAssertEqual(failure.operation, .readData)
+        }
+    }
+
+    /// The bfloat16 weights of a Keras 3 model (Fixtures/keras_precision,
+    /// saved by Keras) are read from the `.keras` file's `model.weights.h5`
+    /// as stored: the generator drew them from uniform(-0.7, 0.7).
+    func testKerasBFloat16WeightsAreRead() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/keras_precision/lstm_bfloat16/model.keras").path
+        let archive = try ZipArchive(path: path)
+        let image = try archive.contents(of: try XCTUnwrap(archive.member("model.weights.h5")))
+        let file = try HDF5Reader.read(image: image, path: "\(path):model.weights.h5")
+        XCTAssertEqual(file.otherItems.map(\.name), [])
+        XCTAssertEqual(file.tensors.map(\.name), ["layers.lstm.cell.vars.0", "layers.lstm.cell.vars.1", "layers.lstm.cell.vars.2"])
+        XCTAssertEqual(file.tensors.map(\.tensor.shape), [[4, 20], [5, 20], [20]])
+        for named in file.tensors {
+            XCTAssertEqual(named.tensor.dtype, .bfloat16, named.name)
+            let values = try named.tensor.floats()
+            XCTAssertTrue(values.allSatisfy { $0.isFinite && abs($0) <= 0.7 }, "\(named.name): \(values)")
+            XCTAssertGreaterThan(Set(values).count, values.count / 2, named.name)
+            // Contiguous and unfiltered: the bytes read are the bytes stored.
+            XCTAssertNotNil(image.range(of: try named.tensor.data()), named.name)
+        }
+    }
+
     func testDataComeFromTheFileDescribedEvenIfItsPathIsReplaced() throws {
         // Two files with the same layout and other values: the data read
         // after the path was replaced must still be the described file's.

@@ -95,10 +95,22 @@ def models(K):
          nested, {"model.h5": run, "weights.h5": run}),
         ("optimizer_weights", "LSTM(4) -> Dense(2), compiled with Adam and fitted one step (optimizer_weights/ in model.h5)",
          lstm_dense_compiled, {"model.h5": run, "weights.h5": run}),
+        # tf.keras's mixed precision: float32 variables, float16 computation. The weights file records no policy.
+        ("lstm_mixed_float16", "LSTM(4, dtype='mixed_float16'): tf_keras computes it in float16, so it must be refused "
+         "without --full-precision; expected.npz also holds output_float32 (the float32 policy on the same weights)",
+         seq(K.Input((None, 3)), L.LSTM(4, return_sequences=True, dtype="mixed_float16")),
+         {"model.h5": ["refuse", "mixed_float16"], "weights.h5": "run_assuming_defaults"}),
         ("masking_lstm", "Masking(0.0) -> LSTM(4): the mask is not run by rnnkit yet, so it must be refused",
          seq(K.Input((None, 3)), L.Masking(0.0), L.LSTM(4, return_sequences=True)),
          {"model.h5": ["refuse", "Masking"], "weights.h5": ["refuse", "masking"]}),
     ]
+
+
+def float32_copy(layer):
+    """A copy of `layer` with the float32 dtype policy."""
+    config = layer.get_config()
+    config["dtype"] = "float32"
+    return layer.__class__.from_config(config)
 
 
 def recurrent_part(K, model, marker):
@@ -157,11 +169,17 @@ def make_tf_keras(K, folder, name, description, build, outcomes):
         x = np.asarray(embedding(tokens)).astype(np.float32)
         np.save(os.path.join(out, "tokens.npy"), tokens)
         extra["tokens"] = "tokens.npy"
-    y = np.asarray(part.predict(x, verbose=0))
+    y = np.asarray(part.predict(x, verbose=0)).astype(np.float32)
     model.save(os.path.join(out, "model.h5"))
     model.save_weights(os.path.join(out, "weights.h5"))
     np.save(os.path.join(out, "input.npy"), x)
-    np.savez(os.path.join(out, "expected.npz"), output=y)
+    arrays = {"output": y}
+    if "mixed" in name:
+        # The same layers with the float32 policy and these weights: what --full-precision must give.
+        full = K.Sequential([K.Input((None, features)), float32_copy(model.layers[-1])])
+        full.set_weights(model.get_weights())
+        arrays["output_float32"] = np.asarray(full.predict(x, verbose=0)).astype(np.float32)
+    np.savez(os.path.join(out, "expected.npz"), **arrays)
     return sidecar(out, description, outcomes, K.__version__, "tf_keras", extra)
 
 
@@ -301,16 +319,20 @@ def make_hostile(folder):
     return made
 
 
-def make(root):
+def make(root, only=None):
+    """Makes every folder, or with `only` (names) those tf_keras folders alone, the others kept."""
     import tf_keras as K
     folder = os.path.join(root, "keras2")
     for entry in os.listdir(folder) if os.path.isdir(folder) else []:
-        if os.path.isdir(os.path.join(folder, entry)):
+        if os.path.isdir(os.path.join(folder, entry)) and (only is None or entry in only):
             shutil.rmtree(os.path.join(folder, entry))
     os.makedirs(folder, exist_ok=True)
     made = []
     for name, description, build, outcomes in models(K):
-        made.append(make_tf_keras(K, folder, name, description, build, outcomes))
+        if only is None or name in only:
+            made.append(make_tf_keras(K, folder, name, description, build, outcomes))
+    if only is not None:
+        return made
     made.append(make_keras22(
         K, folder, "keras22_lstm_hard_sigmoid", "Keras 2.2.4 LSTM(4) with its default recurrent_activation='hard_sigmoid'", False,
         "hard_sigmoid", {"model.h5": ["refuse", "hard_sigmoid"], "weights.h5": ["refuse", "hard_sigmoid"]}))
@@ -328,7 +350,12 @@ def main():
     default_root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Fixtures")
     parser.add_argument("--root", default=os.path.normpath(default_root))
     parser.add_argument("--hostile-only", action="store_true", help="only hostile/ (h5py alone, no TensorFlow)")
+    parser.add_argument("--only", help="comma-separated tf_keras folders to make, the others kept (e.g. lstm_mixed_float16)")
     args = parser.parse_args()
+    if args.only:
+        made = make(args.root, only=set(args.only.split(",")))
+        print(f"keras2: {len(made)} models")
+        return
     if not args.hostile_only:
         made = make(args.root)
         print(f"keras2: {len(made)} models")

@@ -54,10 +54,13 @@ typedef struct {
 void rk_hdf5_describe(const char *path, const void *image, size_t image_size,
                       double timeout_seconds, rk_probe_result *result);
 
-/// The in-memory types rnnkit reads datasets as.
+/// The in-memory types rnnkit reads datasets as. RK_MEMORY_BFLOAT16_OPAQUE
+/// (reads only) is Keras 3's bfloat16: 2-byte opaque data whose bytes are
+/// copied as stored (no conversion); a dataset of another type is not read.
 typedef enum {
     RK_MEMORY_FLOAT16 = 1, RK_MEMORY_BFLOAT16, RK_MEMORY_BOOL, RK_MEMORY_FLOAT32, RK_MEMORY_FLOAT64,
     RK_MEMORY_INT8, RK_MEMORY_UINT8, RK_MEMORY_INT16, RK_MEMORY_INT32, RK_MEMORY_INT64,
+    RK_MEMORY_BFLOAT16_OPAQUE,
 } rk_memory_type;
 
 /// Reads the whole dataset `dataset` (an HDF5 path) of the file at `path`

@@ -86,6 +86,10 @@ extension ConversionNote: Encodable {
             try put("kind", "maskDropped")
             try put("module", module.description)
             try put("mask", mask)
+        case .precisionRaised(let module, let precision):
+            try put("kind", "precisionRaised")
+            try put("module", module.description)
+            try put("precision", precision)
         case .nonlinearityNotRecorded(let target, let nonlinearity):
             try put("kind", "nonlinearityNotRecorded")
             try put("target", target)
@@ -155,6 +159,9 @@ extension ModuleNote: Encodable {
         case .inputMask(let mask):
             try put("kind", "inputMask")
             try put("mask", mask)
+        case .reducedPrecision(let precision):
+            try put("kind", "reducedPrecision")
+            try put("precision", precision)
         case .readFrom(let place):
             try put("kind", "readFrom")
             try put("place", place)

@@ -55,6 +55,9 @@ public struct ConversionResult: Sendable, Equatable {
 public enum ConversionNote: Sendable, Equatable, CustomStringConvertible {
     /// The input masks `module` (`mask` says how) and the mask was dropped as asked.
     case maskDropped(module: ModulePath, mask: InputMask)
+    /// The input's framework computes `module` below float32 (`precision`);
+    /// it was written for full precision as asked.
+    case precisionRaised(module: ModulePath, precision: ReducedPrecision)
     /// The target does not record the nonlinearity given; run the output with it.
     case nonlinearityNotRecorded(target: FileFormat, nonlinearity: Nonlinearity)
     /// The target does not record batch-major input; run the output with batch-first.
@@ -69,6 +72,9 @@ public enum ConversionNote: Sendable, Equatable, CustomStringConvertible {
             return "module '\(module)': dropped: \(mask.cause) (\(name(.dropMask))); the converted file runs every step. For padding at the end, "
                 + "run it with \(name(.lengths)): the states and the unmasked steps then match Keras, and padded steps output zeros"
                 + (mask.zeroOutput ? " as Keras does here" : " where Keras repeats the previous output")
+        case .precisionRaised(let module, let precision):
+            return "module '\(module)': \(precision.summary); written for full precision as asked (\(name(.fullPrecision))): "
+                + "the converted file computes other numbers than the input's framework, by \(precision.compute?.rawValue ?? "its") rounding"
         case .nonlinearityNotRecorded(let target, let nonlinearity):
             return "\(target.displayName) does not record the nonlinearity; run it with \(name(.nonlinearity)) \(nonlinearity.rawValue)"
         case .batchFirstNotRecorded(let target):

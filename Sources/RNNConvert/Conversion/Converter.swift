@@ -24,6 +24,9 @@ public struct ConversionRequest: Sendable {
     /// Write the weights of a module the input file masks (Keras `Masking`,
     /// `Embedding(mask_zero=True)`) although the target cannot record the mask.
     public var dropMask = false
+    /// Write a module the input's framework computes below float32 (a Keras
+    /// dtype policy `mixed_float16`, …) for computing in full precision.
+    public var fullPrecision = false
 
     /// Creates a request.
     public init(input: String, output: String, module: String? = nil, nonlinearity: Nonlinearity? = nil, dtype: DType? = nil,
@@ -60,6 +63,7 @@ public enum Converter {
         do {
             let tensors = try Rename.apply(request.renames, to: source.tensors)
             let masks = try checkMasks(source, target: target, request: request)
+                + checkPrecision(source, target: target, request: request)
             switch target {
             case .onnx:
                 result = try writeONNX(tensors, source: source, request: request)
@@ -103,6 +107,18 @@ public enum Converter {
             notes.append(.maskDropped(module: module, mask: mask))
         }
         return notes
+    }
+
+    /// Refuses a module the input's framework computes below float32 unless
+    /// `--full-precision` asks for it; returns the notes to print then.
+    static func checkPrecision(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [ConversionNote] {
+        try convertedHints(source, module: request.module).compactMap { name, hints in
+            guard let precision = hints.reducedPrecision else { return nil }
+            guard request.fullPrecision else {
+                throw ConversionError.reducedPrecision(file: request.input, module: ModulePath(name), precision: precision, target: target)
+            }
+            return .precisionRaised(module: ModulePath(name), precision: precision)
+        }
     }
 
     /// Refuses a module whose cell PyTorch's cannot compute (`CellVariant`):

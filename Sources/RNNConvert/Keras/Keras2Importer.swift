@@ -127,6 +127,7 @@ enum Keras2Importer {
     private static func configuredLayers(_ structure: Keras2File, defaults: Keras2Defaults) throws -> [Layer] {
         var layers: [Layer] = []
         var mask: String?
+        var precision = KerasPrecisionFlow()
         func walk(_ model: [String: Any], container: String?) throws {
             let config = model["config"]
             let list = (config as? [String: Any])?["layers"] as? [[String: Any]] ?? config as? [[String: Any]]
@@ -142,6 +143,7 @@ enum Keras2Importer {
                     try walk(item, container: container ?? name)
                     continue
                 }
+                let reduced = precision.reaching(layerConfig, className: className, name: name)
                 if className == "InputLayer" { continue }
                 if className == "Masking" {
                     mask = "'\(name)' (Masking(mask_value=\(layerConfig["mask_value"].map { "\($0)" } ?? "0.0")))"
@@ -154,6 +156,7 @@ enum Keras2Importer {
                 var entry = KerasLayerEntry(name: name, className: className, group: "layers.keras2_other", recurrent: nil,
                                             inbound: container == nil ? inboundNames(item) : nil,
                                             transparent: KerasConfigReader.transparentClasses.contains(className))
+                entry.precision = reduced
                 guard var spec = Keras2Recurrent.fromConfig(className, layerConfig, defaults: defaults) else {
                     entry.transparent = entry.transparent && weights.isEmpty
                     layers.append(Layer(entry: entry))

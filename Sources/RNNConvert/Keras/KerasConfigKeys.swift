@@ -37,8 +37,9 @@ public enum KerasConfigKeys {
     /// Keys of every Keras layer.
     static let baseKeys: [String: Role] = [
         "name": .read, "trainable": .noEffect,
-        // The dtype policy: rnnkit computes in the input's dtype (float32 or float64).
-        "dtype": .noEffect,
+        // The dtype policy: one computing below float32 (mixed_float16, bfloat16, …)
+        // needs --full-precision (KerasDTypePolicy); float32/float64: the input's dtype.
+        "dtype": .read,
     ]
 
     /// Keys of `LSTM`, `GRU` and `SimpleRNN` (their cells' keys included).

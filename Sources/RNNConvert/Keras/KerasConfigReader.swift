@@ -22,6 +22,9 @@ struct KerasLayerEntry {
     /// A recurrent layer's input mask (`Masking`, `Embedding(mask_zero=True)`
     /// upstream), `zeroOutput` still false; nil when none reaches it.
     var inputMask: InputMask?
+    /// The dtype policy below float32 that reaches the layer (its own, or an
+    /// earlier layer's); nil when it computes in float32 or wider.
+    var precision: ReducedPrecision?
 
     /// The settings of a recurrent layer that decide how it maps to PyTorch.
     struct Recurrent {
@@ -76,7 +79,8 @@ enum KerasConfigReader {
             throw refused(file, .configNotObject)
         }
         var masks = KerasMaskFlow()
-        return try layers(ofModel: root, group: "", file: file, input: .none, masks: &masks)
+        var precision = KerasPrecisionFlow()
+        return try layers(ofModel: root, group: "", file: file, input: .none, masks: &masks, precision: &precision)
     }
 
     private static func refused(_ file: String, _ problem: ModelFileProblem) -> ConversionError {
@@ -87,7 +91,7 @@ enum KerasConfigReader {
     /// `input` is the mask state of the model's input (of the outer layer
     /// feeding a nested model).
     private static func layers(ofModel model: [String: Any], group: String, file: String, input: KerasMaskFlow.State,
-                               masks: inout KerasMaskFlow) throws -> [KerasLayerEntry] {
+                               masks: inout KerasMaskFlow, precision: inout KerasPrecisionFlow) throws -> [KerasLayerEntry] {
         let className = model["class_name"] as? String ?? "?"
         guard let config = model["config"] as? [String: Any], let list = config["layers"] as? [[String: Any]] else {
             throw refused(file, .noLayersList(className: className))
@@ -105,6 +109,7 @@ enum KerasConfigReader {
             let call = inbound(layer)
             let inbound = call?.names
             let incoming = inbound?.first.map { masks.states[$0] ?? input } ?? previous
+            let reduced = precision.reaching(layerConfig, className: layerClass, name: name)
             if layerClass == "InputLayer" {
                 masks.states[name] = input
                 previous = input
@@ -112,13 +117,15 @@ enum KerasConfigReader {
             }
             if ["Sequential", "Functional", "Model"].contains(layerClass), layer["config"] is [String: Any],
                (layerConfig["layers"] as? [Any]) != nil {
-                let nested = try self.layers(ofModel: layer, group: layerGroup, file: file, input: incoming, masks: &masks)
+                let nested = try self.layers(ofModel: layer, group: layerGroup, file: file, input: incoming, masks: &masks,
+                                             precision: &precision)
                 entries += nested
                 previous = masks.output(ofModel: nested, named: name)
                 continue
             }
             var entry = KerasLayerEntry(name: name, className: layerClass, group: layerGroup, recurrent: nil,
                                         inbound: inbound, transparent: transparentClasses.contains(layerClass))
+            entry.precision = reduced
             entry.recurrent = try recurrent(layerClass, layerConfig, name: name, file: file)
             if entry.recurrent != nil {
                 entry.inputMask = masks.inputMask(of: entry, incoming: incoming, inboundCount: inbound?.count ?? 1,

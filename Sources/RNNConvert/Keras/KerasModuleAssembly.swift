@@ -110,6 +110,7 @@ extension KerasImporter {
         var hints = ModuleHints(nonlinearity: first.mode == .rnn ? Nonlinearity(rawValue: first.activation) : nil, batchFirst: true,
                                 source: "Keras layer\(stack.entries.count == 1 ? "" : "s") \(names)", notes: notes)
         if !first.variant.isPyTorch { hints.variant = first.variant }
+        hints.reducedPrecision = stack.entries.lazy.compactMap(\.precision).first
         hints.inputMask = stack.entries[0].inputMask
         hints.inputMask?.zeroOutput = stack.entries.last?.recurrent?.zeroOutputForMask ?? false
         return hints

@@ -66,6 +66,7 @@ package struct FileInspection {
             if let nonlinearity = hints.nonlinearity { facts.append(.nonlinearityRecorded(nonlinearity)) }
             if hints.batchFirst == true { facts.append(.batchMajorInput) }
             if let mask = hints.inputMask { facts.append(.inputMask(mask)) }
+            if let precision = hints.reducedPrecision { facts.append(.reducedPrecision(precision)) }
             return (facts + hints.notes).map { InspectionNote.input(ModuleNoteEntry(module: ModulePath(name), note: $0)) }
         }
         if !valuesChecked && !inspection.modules.isEmpty {

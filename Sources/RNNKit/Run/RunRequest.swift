@@ -31,6 +31,10 @@ package struct RunRequest: Sendable {
     package var nonlinearity: Nonlinearity?
     /// Threads and kernels of the forward pass.
     package var execution: ExecutionOptions = .automatic
+    /// Run a module that its framework computes below float32 (a Keras
+    /// dtype policy `mixed_float16`, …) in the input's dtype all the same;
+    /// when false such a module is refused (`StoredInputError.reducedPrecision`).
+    package var fullPrecision = false
     /// Receives what the request decided on its own (which module of the
     /// weight file it chose by the input's feature size), for the CLI to print on stderr.
     package var reportChoice: @Sendable (_ file: String, ModuleChoice) -> Void = { _, _ in }
@@ -130,6 +134,7 @@ package struct RunRequest: Sendable {
         defer { BLAS.waitForOneDNN() }  // a refusal below must not end the process while oneDNN generates code
         let (module, recorded) = try loadModule(features: input.shape.last)
         for assumption in recorded.assumptions { reportAssumption(ModuleNoteEntry(.file(weights), note: assumption)) }
+        try located { try recorded.checkPrecision(full: fullPrecision) }
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
         if self.batchFirst == nil, recorded.layoutUnknown {
             throw FileInputError(file: weights, underlying: StoredInputError.layoutUnknown(module: module.path))
@@ -173,6 +178,12 @@ extension ModuleHints {
     package var assumptions: [ModuleNote] {
         notes.filter { if case .activationsAssumed = $0 { return true } else { return false } }
     }
+
+    /// Refuses a module the file's framework computes below float32 unless
+    /// `full` asks for full precision (`run --full-precision`).
+    package func checkPrecision(full: Bool) throws {
+        if let reducedPrecision, !full { throw StoredInputError.reducedPrecision(reducedPrecision) }
+    }
 }
 
 /// A request that does not fit what its weight file stores (a stored state
@@ -189,6 +200,9 @@ public enum StoredInputError: BadInputError, Equatable {
     case stateBatch(state: String, stored: Int, batch: Int?)
     /// The file masks the module's input in a way rnnkit does not compute (`reason` says how).
     case maskRefused(reason: MaskRefusal)
+    /// The file's framework computes the module below float32 (`precision`),
+    /// and full precision was not asked for.
+    case reducedPrecision(ReducedPrecision)
     /// Lengths were given for a module whose mask `layer` computes from the input.
     case secondMask(layer: String)
     /// The mask of `layer` cannot be computed from the input: the lengths are needed.
@@ -207,6 +221,8 @@ public enum StoredInputError: BadInputError, Equatable {
             return "the file stores \(state) for a batch of \(stored), but the input has a batch of \(batch)"
         case .maskRefused(let reason):
             return reason.description
+        case .reducedPrecision(let precision):
+            return "\(precision.summary); rnnkit computes in float32 or float64, so its numbers would differ from Keras's by the rounding"
         case .secondMask(let layer):
             return "the \(layer) computes the mask from the input; lengths would be a second mask"
         case .maskNeedsLengths(let layer):

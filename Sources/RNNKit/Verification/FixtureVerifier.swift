@@ -12,15 +12,18 @@ package enum FixtureVerifier {
     ///   - atol: absolute tolerance; nil for the compute type's default.
     ///   - rtol: relative tolerance; nil for the compute type's default.
     ///   - execution: threads and kernels to run with (every choice must pass).
+    ///   - fullPrecision: run a module that its framework computes below
+    ///     float32 (a Keras dtype policy) in float32/float64; else it is refused.
     /// - Throws: any error that keeps the fixture from being read or run
     ///   (a missing file, a manifest that does not fit the weights, …).
     package static func verify(
         folder: String, atol: Double? = nil, rtol: Double? = nil,
-        execution: ExecutionOptions = .automatic
+        execution: ExecutionOptions = .automatic, fullPrecision: Bool = false
     ) throws -> FixtureResult {
         let fixture = try Fixture(folder: folder)
         var request = try fixture.request()
         request.execution = execution
+        request.fullPrecision = fullPrecision
         let (module, output) = try request.execute()
         let expectedFile = try TensorFile.open(fixture.expectedPath)
         let computeType = ComputeType(dtype: output.output.dtype) ?? .float32

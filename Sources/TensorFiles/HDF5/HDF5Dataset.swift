@@ -63,6 +63,8 @@ enum HDF5Dataset {
 
     /// The dtype a datatype is read as, or nil and a description of it.
     /// Unsigned 16- and 32-bit integers are widened (libhdf5 converts them).
+    /// Opaque data is bfloat16 only as Keras 3 saves it: 2 bytes, tagged
+    /// with the string attribute dtype="bfloat16" (ml_dtypes' bytes, little-endian).
     private static func elementType(_ dataset: HDF5Description.Dataset) -> (DType?, String) {
         let size = dataset.typeSize
         switch dataset.typeClass {
@@ -93,7 +95,9 @@ enum HDF5Dataset {
         case "vlen": return (nil, "variable-length")
         case "array": return (nil, "array-typed")
         case "reference": return (nil, "reference")
-        case "opaque": return (nil, "opaque")
+        case "opaque":
+            guard dataset.dtypeAttribute == "bfloat16" else { return (nil, "opaque") }
+            return size == 2 ? (.bfloat16, "") : (nil, "\(size)-byte opaque (tagged bfloat16, which takes 2 bytes)")
         case "bitfield": return (nil, "bitfield")
         default: return (nil, "non-numeric")
         }
@@ -108,7 +112,7 @@ enum HDF5Dataset {
         try checkStorage(dataset, bytes: bytes, shape: shape, file: source.path, name: name)
         // libhdf5 reads the data in a child process (see HDF5Isolation).
         return try HDF5Library.locked {
-            try HDF5Isolation.readData(of: dataset.path, in: source, name: name, dtype: dtype, bytes: bytes)
+            try HDF5Isolation.readData(of: dataset, in: source, name: name, dtype: dtype, bytes: bytes)
         }
     }
 

@@ -35,6 +35,9 @@ struct HDF5Description {
         var isBoolean: Bool
         /// Bytes the file stores for the data (compressed size when filtered).
         var storedBytes: Int
+        /// The dataset's single-string attribute `dtype` (Keras 3 tags its
+        /// bfloat16 data, stored as 2-byte opaque data, with "bfloat16"), or nil.
+        var dtypeAttribute: String?
     }
 
     /// Why the file could not be described (opened or listed), or nil.
@@ -98,6 +101,12 @@ struct HDF5Description {
             default:
                 throw malformed
             }
+        }
+        // The child sends the attributes after every dataset.
+        for index in datasets.indices {
+            guard case .success(var dataset) = datasets[index].result else { continue }
+            dataset.dtypeAttribute = attributes[Self.key(dataset.path)]?["dtype"]
+            datasets[index].result = .success(dataset)
         }
     }
 

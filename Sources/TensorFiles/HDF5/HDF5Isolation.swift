@@ -49,10 +49,10 @@ enum HDF5Isolation {
         }
     }
 
-    /// The data of the dataset at `dataset` (an HDF5 path; `name` in messages)
-    /// read by a child as `dtype` into `bytes` bytes of shared memory, which
-    /// become the returned `Data` without a copy. Call with the lock held.
-    static func readData(of dataset: String, in source: HDF5Source, name: String, dtype: DType, bytes: Int) throws -> Data {
+    /// The data of `dataset` (`name` in messages) read by a child as `dtype`
+    /// into `bytes` bytes of shared memory, which become the returned `Data`
+    /// without a copy. Call with the lock held.
+    static func readData(of dataset: HDF5Description.Dataset, in source: HDF5Source, name: String, dtype: DType, bytes: Int) throws -> Data {
         guard bytes > 0 else { return Data() }
         guard let buffer = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
               buffer != MAP_FAILED else {
@@ -62,12 +62,14 @@ enum HDF5Isolation {
         defer { rk_probe_result_free(&result) }
         let limit = timeLimit(bytes: max(bytes, source.size))
         let start = DispatchTime.now()
+        // Keras's bfloat16 (opaque data) is copied as stored; libhdf5 converts the rest.
+        let memory = dataset.typeClass == "opaque" && dtype == .bfloat16 ? RK_MEMORY_BFLOAT16_OPAQUE : memoryType(dtype)
         if let image = source.image {
             image.withUnsafeBytes {
-                rk_hdf5_read(source.libraryPath, $0.baseAddress, $0.count, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+                rk_hdf5_read(source.libraryPath, $0.baseAddress, $0.count, dataset.path, memory, buffer, bytes, limit, &result)
             }
         } else {
-            rk_hdf5_read(source.libraryPath, nil, 0, dataset, memoryType(dtype), buffer, bytes, limit, &result)
+            rk_hdf5_read(source.libraryPath, nil, 0, dataset.path, memory, buffer, bytes, limit, &result)
         }
         trace("read of '\(name)' in \(source.path)", since: start)
         do {
