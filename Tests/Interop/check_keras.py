@@ -23,6 +23,10 @@ models Keras itself saved read back into PyTorch's tensors and run to Keras's ou
    built here) run to Keras's output, h_n and c_n, or are refused as they must be.
 5. Cells beyond PyTorch's (Fixtures/variants/, variant_interop.py): converted to .keras and run by
    Keras to the fixture's output where Keras has the cell, refused otherwise; PyTorch names refused.
+6. Dtype policies (keras_precision_interop.py): a float16 `.keras` rnnkit writes loads in Keras and
+   computes what `rnnkit run` computes on it; Keras models computed in float16/bfloat16
+   (Fixtures/keras_precision/) are refused without --full-precision and, with it, written so that
+   Keras gives its float32 output on their weights.
 3. A few models Keras builds and saves during the test (a Functional model with Dropout and Dense,
    a Sequential mixing GRU and Bidirectional LSTM, and settings PyTorch cannot express): each
    module rnnkit reads back runs to the output of its Keras layer, and the others are refused
@@ -47,6 +51,7 @@ try:
     from interop_support import Tally, compare, run, subfolders
     from keras_masks_and_keys import check_config_keys, check_masked_built, check_masked_fixture, masked_built_models
     from variant_interop import check_variant, variant_folders
+    from keras_precision_interop import check_float16_export, check_full_precision, half_fixtures, precision_folders
 except ImportError as error:  # the Makefile decides whether this skips or fails
     print(f"check_keras.py: missing Python package: {error.name}", file=sys.stderr)
     sys.exit(3)
@@ -286,6 +291,13 @@ def main():
         for folder in variant_folders(root):
             for target in ("keras", "pytorch"):
                 tally.check(f"{folder} (variant → {target})", check_variant, args.rnnkit, folder, target, args.tolerance, work)
+        for folder in half_fixtures(root):
+            tally.check(f"{folder} (→ float16 .keras)", check_float16_export, args.rnnkit, folder, args.tolerance, work)
+        precision = precision_folders(root)
+        if not precision:
+            tally.check("Fixtures/keras_precision", lambda: (False, "no fixture folders"))
+        for folder in precision:
+            tally.check(f"{folder} (computed below float32)", check_full_precision, args.rnnkit, folder, args.tolerance, work)
     tally.require(REQUIRED, covered)
     print(f"check_keras.py: {tally.failures} failed")
     return 1 if tally.failures else 0

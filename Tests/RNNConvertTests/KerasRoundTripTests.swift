@@ -118,6 +118,13 @@ final class KerasRoundTripTests: XCTestCase {
         let single = ModuleFactory.module(RNNArchitecture(mode: .gru, inputSize: 3, hiddenSize: 2), name: "")
         let half = try roundTrip(single, "half.keras", KerasExportOptions(dtype: .float16))
         XCTAssertTrue(half.tensors.allSatisfy { $0.tensor.dtype == .float16 })
+        // float16 weights, float32 policy: Keras widens them on loading and computes in float32,
+        // so the module reads back with nothing computed below float32.
+        XCTAssertTrue(half.hints.values.allSatisfy { $0.reducedPrecision == nil }, "\(half.hints)")
+        let archive = try ZipArchive(path: path("half.keras"))
+        let config = String(decoding: try archive.contents(of: try XCTUnwrap(archive.member("config.json"))), as: UTF8.self)
+        XCTAssertFalse(config.contains("float16"), config)
+        XCTAssertTrue(config.contains("\"name\":\"float32\""), config)
     }
 
     func testRefusalsLeaveNoFile() throws {

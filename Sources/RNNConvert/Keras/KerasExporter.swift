@@ -221,6 +221,8 @@ public enum KerasExporter {
         inner += ")"
         let merge = variant.merge == .concat ? "" : ", merge_mode=\"\(variant.merge.rawValue)\""
         let layer = first.bidirectional ? "Bidirectional(\(inner)\(merge))" : inner
-        return "Sequential: \(layers.count == 1 ? "" : "\(layers.count) × ")\(layer), input (batch, time, \(first.inputSize)), \(dtype.rawValue)"
+        let policy = KerasModelConfig.policyDType(weights: dtype)
+        let types = policy == dtype ? dtype.rawValue : "\(dtype.rawValue) weights, \(policy.rawValue) policy"
+        return "Sequential: \(layers.count == 1 ? "" : "\(layers.count) × ")\(layer), input (batch, time, \(first.inputSize)), \(types)"
     }
 }

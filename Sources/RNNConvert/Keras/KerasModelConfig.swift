@@ -13,8 +13,19 @@ enum KerasModelConfig {
         try JSONSerialization.data(withJSONObject: model(layers, dtype: dtype), options: [.sortedKeys])
     }
 
-    /// The model config as a JSON object.
-    static func model(_ layers: [KerasRecurrentLayer], dtype: DType) -> [String: Any] {
+    /// The dtype policy of a model whose weights are `weights`: float64 for
+    /// float64, else float32. Float16 weights get the float32 policy: Keras
+    /// widens them into float32 variables when it loads them and computes as
+    /// the input's framework does on those weights. A float16 policy would
+    /// compute in float16 (other numbers), and Keras 3 with jax cannot even
+    /// build it (its Orthogonal initializer has no float16 kernel).
+    static func policyDType(weights: DType) -> DType {
+        weights == .float64 ? .float64 : .float32
+    }
+
+    /// The model config as a JSON object, for weights of `dtype`.
+    static func model(_ layers: [KerasRecurrentLayer], dtype weights: DType) -> [String: Any] {
+        let dtype = policyDType(weights: weights)
         let features = layers.first?.inputSize ?? 0
         let inputShape = shape(features)
         let input: [String: Any] = [
