@@ -141,7 +141,9 @@ public struct RNNModel: Sendable {
     ///
     /// - Throws: `EngineError` for an input that does not fit, before any
     ///   work; `StoredInputError` when the file's mask needs `lengths`, or
-    ///   computes the mask from the input and `lengths` were given too.
+    ///   computes the mask from the input and `lengths` were given too, and
+    ///   (`.reducedPrecision`) when the file's framework computes the module
+    ///   below float32 and the model was not opened with `fullPrecision`.
     public func forward(input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil,
                         batchFirst: Bool? = nil, execution: ExecutionOptions = .automatic) throws -> RNNOutput {
         try passing(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst) { network, pass in
