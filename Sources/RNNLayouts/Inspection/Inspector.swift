@@ -31,6 +31,11 @@ public enum Inspector {
                 others += members.map(\.1)
             }
         }
+        // A missing weight the file stores in another form (a torch parametrization, …): say how.
+        let names = Set(tensors.map(\.name))
+        for index in problems.indices where problems[index].isMissingTensor {
+            if let tensor = problems[index].tensor { problems[index].storedAs = StoredForm.find(tensor, in: names) }
+        }
         return Inspection(modules: modules, otherTensors: others, problems: problems)
     }
 }

@@ -8,6 +8,10 @@ public struct Problem: Equatable, Sendable, CustomStringConvertible {
     public var tensor: String?
     /// What is wrong, with the values concerned.
     public var kind: Kind
+    /// How the file stores a missing tensor instead (a torch parametrization,
+    /// weight_norm's `_g`/`_v`, pruning's `_orig`/`_mask`, WeightDrop's
+    /// `_raw`), when it does (`Inspector` looks); nil otherwise.
+    public var storedAs: StoredForm?
 
     /// What is wrong. Each case carries the names and values concerned; the
     /// text lives in `message`.
@@ -55,8 +59,13 @@ public struct Problem: Equatable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// What is wrong and what was expected.
+    /// What is wrong and what was expected, and how the file stores a
+    /// missing tensor instead, when it does.
     public var message: String {
+        storedAs.map { "\(kindMessage); \($0.advice)" } ?? kindMessage
+    }
+
+    private var kindMessage: String {
         switch kind {
         case .module(let problem):
             return problem.message
@@ -88,6 +97,14 @@ public struct Problem: Equatable, Sendable, CustomStringConvertible {
             let position = first.map { " first at [\($0.map(String.init).joined(separator: ", "))]" } ?? ""
             return "\(total) non-finite value\(total == 1 ? "" : "s") (\(kinds.joined(separator: ", ")))," + position
                 + "; every step that uses this tensor would carry them into h, output and h_n"
+        }
+    }
+
+    /// Whether the problem is a tensor that is not in the file.
+    var isMissingTensor: Bool {
+        switch kind {
+        case .cannotInfer(_, _, nil, _), .module(.missingTensor): return true
+        default: return false
         }
     }
 
