@@ -14,6 +14,9 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// The input's framework computes `module` below float32 (`precision`),
     /// which no target rnnkit writes reproduces. Resolved by `RequestOption.fullPrecision`.
     case reducedPrecision(file: String, module: ModulePath, precision: ReducedPrecision, target: FileFormat)
+    /// The input names code for `module` that rnnkit cannot run (a PyTorch
+    /// class of its own, hooks). Resolved by `RequestOption.assumePyTorchForward`.
+    case unrunCode(file: String, module: ModulePath, code: UnrunModuleCode, target: FileFormat)
     /// `module`'s cell is not PyTorch's (`architecture.variantDifferences`
     /// say how) and the target holds PyTorch names; `kerasCanHold` when `.keras` could.
     case cellNotPyTorch(file: String, module: ModulePath, architecture: RNNArchitecture, target: FileFormat, kerasCanHold: Bool)
@@ -107,6 +110,9 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
         case .maskNotRecorded(let file, let module, let mask, let target):
             return "\(file): module '\(module)': \(mask.cause); \(target.displayName) files cannot record a Keras mask, "
                 + "so the converted module would compute other numbers. Pass \(name(.dropMask)) to write the weights without it"
+        case .unrunCode(let file, let module, let code, _):
+            return "\(file): module '\(module)': \(code.summary); a converted file holds the weights for PyTorch's forward, "
+                + "so it could compute other numbers. Pass \(name(.assumePyTorchForward)) to convert it for PyTorch's forward"
         case .reducedPrecision(let file, let module, let precision, _):
             return "\(file): module '\(module)': \(precision.summary), and rnnkit converts for computing in float32 or float64, "
                 + "so the converted module would compute other numbers. Pass \(name(.fullPrecision)) to convert it for full precision"

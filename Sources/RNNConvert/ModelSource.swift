@@ -32,6 +32,9 @@ public struct ModuleHints: Sendable, Equatable {
     /// A layer of the module (or before it) that the file's framework
     /// computes below float32 (a Keras dtype policy `mixed_float16`, …); nil when none.
     public var reducedPrecision: ReducedPrecision?
+    /// Code the file names for the module that rnnkit cannot run (a PyTorch
+    /// class of its own, hooks); nil when none.
+    public var unrunCode: UnrunModuleCode?
     /// What the module's cell computes beyond PyTorch's (ONNX and Keras
     /// options); nil for PyTorch's cell.
     public var variant: CellVariant?
@@ -144,6 +147,7 @@ public struct ModelSource: Sendable {
             source.hints = file.moduleSettings.mapValues {
                 ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst, source: $0.source)
             }
+            for (name, code) in file.unrunCode { source.hints[name, default: ModuleHints()].unrunCode = code }
             source.readStoredTensors()
             return source
         }

@@ -73,6 +73,9 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// The file's framework computes a layer of the module below float32;
     /// run and convert need the full-precision option.
     case reducedPrecision(ReducedPrecision)
+    /// The file names code for the module that rnnkit cannot run (a class
+    /// of its own, hooks); run and convert need the assume-PyTorch-forward option.
+    case unrunCode(UnrunModuleCode)
     /// Where in the file the module was read (`Keras layer 'lstm'`, `LSTM node 'x'`).
     case readFrom(String)
     /// The file records the module's nonlinearity.
@@ -132,6 +135,8 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
                 + "repeats the previous output unless the layer is Bidirectional)"
         case .inputMask(let mask):
             return mask.summary(naming: name)
+        case .unrunCode(let code):
+            return "\(code.summary); rnnkit computes PyTorch's forward for the weights, so run and convert need \(name(.assumePyTorchForward))"
         case .reducedPrecision(let precision):
             return "\(precision.summary); rnnkit computes in float32 or float64, so run and convert need \(name(.fullPrecision))" 
         case .readFrom(let place):

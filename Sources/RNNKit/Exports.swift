@@ -123,6 +123,8 @@
 @_exported import enum RNNConvert.StackDifference
 /// A layer its framework computes below float32 (`RNNModel.reducedPrecision`, `ConversionError.reducedPrecision`).
 @_exported import struct RNNConvert.ReducedPrecision
+/// Code a PyTorch file names for a module that rnnkit cannot run (`RNNModel.unrunCode`).
+@_exported import struct TensorFiles.UnrunModuleCode
 @_exported import struct RNNConvert.ConversionResult
 @_exported import enum RNNConvert.ConversionNote
 @_exported import enum RNNConvert.ModuleNote

@@ -49,12 +49,21 @@ public struct RNNModel: Sendable {
     /// Whether the model was opened to run (and write) a module that the
     /// file's framework computes below float32 in full precision.
     let fullPrecision: Bool
+    /// Whether the model was opened to run (and write) a module whose file
+    /// names code rnnkit cannot run with PyTorch's forward.
+    let assumePyTorchForward: Bool
     private let networks: NetworkCache
 
     /// The layer the file's framework computes below float32 (a Keras dtype
     /// policy `mixed_float16`, …); nil when none. Unless the model was opened
     /// with `fullPrecision`, ``forward`` and ``write(to:overwrite:batchFirst:dtype:)`` refuse such a module.
     public var reducedPrecision: ReducedPrecision? { hints.reducedPrecision }
+
+    /// Code the file names for the module that rnnkit cannot run (a PyTorch
+    /// class of its own such as a subclass of `nn.LSTM`, hooks); nil when
+    /// none. Unless the model was opened with `assumePyTorchForward`,
+    /// ``forward`` and ``write(to:overwrite:batchFirst:dtype:)`` refuse such a module.
+    public var unrunCode: UnrunModuleCode? { hints.unrunCode }
 
     /// `name`, or `(root)` for the root module, as messages show it.
     public var displayName: String { module.displayName }
@@ -74,12 +83,15 @@ public struct RNNModel: Sendable {
     ///   - fullPrecision: run and write a module that the file's framework
     ///     computes below float32 (``reducedPrecision``) for float32/float64
     ///     all the same; its numbers then differ from the framework's by the rounding.
+    ///   - assumePyTorchForward: run and write a module whose file names code
+    ///     rnnkit cannot run (``unrunCode``: a PyTorch class of its own, hooks)
+    ///     with PyTorch's forward for its weights.
     /// - Throws: `TensorFileError` when the file cannot be read; a
     ///   `BadInputError` naming the file when it holds no such module, several
     ///   modules and no `module` was given, or a module whose weights do not
     ///   fit together.
     public init(contentsOf url: URL, module: String? = nil, renames: [Rename] = [],
-                nonlinearity: Nonlinearity? = nil, fullPrecision: Bool = false) throws {
+                nonlinearity: Nonlinearity? = nil, fullPrecision: Bool = false, assumePyTorchForward: Bool = false) throws {
         let path = url.path
         let source = try ModelSource.open(path)
         let selected: RNNModule
@@ -103,6 +115,7 @@ public struct RNNModel: Sendable {
         self.renames = renames
         self.hints = hints ?? ModuleHints()
         self.fullPrecision = fullPrecision
+        self.assumePyTorchForward = assumePyTorchForward
         self.networks = NetworkCache()
         // Checks the weights and the activation now, so that a bad file fails here.
         do {
@@ -143,7 +156,9 @@ public struct RNNModel: Sendable {
     ///   work; `StoredInputError` when the file's mask needs `lengths`, or
     ///   computes the mask from the input and `lengths` were given too, and
     ///   (`.reducedPrecision`) when the file's framework computes the module
-    ///   below float32 and the model was not opened with `fullPrecision`.
+    ///   below float32 and the model was not opened with `fullPrecision`,
+    ///   (`.unrunCode`) when the file names code for it that rnnkit cannot
+    ///   run and the model was not opened with `assumePyTorchForward`.
     public func forward(input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil,
                         batchFirst: Bool? = nil, execution: ExecutionOptions = .automatic) throws -> RNNOutput {
         try passing(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst) { network, pass in
@@ -177,7 +192,7 @@ public struct RNNModel: Sendable {
             throw EngineError.inputDType(found: input.dtype, expected: nil)
         }
         do {
-            try hints.checkPrecision(full: fullPrecision)
+            try hints.checkRunnable(fullPrecision: fullPrecision, assumePyTorchForward: assumePyTorchForward)
         } catch let error as StoredInputError {
             throw FileInputError(file: url.path, underlying: error)
         }
@@ -229,6 +244,7 @@ public struct RNNModel: Sendable {
             nonlinearity: runsModule && architecture.mode == .rnn ? nonlinearity : nil,
             dtype: dtype, renames: renames, force: overwrite, batchFirst: target == .onnx && batchFirst)
         request.fullPrecision = fullPrecision
+        request.assumePyTorchForward = assumePyTorchForward
         return try Converter.convert(request)
     }
 

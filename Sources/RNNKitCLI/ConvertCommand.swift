@@ -74,7 +74,7 @@ struct ConvertCommand: ParsableCommand {
     var dropMask = false
 
     @OptionGroup
-    var precision: PrecisionOption
+    var acceptance: AcceptanceOptions
 
     func run() throws {
         stopIdleBLASThreads()  // a conversion runs no BLAS: its spinning workers would only take CPU
@@ -83,7 +83,8 @@ struct ConvertCommand: ParsableCommand {
                 input: input, output: output, module: selection.module, nonlinearity: nonlinearity, dtype: dtype?.dtype,
                 renames: try selection.parsedRenames(), force: overwrite.force, batchFirst: layout.batchFirst ?? false)
             request.dropMask = dropMask
-            request.fullPrecision = precision.fullPrecision
+            request.fullPrecision = acceptance.fullPrecision
+            request.assumePyTorchForward = acceptance.assumePytorchForward
             let result = try Converter.convert(request)
             print(json ? try jsonText(result) : printableText(conversionLines(result)), terminator: "")
         }

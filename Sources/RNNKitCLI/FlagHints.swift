@@ -16,6 +16,7 @@ func flag(_ option: RequestOption) -> String {
     case .dtype: return "--dtype"
     case .dropMask: return "--drop-mask"
     case .fullPrecision: return "--full-precision"
+    case .assumePyTorchForward: return "--assume-pytorch-forward"
     case .checkValues: return "--check-values"
     case .skipValueCheck: return "--no-check-values"
     }
@@ -62,6 +63,7 @@ private func flagHint(_ error: Error) -> String? {
     case .secondMask?: return ": leave out \(flag(.lengths))"
     case .maskNeedsLengths?: return "; give them with \(flag(.lengths))"
     case .reducedPrecision?: return "; pass \(flag(.fullPrecision)) to compute it in full precision"
+    case .unrunCode?: return "; pass \(flag(.assumePyTorchForward)) to run PyTorch's forward on its weights"
     case .maskRefused?, nil: return nil
     }
 }

@@ -61,13 +61,21 @@ struct OverwriteOption: ParsableArguments {
     var force = false
 }
 
+/// What a file records that rnnkit cannot compute as recorded, accepted
+/// all the same: without these flags such a module is refused.
 /// `--full-precision`: a module its framework computes below float32 (a
 /// Keras dtype policy `mixed_float16`, `bfloat16`, …) is run or converted
-/// for float32/float64 all the same; without it, it is refused.
-struct PrecisionOption: ParsableArguments {
+/// for float32/float64. `--assume-pytorch-forward`: a PyTorch module whose
+/// file names code rnnkit cannot run (a class of its own, hooks) is run or
+/// converted with PyTorch's forward for its weights.
+struct AcceptanceOptions: ParsableArguments {
     @Flag(help: ArgumentHelp(
         "Compute (or convert for computing) in float32/float64 a module that its Keras dtype policy computes in float16 or bfloat16 (mixed_float16, bfloat16, …); without it such a module is refused, as rnnkit's numbers would differ from Keras's by the rounding."))
     var fullPrecision = false
+
+    @Flag(help: ArgumentHelp(
+        "Run (or convert) with PyTorch's forward a module whose .pt file names code rnnkit cannot run: a class of its own (a subclass of nn.LSTM, a custom module) or hooks; without it such a module is refused."))
+    var assumePytorchForward = false
 }
 
 /// `--batch-first` / `--no-batch-first`: whether sequences are (B, T, …).

@@ -53,7 +53,7 @@ struct RunCommand: ParsableCommand {
     var nonlinearity: Nonlinearity?
 
     @OptionGroup
-    var precision: PrecisionOption
+    var acceptance: AcceptanceOptions
 
     @OptionGroup
     var overwrite: OverwriteOption
@@ -64,7 +64,8 @@ struct RunCommand: ParsableCommand {
             var request = RunRequest(
                 weights: weights, module: selection.module, renames: try selection.parsedRenames(),
                 input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: layout.batchFirst, nonlinearity: nonlinearity)
-            request.fullPrecision = precision.fullPrecision
+            request.fullPrecision = acceptance.fullPrecision
+            request.assumePyTorchForward = acceptance.assumePytorchForward
             // What the request decides on its own: which module reads the input's features.
             request.reportChoice = { printError("note: \($0): \($1.message(naming: flag))") }
             // What the file's reader assumed (a Keras 2 weights file's activations).

@@ -38,7 +38,7 @@ struct VerifyCommand: ParsableCommand {
     var atol: Double?
 
     @OptionGroup
-    var precision: PrecisionOption
+    var acceptance: AcceptanceOptions
 
     func validate() throws {
         if let rtol, !(rtol >= 0) { throw ValidationError("--rtol must be zero or positive") }
@@ -54,7 +54,8 @@ struct VerifyCommand: ParsableCommand {
             for folder in folders {
                 do {
                     let result = try FixtureVerifier.verify(folder: folder, atol: atol, rtol: rtol,
-                                                               fullPrecision: precision.fullPrecision)
+                                                               fullPrecision: acceptance.fullPrecision,
+                                                               assumePyTorchForward: acceptance.assumePytorchForward)
                     outcomes.append(.checked(result))
                 } catch {
                     outcomes.append(.unreadable(folder: folder, message: messageWithFlags(error)))

@@ -32,6 +32,9 @@ public enum RequestOption: String, Sendable, Codable, CaseIterable {
     /// Computing (or converting) a module its framework computes below
     /// float32 (a Keras dtype policy `mixed_float16`) in float32/float64.
     case fullPrecision
+    /// Running (or converting) a PyTorch module whose file names code rnnkit
+    /// cannot run (a class of its own, hooks) with PyTorch's forward.
+    case assumePyTorchForward
     /// Reading the values of a file's tensors to look for NaN/Inf.
     case checkValues
     /// Not reading the values (the counterpart of `checkValues`).
@@ -53,6 +56,7 @@ public enum RequestOption: String, Sendable, Codable, CaseIterable {
         case .dtype: return "dtype"
         case .dropMask: return "drop-mask"
         case .fullPrecision: return "full-precision"
+        case .assumePyTorchForward: return "assume-PyTorch-forward"
         case .checkValues: return "check-values"
         case .skipValueCheck: return "skip-value-check"
         }

@@ -18,6 +18,10 @@ public struct TensorFile: Sendable {
     /// What the file records about its modules besides weights (a pickled
     /// `nn.LSTM`'s `batch_first`, …), by module name (`""` for the root).
     public var moduleSettings: [String: RecordedModuleSettings] = [:]
+    /// PyTorch files: code the file names for a module holding recurrent
+    /// weights that rnnkit cannot run (a class of its own, hooks), by module
+    /// name (`""` for the root); see `UnrunModuleCode`.
+    public var unrunCode: [String: UnrunModuleCode] = [:]
 
     /// Creates a tensor file description.
     public init(

@@ -41,3 +41,22 @@ final class RNNModelPrecisionTests: XCTestCase {
         XCTAssertTrue(written.notes.contains { if case .precisionRaised = $0 { return true } else { return false } }, "\(written.notes)")
     }
 }
+
+/// A PyTorch module whose file names code rnnkit cannot run (a subclass of
+/// nn.LSTM with its own forward, Fixtures/torch_code/) opens through
+/// `RNNModel`, which says so, and runs only when opened with
+/// `assumePyTorchForward`: then as torch.nn.LSTM's forward on its weights.
+final class RNNModelCodeTests: XCTestCase {
+    func testRefusedUnlessPyTorchsForwardIsAssumed() throws {
+        let url = Fixtures.url("torch_code/subclass_forward.pt")
+        let input = try Tensor(contentsOf: Fixtures.url("torch_code/input.npy"))
+        let model = try RNNModel(contentsOf: url)
+        XCTAssertEqual(model.unrunCode, UnrunModuleCode(className: "__main__.ScaledLSTM", hooks: []))
+        XCTAssertThrowsError(try model.forward(input: input)) { error in
+            guard case .unrunCode? = (error as? FileInputError)?.underlying as? StoredInputError else { return XCTFail("\(error)") }
+        }
+        let assumed = try RNNModel(contentsOf: url, assumePyTorchForward: true)
+        let expected = try Fixtures.arrays(Fixtures.url("torch_code/expected.npz"))
+        try assertClose(try assumed.forward(input: input).output, expected["subclass_forward_pytorch"], "output")
+    }
+}

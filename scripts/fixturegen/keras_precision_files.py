@@ -13,7 +13,6 @@ refuse them unless `--full-precision` says to compute them in full precision. Ea
 Runs with Keras 3 + jax only (no torch): `python3 scripts/make_fixtures.py --only keras_precision`,
 or alone: `python3 scripts/fixturegen/keras_precision_files.py [--root Fixtures]`.
 """
-import argparse
 import json
 import os
 import shutil
@@ -24,8 +23,10 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import numpy as np  # noqa: E402
 
 try:
+    from fixturegen import part_main  # noqa: E402
     from fixturegen.variant_files import keras_states  # noqa: E402
 except ImportError:  # run as a script from its folder
+    import part_main  # noqa: E402
     from variant_files import keras_states  # noqa: E402
 
 MARKER = "precision.json"
@@ -122,14 +123,7 @@ numbers. "gap" is the largest difference between the two outputs, as Keras compu
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Fixtures")
-    parser.add_argument("--root", default=os.path.normpath(default_root))
-    args = parser.parse_args()
-    made = make(args.root)
-    write_readme(args.root, made)
-    for name, spec in made:
-        print(f"{name}: gap {spec['policy_gap']:.3g}")
+    part_main.run(__doc__, make, write_readme, lambda item: f"{item[0]}: gap {item[1]['policy_gap']:.3g}")
 
 
 if __name__ == "__main__":

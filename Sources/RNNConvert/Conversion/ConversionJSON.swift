@@ -90,6 +90,10 @@ extension ConversionNote: Encodable {
             try put("kind", "precisionRaised")
             try put("module", module.description)
             try put("precision", precision)
+        case .pytorchForwardAssumed(let module, let code):
+            try put("kind", "pytorchForwardAssumed")
+            try put("module", module.description)
+            try put("code", code)
         case .nonlinearityNotRecorded(let target, let nonlinearity):
             try put("kind", "nonlinearityNotRecorded")
             try put("target", target)
@@ -162,6 +166,9 @@ extension ModuleNote: Encodable {
         case .reducedPrecision(let precision):
             try put("kind", "reducedPrecision")
             try put("precision", precision)
+        case .unrunCode(let code):
+            try put("kind", "unrunCode")
+            try put("code", code)
         case .readFrom(let place):
             try put("kind", "readFrom")
             try put("place", place)

@@ -58,6 +58,9 @@ public enum ConversionNote: Sendable, Equatable, CustomStringConvertible {
     /// The input's framework computes `module` below float32 (`precision`);
     /// it was written for full precision as asked.
     case precisionRaised(module: ModulePath, precision: ReducedPrecision)
+    /// The input names code for `module` that rnnkit cannot run (`code`);
+    /// its weights were written for PyTorch's forward as asked.
+    case pytorchForwardAssumed(module: ModulePath, code: UnrunModuleCode)
     /// The target does not record the nonlinearity given; run the output with it.
     case nonlinearityNotRecorded(target: FileFormat, nonlinearity: Nonlinearity)
     /// The target does not record batch-major input; run the output with batch-first.
@@ -75,6 +78,8 @@ public enum ConversionNote: Sendable, Equatable, CustomStringConvertible {
         case .precisionRaised(let module, let precision):
             return "module '\(module)': \(precision.summary); written for full precision as asked (\(name(.fullPrecision))): "
                 + "the converted file computes other numbers than the input's framework, by \(precision.compute?.rawValue ?? "its") rounding"
+        case .pytorchForwardAssumed(let module, let code):
+            return "module '\(module)': \(code.summary); written for PyTorch's forward as asked (\(name(.assumePyTorchForward)))"
         case .nonlinearityNotRecorded(let target, let nonlinearity):
             return "\(target.displayName) does not record the nonlinearity; run it with \(name(.nonlinearity)) \(nonlinearity.rawValue)"
         case .batchFirstNotRecorded(let target):

@@ -27,6 +27,9 @@ public struct ConversionRequest: Sendable {
     /// Write a module the input's framework computes below float32 (a Keras
     /// dtype policy `mixed_float16`, …) for computing in full precision.
     public var fullPrecision = false
+    /// Write a module the input names code for that rnnkit cannot run (a
+    /// PyTorch class of its own, hooks) for PyTorch's forward.
+    public var assumePyTorchForward = false
 
     /// Creates a request.
     public init(input: String, output: String, module: String? = nil, nonlinearity: Nonlinearity? = nil, dtype: DType? = nil,
@@ -64,6 +67,7 @@ public enum Converter {
             let tensors = try Rename.apply(request.renames, to: source.tensors)
             let masks = try checkMasks(source, target: target, request: request)
                 + checkPrecision(source, target: target, request: request)
+                + checkCode(source, target: target, request: request)
             switch target {
             case .onnx:
                 result = try writeONNX(tensors, source: source, request: request)
@@ -112,12 +116,29 @@ public enum Converter {
     /// Refuses a module the input's framework computes below float32 unless
     /// `--full-precision` asks for it; returns the notes to print then.
     static func checkPrecision(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [ConversionNote] {
+        try accepting(\.reducedPrecision, of: source, request: request, if: request.fullPrecision,
+                      refusal: { .reducedPrecision(file: request.input, module: $0, precision: $1, target: target) },
+                      note: { .precisionRaised(module: $0, precision: $1) })
+    }
+
+    /// Refuses a module the input names code for that rnnkit cannot run
+    /// unless `--assume-pytorch-forward` asks for it; returns the notes to print then.
+    static func checkCode(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [ConversionNote] {
+        try accepting(\.unrunCode, of: source, request: request, if: request.assumePyTorchForward,
+                      refusal: { .unrunCode(file: request.input, module: $0, code: $1, target: target) },
+                      note: { .pytorchForwardAssumed(module: $0, code: $1) })
+    }
+
+    /// For each converted module whose hints hold a `fact` the written file
+    /// cannot reproduce: the refusal, unless `accepted`; then a note each.
+    private static func accepting<Fact>(
+        _ fact: KeyPath<ModuleHints, Fact?>, of source: ModelSource, request: ConversionRequest, if accepted: Bool,
+        refusal: (ModulePath, Fact) -> ConversionError, note: (ModulePath, Fact) -> ConversionNote
+    ) throws -> [ConversionNote] {
         try convertedHints(source, module: request.module).compactMap { name, hints in
-            guard let precision = hints.reducedPrecision else { return nil }
-            guard request.fullPrecision else {
-                throw ConversionError.reducedPrecision(file: request.input, module: ModulePath(name), precision: precision, target: target)
-            }
-            return .precisionRaised(module: ModulePath(name), precision: precision)
+            guard let found = hints[keyPath: fact] else { return nil }
+            guard accepted else { throw refusal(ModulePath(name), found) }
+            return note(ModulePath(name), found)
         }
     }
 

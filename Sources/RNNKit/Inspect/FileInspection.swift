@@ -67,6 +67,7 @@ package struct FileInspection {
             if hints.batchFirst == true { facts.append(.batchMajorInput) }
             if let mask = hints.inputMask { facts.append(.inputMask(mask)) }
             if let precision = hints.reducedPrecision { facts.append(.reducedPrecision(precision)) }
+            if let code = hints.unrunCode { facts.append(.unrunCode(code)) }
             return (facts + hints.notes).map { InspectionNote.input(ModuleNoteEntry(module: ModulePath(name), note: $0)) }
         }
         if !valuesChecked && !inspection.modules.isEmpty {

@@ -35,6 +35,10 @@ package struct RunRequest: Sendable {
     /// dtype policy `mixed_float16`, …) in the input's dtype all the same;
     /// when false such a module is refused (`StoredInputError.reducedPrecision`).
     package var fullPrecision = false
+    /// Run a PyTorch module whose file names code rnnkit cannot run (a class
+    /// of its own, hooks) with PyTorch's forward; when false such a module is
+    /// refused (`StoredInputError.unrunCode`).
+    package var assumePyTorchForward = false
     /// Receives what the request decided on its own (which module of the
     /// weight file it chose by the input's feature size), for the CLI to print on stderr.
     package var reportChoice: @Sendable (_ file: String, ModuleChoice) -> Void = { _, _ in }
@@ -134,7 +138,7 @@ package struct RunRequest: Sendable {
         defer { BLAS.waitForOneDNN() }  // a refusal below must not end the process while oneDNN generates code
         let (module, recorded) = try loadModule(features: input.shape.last)
         for assumption in recorded.assumptions { reportAssumption(ModuleNoteEntry(.file(weights), note: assumption)) }
-        try located { try recorded.checkPrecision(full: fullPrecision) }
+        try located { try recorded.checkRunnable(fullPrecision: fullPrecision, assumePyTorchForward: assumePyTorchForward) }
         let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
         if self.batchFirst == nil, recorded.layoutUnknown {
             throw FileInputError(file: weights, underlying: StoredInputError.layoutUnknown(module: module.path))
@@ -180,9 +184,12 @@ extension ModuleHints {
     }
 
     /// Refuses a module the file's framework computes below float32 unless
-    /// `full` asks for full precision (`run --full-precision`).
-    package func checkPrecision(full: Bool) throws {
-        if let reducedPrecision, !full { throw StoredInputError.reducedPrecision(reducedPrecision) }
+    /// `fullPrecision` asks for full precision (`run --full-precision`), and
+    /// one whose file names code rnnkit cannot run unless
+    /// `assumePyTorchForward` (`run --assume-pytorch-forward`).
+    package func checkRunnable(fullPrecision: Bool, assumePyTorchForward: Bool) throws {
+        if let reducedPrecision, !fullPrecision { throw StoredInputError.reducedPrecision(reducedPrecision) }
+        if let unrunCode, !assumePyTorchForward { throw StoredInputError.unrunCode(unrunCode) }
     }
 }
 
@@ -203,6 +210,9 @@ public enum StoredInputError: BadInputError, Equatable {
     /// The file's framework computes the module below float32 (`precision`),
     /// and full precision was not asked for.
     case reducedPrecision(ReducedPrecision)
+    /// The file names code for the module that rnnkit cannot run (a PyTorch
+    /// class of its own, hooks), and PyTorch's forward was not assumed.
+    case unrunCode(UnrunModuleCode)
     /// Lengths were given for a module whose mask `layer` computes from the input.
     case secondMask(layer: String)
     /// The mask of `layer` cannot be computed from the input: the lengths are needed.
@@ -223,6 +233,8 @@ public enum StoredInputError: BadInputError, Equatable {
             return reason.description
         case .reducedPrecision(let precision):
             return "\(precision.summary); rnnkit computes in float32 or float64, so its numbers would differ from Keras's by the rounding"
+        case .unrunCode(let code):
+            return "\(code.summary); rnnkit computes PyTorch's forward for the weights, not the module's own"
         case .secondMask(let layer):
             return "the \(layer) computes the mask from the input; lengths would be a second mask"
         case .maskNeedsLengths(let layer):

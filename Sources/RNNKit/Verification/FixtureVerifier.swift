@@ -14,16 +14,19 @@ package enum FixtureVerifier {
     ///   - execution: threads and kernels to run with (every choice must pass).
     ///   - fullPrecision: run a module that its framework computes below
     ///     float32 (a Keras dtype policy) in float32/float64; else it is refused.
+    ///   - assumePyTorchForward: run a PyTorch module whose file names code
+    ///     rnnkit cannot run (a class of its own, hooks) with PyTorch's forward.
     /// - Throws: any error that keeps the fixture from being read or run
     ///   (a missing file, a manifest that does not fit the weights, …).
     package static func verify(
         folder: String, atol: Double? = nil, rtol: Double? = nil,
-        execution: ExecutionOptions = .automatic, fullPrecision: Bool = false
+        execution: ExecutionOptions = .automatic, fullPrecision: Bool = false, assumePyTorchForward: Bool = false
     ) throws -> FixtureResult {
         let fixture = try Fixture(folder: folder)
         var request = try fixture.request()
         request.execution = execution
         request.fullPrecision = fullPrecision
+        request.assumePyTorchForward = assumePyTorchForward
         let (module, output) = try request.execute()
         let expectedFile = try TensorFile.open(fixture.expectedPath)
         let computeType = ComputeType(dtype: output.output.dtype) ?? .float32

@@ -68,6 +68,9 @@ struct TorchCheckpointContents {
             var settings = module.settings
             if settings == nil, module.className.hasPrefix("__torch__") { settings = try scriptSettings(module.className) }
             var summary = "module \(module.className)"
+            if module.holdsRecurrentWeights, let code = UnrunModuleCode.of(className: module.className, hooks: module.hooks) {
+                file.unrunCode[name] = code
+            }
             if let settings {
                 file.moduleSettings[name] = settings
                 let facts = [settings.batchFirst.map { "batch_first=\($0 ? "True" : "False")" },

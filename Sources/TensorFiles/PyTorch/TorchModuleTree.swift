@@ -40,6 +40,11 @@ struct TorchModuleTree {
         var path: [String]
         var className: String
         var settings: RecordedModuleSettings?
+        /// Whether the module's own tensors include recurrent weights
+        /// (`weight_ih…`, `weight_hh…`): a module rnnkit may run.
+        var holdsRecurrentWeights = false
+        /// Hooks registered on the module, as `others` lists them.
+        var hooks: [String] = []
     }
 
     let decoder: TorchPickleDecoder
@@ -51,10 +56,7 @@ struct TorchModuleTree {
     /// Most levels of modules inside modules that are followed.
     static let maximumDepth = 64
     /// Classes whose pickled attributes are read as recorded settings.
-    static let recurrentClasses: Set<String> = [
-        "torch.nn.modules.rnn.LSTM", "torch.nn.modules.rnn.GRU", "torch.nn.modules.rnn.RNN",
-        "torch.nn.modules.rnn.LSTMCell", "torch.nn.modules.rnn.GRUCell", "torch.nn.modules.rnn.RNNCell",
-    ]
+    static let recurrentClasses = UnrunModuleCode.pytorchClasses
 
     /// The hook dicts of an `nn.Module`'s state.
     static let hookFields = [
@@ -98,15 +100,21 @@ struct TorchModuleTree {
                 .nesting(modules: true, limit: Self.maximumDepth, path: ModulePath(components: path))))
         }
         let className = call.callee.description
+        let index = modules.count
         modules.append(Module(path: path, className: className, settings: try settings(className, attributes, path: path)))
+        let before = tensors.count
         if Self.isScript(call.callee) {
             try collectScript(attributes, path: path)
         } else {
-            try collectEager(attributes, path: path)
+            modules[index].hooks = try collectEager(attributes, path: path)
+        }
+        modules[index].holdsRecurrentWeights = tensors[before...].contains { entry in
+            entry.path.count == path.count + 1 && ["weight_ih", "weight_hh"].contains { entry.path[path.count].hasPrefix($0) }
         }
     }
 
-    private mutating func collectEager(_ attributes: PickleDictionary, path: [String]) throws {
+    /// Collects an eager module's tensors; returns its hooks as listed.
+    private mutating func collectEager(_ attributes: PickleDictionary, path: [String]) throws -> [String] {
         let document = decoder.document
         var nonPersistent = Set<PickleValue>()
         if case .set(let items)? = document.object(attributes["_non_persistent_buffers_set"] ?? .none) {
@@ -128,11 +136,13 @@ struct TorchModuleTree {
             }
         }
         // Hooks are code the file cannot carry (functions pickled by name): listed, never run.
+        var hookList: [String] = []
         for field in Self.hookFields {
             guard let hooks = document.dictionary(attributes[field] ?? .none), hooks.count > 0 else { continue }
             let what = hooks.entries.map { TorchItemSummary(decoder: decoder).describe($0.value) }
             others.append((path + [field], "\(TorchItemSummary.count(hooks.count, "hook")) (\(what.joined(separator: ", "))): "
                 + "not run; rnnkit computes the module without them"))
+            hookList.append("\(field): \(what.joined(separator: ", "))")
         }
         // Plain tensor attributes are not in state_dict: listed, not read.
         for (key, item) in attributes.entries {
@@ -147,6 +157,7 @@ struct TorchModuleTree {
             }
             try collect(item, path: path + [name])
         }
+        return hookList
     }
 
     private mutating func collectScript(_ attributes: PickleDictionary, path: [String]) throws {

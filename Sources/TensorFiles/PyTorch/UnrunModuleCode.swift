@@ -1,0 +1,44 @@
+/// Code that a PyTorch file names for a module holding recurrent weights and
+/// that rnnkit cannot run: the module's class when it is not one of PyTorch's
+/// recurrent classes (a subclass of `nn.LSTM` whose `forward` may differ, a
+/// module of the user's own), and hooks registered on it. A pickle records
+/// such code by name only, so rnnkit would compute PyTorch's `forward` for
+/// the weights instead of the module's: `run` and `convert` refuse the
+/// module unless asked to assume PyTorch's forward
+/// (`RequestOption.assumePyTorchForward`).
+public struct UnrunModuleCode: Sendable, Equatable, Encodable {
+    /// The module's class (`__main__.ScaledLSTM`) when it is not PyTorch's
+    /// `nn.RNN`/`nn.LSTM`/`nn.GRU` or their cells; nil when it is.
+    public var className: String?
+    /// The hooks registered on the module, as the file names them
+    /// (`_forward_hooks: function __main__.scale`).
+    public var hooks: [String]
+
+    /// Creates the record.
+    public init(className: String?, hooks: [String]) {
+        self.className = className
+        self.hooks = hooks
+    }
+
+    /// What the file names, in words.
+    public var summary: String {
+        var parts: [String] = []
+        if let className { parts.append("its class is \(className), not PyTorch's, so its forward may compute something else") }
+        if !hooks.isEmpty { parts.append("it has hooks (\(hooks.joined(separator: "; "))) that may change what it computes") }
+        return parts.joined(separator: ", and ")
+    }
+
+    /// PyTorch's recurrent classes, whose forward rnnkit computes.
+    static let pytorchClasses: Set<String> = [
+        "torch.nn.modules.rnn.LSTM", "torch.nn.modules.rnn.GRU", "torch.nn.modules.rnn.RNN",
+        "torch.nn.modules.rnn.LSTMCell", "torch.nn.modules.rnn.GRUCell", "torch.nn.modules.rnn.RNNCell",
+    ]
+
+    /// The record for a module of `className` (a pickle's or TorchScript's
+    /// name) with `hooks`, or nil when PyTorch's forward is all it runs.
+    static func of(className: String, hooks: [String]) -> UnrunModuleCode? {
+        let own = pytorchClasses.contains(TorchScriptArchive.pythonName(className)) ? nil : className
+        guard own != nil || !hooks.isEmpty else { return nil }
+        return UnrunModuleCode(className: own, hooks: hooks)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import TensorFiles
+import XCTest
+
+/// The CLI on PyTorch files whose recurrent module comes with code the file
+/// names but cannot carry (Fixtures/torch_code/: a subclass of
+/// nn.LSTM with its own forward, one that adds nothing, a module of the
+/// user's own class, a forward hook): `run` and `convert` refuse them (exit 2,
+/// one line naming the class or hook and `--assume-pytorch-forward`, no
+/// file), `inspect` says so, and with the flag rnnkit computes what
+/// torch.nn's own forward computes for the weights.
+final class ModuleCodeCommandTests: XCTestCase {
+    private var folder: URL!
+    private let files = ["subclass_forward", "subclass_plain", "forward_hook", "own_class", "script_own_class"]
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("module-code-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func fixture(_ file: String) -> String {
+        CLI.fixtures.appendingPathComponent("torch_code/\(file)").path
+    }
+
+    private func largestDifference(_ a: Tensor, _ b: Tensor) throws -> Float {
+        XCTAssertEqual(a.shape, b.shape)
+        return zip(try a.floats(), try b.floats()).map { abs($0 - $1) }.max() ?? .infinity
+    }
+
+    func testRunIsRefusedNamingTheCode() throws {
+        let named = ["subclass_forward": "__main__.ScaledLSTM", "subclass_plain": "__main__.PlainLSTM",
+                     "forward_hook": "__main__.halve_output", "own_class": "__main__.OwnCell", "script_own_class": "__torch__.OwnCell"]
+        for stem in files {
+            let output = folder.appendingPathComponent("\(stem).npz").path
+            let run = try CLI.run(["run", fixture("\(stem).pt"), "--input", fixture("input.npy"), "--output", output])
+            XCTAssertEqual(run.status, 2, "\(stem): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains(try XCTUnwrap(named[stem])), "\(stem): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains("--assume-pytorch-forward"), "\(stem): \(run.stderr)")
+            XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output), stem)
+        }
+    }
+
+    func testWithTheFlagRunComputesPyTorchsForward() throws {
+        let expected = try TensorFile.open(fixture("expected.npz"))
+        for stem in ["subclass_forward", "subclass_plain", "forward_hook"] {
+            let output = folder.appendingPathComponent("\(stem).npz").path
+            let run = try CLI.run(["run", fixture("\(stem).pt"), "--input", fixture("input.npy"), "--output", output,
+                                   "--assume-pytorch-forward"])
+            XCTAssertEqual(run.status, 0, "\(stem): \(run.stderr)")
+            let got = try XCTUnwrap(try TensorFile.open(output).tensor(named: "output"))
+            XCTAssertLessThan(try largestDifference(got, try XCTUnwrap(expected.tensor(named: "\(stem)_pytorch"))), 1e-5, stem)
+            // The module's own forward (or hook) computes something else: the reason for the refusal.
+            let own = try largestDifference(got, try XCTUnwrap(expected.tensor(named: "\(stem)_module")))
+            if stem == "subclass_plain" { XCTAssertLessThan(own, 1e-5, stem) } else { XCTAssertGreaterThan(own, 1e-2, stem) }
+        }
+    }
+
+    func testConvertIsRefusedWithoutTheFlagAndNotesItWith() throws {
+        for suffix in [".safetensors", ".onnx"] {
+            let output = folder.appendingPathComponent("out\(suffix)").path
+            let refused = try CLI.run(["convert", fixture("subclass_forward.pt"), output])
+            XCTAssertEqual(refused.status, 2, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("__main__.ScaledLSTM") && refused.stderr.contains("--assume-pytorch-forward"), refused.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output), suffix)
+            let written = try CLI.run(["convert", fixture("subclass_forward.pt"), output, "--assume-pytorch-forward", "--json"])
+            XCTAssertEqual(written.status, 0, written.stderr)
+            let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(written.stdout.utf8)) as? [String: Any])
+            let kinds = (result["notes"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+            XCTAssertTrue(kinds.contains("pytorchForwardAssumed"), written.stdout)
+        }
+    }
+
+    func testInspectSaysWhatCodeTheFileNames() throws {
+        let text = try CLI.run(["inspect", fixture("forward_hook.pt")])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("it has hooks (_forward_hooks: __main__.halve_output)"), text.stdout)
+        let json = try CLI.run(["inspect", fixture("subclass_forward.pt"), "--json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        XCTAssertTrue(json.stdout.contains("\"unrunCode\""), json.stdout)
+    }
+}

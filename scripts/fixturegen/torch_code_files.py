@@ -1,0 +1,133 @@
+"""Fixtures/torch_code/: `torch.save(model)` and TorchScript files whose recurrent
+module comes with code rnnkit cannot run: a subclass of nn.LSTM with its own forward, a subclass
+that adds nothing, a module of the user's own class holding LSTM-named parameters (pickled and
+scripted), a GRU with a forward hook. rnnkit must refuse to run or convert them unless --assume-pytorch-forward, and then
+compute PyTorch's forward for their weights.
+
+expected.npz holds, per file stem, `<stem>_module` (what the saved module itself returns: its
+output tensor) and `<stem>_pytorch` (what torch.nn.LSTM/GRU's forward returns for the same
+weights); input.npy is the input (time-major, (T, B, F)).
+
+Run with torch (python3 scripts/make_fixtures.py --only torch_code, or this file alone).
+"""
+import json
+import os
+import shutil
+
+import numpy as np
+import torch
+from torch import nn
+
+try:
+    from fixturegen import part_main
+except ImportError:  # run as a script from its folder
+    import part_main
+
+README_BEGIN = "<!-- made by scripts/fixturegen/torch_code_files.py -->"
+
+
+class ScaledLSTM(nn.LSTM):
+    """nn.LSTM with a forward of its own: the input doubled, the output halved."""
+
+    def forward(self, x, hx=None):
+        y, state = super().forward(x * 2.0, hx)
+        return y * 0.5, state
+
+
+class PlainLSTM(nn.LSTM):
+    """A subclass that changes nothing (a helper method only)."""
+
+    def describe(self):
+        return f"LSTM {self.input_size}->{self.hidden_size}"
+
+
+class OwnCell(nn.Module):
+    """A module of the user's own whose parameters carry PyTorch's LSTM names."""
+
+    def __init__(self, features, hidden):
+        super().__init__()
+        self.weight_ih_l0 = nn.Parameter(torch.randn(4 * hidden, features) * 0.3)
+        self.weight_hh_l0 = nn.Parameter(torch.randn(4 * hidden, hidden) * 0.3)
+
+    def forward(self, x):
+        return torch.tanh(x @ self.weight_ih_l0.T)[..., : self.weight_hh_l0.shape[1]]
+
+
+def halve_output(module, inputs, output):
+    """A forward hook: halves the output sequence."""
+    return output[0] * 0.5, output[1]
+
+
+def pytorch_forward(kind, module, x):
+    """torch.nn's own forward for the weights `module` holds."""
+    plain = kind(module.input_size, module.hidden_size) if kind is not None else None
+    plain.load_state_dict({k: v for k, v in module.state_dict().items()})
+    with torch.no_grad():
+        return plain(x)[0].numpy()
+
+
+def make(root):
+    folder = os.path.join(root, "torch_code")
+    if os.path.exists(folder):
+        shutil.rmtree(folder)
+    os.makedirs(folder)
+    torch.manual_seed(7)
+    x = torch.randn(6, 2, 4)
+    expected, made = {}, []
+
+    def save(stem, module, description, kind, scripted=False):
+        module.eval()
+        path = os.path.join(folder, stem + ".pt")
+        if scripted:
+            torch.jit.save(torch.jit.script(module), path)
+        else:
+            torch.save(module, path)
+        with torch.no_grad():
+            out = module(x)
+        expected[stem + "_module"] = (out[0] if isinstance(out, tuple) else out).numpy()
+        if kind is not None:
+            expected[stem + "_pytorch"] = pytorch_forward(kind, module, x)
+        made.append((stem, description))
+
+    save("subclass_forward", ScaledLSTM(4, 5), "torch.save of __main__.ScaledLSTM(nn.LSTM) with its own forward (input ×2, output ×½)", nn.LSTM)
+    save("subclass_plain", PlainLSTM(4, 5), "torch.save of __main__.PlainLSTM(nn.LSTM), which adds a method only", nn.LSTM)
+    hooked = nn.GRU(4, 5)
+    hooked.register_forward_hook(halve_output)
+    save("forward_hook", hooked, "torch.save of nn.GRU with a forward hook __main__.halve_output (output ×½)", nn.GRU)
+    save("own_class", OwnCell(4, 5), "torch.save of __main__.OwnCell(nn.Module) whose parameters are named weight_ih_l0, weight_hh_l0", None)
+    save("script_own_class", OwnCell(4, 5), "torch.jit.script of OwnCell (TorchScript class __torch__.OwnCell)", None, scripted=True)
+    np.save(os.path.join(folder, "input.npy"), x.numpy())
+    np.savez(os.path.join(folder, "expected.npz"), **expected)
+    with open(os.path.join(folder, "code.json"), "w") as handle:
+        json.dump({"torch_version": torch.__version__, "files": {stem: description for stem, description in made}}, handle, indent=2)
+        handle.write("\n")
+    return made
+
+
+def write_readme(root, made):
+    rows = "\n".join(f"| `{stem}.pt` | {description} |" for stem, description in made)
+    text = f"""{README_BEGIN}
+# Fixtures/torch_code: modules with code rnnkit cannot run
+
+Made by `scripts/fixturegen/torch_code_files.py` with torch {torch.__version__}. Each file's module
+holds recurrent weights under PyTorch's names but comes with code the file names without carrying
+it: a class of its own (whose forward may differ from nn.LSTM's) or a hook. rnnkit refuses to run
+or convert them unless `--assume-pytorch-forward`, and then computes PyTorch's forward.
+`expected.npz`: `<stem>_module` is what the saved module returns, `<stem>_pytorch` what
+torch.nn.LSTM/GRU returns for the same weights (none for `own_class`, which is no LSTM);
+`input.npy` is the input, `(T, B, F)`.
+
+| file | what |
+|---|---|
+{rows}
+"""
+    with open(os.path.join(root, "torch_code", "README.md"), "w") as handle:
+        handle.write(text)
+
+
+def main():
+    part_main.run(__doc__, make, write_readme, lambda item: f"torch_code/{item[0]}.pt")
+
+
+if __name__ == "__main__":
+    main()
