@@ -43,7 +43,7 @@ struct TorchModuleTree {
         /// Whether the module's own tensors include recurrent weights
         /// (`weight_ih…`, `weight_hh…`): a module rnnkit may run.
         var holdsRecurrentWeights = false
-        /// Hooks registered on the module, as `others` lists them.
+        /// Forward (pre-)hooks registered on the module, as `others` lists them.
         var hooks: [String] = []
     }
 
@@ -113,7 +113,7 @@ struct TorchModuleTree {
         }
     }
 
-    /// Collects an eager module's tensors; returns its hooks as listed.
+    /// Collects an eager module's tensors; returns its forward hooks as listed.
     private mutating func collectEager(_ attributes: PickleDictionary, path: [String]) throws -> [String] {
         let document = decoder.document
         var nonPersistent = Set<PickleValue>()
@@ -142,7 +142,8 @@ struct TorchModuleTree {
             let what = hooks.entries.map { TorchItemSummary(decoder: decoder).describe($0.value) }
             others.append((path + [field], "\(TorchItemSummary.count(hooks.count, "hook")) (\(what.joined(separator: ", "))): "
                 + "not run; rnnkit computes the module without them"))
-            hookList.append("\(field): \(what.joined(separator: ", "))")
+            // Forward hooks change what the module returns; state-dict and backward hooks do not.
+            if field.hasPrefix("_forward") { hookList.append("\(field): \(what.joined(separator: ", "))") }
         }
         // Plain tensor attributes are not in state_dict: listed, not read.
         for (key, item) in attributes.entries {
