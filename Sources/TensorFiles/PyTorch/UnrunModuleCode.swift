@@ -1,7 +1,7 @@
 /// Code that a PyTorch file names for a module holding recurrent weights and
 /// that rnnkit cannot run: the module's class when it is not one of PyTorch's
 /// recurrent classes (a subclass of `nn.LSTM` whose `forward` may differ, a
-/// module of the user's own), and hooks registered on it. A pickle records
+/// module of the user's own), and forward hooks registered on it. A pickle records
 /// such code by name only, so rnnkit would compute PyTorch's `forward` for
 /// the weights instead of the module's: `run` and `convert` refuse the
 /// module unless asked to assume PyTorch's forward
@@ -10,8 +10,8 @@ public struct UnrunModuleCode: Sendable, Equatable, Encodable {
     /// The module's class (`__main__.ScaledLSTM`) when it is not PyTorch's
     /// `nn.RNN`/`nn.LSTM`/`nn.GRU` or their cells; nil when it is.
     public var className: String?
-    /// The hooks registered on the module, as the file names them
-    /// (`_forward_hooks: function __main__.scale`).
+    /// The forward hooks registered on the module, as the file names them
+    /// (`_forward_hooks: __main__.halve_output`).
     public var hooks: [String]
 
     /// Creates the record.
