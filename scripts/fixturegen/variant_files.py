@@ -148,6 +148,13 @@ def keras_cases():
                                                     L.Bidirectional(L.LSTM(5, return_sequences=True), merge_mode="ave")],
          "Masking(0.0) then Bidirectional(LSTM, merge_mode='ave'); trailing steps masked",
          {"onnx": "mask", "keras": "mask", "pytorch": "mask"}),
+        # The generic RNN layer around a cell: the same cells as LSTM, GRU and SimpleRNN, read from the cell's config.
+        ("rnn_lstm_cell_go_backwards", lambda: L.RNN(L.LSTMCell(5), go_backwards=True, return_sequences=True),
+         "RNN(LSTMCell(5), go_backwards=True): outputs in reading order", {"onnx": "go_backwards", "keras": "ok"}),
+        ("rnn_lstm_cell_hard_sigmoid", lambda: L.RNN(L.LSTMCell(5, recurrent_activation="hard_sigmoid"), return_sequences=True),
+         "RNN(LSTMCell(5, recurrent_activation='hard_sigmoid'))", {"onnx": "ok", "keras": "ok"}),
+        ("rnn_simple_cell_sigmoid", lambda: L.RNN(L.SimpleRNNCell(5, activation="sigmoid"), return_sequences=True),
+         "RNN(SimpleRNNCell(5, activation='sigmoid'))", {"onnx": "ok", "keras": "ok"}),
     ]
 
 

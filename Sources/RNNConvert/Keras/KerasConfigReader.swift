@@ -172,6 +172,15 @@ enum KerasConfigReader {
         func refuse(_ why: LayerRefusal) -> ConversionError {
             ConversionError.refusedLayer(file: file, layer: name, className: className, reasons: [why])
         }
+        if className == "RNN" {
+            // RNN(LSTMCell(…), go_backwards=…) is LSTM(…, go_backwards=…): the cell's keys and the layer's together.
+            let cell = config["cell"] as? [String: Any]
+            guard let cellClass = cell?["class_name"] as? String, let cellConfig = cell?["config"] as? [String: Any],
+                  let layerClass = KerasLayout.layerClass(ofCellClass: cellClass) else {
+                throw refuse(.rnnCell((cell?["class_name"] as? String) ?? config["cell"].map(describe) ?? "no cell"))
+            }
+            return try recurrent(layerClass, cellConfig.merging(config.filter { $0.key != "cell" }) { $1 }, name: name, file: file)
+        }
         if let why = KerasConfigKeys.unacceptedKey(className, config) { throw refuse(why) }
         if className == "Bidirectional" {
             guard let inner = config["layer"] as? [String: Any], let innerClass = inner["class_name"] as? String,

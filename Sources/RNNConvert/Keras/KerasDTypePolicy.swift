@@ -72,18 +72,17 @@ enum KerasDTypePolicy {
     }
 
     /// The first policy below float32 among a layer's own and, for
-    /// `Bidirectional`, its wrapped and backward layers' (an `InputLayer`'s
+    /// `Bidirectional`, its wrapped and backward layers' and, for `RNN`, its
+    /// cell's, at any depth (an `InputLayer`'s
     /// `dtype` is its tensor's: float16 input is rounded, integers are ids).
     static func reduced(ofLayer config: [String: Any], className: String, name: String) -> ReducedPrecision? {
         // An InputLayer's dtype is its tensor's: integer token ids (int32) are no policy.
         if className == "InputLayer", let dtype = config["dtype"] as? String, !dtype.contains("float") { return nil }
         if let own = reduced(config["dtype"], layer: name) { return own }
-        guard className == "Bidirectional" else { return nil }
-        for key in ["layer", "backward_layer"] {
-            if let inner = (config[key] as? [String: Any])?["config"] as? [String: Any],
-               let found = reduced(inner["dtype"], layer: name) {
-                return found
-            }
+        guard ["Bidirectional", "RNN"].contains(className) else { return nil }
+        for key in ["layer", "backward_layer", "cell"] {
+            guard let inner = config[key] as? [String: Any], let innerConfig = inner["config"] as? [String: Any] else { continue }
+            if let found = reduced(ofLayer: innerConfig, className: inner["class_name"] as? String ?? "", name: name) { return found }
         }
         return nil
     }

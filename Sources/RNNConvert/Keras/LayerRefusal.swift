@@ -32,6 +32,9 @@ public enum LayerRefusal: Equatable, Sendable, CustomStringConvertible {
     case mergeMode(String?)
     /// `Bidirectional`'s `backward_layer` has other settings than its forward layer.
     case backwardDiffers
+    /// An `RNN` layer around a cell other than `LSTMCell`, `GRUCell` or
+    /// `SimpleRNNCell` (`cell`: its class, or a description of the list).
+    case rnnCell(String)
     /// Keras 2: `go_backwards=True` on the layer inside `Bidirectional`.
     case goBackwardsInBidirectional
     /// tf.keras `time_major=True`.
@@ -90,6 +93,8 @@ public enum LayerRefusal: Equatable, Sendable, CustomStringConvertible {
                 + "; rnnkit reads merge_mode \"concat\", \"sum\", \"mul\" and \"ave\""
         case .backwardDiffers:
             return "its backward_layer differs from the forward layer; a PyTorch bidirectional layer has two identical directions"
+        case .rnnCell(let cell):
+            return "an RNN layer around \(cell): rnnkit runs RNN(LSTMCell), RNN(GRUCell) and RNN(SimpleRNNCell) (as LSTM, GRU, SimpleRNN) only"
         case .goBackwardsInBidirectional:
             return "go_backwards=True on the layer inside Bidirectional: rnnkit reads Bidirectional around forward layers"
         case .timeMajor:

@@ -30,6 +30,12 @@ public enum KerasLayout {
         RNNMode.allCases.first { layerClass($0) == name }
     }
 
+    /// The layer class that is `RNN` around a cell of class `name`
+    /// (`LSTMCell` → `LSTM`, `GRUCell` → `GRU`, `SimpleRNNCell` → `SimpleRNN`).
+    public static func layerClass(ofCellClass name: String) -> String? {
+        RNNMode.allCases.map { layerClass($0) }.first { $0 + "Cell" == name }
+    }
+
     /// The name Keras gives the layer's cell: `lstm_cell`, `gru_cell`, `simple_rnn_cell`.
     public static func cellName(_ mode: RNNMode) -> String {
         snakeCase(layerClass(mode)) + "_cell"
