@@ -32,7 +32,7 @@ extension KerasImporter {
                 producer = entry.name
                 continue
             }
-            guard let layer = try recurrentLayer(entry, tensors: tensors, file: file, consumed: &consumed) else {
+            guard let layer = try recurrentLayer(entry, tensors: tensors, file: file, configured: configured, consumed: &consumed) else {
                 close()
                 continue
             }
@@ -120,8 +120,12 @@ extension KerasImporter {
 extension KerasImporter {
     /// The recurrent layer `entry` describes, its variables read and checked
     /// against each other and the config; nil when `entry` is no recurrent
-    /// layer. The dataset names used are added to `consumed`.
-    static func recurrentLayer(_ entry: KerasLayerEntry, tensors: [String: Tensor], file: String,
+    /// layer. The dataset names used are added to `consumed`. In a file with
+    /// a config (`configured`), a layer of a class rnnkit does not read that
+    /// holds a recurrent cell's variables is refused: its class may compute
+    /// something else (a custom subclass of `LSTM`), so they are never read as
+    /// a default `LSTM`, as a weights file's are.
+    static func recurrentLayer(_ entry: KerasLayerEntry, tensors: [String: Tensor], file: String, configured: Bool = false,
                                consumed: inout Set<String>) throws -> KerasRecurrentLayer? {
         let bidirectional = entry.recurrent?.bidirectional ?? (tensors["\(entry.group).forward_layer.cell.vars.0"] != nil)
         let groups = bidirectional
@@ -135,6 +139,9 @@ extension KerasImporter {
         }
         func fail(_ why: LayerRefusal) -> ConversionError {
             ConversionError.refusedLayer(file: file, layer: entry.name, className: nil, reasons: [why])
+        }
+        if configured, entry.recurrent == nil {
+            throw ConversionError.refusedLayer(file: file, layer: entry.name, className: entry.className, reasons: [.unknownRecurrentClass])
         }
         var layer: KerasRecurrentLayer?
         for group in groups {

@@ -35,6 +35,9 @@ public enum LayerRefusal: Equatable, Sendable, CustomStringConvertible {
     /// An `RNN` layer around a cell other than `LSTMCell`, `GRUCell` or
     /// `SimpleRNNCell` (`cell`: its class, or a description of the list).
     case rnnCell(String)
+    /// A layer of a class rnnkit does not read (a custom subclass of `LSTM`,
+    /// a recurrent layer of another library) holds a recurrent cell's variables.
+    case unknownRecurrentClass
     /// Keras 2: `go_backwards=True` on the layer inside `Bidirectional`.
     case goBackwardsInBidirectional
     /// tf.keras `time_major=True`.
@@ -93,6 +96,10 @@ public enum LayerRefusal: Equatable, Sendable, CustomStringConvertible {
                 + "; rnnkit reads merge_mode \"concat\", \"sum\", \"mul\" and \"ave\""
         case .backwardDiffers:
             return "its backward_layer differs from the forward layer; a PyTorch bidirectional layer has two identical directions"
+        case .unknownRecurrentClass:
+            return "it holds a recurrent cell's variables, but rnnkit does not know its class, which may compute something other "
+                + "than Keras's LSTM, GRU and SimpleRNN (rnnkit reads those, Bidirectional and RNN around their cells); "
+                + "save the model with the built-in layer"
         case .rnnCell(let cell):
             return "an RNN layer around \(cell): rnnkit runs RNN(LSTMCell), RNN(GRUCell) and RNN(SimpleRNNCell) (as LSTM, GRU, SimpleRNN) only"
         case .goBackwardsInBidirectional:
