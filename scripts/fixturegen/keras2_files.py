@@ -100,6 +100,13 @@ def models(K):
          "without --full-precision; expected.npz also holds output_float32 (the float32 policy on the same weights)",
          seq(K.Input((None, 3)), L.LSTM(4, return_sequences=True, dtype="mixed_float16")),
          {"model.h5": ["refuse", "mixed_float16"], "weights.h5": "run_assuming_defaults"}),
+        # The generic RNN layer around a cell: read as the layer it spells, the cell's settings with the layer's.
+        ("rnn_lstm_cell_go_backwards", "RNN(LSTMCell(4, recurrent_activation='sigmoid'), go_backwards=True): an LSTM reading backwards",
+         seq(K.Input((None, 3)), L.RNN(L.LSTMCell(4, recurrent_activation="sigmoid"), go_backwards=True, return_sequences=True)),
+         {"model.h5": run, "weights.h5": "run_assuming_defaults"}),
+        ("rnn_simple_cell_relu", "RNN(SimpleRNNCell(4, activation='relu'))",
+         seq(K.Input((None, 3)), L.RNN(L.SimpleRNNCell(4, activation="relu"), return_sequences=True)),
+         {"model.h5": run, "weights.h5": "run_assuming_defaults"}),
         ("masking_lstm", "Masking(0.0) -> LSTM(4): the mask is not run by rnnkit yet, so it must be refused",
          seq(K.Input((None, 3)), L.Masking(0.0), L.LSTM(4, return_sequences=True)),
          {"model.h5": ["refuse", "Masking"], "weights.h5": ["refuse", "masking"]}),
