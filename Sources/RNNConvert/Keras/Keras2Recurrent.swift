@@ -96,10 +96,9 @@ struct Keras2Recurrent: Equatable {
     /// Missing keys take the defaults of `defaults`.
     static func fromConfig(_ className: String, _ config: [String: Any], defaults: Keras2Defaults) -> Keras2Recurrent? {
         if className == "RNN" {
-            // RNN(LSTMCell(…), go_backwards=…) is LSTM(…, go_backwards=…); other cells are no layer rnnkit reads.
-            guard let cell = config["cell"] as? [String: Any], let cellConfig = cell["config"] as? [String: Any],
-                  let layerClass = (cell["class_name"] as? String).flatMap(KerasLayout.layerClass(ofCellClass:)) else { return nil }
-            return fromConfig(layerClass, cellConfig.merging(config.filter { $0.key != "cell" }) { $1 }, defaults: defaults)
+            // Other cells are no layer rnnkit reads.
+            guard let (layerClass, merged) = KerasConfigReader.spelledLayer(ofRNN: config) else { return nil }
+            return fromConfig(layerClass, merged, defaults: defaults)
         }
         if className == "Bidirectional" {
             guard let inner = config["layer"] as? [String: Any], let innerClass = inner["class_name"] as? String,

@@ -173,13 +173,11 @@ enum KerasConfigReader {
             ConversionError.refusedLayer(file: file, layer: name, className: className, reasons: [why])
         }
         if className == "RNN" {
-            // RNN(LSTMCell(…), go_backwards=…) is LSTM(…, go_backwards=…): the cell's keys and the layer's together.
-            let cell = config["cell"] as? [String: Any]
-            guard let cellClass = cell?["class_name"] as? String, let cellConfig = cell?["config"] as? [String: Any],
-                  let layerClass = KerasLayout.layerClass(ofCellClass: cellClass) else {
+            guard let (layerClass, merged) = spelledLayer(ofRNN: config) else {
+                let cell = config["cell"] as? [String: Any]
                 throw refuse(.rnnCell((cell?["class_name"] as? String) ?? config["cell"].map(describe) ?? "no cell"))
             }
-            return try recurrent(layerClass, cellConfig.merging(config.filter { $0.key != "cell" }) { $1 }, name: name, file: file)
+            return try recurrent(layerClass, merged, name: name, file: file)
         }
         if let why = KerasConfigKeys.unacceptedKey(className, config) { throw refuse(why) }
         if className == "Bidirectional" {
@@ -209,6 +207,15 @@ enum KerasConfigReader {
             mode: mode, bidirectional: false, units: config["units"] as? Int, useBias: config["use_bias"] as? Bool ?? true,
             activation: activation, returnSequences: config["return_sequences"] as? Bool ?? false,
             zeroOutputForMask: config["zero_output_for_mask"] as? Bool ?? false, variant: variant)
+    }
+
+    /// The layer an `RNN` layer's config spells (Keras 3 and Keras 2):
+    /// `RNN(LSTMCell(…), go_backwards=…)` is `LSTM(…, go_backwards=…)`, the
+    /// cell's keys and the layer's together; nil for any other cell.
+    static func spelledLayer(ofRNN config: [String: Any]) -> (className: String, config: [String: Any])? {
+        guard let cell = config["cell"] as? [String: Any], let cellConfig = cell["config"] as? [String: Any],
+              let layerClass = (cell["class_name"] as? String).flatMap(KerasLayout.layerClass(ofCellClass:)) else { return nil }
+        return (layerClass, cellConfig.merging(config.filter { $0.key != "cell" }) { $1 })
     }
 
     /// An activation as the config spells it (`"tanh"`, or a serialized object).

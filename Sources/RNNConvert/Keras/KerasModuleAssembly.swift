@@ -125,7 +125,7 @@ extension KerasImporter {
     /// holds a recurrent cell's variables is refused: its class may compute
     /// something else (a custom subclass of `LSTM`), so they are never read as
     /// a default `LSTM`, as a weights file's are.
-    static func recurrentLayer(_ entry: KerasLayerEntry, tensors: [String: Tensor], file: String, configured: Bool = false,
+    static func recurrentLayer(_ entry: KerasLayerEntry, tensors: [String: Tensor], file: String, configured: Bool,
                                consumed: inout Set<String>) throws -> KerasRecurrentLayer? {
         let bidirectional = entry.recurrent?.bidirectional ?? (tensors["\(entry.group).forward_layer.cell.vars.0"] != nil)
         let groups = bidirectional

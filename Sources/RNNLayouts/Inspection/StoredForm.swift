@@ -18,7 +18,7 @@ public enum StoredForm: Equatable, Sendable {
     /// The form in which `names` hold `tensor` (a qualified parameter name,
     /// `encoder.weight_hh_l0`), or nil.
     public static func find(_ tensor: String, in names: Set<String>) -> StoredForm? {
-        let leaf = tensor.split(separator: ".").last.map(String.init) ?? tensor
+        let leaf = Self.leaf(tensor)
         let prefix = String(tensor.dropLast(leaf.count))  // "" or "encoder."
         let parametrized = "\(prefix)parametrizations.\(leaf)."
         let found = names.filter { $0.hasPrefix(parametrized) }.sorted()

@@ -56,7 +56,10 @@ struct TorchModuleTree {
     /// Most levels of modules inside modules that are followed.
     static let maximumDepth = 64
     /// Classes whose pickled attributes are read as recorded settings.
-    static let recurrentClasses = UnrunModuleCode.pytorchClasses
+    static let recurrentClasses: Set<String> = [
+        "torch.nn.modules.rnn.LSTM", "torch.nn.modules.rnn.GRU", "torch.nn.modules.rnn.RNN",
+        "torch.nn.modules.rnn.LSTMCell", "torch.nn.modules.rnn.GRUCell", "torch.nn.modules.rnn.RNNCell",
+    ]
 
     /// The hook dicts of an `nn.Module`'s state.
     static let hookFields = [

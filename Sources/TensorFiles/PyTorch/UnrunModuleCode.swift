@@ -28,16 +28,11 @@ public struct UnrunModuleCode: Sendable, Equatable, Encodable {
         return parts.joined(separator: ", and ")
     }
 
-    /// PyTorch's recurrent classes, whose forward rnnkit computes.
-    static let pytorchClasses: Set<String> = [
-        "torch.nn.modules.rnn.LSTM", "torch.nn.modules.rnn.GRU", "torch.nn.modules.rnn.RNN",
-        "torch.nn.modules.rnn.LSTMCell", "torch.nn.modules.rnn.GRUCell", "torch.nn.modules.rnn.RNNCell",
-    ]
-
     /// The record for a module of `className` (a pickle's or TorchScript's
     /// name) with `hooks`, or nil when PyTorch's forward is all it runs.
     static func of(className: String, hooks: [String]) -> UnrunModuleCode? {
-        let own = pytorchClasses.contains(TorchScriptArchive.pythonName(className)) ? nil : className
+        // PyTorch's recurrent classes, whose forward rnnkit computes (TorchScript's by their Python name).
+        let own = TorchModuleTree.recurrentClasses.contains(TorchScriptArchive.pythonName(className)) ? nil : className
         guard own != nil || !hooks.isEmpty else { return nil }
         return UnrunModuleCode(className: own, hooks: hooks)
     }
