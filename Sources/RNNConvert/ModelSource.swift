@@ -140,7 +140,7 @@ public struct ModelSource: Sendable {
             guard let listing = sniffed.keras2 else { preconditionFailure("the sniffer names a Keras 2 format with its listing") }
             let result = try Keras2Importer.read(listing)
             return ModelSource(path: path, format: sniffed.format, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
-        case .npy, .npyDirectory, .npz, .hdf5, .safetensors, .pytorch, .pytorchLegacy, .torchScript:
+        case .npy, .npyDirectory, .npz, .hdf5, .safetensors, .pytorch, .pytorchLegacy, .torchScript, .pytorchExport:
             let file = try TensorFile.open(sniffed)
             var source = ModelSource(path: path, format: file.format, tensors: file.tensors, metadata: file.metadata)
             source.otherItems = file.otherItems
