@@ -9,7 +9,8 @@ rnnkit must refuse those unless --assume-pytorch-forward, and then compute PyTor
 expected.npz holds, per file stem, `<stem>_program` (what torch.export.load(file).module()
 returns for the stem's input: its output sequence, or h' for a cell) and `<stem>_pytorch` (what
 torch.nn's own module returns for the same weights). cases.json names each stem's input file and
-whether rnnkit runs it as recorded.
+whether rnnkit runs it as recorded, and its state_dict's names in order; state_dicts.npz holds
+the values (`<stem>:<name>`).
 
 Run with torch (python3 scripts/make_fixtures.py --only pt2, or this file alone).
 """
@@ -88,7 +89,7 @@ def make(root):
     torch.manual_seed(11)
     x = torch.randn(6, 2, 4)
     inputs = {"input.npy": x, "input_batch_first.npy": x.transpose(0, 1).contiguous(), "input_step.npy": x[:1]}
-    expected, cases, made = {}, {}, []
+    expected, weights, cases, made = {}, {}, {}, []
 
     def save(stem, model, recurrent, input_name, accepted, description, train=False, decompose=False):
         model.train(train)
@@ -104,7 +105,10 @@ def make(root):
         with torch.no_grad():
             expected[stem + "_program"] = first(loaded(example)).numpy()
             expected[stem + "_pytorch"] = first(plain_copy(recurrent)(example)).numpy()
-        cases[stem] = {"input": input_name, "accepted": accepted, "description": description}
+        state = model.state_dict()
+        for name, value in state.items():
+            weights[f"{stem}:{name}"] = value.detach().numpy()
+        cases[stem] = {"input": input_name, "accepted": accepted, "description": description, "state_dict": list(state)}
         made.append((stem, description))
 
     wrapped = Wrapped()
@@ -135,6 +139,7 @@ def make(root):
     for name, value in inputs.items():
         np.save(os.path.join(folder, name), value.numpy())
     np.savez(os.path.join(folder, "expected.npz"), **expected)
+    np.savez(os.path.join(folder, "state_dicts.npz"), **weights)
     with open(os.path.join(folder, "cases.json"), "w") as handle:
         json.dump({"torch_version": torch.__version__, "cases": cases}, handle, indent=2)
         handle.write("\n")
@@ -155,6 +160,8 @@ not, and are refused unless `--assume-pytorch-forward`. `expected.npz`: `<stem>_
 `torch.export.load(file).module()` returns, `<stem>_pytorch` what torch.nn's module returns for the
 same weights; `input.npy` is `(T, B, F)`, `input_batch_first.npy` the same `(B, T, F)`,
 `input_step.npy` its first step `(1, B, F)` (the cell's fixture was exported on `(B, F)`).
+`cases.json` lists each file's `state_dict()` names in order, `state_dicts.npz` their values
+(`<stem>:<name>`).
 `lstm_train_dropout`'s program output is one draw of its dropout.
 
 | file | what |
