@@ -104,6 +104,11 @@ public struct ModelSource: Sendable {
     /// Entries of a container that are not tensors (`TensorFile.otherItems`).
     public var otherItems: [(name: String, summary: String)] = []
 
+    /// The entries among `otherItems` named like a recurrent parameter: held
+    /// by the file, not read (`Inspector.inspect(_:unreadable:)` makes each
+    /// its module's problem).
+    public var unreadable: [UnreadableTensor] { UnreadableTensor.among(otherItems) }
+
     /// Creates a model source.
     public init(path: String, format: FileFormat, tensors: [NamedTensor], hints: [String: ModuleHints] = [:], metadata: [String: String] = [:]) {
         self.path = path

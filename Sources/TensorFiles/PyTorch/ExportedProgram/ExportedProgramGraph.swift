@@ -1,3 +1,5 @@
+import Foundation
+
 /// The graph of an exported program (`models/<name>.json`), read for what it
 /// says about the modules holding recurrent weights: which operator runs
 /// each, with which flags, and whether the graph computes anything else
@@ -293,5 +295,17 @@ struct RecurrenceCall {
             }
         }
         return names
+    }
+}
+
+/// Entry point for the fuzz target in `Fuzz/` (not part of the API).
+@_spi(Fuzzing)
+public enum ExportedProgramFuzzing {
+    /// Reads `data` as an exported program's `models/<name>.json` and what it
+    /// records for modules holding its parameters, ignoring the errors.
+    public static func readGraph(_ data: Data) {
+        guard let document = try? ExportedProgramJSON.parse(data, member: "models/model.json", file: "fuzz.pt2"),
+              let graph = try? ExportedProgramGraph(document) else { return }
+        _ = try? graph.records(for: Set(graph.stateOrder.map { ModulePath(owning: $0).prefix }))
     }
 }
