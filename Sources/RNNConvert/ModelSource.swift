@@ -150,7 +150,10 @@ public struct ModelSource: Sendable {
             var source = ModelSource(path: path, format: file.format, tensors: file.tensors, metadata: file.metadata)
             source.otherItems = file.otherItems
             source.hints = file.moduleSettings.mapValues {
-                ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst, source: $0.source)
+                var hints = ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst,
+                                        source: $0.source)
+                hints.layoutUnknown = $0.layoutUnknown
+                return hints
             }
             for (name, code) in file.unrunCode { source.hints[name, default: ModuleHints()].unrunCode = code }
             source.readStoredTensors()
