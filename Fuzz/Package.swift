@@ -21,6 +21,7 @@ let package = Package(
         .executableTarget(name: "FuzzPickle", dependencies: ["FuzzSupport", .product(name: "Pickle", package: rnnkit)]),
         .executableTarget(name: "FuzzONNX", dependencies: ["FuzzSupport", .product(name: "RNNConvert", package: rnnkit)]),
         .executableTarget(name: "FuzzONNXConstants", dependencies: ["FuzzSupport", .product(name: "RNNConvert", package: rnnkit)]),
+        .executableTarget(name: "FuzzExportedProgram", dependencies: ["FuzzSupport", .product(name: "TensorFiles", package: rnnkit)]),
         .executableTarget(name: "FuzzKerasConfig", dependencies: ["FuzzSupport", .product(name: "RNNConvert", package: rnnkit)]),
     ],
     swiftLanguageModes: [.v5]

@@ -2,7 +2,7 @@
 # Fuzzes one of rnnkit's readers with libFuzzer + AddressSanitizer.
 #
 #   scripts/fuzz.sh READER SECONDS [libFuzzer options…]
-#   READER: npy npz safetensors hdf5 pytorch pickle onnx onnx-constants keras-config
+#   READER: npy npz safetensors hdf5 pytorch pt2-graph pickle onnx onnx-constants keras-config
 #           (or "all" with SECONDS each)
 #
 # Builds the fuzz package (Fuzz/, release, -sanitize=fuzzer,address) unless
@@ -15,7 +15,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 fuzz="$root/Fuzz"
 
-usage() { echo "usage: scripts/fuzz.sh npy|npz|safetensors|hdf5|pytorch|pickle|onnx|onnx-constants|keras-config|all SECONDS [libFuzzer options]" >&2; exit 64; }
+usage() { echo "usage: scripts/fuzz.sh npy|npz|safetensors|hdf5|pytorch|pt2-graph|pickle|onnx|onnx-constants|keras-config|all SECONDS [libFuzzer options]" >&2; exit 64; }
 [ $# -ge 2 ] || usage
 reader="$1" seconds="$2"
 shift 2
@@ -71,19 +71,22 @@ for folder, _, files in os.walk(fixtures):
 PY
 }
 
-# Extracts config.json from the fixtures' .keras archives.
-seed_keras_configs() {
-    python3 - "$root/Fixtures" "$1" <<'PY'
+# Extracts the members whose path contains PART from the fixtures' zip
+# archives ending in SUFFIX (config.json of .keras files, models/*.json of .pt2 files).
+seed_members() {
+    python3 - "$root/Fixtures" "$1" "$2" "$3" <<'PY'
 import os, sys, zipfile
-fixtures, seeds = sys.argv[1], sys.argv[2]
+fixtures, seeds, suffix, part = sys.argv[1:5]
 count = 0
 for folder, _, files in os.walk(fixtures):
     for name in files:
-        if name.endswith(".keras") and zipfile.is_zipfile(os.path.join(folder, name)):
-            with zipfile.ZipFile(os.path.join(folder, name)) as archive:
-                if "config.json" in archive.namelist():
-                    count += 1
-                    open(os.path.join(seeds, f"config-{count}.json"), "wb").write(archive.read("config.json"))
+        path = os.path.join(folder, name)
+        if name.endswith(suffix) and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    if part in member and member.endswith(".json"):
+                        count += 1
+                        open(os.path.join(seeds, f"member-{count}.json"), "wb").write(archive.read(member))
 PY
 }
 
@@ -96,6 +99,7 @@ run_one() {
         safetensors) target=FuzzSafetensors ;;
         hdf5) target=FuzzHDF5; leaks=0; unit_timeout=120 ;;  # libhdf5 keeps free lists; children may each wait out their limit
         pytorch) target=FuzzPyTorch; leaks=0 ;;  # zip checkpoints go through ZIPFoundation
+        pt2-graph) target=FuzzExportedProgram ;;
         pickle) target=FuzzPickle ;;
         onnx) target=FuzzONNX ;;
         onnx-constants) target=FuzzONNXConstants; dictionary=(-dict="$fuzz/dictionaries/onnx_constants.dict") ;;
@@ -111,10 +115,11 @@ run_one() {
         npz) seed_files "$seeds" -name '*.npz' ;;
         safetensors) seed_files "$seeds" -name '*.safetensors' ;;
         hdf5) seed_files "$seeds" -name '*.h5' ;;
-        pytorch) seed_files "$seeds" -name '*.pt' -o -name '*.pth' ;;
+        pytorch) seed_files "$seeds" -name '*.pt' -o -name '*.pth' -o -name '*.pt2' ;;
+        pt2-graph) seed_members "$seeds" '.pt2' 'models/' ;;
         pickle) seed_pickles "$seeds" ;;
         onnx|onnx-constants) seed_files "$seeds" -name '*.onnx' ;;
-        keras-config) seed_keras_configs "$seeds" ;;
+        keras-config) seed_members "$seeds" '.keras' 'config.json' ;;
     esac
     echo "== fuzz $reader ($target) for $seconds s: $(ls "$seeds" | wc -l) seeds, corpus $(ls "$corpus" | wc -l) files"
     # A hang inside libhdf5 is found by the child's time limit, kept short here.
@@ -128,7 +133,7 @@ run_one() {
 build
 if [ "$reader" = all ]; then
     passed=0 failed=0
-    for one in npy npz safetensors hdf5 pytorch pickle onnx onnx-constants keras-config; do
+    for one in npy npz safetensors hdf5 pytorch pt2-graph pickle onnx onnx-constants keras-config; do
         if run_one "$one" "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "== fuzz $one FAILED (see Fuzz/artifacts/$one/)"; fi
     done
     echo "fuzz: $passed passed, $failed failed"

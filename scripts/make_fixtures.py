@@ -2,7 +2,7 @@
 """Regenerates Fixtures/ with real PyTorch (and Keras 3 / ONNX for the interop
 folders). Run by hand (`make fixtures`), never in CI:
 
-    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,torch_modules,variants,keras_precision,torch_code,keras_classes,keras2] [--root Fixtures]
+    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,torch_modules,variants,keras_precision,torch_code,keras_classes,pt2,unreadable,keras2] [--root Fixtures]
 
 Needs torch, numpy, h5py, safetensors, keras 3 + jax, onnx, onnxruntime and onnxscript
 (torch.onnx.export(dynamo=True), part onnx_trust).
@@ -24,7 +24,8 @@ import torch  # noqa: E402
 
 from fixturegen import (  # noqa: E402
     checkpoint_files, interop_files, keras_class_files, keras_mask_files, keras_precision_files, module_fixtures,
-    onnx_trust_files, problem_files, readmes, self_check, torch_code_files, torch_module_files, variant_files)
+    onnx_trust_files, problem_files, pt2_files, readmes, self_check, torch_code_files, torch_module_files, unreadable_files,
+    variant_files)
 
 # part -> (maker, README writer, what it counts)
 PARTS = {
@@ -46,6 +47,10 @@ PARTS = {
     "torch_code": (torch_code_files.make, torch_code_files.write_readme, "files"),
     # Keras layers of classes rnnkit does not read that hold recurrent weights: Fixtures/keras_classes/.
     "keras_classes": (keras_class_files.make, keras_class_files.write_readme, "models"),
+    # Exported programs (torch.export.save, .pt2) run as recorded or refused: Fixtures/pt2/.
+    "pt2": (pt2_files.make, pt2_files.write_readme, "files"),
+    # Module tensors in forms rnnkit does not read (external storage, float8, …), which it must refuse: Fixtures/unreadable/.
+    "unreadable": (unreadable_files.make, unreadable_files.write_readme, "files"),
 }
 # Parts made by another Python (TensorFlow's): run as a script, their READMEs kept by hand.
 EXTERNAL_PARTS = {

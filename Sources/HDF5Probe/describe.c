@@ -20,6 +20,36 @@ static herr_t collect_object(hid_t root, const char *name, const H5O_info_t *inf
     return 0;
 }
 
+/// Sends "K path kind target" for a link that is not a hard link: a soft
+/// link (its target path), an external link (file and object) or a
+/// user-defined one. Nothing behind such a link is opened.
+static herr_t report_link(hid_t group, const char *name, const H5L_info_t *info, void *context) {
+    (void)context;
+    if (info->type == H5L_TYPE_HARD) return 0;
+    const char *kind = info->type == H5L_TYPE_SOFT ? "soft" : info->type == H5L_TYPE_EXTERNAL ? "external" : "user-defined";
+    char target[512] = "";
+    size_t size = info->u.val_size;
+    if (info->type != H5L_TYPE_ERROR && size > 0 && size < 4096) {
+        char *value = malloc(size);
+        if (value != NULL && H5Lget_val(group, name, value, size, H5P_DEFAULT) >= 0) {
+            const char *file = NULL, *object = NULL;
+            if (info->type == H5L_TYPE_SOFT) {
+                snprintf(target, sizeof target, "%.*s", (int)strnlen(value, size), value);
+            } else if (info->type == H5L_TYPE_EXTERNAL && H5Lunpack_elink_val(value, size, NULL, &file, &object) >= 0) {
+                snprintf(target, sizeof target, "%s:%s", file ? file : "", object ? object : "");
+            }
+        }
+        free(value);
+        H5Eclear2(H5E_DEFAULT);
+    }
+    probe_line *line = probe_line_start('K');
+    probe_line_field(line, name);
+    probe_line_field(line, kind);
+    probe_line_field(line, target);
+    probe_line_send(line);
+    return 0;
+}
+
 static herr_t collect_attribute(hid_t object, const char *name, const H5A_info_t *info, void *context) {
     (void)object;
     (void)info;
@@ -328,6 +358,8 @@ static void walk_file(const probe_child_job *job) {
         probe_line_send(line);
     }
     for (size_t i = 0; i < lists.datasets.count; i++) walk_dataset(file, lists.datasets.items[i]);
+    probe_report("listing the links", "", "");
+    if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, report_link, NULL) < 0) H5Eclear2(H5E_DEFAULT);
     walk_attributes(file, "/");
     for (size_t i = 0; i < lists.objects.count; i++) {
         if (strcmp(lists.objects.items[i], ".") != 0) walk_attributes(file, lists.objects.items[i]);

@@ -28,6 +28,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     case batchFirstNotRecorded(file: String, target: FileFormat)
     /// The nonlinearity asked for contradicts the one the input records.
     case nonlinearityContradictsFile(file: String, nonlinearity: Nonlinearity, recorded: Nonlinearity, module: ModulePath)
+    /// The input holds recurrent parameters its reader could not read
+    /// (`ModuleProblem.unreadableTensor`); a container written without them
+    /// would describe another module.
+    case unreadableTensors(file: String, [UnreadableTensor])
     /// The input stores an initial state and/or lengths for `module`, which
     /// a Keras layer cannot hold.
     case storedInputsForKeras(output: String, input: String, module: ModulePath, state: Bool, lengths: Bool)
@@ -128,6 +132,11 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
         case .batchFirstNotRecorded(let file, let target):
             return "\(file): \(name(.batchFirst)): \(target.displayName) files do not record the batch layout "
                 + "(it describes how to run a module) and the input file does not record batch-major input; only .onnx output records it"
+        case .unreadableTensors(let file, let tensors):
+            let first = tensors[0]
+            let more = tensors.count > 1 ? " (and \(tensors.count - 1) more)" : ""
+            return "\(file): \(first.name)\(more): in the file, but rnnkit cannot read it (\(first.why)); "
+                + "the converted file would lack it and describe another module"
         case .nonlinearityContradictsFile(let file, let nonlinearity, let recorded, let module):
             return "\(file): \(name(.nonlinearity)) \(nonlinearity.rawValue) contradicts the file, which records "
                 + "nonlinearity \(recorded.rawValue) for '\(module)'"

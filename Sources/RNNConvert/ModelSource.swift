@@ -104,6 +104,11 @@ public struct ModelSource: Sendable {
     /// Entries of a container that are not tensors (`TensorFile.otherItems`).
     public var otherItems: [(name: String, summary: String)] = []
 
+    /// The entries among `otherItems` named like a recurrent parameter: held
+    /// by the file, not read (`Inspector.inspect(_:unreadable:)` makes each
+    /// its module's problem).
+    public var unreadable: [UnreadableTensor] { UnreadableTensor.among(otherItems) }
+
     /// Creates a model source.
     public init(path: String, format: FileFormat, tensors: [NamedTensor], hints: [String: ModuleHints] = [:], metadata: [String: String] = [:]) {
         self.path = path
@@ -140,12 +145,15 @@ public struct ModelSource: Sendable {
             guard let listing = sniffed.keras2 else { preconditionFailure("the sniffer names a Keras 2 format with its listing") }
             let result = try Keras2Importer.read(listing)
             return ModelSource(path: path, format: sniffed.format, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
-        case .npy, .npyDirectory, .npz, .hdf5, .safetensors, .pytorch, .pytorchLegacy, .torchScript:
+        case .npy, .npyDirectory, .npz, .hdf5, .safetensors, .pytorch, .pytorchLegacy, .torchScript, .pytorchExport:
             let file = try TensorFile.open(sniffed)
             var source = ModelSource(path: path, format: file.format, tensors: file.tensors, metadata: file.metadata)
             source.otherItems = file.otherItems
             source.hints = file.moduleSettings.mapValues {
-                ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst, source: $0.source)
+                var hints = ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst,
+                                        source: $0.source)
+                hints.layoutUnknown = $0.layoutUnknown
+                return hints
             }
             for (name, code) in file.unrunCode { source.hints[name, default: ModuleHints()].unrunCode = code }
             source.readStoredTensors()

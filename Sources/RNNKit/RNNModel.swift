@@ -97,7 +97,7 @@ public struct RNNModel: Sendable {
         let selected: RNNModule
         do {
             let tensors = try Rename.apply(renames, to: source.tensors)
-            selected = try Inspector.inspect(tensors).selectModule(named: module)
+            selected = try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: module)
         } catch let error as BadInputError {
             throw FileInputError(file: path, underlying: error)
         }

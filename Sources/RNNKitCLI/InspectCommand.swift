@@ -9,8 +9,8 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Show the recurrent modules in a weight file, their problems and their shape flow.",
         discussion: """
-            Reads NPY, NPZ, a directory of .npy files, HDF5, safetensors or a PyTorch \
-            checkpoint (recognised by its bytes), groups tensors into modules by name prefix \
+            Reads NPY, NPZ, a directory of .npy files, HDF5, safetensors, a PyTorch \
+            checkpoint or exported program (.pt2), ONNX or Keras (recognised by its bytes), groups tensors into modules by name prefix \
             (encoder.lstm.weight_ih_l0 belongs to 'encoder.lstm'), and infers each module's \
             mode, sizes, layers, directions and bias from names and shapes. Missing, misshaped \
             or non-finite tensors are listed as problems (exit 0). nonlinearity, batch_first \

@@ -9,8 +9,8 @@ struct RNNKitCommand: ParsableCommand {
         abstract: "Inspect, run, verify and convert PyTorch RNN/LSTM/GRU weight files.",
         discussion: """
             Reads NPY, NPZ, directories of .npy files, HDF5, safetensors, PyTorch \
-            checkpoints, ONNX models and Keras 3 files (.keras, .weights.h5), recognised by \
-            their bytes.
+            checkpoints, TorchScript archives, exported programs (.pt2), ONNX models and \
+            Keras 3 and Keras 2 files (.keras, .weights.h5, .h5), recognised by their bytes.
 
             Exit codes: 0 success, 1 verification mismatch or other failure, \
             2 bad input (unreadable file, wrong shapes, bad flags), 64 usage error.

@@ -58,6 +58,7 @@ public struct TensorFile: Sendable {
         case .npz: return try NPZReader.read(path: path)
         case .safetensors: return try SafetensorsReader.read(path: path)
         case .pytorch, .pytorchLegacy, .torchScript: return try TorchCheckpointReader.read(path: path)
+        case .pytorchExport: return try ExportedProgramArchive.read(path: path)
         case .hdf5, .kerasWeights, .keras2Model, .keras2Weights:
             var file = try sniffed.described ?? HDF5Reader.read(path: path)
             file.format = sniffed.format

@@ -76,6 +76,8 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case torchFormat(TorchFormatProblem)
         /// A pickle was read but does not hold what a checkpoint holds.
         case torchPickle(TorchPickleProblem)
+        /// An exported program archive (`.pt2`) is refused.
+        case exportedProgram(ExportedProgramProblem)
         /// An output could not be written (created, filled, published).
         case unwritable(OutputProblem)
         /// The output path exists and replacing it was not asked for
@@ -151,7 +153,7 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
                 + "a PyTorch checkpoint or TorchScript archive, an ONNX model or a Keras file)"
         case .notTensorContainer(let format):
             return "\(format.displayName): holds a model, not a list of tensors; open it as a model"
-        case .notWritten(.pytorch), .notWritten(.pytorchLegacy), .notWritten(.torchScript):
+        case .notWritten(.pytorch), .notWritten(.pytorchLegacy), .notWritten(.torchScript), .notWritten(.pytorchExport):
             return "rnnkit does not write PyTorch checkpoints; write safetensors (torch loads it with safetensors.torch.load_file)"
         case .notWritten(let format):
             return "\(format.displayName) holds a model, not a list of tensors: it is written by a conversion of one module"
@@ -191,6 +193,7 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case .torchPickle(let problem): return "pickle: \(problem)"
         case .torchStorage(let problem): return problem.description
         case .torchFormat(let problem): return problem.description
+        case .exportedProgram(let problem): return problem.description
         case .unwritable(let problem): return problem.description
         case .outputExists: return "already exists"
         case .refusedOverwrite(let refusal): return refusal.description

@@ -75,6 +75,28 @@ final class ModuleCodeCommandTests: XCTestCase {
         }
     }
 
+    func testTracedModulesRunWithTheSettingsOfTheirTracedCall() throws {
+        let expected = try TensorFile.open(fixture("expected.npz"))
+        // batch_first=True lives only in the traced call: no flag needed, torch's numbers.
+        let output = folder.appendingPathComponent("traced.npz").path
+        let run = try CLI.run(["run", fixture("traced_batch_first.pt"), "--input", fixture("input_batch_first.npy"), "--output", output])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let got = try XCTUnwrap(try TensorFile.open(output).tensor(named: "output"))
+        XCTAssertLessThan(try largestDifference(got, try XCTUnwrap(expected.tensor(named: "traced_batch_first_module"))), 1e-5)
+        // Traced in training mode, dropout applies on every call: refused, then PyTorch's eval forward with the flag.
+        let dropout = folder.appendingPathComponent("dropout.npz").path
+        let refused = try CLI.run(["run", fixture("traced_training_dropout.pt"), "--input", fixture("input.npy"), "--output", dropout])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("training mode, with dropout 0.5"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dropout))
+        let assumed = try CLI.run(["run", fixture("traced_training_dropout.pt"), "--input", fixture("input.npy"), "--output", dropout,
+                                   "--assume-pytorch-forward"])
+        XCTAssertEqual(assumed.status, 0, assumed.stderr)
+        let eval = try XCTUnwrap(try TensorFile.open(dropout).tensor(named: "output"))
+        XCTAssertLessThan(try largestDifference(eval, try XCTUnwrap(expected.tensor(named: "traced_training_dropout_pytorch"))), 1e-5)
+        XCTAssertGreaterThan(try largestDifference(eval, try XCTUnwrap(expected.tensor(named: "traced_training_dropout_module"))), 1e-2)
+    }
+
     func testInspectSaysWhatCodeTheFileNames() throws {
         let text = try CLI.run(["inspect", fixture("forward_hook.pt")])
         XCTAssertEqual(text.status, 0, text.stderr)

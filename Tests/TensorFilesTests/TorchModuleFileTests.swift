@@ -63,7 +63,11 @@ final class TorchModuleFileTests: XCTestCase {
             }
             XCTAssertEqual(listed, sidecar["classes"] as? [String: String], name)
 
-            let recorded = sidecar["recorded"] as? [String: [String: Any]] ?? [:]
+            var recorded = sidecar["recorded"] as? [String: [String: Any]] ?? [:]
+            // A traced module records its batch_first in its traced call (the flag it was made with).
+            if (sidecar["made_by"] as? String ?? "").hasPrefix("torch.jit.trace"), let module = sidecar["module"] as? String {
+                recorded[module] = ["batch_first": (sidecar["flags"] as? [String: Any])?["batch_first"] as? Bool ?? false]
+            }
             XCTAssertEqual(Set(file.moduleSettings.keys), Set(recorded.keys), name)
             for (module, facts) in recorded {
                 let settings = try XCTUnwrap(file.moduleSettings[module], "\(name) \(module)")
@@ -81,7 +85,16 @@ final class TorchModuleFileTests: XCTestCase {
     func testTorchScriptPartsBesideTheParameters() throws {
         let traced = try TensorFile.open(Self.folder.appendingPathComponent("trace_tagger/model.pt").path)
         XCTAssertTrue(traced.otherItems.contains { $0.name == "traced_inputs.pkl" })
-        XCTAssertTrue(traced.moduleSettings.isEmpty, "a traced LSTM records no batch_first")
+        XCTAssertEqual(traced.moduleSettings["lstm"]?.batchFirst, true, "a traced LSTM's batch_first, from its traced call")
+        XCTAssertEqual(traced.moduleSettings["lstm"]?.source, "the traced call in code/__torch__/torch/nn/modules/rnn/___torch_mangle_0.py")
+        // The call's top-level arguments; a call without its `)` on the line is not read.
+        XCTAssertEqual(TorchScriptArchive.callArguments("input, [hx, cx], _2, True, 1, 0., False, False, True)\n"),
+                       ["input", "[hx, cx]", "_2", "True", "1", "0.", "False", "False", "True"])
+        XCTAssertNil(TorchScriptArchive.callArguments("input, _1, _2, True"))
+        let untraceable = TorchScriptArchive.traced(RecordedModuleSettings(className: "__torch__.torch.nn.modules.rnn.GRU", source: ""),
+                                                    ["    _3 = torch.gru(input, _1, _2, True"], code: "archive/code/__torch__/x.py")
+        XCTAssertTrue(untraceable.layoutUnknown)
+        XCTAssertNil(untraceable.batchFirst)
         let body = TorchScriptArchive.classBody(named: "LSTM", in: "class GRU(Module):\n  batch_first : Final[bool] = False\n"
             + "class LSTM(Module):\n  __parameters__ = []\n  batch_first : Final[bool] = True\n  def forward(self):\n"
             + "    batch_first : Final[bool] = False\nclass RNN(Module):\n  batch_first : Final[bool] = False\n")

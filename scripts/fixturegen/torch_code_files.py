@@ -6,7 +6,9 @@ compute PyTorch's forward for their weights.
 
 expected.npz holds, per file stem, `<stem>_module` (what the saved module itself returns: its
 output tensor) and `<stem>_pytorch` (what torch.nn.LSTM/GRU's forward returns for the same
-weights); input.npy is the input (time-major, (T, B, F)).
+weights); input.npy is the input (time-major, (T, B, F)), input_batch_first.npy the same (B, T, F)
+for traced_batch_first. Two traced modules keep their settings only in the traced call: one
+batch-first (rnnkit reads it), one traced in training mode with dropout (refused).
 
 Run with torch (python3 scripts/make_fixtures.py --only torch_code, or this file alone).
 """
@@ -59,11 +61,11 @@ def halve_output(module, inputs, output):
 
 
 def pytorch_forward(kind, module, x):
-    """torch.nn's own forward for the weights `module` holds."""
-    plain = kind(module.input_size, module.hidden_size) if kind is not None else None
+    """torch.nn's own forward (in eval mode) for the weights `module` holds."""
+    plain = kind(module.input_size, module.hidden_size, num_layers=module.num_layers, batch_first=module.batch_first)
     plain.load_state_dict({k: v for k, v in module.state_dict().items()})
     with torch.no_grad():
-        return plain(x)[0].numpy()
+        return plain.eval()(x)[0].numpy()
 
 
 def make(root):
@@ -75,18 +77,21 @@ def make(root):
     x = torch.randn(6, 2, 4)
     expected, made = {}, []
 
-    def save(stem, module, description, kind, scripted=False):
-        module.eval()
+    def save(stem, module, description, kind, scripted=False, traced=False, train=False, example=x):
+        module.train(train)
         path = os.path.join(folder, stem + ".pt")
         if scripted:
             torch.jit.save(torch.jit.script(module), path)
+        elif traced:
+            torch.manual_seed(1)
+            torch.jit.save(torch.jit.trace(module, example, check_trace=False), path)
         else:
             torch.save(module, path)
         with torch.no_grad():
-            out = module(x)
+            out = torch.jit.load(path)(example) if traced else module(example)
         expected[stem + "_module"] = (out[0] if isinstance(out, tuple) else out).numpy()
         if kind is not None:
-            expected[stem + "_pytorch"] = pytorch_forward(kind, module, x)
+            expected[stem + "_pytorch"] = pytorch_forward(kind, module, example)
         made.append((stem, description))
 
     save("subclass_forward", ScaledLSTM(4, 5), "torch.save of __main__.ScaledLSTM(nn.LSTM) with its own forward (input ×2, output ×½)", nn.LSTM)
@@ -96,6 +101,15 @@ def make(root):
     save("forward_hook", hooked, "torch.save of nn.GRU with a forward hook __main__.halve_output (output ×½)", nn.GRU)
     save("own_class", OwnCell(4, 5), "torch.save of __main__.OwnCell(nn.Module) whose parameters are named weight_ih_l0, weight_hh_l0", None)
     save("script_own_class", OwnCell(4, 5), "torch.jit.script of OwnCell (TorchScript class __torch__.OwnCell)", None, scripted=True)
+    # Traced modules: the layout and the training flags live only in the traced torch.lstm(...) call.
+    batch_major = x.transpose(0, 1).contiguous()
+    save("traced_batch_first", nn.LSTM(4, 5, batch_first=True),
+         "torch.jit.trace of nn.LSTM(4, 5, batch_first=True): batch_first only in the traced call (input_batch_first.npy)",
+         nn.LSTM, traced=True, example=batch_major)
+    save("traced_training_dropout", nn.LSTM(4, 5, num_layers=2, dropout=0.5),
+         "torch.jit.trace of nn.LSTM(4, 5, num_layers=2, dropout=0.5) in training mode: dropout on every call",
+         nn.LSTM, traced=True, train=True)
+    np.save(os.path.join(folder, "input_batch_first.npy"), batch_major.numpy())
     np.save(os.path.join(folder, "input.npy"), x.numpy())
     np.savez(os.path.join(folder, "expected.npz"), **expected)
     with open(os.path.join(folder, "code.json"), "w") as handle:
@@ -115,7 +129,10 @@ it: a class of its own (whose forward may differ from nn.LSTM's) or a hook. rnnk
 or convert them unless `--assume-pytorch-forward`, and then computes PyTorch's forward.
 `expected.npz`: `<stem>_module` is what the saved module returns, `<stem>_pytorch` what
 torch.nn.LSTM/GRU returns for the same weights (none for `own_class`, which is no LSTM);
-`input.npy` is the input, `(T, B, F)`.
+`input.npy` is the input, `(T, B, F)`; `traced_batch_first` takes `input_batch_first.npy`, `(B, T, F)`.
+The traced modules keep `batch_first` and the training flags only in their traced `torch.lstm(...)`
+call: rnnkit reads the batch-first one without a flag, and refuses the one traced in training mode
+(its dropout applies on every call) unless `--assume-pytorch-forward`.
 
 | file | what |
 |---|---|

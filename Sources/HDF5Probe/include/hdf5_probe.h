@@ -37,6 +37,8 @@ typedef struct {
     ///   d path operation subject account   a dataset whose description failed
     ///   A object name value           a single-string attribute
     ///   L object name value…          a one-dimensional array of strings (no values: an empty array)
+    ///   K path kind target            a link that is not a hard link ("soft", "external", "user-defined"),
+    ///                                 with its target ("file:object" for an external one); not followed
     ///   a object operation subject account the failure that stopped reading an object's attributes
     char *records;
     size_t records_size;

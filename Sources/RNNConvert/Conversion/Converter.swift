@@ -74,7 +74,7 @@ public enum Converter {
             case .keras, .kerasWeights:
                 result = try writeKeras(tensors, source: source, target: target, request: request)
             case .safetensors, .npz, .hdf5, .npyDirectory,
-                 .npy, .pytorch, .pytorchLegacy, .torchScript, .keras2Model, .keras2Weights:  // the writer refuses those forOutputPath never gives
+                 .npy, .pytorch, .pytorchLegacy, .torchScript, .pytorchExport, .keras2Model, .keras2Weights:  // the writer refuses those forOutputPath never gives
                 try refuseVariants(source, target: target, request: request)
                 flagNotes = try unrecordedFlags(source, target: target, request: request)
                 result = try writeContainer(tensors, source: source, target: target, request: request)
@@ -146,7 +146,7 @@ public enum Converter {
     /// PyTorch names would describe another network.
     static func refuseVariants(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws {
         let tensors = try Rename.apply(request.renames, to: source.tensors)
-        for module in Inspector.inspect(tensors).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
+        for module in Inspector.inspect(tensors, unreadable: source.unreadable).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
             guard request.module == nil || [module.name, module.displayName].contains(request.module) else { continue }
             throw ConversionError.cellNotPyTorch(file: request.input, module: module.path, architecture: module.architecture, target: target,
                                                  kerasCanHold: module.architecture.fits(.keras))
@@ -186,7 +186,7 @@ public enum Converter {
 
     private static func writeONNX(_ tensors: [NamedTensor], source: ModelSource, request: ConversionRequest) throws -> ConversionResult {
         // The module's problems are found once, by `ONNXExporter.check` (`ModuleValidationError`, named with the file by `convert`).
-        let module = source.recorded(try Inspector.inspect(tensors).selectModule(named: request.module))
+        let module = source.recorded(try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: request.module))
         var options = ONNXExportOptions(
             batchFirst: request.batchFirst,
             nonlinearity: try agreedNonlinearity(request, source: source, module: module),
@@ -215,14 +215,17 @@ public enum Converter {
         // A container's own <module>.h0/.c0/.lengths travel with its tensors; an ONNX or Keras file's are added.
         let carried = source.format.hasForeignLayout
         var modules = Inspector.inspect(tensors).modules.map(\.name)
+        var unreadable = source.unreadable
         if let name = request.module {
             let module = try Inspector.inspect(tensors).selectModule(named: name)
+            unreadable = unreadable.filter { ParameterName.split($0.name)?.module == module.name }
             selected = tensors.filter {
                 ParameterName.split($0.name)?.module == module.name || Converter.storedSuffixes.map { storedName(module.name, $0) }.contains($0.name)
             }
             scope = "module '\(module.displayName)'"
             modules = [module.name]
         }
+        guard unreadable.isEmpty else { throw ConversionError.unreadableTensors(file: request.input, unreadable) }
         let stored = carried ? try storedTensors(source, modules: modules) : []
         selected += stored
         if let dtype = request.dtype {

@@ -14,7 +14,7 @@ extension Converter {
     /// One module into a `.keras` archive or a `.weights.h5` file.
     static func writeKeras(_ tensors: [NamedTensor], source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> ConversionResult {
         // The module's problems are found once, by `KerasExporter.check` (`ModuleValidationError`, named with the file by `convert`).
-        let module = source.recorded(try Inspector.inspect(tensors).selectModule(named: request.module))
+        let module = source.recorded(try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: request.module))
         try refuseStoredForKeras(source, module: module, output: request.output)
         let options = KerasExportOptions(
             nonlinearity: try agreedNonlinearity(request, source: source, module: module), dtype: request.dtype)

@@ -42,7 +42,7 @@ package struct FileInspection {
         let contents = try ModelSource.open(path)
         do {
             let tensors = try Rename.apply(renames, to: contents.tensors)
-            inspection = Inspector.inspect(tensors)
+            inspection = Inspector.inspect(tensors, unreadable: contents.unreadable)
             // Each module's cell as the file records it (a variant beyond PyTorch's, peepholes).
             inspection.modules = inspection.modules.map(contents.recorded)
             moduleBytes = inspection.modules.reduce(0) { total, module in

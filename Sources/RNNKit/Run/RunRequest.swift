@@ -73,7 +73,7 @@ package struct RunRequest: Sendable {
         let source = try ModelSource.open(weights)
         do {
             let tensors = try Rename.apply(renames, to: source.tensors)
-            let (module, choice) = try Inspector.inspect(tensors).selectModule(named: module, features: features)
+            let (module, choice) = try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: module, features: features)
             if let choice { reportChoice(weights, choice) }
             // The cell the file records (variant, peepholes), not PyTorch's.
             return (source.recorded(module), source.hints[module.name] ?? ModuleHints())

@@ -15,6 +15,10 @@ public struct RNNModule: Sendable {
     /// (3·hidden) in ONNX's order `i, o, f`. PyTorch names cannot hold them:
     /// only an ONNX `P` input gives them.
     public var peepholes = PeepholeWeights()
+    /// Tensors the file holds under the module's names but its reader could
+    /// not read (a dtype or storage rnnkit does not read), with the reader's
+    /// words: `ModuleValidation` reports each.
+    public var unreadable: [ParameterName: String] = [:]
 
     /// Creates a module.
     public init(name: String, architecture: RNNArchitecture, parameters: [ParameterName: Tensor]) {

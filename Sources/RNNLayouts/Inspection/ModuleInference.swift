@@ -20,8 +20,11 @@ enum ModuleInference {
         var projSize: Int
     }
 
+    /// `unreadable`: the module's tensors the file holds but its reader
+    /// could not read; they count for the layers, directions and bias the
+    /// names show, and `ModuleValidation` reports each.
     static func infer(
-        name: String, members: [(ParameterName, NamedTensor)]
+        name: String, members: [(ParameterName, NamedTensor)], unreadable: [ParameterName: String] = [:]
     ) -> Result<(RNNModule, [Problem]), Failure> {
         let naming = ModuleNaming(module: name)
         var parameters: [ParameterName: Tensor] = [:]
@@ -40,6 +43,8 @@ enum ModuleInference {
             }))
         }
         let kind: ModuleKind = cellNames.isEmpty ? .layer : .cell
+        // What the file holds, read or not, in the form the readable names have.
+        let held = names + unreadable.keys.filter { ($0.layer == nil) == (kind == .cell) && parameters[$0] == nil }
 
         switch sizes(kind: kind, parameters: parameters, naming: naming) {
         case .failure(let failure):
@@ -48,11 +53,12 @@ enum ModuleInference {
             let architecture = RNNArchitecture(
                 mode: sizes.mode, kind: kind, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize,
                 projSize: sizes.projSize,
-                numLayers: kind == .cell ? 1 : (names.compactMap(\.layer).max() ?? 0) + 1,
-                bidirectional: names.contains { $0.reverse },
-                bias: names.contains { $0.role == .biasIH || $0.role == .biasHH },
+                numLayers: kind == .cell ? 1 : (held.compactMap(\.layer).max() ?? 0) + 1,
+                bidirectional: held.contains { $0.reverse },
+                bias: held.contains { $0.role == .biasIH || $0.role == .biasHH },
                 dtype: dominantDType(names.compactMap { parameters[$0]?.dtype }))
-            let module = RNNModule(name: name, architecture: architecture, parameters: parameters)
+            var module = RNNModule(name: name, architecture: architecture, parameters: parameters)
+            module.unreadable = unreadable
             return .success((module, ModuleValidation.problems(of: module).map(Problem.init)))
         }
     }

@@ -19,6 +19,10 @@ public enum ModuleProblem: Equatable, Sendable, CustomStringConvertible {
     case misshapedTensor(tensor: String, shape: [Int], expected: [Int], reason: ShapeReason, hint: ShapeHint?)
     /// A tensor that has no place in the module.
     case unexpectedTensor(tensor: String, why: UnexpectedReason)
+    /// A tensor the file holds under one of the module's names but rnnkit
+    /// cannot read (`why`: the reader's words, such as a dtype or storage it
+    /// does not read): the module would compute without it.
+    case unreadableTensor(tensor: String, why: String)
     /// A tensor whose dtype is not floating point.
     case notFloatingPoint(tensor: String, dtype: DType)
     /// A float tensor whose dtype differs from the rest of `module`'s (`moduleDType`).
@@ -67,7 +71,7 @@ public enum ModuleProblem: Equatable, Sendable, CustomStringConvertible {
     public var tensor: String? {
         switch self {
         case .missingTensor(let tensor, _, _, _), .misshapedTensor(let tensor, _, _, _, _), .unexpectedTensor(let tensor, _),
-             .notFloatingPoint(let tensor, _), .mixedDType(let tensor, _, _, _):
+             .unreadableTensor(let tensor, _), .notFloatingPoint(let tensor, _), .mixedDType(let tensor, _, _, _):
             return tensor
         default:
             return nil
@@ -86,6 +90,9 @@ public enum ModuleProblem: Equatable, Sendable, CustomStringConvertible {
             return "shape \(shapeText(shape)), expected \(shapeText(expected)): \(reason)" + (hint.map { "; \($0)" } ?? "")
         case .unexpectedTensor(_, let why):
             return "\(why)"
+        case .unreadableTensor(_, let why):
+            return "in the file, but rnnkit cannot read it (\(why)); the module would compute without it, so it is not run "
+                + "or converted: save the tensor as a float array"
         case .notFloatingPoint(_, let dtype):
             return "dtype \(dtype.rawValue): recurrent weights must be floating point (float16, bfloat16, float32 or float64)"
         case .mixedDType(_, let dtype, let module, let moduleDType):

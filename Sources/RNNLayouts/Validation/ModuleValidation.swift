@@ -44,6 +44,10 @@ public enum ModuleValidation {
             let shape = architecture.expectedShape(of: parameter)
             let reason = architecture.shapeReason(of: parameter)
             let name = module.qualifiedName(of: parameter)
+            if let why = module.unreadable[parameter] {
+                problems.append(.unreadableTensor(tensor: name, why: why))
+                continue
+            }
             guard let tensor = module.tensor(parameter) else {
                 problems.append(.missingTensor(tensor: name, expected: shape, reason: reason,
                                                evidence: ModuleEvidence.missing(parameter, module)))
@@ -55,6 +59,9 @@ public enum ModuleValidation {
             }
         }
         let expectedSet = Set(expected)
+        for parameter in module.unreadable.keys.sorted() where !expectedSet.contains(parameter) {
+            problems.append(.unreadableTensor(tensor: module.qualifiedName(of: parameter), why: module.unreadable[parameter] ?? ""))
+        }
         for parameter in module.parameters.keys.sorted() where !expectedSet.contains(parameter) {
             problems.append(.unexpectedTensor(tensor: module.qualifiedName(of: parameter),
                                               why: ModuleEvidence.unexpected(parameter, architecture)))

@@ -23,6 +23,9 @@ public enum FileFormat: String, Sendable, CaseIterable, Codable {
     case pytorchLegacy = "pytorch_legacy"
     /// A TorchScript archive (`torch.jit.save`: `constants.pkl`, `code/`).
     case torchScript = "torchscript"
+    /// An exported program (`torch.export.save`, `.pt2`): the weights and the
+    /// graph of operators the model runs.
+    case pytorchExport = "pytorch_export"
     /// An ONNX model (`ModelProto` with a graph).
     case onnx
     /// A Keras 3 model archive (`.keras`: `config.json` and `model.weights.h5`).
@@ -45,6 +48,7 @@ public enum FileFormat: String, Sendable, CaseIterable, Codable {
         case .pytorch: return "PyTorch checkpoint"
         case .pytorchLegacy: return "PyTorch checkpoint (legacy format)"
         case .torchScript: return "TorchScript archive"
+        case .pytorchExport: return "PyTorch exported program (.pt2)"
         case .onnx: return "ONNX model"
         case .keras: return "Keras 3 model (.keras)"
         case .kerasWeights: return "Keras 3 weights (.weights.h5)"

@@ -41,7 +41,9 @@ package struct Keras2Listing: Sendable {
 /// signature (at 0, 512, 1024, … after a user block), the legacy PyTorch
 /// magic pickle, a safetensors header (8-byte length, then `{`). Some
 /// formats need a little more:
-/// - a zip: its member names: `data.pkl` (one folder deep) is a PyTorch
+/// - a zip: its member names: `archive_format` (one folder deep) is an
+///   exported program (`torch.export.save`; so is the layout before PyTorch
+///   2.6, which its reader refuses); `data.pkl` (one folder deep) is a PyTorch
 ///   checkpoint, a TorchScript archive when `constants.pkl` or `code/` sit
 ///   beside it; `config.json` beside `model.weights.*` a Keras 3 model; any
 ///   other zip is NPZ.
@@ -102,6 +104,7 @@ public enum FormatSniffer {
     /// A zip archive's format, from its member names.
     static func zipFormat(_ archive: ZipArchive, path: String) throws -> FileFormat {
         let paths = archive.members.map(\.path)
+        if ExportedProgramArchive.isArchive(paths) { return .pytorchExport }
         if let folder = try TorchZipFormat.archiveFolder(in: paths, path: path) {
             let members = Dictionary(archive.members.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
             return TorchScriptArchive.isArchive(members, folder: folder) ? .torchScript : .pytorch

@@ -54,6 +54,9 @@ struct HDF5Description {
     var attributeLists: [String: [String: [String]]] = [:]
     /// For an object whose attributes could not all be read: why.
     var attributeFailures: [String: HDF5LibraryFailure] = [:]
+    /// The links that are not hard links (soft, external, user-defined), with
+    /// their targets; nothing behind them is read.
+    var links: [(path: String, kind: String, target: String)] = []
 
     /// A record the child never sends (`HDF5Problem.malformedRecord`).
     struct MalformedRecord: Error {
@@ -95,6 +98,9 @@ struct HDF5Description {
             case "L":
                 guard values.count >= 2 else { throw malformed }
                 attributeLists[values[0], default: [:]][values[1]] = Array(values.dropFirst(2))
+            case "K":
+                try need(3)
+                links.append((path: values[0], kind: values[1], target: values[2]))
             case "a":
                 try need(4)
                 attributeFailures[values[0]] = try attributeFailures[values[0]] ?? failureFields()

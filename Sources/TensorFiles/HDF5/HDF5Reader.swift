@@ -8,8 +8,9 @@ import Foundation
 /// file tracks it, else in name order. Opening reads only the metadata; the
 /// data of a dataset is read (and decompressed, and converted to
 /// little-endian) by libhdf5 when requested. Non-numeric datasets (strings,
-/// compounds, …) are listed in `otherItems`; string attributes of the root
-/// group become `metadata`.
+/// compounds, …) are listed in `otherItems`, and so are soft, external and
+/// user-defined links, which are never followed (an external link leads to
+/// another file); string attributes of the root group become `metadata`.
 ///
 /// libhdf5 reads files only in forked children (`HDF5Isolation`): one
 /// describes the file, one per dataset reads its data. A damaged file on
@@ -75,6 +76,11 @@ public enum HDF5Reader {
                 }
                 tensors.append(NamedTensor(name: name, tensor: tensor))
             }
+        }
+        for link in description.links {
+            let name = ModulePath(components: link.path.split(separator: "/")).prefix
+            let target = link.target.isEmpty ? "" : " to \(link.target.prefix(200))"
+            others.append((name, "\(link.kind) link\(target) (not followed: only the file's own objects are read)"))
         }
         let metadata = try attributes(of: "/", in: description, file: source.path)
         return TensorFile(path: source.path, format: .hdf5, tensors: tensors, metadata: metadata, otherItems: others)

@@ -9,7 +9,8 @@ import Foundation
 /// zero-copy view of the mapped file; a deflated member is inflated when its
 /// data is first requested, once, straight into the tensor's buffer, which
 /// the tensor then keeps.
-/// Members that are not NPY arrays are listed in `otherItems`.
+/// Members that are not NPY arrays are listed in `otherItems`, under the
+/// tensor name they would have.
 public enum NPZReader {
     /// Reads the archive at `path`.
     public static func read(path: String) throws -> TensorFile {
@@ -27,7 +28,9 @@ public enum NPZReader {
                 throw error
             }
             guard let header = found else {
-                others.append((member.path, "not an NPY array (\(member.size) bytes)"))
+                // Named as the tensor it would be, so that a module missing it says so.
+                let what = "not an NPY array (\(member.size) bytes)"
+                others.append(name == member.path ? (name, what) : (name, "\(member.path): \(what)"))
                 continue
             }
             guard seen.insert(name).inserted else {

@@ -17,6 +17,12 @@ public struct ModulePath: Hashable, Sendable, Comparable, CustomStringConvertibl
         prefix = components.joined(separator: ".")
     }
 
+    /// The module holding the tensor named `tensor` (`encoder.lstm` for
+    /// `encoder.lstm.weight_ih_l0`; the root for `weight_ih_l0`).
+    public init(owning tensor: String) {
+        prefix = tensor.lastIndex(of: ".").map { String(tensor[..<$0]) } ?? ""
+    }
+
     /// What a user types: a prefix, or `(root)` (or `""`) for the root.
     public init(parsing text: String) { prefix = text == Self.rootText ? "" : text }
 

@@ -68,7 +68,12 @@ struct TorchCheckpointContents {
             var settings = module.settings
             if settings == nil, module.className.hasPrefix("__torch__") { settings = try scriptSettings(module.className) }
             var summary = "module \(module.className)"
-            if module.holdsRecurrentWeights, let code = UnrunModuleCode.of(className: module.className, hooks: module.hooks) {
+            if module.holdsRecurrentWeights, var code = UnrunModuleCode.of(className: module.className, hooks: module.hooks)
+                ?? settings?.trainingDropout.map({ _ in UnrunModuleCode(className: nil, hooks: []) }) {
+                if let dropout = settings?.trainingDropout {
+                    code.graph.append("its traced code runs it in training mode, with dropout \(dropout) between its layers "
+                        + "(trace it after model.eval())")
+                }
                 file.unrunCode[name] = code
             }
             if let settings {

@@ -13,6 +13,13 @@ public struct RecordedModuleSettings: Sendable, Equatable {
     public var nonlinearity: String?
     /// Where the settings were read (for `inspect`).
     public var source: String
+    /// The file records code for the module that sets its input's layout but
+    /// not where rnnkit reads it (a traced TorchScript module whose
+    /// recurrence call it cannot read): `run` needs the layout given.
+    public var layoutUnknown = false
+    /// The dropout a traced TorchScript module applies between its layers on
+    /// every call (traced in training mode), when it does.
+    public var trainingDropout: Double?
 
     /// Creates settings.
     public init(className: String, batchFirst: Bool? = nil, nonlinearity: String? = nil, source: String) {
@@ -23,7 +30,7 @@ public struct RecordedModuleSettings: Sendable, Equatable {
     }
 
     /// Whether anything beyond the class is recorded.
-    public var isEmpty: Bool { batchFirst == nil && nonlinearity == nil }
+    public var isEmpty: Bool { batchFirst == nil && nonlinearity == nil && !layoutUnknown && trainingDropout == nil }
 }
 
 /// Reads the tensors of pickled module objects without constructing them.

@@ -12,7 +12,10 @@ import Foundation
 /// their cells) compiled by `torch.jit.script`, the `Final` constants
 /// `batch_first` and `nonlinearity`, which the script printer writes as one
 /// line each in the class body (`  batch_first : Final[bool] = True`). A
-/// traced module bakes them into its graph instead: they stay unknown.
+/// traced module bakes them into its forward's one call of the recurrence
+/// (`torch.lstm(input, _1, _2, True, 1, 0., False, False, True)`: has_biases,
+/// num_layers, dropout, train, bidirectional, batch_first), whose literal
+/// flags are read; when there is no such call to read, the layout is unknown.
 enum TorchScriptArchive {
     /// Largest code file or `constants.pkl` read.
     static let maximumMemberBytes = 4 << 20
@@ -81,7 +84,59 @@ enum TorchScriptArchive {
                 settings.nonlinearity = String(value.dropFirst().dropLast())
             }
         }
+        if settings.batchFirst == nil, settings.nonlinearity == nil { settings = traced(settings, body, code: codePath) }
         return settings.isEmpty ? nil : settings
+    }
+
+    /// Recurrence functions a traced forward calls, and the nonlinearity each records.
+    static let tracedCalls: [(call: String, nonlinearity: String?)] = [
+        ("torch.lstm(", nil), ("torch.gru(", nil), ("torch.rnn_tanh(", "tanh"), ("torch.rnn_relu(", "relu"),
+    ]
+
+    /// `settings` with what a traced module's recurrence call records: its
+    /// literal `batch_first` (the 9th argument of the padded form, whose 4th is
+    /// `has_biases`), its function's nonlinearity, and dropout applied on
+    /// every call when traced in training mode. A sequence module whose call
+    /// cannot be read has an unknown layout. Cells have no layout.
+    static func traced(_ settings: RecordedModuleSettings, _ body: [Substring], code: String) -> RecordedModuleSettings {
+        guard ["LSTM", "GRU", "RNN"].contains(pythonName(settings.className).split(separator: ".").last ?? "") else { return settings }
+        var settings = settings
+        settings.source = "the traced call in \(code.split(separator: "/").drop { $0 != "code" }.joined(separator: "/"))"
+        let calls = body.compactMap { line in
+            tracedCalls.lazy.compactMap { traced in line.range(of: traced.call).map { (line[$0.upperBound...], traced.nonlinearity) } }.first
+        }
+        guard calls.count == 1, let (rest, nonlinearity) = calls.first, let arguments = callArguments(rest),
+              arguments.count == 9, ["True", "False"].contains(arguments[3]), ["True", "False"].contains(arguments[8]),
+              let layers = Int(arguments[4]), let dropout = Double(arguments[5])
+        else {
+            settings.layoutUnknown = true
+            return settings
+        }
+        settings.batchFirst = arguments[8] == "True"
+        settings.nonlinearity = nonlinearity
+        if arguments[6] == "True", dropout > 0, layers > 1 { settings.trainingDropout = dropout }
+        return settings
+    }
+
+    /// The top-level arguments of a call whose text after `(` is `text`, nil when its `)` is not on the line.
+    static func callArguments(_ text: Substring) -> [String]? {
+        var depth = 0, current = "", arguments: [String] = []
+        for character in text {
+            switch character {
+            case "(", "[", "{": depth += 1
+            case ")" where depth == 0:
+                arguments.append(current.trimmingCharacters(in: .whitespaces))
+                return arguments
+            case ")", "]", "}": depth -= 1
+            case "," where depth == 0:
+                arguments.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        return nil
     }
 
     /// The lines of `class <name>(Module):` up to the next unindented line.
