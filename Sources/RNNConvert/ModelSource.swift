@@ -172,6 +172,15 @@ public struct ModelSource: Sendable {
             throw ConversionError.modelFile(file: path, tensor: nil, .onnxUndecodable("\(error)"))
         }
         let result = try ONNXImporter.read(model, file: path)
-        return ModelSource(path: path, format: .onnx, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        var source = ModelSource(path: path, format: .onnx, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        // The files beside the model its tensors were read from (ONNX external data), for `inspect` to show.
+        var locations: [String: Int] = [:]
+        for initializer in model.graph.initializer where initializer.dataLocation == .external {
+            if let location = initializer.externalData.first(where: { $0.key == "location" })?.value { locations[location, default: 0] += 1 }
+        }
+        source.otherItems = locations.sorted { $0.key < $1.key }.map { location, count in
+            (location, "external data of \(count) initializer\(count == 1 ? "" : "s"), read from beside the model")
+        }
+        return source
     }
 }
