@@ -153,6 +153,13 @@ public struct ModelSource: Sendable {
                 var hints = ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst,
                                         source: $0.source)
                 hints.layoutUnknown = $0.layoutUnknown
+                if let dtype = $0.computeDType {
+                    hints.reducedPrecision = ReducedPrecision(layer: $0.className, policy: $0.source, compute: dtype, framework: .pytorch)
+                }
+                for (state, input) in $0.stateInputs.sorted(by: { $0.key < $1.key }) {
+                    hints.notes.append(.runtimeInput(role: "the initial state \(state)", node: $0.source, input: input,
+                                                     option: state == "c0" ? .c0 : .h0))
+                }
                 return hints
             }
             for (name, code) in file.unrunCode { source.hints[name, default: ModuleHints()].unrunCode = code }
