@@ -46,6 +46,8 @@ public enum ModelFileProblem: Equatable, Sendable, CustomStringConvertible {
         case unresolvableFolder
         /// A `location` whose real path (symbolic links resolved), `target`, is outside the model's folder.
         case leadsOutside(location: String, target: String)
+        /// A `location` naming no file in the model's folder.
+        case missing(location: String)
     }
 
     /// The problem, without file or tensor.
@@ -87,6 +89,8 @@ public enum ModelFileProblem: Equatable, Sendable, CustomStringConvertible {
             return "bad offset or length (offset \(offset ?? "absent"), length \(length ?? "absent"))"
         case .unresolvableFolder: return "cannot resolve the model's folder"
         case .leadsOutside(let location, let target): return "location '\(location)' leads outside the model's folder (to \(target))"
+        case .missing(let location):
+            return "its data is stored in '\(location)' beside the model, and there is no such file (copy it with the model)"
         }
     }
 }

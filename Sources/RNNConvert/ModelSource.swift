@@ -153,6 +153,13 @@ public struct ModelSource: Sendable {
                 var hints = ModuleHints(nonlinearity: $0.nonlinearity.flatMap(Nonlinearity.init(rawValue:)), batchFirst: $0.batchFirst,
                                         source: $0.source)
                 hints.layoutUnknown = $0.layoutUnknown
+                if let dtype = $0.computeDType {
+                    hints.reducedPrecision = ReducedPrecision(layer: $0.className, policy: $0.source, compute: dtype, framework: .pytorch)
+                }
+                for (state, input) in $0.stateInputs.sorted(by: { $0.key < $1.key }) {
+                    hints.notes.append(.runtimeInput(role: "the initial state \(state)", node: $0.source, input: input,
+                                                     option: state == "c0" ? .c0 : .h0))
+                }
                 return hints
             }
             for (name, code) in file.unrunCode { source.hints[name, default: ModuleHints()].unrunCode = code }
@@ -172,6 +179,15 @@ public struct ModelSource: Sendable {
             throw ConversionError.modelFile(file: path, tensor: nil, .onnxUndecodable("\(error)"))
         }
         let result = try ONNXImporter.read(model, file: path)
-        return ModelSource(path: path, format: .onnx, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        var source = ModelSource(path: path, format: .onnx, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
+        // The files beside the model its tensors were read from (ONNX external data), for `inspect` to show.
+        var locations: [String: Int] = [:]
+        for initializer in model.graph.initializer where initializer.dataLocation == .external {
+            if let location = initializer.externalData.first(where: { $0.key == "location" })?.value { locations[location, default: 0] += 1 }
+        }
+        source.otherItems = locations.sorted { $0.key < $1.key }.map { location, count in
+            (location, "external data of \(count) initializer\(count == 1 ? "" : "s"), read from beside the model")
+        }
+        return source
     }
 }

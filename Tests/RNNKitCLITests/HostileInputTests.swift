@@ -116,10 +116,20 @@ final class HostileInputTests: XCTestCase {
         try assertRefused(model, "location 'sub/eig.bin' leads outside the model's folder")
     }
 
-    func testExternalDataInsideTheFolderIsRead() throws {
+    func testExternalDataInsideTheFolderIsReadAndShown() throws {
         let path = try externalModel { try Data(count: 16).write(to: $0) }
         let result = try CLI.run(["inspect", path])
         XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("weights.bin: external data of 1 initializer, read from beside the model"), result.stdout)
+    }
+
+    func testMissingExternalDataNamesTheModelAndTheFile() throws {
+        let path = try externalModel { _ in }
+        let result = try CLI.run(["inspect", path])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("rnnkit: error: \(path): "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("stored in 'weights.bin' beside the model, and there is no such file"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
     }
 
     // Item 11: FIFOs and other non-regular files never block.

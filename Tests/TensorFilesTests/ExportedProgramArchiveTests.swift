@@ -35,7 +35,7 @@ final class ExportedProgramArchiveTests: XCTestCase {
     func testWeightsAreTheStateDictInOrderWithTorchsValues() throws {
         let values = try TensorFile.open(Self.folder.appendingPathComponent("state_dicts.npz").path)
         let all = try cases()
-        XCTAssertEqual(all.count, 10)
+        XCTAssertEqual(all.count, 14)
         for (stem, entry) in all {
             XCTAssertEqual(try FormatSniffer.format(of: fixture(stem)), .pytorchExport, stem)
             let file = try TensorFile.open(fixture(stem))
@@ -54,7 +54,7 @@ final class ExportedProgramArchiveTests: XCTestCase {
         let recorded: [String: (module: String, batchFirst: Bool?, nonlinearity: String?)] = [
             "lstm_wrapped_batch_first": ("lstm", true, nil), "gru_2l_bi_batch_first": ("", true, nil),
             "rnn_relu": ("", false, "relu"), "lstm_proj": ("", false, nil), "lstm_strided_weight": ("", false, nil),
-            "lstmcell": ("", nil, nil),
+            "lstmcell": ("", nil, nil), "gru_given_state": ("gru", false, nil),
         ]
         for (stem, entry) in try cases() {
             let file = try TensorFile.open(fixture(stem))
@@ -64,14 +64,20 @@ final class ExportedProgramArchiveTests: XCTestCase {
                 let settings = try XCTUnwrap(file.moduleSettings[expected.module], stem)
                 XCTAssertEqual(settings.batchFirst, expected.batchFirst, stem)
                 XCTAssertEqual(settings.nonlinearity, expected.nonlinearity, stem)
+            } else if entry["flag"] as? String == "--full-precision" {
+                XCTAssertEqual(file.moduleSettings[""]?.computeDType, .float16, stem)
+                XCTAssertEqual(file.unrunCode, [:], stem)
             } else {
-                let module = stem == "gru_forward_hook" ? "gru" : ""
+                let module = ["gru_forward_hook", "gru_learned_state"].contains(stem) ? "gru" : ""
                 let code = try XCTUnwrap(file.unrunCode[module], stem)
-                XCTAssertEqual(code.graph.count, 1, "\(stem): \(code.graph)")
+                XCTAssertFalse(code.graph.isEmpty && code.className == nil, "\(stem): \(code)")
             }
         }
+        XCTAssertEqual(try TensorFile.open(fixture("gru_given_state")).moduleSettings["gru"]?.stateInputs, ["h0": "h"])
         let reasons = ["gru_forward_hook": "aten.mul.Tensor", "subclass_forward": "aten.mul.Tensor",
-                       "lstm_decomposed": "aten.addmm.default", "lstm_train_dropout": "training mode, with dropout 0.5"]
+                       "lstm_decomposed": "aten.addmm.default", "lstm_train_dropout": "training mode, with dropout 0.5",
+                       "subclass_swapped_states": "its class is __main__.SwappedLSTM",
+                       "gru_learned_state": "initial state computed from the file's tensor 'h0'"]
         for (stem, phrase) in reasons {
             let summary = try XCTUnwrap(TensorFile.open(fixture(stem)).unrunCode.values.first).summary
             XCTAssertTrue(summary.contains(phrase), "\(stem): \(summary)")
@@ -133,6 +139,20 @@ final class ExportedProgramArchiveTests: XCTestCase {
         }, .exportedProgram(.schemaVersion(major: 9, supported: 8)))
         assertRefused(try broken("rnn_relu") { $0["rnn_relu/data/weights/weight_1"] = nil },
                       .exportedProgram(.missingWeightMember(weight: "weight_hh_l0", member: "data/weights/weight_1")))
+    }
+
+    /// A member listed twice: torch's reader and rnnkit's could take different copies.
+    func testAMemberListedTwiceIsRefused() throws {
+        for (stem, member) in [("rnn_relu", "rnn_relu/data/weights/weight_0"), ("gru_given_state", "gru_given_state/models/model.json")] {
+            let url = scratch.appendingPathComponent("\(stem)-twice.pt2")
+            try FileManager.default.copyItem(atPath: fixture(stem), toPath: url.path)
+            let archive = try Archive(url: url, accessMode: .update)
+            let zeros = Data(count: 80)
+            try archive.addEntry(with: member, type: .file, uncompressedSize: Int64(zeros.count)) { position, size in
+                zeros.subdata(in: Int(position) ..< Int(position) + size)
+            }
+            assertRefused(url.path, .zip(.duplicateMember(member)))
+        }
     }
 
     /// torch.export.save before PyTorch 2.6 wrote a plain zip of these members.

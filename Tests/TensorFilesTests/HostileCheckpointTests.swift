@@ -53,6 +53,21 @@ final class HostileCheckpointTests: CheckpointRefusalTestCase {
         }
     }
 
+    func testQuantizedWeightsAreRefusedAsQuantized() throws {
+        // quantize_dynamic's state dicts rebuild their weights with _rebuild_qtensor.
+        let pickle = Builder().op(.emptyDict).op(.mark).string("w").global("torch._utils", "_rebuild_qtensor")
+            .ints([1]).op(.reduce).op(.setItems).op(.stop).bytes
+        for path in try files("quantized", zipPickle: pickle) {
+            assertRefused(path) { refused($0, "torch._utils._rebuild_qtensor", call: true) }
+            XCTAssertThrowsError(try TensorFile.open(path)) { error in
+                XCTAssertTrue("\(error)".contains("quantized weights"), "\(error)")
+                XCTAssertFalse("\(error)".contains("save `model.state_dict()` instead"), "\(error)")
+            }
+        }
+        XCTAssertTrue(TorchAllowList.isQuantized(PickleGlobal(module: "torch.ao.nn.quantized.dynamic.modules.rnn", name: "LSTM")))
+        XCTAssertFalse(TorchAllowList.isQuantized(PickleGlobal(module: "torch._utils", name: "_rebuild_tensor_v2")))
+    }
+
     func testObjectsBesideTensorsAreOpaqueRecords() throws {
         // {"w": tensor, "args": argparse.Namespace(lr=0.1)}: the Namespace is an opaque object.
         let pickle = Builder().op(.emptyDict).op(.mark).string("w").tensor(weightSpec).string("args")

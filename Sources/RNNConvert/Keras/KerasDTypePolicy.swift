@@ -15,16 +15,27 @@ public struct ReducedPrecision: Sendable, Equatable, Encodable {
     public var policy: String
     /// The dtype the layer computes in; nil for a policy rnnkit does not know.
     public var compute: DType?
+    /// Whose file says so: Keras's dtype policy, or a PyTorch exported
+    /// program's operator on float16/bfloat16 weights (`layer` is then the
+    /// module's class, `policy` the operator).
+    public var framework: Framework = .keras
+
+    /// The frameworks whose files record a computation below float32.
+    public enum Framework: String, Sendable, Equatable, Encodable { case keras, pytorch }
 
     /// Creates the record of `layer`'s policy.
-    public init(layer: String, policy: String, compute: DType?) {
+    public init(layer: String, policy: String, compute: DType?, framework: Framework = .keras) {
         self.layer = layer
         self.policy = policy
         self.compute = compute
+        self.framework = framework
     }
 
     /// How the layer computes, in words.
     public var summary: String {
+        if framework == .pytorch {
+            return "\(policy) computes \(layer) in \(compute?.rawValue ?? "reduced precision") (its weights' dtype)"
+        }
         guard let compute else {
             return "layer '\(layer)' has the dtype policy '\(policy)', which rnnkit does not know (it may compute below float32)"
         }

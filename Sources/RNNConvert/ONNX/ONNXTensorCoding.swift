@@ -119,9 +119,7 @@ enum ONNXExternalData {
         guard let realFolder = RealPath.of(folder.isEmpty ? "." : folder) else {
             throw fail(.unresolvableFolder)
         }
-        guard let realTarget = RealPath.of(path) else {
-            throw TensorFileError(file: path, tensor: proto.name, .notFound)
-        }
+        guard let realTarget = RealPath.of(path) else { throw fail(.missing(location: location)) }
         guard RealPath.isInside(realTarget, folder: realFolder) else {
             throw fail(.leadsOutside(location: location, target: realTarget))
         }

@@ -232,7 +232,8 @@ public enum StoredInputError: BadInputError, Equatable {
         case .maskRefused(let reason):
             return reason.description
         case .reducedPrecision(let precision):
-            return "\(precision.summary); rnnkit computes in float32 or float64, so its numbers would differ from Keras's by the rounding"
+            let framework = precision.framework == .pytorch ? "PyTorch's" : "Keras's"
+            return "\(precision.summary); rnnkit computes in float32 or float64, so its numbers would differ from \(framework) by the rounding"
         case .unrunCode(let code):
             return "\(code.summary); rnnkit computes PyTorch's forward for the weights, not the module's own"
         case .secondMask(let layer):

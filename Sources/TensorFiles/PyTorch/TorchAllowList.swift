@@ -144,9 +144,21 @@ enum TorchAllowList {
         "torch.cuda.memory", "torch.distributed",
     ]
 
+    /// Whether `global` builds a quantized tensor or module (`torch.ao.quantization.quantize_dynamic`, …).
+    static func isQuantized(_ global: PickleGlobal) -> Bool {
+        global.name == "_rebuild_qtensor" || global.module.contains("quantized") || global.module.hasPrefix("torch.ao.")
+    }
+
+    /// What to tell the user about quantized weights, which rnnkit does not compute.
+    static func quantizedRefusal(_ global: PickleGlobal) -> String {
+        "refused '\(global)': the checkpoint holds quantized weights (torch.ao.quantization), which rnnkit does not "
+            + "compute (nothing was run); save the float model's state_dict() before quantizing it"
+    }
+
     /// What to tell the user about a global refused as a call (`REDUCE`).
     static func callRefusal(_ global: PickleGlobal) -> String {
-        "refused call of '\(global)': the pickle calls it to make a value, and rnnkit calls nothing from a "
+        if isQuantized(global) { return quantizedRefusal(global) }
+        return "refused call of '\(global)': the pickle calls it to make a value, and rnnkit calls nothing from a "
             + "file but the allow-listed tensor rebuilders (nothing was run). Classes are read as opaque objects "
             + "only when pickled as instances; remove this value from the checkpoint, or save "
             + "`model.state_dict()` instead"
@@ -155,6 +167,7 @@ enum TorchAllowList {
     /// What to tell the user about a refused global (one that runs code, or
     /// any global in a pickle that must hold plain data).
     static func refusal(_ global: PickleGlobal) -> String {
+        if isQuantized(global) { return quantizedRefusal(global) }
         if let reason = runsCode(global) {
             return "refused global '\(global)': \(reason); rnnkit never runs code from a checkpoint (nothing was run)"
         }

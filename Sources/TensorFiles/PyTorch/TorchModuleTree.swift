@@ -20,6 +20,12 @@ public struct RecordedModuleSettings: Sendable, Equatable {
     /// The dropout a traced TorchScript module applies between its layers on
     /// every call (traced in training mode), when it does.
     public var trainingDropout: Double?
+    /// An exported program's initial states computed from the program's
+    /// input (`h0`, `c0` → the input's name): fed at run time.
+    public var stateInputs: [String: String] = [:]
+    /// The dtype an exported program computes the module in, when below
+    /// float32 (its float16 or bfloat16 weights).
+    public var computeDType: DType?
 
     /// Creates settings.
     public init(className: String, batchFirst: Bool? = nil, nonlinearity: String? = nil, source: String) {

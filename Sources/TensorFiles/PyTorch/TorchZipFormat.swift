@@ -34,7 +34,7 @@ enum TorchZipFormat {
     /// Reads the checkpoint's pickle and directory; storages stay unread.
     static func read(path: String) throws -> TensorFile {
         let archive = try ZipArchive(path: path)
-        let members = Dictionary(archive.members.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let members = try archive.membersByPath()
         guard let folder = try archiveFolder(in: archive.members.map(\.path), path: path) else {
             throw TensorFileError(file: path, .torchFormat(.noDataPickle))
         }

@@ -67,6 +67,21 @@ public final class ZipArchive: Sendable {
         self.members = members
     }
 
+    /// The members by path, for a format whose reader looks members up by
+    /// name (`.pt`, `.pt2`).
+    ///
+    /// - Throws: `TensorFileError` `.zip(.duplicateMember)` for a path listed
+    ///   twice: torch's readers and rnnkit's could take different copies.
+    public func membersByPath() throws -> [String: ZipMember] {
+        var byPath: [String: ZipMember] = [:]
+        for member in members {
+            guard byPath.updateValue(member, forKey: member.path) == nil else {
+                throw TensorFileError(file: map.path, .zip(.duplicateMember(String(member.path.prefix(200)))))
+            }
+        }
+        return byPath
+    }
+
     /// The member with exactly this path, if any.
     public func member(_ path: String) -> ZipMember? {
         members.first { $0.path == path }

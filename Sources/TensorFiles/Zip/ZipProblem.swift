@@ -28,6 +28,8 @@ public enum ZipProblem: Equatable, Sendable, CustomStringConvertible {
     case unsupportedMethod(UInt16)
     /// The directory claims sizes no file can have.
     case impossibleSizes
+    /// Two members with the same path (readers disagree on which one counts).
+    case duplicateMember(String)
     /// A stored member whose compressed and uncompressed sizes differ.
     case storedSizesDiffer(compressed: Int, size: Int)
     /// A deflated member claiming more bytes than deflate can produce from its compressed size.
@@ -78,6 +80,8 @@ public enum ZipProblem: Equatable, Sendable, CustomStringConvertible {
             return "compression method \(method) is not supported (only stored and deflated)"
         case .impossibleSizes:
             return "the directory claims impossible sizes"
+        case .duplicateMember(let path):
+            return "member \(path) is listed twice (readers disagree on which copy counts)"
         case .storedSizesDiffer(let compressed, let size):
             return "stored member with different compressed (\(compressed)) and uncompressed (\(size)) sizes"
         case .beyondDeflateRatio(let size, let compressed):

@@ -43,7 +43,7 @@ enum ExportedProgramArchive {
     /// each recurrent module.
     static func read(path: String) throws -> TensorFile {
         let archive = try ZipArchive(path: path)
-        let members = Dictionary(archive.members.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let members = try archive.membersByPath()
         guard let folder = folder(in: Array(members.keys)) else {
             throw TensorFileError(file: path, .exportedProgram(.olderLayout))
         }
@@ -100,10 +100,13 @@ enum ExportedProgramArchive {
             let leaf = tensor.split(separator: ".").last ?? ""
             return leaf.hasPrefix("weight_ih") || leaf.hasPrefix("weight_hh")
         }.map { ModulePath(owning: $0).prefix })
-        for (module, record) in try graph.records(for: recurrent).sorted(by: { $0.key < $1.key }) {
+        for (module, var record) in try graph.records(for: recurrent).sorted(by: { $0.key < $1.key }) {
+            // The operator computes in its weights' dtype.
+            let weight = tensors.first { $0.name == ModulePath(module).qualify("weight_hh_l0") || $0.name == ModulePath(module).qualify("weight_hh") }
+            if let dtype = weight?.tensor.dtype, dtype == .float16 || dtype == .bfloat16 { record.settings?.computeDType = dtype }
             if let settings = record.settings { file.moduleSettings[module] = settings }
-            if !record.unrun.isEmpty {
-                file.unrunCode[module] = UnrunModuleCode(className: nil, hooks: [], graph: record.unrun)
+            if record.ownClass != nil || !record.unrun.isEmpty {
+                file.unrunCode[module] = UnrunModuleCode(className: record.ownClass, hooks: [], graph: record.unrun)
             }
             var summary = "run by " + (record.runBy ?? "no recurrence operator")
             if let settings = record.settings, !settings.className.hasPrefix("aten.") { summary = "module \(settings.className), " + summary }

@@ -39,12 +39,39 @@ struct ExportedProgramGraph {
     struct ModuleRecord {
         var settings: RecordedModuleSettings?
         var unrun: [String] = []
+        /// The module's class when its forward ran the operator and the class
+        /// is not one of PyTorch's recurrent ones (a subclass may rearrange
+        /// what the operator returns without any operator of its own).
+        var ownClass: String?
         /// The operator that runs it, for `inspect` (`aten.lstm.input`).
         var runBy: String?
     }
 
+    /// Where a tensor given as an initial state comes from.
+    enum StateSource: Equatable {
+        /// Zeros (`aten.zeros`, `aten.full` of 0), moved or reshaped: what runs without a state.
+        case zeros
+        /// Computed from the program's input `input` (fed at run time, as `--h0`/`--c0`).
+        case input(String)
+        /// Computed from the file's tensors or constants alone: `how` in words.
+        case file(String)
+    }
+
+    /// Operators that only move or reshape values (zeros stay zeros).
+    static let movement: Set<String> = [
+        "aten.unsqueeze.default", "aten.squeeze.dim", "aten.squeeze.dims", "aten.squeeze.default", "aten.expand.default",
+        "aten.view.default", "aten.reshape.default", "aten.clone.default", "aten.contiguous.default", "aten.slice.Tensor",
+        "aten.select.int", "aten.transpose.int", "aten.permute.default", "aten._to_copy.default", "aten.alias.default",
+        "aten.detach.default", "aten.t.default",
+    ]
+
     /// Graph input name → the parameter or buffer it is (`p_lstm_weight_ih_l0` → `lstm.weight_ih_l0`).
     private(set) var states: [String: String] = [:]
+    /// Graph inputs the caller gives (`user_input`).
+    private(set) var userInputs: Set<String> = []
+    /// Graph inputs the file gives besides parameters and buffers: a lifted
+    /// tensor constant's name, else the input's kind.
+    private(set) var fileInputs: [String: String] = [:]
     /// Parameters and buffers in the order the signature lists them.
     private(set) var stateOrder: [String] = []
     private(set) var nodes: [Node] = []
@@ -71,7 +98,16 @@ struct ExportedProgramGraph {
         for spec in try module.required("signature").required("input_specs").elements() {
             let (kind, value) = try spec.argument()
             let key = kind == "parameter" ? "parameter_name" : kind == "buffer" ? "buffer_name" : nil
-            guard let key else { continue }
+            guard let key else {
+                // A tensor argument (`{"as_tensor": {"name": …}}`), or a lifted constant's bare `{"name": …}`.
+                let argument = try value.optional("arg")
+                let bare = (argument?.value as? [String: Any])?["name"] as? String
+                let label = (try? value.optional("tensor_constant_name")?.string()) ?? kind
+                for name in bare.map({ [$0] }) ?? argument?.tensorNames() ?? [] {
+                    if kind == "user_input" { userInputs.insert(name) } else { fileInputs[name] = label }
+                }
+                continue
+            }
             let name = try value.required("arg").required("name").string()
             let target = try value.required(key).string()
             states[name] = target
@@ -173,16 +209,23 @@ struct ExportedProgramGraph {
                 record.unrun.append("the exported graph runs it in training mode, with dropout \(flags.dropout) between its "
                     + "layers (export it after model.eval())")
             }
-            for name in call.stateNames(node) {
-                if let state = states[name] {
-                    record.unrun.append("the exported graph gives it the file's tensor '\(state)' as its initial state")
+            var fromInput: [String: String] = [:]
+            for (index, name) in call.stateNames(node).enumerated() {
+                switch stateSource(name) {
+                case .zeros: break
+                case .input(let input): fromInput[index == 0 ? "h0" : "c0"] = input
+                case .file(let how):
+                    record.unrun.append("the exported graph gives it an initial state computed from \(how), which rnnkit "
+                        + "does not compute (give that state as --h0/--c0)")
                 }
             }
+            let owner = node.module.flatMap { $0.path == module ? $0.className : nil }
+            if let owner, !TorchModuleTree.recurrentClasses.contains(owner) { record.ownClass = owner }
             if record.settings == nil {
-                let owner = node.module.flatMap { $0.path == module ? $0.className : nil }
                 record.settings = RecordedModuleSettings(
                     className: owner ?? node.shortTarget, nonlinearity: call.nonlinearity,
                     source: "the exported graph's \(node.shortTarget)")
+                record.settings?.stateInputs = fromInput
                 record.runBy = node.shortTarget
             }
         }
@@ -203,12 +246,48 @@ struct ExportedProgramGraph {
         }
     }
 
+    /// Where the tensor `name` given as an initial state comes from, followed
+    /// back through the graph (each node once).
+    func stateSource(_ name: String) -> StateSource {
+        var visited: Set<String> = []
+        var pending = [name]
+        var onlyZeros = true
+        var input: String?
+        var how: String?
+        while let current = pending.popLast() {
+            guard visited.insert(current).inserted else { continue }
+            if userInputs.contains(current) { input = input ?? current; onlyZeros = false; continue }
+            if let state = states[current] ?? fileInputs[current] {
+                how = how ?? "the file's tensor '\(state)'"
+                onlyZeros = false
+                continue
+            }
+            guard let index = producers[current] else { onlyZeros = false; continue }
+            let node = nodes[index]
+            if node.target == "torch.ops.aten.zeros.default" || isZeroFull(node) { continue }
+            if Self.movement.contains(node.shortTarget), let source = node.arguments["self"]?.tensorNames().first {
+                pending.append(source)
+                continue
+            }
+            onlyZeros = false
+            how = how ?? node.shortTarget
+            pending += node.reads
+        }
+        if onlyZeros { return .zeros }
+        if let input { return .input(input) }
+        return .file(how ?? "the graph")
+    }
+
+    private func isZeroFull(_ node: Node) -> Bool {
+        guard node.shortTarget == "aten.full.default", let fill = try? node.arguments["fill_value"]?.argument() else { return false }
+        return (try? fill.value.double()) == 0
+    }
+
     private func isBookkeeping(_ node: Node) -> Bool {
         let target = node.shortTarget
         if Self.bookkeeping.contains(target) || target.hasPrefix("_operator.") || target.hasPrefix("operator.") { return true }
         // nn.LSTM's zeros, as `run_decompositions` spells them.
-        guard target == "aten.full.default", let fill = try? node.arguments["fill_value"]?.argument() else { return false }
-        return (try? fill.value.double()) == 0
+        return isZeroFull(node)
     }
 }
 
