@@ -126,7 +126,6 @@ final class ExportedProgramArchiveTests: XCTestCase {
                       .exportedProgram(.archiveVersion("7", supported: "0")))
         assertRefused(try broken("rnn_relu") { $0["rnn_relu/byteorder"] = Data("big".utf8) }, .exportedProgram(.bigEndian))
         assertRefused(try broken("rnn_relu") { $0["rnn_relu/models/model.json"] = nil }, .exportedProgram(.noProgram(members: [
-            ".data/serialization_id", ".data/version", "archive_format", "archive_version", "byteorder",
             "data/constants/model_constants_config.json", "data/sample_inputs/model.pt", "data/weights/model_weights_config.json",
             "data/weights/weight_0", "data/weights/weight_1", "data/weights/weight_2", "data/weights/weight_3",
         ])))

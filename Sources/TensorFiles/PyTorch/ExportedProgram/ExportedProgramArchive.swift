@@ -69,13 +69,15 @@ enum ExportedProgramArchive {
         let inside = members.keys.filter { $0.hasPrefix(folder) }.map { String($0.dropFirst(folder.count)) }.sorted()
         let programs = inside.filter { $0.hasPrefix("models/") && $0.hasSuffix(".json") && !$0.dropFirst(7).contains("/") }
             .map { String($0.dropFirst(7).dropLast(5)) }
-        guard let name = programs.first else { throw fail(.noProgram(members: inside)) }
+        // What the archive holds besides its own bookkeeping (an AOTInductor package: data/aotinductor/…).
+        let held = inside.filter { !["archive_format", "archive_version", "byteorder"].contains($0) && !$0.hasPrefix(".data/") }
+        guard let name = programs.first else { throw fail(.noProgram(members: held)) }
         guard programs.count == 1 else { throw fail(.severalPrograms(programs)) }
 
         func json(_ member: String) throws -> ExportedProgramJSON? {
             try contents(member, limit: maximumJSONBytes).map { try ExportedProgramJSON.parse($0, member: member, file: path) }
         }
-        guard let program = try json("models/\(name).json") else { throw fail(.noProgram(members: inside)) }
+        guard let program = try json("models/\(name).json") else { throw fail(.noProgram(members: held)) }
         let graph = try ExportedProgramGraph(program)
         let weightsMember = "data/weights/\(name)_weights_config.json"
         let weights = try json(weightsMember)?.required("config")
