@@ -70,7 +70,7 @@ struct OverwriteOption: ParsableArguments {
 /// converted with PyTorch's forward for its weights.
 struct AcceptanceOptions: ParsableArguments {
     @Flag(help: ArgumentHelp(
-        "Compute (or convert for computing) in float32/float64 a module that its Keras dtype policy (mixed_float16, bfloat16, …) or a PyTorch exported program (.pt2, on float16/bfloat16 weights) computes in float16 or bfloat16; without it such a module is refused, as rnnkit's numbers would differ from the framework's by the rounding."))
+        "Compute (or convert for computing) in float32/float64 a module that its Keras dtype policy (mixed_float16, bfloat16, …) or a saved PyTorch module (torch.save(model), TorchScript, .pt2, on float16/bfloat16 weights) computes in float16 or bfloat16; without it such a module is refused, as rnnkit's numbers would differ from the framework's by the rounding."))
     var fullPrecision = false
 
     @Flag(help: ArgumentHelp(

@@ -62,7 +62,7 @@ final class ExportedProgramCommandTests: XCTestCase {
         let named = ["gru_forward_hook": "aten.mul.Tensor", "subclass_forward": "aten.mul.Tensor",
                      "lstm_decomposed": "aten.addmm.default", "lstm_train_dropout": "training mode",
                      "subclass_swapped_states": "__main__.SwappedLSTM", "gru_learned_state": "file's tensor 'h0'",
-                     "gru_float16": "computes torch.nn.modules.rnn.GRU in float16"]
+                     "gru_float16": "torch.nn.modules.rnn.GRU computes in float16"]
         let expected = try TensorFile.open(fixture("expected.npz"))
         for (stem, entry) in try cases() where entry["accepted"] as? Bool == false {
             let output = folder.appendingPathComponent("\(stem).npz").path

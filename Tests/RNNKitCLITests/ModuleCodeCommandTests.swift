@@ -97,6 +97,24 @@ final class ModuleCodeCommandTests: XCTestCase {
         XCTAssertGreaterThan(try largestDifference(eval, try XCTUnwrap(expected.tensor(named: "traced_training_dropout_module"))), 1e-2)
     }
 
+    func testModulesSavedInHalfPrecisionNeedFullPrecision() throws {
+        let expected = try TensorFile.open(fixture("expected.npz"))
+        for (stem, dtype) in [("half_module", "float16"), ("bfloat16_script", "bfloat16")] {
+            let output = folder.appendingPathComponent("\(stem).npz").path
+            let refused = try CLI.run(["run", fixture("\(stem).pt"), "--input", fixture("input.npy"), "--output", output])
+            XCTAssertEqual(refused.status, 2, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("computes in \(dtype), its weights' dtype") && refused.stderr.contains("--full-precision"),
+                          refused.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+            let full = try CLI.run(["run", fixture("\(stem).pt"), "--input", fixture("input.npy"), "--output", output, "--full-precision"])
+            XCTAssertEqual(full.status, 0, full.stderr)
+            let got = try XCTUnwrap(try TensorFile.open(output).tensor(named: "output"))
+            XCTAssertLessThan(try largestDifference(got, try XCTUnwrap(expected.tensor(named: "\(stem)_pytorch"))), 1e-5, stem)
+            // The saved module computes in its dtype: the reason for the refusal.
+            XCTAssertGreaterThan(try largestDifference(got, try XCTUnwrap(expected.tensor(named: "\(stem)_module"))), 1e-4, stem)
+        }
+    }
+
     func testInspectSaysWhatCodeTheFileNames() throws {
         let text = try CLI.run(["inspect", fixture("forward_hook.pt")])
         XCTAssertEqual(text.status, 0, text.stderr)

@@ -110,6 +110,18 @@ def make(root):
          "torch.jit.trace of nn.LSTM(4, 5, num_layers=2, dropout=0.5) in training mode: dropout on every call",
          nn.LSTM, traced=True, train=True)
     np.save(os.path.join(folder, "input_batch_first.npy"), batch_major.numpy())
+    # Module objects in half precision compute in it (a state dict's dtype is only storage).
+    for stem, kind, dtype, scripted in [("half_module", nn.GRU, torch.float16, False), ("bfloat16_script", nn.LSTM, torch.bfloat16, True)]:
+        module = kind(4, 5).to(dtype).eval()
+        path = os.path.join(folder, stem + ".pt")
+        if scripted:
+            torch.jit.save(torch.jit.script(module), path)
+        else:
+            torch.save(module, path)
+        with torch.no_grad():
+            expected[stem + "_module"] = module(x.to(dtype))[0].float().numpy()
+            expected[stem + "_pytorch"] = pytorch_forward(kind, module.float(), x)
+        made.append((stem, f"{'torch.jit.script' if scripted else 'torch.save'} of {kind.__name__}(4, 5).to({dtype}): computes in {str(dtype)[6:]}"))
     np.save(os.path.join(folder, "input.npy"), x.numpy())
     np.savez(os.path.join(folder, "expected.npz"), **expected)
     with open(os.path.join(folder, "code.json"), "w") as handle:

@@ -34,7 +34,7 @@ public struct ReducedPrecision: Sendable, Equatable, Encodable {
     /// How the layer computes, in words.
     public var summary: String {
         if framework == .pytorch {
-            return "\(policy) computes \(layer) in \(compute?.rawValue ?? "reduced precision") (its weights' dtype)"
+            return "the saved \(layer) computes in \(compute?.rawValue ?? "reduced precision"), its weights' dtype"
         }
         guard let compute else {
             return "layer '\(layer)' has the dtype policy '\(policy)', which rnnkit does not know (it may compute below float32)"

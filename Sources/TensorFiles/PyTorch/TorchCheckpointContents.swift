@@ -67,6 +67,12 @@ struct TorchCheckpointContents {
         for (name, module) in modules {
             var settings = module.settings
             if settings == nil, module.className.hasPrefix("__torch__") { settings = try scriptSettings(module.className) }
+            // A module object computes in its weights' dtype (a state dict's dtype is only how it is stored).
+            let weight = file.tensors.first { [ModulePath(name).qualify("weight_hh_l0"), ModulePath(name).qualify("weight_hh")].contains($0.name) }
+            if module.holdsRecurrentWeights, let dtype = weight?.tensor.dtype, dtype == .float16 || dtype == .bfloat16 {
+                settings = settings ?? RecordedModuleSettings(className: module.className, source: "the saved module")
+                settings?.computeDType = dtype
+            }
             var summary = "module \(module.className)"
             if module.holdsRecurrentWeights, var code = UnrunModuleCode.of(className: module.className, hooks: module.hooks)
                 ?? settings?.trainingDropout.map({ _ in UnrunModuleCode(className: nil, hooks: []) }) {
@@ -80,7 +86,7 @@ struct TorchCheckpointContents {
                 file.moduleSettings[name] = settings
                 let facts = [settings.batchFirst.map { "batch_first=\($0 ? "True" : "False")" },
                              settings.nonlinearity.map { "nonlinearity='\($0)'" }].compactMap { $0 }
-                summary += " (\(facts.joined(separator: ", ")))"
+                if !facts.isEmpty { summary += " (\(facts.joined(separator: ", ")))" }
             }
             items.append((ModulePath(name).description, summary))
         }
