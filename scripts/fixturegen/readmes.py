@@ -22,6 +22,7 @@ fixture name, so the numbers are reproducible; `.pt` files carry a random serial
 | `problems/` | damaged weight files for the inspector's diagnostics (`problems/README.md`) |
 | `unreadable/` | files whose recurrent module has tensors in a form rnnkit does not read (HDF5 external storage and links, float8, an NPZ member that is no NPY array, lists in a state dict), which it must refuse naming them (`unreadable/README.md`, `scripts/fixturegen/unreadable_files.py`) |
 | `checkpoints/` | `torch.save` files for the checkpoint reader (`checkpoints/README.md`) |
+| `sharded/` | checkpoints split into shards by huggingface_hub's `save_torch_state_dict` (safetensors and `.bin`, with their indexes), a 2-layer LSTM cut between shards, with torch's outputs (`sharded/README.md`, `scripts/fixturegen/sharded_files.py`) |
 | `torch_modules/` | TorchScript archives and `torch.save(model)` files, with hostile ones (`torch_modules/README.md`, made by `scripts/fixturegen/torch_module_files.py`) |
 | `torch_code/` | `torch.save(model)` and TorchScript files whose recurrent module comes with a class or hooks rnnkit cannot run, with torch's outputs (`torch_code/README.md`, `scripts/fixturegen/torch_code_files.py`) |
 | `pt2/` | exported programs (`torch.export.save`, `.pt2`): recurrent modules the graph runs as recorded, and ones it computes otherwise (a hook, a subclass's forward, decomposed, training-mode dropout), with torch's outputs (`pt2/README.md`, `scripts/fixturegen/pt2_files.py`) |
