@@ -104,6 +104,21 @@ public struct ModelSource: Sendable {
     /// Entries of a container that are not tensors (`TensorFile.otherItems`).
     public var otherItems: [(name: String, summary: String)] = []
 
+    /// Whether the file's name says it is one shard of several (a safetensors
+    /// or PyTorch file named `model-00001-of-00003.safetensors`): its modules
+    /// may continue in another shard.
+    public var isShard: Bool {
+        [.safetensors, .pytorch, .pytorchLegacy].contains(format) && ShardedCheckpoint.shardNumber(of: path) != nil
+    }
+
+    /// Refuses to run or convert one shard of several (`isShard`): the index
+    /// names every shard, so only it gives whole modules.
+    ///
+    /// - Throws: `TensorFileError` `.shard(index:count:)`.
+    public func refuseShard() throws {
+        if isShard, let error = ShardedCheckpoint.refuseShard(path) { throw error }
+    }
+
     /// The entries among `otherItems` named like a recurrent parameter: held
     /// by the file, not read (`Inspector.inspect(_:unreadable:)` makes each
     /// its module's problem).
@@ -145,7 +160,7 @@ public struct ModelSource: Sendable {
             guard let listing = sniffed.keras2 else { preconditionFailure("the sniffer names a Keras 2 format with its listing") }
             let result = try Keras2Importer.read(listing)
             return ModelSource(path: path, format: sniffed.format, tensors: result.tensors, hints: result.hints, metadata: result.metadata)
-        case .npy, .npyDirectory, .npz, .hdf5, .safetensors, .pytorch, .pytorchLegacy, .torchScript, .pytorchExport:
+        case .npy, .npyDirectory, .npz, .hdf5, .safetensors, .pytorch, .pytorchLegacy, .torchScript, .pytorchExport, .shardedCheckpoint:
             let file = try TensorFile.open(sniffed)
             var source = ModelSource(path: path, format: file.format, tensors: file.tensors, metadata: file.metadata)
             source.otherItems = file.otherItems
@@ -163,6 +178,10 @@ public struct ModelSource: Sendable {
                 return hints
             }
             for (name, code) in file.unrunCode { source.hints[name, default: ModuleHints()].unrunCode = code }
+            if source.isShard, let (index, count) = ShardedCheckpoint.shardNumber(of: path) {
+                source.otherItems.append(("shard \(index) of \(count)", "the file's name says so: a module may continue in another "
+                    + "shard, so run and convert need the index (model.safetensors.index.json), which rnnkit reads with its shards"))
+            }
             source.readStoredTensors()
             return source
         }

@@ -94,6 +94,7 @@ public struct RNNModel: Sendable {
                 nonlinearity: Nonlinearity? = nil, fullPrecision: Bool = false, assumePyTorchForward: Bool = false) throws {
         let path = url.path
         let source = try ModelSource.open(path)
+        try source.refuseShard()
         let selected: RNNModule
         do {
             let tensors = try Rename.apply(renames, to: source.tensors)

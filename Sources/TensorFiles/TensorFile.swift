@@ -59,6 +59,7 @@ public struct TensorFile: Sendable {
         case .safetensors: return try SafetensorsReader.read(path: path)
         case .pytorch, .pytorchLegacy, .torchScript: return try TorchCheckpointReader.read(path: path)
         case .pytorchExport: return try ExportedProgramArchive.read(path: path)
+        case .shardedCheckpoint: return try ShardedCheckpoint.read(path: path)
         case .hdf5, .kerasWeights, .keras2Model, .keras2Weights:
             var file = try sniffed.described ?? HDF5Reader.read(path: path)
             file.format = sniffed.format

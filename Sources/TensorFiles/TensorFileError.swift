@@ -78,6 +78,11 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case torchPickle(TorchPickleProblem)
         /// An exported program archive (`.pt2`) is refused.
         case exportedProgram(ExportedProgramProblem)
+        /// A shard index is refused.
+        case shardIndex(ShardIndexProblem)
+        /// The file's name says it is shard `index` of `count`: its modules
+        /// may continue in another shard (`ShardedCheckpoint`).
+        case shard(index: Int, count: Int)
         /// An output could not be written (created, filled, published).
         case unwritable(OutputProblem)
         /// The output path exists and replacing it was not asked for
@@ -153,7 +158,8 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
                 + "a PyTorch checkpoint or TorchScript archive, an ONNX model or a Keras file)"
         case .notTensorContainer(let format):
             return "\(format.displayName): holds a model, not a list of tensors; open it as a model"
-        case .notWritten(.pytorch), .notWritten(.pytorchLegacy), .notWritten(.torchScript), .notWritten(.pytorchExport):
+        case .notWritten(.pytorch), .notWritten(.pytorchLegacy), .notWritten(.torchScript), .notWritten(.pytorchExport),
+             .notWritten(.shardedCheckpoint):
             return "rnnkit does not write PyTorch checkpoints; write safetensors (torch loads it with safetensors.torch.load_file)"
         case .notWritten(let format):
             return "\(format.displayName) holds a model, not a list of tensors: it is written by a conversion of one module"
@@ -194,6 +200,11 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case .torchStorage(let problem): return problem.description
         case .torchFormat(let problem): return problem.description
         case .exportedProgram(let problem): return problem.description
+        case .shardIndex(let problem): return "shard index: \(problem)"
+        case .shard(let index, let count):
+            return "its name says it is shard \(index) of \(count) of a sharded checkpoint, so a module may continue in "
+                + "another shard; give rnnkit the index (model.safetensors.index.json, pytorch_model.bin.index.json), "
+                + "which it reads with its shards"
         case .unwritable(let problem): return problem.description
         case .outputExists: return "already exists"
         case .refusedOverwrite(let refusal): return refusal.description

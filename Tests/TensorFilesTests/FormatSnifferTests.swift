@@ -20,6 +20,7 @@ final class FormatSnifferTests: XCTestCase {
             (.torchScript, "torch_modules/frozen_gru/model.pt"),
             (.pytorch, "torch_modules/module_seq2seq/model.pt"),
             (.pytorchExport, "pt2/rnn_relu.pt2"),
+            (.shardedCheckpoint, "sharded/safetensors/model.safetensors.index.json"),
             (.onnx, "onnx/rnn_tanh/model.onnx"),
             (.keras, "keras/gru/model.keras"),
             (.kerasWeights, "keras/gru/model.weights.h5"),
@@ -132,7 +133,7 @@ final class FormatSnifferTests: XCTestCase {
     func testRawValuesAreStableAndCodable() throws {
         XCTAssertEqual(FileFormat.allCases.map(\.rawValue), [
             "npy", "npy_directory", "npz", "hdf5", "safetensors", "pytorch", "pytorch_legacy", "torchscript",
-            "pytorch_export", "onnx", "keras", "keras_weights", "keras2_model", "keras2_weights",
+            "pytorch_export", "sharded_checkpoint", "onnx", "keras", "keras_weights", "keras2_model", "keras2_weights",
         ])
         let data = try JSONEncoder().encode(FileFormat.allCases)
         XCTAssertEqual(try JSONDecoder().decode([FileFormat].self, from: data), FileFormat.allCases)

@@ -22,11 +22,13 @@ fixture name, so the numbers are reproducible; `.pt` files carry a random serial
 | `problems/` | damaged weight files for the inspector's diagnostics (`problems/README.md`) |
 | `unreadable/` | files whose recurrent module has tensors in a form rnnkit does not read (HDF5 external storage and links, float8, an NPZ member that is no NPY array, lists in a state dict), which it must refuse naming them (`unreadable/README.md`, `scripts/fixturegen/unreadable_files.py`) |
 | `checkpoints/` | `torch.save` files for the checkpoint reader (`checkpoints/README.md`) |
+| `sharded/` | checkpoints split into shards by huggingface_hub's `save_torch_state_dict` (safetensors and `.bin`, with their indexes), a 2-layer LSTM cut between shards, with torch's outputs (`sharded/README.md`, `scripts/fixturegen/sharded_files.py`) |
 | `torch_modules/` | TorchScript archives and `torch.save(model)` files, with hostile ones (`torch_modules/README.md`, made by `scripts/fixturegen/torch_module_files.py`) |
 | `torch_code/` | `torch.save(model)` and TorchScript files whose recurrent module comes with a class or hooks rnnkit cannot run, with torch's outputs (`torch_code/README.md`, `scripts/fixturegen/torch_code_files.py`) |
 | `pt2/` | exported programs (`torch.export.save`, `.pt2`): recurrent modules the graph runs as recorded, and ones it computes otherwise (a hook, a subclass's forward, decomposed, training-mode dropout), with torch's outputs (`pt2/README.md`, `scripts/fixturegen/pt2_files.py`) |
 | `keras/` | models built and saved by Keras 3 itself (`keras/README.md`) |
 | `onnx/` | `torch.onnx.export` files (`onnx/README.md`) |
+| `onnx_invalid/` | ONNX files real exporters wrote that do not describe their model and that onnxruntime refuses (the dynamo exporter's LSTM with proj_size), which rnnkit must refuse (`onnx_invalid/README.md`, `scripts/fixturegen/onnx_invalid_files.py`) |
 | `keras_precision/` | Keras 3 models whose dtype policy computes in float16 or bfloat16 (`mixed_float16`, `bfloat16`, …), with Keras's output and the float32 output `--full-precision` must give (`keras_precision/README.md`, `scripts/fixturegen/keras_precision_files.py`) |
 | `keras_classes/` | Keras 3 models whose recurrent weights belong to a layer class rnnkit does not read (a registered subclass of LSTM, ConvLSTM1D), which it must refuse (`keras_classes/README.md`, `scripts/fixturegen/keras_class_files.py`) |
 | `variants/` | cells beyond PyTorch's: ONNX nodes run by onnxruntime, Keras 3 models run by Keras (`variants/README.md`, `scripts/fixturegen/variant_files.py`) |

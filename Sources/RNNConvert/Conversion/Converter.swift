@@ -61,6 +61,7 @@ public enum Converter {
         try AtomicOutput.checkWritable(
             request.output, inputs: [request.input], force: request.force, kind: target == .npyDirectory ? .npyFolder : .file)
         let source = try ModelSource.open(request.input)
+        try source.refuseShard()
         var result: ConversionResult
         var flagNotes: [ConversionNote] = []
         do {
@@ -74,7 +75,7 @@ public enum Converter {
             case .keras, .kerasWeights:
                 result = try writeKeras(tensors, source: source, target: target, request: request)
             case .safetensors, .npz, .hdf5, .npyDirectory,
-                 .npy, .pytorch, .pytorchLegacy, .torchScript, .pytorchExport, .keras2Model, .keras2Weights:  // the writer refuses those forOutputPath never gives
+                 .npy, .pytorch, .pytorchLegacy, .torchScript, .pytorchExport, .shardedCheckpoint, .keras2Model, .keras2Weights:  // the writer refuses those forOutputPath never gives
                 try refuseVariants(source, target: target, request: request)
                 flagNotes = try unrecordedFlags(source, target: target, request: request)
                 result = try writeContainer(tensors, source: source, target: target, request: request)

@@ -112,8 +112,16 @@ struct ONNXRecurrentNode {
         initialH = try stored(5, "initial_h")
         if mode == .lstm { initialC = try stored(6, "initial_c") }
         sequenceLengths = try stored(4, "sequence_lens")
-        for (role, value, width) in [("initial_h", initialH, hiddenSize), ("initial_c", initialC, hiddenSize)] {
-            if case .stored(let tensor) = value {
+        for (role, value, width, index) in [("initial_h", initialH, hiddenSize, 5), ("initial_c", initialC, hiddenSize, 6)] {
+            // A state of zeros is no state, but its shape must still fit: the dynamo exporter writes an
+            // LSTM with proj_size as a node of hidden_size proj_size whose initial_c keeps the cell's
+            // width (onnxruntime refuses it; the projection weights are lost).
+            var constant: Tensor?
+            if case .stored(let tensor) = value { constant = tensor }
+            if case .absent = value, index < node.input.count, !node.input[index].isEmpty {
+                constant = try? evaluator.value(node.input[index])
+            }
+            if let tensor = constant {
                 guard tensor.dtype.isFloatingPoint, tensor.shape.count == 3, tensor.shape[0] == directions, tensor.shape[2] == width,
                       tensor.shape[1] >= 1
                 else {

@@ -71,6 +71,7 @@ package struct RunRequest: Sendable {
     /// features, and `reportChoice` says so.
     package func loadModule(features: Int? = nil) throws -> (module: RNNModule, hints: ModuleHints) {
         let source = try ModelSource.open(weights)
+        try source.refuseShard()
         do {
             let tensors = try Rename.apply(renames, to: source.tensors)
             let (module, choice) = try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: module, features: features)

@@ -26,6 +26,9 @@ public enum FileFormat: String, Sendable, CaseIterable, Codable {
     /// An exported program (`torch.export.save`, `.pt2`): the weights and the
     /// graph of operators the model runs.
     case pytorchExport = "pytorch_export"
+    /// A checkpoint split into shards: the index (`model.safetensors.index.json`),
+    /// read with the shards it names (`ShardedCheckpoint`).
+    case shardedCheckpoint = "sharded_checkpoint"
     /// An ONNX model (`ModelProto` with a graph).
     case onnx
     /// A Keras 3 model archive (`.keras`: `config.json` and `model.weights.h5`).
@@ -49,6 +52,7 @@ public enum FileFormat: String, Sendable, CaseIterable, Codable {
         case .pytorchLegacy: return "PyTorch checkpoint (legacy format)"
         case .torchScript: return "TorchScript archive"
         case .pytorchExport: return "PyTorch exported program (.pt2)"
+        case .shardedCheckpoint: return "sharded checkpoint (index and shards)"
         case .onnx: return "ONNX model"
         case .keras: return "Keras 3 model (.keras)"
         case .kerasWeights: return "Keras 3 weights (.weights.h5)"

@@ -52,6 +52,7 @@ package struct Keras2Listing: Sendable {
 ///   variable in a `vars` group and some are a cell's; Keras 2 when the root
 ///   records `keras_version` or `model_config` and a `layer_names` list
 ///   (`model_config` makes it a whole model).
+/// - a JSON object holding `"weight_map"`: a sharded checkpoint's index.
 /// - nothing matched: an ONNX model when the whole file is a sequence of
 ///   well-formed protobuf fields with `ir_version` (1) and `graph` (7), each
 ///   known field of `ModelProto` with its own wire type.
@@ -87,6 +88,7 @@ public enum FormatSniffer {
         if isHDF5(bytes) { return try sniffHDF5(path) }
         if TorchLegacyFormat.hasMagic(bytes) { return SniffedFile(path: path, format: .pytorchLegacy) }
         if SafetensorsHeader.looksLikeSafetensors(bytes) { return SniffedFile(path: path, format: .safetensors) }
+        if ShardedCheckpoint.looksLikeIndex(bytes) { return SniffedFile(path: path, format: .shardedCheckpoint) }
         if isONNX(bytes) { return SniffedFile(path: path, format: .onnx) }
         throw TensorFileError(file: path, offset: 0, .unknownFormat(leadingBytes: Array(bytes.prefix(8))))
     }

@@ -35,7 +35,7 @@ public enum TensorFileWriter {
             try SafetensorsWriter.write(tensors, to: path, metadata: metadata, force: force)
         case .hdf5:
             try HDF5Writer.write(tensors, to: path, metadata: metadata, force: force)
-        case .pytorch, .pytorchLegacy, .torchScript, .pytorchExport, .onnx, .keras, .kerasWeights, .keras2Model, .keras2Weights:
+        case .pytorch, .pytorchLegacy, .torchScript, .pytorchExport, .shardedCheckpoint, .onnx, .keras, .kerasWeights, .keras2Model, .keras2Weights:
             throw TensorFileError(file: path, .notWritten(format))
         }
     }
