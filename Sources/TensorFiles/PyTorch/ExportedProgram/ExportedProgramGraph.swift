@@ -226,6 +226,8 @@ struct ExportedProgramGraph {
                     className: owner ?? node.shortTarget, nonlinearity: call.nonlinearity,
                     source: "the exported graph's \(node.shortTarget)")
                 record.settings?.stateInputs = fromInput
+                // Packed input (`.data`): the program packs it, so the padded layout is not recorded.
+                record.settings?.layoutUnknown = call.isPacked
                 record.runBy = node.shortTarget
             }
         }
