@@ -208,6 +208,11 @@ final class ExportedProgramArchiveTests: XCTestCase {
             let code = try XCTUnwrap(file.unrunCode[""], layers)
             XCTAssertTrue(code.summary.contains("other tensors than its weights"), code.summary)
         }
+        // The packed form records no padded layout: run must be told.
+        let packed = try TensorFile.open(try graph("torch.ops.aten.rnn_relu.input", "torch.ops.aten.rnn_relu.data"))
+        XCTAssertEqual(packed.moduleSettings[""]?.layoutUnknown, true)
+        XCTAssertNil(packed.moduleSettings[""]?.batchFirst)
+        XCTAssertTrue(try TensorFile.open(fixture("rnn_relu")).moduleSettings[""]?.layoutUnknown == false)
         // A flag of the wrong kind is named.
         XCTAssertThrowsError(try TensorFile.open(try graph("\"batch_first\", \"arg\": {\"as_bool\": false}",
                                                            "\"batch_first\", \"arg\": {\"as_bool\": \"no\"}"))) { error in
