@@ -2,7 +2,7 @@
 """Regenerates Fixtures/ with real PyTorch (and Keras 3 / ONNX for the interop
 folders). Run by hand (`make fixtures`), never in CI:
 
-    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,torch_modules,variants,keras_precision,torch_code,keras_classes,pt2,unreadable,onnx_invalid,sharded,keras2] [--root Fixtures]
+    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,torch_modules,variants,keras_precision,torch_code,keras_classes,pt2,unreadable,onnx_invalid,sharded,keras3_h5,keras2] [--root Fixtures]
 
 Needs torch, numpy, h5py, safetensors, keras 3 + jax, onnx, onnxruntime and onnxscript
 (torch.onnx.export(dynamo=True), part onnx_trust).
@@ -23,7 +23,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import torch  # noqa: E402
 
 from fixturegen import (  # noqa: E402
-    checkpoint_files, interop_files, keras_class_files, keras_mask_files, keras_precision_files, module_fixtures,
+    checkpoint_files, interop_files, keras3_h5_files, keras_class_files, keras_mask_files, keras_precision_files, module_fixtures,
     onnx_invalid_files, onnx_trust_files, problem_files, pt2_files, readmes, self_check, sharded_files, torch_code_files, torch_module_files, unreadable_files,
     variant_files)
 
@@ -55,6 +55,8 @@ PARTS = {
     "onnx_invalid": (onnx_invalid_files.make, onnx_invalid_files.write_readme, "files"),
     # Checkpoints split into shards by huggingface_hub, with their indexes: Fixtures/sharded/.
     "sharded": (sharded_files.make, sharded_files.write_readme, "checkpoints"),
+    # Keras 3 models saved as legacy .h5 (Keras 3's config in Keras 2's container), refused: Fixtures/keras3_h5/.
+    "keras3_h5": (keras3_h5_files.make, keras3_h5_files.write_readme, "models"),
 }
 # Parts made by another Python (TensorFlow's): run as a script, their READMEs kept by hand.
 EXTERNAL_PARTS = {

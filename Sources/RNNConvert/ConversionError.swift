@@ -65,6 +65,9 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     case modelFile(file: String, tensor: String?, ModelFileProblem)
     /// A Keras 1 file (rnnkit reads Keras 2 and later).
     case keras1(file: String, version: String)
+    /// A Keras 3 model saved in the legacy HDF5 format (`model.save("m.h5")`):
+    /// a Keras 3 config in Keras 2's container.
+    case keras3LegacyHDF5(file: String, version: String)
     /// A Keras layer rnnkit cannot map to a PyTorch module, each reason named.
     case refusedLayer(file: String, layer: String, className: String?, reasons: [LayerRefusal])
     /// A Keras 2 layer whose listed variables do not fit its class.
@@ -172,6 +175,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             return "\(file): \(tensor.map { "tensor '\($0)': " } ?? "")\(problem)"
         case .keras1(let file, let version):
             return "\(file): a Keras \(version) file: Keras 1 keeps each gate's weights apart (W_i, U_i, …); rnnkit reads Keras 2 and later"
+        case .keras3LegacyHDF5(let file, let version):
+            return "\(file): a Keras \(version) model saved in the legacy HDF5 format: its config is Keras 3's (its keys, "
+                + "hard_sigmoid and masks are not Keras 2's), which rnnkit reads from .keras archives; save it with "
+                + "model.save('model.keras')"
         case .refusedLayer(let file, let layer, let className, let reasons):
             return "\(file): layer '\(layer)'\(className.map { " (\($0))" } ?? ""): " + reasons.map(\.description).joined(separator: "; ")
         case .layerVariables(let file, let layer, let className, let problem, let variables):

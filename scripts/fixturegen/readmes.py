@@ -31,6 +31,7 @@ fixture name, so the numbers are reproducible; `.pt` files carry a random serial
 | `onnx_invalid/` | ONNX files real exporters wrote that do not describe their model and that onnxruntime refuses (the dynamo exporter's LSTM with proj_size), which rnnkit must refuse (`onnx_invalid/README.md`, `scripts/fixturegen/onnx_invalid_files.py`) |
 | `keras_precision/` | Keras 3 models whose dtype policy computes in float16 or bfloat16 (`mixed_float16`, `bfloat16`, …), with Keras's output and the float32 output `--full-precision` must give (`keras_precision/README.md`, `scripts/fixturegen/keras_precision_files.py`) |
 | `keras_classes/` | Keras 3 models whose recurrent weights belong to a layer class rnnkit does not read (a registered subclass of LSTM, ConvLSTM1D), which it must refuse (`keras_classes/README.md`, `scripts/fixturegen/keras_class_files.py`) |
+| `keras3_h5/` | Keras 3 models saved as legacy HDF5 (`model.save("m.h5")`: Keras 3's config in Keras 2's container), which rnnkit refuses naming the remedy (`keras3_h5/README.md`, `scripts/fixturegen/keras3_h5_files.py`) |
 | `variants/` | cells beyond PyTorch's: ONNX nodes run by onnxruntime, Keras 3 models run by Keras (`variants/README.md`, `scripts/fixturegen/variant_files.py`) |
 
 ## The module fixture format

@@ -30,6 +30,10 @@ enum Keras2Importer {
         if let version = structure.kerasVersion, version.hasPrefix("1.") {
             throw ConversionError.keras1(file: path, version: version)
         }
+        // Keras 3's model.save("m.h5") keeps Keras 2's container but writes Keras 3's config.
+        if let version = structure.kerasVersion, let major = Int(version.prefix { $0.isNumber }), major >= 3, structure.modelConfig != nil {
+            throw ConversionError.keras3LegacyHDF5(file: path, version: version)
+        }
         let defaults = Keras2Defaults.of(version: structure.kerasVersion, cellScoped: structure.cellScoped)
         let tensors = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
         let layers = structure.modelConfig != nil ? try configuredLayers(structure, defaults: defaults)
