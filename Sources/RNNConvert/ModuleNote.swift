@@ -49,6 +49,10 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// The layout of the module's input is unknown: the graph computes its
     /// input by `stoppedAt` (nil: nodes rnnkit does not follow).
     case layoutUnknown(stoppedAt: String?)
+    /// The graph computes more from the module's output than moving it into
+    /// PyTorch's shapes: `operators` (an ONNX `Gemm`, another module's node):
+    /// rnnkit runs the module alone, so its output is not the graph's.
+    case computedAfter(operators: [String])
     /// The file stores an initial state of `shape` (`states`: h0, c0), the
     /// default of a run.
     case storedState(shape: [Int], states: [String])
@@ -111,6 +115,9 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// The note, each option named by `name`.
     public func message(naming name: (RequestOption) -> String) -> String {
         switch self {
+        case .computedAfter(let operators):
+            return "the graph computes more from this module's output (\(operators.joined(separator: ", "))): rnnkit runs the "
+                + "module alone, so its output is the module's, not the graph's"
         case .layoutUnknown(let stoppedAt):
             return "the layout of the module's input is unknown (its X is computed by \(stoppedAt ?? "nodes rnnkit does not follow")); "
                 + "run needs \(name(.batchFirst)) or \(name(.sequenceFirst))"

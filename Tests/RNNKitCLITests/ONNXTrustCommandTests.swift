@@ -191,4 +191,20 @@ final class ONNXTrustCommandTests: XCTestCase {
         XCTAssertEqual((table?["recurrent"]?["LSTM"] as? [String: String])?["stateful"], "must-be false")
         XCTAssertEqual(table?["upstream"]?["Masking"] as? String, "masking")
     }
+
+    /// A graph that computes more from the module's output (a Linear after the LSTM) says so: rnnkit's
+    /// output is the module's; torch's plain exports, whose outputs only move into PyTorch's shapes, say nothing.
+    func testInspectSaysWhenTheGraphComputesMoreAfterTheModule() throws {
+        for (name, op) in [("embedding_lstm_batch_first_ts", "MatMul node '/fc/MatMul'"), ("embedding_lstm_batch_first_dynamo", "MatMul node")] {
+            let result = try CLI.run(["inspect", fixture("\(name)/model.onnx").path, "--json"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("\"computedAfter\""), "\(name): \(result.stdout)")
+            XCTAssertTrue(result.stdout.contains(op), "\(name): \(result.stdout)")
+        }
+        for name in ["lstm_2l_bi", "gru_bi_batch_first", "rnn_relu_bi", "lstm_learned_state_dynamo", "gru_packed_lengths_ts"] {
+            let result = try CLI.run(["inspect", fixture("\(name)/model.onnx").path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertFalse(result.stdout.contains("computes more from this module's output"), "\(name): \(result.stdout)")
+        }
+    }
 }

@@ -131,6 +131,9 @@ extension ModuleNote: Encodable {
         case .layoutUnknown(let stoppedAt):
             try put("kind", "layoutUnknown")
             try put("stoppedAt", stoppedAt)
+        case .computedAfter(let operators):
+            try put("kind", "computedAfter")
+            try put("operators", operators)
         case .storedState(let shape, let states):
             try put("kind", "storedState")
             try put("shape", shape)

@@ -6,6 +6,36 @@ import TensorFiles
 /// What an ONNX file says about how one module runs besides its weights:
 /// the layout of its input, a stored initial state and stored lengths.
 enum ONNXModuleDefaults {
+    /// Ops that only move the module's outputs into PyTorch's shapes (and
+    /// gather the layers' states into `h_n`).
+    static let outputMovement: Set<String> = ONNXModuleGrouping.passThroughOps.union(["Concat", "Slice", "Split", "Gather"])
+
+    /// The operators (described, at most three) the graph applies to the outputs
+    /// of `node` (the module's last layer) beyond moving them, following
+    /// moves forward; empty when every output reaches the graph's outputs.
+    static func computedAfter(_ node: Onnx_NodeProto, graph: Onnx_GraphProto) -> [String] {
+        var consumers: [String: [Onnx_NodeProto]] = [:]
+        for other in graph.node {
+            for input in Set(other.input) where !input.isEmpty { consumers[input, default: []].append(other) }
+        }
+        var pending = node.output.filter { !$0.isEmpty }
+        var seen = Set(pending)
+        var found: [String] = []
+        while let value = pending.popLast() {
+            // Shape and Size read only the output's shape (tf2onnx sizes the next layer's state with them).
+            for consumer in consumers[value] ?? [] where !["Shape", "Size"].contains(consumer.opType) {
+                if outputMovement.contains(consumer.opType) {
+                    for output in consumer.output where !output.isEmpty && seen.insert(output).inserted { pending.append(output) }
+                } else {
+                    let described = ONNXGraphScope.describe(consumer)
+                    if !found.contains(described) { found.append(described) }
+                }
+            }
+            if seen.count > 10_000 { break }
+        }
+        return found.count > 3 ? Array(found.prefix(3)) + ["…"] : found
+    }
+
     /// Fills `hints`' `batchFirst` / `layoutUnknown`, `storedState`, `lengths` and notes for `group`.
     static func fill(
         _ hints: inout ModuleHints, group: ONNXModuleGrouping.Group, metadata: [String: String], graph: Onnx_GraphProto,
@@ -25,6 +55,11 @@ enum ONNXModuleDefaults {
                 hints.layoutUnknown = true
                 hints.notes.append(.layoutUnknown(stoppedAt: trace.stoppedAt))
             }
+        }
+
+        if let last = group.layers.last {
+            let after = computedAfter(last.node, graph: graph)
+            if !after.isEmpty { hints.notes.append(.computedAfter(operators: after)) }
         }
 
         // Initial state: every layer's initial_h (initial_c) stacked as PyTorch's h0 (c0).
