@@ -116,7 +116,9 @@ public struct ModelSource: Sendable {
     ///
     /// - Throws: `TensorFileError` `.shard(index:count:)`.
     public func refuseShard() throws {
-        if isShard, let error = ShardedCheckpoint.refuseShard(path) { throw error }
+        if isShard, let (index, count) = ShardedCheckpoint.shardNumber(of: path) {
+            throw TensorFileError(file: path, .shard(index: index, count: count))
+        }
     }
 
     /// The entries among `otherItems` named like a recurrent parameter: held

@@ -40,6 +40,16 @@ public struct TensorFile: Sendable {
         tensors.first { $0.name == name }?.tensor
     }
 
+    /// float16 or bfloat16 when the recurrent module `module` (`""`: the root)
+    /// holds its `weight_hh_l0` (`weight_hh` for a cell) in it: a saved module
+    /// object (pickled, TorchScript, `.pt2`) computes in its weights' dtype,
+    /// where a state dict's dtype is only how it is stored. Nil otherwise.
+    func halfPrecisionDType(ofModule module: String) -> DType? {
+        let path = ModulePath(module)
+        let dtype = (tensor(named: path.qualify("weight_hh_l0")) ?? tensor(named: path.qualify("weight_hh")))?.dtype
+        return dtype == .float16 || dtype == .bfloat16 ? dtype : nil
+    }
+
     /// Opens `path`, recognising its format from its bytes (never the name,
     /// `FormatSniffer`): a directory is read as a folder of `.npy` files.
     ///

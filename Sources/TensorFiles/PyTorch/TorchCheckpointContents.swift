@@ -67,20 +67,18 @@ struct TorchCheckpointContents {
         for (name, module) in modules {
             var settings = module.settings
             if settings == nil, module.className.hasPrefix("__torch__") { settings = try scriptSettings(module.className) }
-            // A module object computes in its weights' dtype (a state dict's dtype is only how it is stored).
-            let weight = file.tensors.first { [ModulePath(name).qualify("weight_hh_l0"), ModulePath(name).qualify("weight_hh")].contains($0.name) }
-            if module.holdsRecurrentWeights, let dtype = weight?.tensor.dtype, dtype == .float16 || dtype == .bfloat16 {
+            if module.holdsRecurrentWeights, let dtype = file.halfPrecisionDType(ofModule: name) {
                 settings = settings ?? RecordedModuleSettings(className: module.className, source: "the saved module")
                 settings?.computeDType = dtype
             }
             var summary = "module \(module.className)"
-            if module.holdsRecurrentWeights, var code = UnrunModuleCode.of(className: module.className, hooks: module.hooks)
-                ?? settings?.trainingDropout.map({ _ in UnrunModuleCode(className: nil, hooks: []) }) {
+            if module.holdsRecurrentWeights {
+                var code = UnrunModuleCode.of(className: module.className, hooks: module.hooks) ?? UnrunModuleCode(className: nil, hooks: [])
                 if let dropout = settings?.trainingDropout {
                     code.graph.append("its traced code runs it in training mode, with dropout \(dropout) between its layers "
                         + "(trace it after model.eval())")
                 }
-                file.unrunCode[name] = code
+                if !code.isEmpty { file.unrunCode[name] = code }
             }
             if let settings {
                 file.moduleSettings[name] = settings

@@ -27,6 +27,9 @@ public struct UnrunModuleCode: Sendable, Equatable, Encodable {
         self.graph = graph
     }
 
+    /// Whether nothing is named: PyTorch's forward is all the module runs.
+    public var isEmpty: Bool { className == nil && hooks.isEmpty && graph.isEmpty }
+
     /// What the file names, in words.
     public var summary: String {
         var parts: [String] = []

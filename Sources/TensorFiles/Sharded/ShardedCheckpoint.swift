@@ -12,7 +12,7 @@ import Foundation
 /// the map names. Given one shard, whose name says it is one of several, its
 /// modules may continue in another shard (a module cut where a shard ends):
 /// `run` and `convert` refuse it and ask for the index
-/// (`ShardedCheckpoint.refuseShard`); `inspect` lists it.
+/// (`ModelSource.refuseShard`); `inspect` lists it.
 public enum ShardedCheckpoint {
     /// Largest index read.
     static let maximumIndexBytes = 64 << 20
@@ -38,11 +38,6 @@ public enum ShardedCheckpoint {
               parts[parts.count - 3].count == 5, parts[parts.count - 1].count == 5, count > 1, (1 ... count).contains(index)
         else { return nil }
         return (index, count)
-    }
-
-    /// The refusal of shard `path` for running or converting, nil for a file that is no shard.
-    public static func refuseShard(_ path: String) -> TensorFileError? {
-        shardNumber(of: path).map { TensorFileError(file: path, .shard(index: $0.index, count: $0.count)) }
     }
 
     /// Reads the index at `path` and the tensors of the shards it names.

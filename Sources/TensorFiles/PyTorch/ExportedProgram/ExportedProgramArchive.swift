@@ -85,8 +85,9 @@ enum ExportedProgramArchive {
 
         var tensors: [NamedTensor] = []
         var otherItems: [(name: String, summary: String)] = []
-        let stored = try weights?.keys() ?? []
-        let order = graph.stateOrder.filter(stored.contains) + stored.filter { !graph.stateOrder.contains($0) }.sorted()
+        let stored = Set(try weights?.keys() ?? [])
+        let listed = Set(graph.stateOrder)
+        let order = graph.stateOrder.filter(stored.contains) + stored.subtracting(listed).sorted()
         for fqn in order {
             guard let entry = try weights?.required(fqn) else { continue }
             switch try weight(fqn, entry, members: members, folder: folder, file: path, storages: storages) {
@@ -104,12 +105,10 @@ enum ExportedProgramArchive {
         }.map { ModulePath(owning: $0).prefix })
         for (module, var record) in try graph.records(for: recurrent).sorted(by: { $0.key < $1.key }) {
             // The operator computes in its weights' dtype.
-            let weight = tensors.first { $0.name == ModulePath(module).qualify("weight_hh_l0") || $0.name == ModulePath(module).qualify("weight_hh") }
-            if let dtype = weight?.tensor.dtype, dtype == .float16 || dtype == .bfloat16 { record.settings?.computeDType = dtype }
+            record.settings?.computeDType = file.halfPrecisionDType(ofModule: module)
             if let settings = record.settings { file.moduleSettings[module] = settings }
-            if record.ownClass != nil || !record.unrun.isEmpty {
-                file.unrunCode[module] = UnrunModuleCode(className: record.ownClass, hooks: [], graph: record.unrun)
-            }
+            let code = UnrunModuleCode(className: record.ownClass, hooks: [], graph: record.unrun)
+            if !code.isEmpty { file.unrunCode[module] = code }
             var summary = "run by " + (record.runBy ?? "no recurrence operator")
             if let settings = record.settings, !settings.className.hasPrefix("aten.") { summary = "module \(settings.className), " + summary }
             if let flag = record.settings?.batchFirst { summary += " (batch_first=\(flag ? "True" : "False"))" }

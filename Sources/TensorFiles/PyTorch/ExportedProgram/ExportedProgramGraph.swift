@@ -77,6 +77,8 @@ struct ExportedProgramGraph {
     private(set) var nodes: [Node] = []
     /// Tensor name → the node that computes it.
     private var producers: [String: Int] = [:]
+    /// Module path → the nodes its own forward ran (innermost `nn_module_stack` entry).
+    private var scopes: [String: [Int]] = [:]
 
     /// The schema major version rnnkit reads (`schema_version.major`).
     static let schemaMajor = 8
@@ -124,6 +126,7 @@ struct ExportedProgramGraph {
             var node = Node(element: element, target: try element.required("target").string(), arguments: arguments, reads: reads)
             if let stack = try element.optional("metadata")?.optional("nn_module_stack") {
                 node.module = Self.innermost(try stack.string())
+                if let path = node.module?.path { scopes[path, default: []].append(index) }
             }
             for name in try element.optional("outputs")?.tensorNames() ?? [] { producers[name] = index }
             nodes.append(node)
@@ -199,12 +202,13 @@ struct ExportedProgramGraph {
 
     /// Settings and refusals of a module that `calls` run.
     private func describe(_ module: String, calls: [Int], into record: inout ModuleRecord) throws {
-        var batchFirst: Bool?? = nil
+        // One layout when every call agrees, else unknown.
+        var layouts: Set<Bool?> = []
         for index in calls {
             let node = nodes[index]
             guard let call = RecurrenceCall(node) else { continue }
             let flags = try call.flags(node)
-            batchFirst = batchFirst == nil ? .some(flags.batchFirst) : (batchFirst! == flags.batchFirst ? batchFirst : .some(nil))
+            layouts.insert(flags.batchFirst)
             if flags.train, flags.dropout > 0, flags.layers > 1 {
                 record.unrun.append("the exported graph runs it in training mode, with dropout \(flags.dropout) between its "
                     + "layers (export it after model.eval())")
@@ -231,13 +235,14 @@ struct ExportedProgramGraph {
                 record.runBy = node.shortTarget
             }
         }
-        record.settings?.batchFirst = batchFirst ?? nil
-        guard nodes.contains(where: { $0.module != nil }) else {
+        record.settings?.batchFirst = layouts.count == 1 ? layouts.first ?? nil : nil
+        guard !scopes.isEmpty else {
             record.unrun.append("the exported graph does not record which module ran each operator (no nn_module_stack)")
             return
         }
         var extra: [String] = []
-        for (index, node) in nodes.enumerated() where node.module?.path == module && !calls.contains(index) {
+        for index in scopes[module] ?? [] where !calls.contains(index) {
+            let node = nodes[index]
             if isBookkeeping(node) || extra.contains(node.shortTarget) { continue }
             extra.append(node.shortTarget)
         }
