@@ -74,6 +74,24 @@ PROBE_INTERNAL hid_t probe_open_file(const char *path, const void *image, size_t
 /// The HDF5 memory type of `type`; `*owned` = 1 when the caller must close it.
 PROBE_INTERNAL hid_t probe_memory_type(rk_memory_type type, int *owned);
 
+// ---------------------------------------------------------- write_checksum.c
+
+/// The CRC-32 of the file being written from `from` (the user block's end)
+/// to its end, computed while it is written (see write_checksum.c).
+typedef struct probe_checksum probe_checksum;
+/// Starts one (and its helper thread); NULL without memory.
+PROBE_INTERNAL probe_checksum *probe_checksum_start(unsigned long long from);
+/// `size` bytes at `data` are in the file at `offset`: their CRC-32 is
+/// computed from `data`, which must stay unchanged until the next drain.
+PROBE_INTERNAL void probe_checksum_add(probe_checksum *sum, unsigned long long offset, const void *data, size_t size);
+/// Computes what the helper has not taken and waits for the rest: no piece
+/// refers to a buffer afterwards.
+PROBE_INTERNAL void probe_checksum_drain(probe_checksum *sum);
+/// After the file is closed: the CRC-32 and length of the file from `from`
+/// to its end, the bytes no piece covers read from `fd`. Returns 0, or -1
+/// when it cannot be told (then nothing is reported); releases `sum`.
+PROBE_INTERNAL int probe_checksum_finish(probe_checksum *sum, int fd, unsigned int *crc, unsigned long long *size);
+
 // ----------------------------------------------------------- child_process.c
 
 /// Runs `body(job)` in a forked child and collects its records into `result`.

@@ -82,6 +82,10 @@ static int writeback_fd = -1;
 /// Bytes of dataset data written since writeback was last started.
 static size_t unflushed_bytes = 0;
 
+/// The CRC-32 of the file after its user block, computed while it is
+/// written when there is a user block (a `.keras` archive); else NULL.
+static probe_checksum *checksum = NULL;
+
 /// Writeback is started every this many bytes of data (as FileOutput does in
 /// the parent): the disk writes while libhdf5 and the fillers work, instead
 /// of everything waiting for the final fsync.
@@ -130,6 +134,10 @@ static herr_t write_rows(hid_t dataset, hid_t type, hid_t space, const rk_write_
         status = memory < 0 ? -1 : H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL);
         if (status >= 0) status = H5Dwrite(dataset, type, memory, space, H5P_DEFAULT, data);
         if (memory >= 0) H5Sclose(memory);
+        // A contiguous dataset's rows lie at its address in row order; a
+        // dataset without one (compact) is read back with the metadata.
+        haddr_t address = status >= 0 && checksum ? H5Dget_offset(dataset) : HADDR_UNDEF;
+        if (address != HADDR_UNDEF) probe_checksum_add(checksum, address + start[0] * row_bytes, data, now * row_bytes);
     }
     if (status >= 0) written((size_t)rows * row_bytes);
     return status;
@@ -147,6 +155,7 @@ static herr_t write_dataset_bands(hid_t dataset, hid_t type, hid_t space, const 
     size_t row_bytes = op->size / dims[0];
     hsize_t band = op->band_rows < dims[0] ? op->band_rows : dims[0];
     size_t needed = band * row_bytes > 0 ? band * row_bytes : 1;
+    probe_checksum_drain(checksum);  // no piece may still refer to the buffer freed here
     if (needed > band_capacity) {
         free(band_buffer);
         band_buffer = malloc(needed);
@@ -157,6 +166,7 @@ static herr_t write_dataset_bands(hid_t dataset, hid_t type, hid_t space, const 
     herr_t status = 0;
     for (hsize_t first = 0; first < dims[0] && status >= 0; first += band) {
         hsize_t rows = dims[0] - first < band ? dims[0] - first : band;
+        probe_checksum_drain(checksum);  // the band before is checksummed: the buffer may change
         if (op->fill(op->fill_context, first, rows, buffer) != 0) { status = -1; break; }
         status = write_rows(dataset, type, space, op, first, rows, buffer);
     }
@@ -214,6 +224,7 @@ static void write_file(const probe_child_job *job) {
     H5Pclose(access);
     if (file < 0) { send_write_failure("", "create-file"); return; }
     writeback_fd = open(job->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (job->userblock > 0) checksum = probe_checksum_start(job->userblock);
     hid_t links = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(links, 1);
     for (size_t i = 0; i < job->op_count; i++) {
@@ -245,7 +256,16 @@ static void write_file(const probe_child_job *job) {
     }
     H5Pclose(links);
     probe_report("closing the file", "", "");
-    if (H5Fclose(file) < 0) send_write_failure("", "finish-file");
+    if (H5Fclose(file) < 0) { send_write_failure("", "finish-file"); return; }
+    unsigned int crc = 0;
+    unsigned long long size = 0;
+    if (checksum && probe_checksum_finish(checksum, writeback_fd, &crc, &size) == 0) {
+        probe_line *line = probe_line_start('C');
+        probe_line_number(line, crc);
+        probe_line_number(line, (long long)size);
+        probe_line_send(line);
+    }
+    checksum = NULL;
 }
 
 void rk_hdf5_write(const char *path, unsigned long long userblock, const rk_write_op *ops, size_t op_count,

@@ -112,6 +112,9 @@ typedef struct {
 /// file-size limit) ends the child, not the caller. Records:
 ///   F operation subject account   a step failed (the file is then incomplete); fields as for reads
 ///   E errno       the system error libhdf5 reported for a failed write
+///   C crc size    with a user block, once the file is closed: zlib's CRC-32 and the length
+///                 of the file from the user block's end to its end (computed while writing:
+///                 see write_checksum.c); absent when it could not be told
 /// A `userblock` (0, or a power of two >= 512) leaves that many bytes at the
 /// start of the file to the caller (a zip archive's headers before the
 /// HDF5 file as a stored member); the HDF5 data follows it.

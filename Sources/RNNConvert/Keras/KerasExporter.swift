@@ -72,7 +72,10 @@ public enum KerasExporter {
             let writer = try HDF5Writer(creating: temporary, target: path, userblock: reserved)
             try writeWeights(weights, with: writer)
             try writer.close()
-            try StoredZipWriter.wrap(members, lastName: "model.weights.h5", reserved: reserved, path: temporary, target: path)
+            try StoredZipWriter.wrap(
+                members, lastName: "model.weights.h5", reserved: reserved, known: writer.checksumAfterUserBlock,
+                path: temporary, target: path
+            )
         }
         return KerasExport(model: describe(layers, dtype: dtype), dtype: dtype)
     }

@@ -62,7 +62,12 @@ extension HDF5Isolation {
     /// in a child, its HDF5 data after `userblock` bytes left to the caller
     /// (0, or a power of two ≥ 512); `target` names the file in errors.
     /// Call with the libhdf5 lock held. The caller removes `path` when this throws.
-    static func write(_ steps: [WriteStep], to path: String, target: String, userblock: Int = 0) throws {
+    /// Returns, with a user block, the CRC-32 of the file after it as the
+    /// child computed it while writing (nil when it could not tell).
+    @discardableResult
+    static func write(
+        _ steps: [WriteStep], to path: String, target: String, userblock: Int = 0
+    ) throws -> StoredZipWriter.KnownChecksum? {
         var allocations: [UnsafeMutableRawPointer] = []
         defer { allocations.forEach { free($0) } }
         func text(_ value: String) -> UnsafePointer<CChar> {
@@ -139,11 +144,14 @@ extension HDF5Isolation {
             }
         }
         withExtendedLifetime(fillers) { run(from: 0) }
-        try writeVerdict(result, path: path, target: target, limit: limit)
+        return try writeVerdict(result, path: path, target: target, limit: limit)
     }
 
-    /// Nothing when the child wrote the whole file; else the error.
-    private static func writeVerdict(_ result: rk_probe_result, path: String, target: String, limit: Double) throws {
+    /// The checksum the child sent (if any) when it wrote the whole file; else the error.
+    private static func writeVerdict(
+        _ result: rk_probe_result, path: String, target: String, limit: Double
+    ) throws -> StoredZipWriter.KnownChecksum? {
+        var checksum: StoredZipWriter.KnownChecksum?
         var result = result
         var failure: HDF5LibraryFailure?
         var malformed: String?
@@ -153,13 +161,16 @@ extension HDF5Isolation {
             for line in lines.split(separator: "\n") {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { unescape($0) }
                 if fields.first == "E", fields.count > 1 { code = Int32(fields[1]) ?? 0 }
+                if fields.first == "C", fields.count == 3, let crc = UInt32(fields[1]), let bytes = UInt64(fields[2]) {
+                    checksum = StoredZipWriter.KnownChecksum(crc: crc, bytes: bytes)
+                }
                 if fields.first == "F", failure == nil, malformed == nil {
                     failure = HDF5Description.libraryFailure(fields.dropFirst())
                     if failure == nil { malformed = String(line.prefix(200)) }
                 }
             }
         }
-        if result.outcome == RK_PROBE_OK, failure == nil, malformed == nil { return }
+        if result.outcome == RK_PROBE_OK, failure == nil, malformed == nil { return checksum }
         if code != 0 { throw TensorFileError(file: target, .unwritable(.write(errno: code))) }
         if let code = Durability.limitReached(writing: path) {
             throw TensorFileError(file: target, .unwritable(.write(errno: code)))

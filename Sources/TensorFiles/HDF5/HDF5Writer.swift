@@ -27,6 +27,9 @@ public final class HDF5Writer {
     private var steps: [HDF5Isolation.WriteStep] = []
     private var closed = false
     private let userblock: Int
+    /// After `close()` with a user block: the CRC-32 and length of the file
+    /// after it, computed while the child wrote it (nil when it could not tell).
+    public private(set) var checksumAfterUserBlock: StoredZipWriter.KnownChecksum?
 
     /// Prepares a new HDF5 file at `path`, which must not exist; the file is
     /// created by `close()`. Prefer `write(to:_:)`. `target` names the file
@@ -149,7 +152,9 @@ public final class HDF5Writer {
     public func close() throws {
         try checkOpen()
         closed = true
-        try HDF5Library.locked { try HDF5Isolation.write(steps, to: path, target: target, userblock: userblock) }
+        checksumAfterUserBlock = try HDF5Library.locked {
+            try HDF5Isolation.write(steps, to: path, target: target, userblock: userblock)
+        }
         steps = []
     }
 

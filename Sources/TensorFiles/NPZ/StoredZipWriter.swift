@@ -22,23 +22,38 @@ public struct StoredZipWriter {
         return reserved
     }
 
+    /// The CRC-32 of a last member's content as its writer computed it
+    /// (`HDF5Writer.checksumAfterUserBlock`), and the length it covers.
+    public struct KnownChecksum: Equatable, Sendable {
+        public let crc: UInt32
+        public let bytes: UInt64
+    }
+
     /// Makes the file `path`, whose first `reserved` bytes
     /// (`reservedBytes(for:lastName:)`) were left free and whose rest is the
     /// content of the last member (an HDF5 file written with that user
     /// block), a zip archive of stored members: `members` and the local
     /// header of `lastName` go in the reserved bytes (padded to end exactly
-    /// there), the central directory after the content. The content is read
-    /// once for its CRC-32, mapped from the page cache (not copied), on two threads.
-    public static func wrap(_ members: [(name: String, data: Data)], lastName: String, reserved: Int, path: String, target: String) throws {
+    /// there), the central directory after the content. The content's CRC-32
+    /// is `known` when that covers the whole content; else the content is read
+    /// once for it, mapped from the page cache (not copied), on two threads.
+    public static func wrap(
+        _ members: [(name: String, data: Data)], lastName: String, reserved: Int, known: KnownChecksum? = nil,
+        path: String, target: String
+    ) throws {
         try FileSink.reopen(path, target: target) { output in
             let end = output.position
             guard end >= UInt64(reserved) else {
                 throw TensorFileError(file: target, .unwritable(.shorterThanReserved(size: end, reserved: reserved)))
             }
             var crc: UInt32 = 0
-            let checksums = ChecksumHelper()
-            try output.forEachWrittenWindow(from: UInt64(reserved), to: end) { window in
-                crc = checksums.checksum(window, continuing: crc)
+            if let known, known.bytes == end - UInt64(reserved) {
+                crc = known.crc
+            } else {
+                let checksums = ChecksumHelper()
+                try output.forEachWrittenWindow(from: UInt64(reserved), to: end) { window in
+                    crc = checksums.checksum(window, continuing: crc)
+                }
             }
             // The reserved start: every member's local header and data, the
             // last one's header padded to end exactly where its content begins.
