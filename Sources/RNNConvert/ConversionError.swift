@@ -28,6 +28,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     case batchFirstNotRecorded(file: String, target: FileFormat)
     /// The nonlinearity asked for contradicts the one the input records.
     case nonlinearityContradictsFile(file: String, nonlinearity: Nonlinearity, recorded: Nonlinearity, module: ModulePath)
+    /// `module` is an Elman RNN whose nonlinearity the input does not record
+    /// (a state dict, a Keras `.weights.h5`) and none was given: the
+    /// target's model (ONNX, Keras) would hold a guess.
+    case nonlinearityUnknown(file: String, module: ModulePath, target: FileFormat)
     /// The input holds recurrent parameters its reader could not read
     /// (`ModuleProblem.unreadableTensor`); a container written without them
     /// would describe another module.
@@ -143,6 +147,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
         case .nonlinearityContradictsFile(let file, let nonlinearity, let recorded, let module):
             return "\(file): \(name(.nonlinearity)) \(nonlinearity.rawValue) contradicts the file, which records "
                 + "nonlinearity \(recorded.rawValue) for '\(module)'"
+        case .nonlinearityUnknown(let file, let module, let target):
+            return "\(file): '\(module)' is an Elman RNN, and the file does not record its nonlinearity, tanh or relu, "
+                + "which writing \(target.displayName) needs: pass \(name(.nonlinearity)) tanh or \(name(.nonlinearity)) relu, "
+                + "the one the model was trained with"
         case .storedInputsForKeras(let output, let input, let module, let state, let lengths):
             let what = [state ? "an initial state" : nil, lengths ? "sequence lengths" : nil].compactMap { $0 }.joined(separator: " and ")
             return "\(output): \(input) stores \(what) for \(module), which a Keras recurrent layer cannot hold "

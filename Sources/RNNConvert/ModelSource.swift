@@ -49,6 +49,19 @@ public struct ModuleHints: Sendable, Equatable {
         return module
     }
 
+    /// The activation a module of `mode` runs with: for an Elman RNN
+    /// (`nn.RNN`, `nn.RNNCell`, Keras `SimpleRNN`) `given`, else the one the
+    /// file records (a recorded cell variant's own, such as sigmoid, runs as
+    /// the variant says); nil when nothing says (a PyTorch state dict, a Keras
+    /// `.weights.h5`: tanh and relu give different numbers, so run and convert
+    /// refuse rather than guess). GRU and LSTM: `given` (relu is then refused
+    /// by validation), else tanh.
+    public func nonlinearity(given: Nonlinearity?, mode: RNNMode) -> Nonlinearity? {
+        guard mode == .rnn else { return given ?? .tanh }
+        if let known = given ?? nonlinearity { return known }
+        return variant.map { $0.pytorchNonlinearity ?? .tanh }
+    }
+
     /// Creates hints.
     public init(nonlinearity: Nonlinearity? = nil, batchFirst: Bool? = nil, source: String? = nil, notes: [ModuleNote] = []) {
         self.nonlinearity = nonlinearity

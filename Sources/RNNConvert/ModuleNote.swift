@@ -67,7 +67,7 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// of which Keras version), as `activations` lists them.
     case activationsAssumed(layer: String, origin: String, activations: String)
     /// Keras: the SimpleRNN activation is not in a weights file (`layer`
-    /// when the file names it): tanh unless the nonlinearity is given.
+    /// when the file names it): run and convert need the nonlinearity given.
     case simpleRNNActivation(layer: String?, file: String)
     /// Keras: a `.weights.h5` file does not record Masking and other layers
     /// without weights; a masked input's lengths make a run match.
@@ -135,7 +135,7 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
             return "layer '\(layer)': activations assumed from \(origin) (\(activations))"
         case .simpleRNNActivation(let layer, let file):
             return (layer.map { "layer '\($0)': " } ?? "") + "the SimpleRNN activation (tanh or relu) is not stored in \(file): "
-                + "tanh unless \(name(.nonlinearity)) says otherwise"
+                + "run and convert need \(name(.nonlinearity))"
         case .weightlessLayersUnrecorded:
             return "a .weights.h5 file does not record the layers without weights (Masking, Dropout): if the model masks its "
                 + "input, run with \(name(.lengths)) for trailing padding (then masked steps output zeros, as PyTorch writes them, where Keras "

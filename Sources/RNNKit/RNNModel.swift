@@ -27,8 +27,10 @@ public struct RNNModel: Sendable {
     public let architecture: RNNArchitecture
     /// The activation an Elman RNN runs with: the one passed to the
     /// initializer, else what the file records (an ONNX `RNN` node, a Keras
-    /// `SimpleRNN`), else tanh. Always tanh for GRU and LSTM.
-    public let nonlinearity: Nonlinearity
+    /// `SimpleRNN` model); nil when neither says (a PyTorch state dict, a
+    /// Keras `.weights.h5`), and then ``forward`` and ``write(to:overwrite:batchFirst:dtype:)``
+    /// refuse it rather than guess. Always tanh for GRU and LSTM.
+    public let nonlinearity: Nonlinearity?
     /// Whether the file records batch-major input (a Keras model does); nil
     /// when it records nothing (PyTorch state dicts never do).
     public let recordedBatchFirst: Bool?
@@ -79,7 +81,7 @@ public struct RNNModel: Sendable {
     ///   - renames: `OLD=NEW` renames applied to the file's tensor names first,
     ///     for files that do not use PyTorch's names.
     ///   - nonlinearity: an Elman RNN's activation when the file does not
-    ///     record it (a PyTorch state dict never does); nil takes the file's, else tanh.
+    ///     record it (a PyTorch state dict never does); nil takes the file's.
     ///   - fullPrecision: run and write a module that the file's framework
     ///     computes below float32 (``reducedPrecision``) for float32/float64
     ///     all the same; its numbers then differ from the framework's by the rounding.
@@ -108,7 +110,7 @@ public struct RNNModel: Sendable {
         self.url = url
         self.name = selected.name
         self.architecture = recorded.architecture
-        self.nonlinearity = nonlinearity ?? hints?.nonlinearity ?? .tanh
+        self.nonlinearity = (hints ?? ModuleHints()).nonlinearity(given: nonlinearity, mode: recorded.architecture.mode)
         self.recordedBatchFirst = hints?.batchFirst
         self.format = source.format
         self.notes = hints?.notes ?? []
@@ -118,9 +120,14 @@ public struct RNNModel: Sendable {
         self.fullPrecision = fullPrecision
         self.assumePyTorchForward = assumePyTorchForward
         self.networks = NetworkCache()
-        // Checks the weights and the activation now, so that a bad file fails here.
+        // Checks the weights and the activation now, so that a bad file fails here
+        // (with either activation when it is not known yet: the weights are the same).
         do {
-            _ = try network(for: .float32)
+            if let known = self.nonlinearity {
+                _ = try network(for: .float32, nonlinearity: known)
+            } else {
+                _ = try RNNNetwork(module: recorded, nonlinearity: .tanh, computeType: .float32)
+            }
         } catch let error as EngineError {
             throw FileInputError(file: path, underlying: error)
         }
@@ -159,7 +166,8 @@ public struct RNNModel: Sendable {
     ///   (`.reducedPrecision`) when the file's framework computes the module
     ///   below float32 and the model was not opened with `fullPrecision`,
     ///   (`.unrunCode`) when the file names code for it that rnnkit cannot
-    ///   run and the model was not opened with `assumePyTorchForward`.
+    ///   run and the model was not opened with `assumePyTorchForward`,
+    ///   (`.nonlinearityUnknown`) for an Elman RNN whose ``nonlinearity`` is nil.
     public func forward(input: Tensor, lengths: [Int]? = nil, h0: Tensor? = nil, c0: Tensor? = nil,
                         batchFirst: Bool? = nil, execution: ExecutionOptions = .automatic) throws -> RNNOutput {
         try passing(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst) { network, pass in
@@ -200,6 +208,9 @@ public struct RNNModel: Sendable {
         if batchFirst == nil, hints.layoutUnknown {
             throw FileInputError(file: url.path, underlying: StoredInputError.layoutUnknown(module: ModulePath(name)))
         }
+        guard let nonlinearity else {
+            throw FileInputError(file: url.path, underlying: StoredInputError.nonlinearityUnknown(module: ModulePath(name)))
+        }
         let batchFirst = batchFirst ?? recordedBatchFirst ?? false
         let batch: Int? = input.shape.count == 3 ? input.shape[batchFirst ? 0 : 1] : nil
         let filled: (h0: Tensor?, c0: Tensor?, lengths: [Int]?)
@@ -208,7 +219,7 @@ public struct RNNModel: Sendable {
         } catch let error as StoredInputError {
             throw FileInputError(file: url.path, underlying: error)
         }
-        return try body(network(for: computeType), (filled.lengths, filled.h0, filled.c0, batchFirst))
+        return try body(network(for: computeType, nonlinearity: nonlinearity), (filled.lengths, filled.h0, filled.c0, batchFirst))
     }
 
     /// Writes the module to `url`, as `rnnkit convert` would; the suffix
@@ -231,8 +242,9 @@ public struct RNNModel: Sendable {
     ///     float64); nil keeps the weights' own.
     /// - Throws: `TensorFileError` with reason `.unknownSuffix` for a suffix
     ///   rnnkit does not write; `ConversionError` when the target cannot hold
-    ///   the module (an LSTM with a projection in ONNX or Keras), before any
-    ///   file is created; `TensorFileError` when writing fails.
+    ///   the module (an LSTM with a projection in ONNX or Keras, an Elman RNN
+    ///   whose ``nonlinearity`` is nil in ONNX or Keras), before any file is
+    ///   created; `TensorFileError` when writing fails.
     /// - Returns: what was written (target, tensors, bytes, notes on how to
     ///   run the output); callers that need none of it may ignore it.
     @discardableResult
@@ -249,7 +261,7 @@ public struct RNNModel: Sendable {
         return try Converter.convert(request)
     }
 
-    private func network(for computeType: ComputeType) throws -> RNNNetwork {
+    private func network(for computeType: ComputeType, nonlinearity: Nonlinearity) throws -> RNNNetwork {
         try networks.network(for: computeType) {
             try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
         }

@@ -55,7 +55,7 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup
     var selection: ModuleOptions
 
-    @Option(help: "RNN activation (default: what IN records, else tanh).")
+    @Option(help: "RNN activation (default: what IN records; writing an RNN from a state dict or .weights.h5 to .onnx or Keras needs it).")
     var nonlinearity: Nonlinearity?
 
     @Option(help: "Element type to write (default: the weights' own).")

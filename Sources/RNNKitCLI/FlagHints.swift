@@ -57,6 +57,7 @@ private func flagHint(_ error: Error) -> String? {
     if problems.contains(where: \.concernsNonlinearity) { return " (\(flag(.nonlinearity)))" }
     switch error as? StoredInputError {
     case .layoutUnknown?: return "; pass \(flag(.batchFirst)) or \(flag(.sequenceFirst))"
+    case .nonlinearityUnknown?: return "; pass \(flag(.nonlinearity)) tanh or \(flag(.nonlinearity)) relu, the one the model was trained with"
     case .lengthsBatch?: return "; pass \(flag(.lengths))"
     case .stateBatch(let state, _, nil)?: return "; pass \(flag(state == "c0" ? .c0 : .h0))"
     case .stateBatch(let state, _, _?)?: return "; pass \(flag(state == "c0" ? .c0 : .h0)) with the state to use"

@@ -49,7 +49,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup
     var layout: BatchLayoutOption
 
-    @Option(help: "The activation of an nn.RNN / nn.RNNCell (default: what an ONNX or Keras file records, else tanh).")
+    @Option(help: "The activation of an nn.RNN / nn.RNNCell / SimpleRNN (default: what the file records; a state dict or .weights.h5 records none and needs it).")
     var nonlinearity: Nonlinearity?
 
     @OptionGroup

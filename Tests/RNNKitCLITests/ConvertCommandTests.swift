@@ -62,12 +62,12 @@ final class ConvertCommandTests: XCTestCase {
         let input = try weights(["rnn.weight_ih_l0": [2, 3], "rnn.weight_hh_l0": [2, 2]])
         XCTAssertEqual(try CLI.run(["convert", input, path("r.onnx"), "--nonlinearity", "relu"]).status, 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: path("r.onnx")))
-        let again = try CLI.run(["convert", input, path("r.onnx")])
+        let again = try CLI.run(["convert", input, path("r.onnx"), "--nonlinearity", "tanh"])
         XCTAssertEqual(again.status, 2)
         // The library says what is wrong; the CLI names the flag (exact wording: the most common refusal).
         XCTAssertEqual(again.stderr, "rnnkit: error: \(path("r.onnx")): already exists (pass --force to overwrite)\n")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("r.onnx"))), before)
-        XCTAssertEqual(try CLI.run(["convert", input, path("r.onnx"), "--force"]).status, 0)
+        XCTAssertEqual(try CLI.run(["convert", input, path("r.onnx"), "--force", "--nonlinearity", "tanh"]).status, 0)
         XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: path("r.onnx"))), before, "tanh replaced relu")
 
         let onto = try CLI.run(["convert", path("r.onnx"), path("r.onnx"), "--force"])
@@ -121,7 +121,7 @@ final class ConvertCommandTests: XCTestCase {
 
     func testNotesNameTheFlags() throws {
         let input = try weights(["rnn.weight_ih_l0": [2, 3], "rnn.weight_hh_l0": [2, 2]])
-        XCTAssertEqual(try CLI.run(["convert", input, path("r.onnx"), "--batch-first"]).status, 0)
+        XCTAssertEqual(try CLI.run(["convert", input, path("r.onnx"), "--batch-first", "--nonlinearity", "tanh"]).status, 0)
         // An ONNX file records batch_first; a container does not, so convert says how to run it.
         let result = try CLI.run(["convert", path("r.onnx"), path("r.npz"), "--batch-first"])
         XCTAssertEqual(result.status, 0, result.stderr)

@@ -94,6 +94,35 @@ final class RNNModelTests: XCTestCase {
         try assertClose(y.hN, expected["h_n"], "h_n")
     }
 
+    /// A state dict does not record an Elman RNN's activation: the model
+    /// opens with none, and running it or writing it to ONNX or Keras is
+    /// refused until one is given; its weights alone convert.
+    func testAStateDictRNNRunsOnlyWithTheNonlinearityGiven() throws {
+        let folder = Fixtures.url("rnn_relu")
+        let weights = folder.appendingPathComponent("weights.h5")
+        let input = try Tensor(contentsOf: folder.appendingPathComponent("input.npy"))
+        let unknown = try RNNModel(contentsOf: weights)
+        XCTAssertNil(unknown.nonlinearity)
+        XCTAssertThrowsError(try unknown.forward(input: input)) { error in
+            XCTAssertEqual((error as? FileInputError)?.underlying as? StoredInputError, .nonlinearityUnknown(module: .root))
+        }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("rnnkit-model-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: output) }
+        XCTAssertThrowsError(try unknown.write(to: output.appendingPathComponent("r.onnx"))) { error in
+            XCTAssertEqual(error as? ConversionError, .nonlinearityUnknown(file: weights.path, module: .root, target: .onnx))
+        }
+        XCTAssertNoThrow(try unknown.write(to: output.appendingPathComponent("r.safetensors")))
+        let relu = try RNNModel(contentsOf: weights, nonlinearity: .relu)
+        XCTAssertEqual(relu.nonlinearity, .relu)
+        let expected = try Fixtures.arrays(folder.appendingPathComponent("expected.npz"))
+        try assertClose(try relu.forward(input: input).output, expected["output"], "PyTorch's output")
+        XCTAssertNoThrow(try relu.write(to: output.appendingPathComponent("r.onnx")))
+        XCTAssertEqual(try RNNModel(contentsOf: output.appendingPathComponent("r.onnx")).nonlinearity, .relu)
+        // An LSTM has no choice to make.
+        XCTAssertEqual(try RNNModel(contentsOf: Fixtures.url("lstm_1l/weights.h5")).nonlinearity, .tanh)
+    }
+
     /// A Keras model is batch-major: `batchFirst: nil` takes that from the file.
     func testAKerasModelRunsBatchMajorByDefault() throws {
         let folder = Fixtures.url("keras/simple_rnn_relu")

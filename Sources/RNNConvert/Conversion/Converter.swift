@@ -190,7 +190,7 @@ public enum Converter {
         let module = source.recorded(try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: request.module))
         var options = ONNXExportOptions(
             batchFirst: request.batchFirst,
-            nonlinearity: try agreedNonlinearity(request, source: source, module: module),
+            nonlinearity: try agreedNonlinearity(request, source: source, module: module, target: .onnx),
             dtype: request.dtype)
         options.storedState = source.hints[module.name]?.storedState
         options.lengths = source.hints[module.name]?.lengths

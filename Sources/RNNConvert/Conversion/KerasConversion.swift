@@ -17,7 +17,7 @@ extension Converter {
         let module = source.recorded(try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: request.module))
         try refuseStoredForKeras(source, module: module, output: request.output)
         let options = KerasExportOptions(
-            nonlinearity: try agreedNonlinearity(request, source: source, module: module), dtype: request.dtype)
+            nonlinearity: try agreedNonlinearity(request, source: source, module: module, target: target), dtype: request.dtype)
         let written = target == .keras
             ? try KerasExporter.writeModel(module, options: options, to: request.output, force: request.force)
             : try KerasExporter.writeWeights(module, options: options, to: request.output, force: request.force)
@@ -27,13 +27,20 @@ extension Converter {
             modules: [module.path], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [written.dtype], stored: nil, notes: [])
     }
 
-    /// The activation to write: `--nonlinearity`, else what the input
-    /// records, else tanh. A flag that contradicts the file is refused.
-    static func agreedNonlinearity(_ request: ConversionRequest, source: ModelSource, module: RNNModule) throws -> Nonlinearity {
-        let recorded = source.hints[module.name]?.nonlinearity
-        if let flag = request.nonlinearity, let recorded, flag != recorded {
+    /// The activation to write into `target`: `--nonlinearity`, else what
+    /// the input records (tanh for GRU and LSTM). A flag that contradicts the
+    /// file is refused, and so is an Elman RNN whose activation neither says.
+    static func agreedNonlinearity(
+        _ request: ConversionRequest, source: ModelSource, module: RNNModule, target: FileFormat
+    ) throws -> Nonlinearity {
+        let hints = source.hints[module.name] ?? ModuleHints()
+        if let flag = request.nonlinearity, let recorded = hints.nonlinearity, flag != recorded {
             throw ConversionError.nonlinearityContradictsFile(file: request.input, nonlinearity: flag, recorded: recorded, module: module.path)
         }
-        return request.nonlinearity ?? recorded ?? .tanh
+        guard let nonlinearity = hints.nonlinearity(given: request.nonlinearity, mode: module.architecture.mode) else {
+            try ModuleValidation.check(module)  // what is wrong with the weights themselves first
+            throw ConversionError.nonlinearityUnknown(file: request.input, module: module.path, target: target)
+        }
+        return nonlinearity
     }
 }

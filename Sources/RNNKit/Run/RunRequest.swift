@@ -140,7 +140,6 @@ package struct RunRequest: Sendable {
         let (module, recorded) = try loadModule(features: input.shape.last)
         for assumption in recorded.assumptions { reportAssumption(ModuleNoteEntry(.file(weights), note: assumption)) }
         try located { try recorded.checkRunnable(fullPrecision: fullPrecision, assumePyTorchForward: assumePyTorchForward) }
-        let nonlinearity = self.nonlinearity ?? recorded.nonlinearity ?? .tanh
         if self.batchFirst == nil, recorded.layoutUnknown {
             throw FileInputError(file: weights, underlying: StoredInputError.layoutUnknown(module: module.path))
         }
@@ -156,6 +155,12 @@ package struct RunRequest: Sendable {
             throw FileInputError(file: self.input, underlying: EngineError.inputDType(found: input.dtype, expected: nil))
         }
         return try located {
+            guard let nonlinearity = recorded.nonlinearity(given: self.nonlinearity, mode: module.architecture.mode) else {
+                // What is wrong with the weights themselves is said first.
+                let problems = ModuleValidation.problems(of: module)
+                if !problems.isEmpty { throw EngineError.invalidModule(module: module.path, problems: problems) }
+                throw StoredInputError.nonlinearityUnknown(module: module.path)
+            }
             let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: computeType)
             return (module, try body(network, Pass(input: input, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst,
                                                    mask: recorded.inputMask)))
@@ -201,6 +206,9 @@ public enum StoredInputError: BadInputError, Equatable {
     /// The file cannot tell whether the module's input is batch-major; the
     /// caller must say.
     case layoutUnknown(module: ModulePath)
+    /// The module is an Elman RNN and the file does not record its
+    /// nonlinearity (a PyTorch state dict, a Keras `.weights.h5`); the caller must say.
+    case nonlinearityUnknown(module: ModulePath)
     /// The file stores `stored` sequence lengths for an input of `batch` sequences.
     case lengthsBatch(stored: Int, batch: Int)
     /// The file stores `state` (`h0`, `c0`) for a batch of `stored`; the
@@ -224,6 +232,8 @@ public enum StoredInputError: BadInputError, Equatable {
         switch self {
         case .layoutUnknown(let module):
             return "the file does not tell whether '\(module)' takes batch-major input"
+        case .nonlinearityUnknown(let module):
+            return "'\(module)' is an Elman RNN, and the file does not record its nonlinearity, tanh or relu (they give different numbers)"
         case .lengthsBatch(let stored, let batch):
             return "the file stores \(stored) sequence lengths, but the input has a batch of \(batch)"
         case .stateBatch(let state, let stored, nil):
