@@ -191,6 +191,23 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether a run's numbers rest on what the note says the reader
+    /// assumed, or on what the file computes beyond the module: `run` prints
+    /// these beside its result, so that no assumption is silent. Notes on
+    /// what the file records (a stored state, a mask, a layout) are `inspect`'s.
+    public var isRunAssumption: Bool {
+        switch self {
+        case .computedAfter, .runtimeInput, .activationsAssumed, .weightlessLayersUnrecorded, .mergeModeAssumed,
+             .keras2LayersFromWeights, .unrecordedBefore, .layersInferred, .gruResetAfterAssumed, .layersUnordered:
+            return true
+        // A run without what these say is refused (the nonlinearity, the layout, the precision, the code).
+        case .simpleRNNActivation, .layoutUnknown, .reducedPrecision, .unrunCode,
+             .storedState, .storedLengths, .storedTensor, .inputMask, .readFrom, .nonlinearityRecorded, .batchMajorInput,
+             .lastStepOnly, .gruResetBefore:
+            return false
+        }
+    }
+
     /// The note with each option named in words.
     public var description: String { message(naming: { "the \($0.phrase) option" }) }
 }

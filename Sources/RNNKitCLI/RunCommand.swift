@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
             request.assumePyTorchForward = acceptance.assumePytorchForward
             // What the request decides on its own: which module reads the input's features.
             request.reportChoice = { printError("note: \($0): \($1.message(naming: flag))") }
-            // What the file's reader assumed (a Keras 2 weights file's activations).
+            // What the file's reader assumed (inferred layers, default activations) or the file computes beyond the module.
             request.reportAssumption = { printError("note: \(noteText($0))") }
             try AtomicOutput.checkWritable(output, inputs: request.inputFiles, force: overwrite.force)
             let (module, result) = try request.execute(writingTo: output, force: overwrite.force)

@@ -109,6 +109,39 @@ final class KerasCommandTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("batch_first=True"), text.stdout)
     }
 
+    /// `run` prints what its numbers rest on that the file does not say (a
+    /// weights file's inferred layers and default activations, a graph's head
+    /// after the module), as `note:` lines on stderr; a file that records
+    /// everything gets none.
+    func testRunPrintsWhatTheFileLeftItToAssume() throws {
+        let saved = CLI.fixtures.appendingPathComponent("keras/bidirectional_gru")
+        let input = saved.appendingPathComponent("input.npy").path
+        let weights = try CLI.run(["run", saved.appendingPathComponent("model.weights.h5").path, "--input", input, "--output", path("w.npz")])
+        XCTAssertEqual(weights.status, 0, weights.stderr)
+        XCTAssertTrue(weights.stderr.contains("note: \(saved.appendingPathComponent("model.weights.h5").path): a .weights.h5 file stores "
+            + "no model config: rnnkit inferred one Bidirectional(GRU) layer"), weights.stderr)
+        XCTAssertTrue(weights.stderr.contains("does not record the layers without weights"), weights.stderr)
+        let model = try CLI.run(["run", saved.appendingPathComponent("model.keras").path, "--input", input, "--output", path("m.npz")])
+        XCTAssertEqual(model.status, 0, model.stderr)
+        XCTAssertEqual(model.stderr, "")
+        let keras2 = CLI.fixtures.appendingPathComponent("keras2/bidirectional_lstm")
+        let old = try CLI.run(["run", keras2.appendingPathComponent("weights.h5").path, "--input",
+                               keras2.appendingPathComponent("input.npy").path, "--output", path("k2.npz")])
+        XCTAssertEqual(old.status, 0, old.stderr)
+        XCTAssertTrue(old.stderr.contains("merge_mode is not stored in a weights file"), old.stderr)
+        XCTAssertTrue(old.stderr.contains("activations assumed from Keras"), old.stderr)
+
+        // An ONNX graph with a Linear after its LSTM: rnnkit's output is the LSTM's.
+        let onnx = CLI.fixtures.appendingPathComponent("onnx/embedding_lstm_batch_first_ts/model.onnx").path
+        try NPYWriter.encode(Tensor(shape: [2, 3, 4], floats: (0 ..< 24).map { Float($0) / 24 })).write(to: folder.appendingPathComponent("x.npy"))
+        let head = try CLI.run(["run", onnx, "--input", path("x.npy"), "--output", path("o.npz")])
+        XCTAssertEqual(head.status, 0, head.stderr)
+        XCTAssertTrue(head.stderr.contains("note: \(onnx): the graph computes more from this module's output"), head.stderr)
+        let plain = try CLI.run(["run", fixture("lstm_1l", "weights.h5"), "--input", fixture("lstm_1l", "input.npy"), "--output", path("p.npz")])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(plain.stderr, "")
+    }
+
     func testWeightsFileAssumptionsArePrinted() throws {
         let result = try CLI.run(["convert", CLI.fixtures.appendingPathComponent("keras/simple_rnn_relu/model.weights.h5").path, path("w.npz")])
         XCTAssertEqual(result.status, 0, result.stderr)

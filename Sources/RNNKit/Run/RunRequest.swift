@@ -182,11 +182,12 @@ package struct RunRequest: Sendable {
 }
 
 extension ModuleHints {
-    /// What the file's reader assumed about how the module computes (a
-    /// Keras 2 weights file's activations, taken from its version's
-    /// defaults): `run` reports each, since another assumption gives other numbers.
+    /// What the file's reader assumed about how the module computes, or
+    /// what the file computes beyond it (`ModuleNote.isRunAssumption`: a
+    /// weights file's inferred layers and default activations, a graph's
+    /// head): `run` reports each, since another assumption gives other numbers.
     package var assumptions: [ModuleNote] {
-        notes.filter { if case .activationsAssumed = $0 { return true } else { return false } }
+        notes.filter(\.isRunAssumption)
     }
 
     /// Refuses a module the file's framework computes below float32 unless
