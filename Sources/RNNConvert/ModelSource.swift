@@ -186,6 +186,7 @@ public struct ModelSource: Sendable {
                 if let dtype = $0.computeDType {
                     hints.reducedPrecision = ReducedPrecision(layer: $0.className, policy: $0.source, compute: dtype, framework: .pytorch)
                 }
+                if let dropout = $0.savedTrainingDropout { hints.notes.append(.savedInTrainingMode(dropout: dropout)) }
                 for (state, input) in $0.stateInputs.sorted(by: { $0.key < $1.key }) {
                     hints.notes.append(.runtimeInput(role: "the initial state \(state)", node: $0.source, input: input,
                                                      option: state == "c0" ? .c0 : .h0))

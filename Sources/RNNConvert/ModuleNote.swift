@@ -111,6 +111,10 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// Keras weights file: layers of several classes whose order is not
     /// recorded: each layer is its own module.
     case layersUnordered
+    /// PyTorch: the module was pickled in training mode, where its forward
+    /// drops out `dropout` of each layer's output before the next (random)
+    /// until `eval()`; rnnkit computes the `eval()` output.
+    case savedInTrainingMode(dropout: Double)
 
     /// The note, each option named by `name`.
     public func message(naming name: (RequestOption) -> String) -> String {
@@ -188,6 +192,9 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
             return "a GRU without bias does not show reset_after in its weights: assumed reset_after=True (the Keras 3 default)"
         case .layersUnordered:
             return "the file holds layers of several classes whose order it does not record: each layer is its own module"
+        case .savedInTrainingMode(let dropout):
+            return "saved in training mode, where PyTorch's forward drops out \(dropout) of each layer's output before the next "
+                + "(random on every call) until model.eval(): rnnkit computes model.eval()'s output"
         }
     }
 
@@ -198,7 +205,8 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     public var isRunAssumption: Bool {
         switch self {
         case .computedAfter, .runtimeInput, .activationsAssumed, .weightlessLayersUnrecorded, .mergeModeAssumed,
-             .keras2LayersFromWeights, .unrecordedBefore, .layersInferred, .gruResetAfterAssumed, .layersUnordered:
+             .keras2LayersFromWeights, .unrecordedBefore, .layersInferred, .gruResetAfterAssumed, .layersUnordered,
+             .savedInTrainingMode:
             return true
         // A run without what these say is refused (the nonlinearity, the layout, the precision, the code).
         case .simpleRNNActivation, .layoutUnknown, .reducedPrecision, .unrunCode,

@@ -97,6 +97,27 @@ final class ModuleCodeCommandTests: XCTestCase {
         XCTAssertGreaterThan(try largestDifference(eval, try XCTUnwrap(expected.tensor(named: "traced_training_dropout_module"))), 1e-2)
     }
 
+    /// A plain nn.LSTM pickled in training mode drops out between its layers
+    /// on every call until `eval()` (the user's to call): rnnkit computes
+    /// `eval()`'s output, and `run` and `inspect` say so.
+    func testAModuleSavedInTrainingModeRunsAsEvalAndSaysSo() throws {
+        let expected = try TensorFile.open(fixture("expected.npz"))
+        let output = folder.appendingPathComponent("training.npz").path
+        let run = try CLI.run(["run", fixture("saved_training_mode.pt"), "--input", fixture("input.npy"), "--output", output])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stderr, "note: \(fixture("saved_training_mode.pt")): saved in training mode, where PyTorch's forward drops out "
+            + "0.5 of each layer's output before the next (random on every call) until model.eval(): rnnkit computes model.eval()'s output\n")
+        let got = try XCTUnwrap(try TensorFile.open(output).tensor(named: "output"))
+        XCTAssertLessThan(try largestDifference(got, try XCTUnwrap(expected.tensor(named: "saved_training_mode_pytorch"))), 1e-5)
+        XCTAssertGreaterThan(try largestDifference(got, try XCTUnwrap(expected.tensor(named: "saved_training_mode_module"))), 1e-2)
+        let inspected = try CLI.run(["inspect", fixture("saved_training_mode.pt"), "--json"])
+        XCTAssertTrue(inspected.stdout.contains("\"savedInTrainingMode\""), inspected.stdout)
+        // Saved after eval(), or with one layer (no dropout between layers), it says nothing.
+        let plain = try CLI.run(["run", fixture("subclass_plain.pt"), "--input", fixture("input.npy"), "--output", output, "--force",
+                                 "--assume-pytorch-forward"])
+        XCTAssertFalse(plain.stderr.contains("training mode"), plain.stderr)
+    }
+
     func testModulesSavedInHalfPrecisionNeedFullPrecision() throws {
         let expected = try TensorFile.open(fixture("expected.npz"))
         for (stem, dtype) in [("half_module", "float16"), ("bfloat16_script", "bfloat16")] {

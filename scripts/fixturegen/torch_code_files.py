@@ -8,7 +8,8 @@ expected.npz holds, per file stem, `<stem>_module` (what the saved module itself
 output tensor) and `<stem>_pytorch` (what torch.nn.LSTM/GRU's forward returns for the same
 weights); input.npy is the input (time-major, (T, B, F)), input_batch_first.npy the same (B, T, F)
 for traced_batch_first. Two traced modules keep their settings only in the traced call: one
-batch-first (rnnkit reads it), one traced in training mode with dropout (refused).
+batch-first (rnnkit reads it), one traced in training mode with dropout (refused). One nn.LSTM
+pickled in training mode (random dropout until eval(): rnnkit computes eval()'s output, noted).
 
 Run with torch (python3 scripts/make_fixtures.py --only torch_code, or this file alone).
 """
@@ -122,6 +123,12 @@ def make(root):
             expected[stem + "_module"] = module(x.to(dtype))[0].float().numpy()
             expected[stem + "_pytorch"] = pytorch_forward(kind, module.float(), x)
         made.append((stem, f"{'torch.jit.script' if scripted else 'torch.save'} of {kind.__name__}(4, 5).to({dtype}): computes in {str(dtype)[6:]}"))
+    # Saved in training mode: the loaded module drops out between its layers on every call until eval();
+    # rnnkit computes eval()'s output (`_pytorch`) and says so. `_module` is one such random call.
+    torch.manual_seed(11)
+    save("saved_training_mode", nn.LSTM(4, 5, num_layers=2, dropout=0.5),
+         "torch.save of nn.LSTM(4, 5, num_layers=2, dropout=0.5) in training mode: random dropout on every call until eval()",
+         nn.LSTM, train=True)
     np.save(os.path.join(folder, "input.npy"), x.numpy())
     np.savez(os.path.join(folder, "expected.npz"), **expected)
     with open(os.path.join(folder, "code.json"), "w") as handle:
@@ -144,7 +151,9 @@ torch.nn.LSTM/GRU returns for the same weights (none for `own_class`, which is n
 `input.npy` is the input, `(T, B, F)`; `traced_batch_first` takes `input_batch_first.npy`, `(B, T, F)`.
 The traced modules keep `batch_first` and the training flags only in their traced `torch.lstm(...)`
 call: rnnkit reads the batch-first one without a flag, and refuses the one traced in training mode
-(its dropout applies on every call) unless `--assume-pytorch-forward`.
+(its dropout applies on every call) unless `--assume-pytorch-forward`. `saved_training_mode` is a
+plain `nn.LSTM` pickled in training mode: its forward is random until `eval()`; rnnkit runs it as
+`eval()` does (`_pytorch`) and says so in a note.
 
 | file | what |
 |---|---|

@@ -204,6 +204,9 @@ extension ModuleNote: Encodable {
             try put("kind", "gruResetAfterAssumed")
         case .layersUnordered:
             try put("kind", "layersUnordered")
+        case .savedInTrainingMode(let dropout):
+            try put("kind", "savedInTrainingMode")
+            try put("dropout", dropout)
         }
         try put("message", message(naming: OptionNaming.of(encoder)))
     }

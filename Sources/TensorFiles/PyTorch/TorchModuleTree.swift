@@ -26,6 +26,10 @@ public struct RecordedModuleSettings: Sendable, Equatable {
     /// The dtype an exported program computes the module in, when below
     /// float32 (its float16 or bfloat16 weights).
     public var computeDType: DType?
+    /// The dropout a pickled module saved in training mode applies between
+    /// its layers until `model.eval()` (`training=True`, `dropout > 0`,
+    /// `num_layers > 1`): PyTorch's output of the file as loaded is random.
+    public var savedTrainingDropout: Double?
 
     /// Creates settings.
     public init(className: String, batchFirst: Bool? = nil, nonlinearity: String? = nil, source: String) {
@@ -36,7 +40,9 @@ public struct RecordedModuleSettings: Sendable, Equatable {
     }
 
     /// Whether anything beyond the class is recorded.
-    public var isEmpty: Bool { batchFirst == nil && nonlinearity == nil && !layoutUnknown && trainingDropout == nil }
+    public var isEmpty: Bool {
+        batchFirst == nil && nonlinearity == nil && !layoutUnknown && trainingDropout == nil && savedTrainingDropout == nil
+    }
 }
 
 /// Reads the tensors of pickled module objects without constructing them.
@@ -208,6 +214,14 @@ struct TorchModuleTree {
         case .string(let text)? where ["tanh", "relu"].contains(text): settings.nonlinearity = text
         case nil: break
         case let other?: throw fail(.nonlinearity(TorchItemSummary.scalar(other) ?? "object"))
+        }
+        // Saved in training mode: nn.RNN/LSTM/GRU drop out between layers on every call until eval().
+        if case .bool(true)? = attributes["training"], case .int(let layers)? = attributes["num_layers"], layers > 1 {
+            switch attributes["dropout"] {
+            case .float(let rate)? where rate > 0: settings.savedTrainingDropout = rate
+            case .int(let rate)? where rate > 0: settings.savedTrainingDropout = Double(rate)
+            default: break
+            }
         }
         return settings.isEmpty ? nil : settings
     }
