@@ -40,6 +40,9 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         /// An output path whose suffix names no format rnnkit writes
         /// (`FileFormat.forOutputPath`): the suffix without its dot.
         case unknownSuffix(String)
+        /// The output named is `-`, which commands elsewhere take for
+        /// standard output; rnnkit writes files only (`./-` names a file or folder `-`).
+        case standardOutput
         /// The file ends before a structure it promises: `needed` bytes were
         /// required at the error's offset, `available` remain.
         case truncated(needed: Int, available: Int)
@@ -166,6 +169,8 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable, Sendab
         case .unknownSuffix(let suffix):
             return "unknown output suffix '.\(suffix)'; rnnkit writes \(FileFormat.outputSuffixList) "
                 + "and directories of .npy (a path without suffix)"
+        case .standardOutput:
+            return "rnnkit does not write to standard output; name the output file (./- names a file or folder '-')"
         case .truncated(let needed, let available):
             return "truncated: \(needed) bytes needed, only \(available) present"
         case .badMagic(let format):

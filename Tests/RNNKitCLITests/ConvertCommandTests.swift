@@ -105,6 +105,18 @@ final class ConvertCommandTests: XCTestCase {
             + ".weights.h5, .safetensors, .npz, .h5, .hdf5 and directories of .npy (a path without suffix)\n")
     }
 
+    /// `-` is standard output elsewhere: refused, never a folder named `-`; `./-` names one.
+    func testADashIsNotAnOutputFolder() throws {
+        let input = try weights(["lstm.weight_ih_l0": [8, 3], "lstm.weight_hh_l0": [8, 2]])
+        let dash = try CLI.run(["convert", input, "-"], currentDirectory: folder)
+        XCTAssertEqual(dash.status, 2)
+        XCTAssertEqual(dash.stderr, "rnnkit: error: -: rnnkit does not write to standard output; name the output file "
+            + "(./- names a file or folder '-')\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("-")))
+        XCTAssertEqual(try CLI.run(["convert", input, "./-"], currentDirectory: folder).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("-/lstm.weight_ih_l0.npy")))
+    }
+
     func testJSONSaysWhatWasWritten() throws {
         let input = try weights(["rnn.weight_ih_l0": [2, 3], "rnn.weight_hh_l0": [2, 2]])
         let result = try CLI.run(["convert", input, path("r.npz"), "--json"])

@@ -102,8 +102,10 @@ public enum FileFormat: String, Sendable, CaseIterable, Codable {
     /// `.safetensors`, `.npz`, `.h5` / `.hdf5`; a path without suffix or
     /// ending in `/` is a directory of `.npy` files.
     ///
-    /// - Throws: `TensorFileError` with reason `.unknownSuffix` for any other suffix.
+    /// - Throws: `TensorFileError` with reason `.unknownSuffix` for any other
+    ///   suffix, `.standardOutput` for `-`.
     public static func forOutputPath(_ path: String) throws -> FileFormat {
+        guard path != "-" else { throw TensorFileError(file: path, .standardOutput) }
         if path.hasSuffix("/") { return .npyDirectory }
         let name = (path as NSString).lastPathComponent.lowercased()
         if name.hasSuffix(".weights.h5") { return .kerasWeights }  // before .h5
