@@ -163,7 +163,8 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
             return "layer '\(layer)': merge_mode is not stored in a weights file: assumed \"concat\" (Keras's default)"
         case .keras2LayersFromWeights:
             return "a Keras 2 weights file (save_weights) stores no model config: the layers are read in layer_names order, "
-                + "each recurrent layer's kind and sizes from its weights"
+                + "each recurrent layer's kind and sizes from its weights, read forwards (go_backwards=False), batch-major "
+                + "(time_major=False, else run with \(name(.sequenceFirst))) and in float32"
         case .unrecordedBefore(let layer, let weightless, let embeddings):
             var parts: [String] = []
             if !weightless.isEmpty {
@@ -185,7 +186,8 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
                 text += "; activations tanh and sigmoid (Keras's defaults: a layer built with others, such as hard_sigmoid, computes other "
                     + "numbers; read the .keras file, which records them)"
             }
-            return text
+            return text + "; read forwards (go_backwards=False) and computed in float32 (a dtype policy such as mixed_float16 "
+                + "is not recorded either)"
         case .gruResetBefore:
             return "the GRU bias is one row: the layer was built with reset_after=False (the reset gate before the recurrent product)"
         case .gruResetAfterAssumed:

@@ -62,7 +62,16 @@ enum KerasImporter {
             let name = group.hasPrefix("layers.") ? String(group.dropFirst("layers.".count)) : group
             return KerasLayerEntry(name: name, className: className, group: group, recurrent: nil, inbound: nil)
         }
-        var result = try read(entries, weights: file, file: file.path, configured: false)
+        // Other weighted layers (layers.<name>.vars.<n>): where they sit is not recorded.
+        var others: [String: [(index: Int, shape: [Int])]] = [:]
+        for named in file.tensors where named.name.hasPrefix("layers.") && !named.name.contains(".cell.vars.") {
+            guard let range = named.name.range(of: ".vars.", options: .backwards), let index = Int(named.name[range.upperBound...]) else { continue }
+            others[String(named.name[..<range.lowerBound]), default: []].append((index, named.tensor.shape))
+        }
+        let unplaced = others.sorted { $0.key < $1.key }.map { group, variables in
+            UnplacedLayer(name: String(group.dropFirst("layers.".count)), shapes: variables.sorted { $0.index < $1.index }.map(\.shape))
+        }
+        var result = try read(entries, weights: file, file: file.path, configured: false, unplaced: unplaced)
         result.metadata.merge(file.metadata) { current, _ in current }
         result.metadata["keras.file"] = "Keras 3 weights (.weights.h5, no model config: layers inferred from the weights)"
         return result

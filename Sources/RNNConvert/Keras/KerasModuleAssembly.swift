@@ -9,11 +9,33 @@ extension KerasImporter {
         var layers: [KerasRecurrentLayer]
     }
 
+    /// A weighted layer of a weights file alone that is no recurrent layer
+    /// (`Dense`, `LayerNormalization`, `Embedding`): the file does not record
+    /// where it sits among the recurrent layers.
+    struct UnplacedLayer {
+        let name: String
+        /// The shapes of its variables, in order.
+        let shapes: [[Int]]
+
+        /// Whether it could read `width` features and give `next`, and so
+        /// sit between two recurrent layers: an elementwise layer (every
+        /// variable of shape `[width]`) when the widths are equal, else a
+        /// kernel whose last dimension is `next` with `width` before it.
+        func fits(between width: Int, and next: Int) -> Bool {
+            guard let kernel = shapes.first else { return false }
+            if shapes.allSatisfy({ $0 == [width] }) { return width == next }
+            return kernel.count >= 2 && kernel.last == next && kernel.dropLast().contains(width)
+        }
+    }
+
     /// Reads the variables of `entries` from `weights`, stacks the recurrent
     /// layers into modules and names everything in PyTorch's grammar.
     /// `configured` is false for a weights file alone (nothing is known
-    /// beyond the groups and shapes).
-    static func read(_ entries: [KerasLayerEntry], weights: TensorFile, file: String, configured: Bool) throws -> Result {
+    /// beyond the groups and shapes); its recurrent layers are not stacked
+    /// where one of the `unplaced` layers could sit between them.
+    static func read(
+        _ entries: [KerasLayerEntry], weights: TensorFile, file: String, configured: Bool, unplaced: [UnplacedLayer] = []
+    ) throws -> Result {
         var tensors: [String: Tensor] = [:]
         for named in weights.tensors where tensors[named.name] == nil { tensors[named.name] = named.tensor }
         var consumed = Set<String>()
@@ -22,6 +44,7 @@ extension KerasImporter {
 
         var stacks: [Stack] = []
         var open: Stack?
+        var unstacked = false  // a stack was broken where an unplaced layer could sit
         var producer: String?  // the layer whose output the next layer of a stack must read
         func close() {
             if let finished = open { stacks.append(finished) }
@@ -36,7 +59,11 @@ extension KerasImporter {
                 close()
                 continue
             }
-            if var stack = open, stackAcrossLayers, let last = stack.layers.last, let lastEntry = stack.entries.last,
+            let between = open?.layers.last.map { last in
+                unplaced.contains { $0.fits(between: last.units * (last.bidirectional ? 2 : 1), and: layer.inputSize) }
+            } ?? false
+            unstacked = unstacked || between
+            if var stack = open, stackAcrossLayers, !between, let last = stack.layers.last, let lastEntry = stack.entries.last,
                continues(last, lastEntry, with: layer), entry.inbound == nil || entry.inbound == producer.map({ [$0] }) {
                 stack.entries.append(entry)
                 stack.layers.append(layer)
@@ -63,7 +90,7 @@ extension KerasImporter {
                     }
                 }
             }
-            result.hints[name] = hints(stack, configured: configured, mixedClasses: !stackAcrossLayers)
+            result.hints[name] = hints(stack, configured: configured, mixedClasses: !stackAcrossLayers || unstacked)
         }
         let others = weights.tensors.filter { !consumed.contains($0.name) && !$0.name.hasPrefix("optimizer.") }
         result.tensors += others
