@@ -210,9 +210,13 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
              .keras2LayersFromWeights, .unrecordedBefore, .layersInferred, .gruResetAfterAssumed, .layersUnordered,
              .savedInTrainingMode:
             return true
+        // The mask a run computes from its input: which input that must be.
+        case .inputMask(let mask):
+            if case .maskValue = mask.source { return true }
+            return false
         // A run without what these say is refused (the nonlinearity, the layout, the precision, the code).
         case .simpleRNNActivation, .layoutUnknown, .reducedPrecision, .unrunCode,
-             .storedState, .storedLengths, .storedTensor, .inputMask, .readFrom, .nonlinearityRecorded, .batchMajorInput,
+             .storedState, .storedLengths, .storedTensor, .readFrom, .nonlinearityRecorded, .batchMajorInput,
              .lastStepOnly, .gruResetBefore:
             return false
         }

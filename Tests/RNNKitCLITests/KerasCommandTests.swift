@@ -131,6 +131,14 @@ final class KerasCommandTests: XCTestCase {
         XCTAssertTrue(old.stderr.contains("merge_mode is not stored in a weights file"), old.stderr)
         XCTAssertTrue(old.stderr.contains("activations assumed from Keras"), old.stderr)
 
+        // A Masking layer: the mask comes from the input run is given, which must be the Masking layer's.
+        let masked = CLI.fixtures.appendingPathComponent("keras/masking_lstm")
+        let mask = try CLI.run(["run", masked.appendingPathComponent("model.keras").path, "--input",
+                                masked.appendingPathComponent("input.npy").path, "--output", path("mask.npz")])
+        XCTAssertEqual(mask.status, 0, mask.stderr)
+        XCTAssertTrue(mask.stderr.contains("`run` computes the mask from the input it is given, which must be the input of the Masking layer"),
+                      mask.stderr)
+
         // An ONNX graph with a Linear after its LSTM: rnnkit's output is the LSTM's.
         let onnx = CLI.fixtures.appendingPathComponent("onnx/embedding_lstm_batch_first_ts/model.onnx").path
         try NPYWriter.encode(Tensor(shape: [2, 3, 4], floats: (0 ..< 24).map { Float($0) / 24 })).write(to: folder.appendingPathComponent("x.npy"))

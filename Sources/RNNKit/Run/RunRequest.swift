@@ -185,9 +185,10 @@ extension ModuleHints {
     /// What the file's reader assumed about how the module computes, or
     /// what the file computes beyond it (`ModuleNote.isRunAssumption`: a
     /// weights file's inferred layers and default activations, a graph's
-    /// head): `run` reports each, since another assumption gives other numbers.
+    /// head, a mask computed from the input): `run` reports each, since
+    /// another assumption gives other numbers.
     package var assumptions: [ModuleNote] {
-        notes.filter(\.isRunAssumption)
+        (notes + (inputMask.map { [.inputMask($0)] } ?? [])).filter(\.isRunAssumption)
     }
 
     /// Refuses a module the file's framework computes below float32 unless

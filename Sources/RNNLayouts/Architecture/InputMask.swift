@@ -54,7 +54,8 @@ public struct InputMask: Sendable, Equatable {
         switch source {
         case .maskValue(let value):
             return "the \(layer) masks every step whose features all equal \(value): Keras skips those steps (the state is carried "
-                + "through) and masked steps \(rule); `run` computes the mask from the input and does the same"
+                + "through) and masked steps \(rule); `run` computes the mask from the input it is given, which must be the "
+                + "input of the \(layer) (where masked steps still hold \(value)), and does the same"
         case .lengths:
             return "the \(layer) masks steps the module's input does not show: `run` needs \(name(.lengths)) (each sequence's unmasked "
                 + "steps, which must come first) and then skips the steps past each length as Keras does; masked steps \(rule)"
