@@ -48,13 +48,20 @@ enum KerasImporter {
 
     /// Reads a `.weights.h5` file alone: the layers are inferred from the groups and shapes.
     static func readWeights(_ file: TensorFile) throws -> Result {
-        // Layer groups holding a cell: layers.<name>[.forward_layer|.backward_layer].cell.vars.<n>.
+        // Layer groups holding a cell: layers.<name>[.forward_layer|.backward_layer].cell.vars.<n>; the
+        // other weighted layers (layers.<name>.vars.<n>), whose place among them is not recorded.
         var groups = Set<String>()
+        var others: [String: [(index: Int, shape: [Int])]] = [:]
         for named in file.tensors where named.name.hasPrefix("layers.") {
-            guard let range = named.name.range(of: ".cell.vars.", options: .backwards) else { continue }
+            guard let range = named.name.range(of: ".vars.", options: .backwards) else { continue }
             var group = String(named.name[..<range.lowerBound])
-            for side in [".forward_layer", ".backward_layer"] where group.hasSuffix(side) { group.removeLast(side.count) }
-            groups.insert(group)
+            if group.hasSuffix(".cell") {
+                group.removeLast(".cell".count)
+                for side in [".forward_layer", ".backward_layer"] where group.hasSuffix(side) { group.removeLast(side.count) }
+                groups.insert(group)
+            } else if let index = Int(named.name[range.upperBound...]) {
+                others[group, default: []].append((index, named.tensor.shape))
+            }
         }
         let entries = groups.sorted { naturalOrder($0) < naturalOrder($1) }.map { group -> KerasLayerEntry in
             let (base, _) = naturalOrder(group)
@@ -62,15 +69,7 @@ enum KerasImporter {
             let name = group.hasPrefix("layers.") ? String(group.dropFirst("layers.".count)) : group
             return KerasLayerEntry(name: name, className: className, group: group, recurrent: nil, inbound: nil)
         }
-        // Other weighted layers (layers.<name>.vars.<n>): where they sit is not recorded.
-        var others: [String: [(index: Int, shape: [Int])]] = [:]
-        for named in file.tensors where named.name.hasPrefix("layers.") && !named.name.contains(".cell.vars.") {
-            guard let range = named.name.range(of: ".vars.", options: .backwards), let index = Int(named.name[range.upperBound...]) else { continue }
-            others[String(named.name[..<range.lowerBound]), default: []].append((index, named.tensor.shape))
-        }
-        let unplaced = others.sorted { $0.key < $1.key }.map { group, variables in
-            UnplacedLayer(name: String(group.dropFirst("layers.".count)), shapes: variables.sorted { $0.index < $1.index }.map(\.shape))
-        }
+        let unplaced = others.values.map { UnplacedLayer(shapes: $0.sorted { $0.index < $1.index }.map(\.shape)) }
         var result = try read(entries, weights: file, file: file.path, configured: false, unplaced: unplaced)
         result.metadata.merge(file.metadata) { current, _ in current }
         result.metadata["keras.file"] = "Keras 3 weights (.weights.h5, no model config: layers inferred from the weights)"

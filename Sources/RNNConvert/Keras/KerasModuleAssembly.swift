@@ -13,7 +13,6 @@ extension KerasImporter {
     /// (`Dense`, `LayerNormalization`, `Embedding`): the file does not record
     /// where it sits among the recurrent layers.
     struct UnplacedLayer {
-        let name: String
         /// The shapes of its variables, in order.
         let shapes: [[Int]]
 
