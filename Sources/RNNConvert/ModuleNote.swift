@@ -53,6 +53,10 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// PyTorch's shapes: `operators` (an ONNX `Gemm`, another module's node):
     /// rnnkit runs the module alone, so its output is not the graph's.
     case computedAfter(operators: [String])
+    /// Keras: the model computes the module's input with `layer` (a
+    /// `Dense`, an `Embedding`, described): a run must be given its output,
+    /// not the model's input.
+    case computedBefore(layer: String)
     /// The file stores an initial state of `shape` (`states`: h0, c0), the
     /// default of a run.
     case storedState(shape: [Int], states: [String])
@@ -122,6 +126,9 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
         case .computedAfter(let operators):
             return "the graph computes more from this module's output (\(operators.joined(separator: ", "))): rnnkit runs the "
                 + "module alone, so its output is the module's, not the graph's"
+        case .computedBefore(let layer):
+            return "the model computes this module's input with the \(layer): rnnkit takes the module alone, "
+                + "so its input (what run must be given) is that layer's output, not the model's input"
         case .layoutUnknown(let stoppedAt):
             return "the layout of the module's input is unknown (its X is computed by \(stoppedAt ?? "nodes rnnkit does not follow")); "
                 + "run needs \(name(.batchFirst)) or \(name(.sequenceFirst))"
@@ -206,7 +213,7 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// what the file records (a stored state, a mask, a layout) are `inspect`'s.
     public var isRunAssumption: Bool {
         switch self {
-        case .computedAfter, .runtimeInput, .activationsAssumed, .weightlessLayersUnrecorded, .mergeModeAssumed,
+        case .computedAfter, .computedBefore, .runtimeInput, .activationsAssumed, .weightlessLayersUnrecorded, .mergeModeAssumed,
              .keras2LayersFromWeights, .unrecordedBefore, .layersInferred, .gruResetAfterAssumed, .layersUnordered,
              .savedInTrainingMode:
             return true

@@ -150,6 +150,35 @@ final class KerasCommandTests: XCTestCase {
         XCTAssertEqual(plain.stderr, "")
     }
 
+    /// A layer with weights before the module (an `Embedding`, another
+    /// recurrent layer): its output is what run must be given, and run says so.
+    func testRunSaysWhichLayerComputesTheModulesInput() throws {
+        let keras2 = CLI.fixtures.appendingPathComponent("keras2/embedding_lstm_dense")
+        let embedded = try CLI.run(["run", keras2.appendingPathComponent("model.h5").path, "--input",
+                                    keras2.appendingPathComponent("input.npy").path, "--output", path("e.npz")])
+        XCTAssertEqual(embedded.status, 0, embedded.stderr)
+        XCTAssertTrue(embedded.stderr.contains("note: \(keras2.appendingPathComponent("model.h5").path): the model computes this "
+            + "module's input with the Embedding layer 'embedding'"), embedded.stderr)
+
+        let two = CLI.fixtures.appendingPathComponent("keras/two_modules_by_input_size")
+        let decoder = try CLI.run(["run", two.appendingPathComponent("model.keras").path, "--module", "bidirectional_1", "--input",
+                                   two.appendingPathComponent("decoder.npy").path, "--output", path("d.npz")])
+        XCTAssertEqual(decoder.status, 0, decoder.stderr)
+        XCTAssertTrue(decoder.stderr.contains("the model computes this module's input with the GRU layer 'gru_1'"), decoder.stderr)
+        let encoder = try CLI.run(["run", two.appendingPathComponent("model.keras").path, "--module", "gru_1", "--input",
+                                   two.appendingPathComponent("input.npy").path, "--output", path("g.npz")])
+        XCTAssertEqual(encoder.status, 0, encoder.stderr)
+        XCTAssertFalse(encoder.stderr.contains("computes this module's input"), encoder.stderr)
+
+        // Dropout and Masking pass the model's input on: nothing computes it.
+        let masked = CLI.fixtures.appendingPathComponent("keras/masking_lstm/model.keras")
+        let inspected = try CLI.run(["inspect", "--json", masked.path])
+        XCTAssertEqual(inspected.status, 0, inspected.stderr)
+        XCTAssertFalse(inspected.stdout.contains("computedBefore"), inspected.stdout)
+        let conv = try CLI.run(["inspect", "--json", CLI.fixtures.appendingPathComponent("keras/conv1d_lstm/model.keras").path])
+        XCTAssertTrue(conv.stdout.contains("\"layer\" : \"Conv1D layer 'conv1d'\""), conv.stdout)
+    }
+
     func testWeightsFileAssumptionsArePrinted() throws {
         let result = try CLI.run(["convert", CLI.fixtures.appendingPathComponent("keras/simple_rnn_relu/model.weights.h5").path, path("w.npz")])
         XCTAssertEqual(result.status, 0, result.stderr)

@@ -134,6 +134,9 @@ extension ModuleNote: Encodable {
         case .computedAfter(let operators):
             try put("kind", "computedAfter")
             try put("operators", operators)
+        case .computedBefore(let layer):
+            try put("kind", "computedBefore")
+            try put("layer", layer)
         case .storedState(let shape, let states):
             try put("kind", "storedState")
             try put("shape", shape)

@@ -132,6 +132,8 @@ enum Keras2Importer {
         var layers: [Layer] = []
         var mask: String?
         var precision = KerasPrecisionFlow()
+        var values = KerasInputFlow()
+        var previousComputed: String?  // the layer that computed the previous layer's output
         func walk(_ model: [String: Any], container: String?) throws {
             let config = model["config"]
             let list = (config as? [String: Any])?["layers"] as? [[String: Any]] ?? config as? [[String: Any]]
@@ -143,12 +145,22 @@ enum Keras2Importer {
                 let className = item["class_name"] as? String ?? ""
                 let layerConfig = item["config"] as? [String: Any] ?? [:]
                 let name = item["name"] as? String ?? layerConfig["name"] as? String ?? className
+                // Nested models are read as a chain of their layers.
+                let inbound = container == nil ? inboundNames(item) : nil
+                let incoming = values.incoming(inbound: inbound?.first, previous: previousComputed)
                 if ["Sequential", "Model", "Functional"].contains(className) {
+                    previousComputed = incoming
                     try walk(item, container: container ?? name)
+                    values.record(name, as: previousComputed)
                     continue
                 }
                 let reduced = precision.reaching(layerConfig, className: className, name: name)
-                if className == "InputLayer" { continue }
+                if className == "InputLayer" {
+                    previousComputed = container == nil ? nil : previousComputed
+                    values.record(name, as: previousComputed)
+                    continue
+                }
+                previousComputed = values.output(of: name, className: className, incoming: incoming)
                 if className == "Masking" {
                     mask = "'\(name)' (Masking(mask_value=\(layerConfig["mask_value"].map { "\($0)" } ?? "0.0")))"
                 } else if className == "Embedding", layerConfig["mask_zero"] as? Bool == true {
@@ -158,9 +170,9 @@ enum Keras2Importer {
                 let units = structure.units[group] ?? []
                 let weights = container == nil ? units.flatMap(\.weights) : units.filter { $0.prefix == name }.flatMap(\.weights)
                 var entry = KerasLayerEntry(name: name, className: className, group: "layers.keras2_other", recurrent: nil,
-                                            inbound: container == nil ? inboundNames(item) : nil,
-                                            transparent: KerasConfigReader.transparentClasses.contains(className))
+                                            inbound: inbound, transparent: KerasConfigReader.transparentClasses.contains(className))
                 entry.precision = reduced
+                entry.computedBefore = incoming
                 guard var spec = Keras2Recurrent.fromConfig(className, layerConfig, defaults: defaults) else {
                     entry.transparent = entry.transparent && weights.isEmpty
                     layers.append(Layer(entry: entry))

@@ -25,6 +25,9 @@ struct KerasLayerEntry {
     /// The dtype policy below float32 that reaches the layer (its own, or an
     /// earlier layer's); nil when it computes in float32 or wider.
     var precision: ReducedPrecision?
+    /// The layer that computes a recurrent layer's input (`Dense layer 'dense'`);
+    /// nil when it reads the model's input (`KerasInputFlow`).
+    var computedBefore: String?
 
     /// The settings of a recurrent layer that decide how it maps to PyTorch.
     struct Recurrent {
@@ -80,7 +83,9 @@ enum KerasConfigReader {
         }
         var masks = KerasMaskFlow()
         var precision = KerasPrecisionFlow()
-        return try layers(ofModel: root, group: "", file: file, input: .none, masks: &masks, precision: &precision)
+        var values = KerasInputFlow()
+        return try layers(ofModel: root, group: "", file: file, input: .none, computed: nil, masks: &masks, precision: &precision,
+                          values: &values)
     }
 
     private static func refused(_ file: String, _ problem: ModelFileProblem) -> ConversionError {
@@ -89,9 +94,10 @@ enum KerasConfigReader {
 
     /// The layers of one model object (`{"class_name": "Sequential", "config": {"layers": […]}}`).
     /// `input` is the mask state of the model's input (of the outer layer
-    /// feeding a nested model).
+    /// feeding a nested model), `computed` the layer that computed it.
     private static func layers(ofModel model: [String: Any], group: String, file: String, input: KerasMaskFlow.State,
-                               masks: inout KerasMaskFlow, precision: inout KerasPrecisionFlow) throws -> [KerasLayerEntry] {
+                               computed: String?, masks: inout KerasMaskFlow, precision: inout KerasPrecisionFlow,
+                               values: inout KerasInputFlow) throws -> [KerasLayerEntry] {
         let className = model["class_name"] as? String ?? "?"
         guard let config = model["config"] as? [String: Any], let list = config["layers"] as? [[String: Any]] else {
             throw refused(file, .noLayersList(className: className))
@@ -101,6 +107,7 @@ enum KerasConfigReader {
         let paths = KerasRecurrentLayer.weightPaths(forClasses: classes)
         var entries: [KerasLayerEntry] = []
         var previous = input  // Sequential: the state of the previous layer's output
+        var previousComputed = computed
         for (layer, path) in zip(list, paths) {
             let layerClass = layer["class_name"] as? String ?? ""
             let layerConfig = layer["config"] as? [String: Any] ?? [:]
@@ -109,18 +116,23 @@ enum KerasConfigReader {
             let call = inbound(layer)
             let inbound = call?.names
             let incoming = inbound?.first.map { masks.states[$0] ?? input } ?? previous
+            let incomingComputed = values.incoming(inbound: inbound?.first, previous: previousComputed)
             let reduced = precision.reaching(layerConfig, className: layerClass, name: name)
             if layerClass == "InputLayer" {
                 masks.states[name] = input
                 previous = input
+                values.record(name, as: computed)
+                previousComputed = computed
                 continue
             }
             if ["Sequential", "Functional", "Model"].contains(layerClass), layer["config"] is [String: Any],
                (layerConfig["layers"] as? [Any]) != nil {
-                let nested = try self.layers(ofModel: layer, group: layerGroup, file: file, input: incoming, masks: &masks,
-                                             precision: &precision)
+                let nested = try self.layers(ofModel: layer, group: layerGroup, file: file, input: incoming, computed: incomingComputed,
+                                             masks: &masks, precision: &precision, values: &values)
                 entries += nested
                 previous = masks.output(ofModel: nested, named: name)
+                previousComputed = nested.last.map { values.computed[$0.name] ?? nil } ?? incomingComputed
+                values.record(name, as: previousComputed)
                 continue
             }
             var entry = KerasLayerEntry(name: name, className: layerClass, group: layerGroup, recurrent: nil,
@@ -130,8 +142,10 @@ enum KerasConfigReader {
             if entry.recurrent != nil {
                 entry.inputMask = masks.inputMask(of: entry, incoming: incoming, inboundCount: inbound?.count ?? 1,
                                                   maskArgument: call?.mask ?? false)
+                entry.computedBefore = incomingComputed
             }
             previous = masks.output(of: entry, config: layerConfig, incoming: incoming)
+            previousComputed = values.output(of: name, className: layerClass, incoming: incomingComputed)
             entries.append(entry)
         }
         return entries

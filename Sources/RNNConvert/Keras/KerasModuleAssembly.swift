@@ -113,6 +113,9 @@ extension KerasImporter {
         let first = stack.layers[0]
         var notes: [ModuleNote] = []
         if configured {
+            if let before = stack.entries[0].computedBefore {
+                notes.append(.computedBefore(layer: before))
+            }
             if let last = stack.entries.last?.recurrent, !last.returnSequences {
                 notes.append(.lastStepOnly(layer: stack.entries.last?.name ?? ""))
             }
