@@ -53,6 +53,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// `target` cannot hold `dtype` (in `tensor` of `file`, when known);
     /// `choices` are the element types it holds.
     case dtypeNotWritable(file: String?, target: FileFormat, dtype: DType, tensor: String?, choices: [DType])
+    /// `--dtype` narrows `tensor` of `file`, whose element `index` holds
+    /// `value`, a finite number beyond `dtype`'s range: it would be written
+    /// as infinity.
+    case narrowingOverflow(file: String, tensor: String, index: Int, value: Double, dtype: DType)
     /// A stored initial state (`state`: `h0`, `c0`) whose shape does not fit
     /// the module of `architecture`: `(num_layers·directions, batch, hidden)`,
     /// `c0` for an LSTM only.
@@ -172,6 +176,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             let others = choices.filter { $0 != .float32 }.map(\.rawValue)
             let options = ([exact].compactMap { $0 } + others).joined(separator: ", ")
             return "\(place)\(target.displayName) cannot hold \(dtype.rawValue)\(which); pass \(name(.dtype)) with one of \(options)"
+        case .narrowingOverflow(let file, let tensor, let index, let value, let dtype):
+            let largest = dtype.largestFinite.map { ", whose largest finite value is \(Float($0))" } ?? ""
+            return "\(file): tensor '\(tensor)' holds \(value) (element \(index)), beyond the range of \(dtype.rawValue)\(largest): "
+                + "\(name(.dtype)) \(dtype.rawValue) would write it as infinity; keep the input's dtype or choose a wider one"
         case .storedStateShape(let module, let state, let shape, let architecture):
             return "\(module): the stored \(state) has shape \(shapeText(shape)); expected "
                 + "(\(architecture.numLayers * architecture.directions), batch, \(architecture.hiddenSize)) for \(ONNXExporter.describe(architecture))"

@@ -106,6 +106,28 @@ final class ConvertCommandTests: XCTestCase {
     }
 
     /// `-` is standard output elsewhere: refused, never a folder named `-`; `./-` names one.
+    /// A weight beyond float16's range was written as infinity with exit 0:
+    /// now every target refuses, naming the tensor, and writes nothing.
+    func testNarrowingThatWouldWriteInfinityIsRefused() throws {
+        let input = try weights(["weight_ih_l0": [9, 4], "weight_hh_l0": [9, 3], "bias_ih_l0": [9], "bias_hh_l0": [9]])
+        var hh = (0 ..< 27).map { Float($0) / 27 }
+        hh[5] = 70_000
+        try NPYWriter.encode(Tensor(shape: [9, 3], floats: hh)).write(to: URL(fileURLWithPath: input).appendingPathComponent("weight_hh_l0.npy"))
+        for target in ["w.safetensors", "w.npz", "w.onnx", "w.keras", "w.weights.h5"] {
+            let result = try CLI.run(["convert", input, path(target), "--dtype", "float16"])
+            XCTAssertEqual(result.status, 2, "\(target): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("\(input): tensor 'weight_hh_l0' holds 70000.0 (element 5), beyond the range of float16"),
+                          "\(target): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path(target)), target)
+        }
+        // bfloat16 holds it (rounded), and so does the input's own dtype.
+        for dtype in ["bfloat16", "float32"] {
+            let result = try CLI.run(["convert", input, path("\(dtype).safetensors"), "--dtype", dtype])
+            XCTAssertEqual(result.status, 0, "\(dtype): \(result.stderr)")
+        }
+        XCTAssertEqual(try leftovers(), [])
+    }
+
     func testADashIsNotAnOutputFolder() throws {
         let input = try weights(["lstm.weight_ih_l0": [8, 3], "lstm.weight_hh_l0": [8, 2]])
         let dash = try CLI.run(["convert", input, "-"], currentDirectory: folder)

@@ -194,6 +194,9 @@ public enum Converter {
             dtype: request.dtype)
         options.storedState = source.hints[module.name]?.storedState
         options.lengths = source.hints[module.name]?.lengths
+        try refuseOverflow(moduleTensors(module) + [("h0", options.storedState?.h0), ("c0", options.storedState?.c0)].compactMap { name, tensor in
+            tensor.map { (module.path.qualify(name), $0) }
+        }, request: request)
         let dtype = try ONNXExporter.check(module, options: options)
         try ONNXExporter.write(module, options: options, to: request.output, force: request.force)
         let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
@@ -204,6 +207,24 @@ public enum Converter {
                 + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")",
             modules: [module.path], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [dtype],
             stored: stored.isEmpty ? nil : .onnxDefaults(stored), notes: [])
+    }
+
+    /// Refuses a `--dtype` that would write a finite value of `tensors` as
+    /// infinity (beyond the narrower type's range): a number the input does
+    /// not hold, which nothing else would mention.
+    static func refuseOverflow(_ tensors: [(name: String, tensor: Tensor)], request: ConversionRequest) throws {
+        guard let dtype = request.dtype else { return }
+        for (name, tensor) in tensors {
+            if let (index, value) = try tensor.firstOverflow(narrowingTo: dtype) {
+                throw ConversionError.narrowingOverflow(file: request.input, tensor: name, index: index, value: value, dtype: dtype)
+            }
+        }
+    }
+
+    /// The module's parameters (peepholes included) by their names in the file.
+    static func moduleTensors(_ module: RNNModule) -> [(name: String, tensor: Tensor)] {
+        module.parameters.sorted { $0.key.text < $1.key.text }.map { (module.qualifiedName(of: $0.key), $0.value) }
+            + module.peepholes.slices.sorted { $0.key < $1.key }.map { (module.path.qualify("P.\($0.key)"), $0.value) }
     }
 
     /// PyTorch names into a tensor container: the whole file, or one module's
@@ -229,6 +250,7 @@ public enum Converter {
         guard unreadable.isEmpty else { throw ConversionError.unreadableTensors(file: request.input, unreadable) }
         let stored = carried ? try storedTensors(source, modules: modules) : []
         selected += stored
+        try refuseOverflow(selected.map { ($0.name, $0.tensor) }, request: request)
         if let dtype = request.dtype {
             selected = try selected.map { named in
                 guard named.tensor.dtype.isFloatingPoint else { return named }
