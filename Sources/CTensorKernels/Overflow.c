@@ -34,33 +34,28 @@ size_t rk_first_overflow_f32(const void *values, size_t count, uint32_t threshol
     return count;
 }
 
+// Whether the float64 at `bytes` is finite and, rounded to float32 as the
+// conversion rounds it first, reaches `threshold`.
+static inline int overflows_f64(const unsigned char *bytes, uint32_t threshold) {
+    double value;
+    memcpy(&value, bytes, 8);
+    float narrowed = (float)value;
+    uint32_t bits;
+    memcpy(&bits, &narrowed, 4);
+    uint64_t source;
+    memcpy(&source, &value, 8);
+    return ((source & 0x7FFFFFFFFFFFFFFFull) < 0x7FF0000000000000ull) & ((bits & 0x7FFFFFFFu) >= threshold);
+}
+
 size_t rk_first_overflow_f64(const void *values, size_t count, uint32_t threshold) {
     const unsigned char *bytes = values;
     for (size_t start = 0; start < count; start += block) {
         size_t end = count - start < block ? count : start + block;
         int found = 0;
-        for (size_t index = start; index < end; index++) {
-            double value;
-            memcpy(&value, bytes + 8 * index, 8);
-            float narrowed = (float)value;  // the conversion's first rounding (to float32)
-            uint32_t bits;
-            memcpy(&bits, &narrowed, 4);
-            bits &= 0x7FFFFFFFu;
-            uint64_t source;
-            memcpy(&source, &value, 8);
-            int finite = (source & 0x7FFFFFFFFFFFFFFFull) < 0x7FF0000000000000ull;
-            found |= finite && bits >= threshold;
-        }
+        for (size_t index = start; index < end; index++) found |= overflows_f64(bytes + 8 * index, threshold);
         if (!found) continue;
         for (size_t index = start; index < end; index++) {
-            double value;
-            memcpy(&value, bytes + 8 * index, 8);
-            float narrowed = (float)value;
-            uint32_t bits;
-            memcpy(&bits, &narrowed, 4);
-            uint64_t source;
-            memcpy(&source, &value, 8);
-            if ((source & 0x7FFFFFFFFFFFFFFFull) < 0x7FF0000000000000ull && (bits & 0x7FFFFFFFu) >= threshold) return index;
+            if (overflows_f64(bytes + 8 * index, threshold)) return index;
         }
     }
     return count;
