@@ -171,6 +171,18 @@ final class ConvertCommandTests: XCTestCase {
         let refused = try CLI.run(["convert", input, path("s.npz"), "--batch-first"])
         XCTAssertEqual(refused.status, 2)
         XCTAssertTrue(refused.stderr.contains(": --batch-first: NPZ files do not record the batch layout"), refused.stderr)
+        // Without the flag too: a run of the container would take batch-major input for time-major (0.38 off, no word).
+        for (file, module) in [("torch_code/traced_batch_first.pt", "TorchScript"), ("keras/gru/model.keras", "Keras")] {
+            let unflagged = try CLI.run(["convert", CLI.fixtures.appendingPathComponent(file).path, path("\(module).safetensors")])
+            XCTAssertEqual(unflagged.status, 0, unflagged.stderr)
+            XCTAssertTrue(unflagged.stdout.contains("note: safetensors does not record batch_first; run it with --batch-first"),
+                          "\(file): \(unflagged.stdout)")
+        }
+        let timeMajor = try CLI.run(["convert", path("r.onnx"), path("t.npz")])
+        XCTAssertEqual(timeMajor.status, 0, timeMajor.stderr)
+        XCTAssertTrue(timeMajor.stdout.contains("note: NPZ does not record batch_first"), "the ONNX file is batch-major: \(timeMajor.stdout)")
+        let plain = try CLI.run(["convert", input, path("p.npz")])
+        XCTAssertFalse(plain.stdout.contains("batch_first"), plain.stdout)
     }
 
     func testHelpHasExamples() throws {

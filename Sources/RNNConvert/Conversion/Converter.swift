@@ -156,7 +156,8 @@ public enum Converter {
 
     /// `--nonlinearity` / `--batch-first` for a container target, which
     /// records neither: accepted (with a note saying how to run the result)
-    /// when the input file records the same, refused otherwise.
+    /// when the input file records the same, refused otherwise. An input that
+    /// records batch-major input gets the note without the flag too.
     static func unrecordedFlags(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [ConversionNote] {
         let hints = convertedHints(source, module: request.module).map(\.hints)
         var notes: [ConversionNote] = []
@@ -172,6 +173,9 @@ public enum Converter {
             guard !hints.isEmpty, hints.allSatisfy({ $0.batchFirst == true }) else {
                 throw ConversionError.batchFirstNotRecorded(file: request.input, target: target)
             }
+            notes.append(.batchFirstNotRecorded(target: target))
+        } else if hints.contains(where: { $0.batchFirst == true }) {
+            // The input records batch-major input and the target cannot: a run of it needs the flag.
             notes.append(.batchFirstNotRecorded(target: target))
         }
         return notes
