@@ -44,6 +44,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
 
     /// `target` (ONNX, Keras) cannot hold what `module` computes: `limitation` says what.
     case targetCannotHold(module: ModulePath, target: FileFormat, TargetLimitation)
+    /// `error`, about the file `file` (the input of a conversion), which it does not name itself.
+    indirect case inFile(file: String, ConversionError)
     /// A parameter the module needs is not there.
     case missingParameter(name: String, expected: [Int]?)
     /// The peephole weights of an LSTM layer are missing.
@@ -157,7 +159,7 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
                 + "the one the model was trained with"
         case .storedInputsForKeras(let output, let input, let module, let state, let lengths):
             let what = [state ? "an initial state" : nil, lengths ? "sequence lengths" : nil].compactMap { $0 }.joined(separator: " and ")
-            return "\(output): \(input) stores \(what) for \(module), which a Keras recurrent layer cannot hold "
+            return "\(input): stores \(what) for \(module), which a Keras recurrent layer (\(output)) cannot hold "
                 + "(Keras always starts from zeros over full sequences); convert to .onnx or a PyTorch-name container instead, which keep it"
         case .targetCannotHold(let module, let target, let limitation):
             return "\(module): cannot write \(target.displayName): \(limitation)"
@@ -215,6 +217,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             return "\(file): \(node): cannot read \(role) ('\(input)'): \(error.message(naming: name))"
         case .graph(let problem):
             return problem.description
+        case .inFile(let file, let error):
+            return "\(file): \(error.message(naming: name))"
         case .inModule(let file, let module, let error):
             return "\(file): \(Self.graphText(module)): \(error.message(naming: name))"
         }

@@ -54,6 +54,12 @@ final class ConvertCommandTests: XCTestCase {
         let result = try CLI.run(["convert", input, path("p.onnx")])
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("proj_size=2"), result.stderr)
+        // The message starts with the input's path, as every refusal of convert does.
+        XCTAssertTrue(result.stderr.hasPrefix("rnnkit: error: \(input): lstm: cannot write ONNX model"), result.stderr)
+        let stored = try CLI.run(["convert", CLI.fixtures.appendingPathComponent("onnx/lstm_constant_state_lengths/model.onnx").path, path("s.keras")])
+        XCTAssertEqual(stored.status, 2, stored.stderr)
+        XCTAssertTrue(stored.stderr.hasPrefix("rnnkit: error: \(CLI.fixtures.appendingPathComponent("onnx/lstm_constant_state_lengths/model.onnx").path): stores"),
+                      stored.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("p.onnx")))
         XCTAssertEqual(try leftovers(), [])
     }

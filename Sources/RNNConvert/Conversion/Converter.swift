@@ -71,9 +71,9 @@ public enum Converter {
                 + checkCode(source, target: target, request: request)
             switch target {
             case .onnx:
-                result = try writeONNX(tensors, source: source, request: request)
+                result = try namingInput(request) { try writeONNX(tensors, source: source, request: request) }
             case .keras, .kerasWeights:
-                result = try writeKeras(tensors, source: source, target: target, request: request)
+                result = try namingInput(request) { try writeKeras(tensors, source: source, target: target, request: request) }
             case .safetensors, .npz, .hdf5, .npyDirectory,
                  .npy, .pytorch, .pytorchLegacy, .torchScript, .pytorchExport, .shardedCheckpoint, .keras2Model, .keras2Weights:  // the writer refuses those forOutputPath never gives
                 try refuseVariants(source, target: target, request: request)
@@ -211,6 +211,17 @@ public enum Converter {
                 + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")",
             modules: [module.path], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [dtype],
             stored: stored.isEmpty ? nil : .onnxDefaults(stored), notes: [])
+    }
+
+    /// `body`, its refusal of what the target cannot hold named with the
+    /// input file (the exporters know only the module).
+    private static func namingInput<T>(_ request: ConversionRequest, _ body: () throws -> T) rethrows -> T {
+        do {
+            return try body()
+        } catch let error as ConversionError {
+            if case .targetCannotHold = error { throw ConversionError.inFile(file: request.input, error) }
+            throw error
+        }
     }
 
     /// Refuses a `--dtype` that would write a finite value of `tensors` as
