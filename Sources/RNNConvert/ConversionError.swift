@@ -44,6 +44,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
 
     /// `target` (ONNX, Keras) cannot hold what `module` computes: `limitation` says what.
     case targetCannotHold(module: ModulePath, target: FileFormat, TargetLimitation)
+    /// `error`, about the file `file` (the input of a conversion), which it does not name itself.
+    indirect case inFile(file: String, ConversionError)
     /// A parameter the module needs is not there.
     case missingParameter(name: String, expected: [Int]?)
     /// The peephole weights of an LSTM layer are missing.
@@ -53,6 +55,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
     /// `target` cannot hold `dtype` (in `tensor` of `file`, when known);
     /// `choices` are the element types it holds.
     case dtypeNotWritable(file: String?, target: FileFormat, dtype: DType, tensor: String?, choices: [DType])
+    /// `--dtype` narrows `tensor` of `file`, whose element `index` holds
+    /// `value`, a finite number beyond `dtype`'s range: it would be written
+    /// as infinity.
+    case narrowingOverflow(file: String, tensor: String, index: Int, value: Double, dtype: DType)
     /// A stored initial state (`state`: `h0`, `c0`) whose shape does not fit
     /// the module of `architecture`: `(num_layers·directions, batch, hidden)`,
     /// `c0` for an LSTM only.
@@ -153,7 +159,7 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
                 + "the one the model was trained with"
         case .storedInputsForKeras(let output, let input, let module, let state, let lengths):
             let what = [state ? "an initial state" : nil, lengths ? "sequence lengths" : nil].compactMap { $0 }.joined(separator: " and ")
-            return "\(output): \(input) stores \(what) for \(module), which a Keras recurrent layer cannot hold "
+            return "\(input): stores \(what) for \(module), which a Keras recurrent layer (\(output)) cannot hold "
                 + "(Keras always starts from zeros over full sequences); convert to .onnx or a PyTorch-name container instead, which keep it"
         case .targetCannotHold(let module, let target, let limitation):
             return "\(module): cannot write \(target.displayName): \(limitation)"
@@ -172,6 +178,10 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             let others = choices.filter { $0 != .float32 }.map(\.rawValue)
             let options = ([exact].compactMap { $0 } + others).joined(separator: ", ")
             return "\(place)\(target.displayName) cannot hold \(dtype.rawValue)\(which); pass \(name(.dtype)) with one of \(options)"
+        case .narrowingOverflow(let file, let tensor, let index, let value, let dtype):
+            let largest = dtype.largestFinite.map { ", whose largest finite value is \(Float($0))" } ?? ""
+            return "\(file): tensor '\(tensor)' holds \(value) (element \(index)), beyond the range of \(dtype.rawValue)\(largest): "
+                + "\(name(.dtype)) \(dtype.rawValue) would write it as infinity; keep the input's dtype or choose a wider one"
         case .storedStateShape(let module, let state, let shape, let architecture):
             return "\(module): the stored \(state) has shape \(shapeText(shape)); expected "
                 + "(\(architecture.numLayers * architecture.directions), batch, \(architecture.hiddenSize)) for \(ONNXExporter.describe(architecture))"
@@ -207,6 +217,8 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             return "\(file): \(node): cannot read \(role) ('\(input)'): \(error.message(naming: name))"
         case .graph(let problem):
             return problem.description
+        case .inFile(let file, let error):
+            return "\(file): \(error.message(naming: name))"
         case .inModule(let file, let module, let error):
             return "\(file): \(Self.graphText(module)): \(error.message(naming: name))"
         }

@@ -54,6 +54,12 @@ final class ConvertCommandTests: XCTestCase {
         let result = try CLI.run(["convert", input, path("p.onnx")])
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("proj_size=2"), result.stderr)
+        // The message starts with the input's path, as every refusal of convert does.
+        XCTAssertTrue(result.stderr.hasPrefix("rnnkit: error: \(input): lstm: cannot write ONNX model"), result.stderr)
+        let stored = try CLI.run(["convert", CLI.fixtures.appendingPathComponent("onnx/lstm_constant_state_lengths/model.onnx").path, path("s.keras")])
+        XCTAssertEqual(stored.status, 2, stored.stderr)
+        XCTAssertTrue(stored.stderr.hasPrefix("rnnkit: error: \(CLI.fixtures.appendingPathComponent("onnx/lstm_constant_state_lengths/model.onnx").path): stores"),
+                      stored.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("p.onnx")))
         XCTAssertEqual(try leftovers(), [])
     }
@@ -106,6 +112,28 @@ final class ConvertCommandTests: XCTestCase {
     }
 
     /// `-` is standard output elsewhere: refused, never a folder named `-`; `./-` names one.
+    /// A weight beyond float16's range was written as infinity with exit 0:
+    /// now every target refuses, naming the tensor, and writes nothing.
+    func testNarrowingThatWouldWriteInfinityIsRefused() throws {
+        let input = try weights(["weight_ih_l0": [9, 4], "weight_hh_l0": [9, 3], "bias_ih_l0": [9], "bias_hh_l0": [9]])
+        var hh = (0 ..< 27).map { Float($0) / 27 }
+        hh[5] = 70_000
+        try NPYWriter.encode(Tensor(shape: [9, 3], floats: hh)).write(to: URL(fileURLWithPath: input).appendingPathComponent("weight_hh_l0.npy"))
+        for target in ["w.safetensors", "w.npz", "w.onnx", "w.keras", "w.weights.h5"] {
+            let result = try CLI.run(["convert", input, path(target), "--dtype", "float16"])
+            XCTAssertEqual(result.status, 2, "\(target): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("\(input): tensor 'weight_hh_l0' holds 70000.0 (element 5), beyond the range of float16"),
+                          "\(target): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path(target)), target)
+        }
+        // bfloat16 holds it (rounded), and so does the input's own dtype.
+        for dtype in ["bfloat16", "float32"] {
+            let result = try CLI.run(["convert", input, path("\(dtype).safetensors"), "--dtype", dtype])
+            XCTAssertEqual(result.status, 0, "\(dtype): \(result.stderr)")
+        }
+        XCTAssertEqual(try leftovers(), [])
+    }
+
     func testADashIsNotAnOutputFolder() throws {
         let input = try weights(["lstm.weight_ih_l0": [8, 3], "lstm.weight_hh_l0": [8, 2]])
         let dash = try CLI.run(["convert", input, "-"], currentDirectory: folder)
@@ -149,6 +177,18 @@ final class ConvertCommandTests: XCTestCase {
         let refused = try CLI.run(["convert", input, path("s.npz"), "--batch-first"])
         XCTAssertEqual(refused.status, 2)
         XCTAssertTrue(refused.stderr.contains(": --batch-first: NPZ files do not record the batch layout"), refused.stderr)
+        // Without the flag too: a run of the container would take batch-major input for time-major (0.38 off, no word).
+        for (file, module) in [("torch_code/traced_batch_first.pt", "TorchScript"), ("keras/gru/model.keras", "Keras")] {
+            let unflagged = try CLI.run(["convert", CLI.fixtures.appendingPathComponent(file).path, path("\(module).safetensors")])
+            XCTAssertEqual(unflagged.status, 0, unflagged.stderr)
+            XCTAssertTrue(unflagged.stdout.contains("note: safetensors does not record batch_first; run it with --batch-first"),
+                          "\(file): \(unflagged.stdout)")
+        }
+        let timeMajor = try CLI.run(["convert", path("r.onnx"), path("t.npz")])
+        XCTAssertEqual(timeMajor.status, 0, timeMajor.stderr)
+        XCTAssertTrue(timeMajor.stdout.contains("note: NPZ does not record batch_first"), "the ONNX file is batch-major: \(timeMajor.stdout)")
+        let plain = try CLI.run(["convert", input, path("p.npz")])
+        XCTAssertFalse(plain.stdout.contains("batch_first"), plain.stdout)
     }
 
     func testHelpHasExamples() throws {

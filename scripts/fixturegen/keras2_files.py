@@ -326,6 +326,61 @@ def make_hostile(folder):
     return made
 
 
+# --- tf_keras's own .keras archives ---------------------------------------
+
+def make_archives(K, folder):
+    """archives/: `.keras` zips written by tf_keras (metadata.json keras_version 2.x), whose
+    config looks like Keras 3's but computes Keras 2's math (hard_sigmoid is clip(0.2x + 0.5, 0, 1)),
+    and an encoder-decoder whose decoder takes the encoder's states (`initial_state`), as `.keras`
+    and `.h5`. archives.json says what each file must give (`run` or `module NAME`: the result
+    array compared with which `expected.npz` member, or ["refuse", words]); `expected.npz` holds
+    tf_keras's outputs (`dec`: the decoder's, which rnnkit cannot compute from its input alone)."""
+    L = K.layers
+    out = os.path.join(folder, "archives")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    rng = np.random.default_rng(seed_for("archives"))
+
+    def randomize(model):
+        model.set_weights([rng.uniform(-0.8, 0.8, w.shape).astype(w.dtype) for w in model.get_weights()])
+
+    x = rng.standard_normal((3, 5, 3)).astype(np.float32) * 2
+    np.save(os.path.join(out, "input.npy"), x)
+    expected, files = {}, OrderedDict()
+    K.backend.clear_session()
+    for name, layer in [("lstm_hard_sigmoid", L.LSTM(4, recurrent_activation="hard_sigmoid", return_sequences=True)),
+                        ("gru_hard_sigmoid", L.GRU(4, recurrent_activation="hard_sigmoid", return_sequences=True))]:
+        model = K.Sequential([K.Input((None, 3)), layer])
+        randomize(model)
+        model.save(os.path.join(out, name + ".keras"))
+        expected[name] = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
+        files[name + ".keras"] = {"run": {"output": name}, "convert_keras": ["refuse", "no Keras 3 name"]}
+
+    model = K.Sequential([K.Input((None, 3)), L.Bidirectional(L.LSTM(4, go_backwards=True, return_sequences=True))])
+    randomize(model)
+    model.save(os.path.join(out, "bidirectional_go_backwards.keras"))
+    files["bidirectional_go_backwards.keras"] = {"run": ["refuse", "go_backwards=True on the layer inside Bidirectional"]}
+
+    source, target = K.Input((None, 3)), K.Input((None, 3))
+    _, h, c = L.LSTM(4, return_state=True, name="enc")(source)
+    decoded = L.LSTM(4, return_sequences=True, name="dec")(target, initial_state=[h, c])
+    model = K.Model([source, target], decoded)
+    randomize(model)
+    # The encoder returns its last step and states: its h_n is what `run --module enc` must give.
+    encoder = K.Model(source, model.get_layer("enc")(source))
+    expected["enc_h_n"] = np.asarray(encoder.predict(x, verbose=0)[1]).astype(np.float32)[None]
+    expected["dec"] = np.asarray(model.predict([x, x], verbose=0)).astype(np.float32)
+    for suffix in ["keras", "h5"]:
+        model.save(os.path.join(out, "encoder_decoder." + suffix))
+        files["encoder_decoder." + suffix] = {"module enc": {"h_n": "enc_h_n"}, "module dec": ["refuse", "takes 3 inputs"]}
+    np.savez(os.path.join(out, "expected.npz"), **expected)
+    with open(os.path.join(out, "archives.json"), "w") as f:
+        json.dump(OrderedDict(made_by="tf_keras", keras_version=K.__version__, input="input.npy", expected="expected.npz",
+                              files=files), f, indent=2)
+        f.write("\n")
+    return sorted(files)
+
+
 def make(root, only=None):
     """Makes every folder, or with `only` (names) those tf_keras folders alone, the others kept."""
     import tf_keras as K
@@ -358,7 +413,12 @@ def main():
     parser.add_argument("--root", default=os.path.normpath(default_root))
     parser.add_argument("--hostile-only", action="store_true", help="only hostile/ (h5py alone, no TensorFlow)")
     parser.add_argument("--only", help="comma-separated tf_keras folders to make, the others kept (e.g. lstm_mixed_float16)")
+    parser.add_argument("--archives-only", action="store_true", help="only archives/ (tf_keras's .keras files)")
     args = parser.parse_args()
+    if args.archives_only:
+        import tf_keras as K
+        print(f"keras2/archives: {len(make_archives(K, os.path.join(args.root, 'keras2')))} files")
+        return
     if args.only:
         made = make(args.root, only=set(args.only.split(",")))
         print(f"keras2: {len(made)} models")
@@ -366,6 +426,8 @@ def main():
     if not args.hostile_only:
         made = make(args.root)
         print(f"keras2: {len(made)} models")
+        import tf_keras as K
+        print(f"keras2/archives: {len(make_archives(K, os.path.join(args.root, 'keras2')))} files")
     print(f"keras2/hostile: {len(make_hostile(os.path.join(args.root, 'keras2')))} files")
 
 

@@ -4,8 +4,10 @@
 // it has them (chosen at run time; the binary runs on any x86-64 and
 // elsewhere, where the callers' portable Swift code is used instead):
 // float32 -> float16 conversion with F16C (else HalfPrecision), the Keras
-// kernels' transposition with AVX2 (else ColumnGather's portable loop).
+// kernels' transposition with AVX2 (else ColumnGather's portable loop),
+// and the range check before narrowing (portable C the compiler vectorizes).
 #include <stddef.h>
+#include <stdint.h>
 
 /// 1 when this CPU has F16C (and AVX, with the OS saving its registers), else 0.
 int rk_has_f16c(void);
@@ -32,5 +34,15 @@ int rk_avx2_gather_columns32(const void *base, const size_t *starts, size_t colu
 /// rk_f16c_floats_to_halves does. Returns 0 (nothing written) when the CPU
 /// has no AVX2 or F16C.
 int rk_avx2_gather_columns32_halves(const void *base, const size_t *starts, size_t columns, size_t count, void *out);
+
+/// The index of the first finite float32 value at `values` whose magnitude's
+/// bit pattern is `threshold` or more (the smallest magnitude that rounds to
+/// infinity in a narrower type), or `count` when there is none.
+size_t rk_first_overflow_f32(const void *values, size_t count, uint32_t threshold);
+
+/// The same for float64 values, each first rounded to float32 (as the
+/// conversion does) and then compared; a float64 beyond float32's range
+/// rounds to infinity and so counts for any `threshold`.
+size_t rk_first_overflow_f64(const void *values, size_t count, uint32_t threshold);
 
 #endif

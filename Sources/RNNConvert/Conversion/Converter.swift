@@ -71,9 +71,9 @@ public enum Converter {
                 + checkCode(source, target: target, request: request)
             switch target {
             case .onnx:
-                result = try writeONNX(tensors, source: source, request: request)
+                result = try namingInput(request) { try writeONNX(tensors, source: source, request: request) }
             case .keras, .kerasWeights:
-                result = try writeKeras(tensors, source: source, target: target, request: request)
+                result = try namingInput(request) { try writeKeras(tensors, source: source, target: target, request: request) }
             case .safetensors, .npz, .hdf5, .npyDirectory,
                  .npy, .pytorch, .pytorchLegacy, .torchScript, .pytorchExport, .shardedCheckpoint, .keras2Model, .keras2Weights:  // the writer refuses those forOutputPath never gives
                 try refuseVariants(source, target: target, request: request)
@@ -156,7 +156,8 @@ public enum Converter {
 
     /// `--nonlinearity` / `--batch-first` for a container target, which
     /// records neither: accepted (with a note saying how to run the result)
-    /// when the input file records the same, refused otherwise.
+    /// when the input file records the same, refused otherwise. An input that
+    /// records batch-major input gets the note without the flag too.
     static func unrecordedFlags(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws -> [ConversionNote] {
         let hints = convertedHints(source, module: request.module).map(\.hints)
         var notes: [ConversionNote] = []
@@ -172,6 +173,9 @@ public enum Converter {
             guard !hints.isEmpty, hints.allSatisfy({ $0.batchFirst == true }) else {
                 throw ConversionError.batchFirstNotRecorded(file: request.input, target: target)
             }
+            notes.append(.batchFirstNotRecorded(target: target))
+        } else if hints.contains(where: { $0.batchFirst == true }) {
+            // The input records batch-major input and the target cannot: a run of it needs the flag.
             notes.append(.batchFirstNotRecorded(target: target))
         }
         return notes
@@ -194,6 +198,9 @@ public enum Converter {
             dtype: request.dtype)
         options.storedState = source.hints[module.name]?.storedState
         options.lengths = source.hints[module.name]?.lengths
+        try refuseOverflow(moduleTensors(module) + [("h0", options.storedState?.h0), ("c0", options.storedState?.c0)].compactMap { name, tensor in
+            tensor.map { (module.path.qualify(name), $0) }
+        }, request: request)
         let dtype = try ONNXExporter.check(module, options: options)
         try ONNXExporter.write(module, options: options, to: request.output, force: request.force)
         let activation = module.architecture.mode == .rnn ? ", \(options.nonlinearity.rawValue)" : ""
@@ -204,6 +211,35 @@ public enum Converter {
                 + "'\(module.displayName)' in \(dtype.rawValue), input \(options.batchFirst ? "(batch, sequence, features)" : "(sequence, batch, features)")",
             modules: [module.path], tensorCount: module.architecture.parameterNames.count, bytes: 0, dtypes: [dtype],
             stored: stored.isEmpty ? nil : .onnxDefaults(stored), notes: [])
+    }
+
+    /// `body`, its refusal of what the target cannot hold named with the
+    /// input file (the exporters know only the module).
+    private static func namingInput<T>(_ request: ConversionRequest, _ body: () throws -> T) rethrows -> T {
+        do {
+            return try body()
+        } catch let error as ConversionError {
+            if case .targetCannotHold = error { throw ConversionError.inFile(file: request.input, error) }
+            throw error
+        }
+    }
+
+    /// Refuses a `--dtype` that would write a finite value of `tensors` as
+    /// infinity (beyond the narrower type's range): a number the input does
+    /// not hold, which nothing else would mention.
+    static func refuseOverflow(_ tensors: [(name: String, tensor: Tensor)], request: ConversionRequest) throws {
+        guard let dtype = request.dtype else { return }
+        for (name, tensor) in tensors {
+            if let (index, value) = try tensor.firstOverflow(narrowingTo: dtype) {
+                throw ConversionError.narrowingOverflow(file: request.input, tensor: name, index: index, value: value, dtype: dtype)
+            }
+        }
+    }
+
+    /// The module's parameters (peepholes included) by their names in the file.
+    static func moduleTensors(_ module: RNNModule) -> [(name: String, tensor: Tensor)] {
+        module.parameters.sorted { $0.key.text < $1.key.text }.map { (module.qualifiedName(of: $0.key), $0.value) }
+            + module.peepholes.slices.sorted { $0.key < $1.key }.map { (module.path.qualify("P.\($0.key)"), $0.value) }
     }
 
     /// PyTorch names into a tensor container: the whole file, or one module's
@@ -229,6 +265,7 @@ public enum Converter {
         guard unreadable.isEmpty else { throw ConversionError.unreadableTensors(file: request.input, unreadable) }
         let stored = carried ? try storedTensors(source, modules: modules) : []
         selected += stored
+        try refuseOverflow(selected.map { ($0.name, $0.tensor) }, request: request)
         if let dtype = request.dtype {
             selected = try selected.map { named in
                 guard named.tensor.dtype.isFloatingPoint else { return named }

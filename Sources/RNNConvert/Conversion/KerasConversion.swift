@@ -16,6 +16,7 @@ extension Converter {
         // The module's problems are found once, by `KerasExporter.check` (`ModuleValidationError`, named with the file by `convert`).
         let module = source.recorded(try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: request.module))
         try refuseStoredForKeras(source, module: module, output: request.output)
+        try refuseOverflow(moduleTensors(module), request: request)
         let options = KerasExportOptions(
             nonlinearity: try agreedNonlinearity(request, source: source, module: module, target: target), dtype: request.dtype)
         let written = target == .keras

@@ -179,6 +179,8 @@ enum Keras2Importer {
                     continue
                 }
                 spec.maskedBy = mask
+                // An initial state from other layers comes as more inbound tensors (`initial_state=[h, c]`).
+                if let inbound, inbound.count > 1 { entry.inputMask = KerasMaskFlow.otherInputs(of: entry, count: inbound.count) }
                 guard !weights.isEmpty else {
                     throw ConversionError.refusedLayer(file: structure.path, layer: name, className: className,
                                                       reasons: [.noWeights(layer: name, container: container, group: group)])

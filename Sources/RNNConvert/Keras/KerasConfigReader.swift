@@ -62,15 +62,18 @@ enum KerasConfigReader {
 
     /// The layers of the model in the archive's `config.json` member,
     /// refusing one larger than `maximumSize` before inflating it.
-    static func layers(in archive: ZipArchive, member: ZipMember, file: String) throws -> [KerasLayerEntry] {
+    /// `hardSigmoid` is what `hard_sigmoid` means in the Keras version that
+    /// wrote the file (tf_keras writes `.keras` files too, with Keras 2's).
+    static func layers(in archive: ZipArchive, member: ZipMember, file: String,
+                       hardSigmoid: GateActivation = .keras3HardSigmoid) throws -> [KerasLayerEntry] {
         guard member.size <= maximumSize else {
             throw refused(file, .configTooLarge(size: member.size, limit: maximumSize))
         }
-        return try layers(try archive.contents(of: member), file: file)
+        return try layers(try archive.contents(of: member), file: file, hardSigmoid: hardSigmoid)
     }
 
     /// The layers of the model in `json`; `file` names the archive in errors.
-    static func layers(_ json: Data, file: String) throws -> [KerasLayerEntry] {
+    static func layers(_ json: Data, file: String, hardSigmoid: GateActivation = .keras3HardSigmoid) throws -> [KerasLayerEntry] {
         let parsed: Any
         do {
             parsed = try JSONSerialization.jsonObject(with: json)
@@ -84,8 +87,8 @@ enum KerasConfigReader {
         var masks = KerasMaskFlow()
         var precision = KerasPrecisionFlow()
         var values = KerasInputFlow()
-        return try layers(ofModel: root, group: "", file: file, input: .none, computed: nil, masks: &masks, precision: &precision,
-                          values: &values)
+        return try layers(ofModel: root, group: "", file: file, hardSigmoid: hardSigmoid, input: .none, computed: nil, masks: &masks,
+                          precision: &precision, values: &values)
     }
 
     private static func refused(_ file: String, _ problem: ModelFileProblem) -> ConversionError {
@@ -95,7 +98,8 @@ enum KerasConfigReader {
     /// The layers of one model object (`{"class_name": "Sequential", "config": {"layers": […]}}`).
     /// `input` is the mask state of the model's input (of the outer layer
     /// feeding a nested model), `computed` the layer that computed it.
-    private static func layers(ofModel model: [String: Any], group: String, file: String, input: KerasMaskFlow.State,
+    private static func layers(ofModel model: [String: Any], group: String, file: String, hardSigmoid: GateActivation,
+                               input: KerasMaskFlow.State,
                                computed: String?, masks: inout KerasMaskFlow, precision: inout KerasPrecisionFlow,
                                values: inout KerasInputFlow) throws -> [KerasLayerEntry] {
         let className = model["class_name"] as? String ?? "?"
@@ -127,7 +131,8 @@ enum KerasConfigReader {
             }
             if ["Sequential", "Functional", "Model"].contains(layerClass), layer["config"] is [String: Any],
                (layerConfig["layers"] as? [Any]) != nil {
-                let nested = try self.layers(ofModel: layer, group: layerGroup, file: file, input: incoming, computed: incomingComputed,
+                let nested = try self.layers(ofModel: layer, group: layerGroup, file: file, hardSigmoid: hardSigmoid, input: incoming,
+                                             computed: incomingComputed,
                                              masks: &masks, precision: &precision, values: &values)
                 entries += nested
                 previous = masks.output(ofModel: nested, named: name)
@@ -138,7 +143,7 @@ enum KerasConfigReader {
             var entry = KerasLayerEntry(name: name, className: layerClass, group: layerGroup, recurrent: nil,
                                         inbound: inbound, transparent: transparentClasses.contains(layerClass))
             entry.precision = reduced
-            entry.recurrent = try recurrent(layerClass, layerConfig, name: name, file: file)
+            entry.recurrent = try recurrent(layerClass, layerConfig, name: name, file: file, hardSigmoid: hardSigmoid)
             if entry.recurrent != nil {
                 entry.inputMask = masks.inputMask(of: entry, incoming: incoming, inboundCount: inbound?.count ?? 1,
                                                   maskArgument: call?.mask ?? false)
@@ -154,8 +159,15 @@ enum KerasConfigReader {
     /// Functional models: the names of the layers in a layer's first inbound
     /// node, its arguments in order (the `mask` keyword left out: Keras 3
     /// writes the mask it handed on there), and whether it has a mask argument.
+    /// Keras 3 writes `{"args": […], "kwargs": {…}}` with `keras_history`
+    /// entries; Keras 2 a list of `[layer, node, tensor, kwargs]`.
     private static func inbound(_ layer: [String: Any]) -> (names: [String], mask: Bool)? {
         guard let nodes = layer["inbound_nodes"] as? [Any], let node = nodes.first else { return nil }
+        // tf_keras's `.keras` files keep Keras 2's form, one `[layer, node, tensor, kwargs]` per argument
+        // (an initial state among them).
+        if let tensors = node as? [Any], !tensors.isEmpty, tensors.allSatisfy({ ($0 as? [Any])?.first is String }) {
+            return (tensors.compactMap { ($0 as? [Any])?.first as? String }, false)
+        }
         var names: [String] = []
         func collect(_ value: Any) {
             if let dictionary = value as? [String: Any] {
@@ -182,7 +194,8 @@ enum KerasConfigReader {
 
     /// The recurrent settings of a layer, nil when it is not LSTM/GRU/SimpleRNN
     /// (or `Bidirectional` around one); throws for settings PyTorch cannot express.
-    private static func recurrent(_ className: String, _ config: [String: Any], name: String, file: String) throws -> KerasLayerEntry.Recurrent? {
+    private static func recurrent(_ className: String, _ config: [String: Any], name: String, file: String,
+                                  hardSigmoid: GateActivation) throws -> KerasLayerEntry.Recurrent? {
         func refuse(_ why: LayerRefusal) -> ConversionError {
             ConversionError.refusedLayer(file: file, layer: name, className: className, reasons: [why])
         }
@@ -191,18 +204,21 @@ enum KerasConfigReader {
                 let cell = config["cell"] as? [String: Any]
                 throw refuse(.rnnCell((cell?["class_name"] as? String) ?? config["cell"].map(describe) ?? "no cell"))
             }
-            return try recurrent(layerClass, merged, name: name, file: file)
+            return try recurrent(layerClass, merged, name: name, file: file, hardSigmoid: hardSigmoid)
         }
         if let why = KerasConfigKeys.unacceptedKey(className, config) { throw refuse(why) }
         if className == "Bidirectional" {
             guard let inner = config["layer"] as? [String: Any], let innerClass = inner["class_name"] as? String,
                   let innerConfig = inner["config"] as? [String: Any],
-                  var spec = try recurrent(innerClass, innerConfig.merging(["go_backwards": false]) { $1 }, name: name, file: file)
+                  var spec = try recurrent(innerClass, innerConfig.merging(["go_backwards": false]) { $1 }, name: name, file: file,
+                                           hardSigmoid: hardSigmoid)
             else { return nil }
+            // tf_keras runs such a forward layer backwards and its backward copy forwards (Keras 3 cannot build it).
+            if innerConfig["go_backwards"] as? Bool == true { throw refuse(.goBackwardsInBidirectional) }
             spec.variant.merge = try KerasVariant.merge(config["merge_mode"], refuse: refuse)
             if let backward = config["backward_layer"] as? [String: Any], let backwardConfig = backward["config"] as? [String: Any] {
                 let other = try recurrent(backward["class_name"] as? String ?? "", backwardConfig.merging(["go_backwards": false]) { $1 },
-                                          name: name, file: file)
+                                          name: name, file: file, hardSigmoid: hardSigmoid)
                 guard let other, other.mode == spec.mode, other.units == spec.units, other.useBias == spec.useBias,
                       other.activation == spec.activation, other.variant == spec.variant.with(merge: .concat) else {
                     throw refuse(.backwardDiffers)
@@ -216,7 +232,7 @@ enum KerasConfigReader {
         let activation = config["activation"].map(describe) ?? "tanh"
         let recurrentActivation = config["recurrent_activation"].map(describe) ?? "sigmoid"
         let variant = try KerasVariant.variant(mode: mode, config: config, activation: activation,
-                                               recurrentActivation: recurrentActivation, refuse: refuse)
+                                               recurrentActivation: recurrentActivation, hardSigmoid: hardSigmoid, refuse: refuse)
         return KerasLayerEntry.Recurrent(
             mode: mode, bidirectional: false, units: config["units"] as? Int, useBias: config["use_bias"] as? Bool ?? true,
             activation: activation, returnSequences: config["return_sequences"] as? Bool ?? false,

@@ -32,15 +32,19 @@ enum KerasImporter {
             throw ConversionError.modelFile(file: path, tensor: nil, .kerasWeightsNotH5(npz: archive.member("model.weights.npz") != nil))
         }
         guard let configEntry = archive.member(configMember) else { throw TensorFileError(file: path, tensor: configMember, .notFound) }
-        let entries = try KerasConfigReader.layers(in: archive, member: configEntry, file: path)
-        let weights = try HDF5Reader.read(image: try archive.contents(of: weightsEntry), path: "\(path):\(weightsMember)")
-        var metadata = ["keras.file": "Keras 3 model (.keras: config.json, metadata.json, model.weights.h5)"]
+        var metadata: [String: String] = [:]
         var recorded: [String: Any] = [:]
         if let entry = archive.member(metadataMember),
            let object = (try? JSONSerialization.jsonObject(with: try archive.contents(of: entry))) as? [String: Any] {
             for key in ["keras_version", "date_saved"] { if let value = object[key] as? String { metadata[key] = value } }
             recorded = object[KerasMetadata.entry] as? [String: Any] ?? [:]
         }
+        // tf_keras (Keras 2) writes `.keras` files too: the same members, Keras 2's hard_sigmoid.
+        let keras2 = metadata["keras_version"].map { $0.hasPrefix("2.") } ?? false
+        metadata["keras.file"] = "Keras \(keras2 ? "2 (tf_keras)" : "3") model (.keras: config.json, metadata.json, model.weights.h5)"
+        let entries = try KerasConfigReader.layers(in: archive, member: configEntry, file: path,
+                                                   hardSigmoid: keras2 ? .keras2HardSigmoid : .keras3HardSigmoid)
+        let weights = try HDF5Reader.read(image: try archive.contents(of: weightsEntry), path: "\(path):\(weightsMember)")
         var result = try read(entries, weights: weights, file: path, configured: true)
         result.metadata.merge(metadata) { $1 }
         return try restoreRecordedModule(result, recorded)

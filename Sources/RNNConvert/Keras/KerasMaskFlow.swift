@@ -29,10 +29,7 @@ struct KerasMaskFlow {
     /// model passes the layer a mask; Keras 3 writes there the mask it hands
     /// on, which the flow follows, so one with no mask upstream is refused.
     func inputMask(of entry: KerasLayerEntry, incoming: State, inboundCount: Int, maskArgument: Bool) -> InputMask? {
-        if inboundCount > 1 {
-            return InputMask(source: .refused(.otherInputs(className: entry.className, layer: entry.name, inputs: inboundCount)),
-                             layer: "\(entry.className) layer '\(entry.name)'", zeroOutput: false)
-        }
+        if inboundCount > 1 { return Self.otherInputs(of: entry, count: inboundCount) }
         switch incoming {
         case .none where maskArgument:
             return InputMask(source: .refused(.maskWithoutMaker(className: entry.className, layer: entry.name)),
@@ -42,6 +39,14 @@ struct KerasMaskFlow {
         case .carried(let layer): return InputMask(source: .lengths, layer: layer, zeroOutput: false)
         case .unknown(let reason): return InputMask(source: .refused(reason), layer: "", zeroOutput: false)
         }
+    }
+
+    /// The refusal of a recurrent layer called with `count` tensors (an
+    /// initial state from other layers besides its input), which rnnkit
+    /// cannot run from the input alone.
+    static func otherInputs(of entry: KerasLayerEntry, count: Int) -> InputMask {
+        InputMask(source: .refused(.otherInputs(className: entry.className, layer: entry.name, inputs: count)),
+                  layer: "\(entry.className) layer '\(entry.name)'", zeroOutput: false)
     }
 
     /// The state of `entry`'s output, recorded under its name.
