@@ -97,6 +97,30 @@ final class ModuleCodeCommandTests: XCTestCase {
         XCTAssertGreaterThan(try largestDifference(eval, try XCTUnwrap(expected.tensor(named: "traced_training_dropout_module"))), 1e-2)
     }
 
+    /// Traced with a forward hook or pre-hook, an nn.LSTM/GRU's own traced
+    /// forward holds the hook's ops beside `torch.lstm(...)`: refused naming
+    /// them (before, rnnkit read the call alone: exit 0, 0.19–0.38 off), and
+    /// with the flag PyTorch's forward on the weights.
+    func testTracedHooksAreRefusedNamingWhatTheyCompute() throws {
+        let expected = try TensorFile.open(fixture("expected.npz"))
+        for stem in ["traced_forward_hook", "traced_pre_hook"] {
+            let output = folder.appendingPathComponent("\(stem).npz").path
+            let refused = try CLI.run(["run", fixture("\(stem).pt"), "--input", fixture("input.npy"), "--output", output])
+            XCTAssertEqual(refused.status, 2, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("its traced forward computes torch.mul"), refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("--assume-pytorch-forward"), refused.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+            let converted = try CLI.run(["convert", fixture("\(stem).pt"), folder.appendingPathComponent("\(stem).onnx").path])
+            XCTAssertEqual(converted.status, 2, converted.stderr)
+            let assumed = try CLI.run(["run", fixture("\(stem).pt"), "--input", fixture("input.npy"), "--output", output,
+                                       "--assume-pytorch-forward"])
+            XCTAssertEqual(assumed.status, 0, assumed.stderr)
+            let got = try XCTUnwrap(try TensorFile.open(output).tensor(named: "output"))
+            XCTAssertLessThan(try largestDifference(got, try XCTUnwrap(expected.tensor(named: "\(stem)_pytorch"))), 1e-5, stem)
+            XCTAssertGreaterThan(try largestDifference(got, try XCTUnwrap(expected.tensor(named: "\(stem)_module"))), 1e-2, stem)
+        }
+    }
+
     /// A plain nn.LSTM pickled in training mode drops out between its layers
     /// on every call until `eval()` (the user's to call): rnnkit computes
     /// `eval()`'s output, and `run` and `inspect` say so.

@@ -91,10 +91,19 @@ final class TorchModuleFileTests: XCTestCase {
         XCTAssertEqual(TorchScriptArchive.callArguments("input, [hx, cx], _2, True, 1, 0., False, False, True)\n"),
                        ["input", "[hx, cx]", "_2", "True", "1", "0.", "False", "False", "True"])
         XCTAssertNil(TorchScriptArchive.callArguments("input, _1, _2, True"))
-        let untraceable = TorchScriptArchive.traced(RecordedModuleSettings(className: "__torch__.torch.nn.modules.rnn.GRU", source: ""),
+        let (untraceable, _) = TorchScriptArchive.traced(RecordedModuleSettings(className: "__torch__.torch.nn.modules.rnn.GRU", source: ""),
                                                     ["    _3 = torch.gru(input, _1, _2, True"], code: "archive/code/__torch__/x.py")
         XCTAssertTrue(untraceable.layoutUnknown)
         XCTAssertNil(untraceable.batchFirst)
+        // A traced forward that returns the results rearranged (h_n as the output) is named; the stock order is not.
+        let forward: [Substring] = ["  def forward(self: __torch__.torch.nn.modules.rnn.GRU,", "    input: Tensor) -> Tuple[Tensor, Tensor]:",
+                                    "    weight_ih_l0 = self.weight_ih_l0", "    weight_hh_l0 = self.weight_hh_l0",
+                                    "    _0 = [weight_ih_l0, weight_hh_l0]", "    _1, _2 = torch.gru(input, hx, _0, False, 1, 0., False, False, False)",
+                                    "    _3 = (_2, _2)", "    return _3"]
+        let swapped = TracedForward(forward, functions: ["torch.gru("])
+        XCTAssertEqual(swapped.weights, ["weight_ih_l0", "weight_hh_l0"])
+        XCTAssertEqual(swapped.beyondRecurrence, ["its traced forward returns (_2,_2), not the recurrence's results in their order"])
+        XCTAssertEqual(TracedForward(forward.dropLast() + ["    return (_1, _2)"], functions: ["torch.gru("]).beyondRecurrence, [])
         let body = TorchScriptArchive.classBody(named: "LSTM", in: "class GRU(Module):\n  batch_first : Final[bool] = False\n"
             + "class LSTM(Module):\n  __parameters__ = []\n  batch_first : Final[bool] = True\n  def forward(self):\n"
             + "    batch_first : Final[bool] = False\nclass RNN(Module):\n  batch_first : Final[bool] = False\n")

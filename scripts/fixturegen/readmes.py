@@ -25,6 +25,7 @@ fixture name, so the numbers are reproducible; `.pt` files carry a random serial
 | `sharded/` | checkpoints split into shards by huggingface_hub's `save_torch_state_dict` (safetensors and `.bin`, with their indexes), a 2-layer LSTM cut between shards, with torch's outputs (`sharded/README.md`, `scripts/fixturegen/sharded_files.py`) |
 | `torch_modules/` | TorchScript archives and `torch.save(model)` files, with hostile ones (`torch_modules/README.md`, made by `scripts/fixturegen/torch_module_files.py`) |
 | `torch_code/` | `torch.save(model)` and TorchScript files whose recurrent module comes with a class or hooks rnnkit cannot run, or was saved in half precision or training mode, with torch's outputs (`torch_code/README.md`, `scripts/fixturegen/torch_code_files.py`) |
+| `torch_buffers/` | stock `nn.LSTM`/`nn.GRU` objects (pickled, traced, scripted, `.pt2`) carrying buffers their forward ignores (`h0`, `c0`, `lengths`, `*_l0_reverse`), and one whose settings disagree with its `_flat_weights_names`, with torch's outputs (`torch_buffers/README.md`, `scripts/fixturegen/torch_buffer_files.py`) |
 | `pt2/` | exported programs (`torch.export.save`, `.pt2`): recurrent modules the graph runs as recorded, and ones it computes otherwise (a hook, a subclass's forward, decomposed, training-mode dropout), with torch's outputs (`pt2/README.md`, `scripts/fixturegen/pt2_files.py`) |
 | `keras/` | models built and saved by Keras 3 itself (`keras/README.md`) |
 | `onnx/` | `torch.onnx.export` files (`onnx/README.md`) |

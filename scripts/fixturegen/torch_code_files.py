@@ -1,7 +1,8 @@
 """Fixtures/torch_code/: `torch.save(model)` and TorchScript files whose recurrent
 module comes with code rnnkit cannot run: a subclass of nn.LSTM with its own forward, a subclass
 that adds nothing, a module of the user's own class holding LSTM-named parameters (pickled and
-scripted), a GRU with a forward hook. rnnkit must refuse to run or convert them unless --assume-pytorch-forward, and then
+scripted), a GRU with a forward hook, an LSTM and a GRU traced with a hook or pre-hook (whose
+ops tracing writes into the class's own forward). rnnkit must refuse to run or convert them unless --assume-pytorch-forward, and then
 compute PyTorch's forward for their weights.
 
 expected.npz holds, per file stem, `<stem>_module` (what the saved module itself returns: its
@@ -59,6 +60,11 @@ class OwnCell(nn.Module):
 def halve_output(module, inputs, output):
     """A forward hook: halves the output sequence."""
     return output[0] * 0.5, output[1]
+
+
+def double_input(module, inputs):
+    """A forward pre-hook: doubles the input."""
+    return (inputs[0] * 2.0,)
 
 
 def pytorch_forward(kind, module, x):
@@ -129,6 +135,16 @@ def make(root):
     save("saved_training_mode", nn.LSTM(4, 5, num_layers=2, dropout=0.5),
          "torch.save of nn.LSTM(4, 5, num_layers=2, dropout=0.5) in training mode: random dropout on every call until eval()",
          nn.LSTM, train=True)
+    # Traced with a hook: tracing inlines the hook's ops into the LSTM class's own forward code.
+    torch.manual_seed(13)
+    traced_hook = nn.LSTM(4, 5)
+    traced_hook.register_forward_hook(halve_output)
+    save("traced_forward_hook", traced_hook, "torch.jit.trace of nn.LSTM with a forward hook (output ×½), traced into its forward",
+         nn.LSTM, traced=True)
+    traced_pre_hook = nn.GRU(4, 5)
+    traced_pre_hook.register_forward_pre_hook(double_input)
+    save("traced_pre_hook", traced_pre_hook, "torch.jit.trace of nn.GRU with a forward pre-hook (input ×2), traced into its forward",
+         nn.GRU, traced=True)
     np.save(os.path.join(folder, "input.npy"), x.numpy())
     np.savez(os.path.join(folder, "expected.npz"), **expected)
     with open(os.path.join(folder, "code.json"), "w") as handle:
@@ -153,7 +169,9 @@ The traced modules keep `batch_first` and the training flags only in their trace
 call: rnnkit reads the batch-first one without a flag, and refuses the one traced in training mode
 (its dropout applies on every call) unless `--assume-pytorch-forward`. `saved_training_mode` is a
 plain `nn.LSTM` pickled in training mode: its forward is random until `eval()`; rnnkit runs it as
-`eval()` does (`_pytorch`) and says so in a note.
+`eval()` does (`_pytorch`) and says so in a note. `traced_forward_hook` and `traced_pre_hook` were
+traced with a hook: tracing writes the hook's `torch.mul` into the LSTM/GRU class's own `forward`
+beside `torch.lstm(...)`, so rnnkit refuses them (naming `torch.mul`) unless `--assume-pytorch-forward`.
 
 | file | what |
 |---|---|

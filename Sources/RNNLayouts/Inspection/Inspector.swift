@@ -73,8 +73,9 @@ public struct UnreadableTensor: Equatable, Sendable {
     }
 
     /// The entries of `otherItems` (a reader's list of what it did not read)
-    /// whose names are recurrent parameters' (`lstm.bias_ih_l0`).
+    /// whose names are recurrent parameters' (`lstm.bias_ih_l0`), except
+    /// tensors a saved module's forward does not use (`RecurrentForwardWeights`).
     public static func among(_ otherItems: [(name: String, summary: String)]) -> [UnreadableTensor] {
-        otherItems.filter { ParameterName.split($0.name) != nil }.map { UnreadableTensor(name: $0.name, why: $0.summary) }
+        otherItems.filter { ParameterName.split($0.name) != nil && !$0.summary.hasPrefix(RecurrentForwardWeights.unusedSummary) }.map { UnreadableTensor(name: $0.name, why: $0.summary) }
     }
 }

@@ -58,15 +58,20 @@ struct TorchCheckpointContents {
 
     /// Lists each module object as an other item (`lstm: module
     /// torch.nn.modules.rnn.LSTM`) and sets `file.moduleSettings` from what
-    /// the modules record; `scriptSettings` reads a TorchScript class's.
+    /// the modules record; `scriptSettings` reads a TorchScript class's
+    /// settings and weights. Tensors a recurrent module's forward does not
+    /// pass its recurrence are set aside (`RecurrentForwardWeights`).
     func describeModules(
-        in file: inout TensorFile, scriptSettings: (String) throws -> RecordedModuleSettings? = { _ in nil }
+        in file: inout TensorFile,
+        scriptSettings: (String) throws -> (settings: RecordedModuleSettings?, weights: RecurrentForwardWeights?) = { _ in (nil, nil) }
     ) throws {
         guard !modules.isEmpty else { return }
         var items: [(name: String, summary: String)] = []
         for (name, module) in modules {
             var settings = module.settings
-            if settings == nil, module.className.hasPrefix("__torch__") { settings = try scriptSettings(module.className) }
+            var weights = module.forwardWeights
+            if settings == nil, module.className.hasPrefix("__torch__") { (settings, weights) = try scriptSettings(module.className) }
+            if module.holdsRecurrentWeights, let weights { weights.setAside(in: &file, module: name, className: module.className) }
             if module.holdsRecurrentWeights, let dtype = file.halfPrecisionDType(ofModule: name) {
                 settings = settings ?? RecordedModuleSettings(className: module.className, source: "the saved module")
                 settings?.computeDType = dtype
@@ -78,6 +83,7 @@ struct TorchCheckpointContents {
                     code.graph.append("its traced code runs it in training mode, with dropout \(dropout) between its layers "
                         + "(trace it after model.eval())")
                 }
+                code.graph += settings?.codeBeyondRecurrence ?? []
                 if !code.isEmpty { file.unrunCode[name] = code }
             }
             if let settings {

@@ -30,6 +30,9 @@ public struct RecordedModuleSettings: Sendable, Equatable {
     /// its layers until `model.eval()` (`training=True`, `dropout > 0`,
     /// `num_layers > 1`): PyTorch's output of the file as loaded is random.
     public var savedTrainingDropout: Double?
+    /// What a traced module's forward computes besides its recurrence call (a
+    /// hook traced into it), one clause each: named in `unrunCode`.
+    public var codeBeyondRecurrence: [String] = []
 
     /// Creates settings.
     public init(className: String, batchFirst: Bool? = nil, nonlinearity: String? = nil, source: String) {
@@ -42,6 +45,7 @@ public struct RecordedModuleSettings: Sendable, Equatable {
     /// Whether anything beyond the class is recorded.
     public var isEmpty: Bool {
         batchFirst == nil && nonlinearity == nil && !layoutUnknown && trainingDropout == nil && savedTrainingDropout == nil
+            && codeBeyondRecurrence.isEmpty
     }
 }
 
@@ -64,6 +68,9 @@ struct TorchModuleTree {
         var holdsRecurrentWeights = false
         /// Forward (pre-)hooks registered on the module, as `others` lists them.
         var hooks: [String] = []
+        /// What an eager `nn.RNN`/`LSTM`/`GRU` (or a subclass) or cell passes
+        /// its recurrence; nil for other classes and TorchScript objects.
+        var forwardWeights: RecurrentForwardWeights?
     }
 
     let decoder: TorchPickleDecoder
@@ -129,6 +136,7 @@ struct TorchModuleTree {
             try collectScript(attributes, path: path)
         } else {
             modules[index].hooks = try collectEager(attributes, path: path)
+            modules[index].forwardWeights = try forwardWeights(className, attributes, path: path)
         }
         modules[index].holdsRecurrentWeights = tensors[before...].contains { entry in
             entry.path.count == path.count + 1 && ["weight_ih", "weight_hh"].contains { entry.path[path.count].hasPrefix($0) }
@@ -194,6 +202,38 @@ struct TorchModuleTree {
             }
         }
         for (name, item) in submodules { try collect(item, path: path + [name]) }
+    }
+
+    /// The weights an eager recurrent module's forward passes its recurrence:
+    /// `_flat_weights_names` (any `nn.RNNBase`, subclasses included: with
+    /// `--assume-pytorch-forward` their forward is PyTorch's), checked against
+    /// `num_layers`, `bidirectional`, `bias` and `proj_size`, whose flags
+    /// PyTorch passes with them; a cell's four attributes. Nil otherwise.
+    private func forwardWeights(_ className: String, _ attributes: PickleDictionary, path: [String]) throws -> RecurrentForwardWeights? {
+        let document = decoder.document
+        if className.hasSuffix("Cell"), Self.recurrentClasses.contains(className) {
+            return RecurrentForwardWeights(names: RecurrentForwardWeights.cellNames, source: "weight_ih, weight_hh, bias_ih and bias_hh")
+        }
+        let source = "its _flat_weights"
+        let recorded = document.sequence(attributes["_flat_weights_names"] ?? .none)?.compactMap { item -> String? in
+            if case .string(let name) = item { return name } else { return nil }
+        }
+        func int(_ key: String) -> Int? { if case .int(let value)? = attributes[key] { value } else { nil } }
+        func bool(_ key: String) -> Bool? { if case .bool(let value)? = attributes[key] { value } else { nil } }
+        var expected: [String]?
+        var words = ""
+        if let layers = int("num_layers"), let bidirectional = bool("bidirectional"), let bias = bool("bias") {
+            let projSize = int("proj_size") ?? 0
+            expected = RecurrentForwardWeights.flatNames(layers: layers, bidirectional: bidirectional, bias: bias, projSize: projSize)
+            words = "num_layers=\(layers), bidirectional=\(bidirectional ? "True" : "False"), bias=\(bias ? "True" : "False"), "
+                + "proj_size=\(projSize)"
+        }
+        guard let names = recorded ?? (Self.recurrentClasses.contains(className) ? expected : nil) else { return nil }
+        if let expected, expected != names {
+            throw TensorFileError(file: decoder.file, .torchPickle(.moduleSetting(
+                module: ModulePath(components: path), className: className, .flatWeights(recorded: names, settings: words, expected: expected))))
+        }
+        return RecurrentForwardWeights(names: names, source: source)
     }
 
     /// `batch_first` and `nonlinearity` of PyTorch's own recurrent classes, as

@@ -58,6 +58,10 @@ public enum TorchPickleProblem: Equatable, Sendable, CustomStringConvertible {
         case batchFirst(kind: String)
         /// `nonlinearity` is `value`, not 'tanh' or 'relu'.
         case nonlinearity(String)
+        /// `_flat_weights_names` (the weights the forward passes) is not what
+        /// the recorded settings (`settings`, in words) make: PyTorch's
+        /// forward passes the one with the other's flags.
+        case flatWeights(recorded: [String], settings: String, expected: [String])
     }
 
     /// The problem, without file or tensor.
@@ -88,6 +92,11 @@ public enum TorchPickleProblem: Equatable, Sendable, CustomStringConvertible {
             let what = switch setting {
             case .batchFirst(let kind): "batch_first is a \(kind), expected a bool"
             case .nonlinearity(let value): "nonlinearity \(value), expected 'tanh' or 'relu'"
+            case .flatWeights(let recorded, let settings, let expected):
+                "its _flat_weights_names [\(recorded.joined(separator: ", "))] are not the weights its recorded settings "
+                    + "(\(settings)) name [\(expected.joined(separator: ", "))]; PyTorch's forward passes the first with the "
+                    + "settings' flags, which does not compute that module (build the module with the settings its weights "
+                    + "need and save it again, or save its state_dict)"
             }
             return "module '\(module)' (\(className)): \(what)"
         }

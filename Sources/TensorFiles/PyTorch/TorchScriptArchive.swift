@@ -62,14 +62,14 @@ enum TorchScriptArchive {
     /// classes and for classes whose code has no such lines (traced modules).
     static func settings(
         of className: String, _ archive: ZipArchive, _ members: [String: ZipMember], folder: String, file: String
-    ) throws -> RecordedModuleSettings? {
-        guard TorchModuleTree.recurrentClasses.contains(pythonName(className)) else { return nil }
+    ) throws -> (settings: RecordedModuleSettings?, weights: RecurrentForwardWeights?) {
+        guard TorchModuleTree.recurrentClasses.contains(pythonName(className)) else { return (nil, nil) }
         let parts = className.split(separator: ".")
-        guard let name = parts.last, parts.count > 1 else { return nil }
+        guard let name = parts.last, parts.count > 1 else { return (nil, nil) }
         let codePath = folder + "code/" + parts.dropLast().joined(separator: "/") + ".py"
-        guard let member = members[codePath] else { return nil }
+        guard let member = members[codePath] else { return (nil, nil) }
         let text = String(decoding: try contents(archive, member, file: file), as: UTF8.self)
-        guard let body = classBody(named: String(name), in: text) else { return nil }
+        guard let body = classBody(named: String(name), in: text) else { return (nil, nil) }
         var settings = RecordedModuleSettings(className: className, source: "the constants of \(codePath.dropFirst(folder.count))")
         for line in body {
             if let value = constant(line, "batch_first", type: "bool") {
@@ -84,8 +84,22 @@ enum TorchScriptArchive {
                 settings.nonlinearity = String(value.dropFirst().dropLast())
             }
         }
-        if settings.batchFirst == nil, settings.nonlinearity == nil { settings = traced(settings, body, code: codePath) }
-        return settings.isEmpty ? nil : settings
+        var weights = scriptedWeights(body)
+        if settings.batchFirst == nil, settings.nonlinearity == nil { (settings, weights) = traced(settings, body, code: codePath) }
+        return (settings.isEmpty ? nil : settings, weights)
+    }
+
+    /// The weights a scripted `nn.RNN`/`LSTM`/`GRU` passes its recurrence: the
+    /// `_flat_weights` its `Final` constants `num_layers`, `bidirectional`,
+    /// `bias`, `proj_size` name. Nil when they are not all there (a cell).
+    static func scriptedWeights(_ body: [Substring]) -> RecurrentForwardWeights? {
+        func value(_ name: String, _ type: String) -> Substring? { body.lazy.compactMap { constant($0, name, type: type) }.first }
+        guard let layers = value("num_layers", "int").flatMap({ Int($0) }), let bidirectional = value("bidirectional", "bool"),
+              let bias = value("bias", "bool") else { return nil }
+        let projSize = value("proj_size", "int").flatMap { Int($0) } ?? 0
+        return RecurrentForwardWeights(names: RecurrentForwardWeights.flatNames(
+            layers: layers, bidirectional: bidirectional == "True", bias: bias == "True", projSize: projSize),
+            source: "its _flat_weights (num_layers=\(layers), bidirectional=\(bidirectional), bias=\(bias), proj_size=\(projSize))")
     }
 
     /// Recurrence functions a traced forward calls, and the nonlinearity each records.
@@ -95,27 +109,31 @@ enum TorchScriptArchive {
 
     /// `settings` with what a traced module's recurrence call records: its
     /// literal `batch_first` (the 9th argument of the padded form, whose 4th is
-    /// `has_biases`), its function's nonlinearity, and dropout applied on
-    /// every call when traced in training mode. A sequence module whose call
-    /// cannot be read has an unknown layout. Cells have no layout.
-    static func traced(_ settings: RecordedModuleSettings, _ body: [Substring], code: String) -> RecordedModuleSettings {
-        guard ["LSTM", "GRU", "RNN"].contains(pythonName(settings.className).split(separator: ".").last ?? "") else { return settings }
+    /// `has_biases`), its function's nonlinearity, dropout applied on every
+    /// call when traced in training mode, and what its forward computes
+    /// besides the call (`TracedForward`); and the weights the call passes. A
+    /// sequence module whose call cannot be read has an unknown layout. Cells
+    /// have no layout.
+    static func traced(_ settings: RecordedModuleSettings, _ body: [Substring], code: String)
+        -> (RecordedModuleSettings, RecurrentForwardWeights?) {
+        guard ["LSTM", "GRU", "RNN"].contains(pythonName(settings.className).split(separator: ".").last ?? "") else { return (settings, nil) }
         var settings = settings
-        settings.source = "the traced call in \(code.split(separator: "/").drop { $0 != "code" }.joined(separator: "/"))"
-        let calls = body.compactMap { line in
-            tracedCalls.lazy.compactMap { traced in line.range(of: traced.call).map { (line[$0.upperBound...], traced.nonlinearity) } }.first
-        }
-        guard calls.count == 1, let (rest, nonlinearity) = calls.first, let arguments = callArguments(rest),
+        let shortCode = code.split(separator: "/").drop { $0 != "code" }.joined(separator: "/")
+        settings.source = "the traced call in \(shortCode)"
+        let forward = TracedForward(body, functions: tracedCalls.map(\.call))
+        settings.codeBeyondRecurrence = forward.beyondRecurrence
+        let weights = forward.weights.map { RecurrentForwardWeights(names: $0, source: "the weights of its traced call in \(shortCode)") }
+        guard let (rest, function) = forward.call, let arguments = callArguments(rest),
               arguments.count == 9, ["True", "False"].contains(arguments[3]), ["True", "False"].contains(arguments[8]),
               let layers = Int(arguments[4]), let dropout = Double(arguments[5])
         else {
             settings.layoutUnknown = true
-            return settings
+            return (settings, weights)
         }
         settings.batchFirst = arguments[8] == "True"
-        settings.nonlinearity = nonlinearity
+        settings.nonlinearity = tracedCalls.first { $0.call == function }?.nonlinearity
         if arguments[6] == "True", dropout > 0, layers > 1 { settings.trainingDropout = dropout }
-        return settings
+        return (settings, weights)
     }
 
     /// The top-level arguments of a call whose text after `(` is `text`, nil when its `)` is not on the line.

@@ -107,6 +107,8 @@ enum ExportedProgramArchive {
             // The operator computes in its weights' dtype.
             record.settings?.computeDType = file.halfPrecisionDType(ofModule: module)
             if let settings = record.settings { file.moduleSettings[module] = settings }
+            // A buffer the graph does not give the operator (`h0`, `lengths`) is no state, lengths or weight of the module.
+            record.weights?.setAside(in: &file, module: module, className: record.settings?.className ?? record.runBy ?? "the module")
             let code = UnrunModuleCode(className: record.ownClass, hooks: [], graph: record.unrun)
             if !code.isEmpty { file.unrunCode[module] = code }
             var summary = "run by " + (record.runBy ?? "no recurrence operator")

@@ -45,6 +45,9 @@ struct ExportedProgramGraph {
         var ownClass: String?
         /// The operator that runs it, for `inspect` (`aten.lstm.input`).
         var runBy: String?
+        /// The module's tensors the operator is given as its weights (names
+        /// inside the module), when they are all of them in PyTorch's order.
+        var weights: RecurrentForwardWeights?
     }
 
     /// Where a tensor given as an initial state comes from.
@@ -149,7 +152,7 @@ struct ExportedProgramGraph {
         var runs: [String: [Int]] = [:]
         for (index, node) in nodes.enumerated() {
             guard let operation = RecurrenceCall(node) else { continue }
-            let (module, matched) = try weights(of: operation, node)
+            let (module, matched, names) = try weights(of: operation, node)
             guard let module, modules.contains(module) else { continue }
             guard matched else {
                 records[module, default: ModuleRecord()].unrun.append(
@@ -157,6 +160,10 @@ struct ExportedProgramGraph {
                 continue
             }
             runs[module, default: []].append(index)
+            // The weights of every call of the module (a cell called once per step is given the same ones).
+            let given = records[module]?.weights?.names ?? []
+            records[module, default: ModuleRecord()].weights = RecurrentForwardWeights(
+                names: given + names.filter { !given.contains($0) }, source: "what the graph gives \(node.shortTarget)")
         }
         for module in modules.sorted() {
             var record = records[module] ?? ModuleRecord()
@@ -173,16 +180,16 @@ struct ExportedProgramGraph {
 
     /// The module the operator's weights belong to, and whether they are all
     /// of its weights in PyTorch's order.
-    private func weights(of call: RecurrenceCall, _ node: Node) throws -> (module: String?, matched: Bool) {
+    private func weights(of call: RecurrenceCall, _ node: Node) throws -> (module: String?, matched: Bool, names: [String]) {
         let targets = call.weightNames.map { $0.flatMap { states[$0] } }
-        guard let first = targets.first ?? nil else { return (nil, false) }
+        guard let first = targets.first ?? nil else { return (nil, false, []) }
         let module = ModulePath(owning: first)
         let expected = try call.expectedNames(node)
         let matched = targets.count == expected.count && zip(targets, expected).allSatisfy { target, name in
             guard let name else { return target == nil }
             return target == module.qualify(name)
         }
-        return (module.prefix, matched)
+        return (module.prefix, matched, expected.compactMap { $0 })
     }
 
     /// Why a module no recurrence operator runs is refused.

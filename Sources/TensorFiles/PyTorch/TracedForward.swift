@@ -1,0 +1,127 @@
+/// The `forward` of a traced `nn.LSTM` / `GRU` / `RNN` as `torch.jit.trace`
+/// writes it into the class body (`code/__torch__/torch/nn/modules/rnn.py`),
+/// read as text, never run:
+///
+/// ```
+///   def forward(self: __torch__.torch.nn.modules.rnn.LSTM,
+///     input: Tensor) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
+///     bias_hh_l0 = self.bias_hh_l0
+///     …
+///     max_batch_size = ops.prim.NumToTensor(torch.size(input, 1))
+///     _0 = int(max_batch_size)
+///     hx = torch.zeros([1, int(max_batch_size), 6], dtype=6, layout=None, device=torch.device("cpu"), pin_memory=False)
+///     _1 = [hx, hx0]
+///     _2 = [weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0]
+///     _3, _4, _5 = torch.lstm(input, _1, _2, True, 1, 0., False, False, False)
+///     return (_3, (_4, _5))
+/// ```
+///
+/// Tracing inlines a forward hook or pre-hook registered on the module into
+/// this body (`torch.mul(_3, CONSTANTS.c0)` after the call, `torch.mul(input,
+/// …)` before it): rnnkit computes only the recurrence, so anything else the
+/// body computes — a call other than reading sizes and making the zero
+/// state, or a return that is not the call's results in their order — is
+/// named (`unrunCode`) and the module refused unless `--assume-pytorch-forward`.
+struct TracedForward {
+    /// The recurrence call's text after its `(`, and its function (`torch.lstm(`).
+    var call: (rest: Substring, function: String)?
+    /// What the body computes besides the recurrence, one clause each.
+    var beyondRecurrence: [String] = []
+    /// The weights the call passes, as attribute names (`weight_ih_l0`), when readable.
+    var weights: [String]?
+
+    /// Calls a traced stock forward makes besides the recurrence: the batch size and the zero state.
+    static let bookkeeping: Set<String> = ["ops.prim.NumToTensor", "torch.size", "int", "torch.zeros", "torch.device"]
+
+    /// Reads the `forward` in `body` (a class body's lines); `functions` are
+    /// the recurrence calls (`torch.lstm(`, …).
+    init(_ body: [Substring], functions: [String]) {
+        guard let start = body.firstIndex(where: { $0.hasPrefix("  def forward(") }) else { return }
+        var lines = body[start...].dropFirst(0)
+        // The signature runs to the line ending in ':'; the method to the next line indented by two.
+        guard let signatureEnd = lines.firstIndex(where: { $0.hasSuffix(":") }) else { return }
+        lines = lines[(signatureEnd + 1)...]
+        if let next = lines.firstIndex(where: { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }) { lines = lines[..<next] }
+        var attributes: [String: String] = [:]  // local ← self.attribute
+        var values: [String: String] = [:]      // local ← a call-free expression
+        var results: [String] = []
+        var foreign: [String] = []
+        var constants = false
+        var returned: String?
+        for raw in lines {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            if line.hasPrefix("return ") {
+                returned = String(line.dropFirst(7)).replacingOccurrences(of: " ", with: "")
+                continue
+            }
+            let (target, expression) = Self.assignment(line)
+            if let function = functions.first(where: { expression.hasPrefix($0) }) {
+                if call == nil {
+                    call = (expression.dropFirst(function.count)[...], function)
+                    results = target.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                } else {
+                    foreign.append("a second \(function)…)")
+                }
+                continue
+            }
+            let called = Self.calledFunctions(expression)
+            for name in called where !Self.bookkeeping.contains(name) && !foreign.contains(name) { foreign.append(name) }
+            if line.contains("CONSTANTS.") { constants = true }
+            if expression.hasPrefix("self."), called.isEmpty {
+                attributes[target] = String(expression.dropFirst(5))
+            } else if called.isEmpty, !target.isEmpty {
+                values[target] = expression.replacingOccurrences(of: " ", with: "")
+            }
+        }
+        guard let (rest, _) = call else { return }
+        if !foreign.isEmpty || constants {
+            let what = foreign.isEmpty ? "with constants of the code" : foreign.joined(separator: ", ") + (constants ? " (with constants of the code)" : "")
+            beyondRecurrence.append("its traced forward computes \(what) besides the recurrence "
+                + "(a forward hook or pre-hook traced into it, or code of its own)")
+        }
+        // A return that rearranges the results (a hook returning h_n as the output); after a foreign call it is that call's.
+        if foreign.isEmpty, !constants, let returned, !Self.returnsResults(returned, results, values) {
+            beyondRecurrence.append("its traced forward returns \(values[returned] ?? returned), not the recurrence's results in their order")
+        }
+        if let arguments = TorchScriptArchive.callArguments(rest), arguments.count > 2,
+           let list = values[arguments[2]], list.hasPrefix("["), list.hasSuffix("]") {
+            let names = list.dropFirst().dropLast().split(separator: ",").map { attributes[String($0)] }
+            if names.allSatisfy({ $0 != nil }) { weights = names.compactMap { $0 } }
+        }
+    }
+
+    /// `(target, expression)` of `target = expression`; `("", line)` for a line that assigns nothing.
+    static func assignment(_ line: String) -> (String, String) {
+        guard let equals = line.range(of: " = ") else { return ("", line) }
+        let target = line[..<equals.lowerBound]
+        guard !target.contains("(") else { return ("", line) }
+        return (String(target), String(line[equals.upperBound...]))
+    }
+
+    /// The dotted names directly before a `(` in `line` (`torch.mul`, `int`).
+    static func calledFunctions(_ line: String) -> [String] {
+        var names: [String] = []
+        var current = ""
+        for character in line {
+            if character.isLetter || character.isNumber || character == "_" || character == "." {
+                current.append(character)
+            } else {
+                if character == "(", !current.isEmpty, current.first?.isNumber == false { names.append(current) }
+                current = ""
+            }
+        }
+        return names
+    }
+
+    /// Whether `returned` (spaces removed), with locals bound to call-free
+    /// expressions substituted, is the call's results in order: `(_3, (_4, _5))`,
+    /// `(_1, _2)`, or the output alone (a submodule whose caller uses only it).
+    static func returnsResults(_ returned: String, _ results: [String], _ values: [String: String]) -> Bool {
+        let expression = values[returned] ?? returned
+        guard let output = results.first else { return false }
+        let forms = [output, "(\(results.joined(separator: ",")))",
+                     results.count == 3 ? "(\(results[0]),(\(results[1]),\(results[2])))" : nil].compactMap { $0 }
+        return forms.contains(expression)
+    }
+}
