@@ -227,7 +227,8 @@ final class HostileInputTests: XCTestCase {
         let result = try CLI.run(["convert", hostile("newline_layer_name.keras"), output])
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.count, 2, "a summary line and one note: \(result.stdout)")
+        XCTAssertEqual(lines.count, 3, "a summary line, the layer's note and the batch_first note: \(result.stdout)")
+        XCTAssertFalse(lines.contains { $0.hasPrefix("note: forged") }, result.stdout)
         XCTAssertTrue(lines[1].hasPrefix("note: the Keras layer 'rnn\\nnote: forged' has return_sequences=False"), result.stdout)
     }
 
