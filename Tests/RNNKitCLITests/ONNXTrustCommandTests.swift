@@ -122,6 +122,27 @@ final class ONNXTrustCommandTests: XCTestCase {
         XCTAssertEqual(broadcast.status, 0, broadcast.stderr)
     }
 
+    /// A decoder starting from its encoder's final state is not the encoder's second layer (PyTorch's
+    /// layer 2 starts from h0[1]): two modules, and the decoder's run needs that state (zeros were a guess).
+    func testADecoderStartingFromTheEncodersStateIsItsOwnModuleAndNeedsH0() throws {
+        let folder = fixture("gru_encoder_decoder")
+        let model = folder.appendingPathComponent("model.onnx")
+        let inspect = try CLI.run(["inspect", model.path])
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        XCTAssertTrue(inspect.stdout.contains("Module rnn: GRU layer, 1 layer") && inspect.stdout.contains("Module rnn_1: GRU layer, 1 layer"), inspect.stdout)
+        XCTAssertTrue(inspect.stdout.contains("initial_h of GRU node '/rnn/GRU_1' is computed from the outputs of GRU node '/rnn/GRU'"), inspect.stdout)
+        XCTAssertFalse(inspect.stdout.contains("graph input"), inspect.stdout)
+        let decoder = ["run", model.path, "--module", "rnn_1", "--input", folder.appendingPathComponent("decoder_input.npy").path]
+        let refused = try CLI.run(decoder + ["--output", work.appendingPathComponent("d0.npz").path])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("initial h0 from the outputs of GRU node '/rnn/GRU'") && refused.stderr.contains("--h0"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.appendingPathComponent("d0.npz").path))
+        let given = try CLI.run(decoder + ["--h0", folder.appendingPathComponent("decoder_h0.npy").path,
+                                           "--output", work.appendingPathComponent("d.npz").path])
+        XCTAssertEqual(given.status, 0, given.stderr)
+        XCTAssertLessThan(try difference(work.appendingPathComponent("d.npz"), folder.appendingPathComponent("decoder_expected.npz")), 1e-5)
+    }
+
     func testAnUnknownLayoutNeedsAFlag() throws {
         let folder = fixture("gru_layout_unknown")
         let model = folder.appendingPathComponent("model.onnx")

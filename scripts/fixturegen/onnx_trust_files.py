@@ -333,6 +333,36 @@ def helper_cases(root, made):
                        "expected: the graph's outputs, input.npy is X (time-major, so --no-batch-first)",
         "module": "", "flags": ["--no-batch-first"], "layout_unknown": True, "made_by": version}))
 
+    # 6. Encoder/decoder: the second GRU reads the first's Y and starts from its Y_h. Not one 2-layer
+    #    module (PyTorch's layer 2 starts from h0[1]): module rnn (the encoder) and rnn_1, whose run
+    #    needs --h0; decoder_*.npy/npz hold its input, that state and ONNX Runtime's outputs.
+    rng = np.random.default_rng(61)
+    t, b, f, h = 4, 2, 3, 3
+    ew, er, eb = weights(rng, "GRU", 1, h, f)
+    dw, dr, db = weights(rng, "GRU", 1, h, h)
+    graph = helper.make_graph([
+        constant("eW", ew), constant("eR", er), constant("eB", eb), constant("dW", dw), constant("dR", dr), constant("dB", db),
+        constant("axes", np.array([1], dtype=np.int64)),
+        helper.make_node("GRU", ["X", "eW", "eR", "eB"], ["Y1", "Y1_h"], name="/rnn/GRU", hidden_size=h, linear_before_reset=1),
+        helper.make_node("Squeeze", ["Y1", "axes"], ["X2"], name="/rnn/Squeeze"),
+        helper.make_node("GRU", ["X2", "dW", "dR", "dB", "", "Y1_h"], ["Y2", "Y2_h"], name="/rnn/GRU_1", hidden_size=h,
+                         linear_before_reset=1),
+    ], "encoder_decoder", [value_info("X", [t, b, f])],
+        [value_info("Y1", 4), value_info("Y1_h", 3), value_info("Y2", 4), value_info("Y2_h", 3)])
+    model = model_of(graph)
+    x = rng.standard_normal((t, b, f)).astype(np.float32)
+    y1, y1_h, y2, y2_h = session(model.SerializeToString()).run(None, {"X": x})
+    name, spec = save(root, "gru_encoder_decoder", model, x, pytorch_outputs(y1, y1_h), {
+        "description": "onnx.helper: GRU '/rnn/GRU' → Squeeze → GRU '/rnn/GRU_1' whose initial_h is the first's Y_h: two modules, "
+                       "rnn_1 needs --h0; expected: rnn; decoder_input.npy, decoder_h0.npy, decoder_expected.npz: rnn_1 run with --h0",
+        "module": "rnn", "flags": [], "batch_first": False, "made_by": version})
+    folder = os.path.join(root, "onnx", name)
+    if not os.path.exists(os.path.join(folder, "decoder_expected.npz")):
+        np.save(os.path.join(folder, "decoder_input.npy"), y1[:, 0])
+        np.save(os.path.join(folder, "decoder_h0.npy"), y1_h)
+        np.savez(os.path.join(folder, "decoder_expected.npz"), **pytorch_outputs(y2, y2_h))
+    made.append((name, spec))
+
 
 def write_readme(root, made):
     path = os.path.join(root, "onnx", "README.md")

@@ -77,8 +77,13 @@ enum ONNXModuleDefaults {
             for layer in group.layers {
                 for (role, value, option) in [("initial_h", layer.initialH, RequestOption.h0), ("initial_c", layer.initialC, .c0),
                                                ("sequence_lens", layer.sequenceLengths, .lengths)] {
-                    if case .runtime(let input) = value {
+                    switch value {
+                    case .runtime(let input):
                         hints.notes.append(.runtimeInput(role: role, node: ONNXGraphScope.describe(layer.node), input: input, option: option))
+                    case .recurrent(let source):
+                        hints.notes.append(.stateComputed(role: role, node: ONNXGraphScope.describe(layer.node), source: source, option: option))
+                    case .absent, .stored:
+                        break
                     }
                 }
             }

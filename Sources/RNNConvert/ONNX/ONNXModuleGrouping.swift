@@ -6,8 +6,10 @@ import RNNLayouts
 /// (a layer stack) and what that module is called.
 ///
 /// A node continues a module when its input `X` is the previous node's `Y`
-/// reshaped (through Transpose, Reshape, Squeeze, … only) and the two fit
-/// one stack. Names come from, in order: rnnkit's own metadata
+/// reshaped (through Transpose, Reshape, Squeeze, … only), the two fit
+/// one stack, and its initial state is not computed from another recurrent
+/// node's outputs (PyTorch's layer k starts from `h0[k]`, never from the
+/// layer below's final state: an encoder/decoder pair is two modules). Names come from, in order: rnnkit's own metadata
 /// (`rnnkit.module`); the dynamo exporter's node metadata (`namespace`,
 /// whose `name: torch.nn.modules.rnn.LSTM` segment is the module path); the
 /// TorchScript exporter's node names (`/encoder/lstm/LSTM_1` → `encoder.lstm`).
@@ -117,7 +119,7 @@ enum ONNXModuleGrouping {
 
     private static func stacks(_ layer: ONNXRecurrentNode, on previous: ONNXRecurrentNode) -> Bool {
         layer.mode == previous.mode && layer.hiddenSize == previous.hiddenSize && layer.directions == previous.directions
-            && layer.inputSize == previous.directions * previous.hiddenSize
+            && layer.inputSize == previous.directions * previous.hiddenSize && layer.stateSource == nil
     }
 
     private static func sameWeights(_ a: [ONNXRecurrentNode], _ b: [ONNXRecurrentNode]) -> Bool {

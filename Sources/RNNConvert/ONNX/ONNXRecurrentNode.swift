@@ -31,6 +31,16 @@ struct ONNXRecurrentNode {
     var initialC: ONNXStoredInput = .absent
     var sequenceLengths: ONNXStoredInput = .absent
 
+    /// The recurrent node (described) whose outputs this node's initial
+    /// state is computed from, if any: such a node starts from another's
+    /// final state, not from its own slice of a module's `h0`.
+    var stateSource: String? {
+        for value in [initialH, initialC] {
+            if case .recurrent(let source) = value { return source }
+        }
+        return nil
+    }
+
     /// Reads `node`, refusing what a PyTorch module cannot express.
     init(_ node: Onnx_NodeProto, mode: RNNMode, evaluator: inout ONNXConstantEvaluator, place: String = "") throws {
         let label = ONNXGraphScope.describe(node) + (place.isEmpty ? "" : " (in \(place))")
