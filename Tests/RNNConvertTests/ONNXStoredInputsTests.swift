@@ -39,15 +39,7 @@ final class ONNXStoredInputsTests: XCTestCase {
         }
     }
 
-    private func model(_ builder: ONNXGraphBuilder) -> Onnx_ModelProto {
-        var model = Onnx_ModelProto()
-        model.irVersion = 8
-        var set = Onnx_OperatorSetIdProto()
-        set.version = 17
-        model.opsetImport = [set]
-        model.graph = builder.graph
-        return model
-    }
+    private func model(_ builder: ONNXGraphBuilder) -> Onnx_ModelProto { builder.model }
 
     /// An RNN (input 3, hidden 2) reading `x`; `extra` adds inputs after B
     /// (sequence_lens, initial_h) and nodes before it.
