@@ -363,6 +363,32 @@ def helper_cases(root, made):
         np.savez(os.path.join(folder, "decoder_expected.npz"), **pytorch_outputs(y2, y2_h))
     made.append((name, spec))
 
+    # 7. layout=1 with a stored initial_h: ONNX stores it as (batch, directions, hidden). Batch = directions = 2,
+    #    so reading it as (directions, batch, hidden) runs without complaint and computes other numbers. ONNX
+    #    Runtime's CPU kernels refuse layout=1: expected is the same node at layout=0 between Transposes.
+    rng = np.random.default_rng(62)
+    t, b, f, h = 4, 2, 3, 3
+    gw, gr, gb = weights(rng, "GRU", 2, h, f)
+    h0 = rng.standard_normal((b, 2, h)).astype(np.float32)
+    stored = [numpy_helper.from_array(a, n) for a, n in ((gw, "W"), (gr, "R"), (gb, "B"), (h0, "h0"))]
+    graph = helper.make_graph([helper.make_node("GRU", ["X", "W", "R", "B", "", "h0"], ["Y", "Y_h"], name="gru", hidden_size=h,
+                                                direction="bidirectional", linear_before_reset=1, layout=1)],
+                              "layout1_state", [value_info("X", [b, t, f])], [value_info("Y", 4), value_info("Y_h", 3)], initializer=stored)
+    reference = helper.make_graph([
+        helper.make_node("Transpose", ["X"], ["X_tm"], perm=[1, 0, 2]),
+        helper.make_node("Transpose", ["h0"], ["h0_tm"], perm=[1, 0, 2]),
+        helper.make_node("GRU", ["X_tm", "W", "R", "B", "", "h0_tm"], ["Y", "Y_h"], hidden_size=h, direction="bidirectional",
+                         linear_before_reset=1),
+    ], "layout0_reference", [value_info("X", [b, t, f])], [value_info("Y", 4), value_info("Y_h", 3)], initializer=stored)
+    x = rng.standard_normal((b, t, f)).astype(np.float32)
+    y, y_h = session(model_of(reference).SerializeToString()).run(None, {"X": x})
+    expected = pytorch_outputs(y, y_h)
+    expected["output"] = np.ascontiguousarray(expected["output"].transpose(1, 0, 2))
+    made.append(save(root, "gru_layout1_state", model_of(graph), x, expected, {
+        "description": "onnx.helper: a bidirectional GRU with layout=1 and a stored initial_h (batch 2, directions 2, hidden 3); "
+                       "expected: ONNX Runtime on the same node at layout=0 between Transposes",
+        "module": "", "flags": [], "stored_state": True, "batch_first": True, "made_by": version}))
+
 
 def write_readme(root, made):
     path = os.path.join(root, "onnx", "README.md")
