@@ -78,6 +78,20 @@ final class ONNXStoredInputsTests: XCTestCase {
         XCTAssertEqual(ONNXOperatorTable.inputNames("GRU"), ["X", "W", "R", "B", "sequence_lens", "initial_h"])
     }
 
+    func testAttributeValuesONNXDoesNotDefineAreRefused() throws {
+        var direction = Onnx_AttributeProto()
+        direction.name = "direction"
+        direction.type = .int
+        direction.i = 1
+        for (attribute, name) in [(ONNXGraphBuilder.attribute("layout", int: 2), "layout"), (direction, "direction"),
+                                  (ONNXGraphBuilder.attribute("hidden_size", string: "2"), "hidden_size")] {
+            XCTAssertThrowsError(try ONNXImporter.read(try rnn(attributes: [attribute]), file: "odd.onnx"), name) { error in
+                guard case .refusedNode(_, _, .refusedAttribute(name, _, _))? = error as? ConversionError else { return XCTFail("\(error)") }
+            }
+        }
+        XCTAssertNoThrow(try ONNXImporter.read(try rnn(attributes: [ONNXGraphBuilder.attribute("layout", int: 0)]), file: "ok.onnx"))
+    }
+
     func testAnUnnamedNodeIsDescribedByItsOutput() throws {
         let result = try ONNXImporter.read(try rnn(), file: "unnamed.onnx")
         XCTAssertEqual(result.hints[""]?.source, "the unnamed RNN node writing 'Y'")
