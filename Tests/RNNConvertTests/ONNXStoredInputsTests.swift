@@ -92,6 +92,14 @@ final class ONNXStoredInputsTests: XCTestCase {
         XCTAssertNoThrow(try ONNXImporter.read(try rnn(attributes: [ONNXGraphBuilder.attribute("layout", int: 0)]), file: "ok.onnx"))
     }
 
+    func testARecurrentOperatorOfAnotherDomainIsNamedWithIt() throws {
+        var model = try rnn()
+        model.graph.node[model.graph.node.count - 1].domain = "com.example"
+        XCTAssertThrowsError(try ONNXImporter.read(model, file: "custom.onnx")) { error in
+            XCTAssertTrue("\(error)".contains("RNN in domain 'com.example'"), "\(error)")
+        }
+    }
+
     func testAnUnnamedNodeIsDescribedByItsOutput() throws {
         let result = try ONNXImporter.read(try rnn(), file: "unnamed.onnx")
         XCTAssertEqual(result.hints[""]?.source, "the unnamed RNN node writing 'Y'")
