@@ -207,7 +207,7 @@ public enum ConversionError: OptionNamingError, Equatable, Sendable {
             return "\(file): \(Self.graphText(module)): node '\(node)' cannot be layer \(layer) of one PyTorch module: "
                 + differences.map(\.description).joined(separator: "; ")
         case .lengthsDiffer(let file, let module):
-            return "\(file): \(Self.graphText(module)): its layers read different sequence_lens; PyTorch's packed sequences give every layer the same lengths"
+            return "\(file): \(Self.graphText(module)): its layers read different sequence_lens (or only some read one); PyTorch's packed sequences give every layer the same lengths"
         case .stateBatches(let file, let role, let module, let batches):
             return "\(file): \(role) of the layers of \(Self.graphText(module)) "
                 + "has batch \(batches.map(String.init).joined(separator: " and ")); they cannot form one initial state"

@@ -56,7 +56,7 @@ public enum ModelFileProblem: Equatable, Sendable, CustomStringConvertible {
         case .onnxUndecodable(let message):
             return "an ONNX model that does not decode: \(message)"
         case .noRecurrentOperator(let operators):
-            return "an ONNX model with no LSTM, GRU or RNN operator, in its graph or any subgraph (its operators: "
+            return "an ONNX model with no LSTM, GRU or RNN operator of the standard ONNX domain, in its graph or any subgraph (its operators: "
                 + "\(operators.joined(separator: ", "))); rnnkit maps the standard recurrent operators back to PyTorch names, "
                 + "not recurrences unrolled into MatMul/Add nodes"
         case .segmentedTensor:

@@ -63,6 +63,10 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// The ONNX input `role` of `node` is computed from the graph input
     /// `input`: a run gives it through `option`, else zeros or full lengths.
     case runtimeInput(role: String, node: String, input: String, option: RequestOption)
+    /// The ONNX input `role` of `node` is computed from the outputs of the
+    /// recurrent node `source` (another module: an encoder's final state
+    /// starting a decoder): rnnkit has no value for it, so a run needs `option`.
+    case stateComputed(role: String, node: String, source: String, option: RequestOption)
     /// The file stores these sequence lengths, the default of a run.
     case storedLengths([Int])
     /// The file stores the tensor `name` of `shape`, the default of `option`.
@@ -138,6 +142,9 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
         case .runtimeInput(let role, let node, let input, let option):
             return "\(role) of \(node) is computed from the graph input '\(input)'; "
                 + "run uses \(name(option)) when given, else \(option == .lengths ? "full lengths" : "zeros")"
+        case .stateComputed(let role, let node, let source, let option):
+            return "\(role) of \(node) is computed from the outputs of \(source), another module that rnnkit runs on its own; "
+                + "run needs \(name(option)) (that state, as the graph computes it)"
         case .storedLengths(let lengths):
             return "the file stores sequence lengths \(lengths); run uses them unless \(name(.lengths)) is given"
         case .storedTensor(let tensor, let shape, let option):
@@ -222,7 +229,7 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
             if case .maskValue = mask.source { return true }
             return false
         // A run without what these say is refused (the nonlinearity, the layout, the precision, the code).
-        case .simpleRNNActivation, .layoutUnknown, .reducedPrecision, .unrunCode,
+        case .simpleRNNActivation, .layoutUnknown, .reducedPrecision, .unrunCode, .stateComputed,
              .storedState, .storedLengths, .storedTensor, .readFrom, .nonlinearityRecorded, .batchMajorInput,
              .lastStepOnly, .gruResetBefore:
             return false

@@ -61,6 +61,7 @@ private func flagHint(_ error: Error) -> String? {
     case .lengthsBatch?: return "; pass \(flag(.lengths))"
     case .stateBatch(let state, _, nil)?: return "; pass \(flag(state == "c0" ? .c0 : .h0))"
     case .stateBatch(let state, _, _?)?: return "; pass \(flag(state == "c0" ? .c0 : .h0)) with the state to use"
+    case .stateComputed(let state, _)?: return "; pass \(flag(state == "c0" ? .c0 : .h0)) with that state (the other module's final state when the graph passes it on unchanged)"
     case .secondMask?: return ": leave out \(flag(.lengths))"
     case .maskNeedsLengths?: return "; give them with \(flag(.lengths))"
     case .reducedPrecision?: return "; pass \(flag(.fullPrecision)) to compute it in full precision"

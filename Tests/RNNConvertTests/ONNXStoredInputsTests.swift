@@ -39,15 +39,7 @@ final class ONNXStoredInputsTests: XCTestCase {
         }
     }
 
-    private func model(_ builder: ONNXGraphBuilder) -> Onnx_ModelProto {
-        var model = Onnx_ModelProto()
-        model.irVersion = 8
-        var set = Onnx_OperatorSetIdProto()
-        set.version = 17
-        model.opsetImport = [set]
-        model.graph = builder.graph
-        return model
-    }
+    private func model(_ builder: ONNXGraphBuilder) -> Onnx_ModelProto { builder.model }
 
     /// An RNN (input 3, hidden 2) reading `x`; `extra` adds inputs after B
     /// (sequence_lens, initial_h) and nodes before it.
@@ -84,6 +76,28 @@ final class ONNXStoredInputsTests: XCTestCase {
         }
         XCTAssertEqual(ONNXOperatorTable.inputNames("LSTM"), ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"])
         XCTAssertEqual(ONNXOperatorTable.inputNames("GRU"), ["X", "W", "R", "B", "sequence_lens", "initial_h"])
+    }
+
+    func testAttributeValuesONNXDoesNotDefineAreRefused() throws {
+        var direction = Onnx_AttributeProto()
+        direction.name = "direction"
+        direction.type = .int
+        direction.i = 1
+        for (attribute, name) in [(ONNXGraphBuilder.attribute("layout", int: 2), "layout"), (direction, "direction"),
+                                  (ONNXGraphBuilder.attribute("hidden_size", string: "2"), "hidden_size")] {
+            XCTAssertThrowsError(try ONNXImporter.read(try rnn(attributes: [attribute]), file: "odd.onnx"), name) { error in
+                guard case .refusedNode(_, _, .refusedAttribute(name, _, _))? = error as? ConversionError else { return XCTFail("\(error)") }
+            }
+        }
+        XCTAssertNoThrow(try ONNXImporter.read(try rnn(attributes: [ONNXGraphBuilder.attribute("layout", int: 0)]), file: "ok.onnx"))
+    }
+
+    func testARecurrentOperatorOfAnotherDomainIsNamedWithIt() throws {
+        var model = try rnn()
+        model.graph.node[model.graph.node.count - 1].domain = "com.example"
+        XCTAssertThrowsError(try ONNXImporter.read(model, file: "custom.onnx")) { error in
+            XCTAssertTrue("\(error)".contains("RNN in domain 'com.example'"), "\(error)")
+        }
     }
 
     func testAnUnnamedNodeIsDescribedByItsOutput() throws {

@@ -74,7 +74,7 @@ final class ONNXTrustCommandTests: XCTestCase {
 
     func testStoredStateAndLengthsMatter() throws {
         // Starting from zeros (what rnnkit did before) or full lengths gives other numbers.
-        for name in ["lstm_learned_state_ts", "lstm_constant_state_lengths", "gru_packed_lengths_ts"] {
+        for name in ["lstm_learned_state_ts", "lstm_constant_state_lengths", "gru_packed_lengths_ts", "gru_packed_batch_first_ts"] {
             let folder = fixture(name)
             let spec = try JSONDecoder().decode(Case.self, from: Data(contentsOf: folder.appendingPathComponent("case.json")))
             let x = try TensorFile.open(folder.appendingPathComponent("input.npy").path).tensors[0].tensor
@@ -87,7 +87,8 @@ final class ONNXTrustCommandTests: XCTestCase {
                 flags += ["--h0", work.appendingPathComponent("zeros.npy").path, "--c0", work.appendingPathComponent("zeros.npy").path]
             }
             if spec.stored_lengths != nil {
-                let full = Tensor(shape: [x.shape[1]], int64s: Array(repeating: Int64(x.shape[0]), count: x.shape[1]))
+                let (time, batch) = spec.batch_first == true ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
+                let full = Tensor(shape: [batch], int64s: Array(repeating: Int64(time), count: batch))
                 try NPYWriter.encode(full).write(to: work.appendingPathComponent("full.npy"))
                 flags += ["--lengths", work.appendingPathComponent("full.npy").path]
             }
@@ -121,6 +122,27 @@ final class ONNXTrustCommandTests: XCTestCase {
         XCTAssertEqual(broadcast.status, 0, broadcast.stderr)
     }
 
+    /// A decoder starting from its encoder's final state is not the encoder's second layer (PyTorch's
+    /// layer 2 starts from h0[1]): two modules, and the decoder's run needs that state (zeros were a guess).
+    func testADecoderStartingFromTheEncodersStateIsItsOwnModuleAndNeedsH0() throws {
+        let folder = fixture("gru_encoder_decoder")
+        let model = folder.appendingPathComponent("model.onnx")
+        let inspect = try CLI.run(["inspect", model.path])
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        XCTAssertTrue(inspect.stdout.contains("Module rnn: GRU layer, 1 layer") && inspect.stdout.contains("Module rnn_1: GRU layer, 1 layer"), inspect.stdout)
+        XCTAssertTrue(inspect.stdout.contains("initial_h of GRU node '/rnn/GRU_1' is computed from the outputs of GRU node '/rnn/GRU'"), inspect.stdout)
+        XCTAssertFalse(inspect.stdout.contains("graph input"), inspect.stdout)
+        let decoder = ["run", model.path, "--module", "rnn_1", "--input", folder.appendingPathComponent("decoder_input.npy").path]
+        let refused = try CLI.run(decoder + ["--output", work.appendingPathComponent("d0.npz").path])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("initial h0 from the outputs of GRU node '/rnn/GRU'") && refused.stderr.contains("--h0"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.appendingPathComponent("d0.npz").path))
+        let given = try CLI.run(decoder + ["--h0", folder.appendingPathComponent("decoder_h0.npy").path,
+                                           "--output", work.appendingPathComponent("d.npz").path])
+        XCTAssertEqual(given.status, 0, given.stderr)
+        XCTAssertLessThan(try difference(work.appendingPathComponent("d.npz"), folder.appendingPathComponent("decoder_expected.npz")), 1e-5)
+    }
+
     func testAnUnknownLayoutNeedsAFlag() throws {
         let folder = fixture("gru_layout_unknown")
         let model = folder.appendingPathComponent("model.onnx")
@@ -148,7 +170,7 @@ final class ONNXTrustCommandTests: XCTestCase {
     }
 
     func testConvertKeepsTheStoredStateAndLengthsOrRefuses() throws {
-        for name in ["lstm_constant_state_lengths", "gru_packed_lengths_ts", "lstm_learned_state_ts"] {
+        for name in ["lstm_constant_state_lengths", "gru_packed_lengths_ts", "lstm_learned_state_ts", "lstm_packed_batch_first_ts"] {
             let folder = fixture(name)
             let spec = try JSONDecoder().decode(Case.self, from: Data(contentsOf: folder.appendingPathComponent("case.json")))
             let module = spec.module.isEmpty ? "(root)" : spec.module
@@ -157,7 +179,9 @@ final class ONNXTrustCommandTests: XCTestCase {
                 let converted = try CLI.run(["convert", folder.appendingPathComponent("model.onnx").path, target.path, "--module", module])
                 XCTAssertEqual(converted.status, 0, converted.stderr)
                 XCTAssertTrue(converted.stdout.contains("stored"), converted.stdout)
-                let result = try run(target, folder, module: spec.module, flags: spec.flags, output: "\(name)_\(suffix).npz")
+                // A converted file need not record the layout: say it.
+                let layout = spec.batch_first == true ? ["--batch-first"] : []
+                let result = try run(target, folder, module: spec.module, flags: spec.flags + layout, output: "\(name)_\(suffix).npz")
                 XCTAssertEqual(result.status, 0, result.stderr)
                 guard result.status == 0 else { continue }
                 XCTAssertLessThan(try difference(work.appendingPathComponent("\(name)_\(suffix).npz"), folder.appendingPathComponent("expected.npz")), 1e-5,

@@ -13,6 +13,7 @@ shapes, computed by PyTorch or ONNX Runtime, never typed) and `case.json` (the m
 the run flags and what rnnkit should say). Only new folders are written.
 """
 
+import importlib.util
 import json
 import os
 import sys
@@ -43,6 +44,14 @@ def pytorch_outputs(y, y_h, y_c=None):
 
 def save(root, name, model, x, expected, spec):
     folder = os.path.join(root, "onnx", name)
+    if os.path.exists(os.path.join(folder, "case.json")):
+        # Only new folders are written: an existing fixture keeps the files (and the versions) that made it.
+        if isinstance(model, str):
+            for leftover in (model, model + ".data"):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
+        with open(os.path.join(folder, "case.json")) as handle:
+            return name, json.load(handle)
     os.makedirs(folder, exist_ok=True)
     if not isinstance(model, onnx.ModelProto):
         # The dynamo exporter may write the weights beside the model (`.onnx.data`): load them and store one file.
@@ -108,6 +117,18 @@ def torch_cases(root, made):
             y, h = self.gru(packed)
             return nn.utils.rnn.pad_packed_sequence(y, total_length=x.shape[0])[0], h
 
+    class PackedBatchFirst(nn.Module):
+        """batch_first=True: the exporter sorts the batch with a Gather *before* the batch/time Transpose."""
+
+        def __init__(self, mode, **kwargs):
+            super().__init__()
+            self.rnn = getattr(nn, mode)(batch_first=True, **kwargs)
+
+        def forward(self, x):
+            packed = nn.utils.rnn.pack_padded_sequence(x, torch.tensor([3, 5, 2]), batch_first=True, enforce_sorted=False)
+            y, h = self.rnn(packed)
+            return nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])[0], h
+
     def export(model, args, dynamo):
         path = os.path.join(root, "onnx", "_export.onnx")
         if dynamo:
@@ -127,6 +148,13 @@ def torch_cases(root, made):
     exporter = {False: "torch.onnx.export(dynamo=False, opset 14)", True: "torch.onnx.export(dynamo=True)"}
     for dynamo in (False, True):
         suffix = "dynamo" if dynamo else "ts"
+        if dynamo and importlib.util.find_spec("onnxscript") is None:
+            # Without onnxscript the dynamo exporter cannot run: keep the folders it made before.
+            names = ["lstm_learned_state_dynamo", "gru_learned_state_dynamo", "embedding_lstm_batch_first_dynamo"]
+            made.extend(save(root, name, None, None, None, None) for name in names
+                        if os.path.exists(os.path.join(root, "onnx", name, "case.json")))
+            print("onnx_trust: onnxscript is not installed; torch.onnx.export(dynamo=True) files kept as they are", file=sys.stderr)
+            continue
         # 1. A learned initial state.
         for mode, kwargs in (("LSTM", dict(input_size=3, hidden_size=4, num_layers=2)),
                              ("GRU", dict(input_size=3, hidden_size=4, bidirectional=True))):
@@ -166,6 +194,22 @@ def torch_cases(root, made):
                            "constant sequence_lens, the batch sorted by a Gather",
             "module": "gru", "flags": [], "stored_lengths": [3, 5, 2], "batch_first": False,
             "made_by": "torch " + torch.__version__}))
+        if dynamo:
+            continue
+        # 3. The same with batch_first=True: the sorting Gather sits before the Transpose.
+        for mode, kwargs in (("GRU", dict(input_size=3, hidden_size=4, num_layers=2)),
+                             ("LSTM", dict(input_size=3, hidden_size=4, bidirectional=True))):
+            model = PackedBatchFirst(mode, **kwargs).eval()
+            x = torch.randn(3, 5, 3)
+            with torch.no_grad():
+                expected = tensors(model(x))
+            path = export(model, (x,), dynamo)
+            shape = "2 layers" if mode == "GRU" else "bidirectional"
+            made.append(save(root, f"{mode.lower()}_packed_batch_first_{suffix}", path, x.numpy(), expected, {
+                "description": f"{exporter[dynamo]} of nn.{mode}({shape}, batch_first=True) on pack_padded_sequence(lengths [3, 5, 2], "
+                               "batch_first=True, enforce_sorted=False): the batch sorted by a Gather before the batch/time Transpose",
+                "module": "rnn", "flags": [], "stored_lengths": [3, 5, 2], "batch_first": True,
+                "made_by": "torch " + torch.__version__}))
     leftover = os.path.join(root, "onnx", "_export.onnx")
     if os.path.exists(leftover):
         os.remove(leftover)
@@ -288,6 +332,62 @@ def helper_cases(root, made):
         "description": "onnx.helper: a GRU whose X is a Reshape of a flat graph input: the layout is unknown; "
                        "expected: the graph's outputs, input.npy is X (time-major, so --no-batch-first)",
         "module": "", "flags": ["--no-batch-first"], "layout_unknown": True, "made_by": version}))
+
+    # 6. Encoder/decoder: the second GRU reads the first's Y and starts from its Y_h. Not one 2-layer
+    #    module (PyTorch's layer 2 starts from h0[1]): module rnn (the encoder) and rnn_1, whose run
+    #    needs --h0; decoder_*.npy/npz hold its input, that state and ONNX Runtime's outputs.
+    rng = np.random.default_rng(61)
+    t, b, f, h = 4, 2, 3, 3
+    ew, er, eb = weights(rng, "GRU", 1, h, f)
+    dw, dr, db = weights(rng, "GRU", 1, h, h)
+    graph = helper.make_graph([
+        constant("eW", ew), constant("eR", er), constant("eB", eb), constant("dW", dw), constant("dR", dr), constant("dB", db),
+        constant("axes", np.array([1], dtype=np.int64)),
+        helper.make_node("GRU", ["X", "eW", "eR", "eB"], ["Y1", "Y1_h"], name="/rnn/GRU", hidden_size=h, linear_before_reset=1),
+        helper.make_node("Squeeze", ["Y1", "axes"], ["X2"], name="/rnn/Squeeze"),
+        helper.make_node("GRU", ["X2", "dW", "dR", "dB", "", "Y1_h"], ["Y2", "Y2_h"], name="/rnn/GRU_1", hidden_size=h,
+                         linear_before_reset=1),
+    ], "encoder_decoder", [value_info("X", [t, b, f])],
+        [value_info("Y1", 4), value_info("Y1_h", 3), value_info("Y2", 4), value_info("Y2_h", 3)])
+    model = model_of(graph)
+    x = rng.standard_normal((t, b, f)).astype(np.float32)
+    y1, y1_h, y2, y2_h = session(model.SerializeToString()).run(None, {"X": x})
+    name, spec = save(root, "gru_encoder_decoder", model, x, pytorch_outputs(y1, y1_h), {
+        "description": "onnx.helper: GRU '/rnn/GRU' → Squeeze → GRU '/rnn/GRU_1' whose initial_h is the first's Y_h: two modules, "
+                       "rnn_1 needs --h0; expected: rnn; decoder_input.npy, decoder_h0.npy, decoder_expected.npz: rnn_1 run with --h0",
+        "module": "rnn", "flags": [], "batch_first": False, "made_by": version})
+    folder = os.path.join(root, "onnx", name)
+    if not os.path.exists(os.path.join(folder, "decoder_expected.npz")):
+        np.save(os.path.join(folder, "decoder_input.npy"), y1[:, 0])
+        np.save(os.path.join(folder, "decoder_h0.npy"), y1_h)
+        np.savez(os.path.join(folder, "decoder_expected.npz"), **pytorch_outputs(y2, y2_h))
+    made.append((name, spec))
+
+    # 7. layout=1 with a stored initial_h: ONNX stores it as (batch, directions, hidden). Batch = directions = 2,
+    #    so reading it as (directions, batch, hidden) runs without complaint and computes other numbers. ONNX
+    #    Runtime's CPU kernels refuse layout=1: expected is the same node at layout=0 between Transposes.
+    rng = np.random.default_rng(62)
+    t, b, f, h = 4, 2, 3, 3
+    gw, gr, gb = weights(rng, "GRU", 2, h, f)
+    h0 = rng.standard_normal((b, 2, h)).astype(np.float32)
+    stored = [numpy_helper.from_array(a, n) for a, n in ((gw, "W"), (gr, "R"), (gb, "B"), (h0, "h0"))]
+    graph = helper.make_graph([helper.make_node("GRU", ["X", "W", "R", "B", "", "h0"], ["Y", "Y_h"], name="gru", hidden_size=h,
+                                                direction="bidirectional", linear_before_reset=1, layout=1)],
+                              "layout1_state", [value_info("X", [b, t, f])], [value_info("Y", 4), value_info("Y_h", 3)], initializer=stored)
+    reference = helper.make_graph([
+        helper.make_node("Transpose", ["X"], ["X_tm"], perm=[1, 0, 2]),
+        helper.make_node("Transpose", ["h0"], ["h0_tm"], perm=[1, 0, 2]),
+        helper.make_node("GRU", ["X_tm", "W", "R", "B", "", "h0_tm"], ["Y", "Y_h"], hidden_size=h, direction="bidirectional",
+                         linear_before_reset=1),
+    ], "layout0_reference", [value_info("X", [b, t, f])], [value_info("Y", 4), value_info("Y_h", 3)], initializer=stored)
+    x = rng.standard_normal((b, t, f)).astype(np.float32)
+    y, y_h = session(model_of(reference).SerializeToString()).run(None, {"X": x})
+    expected = pytorch_outputs(y, y_h)
+    expected["output"] = np.ascontiguousarray(expected["output"].transpose(1, 0, 2))
+    made.append(save(root, "gru_layout1_state", model_of(graph), x, expected, {
+        "description": "onnx.helper: a bidirectional GRU with layout=1 and a stored initial_h (batch 2, directions 2, hidden 3); "
+                       "expected: ONNX Runtime on the same node at layout=0 between Transposes",
+        "module": "", "flags": [], "stored_state": True, "batch_first": True, "made_by": version}))
 
 
 def write_readme(root, made):

@@ -147,6 +147,12 @@ extension ModuleNote: Encodable {
             try put("node", node)
             try put("input", input)
             try put("option", option)
+        case .stateComputed(let role, let node, let source, let option):
+            try put("kind", "stateComputed")
+            try put("role", role)
+            try put("node", node)
+            try put("source", source)
+            try put("option", option)
         case .storedLengths(let lengths):
             try put("kind", "storedLengths")
             try put("lengths", lengths)

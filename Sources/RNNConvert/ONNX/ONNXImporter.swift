@@ -50,7 +50,10 @@ enum ONNXImporter {
             evaluators[index] = evaluator
         }
         guard !layers.isEmpty else {
-            let operators = Set(scopes.flatMap { $0.nodes.map(\.opType) }).sorted().prefix(16)
+            // An operator of another domain is named with it: an LSTM there is not ONNX's LSTM.
+            let operators = Set(scopes.flatMap { $0.nodes.map { node in
+                node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.opType) in domain '\(node.domain)'"
+            } }).sorted().prefix(16)
             throw ConversionError.modelFile(file: file, tensor: nil, .noRecurrentOperator(operators: Array(operators)))
         }
 

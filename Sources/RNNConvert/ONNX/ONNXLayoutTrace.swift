@@ -10,11 +10,14 @@ import TensorFiles
 /// ops that move axes predictably (Transpose, Squeeze, Unsqueeze, Reshape
 /// keeping the two leading axes, Identity, Cast, Dropout, elementwise ops
 /// with a bias-like constant, MatMul by a constant, an embedding `Gather`
-/// whose indices are followed, a `Gather` reordering the batch). It stops at
-/// the first Transpose that swaps time and batch (how torch.onnx.export
-/// writes `batch_first=True`: the module's input is that Transpose's input),
-/// or at a graph input or another recurrent node's output. Anything else
-/// leaves the layout unknown.
+/// whose indices are followed, a `Gather` reordering the batch). The first
+/// Transpose that swaps time and batch decides the layout (how
+/// torch.onnx.export writes `batch_first=True`: the module's input is that
+/// Transpose's input); past it the walk only looks for a `Gather` reordering
+/// the batch (`pack_padded_sequence(batch_first=True)` sorts before the
+/// Transpose) and ends quietly at what it cannot pass. Before it, the walk
+/// ends at a graph input or another recurrent node's output; anything else
+/// leaves the layout unknown, and so does a batch reordering it cannot read.
 struct ONNXLayoutTrace {
     /// Whether the module's input puts the batch first; nil when unknown.
     var batchFirst: Bool?
@@ -37,8 +40,11 @@ struct ONNXLayoutTrace {
         var batch = batchMajor ? 0 : 1
         var rank: Int? = 3
         var order: [Int]?
+        // Set by the Transpose that swaps time and batch; the walk goes on only to find a Gather reordering the batch.
+        var decided: Bool?
         func done(_ first: Bool?, _ stop: String? = nil) -> ONNXLayoutTrace {
-            ONNXLayoutTrace(batchFirst: first, stoppedAt: stop, batchOrder: order)
+            if let decided { return ONNXLayoutTrace(batchFirst: decided, batchOrder: order) }
+            return ONNXLayoutTrace(batchFirst: first, stoppedAt: stop, batchOrder: order)
         }
         func constant(_ name: String) -> Tensor? {
             guard !name.isEmpty, evaluator.producer(of: name) != nil || evaluator.isInitializer(name) else { return nil }
@@ -86,7 +92,7 @@ struct ONNXLayoutTrace {
                 else { return stop }
                 let swapped = (perm[time] > perm[batch]) != (time > batch)
                 (time, batch) = (perm[time], perm[batch])
-                if swapped { return done(time > batch) }
+                if swapped, decided == nil { decided = time > batch }
                 name = input
             case "Squeeze":
                 guard let axes = integers(producer, input: 1, attribute: "axes"), axes.allSatisfy({ $0 >= 0 }), let input = inputs.first else { return stop }
@@ -126,10 +132,13 @@ struct ONNXLayoutTrace {
                           let values = try? indices.int64s().map({ Int(clamping: $0) }) {
                     // Reordering the batch (pack_padded_sequence sorting by length), or another axis.
                     if axis == batch {
-                        guard Set(values) == Set(0 ..< values.count) else { return stop }
+                        guard Set(values) == Set(0 ..< values.count) else { return ONNXLayoutTrace(stoppedAt: ONNXGraphScope.describe(producer)) }
                         order = order.map { current in current.map { values[$0] } } ?? values
                     }
                     name = inputs[0]
+                } else if axis == batch {
+                    // The batch reordered by indices rnnkit cannot read: which entry is which is unknown.
+                    return ONNXLayoutTrace(stoppedAt: ONNXGraphScope.describe(producer))
                 } else {
                     return stop
                 }

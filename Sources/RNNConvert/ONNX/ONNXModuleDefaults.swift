@@ -8,7 +8,7 @@ import TensorFiles
 enum ONNXModuleDefaults {
     /// Ops that only move the module's outputs into PyTorch's shapes (and
     /// gather the layers' states into `h_n`).
-    static let outputMovement: Set<String> = ONNXModuleGrouping.passThroughOps.union(["Concat", "Slice", "Split", "Gather"])
+    static let outputMovement: Set<String> = ONNXStackLink.ops.union(["Concat", "Slice", "Split", "Gather"])
 
     /// The operators (described, at most three) the graph applies to the outputs
     /// of `node` (the module's last layer) beyond moving them, following
@@ -77,21 +77,40 @@ enum ONNXModuleDefaults {
             for layer in group.layers {
                 for (role, value, option) in [("initial_h", layer.initialH, RequestOption.h0), ("initial_c", layer.initialC, .c0),
                                                ("sequence_lens", layer.sequenceLengths, .lengths)] {
-                    if case .runtime(let input) = value {
+                    switch value {
+                    case .runtime(let input):
                         hints.notes.append(.runtimeInput(role: role, node: ONNXGraphScope.describe(layer.node), input: input, option: option))
+                    case .recurrent(let source):
+                        hints.notes.append(.stateComputed(role: role, node: ONNXGraphScope.describe(layer.node), source: source, option: option))
+                    case .absent, .stored:
+                        break
                     }
                 }
             }
         }
 
-        // Lengths: one constant sequence_lens for every layer, as PyTorch's packed sequences.
+        // Lengths: one sequence_lens for every layer, as PyTorch's packed sequences (none on some layers is other lengths).
         var stored: [[Int]?] = []
+        var sources: [String?] = []
         for layer in group.layers {
-            if case .stored(let tensor) = layer.sequenceLengths {
-                stored.append(try tensor.int64s().map { Int(clamping: $0) })
-            } else {
+            switch layer.sequenceLengths {
+            case .stored(let tensor):
+                let values = try tensor.int64s().map { Int(clamping: $0) }
+                stored.append(values)
+                sources.append("\(values)")
+            case .runtime(let input):
                 stored.append(nil)
+                sources.append("input " + input)
+            case .recurrent(let node):
+                stored.append(nil)
+                sources.append("node " + node)
+            case .absent:
+                stored.append(nil)
+                sources.append(nil)
             }
+        }
+        if sources.contains(where: { $0 != nil }), Set(sources).count > 1 {
+            throw ConversionError.lengthsDiffer(file: file, module: module)
         }
         if own, let initializer = graph.initializer.first(where: { $0.name == "sequence_lens" }) {
             let values = try ONNXTensorCoding.tensor(from: initializer, file: file).int64s().map { Int(clamping: $0) }

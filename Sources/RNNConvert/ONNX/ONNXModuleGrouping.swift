@@ -6,8 +6,10 @@ import RNNLayouts
 /// (a layer stack) and what that module is called.
 ///
 /// A node continues a module when its input `X` is the previous node's `Y`
-/// reshaped (through Transpose, Reshape, Squeeze, … only) and the two fit
-/// one stack. Names come from, in order: rnnkit's own metadata
+/// as PyTorch's next layer reads it (`ONNXStackLink`), the two fit
+/// one stack, and its initial state is not computed from another recurrent
+/// node's outputs (PyTorch's layer k starts from `h0[k]`, never from the
+/// layer below's final state: an encoder/decoder pair is two modules). Names come from, in order: rnnkit's own metadata
 /// (`rnnkit.module`); the dynamo exporter's node metadata (`namespace`,
 /// whose `name: torch.nn.modules.rnn.LSTM` segment is the module path); the
 /// TorchScript exporter's node names (`/encoder/lstm/LSTM_1` → `encoder.lstm`).
@@ -19,8 +21,6 @@ enum ONNXModuleGrouping {
         var layers: [ONNXRecurrentNode]
     }
 
-    /// Ops that only move or relabel data between two stacked layers.
-    static let passThroughOps: Set<String> = ["Transpose", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Cast", "Flatten"]
 
     /// Groups `layers`; `evaluators[layer.scope]` sees the graph each layer sits in.
     static func group(_ layers: [ONNXRecurrentNode], metadata: [String: String], evaluators: [ONNXConstantEvaluator?]) -> [Group] {
@@ -35,10 +35,11 @@ enum ONNXModuleGrouping {
         var chainOf: [Int: Int] = [:]
         for (index, layer) in layers.enumerated() {
             if let evaluator = evaluators[layer.scope],
-               let upstream = upstreamLayer(layer, producerLayer: producerLayer, evaluator: evaluator),
+               let (upstream, path) = upstreamLayer(layer, producerLayer: producerLayer, evaluator: evaluator),
                layers[upstream].scope == layer.scope,
                let chain = chainOf[upstream], chains[chain].last == upstream, names[upstream] == names[index],
-               stacks(layer, on: layers[upstream]) {
+               stacks(layer, on: layers[upstream]),
+               ONNXStackLink.isPyTorchInput(path, from: layers[upstream], to: layer, evaluator: evaluator) {
                 chains[chain].append(index)
                 chainOf[index] = chain
             } else {
@@ -100,16 +101,19 @@ enum ONNXModuleGrouping {
         return nil
     }
 
-    /// The layer whose `Y` feeds `layer`'s `X` through data-movement ops only.
+    /// The layer whose `Y` feeds `layer`'s `X` through data-movement ops
+    /// only, and those ops from `Y` to `X`.
     private static func upstreamLayer(
         _ layer: ONNXRecurrentNode, producerLayer: [String: Int], evaluator: ONNXConstantEvaluator
-    ) -> Int? {
+    ) -> (Int, [Onnx_NodeProto])? {
         guard var name = layer.node.input.first else { return nil }
+        var path: [Onnx_NodeProto] = []
         for _ in 0 ..< 32 {
-            if let index = producerLayer[name] { return index }
-            guard let (node, _) = evaluator.producer(of: name), passThroughOps.contains(node.opType),
+            if let index = producerLayer[name] { return (index, path.reversed()) }
+            guard let (node, _) = evaluator.producer(of: name), ONNXStackLink.ops.contains(node.opType),
                   let input = node.input.first
             else { return nil }
+            path.append(node)
             name = input
         }
         return nil
@@ -117,7 +121,7 @@ enum ONNXModuleGrouping {
 
     private static func stacks(_ layer: ONNXRecurrentNode, on previous: ONNXRecurrentNode) -> Bool {
         layer.mode == previous.mode && layer.hiddenSize == previous.hiddenSize && layer.directions == previous.directions
-            && layer.inputSize == previous.directions * previous.hiddenSize
+            && layer.inputSize == previous.directions * previous.hiddenSize && layer.stateSource == nil
     }
 
     private static func sameWeights(_ a: [ONNXRecurrentNode], _ b: [ONNXRecurrentNode]) -> Bool {

@@ -127,6 +127,16 @@ public enum ONNXOperatorTable {
             guard let entry = entry(op, attribute.name, kind: "attribute") else {
                 return .unknownAttribute(name: attribute.name, op: op, known: known)
             }
+            // A value of another type, or a layout ONNX does not define, would be read as the default.
+            let given = text(attribute)
+            switch attribute.name {
+            case "layout" where !attribute.hasI || ![0, 1].contains(attribute.i):
+                return .refusedAttribute(name: "layout", value: given, why: "ONNX defines layout 0 and 1 only")
+            case "hidden_size" where !attribute.hasI, "clip" where !attribute.hasF, "direction" where !attribute.hasS:
+                return .refusedAttribute(name: attribute.name, value: given, why: "not a value of the type ONNX defines for it")
+            default:
+                break
+            }
             if case .refusedUnlessDefault(let value) = entry.handling {
                 let given = text(attribute)
                 if value == nil || given != value {

@@ -31,6 +31,16 @@ struct ONNXRecurrentNode {
     var initialC: ONNXStoredInput = .absent
     var sequenceLengths: ONNXStoredInput = .absent
 
+    /// The recurrent node (described) whose outputs this node's initial
+    /// state is computed from, if any: such a node starts from another's
+    /// final state, not from its own slice of a module's `h0`.
+    var stateSource: String? {
+        for value in [initialH, initialC] {
+            if case .recurrent(let source) = value { return source }
+        }
+        return nil
+    }
+
     /// Reads `node`, refusing what a PyTorch module cannot express.
     init(_ node: Onnx_NodeProto, mode: RNNMode, evaluator: inout ONNXConstantEvaluator, place: String = "") throws {
         let label = ONNXGraphScope.describe(node) + (place.isEmpty ? "" : " (in \(place))")
@@ -109,8 +119,18 @@ struct ONNXRecurrentNode {
                 throw ConversionError.nodeInput(file: evaluator.file, node: label, role: role, input: node.input[index], error)
             }
         }
-        initialH = try stored(5, "initial_h")
-        if mode == .lstm { initialC = try stored(6, "initial_c") }
+        // With layout=1 ONNX stores a state as (batch, directions, hidden): read it as (directions, batch, hidden).
+        func directionsFirst(_ tensor: Tensor) throws -> Tensor {
+            guard batchMajor, tensor.shape.count == 3 else { return tensor }
+            return try TensorMovement.transpose(tensor, perm: [1, 0, 2])
+        }
+        func state(_ index: Int, _ role: String) throws -> ONNXStoredInput {
+            let value = try stored(index, role)
+            guard case .stored(let tensor) = value else { return value }
+            return .stored(try directionsFirst(tensor))
+        }
+        initialH = try state(5, "initial_h")
+        if mode == .lstm { initialC = try state(6, "initial_c") }
         sequenceLengths = try stored(4, "sequence_lens")
         for (role, value, width, index) in [("initial_h", initialH, hiddenSize, 5), ("initial_c", initialC, hiddenSize, 6)] {
             // A state of zeros is no state, but its shape must still fit: the dynamo exporter writes an
@@ -119,7 +139,7 @@ struct ONNXRecurrentNode {
             var constant: Tensor?
             if case .stored(let tensor) = value { constant = tensor }
             if case .absent = value, index < node.input.count, !node.input[index].isEmpty {
-                constant = try? evaluator.value(node.input[index])
+                constant = try (try? evaluator.value(node.input[index])).map(directionsFirst)
             }
             if let tensor = constant {
                 guard tensor.dtype.isFloatingPoint, tensor.shape.count == 3, tensor.shape[0] == directions, tensor.shape[2] == width,

@@ -1,5 +1,6 @@
 import Foundation
 import ONNXProto
+import RNNLayouts
 import TensorFiles
 
 /// What feeds one optional input of a recurrent node (`initial_h`,
@@ -13,6 +14,9 @@ enum ONNXStoredInput {
     case stored(Tensor)
     /// Computed from the graph's (or subgraph's) input `name` at run time.
     case runtime(String)
+    /// Computed from the outputs of another recurrent node (`node`,
+    /// described): an encoder's final state starting a decoder.
+    case recurrent(node: String)
 
     /// Reads input `index` of `node`.
     ///
@@ -36,6 +40,7 @@ enum ONNXStoredInput {
             if evaluator.isInitializer(name) { _ = try evaluator.value(name) }  // rethrows the reader's error
             return .runtime(name)
         }
+        if ONNXLayout.mode(ofOperator: node.opType) != nil { return .recurrent(node: ONNXGraphScope.describe(node)) }
         func first() throws -> ONNXStoredInput {
             guard let input = node.input.first, !input.isEmpty else { return .absent }
             return try value(input, evaluator: &evaluator, visited: &visited)
@@ -67,7 +72,7 @@ enum ONNXStoredInput {
         default:
             break
         }
-        if let input = graphInput(feeding: name, evaluator: evaluator) { return .runtime(input) }
+        if let origin = origin(of: name, evaluator: evaluator) { return origin }
         throw ConversionError.graph(.unfollowedNode(value: name, node: ONNXGraphScope.describe(node), followed: ONNXConstantEvaluator.supportedOps + ["Expand", "ConstantOfShape"]))
     }
 
@@ -96,18 +101,21 @@ enum ONNXStoredInput {
         return try TensorMovement.slice(tensor, ranges)
     }
 
-    /// A graph input among the values `name` is computed from, if any.
-    static func graphInput(feeding name: String, evaluator: ONNXConstantEvaluator) -> String? {
+    /// What `name` is computed from at run time: a recurrent node's outputs
+    /// when any feed it (they are not the graph's inputs), else a graph input; nil when neither.
+    static func origin(of name: String, evaluator: ONNXConstantEvaluator) -> ONNXStoredInput? {
         var pending = [name]
         var seen: Set<String> = []
+        var input: String?
         while let next = pending.popLast(), seen.count < 4096 {
             guard !next.isEmpty, seen.insert(next).inserted else { continue }
             if let (node, _) = evaluator.producer(of: next) {
+                if ONNXLayout.mode(ofOperator: node.opType) != nil { return .recurrent(node: ONNXGraphScope.describe(node)) }
                 pending += node.input
-            } else if !evaluator.isInitializer(next) {
-                return next
+            } else if !evaluator.isInitializer(next), input == nil {
+                input = next
             }
         }
-        return nil
+        return input.map { .runtime($0) }
     }
 }

@@ -216,6 +216,9 @@ public enum StoredInputError: BadInputError, Equatable {
     /// The file stores `state` (`h0`, `c0`) for a batch of `stored`; the
     /// input has `batch` sequences (nil: one unbatched sequence).
     case stateBatch(state: String, stored: Int, batch: Int?)
+    /// The graph computes the module's initial `state` (`h0`, `c0`) from the
+    /// outputs of the recurrent node `source`, and none was given.
+    case stateComputed(state: String, source: String)
     /// The file masks the module's input in a way rnnkit does not compute (`reason` says how).
     case maskRefused(reason: MaskRefusal)
     /// The file's framework computes the module below float32 (`precision`),
@@ -242,6 +245,9 @@ public enum StoredInputError: BadInputError, Equatable {
             return "the file stores \(state) for a batch of \(stored), but the input is one unbatched sequence"
         case .stateBatch(let state, let stored, let batch?):
             return "the file stores \(state) for a batch of \(stored), but the input has a batch of \(batch)"
+        case .stateComputed(let state, let source):
+            return "the graph computes this module's initial \(state) from the outputs of \(source) (another module); "
+                + "rnnkit runs the module alone and has no value for it"
         case .maskRefused(let reason):
             return reason.description
         case .reducedPrecision(let precision):

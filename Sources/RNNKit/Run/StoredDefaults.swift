@@ -13,11 +13,17 @@ extension ModuleHints {
     ///
     /// - Parameter batch: the input's batch (nil for one unbatched sequence).
     /// - Throws: `StoredInputError` when a stored value is for another batch
-    ///   (a stored state of batch 1 is broadcast, as ONNX does).
+    ///   (a stored state of batch 1 is broadcast, as ONNX does), or when the
+    ///   graph computes the state from another module's outputs and none is given.
     package func filling(h0: Tensor?, c0: Tensor?, lengths: [Int]?, batch: Int?) throws
         -> (h0: Tensor?, c0: Tensor?, lengths: [Int]?)
     {
         var filled = (h0: h0, c0: c0, lengths: lengths)
+        // A state the graph computes from another module's outputs has no default (zeros would be a guess).
+        for case .stateComputed(_, _, let source, let option) in notes
+        where (option == .h0 && filled.h0 == nil) || (option == .c0 && filled.c0 == nil) {
+            throw StoredInputError.stateComputed(state: option == .c0 ? "c0" : "h0", source: source)
+        }
         if filled.h0 == nil, let stored = storedState?.h0 { filled.h0 = try Self.state(stored, name: "h0", batch: batch) }
         if filled.c0 == nil, let stored = storedState?.c0 { filled.c0 = try Self.state(stored, name: "c0", batch: batch) }
         if filled.lengths == nil, let stored = self.lengths {
