@@ -373,6 +373,15 @@ def make_archives(K, folder):
     for suffix in ["keras", "h5"]:
         model.save(os.path.join(out, "encoder_decoder." + suffix))
         files["encoder_decoder." + suffix] = {"module enc": {"h_n": "enc_h_n"}, "module dec": ["refuse", "takes 3 inputs"]}
+    # tf_keras keeps its CuDNN layers (separate input and recurrent biases), which rnnkit refuses in every container.
+    from tf_keras.src.layers.rnn import cudnn_lstm
+    layer = cudnn_lstm.CuDNNLSTM(4, return_sequences=True)
+    layer.build((None, None, 3))
+    model = K.Sequential([K.Input((None, 3)), layer])
+    randomize(model)
+    model.save(os.path.join(out, "cudnn_lstm.keras"))
+    files["cudnn_lstm.keras"] = {"run": ["refuse", "CuDNNLSTM keeps the input and recurrent biases apart"]}
+
     np.savez(os.path.join(out, "expected.npz"), **expected)
     with open(os.path.join(out, "archives.json"), "w") as f:
         json.dump(OrderedDict(made_by="tf_keras", keras_version=K.__version__, input="input.npy", expected="expected.npz",

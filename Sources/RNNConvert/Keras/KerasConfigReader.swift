@@ -206,6 +206,8 @@ enum KerasConfigReader {
             }
             return try recurrent(layerClass, merged, name: name, file: file, hardSigmoid: hardSigmoid)
         }
+        // tf_keras's `.keras` files may hold its CuDNN layers, which the `.h5` reader refuses alike.
+        if let mode = ["CuDNNLSTM": RNNMode.lstm, "CuDNNGRU": .gru][className] { throw refuse(.cudnn(layer: className, mode: mode)) }
         if let why = KerasConfigKeys.unacceptedKey(className, config) { throw refuse(why) }
         if className == "Bidirectional" {
             guard let inner = config["layer"] as? [String: Any], let innerClass = inner["class_name"] as? String,
