@@ -228,7 +228,8 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
         case .inputMask(let mask):
             if case .maskValue = mask.source { return true }
             return false
-        // A run without what these say is refused (the nonlinearity, the layout, the precision, the code).
+        // A run without what these say is refused (the nonlinearity, the layout, the precision, the code);
+        // a stored state or lengths is reported by the run that uses it (`ModuleHints.storedDefaultsUsed`).
         case .simpleRNNActivation, .layoutUnknown, .reducedPrecision, .unrunCode, .stateComputed,
              .storedState, .storedLengths, .storedTensor, .readFrom, .nonlinearityRecorded, .batchMajorInput,
              .lastStepOnly, .gruResetBefore:

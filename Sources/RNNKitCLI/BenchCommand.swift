@@ -29,20 +29,20 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup(title: "The module in WEIGHTS")
     var selection: ModuleOptions
 
-    @Option(help: "Synthetic module: its mode.")
-    var mode: RNNMode = .lstm
+    @Option(help: "Synthetic module: its mode (default LSTM).")
+    var mode: RNNMode?
 
-    @Option(help: "Synthetic module: input features.")
-    var inputSize: Int = 256
+    @Option(help: "Synthetic module: input features (default 256).")
+    var inputSize: Int?
 
-    @Option(help: "Synthetic module: hidden size.")
-    var hiddenSize: Int = 256
+    @Option(help: "Synthetic module: hidden size (default 256).")
+    var hiddenSize: Int?
 
-    @Option(help: "Synthetic module: LSTM projection size (0 = none).")
-    var projSize: Int = 0
+    @Option(help: "Synthetic module: LSTM projection size (default 0 = none).")
+    var projSize: Int?
 
-    @Option(help: "Synthetic module: stacked layers.")
-    var layers: Int = 1
+    @Option(help: "Synthetic module: stacked layers (default 1).")
+    var layers: Int?
 
     @Flag(help: "Synthetic module: two directions per layer.")
     var bidirectional = false
@@ -73,10 +73,40 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         for (name, value) in [("--input-size", inputSize), ("--hidden-size", hiddenSize), ("--layers", layers),
-                              ("--batch", batch), ("--steps", steps)] where value < 1 {
+                              ("--batch", batch), ("--steps", steps)] where (value ?? 1) < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
-        if projSize < 0 || threads < 0 || `repeat` < 0 { throw ValidationError("--proj-size, --threads and --repeat must not be negative") }
+        if (projSize ?? 0) < 0 || threads < 0 || `repeat` < 0 { throw ValidationError("--proj-size, --threads and --repeat must not be negative") }
+        if weights != nil {
+            // The file's module is timed: options describing another would be ignored.
+            let given = [("--mode", mode != nil), ("--input-size", inputSize != nil), ("--hidden-size", hiddenSize != nil),
+                         ("--proj-size", projSize != nil), ("--layers", layers != nil), ("--bidirectional", bidirectional)]
+                .filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("\(given.joined(separator: ", ")) describe\(given.count == 1 ? "s" : "") a synthetic module; "
+                    + "WEIGHTS gives its own (choose it with --module)")
+            }
+            return
+        }
+        let architecture = synthetic
+        if architecture.projSize > 0 {
+            guard architecture.mode == .lstm else { throw ValidationError("--proj-size is for --mode LSTM only") }
+            guard architecture.projSize < architecture.hiddenSize else {
+                throw ValidationError("--proj-size (\(architecture.projSize)) must be smaller than --hidden-size (\(architecture.hiddenSize))")
+            }
+        }
+        let half = Double(ProcessInfo.processInfo.physicalMemory / 2)
+        let bytes = ForwardBenchmark.weightBytes(architecture)
+        guard bytes <= half else {
+            throw ValidationError(String(format: "the synthetic module's weights take %.1f GB, more than half of this machine's %.1f GB; "
+                + "choose smaller sizes", bytes / 1e9, 2 * half / 1e9))
+        }
+    }
+
+    /// The synthetic module the options describe.
+    private var synthetic: RNNArchitecture {
+        RNNArchitecture(mode: mode ?? .lstm, inputSize: inputSize ?? 256, hiddenSize: hiddenSize ?? 256,
+                        projSize: projSize ?? 0, numLayers: layers ?? 1, bidirectional: bidirectional)
     }
 
     func run() throws {
@@ -84,10 +114,11 @@ struct BenchCommand: ParsableCommand {
             let (module, nonlinearity) = try loadModule()
             let network = try RNNNetwork(module: module, nonlinearity: nonlinearity, computeType: dtype)
             let architecture = module.architecture
-            let input = ForwardBenchmark.randomInput(steps: steps, batch: batch, features: architecture.inputSize, type: dtype)
-            let options = ExecutionOptions(threads: threads, kernels: kernels, gemm: gemm)
+            let input = try ForwardBenchmark.randomInput(steps: steps, batch: batch, features: architecture.inputSize, type: dtype)
+            // float64 always runs the reference path (docs/engine.md): the report says so, whatever --kernels asked.
+            let options = ExecutionOptions(threads: threads, kernels: dtype == .float64 ? .reference : kernels, gemm: gemm)
             let result = try ForwardBenchmark.measure(network, input: input, options: options, repeats: `repeat`)
-            print(json ? try BenchReport.json(result, module: module, options: options, batch: batch, steps: steps)
+            print(json ? try BenchReport.json(result, module: module, options: options, batch: batch, steps: steps, dtype: dtype)
                        : BenchReport.text(result, module: module, options: options, batch: batch, steps: steps))
         }
     }
@@ -100,10 +131,7 @@ struct BenchCommand: ParsableCommand {
             ).loadModule()
             return (module, hints.nonlinearity ?? .tanh)
         }
-        let architecture = RNNArchitecture(
-            mode: mode, inputSize: inputSize, hiddenSize: hiddenSize,
-            projSize: projSize, numLayers: layers, bidirectional: bidirectional)
-        return (try ForwardBenchmark.syntheticModule(architecture), .tanh)
+        return (try ForwardBenchmark.syntheticModule(synthetic), .tanh)
     }
 }
 
@@ -131,11 +159,12 @@ enum BenchReport {
             """
     }
 
-    static func json(_ r: ForwardBenchmark.Result, module: RNNModule, options: ExecutionOptions, batch: Int, steps: Int) throws -> String {
+    static func json(_ r: ForwardBenchmark.Result, module: RNNModule, options: ExecutionOptions, batch: Int, steps: Int,
+                     dtype: ComputeType) throws -> String {
         let a = module.architecture
         return try jsonText(JSONBench(
             mode: a.mode.rawValue, input_size: a.inputSize, hidden_size: a.hiddenSize, proj_size: a.projSize,
-            layers: a.numLayers, bidirectional: a.bidirectional, batch: batch, steps: steps,
+            layers: a.numLayers, bidirectional: a.bidirectional, batch: batch, steps: steps, dtype: dtype.rawValue,
             threads: options.resolvedThreads, kernels: ForwardBenchmark.kernelName(options), gemm: ForwardBenchmark.gemmName(options),
             openblas_core: ForwardBenchmark.openBLASCore, runs: r.seconds.count,
             median_ms: r.median * 1e3, min_ms: r.quantile(0) * 1e3, q1_ms: r.quantile(0.25) * 1e3,
@@ -149,7 +178,9 @@ enum BenchReport {
         var mode: String
         var input_size, hidden_size, proj_size, layers: Int
         var bidirectional: Bool
-        var batch, steps, threads: Int
+        var batch, steps: Int
+        var dtype: String
+        var threads: Int
         var kernels, gemm, openblas_core: String
         var runs: Int
         var median_ms, min_ms, q1_ms, q3_ms, max_ms, gflops, sgemm_gflops, flops, cpu_ms_per_run: Double

@@ -69,6 +69,9 @@ final class ONNXTrustCommandTests: XCTestCase {
             XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
             guard result.status == 0 else { continue }
             XCTAssertLessThan(try difference(work.appendingPathComponent("\(name).npz"), folder.appendingPathComponent("expected.npz")), 1e-5, name)
+            // What the run takes from the file is said (a state dict's tensor of that name may be one the forward ignores).
+            if spec.stored_state == true { XCTAssertTrue(result.stderr.contains("the file stores an initial state"), "\(name): \(result.stderr)") }
+            if spec.stored_lengths != nil { XCTAssertTrue(result.stderr.contains("the file stores sequence lengths"), "\(name): \(result.stderr)") }
         }
     }
 
@@ -94,6 +97,7 @@ final class ONNXTrustCommandTests: XCTestCase {
             }
             let result = try run(folder.appendingPathComponent("model.onnx"), folder, module: spec.module, flags: flags, output: "\(name)_override.npz")
             XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertFalse(result.stderr.contains("the file stores"), "\(name): nothing stored is used: \(result.stderr)")
             XCTAssertGreaterThan(try difference(work.appendingPathComponent("\(name)_override.npz"), folder.appendingPathComponent("expected.npz")), 1e-3,
                                  "\(name): the flags override the stored defaults")
         }

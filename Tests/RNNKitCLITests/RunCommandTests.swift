@@ -84,6 +84,19 @@ final class RunCommandTests: XCTestCase {
     /// `run` writes the output while it computes it (`OutputReceiver`):
     /// SIGTERM once the temporary file holds megabytes of it, before the
     /// pass ends, leaves no file at all.
+    /// A tensor named `<module>.h0` beside the weights is the run's default
+    /// initial state, and run says so: in a state dict it may be a buffer the
+    /// model's forward ignores (0.22 off then, with no word before).
+    func testAStoredStateTheRunUsesIsSaid() throws {
+        try write(Tensor(shape: [1, 2, 4], floats: (0 ..< 8).map { Float($0) / 8 }), to: "weights/lstm.h0.npy")
+        let stored = try run(["--input", "x.npy", "--output", "stored.npz"])
+        XCTAssertEqual(stored.status, 0, stored.stderr)
+        XCTAssertEqual(stored.stderr, "note: weights: the file stores 'lstm.h0' (1, 2, 4); run uses it as the default --h0\n")
+        let given = try run(["--input", "x.npy", "--h0", "h0.npy", "--output", "given.npz"])
+        XCTAssertEqual(given.status, 0, given.stderr)
+        XCTAssertEqual(given.stderr, "", "the given h0 is used: nothing from the file")
+    }
+
     func testARunStoppedWhileItWritesItsOutputLeavesNoFile() throws {
         try write(Tensor(shape: [3_000_000, 2, 3], floats: [Float](repeating: 0.25, count: 18_000_000)), to: "long.npy")
         let process = Process()

@@ -47,6 +47,21 @@ package enum ForwardBenchmark {
     /// The OpenBLAS core (kernel table) this CPU runs, as OpenBLAS names it.
     package static var openBLASCore: String { BLAS.openBLASCore }
 
+    /// The bytes of a synthetic module's float32 weights, counted in
+    /// floating point so that absurd sizes do not overflow: what
+    /// `syntheticModule` would allocate.
+    package static func weightBytes(_ architecture: RNNArchitecture) -> Double {
+        let gates = Double(architecture.mode.gateCount) * Double(architecture.hiddenSize)
+        let state = Double(architecture.projSize > 0 ? architecture.projSize : architecture.hiddenSize)
+        let output = state * Double(architecture.directions)
+        var total = 0.0
+        for layer in 0 ..< architecture.numLayers {
+            let input = layer == 0 ? Double(architecture.inputSize) : output
+            total += gates * (input + state + 2) + Double(architecture.projSize) * Double(architecture.hiddenSize)
+        }
+        return 4 * total * Double(architecture.directions)
+    }
+
     /// A module with PyTorch's default initialisation (uniform in ±1/√hidden)
     /// and PyTorch's tensor names, found by the inspector like a file's.
     package static func syntheticModule(_ architecture: RNNArchitecture, seed: UInt64 = 1) throws -> RNNModule {
@@ -61,9 +76,21 @@ package enum ForwardBenchmark {
     }
 
     /// A (T, B, features) input of uniform values in [-1, 1).
-    package static func randomInput(steps: Int, batch: Int, features: Int, type: ComputeType, seed: UInt64 = 2) -> Tensor {
+    ///
+    /// - Throws: `EngineError.workingMemory` when the input alone would take
+    ///   more than half of the machine's memory (or its size overflows),
+    ///   before anything is allocated.
+    package static func randomInput(steps: Int, batch: Int, features: Int, type: ComputeType, seed: UInt64 = 2) throws -> Tensor {
+        let physical = ProcessInfo.processInfo.physicalMemory
+        let rows = steps.multipliedReportingOverflow(by: batch)
+        let elements = rows.partialValue.multipliedReportingOverflow(by: features)
+        let bytes = elements.partialValue.multipliedReportingOverflow(by: type == .float32 ? 4 : 8)
+        guard !rows.overflow, !elements.overflow, !bytes.overflow, bytes.partialValue <= Int(clamping: physical / 2) else {
+            let overflowed = rows.overflow || elements.overflow || bytes.overflow
+            throw EngineError.workingMemory(steps: steps, batch: batch, bytes: overflowed ? nil : bytes.partialValue, physicalMemory: physical)
+        }
         var random = SplitMix(seed: seed)
-        let count = steps * batch * features
+        let count = elements.partialValue
         switch type {
         case .float32: return Tensor(shape: [steps, batch, features], floats: (0 ..< count).map { _ in Float(random.uniform()) })
         case .float64: return Tensor(shape: [steps, batch, features], doubles: (0 ..< count).map { _ in random.uniform() })

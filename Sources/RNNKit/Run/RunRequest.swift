@@ -151,6 +151,10 @@ package struct RunRequest: Sendable {
         // What the file stores, where the request gives nothing.
         let batch: Int? = input.shape.count == 3 ? input.shape[batchFirst ? 0 : 1] : nil
         let (h0, c0, lengths) = try located { try recorded.filling(h0: given.h0, c0: given.c0, lengths: given.lengths, batch: batch) }
+        // A stored state or lengths the run uses: said, since a tensor of that name may be one the model's forward ignores.
+        for note in recorded.storedDefaultsUsed(h0: given.h0 == nil, c0: given.c0 == nil, lengths: given.lengths == nil) {
+            reportAssumption(ModuleNoteEntry(.file(weights), note: note))
+        }
         guard let computeType = ComputeType(dtype: input.dtype) else {
             throw FileInputError(file: self.input, underlying: EngineError.inputDType(found: input.dtype, expected: nil))
         }
@@ -189,6 +193,20 @@ extension ModuleHints {
     /// another assumption gives other numbers.
     package var assumptions: [ModuleNote] {
         (notes + (inputMask.map { [.inputMask($0)] } ?? [])).filter(\.isRunAssumption)
+    }
+
+    /// The notes of what the file stores that a run takes as its default
+    /// (`storedState`, `storedLengths`, `storedTensor`), for the defaults the
+    /// request leaves to the file (`h0`, `c0`, `lengths` true: not given).
+    package func storedDefaultsUsed(h0: Bool, c0: Bool, lengths: Bool) -> [ModuleNote] {
+        notes.filter { note in
+            switch note {
+            case .storedState(_, let states): return states.contains { $0 == "c0" ? c0 : h0 }
+            case .storedLengths: return lengths
+            case .storedTensor(_, _, let option): return option == .lengths ? lengths : option == .c0 ? c0 : h0
+            default: return false
+            }
+        }
     }
 
     /// Refuses a module the file's framework computes below float32 unless
