@@ -77,7 +77,23 @@ final class ONNXStackingTests: XCTestCase {
                 builder.node("Cast", name: "back", inputs: ["Yc"], outputs: ["X2"], attributes: [ONNXGraphBuilder.attribute("to", int: 1)])
             }
             XCTAssertEqual(try modules(cast), ["rnn", "rnn_1"], name)
+            // The first module's output is not the graph's: the Cast computes other numbers from it.
+            let notes = try XCTUnwrap(ONNXImporter.read(cast, file: "stack.onnx").hints["rnn"]).notes
+            XCTAssertTrue(notes.contains { if case .computedAfter(let operators) = $0 { operators.contains { $0.contains("Cast") } } else { false } },
+                          "\(name): \(notes)")
         }
+    }
+
+    /// A Cast to a float type that keeps every value only moves the output.
+    func testAWideningCastAfterTheModuleIsAMove() throws {
+        var builder = ONNXGraphBuilder(name: "g")
+        builder.input("x", .float32, [.free, .free, .fixed(3)], doc: "")
+        try builder.initializer("W", Tensor(shape: [1, 2, 3], floats: [0.1, 0.2, 0.3, -0.1, 0, 0.4]))
+        try builder.initializer("R", Tensor(shape: [1, 2, 2], floats: [0.1, -0.2, 0.3, 0.1]))
+        builder.node("RNN", name: "/rnn/RNN", inputs: ["x", "W", "R"], outputs: ["Y"])
+        builder.node("Cast", name: "wide", inputs: ["Y"], outputs: ["Yd"], attributes: [ONNXGraphBuilder.attribute("to", int: 11)])
+        let notes = try XCTUnwrap(ONNXImporter.read(builder.model, file: "cast.onnx").hints.values.first).notes
+        XCTAssertFalse(notes.contains { if case .computedAfter = $0 { true } else { false } }, "\(notes)")
     }
 
     func testLengthsOnTheSecondLayerOnlyAreRefused() throws {

@@ -24,7 +24,7 @@ enum ONNXModuleDefaults {
         while let value = pending.popLast() {
             // Shape and Size read only the output's shape (tf2onnx sizes the next layer's state with them).
             for consumer in consumers[value] ?? [] where !["Shape", "Size"].contains(consumer.opType) {
-                if outputMovement.contains(consumer.opType) {
+                if outputMovement.contains(consumer.opType), consumer.opType != "Cast" || castKeepsValues(consumer) {
                     for output in consumer.output where !output.isEmpty && seen.insert(output).inserted { pending.append(output) }
                 } else {
                     let described = ONNXGraphScope.describe(consumer)
@@ -34,6 +34,14 @@ enum ONNXModuleDefaults {
             if seen.count > 10_000 { break }
         }
         return found.count > 3 ? Array(found.prefix(3)) + ["…"] : found
+    }
+
+    /// Whether a `Cast` of a module's float32 (or narrower) output keeps
+    /// every value: to float32 or float64; a Cast to an integer or a
+    /// narrower float computes other numbers than the module's.
+    static func castKeepsValues(_ node: Onnx_NodeProto) -> Bool {
+        guard let target = ONNXAttributes(node).int("to").flatMap({ ONNXTensorCoding.dtype(of: Int32(clamping: $0)) }) else { return false }
+        return target == .float32 || target == .float64
     }
 
     /// Fills `hints`' `batchFirst` / `layoutUnknown`, `storedState`, `lengths` and notes for `group`.
