@@ -129,6 +129,15 @@ def torch_cases(root, made):
             y, h = self.rnn(packed)
             return nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])[0], h
 
+    class PackedLearnedState(LearnedState):
+        """A learned h0 (and c0) with pack_padded_sequence: the exporter Expands the state over the batch, then
+        sorts it with the batch (a Gather on axis 1) before slicing it per layer."""
+
+        def forward(self, x):
+            packed = nn.utils.rnn.pack_padded_sequence(x, torch.tensor([3, 5, 2]), enforce_sorted=False)
+            y, state = self.rnn(packed, self.state(x.shape[1]))
+            return nn.utils.rnn.pad_packed_sequence(y, total_length=x.shape[0])[0], state
+
     def export(model, args, dynamo):
         path = os.path.join(root, "onnx", "_export.onnx")
         if dynamo:
@@ -209,6 +218,20 @@ def torch_cases(root, made):
                 "description": f"{exporter[dynamo]} of nn.{mode}({shape}, batch_first=True) on pack_padded_sequence(lengths [3, 5, 2], "
                                "batch_first=True, enforce_sorted=False): the batch sorted by a Gather before the batch/time Transpose",
                 "module": "rnn", "flags": [], "stored_lengths": [3, 5, 2], "batch_first": True,
+                "made_by": "torch " + torch.__version__}))
+        # 5. A learned state with pack_padded_sequence: the sorted batch of a state broadcast from batch 1.
+        for mode, kwargs in (("LSTM", dict(input_size=3, hidden_size=4, num_layers=2)),
+                             ("GRU", dict(input_size=3, hidden_size=4, bidirectional=True))):
+            model = PackedLearnedState(mode, **kwargs).eval()
+            x = torch.randn(5, 3, 3)
+            with torch.no_grad():
+                expected = tensors(model(x))
+            path = export(model, (x,), dynamo)
+            made.append(save(root, f"{mode.lower()}_packed_learned_state_{suffix}", path, x.numpy(), expected, {
+                "description": f"{exporter[dynamo]} of nn.{mode} with a learned h0{'/c0' if mode == 'LSTM' else ''} of batch 1 "
+                               "on pack_padded_sequence(lengths [3, 5, 2], enforce_sorted=False): the state Expand-ed over the batch, "
+                               "then sorted with it by a Gather",
+                "module": "rnn", "flags": [], "stored_state": True, "stored_lengths": [3, 5, 2], "batch_first": False,
                 "made_by": "torch " + torch.__version__}))
     leftover = os.path.join(root, "onnx", "_export.onnx")
     if os.path.exists(leftover):

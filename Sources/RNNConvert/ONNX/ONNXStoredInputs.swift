@@ -32,7 +32,8 @@ enum ONNXStoredInput {
     private static func value(_ name: String, evaluator: inout ONNXConstantEvaluator, visited: inout Int) throws -> ONNXStoredInput {
         visited += 1
         guard visited < 512 else { throw ConversionError.graph(.tooDeep(value: name, limit: 512)) }
-        if let tensor = try? evaluator.value(name) {
+        let evaluated = Result { try evaluator.value(name) }
+        if case .success(let tensor) = evaluated {
             if tensor.dtype.isFloatingPoint, try tensor.doubles().allSatisfy({ $0 == 0 }) { return .absent }
             return .stored(tensor)
         }
@@ -65,6 +66,14 @@ enum ONNXStoredInput {
                 guard try tensor.doubles().allSatisfy({ $0 == 0 }) else { break }
             }
             return .absent
+        case "Gather":
+            // The batch sort of pack_padded_sequence exports applied to a state broadcast from batch 1 (a learned
+            // h0 Expand-ed to the batch): every sequence gets the same state, so the sort changes nothing.
+            let inner = try first()
+            if case .absent = inner { return inner }
+            guard case .stored(let tensor) = inner, tensor.shape.count == 3, tensor.shape[1] == 1,
+                  (ONNXAttributes(node).int("axis") ?? 0) % 3 == 1 else { break }
+            return inner
         case "Slice":
             let inner = try first()
             guard case .stored(let tensor) = inner else { return inner }
@@ -73,6 +82,8 @@ enum ONNXStoredInput {
             break
         }
         if let origin = origin(of: name, evaluator: evaluator) { return origin }
+        // A node the evaluator follows failed further up (a Gather whose indices a TopK computes): its reason, not the node's.
+        if ONNXConstantEvaluator.supportedOps.contains(node.opType), case .failure(let error) = evaluated { throw error }
         throw ConversionError.graph(.unfollowedNode(value: name, node: ONNXGraphScope.describe(node), followed: ONNXConstantEvaluator.supportedOps + ["Expand", "ConstantOfShape"]))
     }
 
