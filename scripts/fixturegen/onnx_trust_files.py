@@ -155,6 +155,20 @@ def torch_cases(root, made):
         return values
 
     exporter = {False: "torch.onnx.export(dynamo=False, opset 14)", True: "torch.onnx.export(dynamo=True)"}
+
+    def learned_states(cls, name, suffix, dynamo, how, extra):
+        """An LSTM (2 layers) and a GRU (bidirectional) with learned states, run by `cls`, saved as `<mode>_<name>_<suffix>`."""
+        for mode, kwargs in (("LSTM", dict(input_size=3, hidden_size=4, num_layers=2)),
+                             ("GRU", dict(input_size=3, hidden_size=4, bidirectional=True))):
+            model = cls(mode, **kwargs).eval()
+            x = torch.randn(5, 3, 3)
+            with torch.no_grad():
+                expected = tensors(model(x))
+            path = export(model, (x,), dynamo)
+            made.append(save(root, f"{mode.lower()}_{name}_{suffix}", path, x.numpy(), expected, {
+                "description": f"{exporter[dynamo]} of nn.{mode} with a learned h0{'/c0' if mode == 'LSTM' else ''} {how}",
+                "module": "rnn", "flags": [], "stored_state": True, **extra, "batch_first": False,
+                "made_by": "torch " + torch.__version__}))
     for dynamo in (False, True):
         suffix = "dynamo" if dynamo else "ts"
         if dynamo and importlib.util.find_spec("onnxscript") is None:
@@ -165,18 +179,7 @@ def torch_cases(root, made):
             print("onnx_trust: onnxscript is not installed; torch.onnx.export(dynamo=True) files kept as they are", file=sys.stderr)
             continue
         # 1. A learned initial state.
-        for mode, kwargs in (("LSTM", dict(input_size=3, hidden_size=4, num_layers=2)),
-                             ("GRU", dict(input_size=3, hidden_size=4, bidirectional=True))):
-            model = LearnedState(mode, **kwargs).eval()
-            x = torch.randn(5, 3, 3)
-            with torch.no_grad():
-                expected = tensors(model(x))
-            path = export(model, (x,), dynamo)
-            made.append(save(root, f"{mode.lower()}_learned_state_{suffix}", path, x.numpy(), expected, {
-                "description": f"{exporter[dynamo]} of nn.{mode} with a learned h0{'/c0' if mode == 'LSTM' else ''} "
-                               f"(nn.Parameter of batch 1, expanded over the batch)",
-                "module": "rnn", "flags": [], "stored_state": True, "batch_first": False,
-                "made_by": "torch " + torch.__version__}))
+        learned_states(LearnedState, "learned_state", suffix, dynamo, "(nn.Parameter of batch 1, expanded over the batch)", {})
         # 4. Embedding → LSTM(batch_first=True) → Linear.
         model = EmbeddingLSTM().eval()
         tokens = torch.randint(0, 11, (3, 6))
@@ -220,19 +223,9 @@ def torch_cases(root, made):
                 "module": "rnn", "flags": [], "stored_lengths": [3, 5, 2], "batch_first": True,
                 "made_by": "torch " + torch.__version__}))
         # 5. A learned state with pack_padded_sequence: the sorted batch of a state broadcast from batch 1.
-        for mode, kwargs in (("LSTM", dict(input_size=3, hidden_size=4, num_layers=2)),
-                             ("GRU", dict(input_size=3, hidden_size=4, bidirectional=True))):
-            model = PackedLearnedState(mode, **kwargs).eval()
-            x = torch.randn(5, 3, 3)
-            with torch.no_grad():
-                expected = tensors(model(x))
-            path = export(model, (x,), dynamo)
-            made.append(save(root, f"{mode.lower()}_packed_learned_state_{suffix}", path, x.numpy(), expected, {
-                "description": f"{exporter[dynamo]} of nn.{mode} with a learned h0{'/c0' if mode == 'LSTM' else ''} of batch 1 "
-                               "on pack_padded_sequence(lengths [3, 5, 2], enforce_sorted=False): the state Expand-ed over the batch, "
-                               "then sorted with it by a Gather",
-                "module": "rnn", "flags": [], "stored_state": True, "stored_lengths": [3, 5, 2], "batch_first": False,
-                "made_by": "torch " + torch.__version__}))
+        learned_states(PackedLearnedState, "packed_learned_state", suffix, dynamo,
+                       "of batch 1 on pack_padded_sequence(lengths [3, 5, 2], enforce_sorted=False): the state Expand-ed over "
+                       "the batch, then sorted with it by a Gather", {"stored_lengths": [3, 5, 2]})
     leftover = os.path.join(root, "onnx", "_export.onnx")
     if os.path.exists(leftover):
         os.remove(leftover)
