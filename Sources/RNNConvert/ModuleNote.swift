@@ -53,6 +53,10 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// PyTorch's shapes: `operators` (an ONNX `Gemm`, another module's node):
     /// rnnkit runs the module alone, so its output is not the graph's.
     case computedAfter(operators: [String])
+    /// ONNX: the weights of `node` are read from `initializers` that are
+    /// also graph inputs (defaults a caller may replace): rnnkit uses the
+    /// stored values, what onnxruntime computes when none are fed.
+    case weightsOverridable(node: String, initializers: [String])
     /// Keras: the model computes the module's input with `layer` (a
     /// `Dense`, an `Embedding`, described): a run must be given its output,
     /// not the model's input.
@@ -130,6 +134,9 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
         case .computedAfter(let operators):
             return "the graph computes more from this module's output (\(operators.joined(separator: ", "))): rnnkit runs the "
                 + "module alone, so its output is the module's, not the graph's"
+        case .weightsOverridable(let node, let initializers):
+            return "the weights of \(node) are stored in \(initializers.map { "'\($0)'" }.joined(separator: ", ")), which \(initializers.count == 1 ? "is" : "are") "
+                + "also a graph input: a caller may feed other weights there; rnnkit uses the stored ones (what onnxruntime computes when none are fed)"
         case .computedBefore(let layer):
             return "the model computes this module's input with the \(layer): rnnkit takes the module alone, "
                 + "so its input (what run must be given) is that layer's output, not the model's input"
@@ -220,7 +227,7 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     /// what the file records (a stored state, a mask, a layout) are `inspect`'s.
     public var isRunAssumption: Bool {
         switch self {
-        case .computedAfter, .computedBefore, .runtimeInput, .activationsAssumed, .weightlessLayersUnrecorded, .mergeModeAssumed,
+        case .computedAfter, .computedBefore, .weightsOverridable, .runtimeInput, .activationsAssumed, .weightlessLayersUnrecorded, .mergeModeAssumed,
              .keras2LayersFromWeights, .unrecordedBefore, .layersInferred, .gruResetAfterAssumed, .layersUnordered,
              .savedInTrainingMode:
             return true

@@ -118,6 +118,20 @@ final class ONNXStoredInputsTests: XCTestCase {
         }
     }
 
+    /// A weight initializer that is also a graph input is a default a caller
+    /// may replace: run uses the stored one, as onnxruntime does when none is
+    /// fed, and says so (it used to say nothing).
+    func testAWeightThatIsAlsoAGraphInputIsANote() throws {
+        let shadowed = try rnn { builder in
+            builder.input("R", .float32, [.fixed(1), .fixed(2), .fixed(2)], doc: "")
+        }
+        let hints = try XCTUnwrap(ONNXImporter.read(shadowed, file: "shadow.onnx").hints[""])
+        XCTAssertTrue(hints.notes.contains(.weightsOverridable(node: "the unnamed RNN node writing 'Y'", initializers: ["R"])), "\(hints.notes)")
+        XCTAssertTrue(ModuleNote.weightsOverridable(node: "n", initializers: ["R"]).isRunAssumption)
+        let plain = try XCTUnwrap(ONNXImporter.read(try rnn(), file: "plain.onnx").hints[""])
+        XCTAssertFalse(plain.notes.contains { if case .weightsOverridable = $0 { true } else { false } }, "\(plain.notes)")
+    }
+
     func testAnInitialStateFromAGraphInputIsANote() throws {
         let model = try rnn(extra: ["", "state"]) { builder in
             builder.input("state", .float32, [.fixed(1), .free, .fixed(2)], doc: "")

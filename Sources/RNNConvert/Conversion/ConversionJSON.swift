@@ -134,6 +134,10 @@ extension ModuleNote: Encodable {
         case .computedAfter(let operators):
             try put("kind", "computedAfter")
             try put("operators", operators)
+        case .weightsOverridable(let node, let initializers):
+            try put("kind", "weightsOverridable")
+            try put("node", node)
+            try put("initializers", initializers)
         case .computedBefore(let layer):
             try put("kind", "computedBefore")
             try put("layer", layer)

@@ -17,6 +17,8 @@ struct ONNXConstantEvaluator {
     let opset: Int
     private var initializers: [String: Onnx_TensorProto] = [:]
     private var producers: [String: (node: Onnx_NodeProto, output: Int)] = [:]
+    /// The graph's inputs: an initializer among them is only a default a caller may replace.
+    private var graphInputs: Set<String> = []
     private var cache: [String: Tensor] = [:]
     /// Bytes the model file holds (plus external data read so far): the
     /// budget for computed tensors is stated in terms of it.
@@ -37,6 +39,7 @@ struct ONNXConstantEvaluator {
     init(graph: Onnx_GraphProto, file: String, opset: Int) throws {
         self.file = file
         self.opset = opset
+        graphInputs = Set(graph.input.map(\.name))
         var info = stat()
         storedBytes = stat(file, &info) == 0 ? Int(info.st_size) : 0
         for initializer in graph.initializer {
@@ -52,6 +55,21 @@ struct ONNXConstantEvaluator {
     /// The node that produces `name`, if any.
     func producer(of name: String) -> (node: Onnx_NodeProto, output: Int)? {
         producers[name]
+    }
+
+    /// The initializers `name` is computed from that are also graph inputs
+    /// (ONNX IR ≥ 4: defaults a caller may feed other values for), sorted.
+    func overridableInitializers(of name: String) -> [String] {
+        var pending = [name], seen: Set<String> = [], found: Set<String> = []
+        while let next = pending.popLast(), seen.count < 4096 {
+            guard seen.insert(next).inserted else { continue }
+            if initializers[next] != nil {
+                if graphInputs.contains(next) { found.insert(next) }
+            } else if let (node, _) = producers[next] {
+                pending += node.input.filter { !$0.isEmpty }
+            }
+        }
+        return found.sorted()
     }
 
     /// Whether `name` is a stored initializer.

@@ -65,6 +65,9 @@ enum ONNXModuleDefaults {
             }
         }
 
+        for layer in group.layers where !layer.overridableWeights.isEmpty {
+            hints.notes.append(.weightsOverridable(node: ONNXGraphScope.describe(layer.node), initializers: layer.overridableWeights))
+        }
         if let last = group.layers.last {
             let after = computedAfter(last.node, graph: graph)
             if !after.isEmpty { hints.notes.append(.computedAfter(operators: after)) }

@@ -30,6 +30,9 @@ struct ONNXRecurrentNode {
     var initialH: ONNXStoredInput = .absent
     var initialC: ONNXStoredInput = .absent
     var sequenceLengths: ONNXStoredInput = .absent
+    /// Initializers the weights (W, R, B, P) are read from that are also
+    /// graph inputs: a caller may feed others; rnnkit uses the stored ones.
+    var overridableWeights: [String] = []
 
     /// The recurrent node (described) whose outputs this node's initial
     /// state is computed from, if any: such a node starts from another's
@@ -78,6 +81,8 @@ struct ONNXRecurrentNode {
         self.w = w
         self.r = r
         self.b = try weight(3, "B")
+        overridableWeights = Array(Set([1, 2, 3, 7].filter { $0 < node.input.count && !node.input[$0].isEmpty }
+            .flatMap { evaluator.overridableInitializers(of: node.input[$0]) })).sorted()
         let gates = mode.gateCount
         guard r.shape.count == 3, r.shape[0] == directions, r.shape[2] > 0, r.shape[2] <= Int(Int32.max),  // bounds gates·hidden below
               r.shape[1] == gates * r.shape[2] else {
