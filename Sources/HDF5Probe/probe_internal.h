@@ -81,16 +81,19 @@ PROBE_INTERNAL hid_t probe_memory_type(rk_memory_type type, int *owned);
 typedef struct probe_checksum probe_checksum;
 /// Starts one (and its helper thread); NULL without memory.
 PROBE_INTERNAL probe_checksum *probe_checksum_start(unsigned long long from);
-/// `size` bytes at `data` are in the file at `offset`: their CRC-32 is
-/// computed from `data`, which must stay unchanged until the next drain.
-PROBE_INTERNAL void probe_checksum_add(probe_checksum *sum, unsigned long long offset, const void *data, size_t size);
+/// `size` bytes at `data` were written to `dataset` at byte `at` of its
+/// data: their CRC-32 is computed from `data` (placed by the dataset's
+/// address; nothing when it has none), which must stay unchanged until the
+/// next drain. NULL `sum` is ignored.
+PROBE_INTERNAL void probe_checksum_rows(probe_checksum *sum, hid_t dataset, unsigned long long at, const void *data,
+                                        size_t size);
 /// Computes what the helper has not taken and waits for the rest: no piece
-/// refers to a buffer afterwards.
+/// refers to a buffer afterwards (NULL is ignored).
 PROBE_INTERNAL void probe_checksum_drain(probe_checksum *sum);
-/// After the file is closed: the CRC-32 and length of the file from `from`
-/// to its end, the bytes no piece covers read from `fd`. Returns 0, or -1
-/// when it cannot be told (then nothing is reported); releases `sum`.
-PROBE_INTERNAL int probe_checksum_finish(probe_checksum *sum, int fd, unsigned int *crc, unsigned long long *size);
+/// After the file is closed: sends record `C` with the CRC-32 and length of
+/// the file from `from` to its end, the bytes no piece covers read from
+/// `fd`, when they can be told (else nothing); releases `sum` (NULL is ignored).
+PROBE_INTERNAL void probe_checksum_report(probe_checksum *sum, int fd);
 
 // ----------------------------------------------------------- child_process.c
 

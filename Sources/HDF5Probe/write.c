@@ -134,10 +134,7 @@ static herr_t write_rows(hid_t dataset, hid_t type, hid_t space, const rk_write_
         status = memory < 0 ? -1 : H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL);
         if (status >= 0) status = H5Dwrite(dataset, type, memory, space, H5P_DEFAULT, data);
         if (memory >= 0) H5Sclose(memory);
-        // A contiguous dataset's rows lie at its address in row order; a
-        // dataset without one (compact) is read back with the metadata.
-        haddr_t address = status >= 0 && checksum ? H5Dget_offset(dataset) : HADDR_UNDEF;
-        if (address != HADDR_UNDEF) probe_checksum_add(checksum, address + start[0] * row_bytes, data, now * row_bytes);
+        if (status >= 0) probe_checksum_rows(checksum, dataset, start[0] * row_bytes, data, now * row_bytes);
     }
     if (status >= 0) written((size_t)rows * row_bytes);
     return status;
@@ -257,14 +254,7 @@ static void write_file(const probe_child_job *job) {
     H5Pclose(links);
     probe_report("closing the file", "", "");
     if (H5Fclose(file) < 0) { send_write_failure("", "finish-file"); return; }
-    unsigned int crc = 0;
-    unsigned long long size = 0;
-    if (checksum && probe_checksum_finish(checksum, writeback_fd, &crc, &size) == 0) {
-        probe_line *line = probe_line_start('C');
-        probe_line_number(line, crc);
-        probe_line_number(line, (long long)size);
-        probe_line_send(line);
-    }
+    probe_checksum_report(checksum, writeback_fd);
     checksum = NULL;
 }
 

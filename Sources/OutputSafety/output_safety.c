@@ -156,6 +156,10 @@ unsigned int rk_crc32(unsigned int crc, const void *data, size_t size) {
     return (unsigned int)value;
 }
 
+unsigned int rk_crc32_combine(unsigned int first, unsigned int second, unsigned long long second_size) {
+    return (unsigned int)crc32_combine(first, second, (z_off_t)second_size);
+}
+
 void rk_prefault(const void *data, size_t size) {
     const volatile unsigned char *bytes = data;
     unsigned char sink = 0;

@@ -31,33 +31,38 @@ final class StoredZipWriterTests: XCTestCase {
         XCTAssertEqual(printed, "70000 [0.0, -0.0] [69999.0, -8749.875]\n")
     }
 
-    /// CRC-32s computed by the helper thread (during the write, or half of
-    /// a block each) and joined by zlib's crc32_combine equal zlib's CRC-32
-    /// of the whole, for pieces on either side of the hand-over size.
+    /// CRC-32s computed on the CRC queue (during the write, or a block
+    /// split between the threads) and joined by zlib's crc32_combine equal
+    /// zlib's CRC-32 of the whole, for pieces on either side of the hand-over
+    /// size, with the helper thread and without one (the writer computing
+    /// every job).
     func testChecksumsOnTheHelperThreadEqualZlibsOfTheWhole() throws {
         let folder = try FormatSamples.temporaryDirectory(self)
         var generator = SystemRandomNumberGenerator()
         let bytes = (0 ..< 5_000_003).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
         let whole = bytes.withUnsafeBytes { rk_crc32(0, $0.baseAddress, $0.count) }
-        let helper = ChecksumHelper()
-        let sizes = [1, 100, ChecksumHelper.handOverBytes - 1, ChecksumHelper.handOverBytes, 1 << 20, 3_000_001]
-        try AtomicOutput.writeFile(to: folder.appendingPathComponent("pieces.bin").path) { output in
-            var crc: UInt32 = 0
-            var offset = 0
-            var index = 0
-            while offset < bytes.count {
-                let count = min(sizes[index % sizes.count], bytes.count - offset)
-                crc = try bytes.withUnsafeBytes { try helper.append(UnsafeRawBufferPointer(rebasing: $0[offset ..< offset + count]), to: output, continuing: crc) }
-                offset += count
-                index += 1
+        let sizes = [1, 100, ChecksumHelper.handOverBytes - 1, ChecksumHelper.handOverBytes, 1 << 20, 3_000_001, (256 << 10) + 1]
+        for helperThread in [true, false] {
+            let helper = ChecksumHelper(helperThread: helperThread)
+            let name = "pieces-\(helperThread).bin"
+            try AtomicOutput.writeFile(to: folder.appendingPathComponent(name).path) { output in
+                var crc: UInt32 = 0
+                var offset = 0
+                var index = 0
+                while offset < bytes.count {
+                    let count = min(sizes[index % sizes.count], bytes.count - offset)
+                    crc = try bytes.withUnsafeBytes { try helper.append(UnsafeRawBufferPointer(rebasing: $0[offset ..< offset + count]), to: output, continuing: crc) }
+                    offset += count
+                    index += 1
+                }
+                XCTAssertEqual(crc, whole, "helper thread: \(helperThread)")
             }
-            XCTAssertEqual(crc, whole)
-        }
-        XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("pieces.bin")), Data(bytes))
-        for size in [0, 1, 255 << 10, 256 << 10, 1 << 20, bytes.count] {
-            let expected = bytes.withUnsafeBytes { rk_crc32(0x1234_5678, $0.baseAddress, size) }
-            XCTAssertEqual(bytes.withUnsafeBytes { helper.checksum(UnsafeRawBufferPointer(rebasing: $0[0 ..< size]), continuing: 0x1234_5678) },
-                           expected, "\(size) bytes")
+            XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent(name)), Data(bytes))
+            for size in [0, 1, 255 << 10, 256 << 10, (256 << 10) + 1, 1 << 20, bytes.count] {
+                let expected = bytes.withUnsafeBytes { rk_crc32(0x1234_5678, $0.baseAddress, size) }
+                XCTAssertEqual(bytes.withUnsafeBytes { helper.checksum(UnsafeRawBufferPointer(rebasing: $0[0 ..< size]), continuing: 0x1234_5678) },
+                               expected, "\(size) bytes, helper thread: \(helperThread)")
+            }
         }
     }
 

@@ -5,7 +5,8 @@
 // remove on SIGINT, SIGTERM and SIGHUP (and, for inputs, what a SIGBUS from
 // a file truncated while mapped does), and the atomic publishing steps
 // (rename without replacing, exchange) Foundation does not offer; and
-// zlib's CRC-32 for the zip archives rnnkit writes.
+// zlib's CRC-32 for the zip archives rnnkit writes (computed beside the
+// writing by the queue of crc_queue.h).
 #include <stddef.h>
 
 /// Installs, once per process, handlers for SIGINT, SIGTERM and SIGHUP that
@@ -49,30 +50,6 @@ void rk_prefault(const void *data, size_t size);
 
 /// zlib's CRC-32 of `size` bytes at `data`, continuing `crc` (0 to start).
 unsigned int rk_crc32(unsigned int crc, const void *data, size_t size);
-
-/// A thread that computes zlib CRC-32s beside the caller (see crc_helper.c).
-typedef struct rk_crc_helper rk_crc_helper;
-
-/// Starts a helper thread (it blocks every signal). Returns NULL when no
-/// thread can be started: callers then compute CRCs themselves.
-rk_crc_helper *rk_crc_helper_start(void);
-
-/// Starts the CRC-32 of `size` bytes at `data` on the helper (waiting for
-/// the one before to finish); the bytes must stay unchanged until
-/// `rk_crc_helper_end` returns.
-void rk_crc_helper_begin(rk_crc_helper *helper, const void *data, size_t size);
-
-/// Waits for the CRC-32 `rk_crc_helper_begin` started and returns it (of
-/// those bytes alone, as `rk_crc32(0, …)`).
-unsigned int rk_crc_helper_end(rk_crc_helper *helper);
-
-/// Ends the helper's thread and releases it (NULL is ignored). No piece may be pending.
-void rk_crc_helper_stop(rk_crc_helper *helper);
-
-/// The CRC-32 of `size` bytes at `data`, continuing `crc`: the helper
-/// computes the first half while the caller computes the second (the
-/// caller alone when `helper` is NULL or the bytes are few).
-unsigned int rk_crc32_parallel(rk_crc_helper *helper, unsigned int crc, const void *data, size_t size);
 
 /// zlib's crc32_combine: the CRC-32 of A then B from that of A (`first`),
 /// that of B alone (`second`) and B's length.
