@@ -29,6 +29,7 @@ final class TracedModuleCommandTests: XCTestCase {
         let cases: [(stem: String, flags: [String])] = [
             ("head_on_state", ["--module", "gru"]), ("passthrough", ["--module", "lstm"]),
             ("packed", ["--module", "rnn", "--no-batch-first", "--lengths", fixture("packed_lengths.npy")]), ("unbatched", []),
+            ("scripted_rnn_relu", []),  // its nonlinearity recorded only as `mode = "RNN_RELU"`
         ]
         var compared = 0
         for (stem, flags) in cases {
@@ -46,6 +47,6 @@ final class TracedModuleCommandTests: XCTestCase {
                 compared += 1
             }
         }
-        XCTAssertEqual(compared, 11)
+        XCTAssertEqual(compared, 13)
     }
 }

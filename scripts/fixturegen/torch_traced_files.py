@@ -4,7 +4,8 @@ h_n (the submodule's forward returns `h` alone), a wrapper returning the module'
 by the tracer as `(h, c, output)`), a packed input (`torch.select` of the largest batch,
 `torch.index_select` putting the final state back in the input's order), an unbatched `(T, F)`
 input (`torch.unsqueeze`/`torch.squeeze` of the batch axis). rnnkit refuses a traced forward that
-computes anything besides the recurrence (a hook traced into it); these must still run.
+computes anything besides the recurrence (a hook traced into it); these must still run. And a
+scripted nn.RNN(relu), whose code records its nonlinearity only in the `mode` constant.
 
 expected.npz holds, per file stem, `<stem>_output` / `<stem>_h_n` (and `_c_n`): what the recurrent
 module computes for its input file (`<stem>_input.npy`, and `<stem>_lengths.npy` for the packed one).
@@ -101,6 +102,10 @@ def make(root):
     single = torch.randn(6, 4)
     torch.jit.save(torch.jit.trace(unbatched, single), os.path.join(folder, "unbatched.pt"))
     keep("unbatched", unbatched, single, "torch.jit.trace of nn.LSTM(4, 5) on an unbatched (T, F) input")
+    # torch 2.13 scripts nn.RNN with its `mode` constant ("RNN_RELU") and no `nonlinearity` constant.
+    scripted = nn.RNN(4, 5, nonlinearity="relu").eval()
+    torch.jit.save(torch.jit.script(scripted), os.path.join(folder, "scripted_rnn_relu.pt"))
+    keep("scripted_rnn_relu", scripted, x, "torch.jit.script of nn.RNN(4, 5, nonlinearity='relu'): its code records `mode = \"RNN_RELU\"`")
     np.savez(os.path.join(folder, "expected.npz"), **expected)
     with open(os.path.join(folder, "files.json"), "w") as handle:
         json.dump({"torch_version": torch.__version__, "files": dict(made)}, handle, indent=2)
@@ -120,7 +125,8 @@ call — a return of only the results the caller uses, in the tracer's order; `t
 `torch.index_select` for a packed input; `torch.unsqueeze`/`torch.squeeze` for an unbatched one —
 is not such a computation, and these files must run to torch's numbers (`expected.npz`:
 `<stem>_output`, `<stem>_h_n`, `<stem>_c_n` for `<stem>_input.npy`). Until the fix of 2026-12-07
-each was refused.
+each was refused. `scripted_rnn_relu.pt`: torch 2.13 records a scripted `nn.RNN`'s nonlinearity
+only as its `mode` constant (`"RNN_RELU"`), which rnnkit reads (it asked for `--nonlinearity`).
 
 | file | what |
 |---|---|
