@@ -2,7 +2,7 @@
 """Regenerates Fixtures/ with real PyTorch (and Keras 3 / ONNX for the interop
 folders). Run by hand (`make fixtures`), never in CI:
 
-    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,torch_modules,variants,keras_precision,torch_code,torch_buffers,keras_classes,pt2,unreadable,onnx_invalid,sharded,keras3_h5,keras2] [--root Fixtures]
+    python3 scripts/make_fixtures.py [--only modules,problems,checkpoints,keras,onnx,onnx_trust,keras_masks,torch_modules,variants,keras_precision,torch_code,torch_buffers,torch_traced,keras_classes,pt2,unreadable,onnx_invalid,sharded,keras3_h5,keras2] [--root Fixtures]
 
 Needs torch, numpy, h5py, safetensors, keras 3 + jax, onnx, onnxruntime and onnxscript
 (torch.onnx.export(dynamo=True), part onnx_trust).
@@ -24,7 +24,7 @@ import torch  # noqa: E402
 
 from fixturegen import (  # noqa: E402
     checkpoint_files, interop_files, keras3_h5_files, keras_class_files, keras_mask_files, keras_precision_files, module_fixtures,
-    onnx_invalid_files, onnx_trust_files, problem_files, pt2_files, readmes, self_check, sharded_files, torch_buffer_files, torch_code_files, torch_module_files, unreadable_files,
+    onnx_invalid_files, onnx_trust_files, problem_files, pt2_files, readmes, self_check, sharded_files, torch_buffer_files, torch_code_files, torch_traced_files, torch_module_files, unreadable_files,
     variant_files)
 
 # part -> (maker, README writer, what it counts)
@@ -47,6 +47,8 @@ PARTS = {
     "torch_code": (torch_code_files.make, torch_code_files.write_readme, "files"),
     # Stock nn.LSTM/GRU objects with buffers their forward ignores (h0, lengths, *_reverse): Fixtures/torch_buffers/.
     "torch_buffers": (torch_buffer_files.make, torch_buffer_files.write_readme, "files"),
+    # Plain traced modules whose forward holds the tracer's and PyTorch's own moves around the recurrence: Fixtures/torch_traced/.
+    "torch_traced": (torch_traced_files.make, torch_traced_files.write_readme, "files"),
     # Keras layers of classes rnnkit does not read that hold recurrent weights: Fixtures/keras_classes/.
     "keras_classes": (keras_class_files.make, keras_class_files.write_readme, "models"),
     # Exported programs (torch.export.save, .pt2) run as recorded or refused: Fixtures/pt2/.

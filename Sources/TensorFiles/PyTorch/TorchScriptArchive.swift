@@ -82,6 +82,9 @@ enum TorchScriptArchive {
                     throw TensorFileError(file: file, .torchFormat(.scriptSetting(code: codePath, name: "nonlinearity", value: String(value.prefix(20)))))
                 }
                 settings.nonlinearity = String(value.dropFirst().dropLast())
+            } else if let value = constant(line, "mode", type: "str"), let recorded = ["\"RNN_TANH\"": "tanh", "\"RNN_RELU\"": "relu"][String(value)] {
+                // Newer torch scripts nn.RNN with its `mode` constant only (`nonlinearity` stays an attribute).
+                settings.nonlinearity = settings.nonlinearity ?? recorded
             }
         }
         var weights = scriptedWeights(body)

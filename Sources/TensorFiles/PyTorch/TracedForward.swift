@@ -30,8 +30,11 @@ struct TracedForward {
     /// The weights the call passes, as attribute names (`weight_ih_l0`), when readable.
     var weights: [String]?
 
-    /// Calls a traced stock forward makes besides the recurrence: the batch size and the zero state.
-    static let bookkeeping: Set<String> = ["ops.prim.NumToTensor", "torch.size", "int", "torch.zeros", "torch.device"]
+    /// Calls a traced stock forward makes besides the recurrence: the batch size and the zero state;
+    /// for an unbatched input, adding and removing its batch axis; for a packed input, reading
+    /// the largest batch and putting a given state into (and the final state out of) the sorted order.
+    static let bookkeeping: Set<String> = ["ops.prim.NumToTensor", "torch.size", "int", "torch.zeros", "torch.device",
+                                           "torch.unsqueeze", "torch.squeeze", "torch.select", "torch.index_select"]
 
     /// Reads the `forward` in `body` (a class body's lines); `functions` are
     /// the recurrence calls (`torch.lstm(`, …).
@@ -68,10 +71,11 @@ struct TracedForward {
             let called = Self.calledFunctions(expression)
             for name in called where !Self.bookkeeping.contains(name) && !foreign.contains(name) { foreign.append(name) }
             if line.contains("CONSTANTS.") { constants = true }
+            let moved = Self.withoutAxisMoves(expression)
             if expression.hasPrefix("self."), called.isEmpty {
                 attributes[target] = String(expression.dropFirst(5))
-            } else if called.isEmpty, !target.isEmpty {
-                values[target] = expression.replacingOccurrences(of: " ", with: "")
+            } else if Self.calledFunctions(moved).isEmpty, !target.isEmpty {
+                values[target] = moved.replacingOccurrences(of: " ", with: "")
             }
         }
         guard let (rest, _) = call else { return }
@@ -89,6 +93,21 @@ struct TracedForward {
             let names = list.dropFirst().dropLast().split(separator: ",").map { attributes[String($0)] }
             if names.allSatisfy({ $0 != nil }) { weights = names.compactMap { $0 } }
         }
+    }
+
+    /// `expression` with the stock forward's moves of a result replaced by the
+    /// result: `torch.squeeze(output, 1)` (an unbatched input's batch axis
+    /// removed) and `torch.index_select(_3, 1, _7)` (a packed batch's final
+    /// state put back in the input's order) hand on `output` and `_3`.
+    static func withoutAxisMoves(_ expression: String) -> String {
+        var text = expression
+        for _ in 0 ..< 8 {
+            let next = text.replacingOccurrences(of: #"torch\.(squeeze|index_select)\((\w+),[^()]*\)"#, with: "$2",
+                                                 options: .regularExpression)
+            if next == text { break }
+            text = next
+        }
+        return text
     }
 
     /// `(target, expression)` of `target = expression`; `("", line)` for a line that assigns nothing.
@@ -115,13 +134,27 @@ struct TracedForward {
     }
 
     /// Whether `returned` (spaces removed), with locals bound to call-free
-    /// expressions substituted, is the call's results in order: `(_3, (_4, _5))`,
-    /// `(_1, _2)`, or the output alone (a submodule whose caller uses only it).
+    /// expressions substituted, only hands on the call's results: each at
+    /// most once, in tuples, in any order. A submodule's traced forward returns
+    /// what its caller uses, flattened: `(_3, (_4, _5))`, the output alone,
+    /// `h` alone (a head on `h_n`), `(_4, _5, _3)`. A result handed on twice
+    /// (`(_2, _2)`: `h_n` as the output too) is a rearrangement rnnkit does not compute.
     static func returnsResults(_ returned: String, _ results: [String], _ values: [String: String]) -> Bool {
-        let expression = values[returned] ?? returned
-        guard let output = results.first else { return false }
-        let forms = [output, "(\(results.joined(separator: ",")))",
-                     results.count == 3 ? "(\(results[0]),(\(results[1]),\(results[2])))" : nil].compactMap { $0 }
-        return forms.contains(expression)
+        // The names the expression hands on, locals bound to tuples of other locals expanded (a few
+        // levels: the tracer nests one or two).
+        func names(_ text: String, depth: Int) -> [String]? {
+            var found: [String] = []
+            for token in text.split(whereSeparator: { "(),".contains($0) }).map(String.init) {
+                if let value = values[token] {
+                    guard depth < 4, let inner = names(value, depth: depth + 1) else { return nil }
+                    found += inner
+                } else {
+                    found.append(token)
+                }
+            }
+            return found
+        }
+        guard let handed = names(returned, depth: 0) else { return false }
+        return !handed.isEmpty && handed.allSatisfy(results.contains) && Set(handed).count == handed.count
     }
 }
