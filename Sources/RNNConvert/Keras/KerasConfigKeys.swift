@@ -76,6 +76,9 @@ public enum KerasConfigKeys {
         /// Computes a new tensor and passes an incoming mask on unchanged
         /// (`supports_masking` in Keras); makes none.
         case passesMask = "passes-mask"
+        /// Joins several tensors (`Concatenate`, `Add`): Keras joins their
+        /// masks, so the output has none when none of its inputs has one.
+        case merges
     }
 
     /// Every layer class rnnkit accepts between a model's input and a
@@ -86,6 +89,8 @@ public enum KerasConfigKeys {
         "GaussianNoise": .identity, "AlphaDropout": .identity, "ActivityRegularization": .identity,
         "Masking": .masking, "Embedding": .embedding,
         "Dense": .passesMask, "Activation": .passesMask, "LayerNormalization": .passesMask, "BatchNormalization": .passesMask,
+        "Concatenate": .merges, "Add": .merges, "Subtract": .merges, "Multiply": .merges, "Average": .merges,
+        "Maximum": .merges, "Minimum": .merges,
     ]
 
     /// The first key of `config` (a `className` layer's) that is not in the

@@ -149,7 +149,8 @@ enum KerasConfigReader {
                                                   maskArgument: call?.mask ?? false)
                 entry.computedBefore = incomingComputed
             }
-            previous = masks.output(of: entry, config: layerConfig, incoming: incoming)
+            let others = (inbound ?? []).dropFirst().map { masks.states[$0] ?? input }
+            previous = masks.output(of: entry, config: layerConfig, incoming: incoming, others: others)
             previousComputed = values.output(of: name, className: layerClass, incoming: incomingComputed)
             entries.append(entry)
         }

@@ -49,8 +49,9 @@ struct KerasMaskFlow {
                   layer: "\(entry.className) layer '\(entry.name)'", zeroOutput: false)
     }
 
-    /// The state of `entry`'s output, recorded under its name.
-    mutating func output(of entry: KerasLayerEntry, config: [String: Any], incoming: State) -> State {
+    /// The state of `entry`'s output, recorded under its name; `others`:
+    /// the states of its other inputs (a merge layer's).
+    mutating func output(of entry: KerasLayerEntry, config: [String: Any], incoming: State, others: [State] = []) -> State {
         let state: State
         if let recurrent = entry.recurrent {
             // compute_mask: the mask goes on with the sequence, and ends with return_sequences=False.
@@ -69,6 +70,10 @@ struct KerasMaskFlow {
                 state = config["mask_zero"] as? Bool == true ? .carried(layer: "Embedding layer '\(entry.name)' (mask_zero=True)") : .none
             case .passesMask:
                 state = carried(incoming)
+            case .merges:
+                // Keras joins the inputs' masks (concatenated, or and-ed): none only when no input has one.
+                state = ([incoming] + others).allSatisfy { $0 == .none } ? .none
+                    : .unknown(.maskedMerge(className: entry.className, layer: entry.name))
             case nil:
                 if case .unknown = incoming {
                     state = incoming

@@ -82,6 +82,9 @@ public enum MaskRefusal: Sendable, Equatable, CustomStringConvertible {
     case unknownLayer(className: String, layer: String, known: [String])
     /// A nested model holds no layers rnnkit reads.
     case emptyNestedModel(name: String)
+    /// A layer joining several tensors (`Concatenate`, `Add`), at least one
+    /// of them masked: Keras joins the masks, which rnnkit does not compute.
+    case maskedMerge(className: String, layer: String)
 
     /// The reason in one clause, naming the layer.
     public var description: String {
@@ -97,6 +100,9 @@ public enum MaskRefusal: Sendable, Equatable, CustomStringConvertible {
         case .unknownLayer(let className, let layer, let known):
             return "the \(className) layer '\(layer)' lies between the model's input and this module, and rnnkit does not "
                 + "know whether \(className) makes or changes a mask (it knows \(known.joined(separator: ", ")))"
+        case .maskedMerge(let className, let layer):
+            return "the \(className) layer '\(layer)' joins tensors of which at least one is masked; Keras joins their masks, "
+                + "which rnnkit does not compute"
         case .emptyNestedModel(let name):
             return "the nested model '\(name)' holds no layers rnnkit reads"
         }
