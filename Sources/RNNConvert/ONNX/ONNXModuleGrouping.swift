@@ -21,7 +21,6 @@ enum ONNXModuleGrouping {
         var layers: [ONNXRecurrentNode]
     }
 
-
     /// Groups `layers`; `evaluators[layer.scope]` sees the graph each layer sits in.
     static func group(_ layers: [ONNXRecurrentNode], metadata: [String: String], evaluators: [ONNXConstantEvaluator?]) -> [Group] {
         let own = metadata[ONNXMetadata.module]
