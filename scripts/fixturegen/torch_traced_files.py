@@ -5,10 +5,14 @@ by the tracer as `(h, c, output)`), a packed input (`torch.select` of the larges
 `torch.index_select` putting the final state back in the input's order), an unbatched `(T, F)`
 input (`torch.unsqueeze`/`torch.squeeze` of the batch axis). rnnkit refuses a traced forward that
 computes anything besides the recurrence (a hook traced into it); these must still run. And a
-scripted nn.RNN(relu), whose code records its nonlinearity only in the `mode` constant.
+scripted nn.RNN(relu), whose code records its nonlinearity only in the `mode` constant. And traced
+cells, whose code is PyTorch's cell math written out op by op: stock ones must run (an RNNCell's
+nonlinearity read from it), ones with a hook traced into the ops (`cell_*hook`) must be refused.
 
 expected.npz holds, per file stem, `<stem>_output` / `<stem>_h_n` (and `_c_n`): what the recurrent
-module computes for its input file (`<stem>_input.npy`, and `<stem>_lengths.npy` for the packed one).
+module computes for its input file (`<stem>_input.npy`, and `<stem>_lengths.npy` for the packed one);
+for the cells, the cell called step by step over `cell_input.npy` from the zero state, and for the
+hooked ones `<stem>_pytorch`: the same without the hook (what `--assume-pytorch-forward` computes).
 
 Run with torch (python3 scripts/make_fixtures.py --only torch_traced, or this file alone).
 """
@@ -106,6 +110,50 @@ def make(root):
     scripted = nn.RNN(4, 5, nonlinearity="relu").eval()
     torch.jit.save(torch.jit.script(scripted), os.path.join(folder, "scripted_rnn_relu.pt"))
     keep("scripted_rnn_relu", scripted, x, "torch.jit.script of nn.RNN(4, 5, nonlinearity='relu'): its code records `mode = \"RNN_RELU\"`")
+    # Traced cells: the tracer writes PyTorch's cell math out op by op (no recurrence call), and a hook
+    # traced into it is one more op. rnnkit runs a cell over the sequence (docs/layouts.md): the expected
+    # numbers are the cell called step by step from the zero state.
+    def cell_over_sequence(cell, x):
+        state, outputs = None, []
+        with torch.no_grad():
+            for step in x:
+                state = cell(step) if state is None else cell(step, state)
+                outputs.append(state[0] if isinstance(state, tuple) else state)
+        return torch.stack(outputs)
+
+    def double(module, inputs, output):
+        return tuple(o * 2 for o in output) if isinstance(output, tuple) else output * 2
+
+    def halve_input(module, inputs):
+        return (inputs[0] * 0.5,) + tuple(inputs[1:])
+
+    cells = [
+        ("cell_lstm", nn.LSTMCell(4, 5), (x[0],), None, "torch.jit.trace of nn.LSTMCell(4, 5) on one step (B, F)"),
+        ("cell_gru_nobias_state", nn.GRUCell(4, 5, bias=False), (x[0], torch.randn(3, 5)), None,
+         "torch.jit.trace of nn.GRUCell(4, 5, bias=False) called with (input, hx)"),
+        ("cell_rnn_relu", nn.RNNCell(4, 5, nonlinearity="relu"), (x[0],), None,
+         "torch.jit.trace of nn.RNNCell(4, 5, nonlinearity='relu'): the traced code applies torch.relu"),
+        ("cell_rnn_unbatched", nn.RNNCell(4, 5), (x[0, 0],), None,
+         "torch.jit.trace of nn.RNNCell(4, 5) on an unbatched (F) step (torch.unsqueeze/torch.squeeze around it)"),
+        ("cell_lstm_hook", nn.LSTMCell(4, 5), (x[0],), double,
+         "torch.jit.trace of nn.LSTMCell(4, 5) with a forward hook (h and c ×2): must be refused"),
+        ("cell_gru_pre_hook", nn.GRUCell(4, 5), (x[0],), halve_input,
+         "torch.jit.trace of nn.GRUCell(4, 5) with a forward pre-hook (input ×½): must be refused"),
+    ]
+    for stem, cell, example, hook, description in cells:
+        cell.eval()
+        stock = cell_over_sequence(cell, x)  # before the hook: PyTorch's forward for the weights
+        if hook is double:
+            cell.register_forward_hook(hook)
+        elif hook is not None:
+            cell.register_forward_pre_hook(hook)
+        torch.jit.save(torch.jit.trace(cell, example), os.path.join(folder, stem + ".pt"))
+        output = cell_over_sequence(cell, x)
+        expected[stem + "_output"], expected[stem + "_h_n"] = output.numpy(), output[-1:].numpy()
+        if hook is not None:
+            expected[stem + "_pytorch"] = stock.numpy()
+        made.append((stem + ".pt", description))
+    np.save(os.path.join(folder, "cell_input.npy"), x.numpy())
     np.savez(os.path.join(folder, "expected.npz"), **expected)
     with open(os.path.join(folder, "files.json"), "w") as handle:
         json.dump({"torch_version": torch.__version__, "files": dict(made)}, handle, indent=2)
@@ -127,6 +175,14 @@ is not such a computation, and these files must run to torch's numbers (`expecte
 `<stem>_output`, `<stem>_h_n`, `<stem>_c_n` for `<stem>_input.npy`). Until the fix of 2026-12-07
 each was refused. `scripted_rnn_relu.pt`: torch 2.13 records a scripted `nn.RNN`'s nonlinearity
 only as its `mode` constant (`"RNN_RELU"`), which rnnkit reads (it asked for `--nonlinearity`).
+
+`cell_*.pt`: traced cells, whose traced code is PyTorch's cell math written out op by op
+(`torch.linear`, `torch.unsafe_chunk`, `torch.sigmoid_`, …), with no recurrence call. rnnkit runs a
+cell over the sequence (`cell_input.npy`, `(T, B, F)`), so `<stem>_output` is the cell called step by
+step from the zero state. The stock ones must run to those numbers (the RNNCell's relu read from its
+code); `cell_lstm_hook.pt` and `cell_gru_pre_hook.pt` carry a hook traced into the ops and must be
+refused (until the fix of 2026-12-07 they ran and exited 0, 0.2–0.4 off); `<stem>_pytorch` is the
+cell without its hook, what `--assume-pytorch-forward` computes.
 
 | file | what |
 |---|---|

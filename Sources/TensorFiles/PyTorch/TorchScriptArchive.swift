@@ -116,12 +116,23 @@ enum TorchScriptArchive {
     /// call when traced in training mode, and what its forward computes
     /// besides the call (`TracedForward`); and the weights the call passes. A
     /// sequence module whose call cannot be read has an unknown layout. Cells
-    /// have no layout.
+    /// have no layout; a traced cell's forward is its equations written out
+    /// op by op, compared with PyTorch's (`TracedCellForward`).
     static func traced(_ settings: RecordedModuleSettings, _ body: [Substring], code: String)
         -> (RecordedModuleSettings, RecurrentForwardWeights?) {
-        guard ["LSTM", "GRU", "RNN"].contains(pythonName(settings.className).split(separator: ".").last ?? "") else { return (settings, nil) }
+        let classLast = pythonName(settings.className).split(separator: ".").last.map(String.init) ?? ""
         var settings = settings
         let shortCode = code.split(separator: "/").drop { $0 != "code" }.joined(separator: "/")
+        if let kind = TracedCellForward.Kind(rawValue: classLast) {
+            // A scripted cell's class records its constants (`bias : Final[bool]`) and runs PyTorch's own code.
+            guard !body.contains(where: { $0.contains(" : Final[") }) else { return (settings, nil) }
+            let forward = TracedCellForward(body, kind: kind)
+            settings.source = "the traced forward in \(shortCode)"
+            settings.codeBeyondRecurrence = forward.beyondRecurrence
+            settings.nonlinearity = forward.nonlinearity
+            return (settings, forward.weights.map { RecurrentForwardWeights(names: $0, source: "the weights its traced forward reads in \(shortCode)") })
+        }
+        guard ["LSTM", "GRU", "RNN"].contains(classLast) else { return (settings, nil) }
         settings.source = "the traced call in \(shortCode)"
         let forward = TracedForward(body, functions: tracedCalls.map(\.call))
         settings.codeBeyondRecurrence = forward.beyondRecurrence
