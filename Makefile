@@ -18,7 +18,7 @@ help:
 	@echo "make bench-inspect   time rnnkit inspect on 1 GiB safetensors and .npy files (benchmark, not a test)"
 	@echo "make bench-compare   time the engine beside PyTorch and ONNX Runtime (needs torch, onnxruntime; docs/performance.md)"
 	@echo "make bench-convert   time rnnkit convert of a 512 MiB safetensors LSTM into every target against cp + fsync, with peak RSS (benchmark)"
-	@echo "make bench-step      the batch-1 step kernel against a plain read of W_hh from cache, one core (benchmark)"
+	@echo "make bench-step      the batch-1 step kernel against a plain read of W_hh from cache, and the batch-64 kernel and oneDNN's sgemm against the FMA peak, one core (benchmark)"
 	@echo "make fuzz-smoke      build the fuzz targets (Fuzz/, libFuzzer + ASan) and run each for $(FUZZ_SMOKE_SECONDS) s (CI)"
 
 # Installs the C libraries rnnkit links (libhdf5, OpenBLAS, oneDNN) when they are missing.
@@ -91,8 +91,8 @@ bench-compare: release
 
 bench-step:
 	clang -O2 -ISources/CRNNKernels/include -ISources/CRNNKernels scripts/bench_step_kernel.c \
-		Sources/CRNNKernels/*.c -lpthread -lm -o .build/bench_step
-	.build/bench_step 256 2
+		Sources/CRNNKernels/*.c -ldnnl -lpthread -lm -o .build/bench_step
+	OMP_NUM_THREADS=1 .build/bench_step 256 2
 
 bench-convert: release
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench_convert.py $(RELEASE_BIN)
