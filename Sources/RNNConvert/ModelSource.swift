@@ -199,6 +199,7 @@ public struct ModelSource: Sendable {
                     + "shard, so run and convert need the index (model.safetensors.index.json), which rnnkit reads with its shards"))
             }
             source.readStoredTensors()
+            source.noteStateShapedTensors()
             return source
         }
     }

@@ -75,6 +75,12 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     case storedLengths([Int])
     /// The file stores the tensor `name` of `shape`, the default of `option`.
     case storedTensor(name: String, shape: [Int], option: RequestOption)
+    /// The file stores `name` of `shape` in the module or one around it,
+    /// shaped like the module's initial state (a wrapper's learned `h0`):
+    /// rnnkit runs the module alone and cannot tell whether the model passes
+    /// it, so a run starts from zeros unless told; renamed to `stored` it is
+    /// the module's stored default.
+    case stateShapedTensor(name: String, shape: [Int], stored: String)
     /// Keras: a layer's activations were assumed (`origin`: the defaults
     /// of which Keras version), as `activations` lists them.
     case activationsAssumed(layer: String, origin: String, activations: String)
@@ -156,6 +162,10 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
             return "the file stores sequence lengths \(lengths); run uses them unless \(name(.lengths)) is given"
         case .storedTensor(let tensor, let shape, let option):
             return "the file stores '\(tensor)' \(shapeText(shape)); run uses it as the default \(name(option))"
+        case .stateShapedTensor(let tensor, let shape, let stored):
+            return "the file also stores '\(tensor)' \(shapeText(shape)), shaped like this module's initial state; rnnkit runs the "
+                + "module alone and cannot tell whether the model passes it in, so run starts from zeros, the module's default, "
+                + "unless given \(name(stored.hasSuffix("c0") ? .c0 : .h0)) (\(name(.rename)) \(tensor)=\(stored) starts from it)"
         case .activationsAssumed(let layer, let origin, let activations):
             return "layer '\(layer)': activations assumed from \(origin) (\(activations))"
         case .simpleRNNActivation(let layer, let file):
@@ -229,7 +239,7 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .computedAfter, .computedBefore, .weightsOverridable, .runtimeInput, .activationsAssumed, .weightlessLayersUnrecorded, .mergeModeAssumed,
              .keras2LayersFromWeights, .unrecordedBefore, .layersInferred, .gruResetAfterAssumed, .layersUnordered,
-             .savedInTrainingMode:
+             .savedInTrainingMode, .stateShapedTensor:
             return true
         // The mask a run computes from its input: which input that must be.
         case .inputMask(let mask):

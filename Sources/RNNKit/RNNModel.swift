@@ -95,12 +95,12 @@ public struct RNNModel: Sendable {
     public init(contentsOf url: URL, module: String? = nil, renames: [Rename] = [],
                 nonlinearity: Nonlinearity? = nil, fullPrecision: Bool = false, assumePyTorchForward: Bool = false) throws {
         let path = url.path
-        let source = try ModelSource.open(path)
+        var source = try ModelSource.open(path)
         try source.refuseShard()
         let selected: RNNModule
         do {
-            let tensors = try Rename.apply(renames, to: source.tensors)
-            selected = try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: module)
+            try source.rename(renames)
+            selected = try Inspector.inspect(source.tensors, unreadable: source.unreadable).selectModule(named: module)
         } catch let error as BadInputError {
             throw FileInputError(file: path, underlying: error)
         }

@@ -14,7 +14,9 @@ classify everything `onnx.defs.get_schema` declares, and refuse its refused attr
 Every torch.onnx.export file under Fixtures/onnx/ is converted by rnnkit to its own .onnx
 (through PyTorch names) and must reproduce PyTorch's outputs in ONNX Runtime; it is also read
 back with `rnnkit convert model.onnx weights.npz`, and the tensors must be bit-identical to
-the PyTorch state_dict stored beside it.
+the PyTorch state_dict stored beside it. A wrapper's learned initial state
+(Fixtures/torch_code/learned_state_dict.pt), renamed to the module's stored state, must reach
+the .onnx as its h0/c0 defaults.
 
 Usage: check_onnx.py --rnnkit .build/debug/rnnkit [--tolerance 1e-4] PATH...
   PATH is a fixture folder or a folder of fixture folders.
@@ -159,6 +161,24 @@ def check_exported(rnnkit, folder, work):
     return True, f"{len(original)} tensors bit-identical"
 
 
+def check_learned_state(rnnkit, path, work):
+    """A wrapper's learned h0/c0 (torch_code/learned_state_dict.pt), renamed to the module's stored
+    state, carried into the .onnx as its h0/c0 defaults: ONNX Runtime fed the input alone must give
+    the wrapper's output, as PyTorch computed it."""
+    folder = os.path.join(path, "torch_code")
+    target = os.path.join(work, "learned_state.onnx")
+    result = run([rnnkit, "convert", os.path.join(folder, "learned_state_dict.pt"), target,
+                  "--rename", "h0=lstm.h0", "--rename", "c0=lstm.c0"])
+    if result.returncode != 0:
+        return False, f"rnnkit convert failed (exit {result.returncode}): {result.stderr.strip()}"
+    onnx.checker.check_model(onnx.load(target))
+    model = session(target)
+    x = np.load(os.path.join(folder, "input.npy"))
+    output = model.run(None, {model.get_inputs()[0].name: x})[0]
+    expected = np.load(os.path.join(folder, "expected.npz"))["learned_state_module"]
+    return compare(output, expected, 1e-5)
+
+
 def check_operator_table(rnnkit):
     """rnnkit's one list of ONNX recurrent-operator attributes and inputs (`rnnkit
     onnx-operators`) classifies everything onnx.defs declares for LSTM, GRU and RNN, and
@@ -228,6 +248,10 @@ def main():
             tally.check(f"{folder} (torch.onnx.export → rnnkit .onnx)", check_reexported,
                         args.rnnkit, folder, args.tolerance, work)
             tally.check(f"{folder} (read back)", check_exported, args.rnnkit, folder, work)
+        for path in args.paths:
+            if os.path.isfile(os.path.join(path, "torch_code", "learned_state_dict.pt")):
+                tally.check(f"{path}/torch_code/learned_state_dict.pt (stored state → onnx)", check_learned_state,
+                            args.rnnkit, path, work)
         # Cells beyond PyTorch's (Fixtures/variants/): rnnkit's .onnx run by onnxruntime, or refused.
         for path in args.paths:
             for folder in variant_folders(path):

@@ -11,6 +11,8 @@ weights); input.npy is the input (time-major, (T, B, F)), input_batch_first.npy 
 for traced_batch_first. Two traced modules keep their settings only in the traced call: one
 batch-first (rnnkit reads it), one traced in training mode with dropout (refused). One nn.LSTM
 pickled in training mode (random dropout until eval(): rnnkit computes eval()'s output, noted).
+A wrapper passing its LSTM a learned h0/c0 (pickled, state dict, traced): rnnkit runs the module from
+zeros and says so; `--rename h0=lstm.h0 --rename c0=lstm.c0` makes them its stored default.
 
 Run with torch (python3 scripts/make_fixtures.py --only torch_code, or this file alone).
 """
@@ -73,6 +75,20 @@ def pytorch_forward(kind, module, x):
     plain.load_state_dict({k: v for k, v in module.state_dict().items()})
     with torch.no_grad():
         return plain.eval()(x)[0].numpy()
+
+
+class LearnedState(nn.Module):
+    """Passes its LSTM a learned initial state, expanded over the batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 5, num_layers=2)
+        self.h0 = nn.Parameter(torch.randn(2, 1, 5))
+        self.c0 = nn.Parameter(torch.randn(2, 1, 5))
+
+    def forward(self, x):
+        batch = x.shape[1]
+        return self.lstm(x, (self.h0.expand(-1, batch, -1).contiguous(), self.c0.expand(-1, batch, -1).contiguous()))
 
 
 def make(root):
@@ -145,6 +161,21 @@ def make(root):
     traced_pre_hook.register_forward_pre_hook(double_input)
     save("traced_pre_hook", traced_pre_hook, "torch.jit.trace of nn.GRU with a forward pre-hook (input ×2), traced into its forward",
          nn.GRU, traced=True)
+    # A wrapper passing its LSTM a learned initial state: the file stores h0/c0 around the module, and
+    # whether the model passes them is not the module's business. rnnkit runs the module from zeros
+    # (`_pytorch`) and says so; renamed to lstm.h0/lstm.c0 they are its stored default (`_module`).
+    torch.manual_seed(17)
+    learned = LearnedState().eval()
+    with torch.no_grad():
+        expected["learned_state_module"] = learned(x)[0].numpy()
+        expected["learned_state_pytorch"] = learned.lstm(x)[0].numpy()
+    torch.save(learned, os.path.join(folder, "learned_state.pt"))
+    torch.save(learned.state_dict(), os.path.join(folder, "learned_state_dict.pt"))
+    torch.jit.save(torch.jit.trace(learned, x), os.path.join(folder, "learned_state_traced.pt"))
+    made += [("learned_state", "torch.save of __main__.LearnedState, whose forward passes its LSTM (2 layers) "
+              "the learned h0, c0 (2, 1, 5) it holds, expanded over the batch"),
+             ("learned_state_dict", "its state_dict (lstm.*, h0, c0)"),
+             ("learned_state_traced", "torch.jit.trace of it")]
     np.save(os.path.join(folder, "input.npy"), x.numpy())
     np.savez(os.path.join(folder, "expected.npz"), **expected)
     with open(os.path.join(folder, "code.json"), "w") as handle:
@@ -172,6 +203,11 @@ plain `nn.LSTM` pickled in training mode: its forward is random until `eval()`; 
 `eval()` does (`_pytorch`) and says so in a note. `traced_forward_hook` and `traced_pre_hook` were
 traced with a hook: tracing writes the hook's `torch.mul` into the LSTM/GRU class's own `forward`
 beside `torch.lstm(...)`, so rnnkit refuses them (naming `torch.mul`) unless `--assume-pytorch-forward`.
+`learned_state*` hold a wrapper whose forward passes its LSTM the learned `h0`, `c0` it stores beside
+it: rnnkit runs the module alone, from zeros (`learned_state_pytorch`), and notes the state-shaped
+tensors (until 2026-12-07 silently: 0.29 off the model); with `--rename h0=lstm.h0 --rename
+c0=lstm.c0` they are the module's stored default and the run gives the model's output
+(`learned_state_module`).
 
 | file | what |
 |---|---|

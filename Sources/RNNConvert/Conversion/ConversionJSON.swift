@@ -165,6 +165,11 @@ extension ModuleNote: Encodable {
             try put("tensor", name)
             try put("shape", shape)
             try put("option", option)
+        case .stateShapedTensor(let name, let shape, let stored):
+            try put("kind", "stateShapedTensor")
+            try put("tensor", name)
+            try put("shape", shape)
+            try put("stored", stored)
         case .activationsAssumed(let layer, let origin, let activations):
             try put("kind", "activationsAssumed")
             try put("layer", layer)

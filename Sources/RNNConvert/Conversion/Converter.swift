@@ -60,12 +60,13 @@ public enum Converter {
         while request.output.count > 1, request.output.hasSuffix("/") { request.output.removeLast() }
         try AtomicOutput.checkWritable(
             request.output, inputs: [request.input], force: request.force, kind: target == .npyDirectory ? .npyFolder : .file)
-        let source = try ModelSource.open(request.input)
+        var source = try ModelSource.open(request.input)
         try source.refuseShard()
         var result: ConversionResult
         var flagNotes: [ConversionNote] = []
         do {
-            let tensors = try Rename.apply(request.renames, to: source.tensors)
+            try source.rename(request.renames)
+            let tensors = source.tensors
             let masks = try checkMasks(source, target: target, request: request)
                 + checkPrecision(source, target: target, request: request)
                 + checkCode(source, target: target, request: request)
@@ -146,8 +147,7 @@ public enum Converter {
     /// Refuses a module whose cell PyTorch's cannot compute (`CellVariant`):
     /// PyTorch names would describe another network.
     static func refuseVariants(_ source: ModelSource, target: FileFormat, request: ConversionRequest) throws {
-        let tensors = try Rename.apply(request.renames, to: source.tensors)
-        for module in Inspector.inspect(tensors, unreadable: source.unreadable).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
+        for module in Inspector.inspect(source.tensors, unreadable: source.unreadable).modules.map(source.recorded) where !module.architecture.variant.isPyTorch {
             guard request.module == nil || [module.name, module.displayName].contains(request.module) else { continue }
             throw ConversionError.cellNotPyTorch(file: request.input, module: module.path, architecture: module.architecture, target: target,
                                                  kerasCanHold: module.architecture.fits(.keras))

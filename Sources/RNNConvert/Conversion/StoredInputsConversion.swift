@@ -43,10 +43,11 @@ extension Converter {
 
 extension ModelSource {
     /// Reads the `<module>.h0` / `.c0` / `.lengths` tensors `convert` writes
-    /// beside a module's PyTorch names back into `hints`.
-    mutating func readStoredTensors() {
+    /// beside a module's PyTorch names back into `hints` (of the tensors
+    /// named `only`, when given).
+    mutating func readStoredTensors(only names: Set<String>? = nil) {
         let modules = Set(tensors.compactMap { ParameterName.split($0.name)?.module })
-        for named in tensors {
+        for named in tensors where names?.contains(named.name) ?? true {
             let parts = named.name.split(separator: ".", omittingEmptySubsequences: false)
             guard let last = parts.last, Converter.storedSuffixes.contains(String(last)) else { continue }
             let module = parts.dropLast().joined(separator: ".")

@@ -70,10 +70,11 @@ package struct RunRequest: Sendable {
     /// file with several modules runs the only one that reads that many
     /// features, and `reportChoice` says so.
     package func loadModule(features: Int? = nil) throws -> (module: RNNModule, hints: ModuleHints) {
-        let source = try ModelSource.open(weights)
+        var source = try ModelSource.open(weights)
         try source.refuseShard()
         do {
-            let tensors = try Rename.apply(renames, to: source.tensors)
+            try source.rename(renames)
+            let tensors = source.tensors
             let (module, choice) = try Inspector.inspect(tensors, unreadable: source.unreadable).selectModule(named: module, features: features)
             if let choice { reportChoice(weights, choice) }
             // The cell the file records (variant, peepholes), not PyTorch's.
