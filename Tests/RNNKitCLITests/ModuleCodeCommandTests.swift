@@ -5,13 +5,15 @@ import XCTest
 /// The CLI on PyTorch files whose recurrent module comes with code the file
 /// names but cannot carry (Fixtures/torch_code/: a subclass of
 /// nn.LSTM with its own forward, one that adds nothing, a module of the
-/// user's own class, a forward hook): `run` and `convert` refuse them (exit 2,
+/// user's own class, a forward hook, a hook a scripted cell's class compiles):
+/// `run` and `convert` refuse them (exit 2,
 /// one line naming the class or hook and `--assume-pytorch-forward`, no
 /// file), `inspect` says so, and with the flag rnnkit computes what
 /// torch.nn's own forward computes for the weights.
 final class ModuleCodeCommandTests: XCTestCase {
     private var folder: URL!
-    private let files = ["subclass_forward", "subclass_plain", "forward_hook", "own_class", "script_own_class"]
+    private let files = ["subclass_forward", "subclass_plain", "forward_hook", "own_class", "script_own_class", "script_cell_hook",
+                         "script_cell_pre_hook"]
 
     override func setUpWithError() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("module-code-\(UUID().uuidString)")
@@ -33,7 +35,9 @@ final class ModuleCodeCommandTests: XCTestCase {
 
     func testRunIsRefusedNamingTheCode() throws {
         let named = ["subclass_forward": "__main__.ScaledLSTM", "subclass_plain": "__main__.PlainLSTM",
-                     "forward_hook": "__main__.halve_output", "own_class": "__main__.OwnCell", "script_own_class": "__torch__.OwnCell"]
+                     "forward_hook": "__main__.halve_output", "own_class": "__main__.OwnCell", "script_own_class": "__torch__.OwnCell",
+                     "script_cell_hook": "its scripted class runs forward hook double_state around its forward",
+                     "script_cell_pre_hook": "its scripted class runs forward pre-hook halve_step around its forward"]
         for stem in files {
             let output = folder.appendingPathComponent("\(stem).npz").path
             let run = try CLI.run(["run", fixture("\(stem).pt"), "--input", fixture("input.npy"), "--output", output])
@@ -47,7 +51,7 @@ final class ModuleCodeCommandTests: XCTestCase {
 
     func testWithTheFlagRunComputesPyTorchsForward() throws {
         let expected = try TensorFile.open(fixture("expected.npz"))
-        for stem in ["subclass_forward", "subclass_plain", "forward_hook"] {
+        for stem in ["subclass_forward", "subclass_plain", "forward_hook", "script_cell_hook", "script_cell_pre_hook"] {
             let output = folder.appendingPathComponent("\(stem).npz").path
             let run = try CLI.run(["run", fixture("\(stem).pt"), "--input", fixture("input.npy"), "--output", output,
                                    "--assume-pytorch-forward"])

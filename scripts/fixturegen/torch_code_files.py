@@ -12,7 +12,8 @@ for traced_batch_first. Two traced modules keep their settings only in the trace
 batch-first (rnnkit reads it), one traced in training mode with dropout (refused). One nn.LSTM
 pickled in training mode (random dropout until eval(): rnnkit computes eval()'s output, noted).
 A wrapper passing its LSTM a learned h0/c0 (pickled, state dict, traced): rnnkit runs the module from
-zeros and says so; `--rename h0=lstm.h0 --rename c0=lstm.c0` makes them its stored default.
+zeros and says so; `--rename h0=lstm.h0 --rename c0=lstm.c0` makes them its stored default. Two
+scripted GRU cells with a typed hook and pre-hook compiled into their class: refused, naming them.
 
 Run with torch (python3 scripts/make_fixtures.py --only torch_code, or this file alone).
 """
@@ -20,9 +21,11 @@ import json
 import os
 import shutil
 
+from typing import Optional, Tuple
+
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 try:
     from fixturegen import part_main
@@ -75,6 +78,24 @@ def pytorch_forward(kind, module, x):
     plain.load_state_dict({k: v for k, v in module.state_dict().items()})
     with torch.no_grad():
         return plain.eval()(x)[0].numpy()
+
+
+def double_state(module: nn.Module, inputs: Tuple[Tensor, Optional[Tensor]], output: Tensor) -> Tensor:
+    return output * 2.0
+
+
+def halve_step(module: nn.Module, inputs: Tuple[Tensor, Optional[Tensor]]) -> Tuple[Tensor, Optional[Tensor]]:
+    return (inputs[0] * 0.5, inputs[1])
+
+
+def cell_over_sequence(cell, x):
+    """The cell called step by step from the zero state, as rnnkit runs a cell over a sequence."""
+    state, outputs = None, []
+    with torch.no_grad():
+        for step in x:
+            state = cell(step, state)  # hx passed even when None: a scripted hook's inputs are typed as two
+            outputs.append(state)
+    return torch.stack(outputs).numpy()
 
 
 class LearnedState(nn.Module):
@@ -176,6 +197,21 @@ def make(root):
               "the learned h0, c0 (2, 1, 5) it holds, expanded over the batch"),
              ("learned_state_dict", "its state_dict (lstm.*, h0, c0)"),
              ("learned_state_traced", "torch.jit.trace of it")]
+    # Scripted cells with typed hooks: TorchScript compiles the hooks into the class
+    # (`__forward_hooks__ = ["double_state"]`, `__forward_pre_hooks__`), so the saved module runs them.
+    for stem, hook, pre in [("script_cell_hook", double_state, None), ("script_cell_pre_hook", None, halve_step)]:
+        torch.manual_seed(19)
+        cell = nn.GRUCell(4, 5).eval()
+        expected[stem + "_pytorch"] = cell_over_sequence(cell, x)
+        if hook is not None:
+            cell.register_forward_hook(hook)
+        if pre is not None:
+            cell.register_forward_pre_hook(pre)
+        path = os.path.join(folder, stem + ".pt")
+        torch.jit.save(torch.jit.script(cell), path)
+        expected[stem + "_module"] = cell_over_sequence(torch.jit.load(path), x)
+        made.append((stem, f"torch.jit.script of nn.GRUCell(4, 5) with a typed forward {'hook (h ×2)' if hook else 'pre-hook (input ×½)'}, "
+                           "compiled into its class"))
     np.save(os.path.join(folder, "input.npy"), x.numpy())
     np.savez(os.path.join(folder, "expected.npz"), **expected)
     with open(os.path.join(folder, "code.json"), "w") as handle:
@@ -207,7 +243,10 @@ beside `torch.lstm(...)`, so rnnkit refuses them (naming `torch.mul`) unless `--
 it: rnnkit runs the module alone, from zeros (`learned_state_pytorch`), and notes the state-shaped
 tensors (until 2026-12-07 silently: 0.29 off the model); with `--rename h0=lstm.h0 --rename
 c0=lstm.c0` they are the module's stored default and the run gives the model's output
-(`learned_state_module`).
+(`learned_state_module`). `script_cell_hook` and `script_cell_pre_hook` are scripted `nn.GRUCell`s
+whose typed hook TorchScript compiled into the class (`__forward_hooks__`, `__forward_pre_hooks__`):
+refused naming the hook (until 2026-12-07 they ran, exit 0, without it); their `_module` and
+`_pytorch` are the cell called step by step over `input.npy` with and without the hook.
 
 | file | what |
 |---|---|

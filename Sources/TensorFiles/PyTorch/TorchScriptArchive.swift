@@ -89,7 +89,24 @@ enum TorchScriptArchive {
         }
         var weights = scriptedWeights(body)
         if settings.batchFirst == nil, settings.nonlinearity == nil { (settings, weights) = traced(settings, body, code: codePath) }
+        let hooks = scriptedHooks(body)
+        if !hooks.isEmpty {
+            settings.codeBeyondRecurrence.append("its scripted class runs \(hooks.joined(separator: ", ")) around its forward")
+        }
         return (settings.isEmpty ? nil : settings, weights)
+    }
+
+    /// The hooks a scripted class compiles with it (`  __forward_hooks__ = ["name", ]`,
+    /// `  __forward_pre_hooks__ = […]`), each as "forward hook name" / "forward pre-hook name".
+    static func scriptedHooks(_ body: [Substring]) -> [String] {
+        var hooks: [String] = []
+        for (field, kind) in [("__forward_pre_hooks__", "forward pre-hook"), ("__forward_hooks__", "forward hook")] {
+            guard let line = body.first(where: { $0.hasPrefix("  \(field) = [") }) else { continue }
+            let names = line.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }
+                .split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"'")) }.filter { !$0.isEmpty }
+            hooks += names.prefix(4).map { "\(kind) \($0.prefix(60))" }
+        }
+        return hooks
     }
 
     /// The weights a scripted `nn.RNN`/`LSTM`/`GRU` passes its recurrence: the
