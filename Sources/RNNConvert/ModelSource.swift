@@ -191,6 +191,9 @@ public struct ModelSource: Sendable {
                     hints.notes.append(.runtimeInput(role: "the initial state \(state)", node: $0.source, input: input,
                                                      option: state == "c0" ? .c0 : .h0))
                 }
+                for (state, parameter) in $0.stateArguments.sorted(by: { $0.key < $1.key }) {
+                    hints.notes.append(.stateArgument(parameter: parameter, option: state == "c0" ? .c0 : .h0))
+                }
                 return hints
             }
             for (name, code) in file.unrunCode { source.hints[name, default: ModuleHints()].unrunCode = code }

@@ -75,6 +75,10 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
     case storedLengths([Int])
     /// The file stores the tensor `name` of `shape`, the default of `option`.
     case storedTensor(name: String, shape: [Int], option: RequestOption)
+    /// A traced module's forward takes its initial state as its argument
+    /// `parameter` (the model passes it): a run uses `option` when given, else
+    /// the module's default (zeros, or a state the file stores).
+    case stateArgument(parameter: String, option: RequestOption)
     /// The file stores `name` of `shape` in the module or one around it,
     /// shaped like the module's initial state (a wrapper's learned `h0`):
     /// rnnkit runs the module alone and cannot tell whether the model passes
@@ -162,6 +166,10 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
             return "the file stores sequence lengths \(lengths); run uses them unless \(name(.lengths)) is given"
         case .storedTensor(let tensor, let shape, let option):
             return "the file stores '\(tensor)' \(shapeText(shape)); run uses it as the default \(name(option))"
+        case .stateArgument(let parameter, let option):
+            return "its traced forward takes the initial state \(option == .c0 ? "c0" : "h0") as its argument '\(parameter)', "
+                + "which the model passes it: give it to run as \(name(option)) (without it, the module's default: zeros, or a state "
+                + "the file stores)"
         case .stateShapedTensor(let tensor, let shape, let stored):
             return "the file also stores '\(tensor)' \(shapeText(shape)), shaped like this module's initial state; rnnkit runs the "
                 + "module alone and cannot tell whether the model passes it in, so run starts from zeros, the module's default, "
@@ -239,7 +247,7 @@ public enum ModuleNote: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .computedAfter, .computedBefore, .weightsOverridable, .runtimeInput, .activationsAssumed, .weightlessLayersUnrecorded, .mergeModeAssumed,
              .keras2LayersFromWeights, .unrecordedBefore, .layersInferred, .gruResetAfterAssumed, .layersUnordered,
-             .savedInTrainingMode, .stateShapedTensor:
+             .savedInTrainingMode, .stateShapedTensor, .stateArgument:
             return true
         // The mask a run computes from its input: which input that must be.
         case .inputMask(let mask):

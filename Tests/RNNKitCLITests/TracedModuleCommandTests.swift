@@ -57,6 +57,28 @@ final class TracedModuleCommandTests: XCTestCase {
         return zip(try got.floats(), try want.floats()).map { abs($0 - $1) }.max() ?? .infinity
     }
 
+    /// A model passing its GRU a state: the GRU's traced forward takes it as
+    /// an argument. Without `--h0` the run starts from zeros and says the
+    /// model passes one (before: silently); with it, torch's numbers.
+    func testAStateTheModelPassesIsNoted() throws {
+        let expected = try TensorFile.open(fixture("expected.npz"))
+        let output = folder.appendingPathComponent("state.npz").path
+        let bare = try CLI.run(["run", fixture("state_argument.pt"), "--input", fixture("state_argument_input.npy"), "--output", output])
+        XCTAssertEqual(bare.status, 0, bare.stderr)
+        XCTAssertTrue(bare.stderr.contains("note: \(fixture("state_argument.pt")): its traced forward takes the initial state h0 as its "
+            + "argument 'h', which the model passes it: give it to run as --h0"), bare.stderr)
+        let zeros = try XCTUnwrap(try TensorFile.open(output).tensor(named: "output"))
+        XCTAssertGreaterThan(try largest(zeros, try XCTUnwrap(expected.tensor(named: "state_argument_output"))), 1e-2)
+        let given = try CLI.run(["run", fixture("state_argument.pt"), "--input", fixture("state_argument_input.npy"), "--output", output,
+                                 "--force", "--h0", fixture("state_argument_h0.npy")])
+        XCTAssertEqual(given.status, 0, given.stderr)
+        let written = try TensorFile.open(output)
+        for name in ["output", "h_n"] {
+            let got = try XCTUnwrap(written.tensor(named: name))
+            XCTAssertLessThan(try largest(got, try XCTUnwrap(expected.tensor(named: "state_argument_\(name)"))), 1e-5, name)
+        }
+    }
+
     /// A traced cell's code is PyTorch's cell math written out op by op, with
     /// no recurrence call: the stock ones run, run over the sequence, to the
     /// cell's numbers (the RNNCell's relu read from its code, no flag).

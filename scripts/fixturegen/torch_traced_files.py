@@ -56,6 +56,17 @@ class Passthrough(nn.Module):
         return self.lstm(x)
 
 
+class StateGiven(nn.Module):
+    """Passes its GRU the state it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(4, 5)
+
+    def forward(self, x, h):
+        return self.gru(x, h)
+
+
 class Packed(nn.Module):
     def __init__(self):
         super().__init__()
@@ -153,6 +164,13 @@ def make(root):
         if hook is not None:
             expected[stem + "_pytorch"] = stock.numpy()
         made.append((stem + ".pt", description))
+    # A model passing its GRU a state it is given: the GRU's traced forward takes it as an argument.
+    given = StateGiven().eval()
+    state = torch.randn(1, 3, 5)
+    torch.jit.save(torch.jit.trace(given, (x, state)), os.path.join(folder, "state_argument.pt"))
+    np.save(os.path.join(folder, "state_argument_h0.npy"), state.numpy())
+    keep("state_argument", given.gru, x, "torch.jit.trace of a model calling its GRU with (x, h): the traced GRU forward takes h "
+         "as an argument (module `gru`; run with --h0 state_argument_h0.npy)", state)
     np.save(os.path.join(folder, "cell_input.npy"), x.numpy())
     np.savez(os.path.join(folder, "expected.npz"), **expected)
     with open(os.path.join(folder, "files.json"), "w") as handle:
@@ -175,6 +193,10 @@ is not such a computation, and these files must run to torch's numbers (`expecte
 `<stem>_output`, `<stem>_h_n`, `<stem>_c_n` for `<stem>_input.npy`). Until the fix of 2026-12-07
 each was refused. `scripted_rnn_relu.pt`: torch 2.13 records a scripted `nn.RNN`'s nonlinearity
 only as its `mode` constant (`"RNN_RELU"`), which rnnkit reads (it asked for `--nonlinearity`).
+
+`state_argument.pt`: a model that passes its GRU a state it is given; the GRU's traced forward
+takes it as an argument, which rnnkit says (run needs `--h0 state_argument_h0.npy` for the model's
+numbers; until 2026-12-07 it started from zeros without a word).
 
 `cell_*.pt`: traced cells, whose traced code is PyTorch's cell math written out op by op
 (`torch.linear`, `torch.unsafe_chunk`, `torch.sigmoid_`, …), with no recurrence call. rnnkit runs a

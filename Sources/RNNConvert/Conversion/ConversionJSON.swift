@@ -165,6 +165,10 @@ extension ModuleNote: Encodable {
             try put("tensor", name)
             try put("shape", shape)
             try put("option", option)
+        case .stateArgument(let parameter, let option):
+            try put("kind", "stateArgument")
+            try put("parameter", parameter)
+            try put("option", option)
         case .stateShapedTensor(let name, let shape, let stored):
             try put("kind", "stateShapedTensor")
             try put("tensor", name)

@@ -23,6 +23,10 @@ public struct RecordedModuleSettings: Sendable, Equatable {
     /// An exported program's initial states computed from the program's
     /// input (`h0`, `c0` → the input's name): fed at run time.
     public var stateInputs: [String: String] = [:]
+    /// A traced module's initial states taken from its forward's arguments
+    /// (`h0`, `c0` → the parameter, `hx`): the model passes the module a
+    /// state, which a run is given or starts from zeros.
+    public var stateArguments: [String: String] = [:]
     /// The dtype an exported program computes the module in, when below
     /// float32 (its float16 or bfloat16 weights).
     public var computeDType: DType?
@@ -45,7 +49,7 @@ public struct RecordedModuleSettings: Sendable, Equatable {
     /// Whether anything beyond the class is recorded.
     public var isEmpty: Bool {
         batchFirst == nil && nonlinearity == nil && !layoutUnknown && trainingDropout == nil && savedTrainingDropout == nil
-            && codeBeyondRecurrence.isEmpty
+            && codeBeyondRecurrence.isEmpty && stateInputs.isEmpty && stateArguments.isEmpty
     }
 }
 

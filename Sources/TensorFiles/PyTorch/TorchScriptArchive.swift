@@ -163,6 +163,11 @@ enum TorchScriptArchive {
         }
         settings.batchFirst = arguments[8] == "True"
         settings.nonlinearity = tracedCalls.first { $0.call == function }?.nonlinearity
+        // A state the model passes the module: the run needs it given (as an exported program's state input).
+        if let parameter = forward.stateParameters.first {
+            settings.stateArguments["h0"] = parameter
+            if function == "torch.lstm(" { settings.stateArguments["c0"] = forward.stateParameters.last }
+        }
         if arguments[6] == "True", dropout > 0, layers > 1 { settings.trainingDropout = dropout }
         return (settings, weights)
     }

@@ -29,6 +29,10 @@ struct TracedForward {
     var beyondRecurrence: [String] = []
     /// The weights the call passes, as attribute names (`weight_ih_l0`), when readable.
     var weights: [String]?
+    /// The forward's parameters the call's initial state comes from (`hx` of
+    /// `forward(self, input, hx)`, whole or unpacked): the model passes the
+    /// module a state, which a run must be given.
+    var stateParameters: [String] = []
 
     /// Calls a traced stock forward makes besides the recurrence: the batch size and the zero state;
     /// for an unbatched input, adding and removing its batch axis; for a packed input, reading
@@ -43,6 +47,7 @@ struct TracedForward {
         var lines = body[start...].dropFirst(0)
         // The signature runs to the line ending in ':'; the method to the next line indented by two.
         guard let signatureEnd = lines.firstIndex(where: { $0.hasSuffix(":") }) else { return }
+        let parameters = Set(TracedCellForward.parameters(lines[...signatureEnd].joined(separator: " ")).dropFirst(2))
         lines = lines[(signatureEnd + 1)...]
         if let next = lines.firstIndex(where: { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }) { lines = lines[..<next] }
         var attributes: [String: String] = [:]  // local ← self.attribute
@@ -51,6 +56,7 @@ struct TracedForward {
         var foreign: [String] = []
         var constants = false
         var returned: String?
+        var unpacked: [String: String] = [:]  // local ← the name it was unpacked from (`hx0, hx1, = hx`)
         for raw in lines {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
@@ -69,6 +75,9 @@ struct TracedForward {
                 continue
             }
             let called = Self.calledFunctions(expression)
+            if target.contains(","), called.isEmpty, expression.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                for name in target.split(separator: ",") { unpacked[name.trimmingCharacters(in: .whitespaces)] = expression }
+            }
             for name in called where !Self.bookkeeping.contains(name) && !foreign.contains(name) { foreign.append(name) }
             if line.contains("CONSTANTS.") { constants = true }
             let moved = Self.withoutAxisMoves(expression)
@@ -92,6 +101,15 @@ struct TracedForward {
            let list = values[arguments[2]], list.hasPrefix("["), list.hasSuffix("]") {
             let names = list.dropFirst().dropLast().split(separator: ",").map { attributes[String($0)] }
             if names.allSatisfy({ $0 != nil }) { weights = names.compactMap { $0 } }
+        }
+        // The padded form's state argument (`torch.gru(input, hx, …)`, `torch.lstm(input, [hx0, hx1], …)`).
+        if let arguments = TorchScriptArchive.callArguments(rest), arguments.count == 9 {
+            let state = values[arguments[1]].map { $0.hasPrefix("[") ? String($0.dropFirst().dropLast()) : $0 } ?? arguments[1]
+            for part in state.split(separator: ",").map(String.init) {
+                if let source = [part, unpacked[part]].compactMap({ $0 }).first(where: parameters.contains), !stateParameters.contains(source) {
+                    stateParameters.append(source)
+                }
+            }
         }
     }
 
