@@ -38,6 +38,7 @@ final class StateShapedTensorsTests: XCTestCase {
         let found = noted(source([
             ("decoder.h0", [2, 1, 5]),       // a sibling module's
             ("model.h_n", [2, 1, 5]),        // a final state kept as an expected output
+            ("model.conv.weight", [2, 7, 5]), // a Conv1d(7, 2, kernel_size=5)
             ("model.bias", [2, 1, 4]),       // another width
             ("model.table", [3, 1, 5]),      // another number of layers
             ("model.embedding", [10, 5]),    // not three axes

@@ -47,19 +47,21 @@ extension ModelSource {
             where shape[0] == state.rows.count && state.widths.contains(shape[2]) && Self.encloses(owner, module) {
                 let last = named.name.split(separator: ".").last.map(String.init) ?? named.name
                 // The module's own stored defaults are read as such (`readStoredTensors`), and a run uses
-                // them (noted then); a final state stored beside the weights is an expected output.
+                // them (noted then); a final state stored beside the weights is an expected output, a
+                // `weight` another layer's.
                 if owner == module, Converter.storedSuffixes.contains(last) { continue }
                 let cell = last.lowercased().hasPrefix("c") || last.lowercased().contains("cell")
                 let storedState = hints[module]?.storedState
-                if (cell ? storedState?.c0 : storedState?.h0) != nil || Self.finalStateNames.contains(last.lowercased()) { continue }
+                if (cell ? storedState?.c0 : storedState?.h0) != nil || Self.otherNames.contains(last.lowercased()) { continue }
                 let stored = Converter.storedName(module, cell ? "c0" : "h0")
                 hints[module, default: ModuleHints()].notes.append(.stateShapedTensor(name: named.name, shape: shape, stored: stored))
             }
         }
     }
 
-    /// Names of a final state (an expected output kept beside the weights), not an initial one.
-    private static let finalStateNames: Set<String> = ["h_n", "c_n", "hn", "cn", "h_t", "c_t"]
+    /// Names of a final state (an expected output kept beside the weights), not an initial one, and
+    /// of other layers' parameters (a `Conv1d` weight is three-dimensional too).
+    private static let otherNames: Set<String> = ["h_n", "c_n", "hn", "cn", "h_t", "c_t", "weight", "bias"]
 
     /// Whether module `owner` is `module` or a module around it.
     private static func encloses(_ owner: String, _ module: String) -> Bool {

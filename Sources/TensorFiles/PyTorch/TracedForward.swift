@@ -31,7 +31,7 @@ struct TracedForward {
     var weights: [String]?
     /// The forward's parameters the call's initial state comes from (`hx` of
     /// `forward(self, input, hx)`, whole or unpacked): the model passes the
-    /// module a state, which a run must be given.
+    /// module a state, which a run is given for the model's numbers.
     var stateParameters: [String] = []
 
     /// Calls a traced stock forward makes besides the recurrence: the batch size and the zero state;
