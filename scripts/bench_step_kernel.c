@@ -54,13 +54,22 @@ __attribute__((noinline, target("avx2"))) static float read_all(const float *p, 
         (result) = best * 1e6;                                          \
     } while (0)
 
-static void measure(int kind, const char *name, long hidden, int threads, int level) {
-    const long gates = rk_step_gates(kind), rows = gates * hidden;
+/// A square `W_hh` of `kind` (gates·hidden × hidden, values in [-0.5, 0.5)), packed for the step kernel.
+static float *packed_weights(int kind, long hidden) {
+    const long rows = rk_step_gates(kind) * hidden;
     float *w = malloc(sizeof(float) * rows * hidden);
     for (long i = 0; i < rows * hidden; i++) w[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
     const long packed_count = rk_packed_count(kind, hidden, hidden);
     float *packed = aligned_alloc(64, sizeof(float) * (size_t)((packed_count + 15) / 16 * 16));
     rk_pack(kind, w, hidden, hidden, packed);
+    free(w);
+    return packed;
+}
+
+static void measure(int kind, const char *name, long hidden, int threads, int level) {
+    const long gates = rk_step_gates(kind), rows = gates * hidden;
+    const long packed_count = rk_packed_count(kind, hidden, hidden);
+    float *packed = packed_weights(kind, hidden);
     float *h = aligned_alloc(64, sizeof(float) * 1024 * ((hidden + 1023) / 1024));
     float *x = aligned_alloc(64, sizeof(float) * 1024 * ((rows + 1023) / 1024));
     float *bias = aligned_alloc(64, sizeof(float) * 1024 * ((rows + 1023) / 1024));
@@ -85,7 +94,7 @@ static void measure(int kind, const char *name, long hidden, int threads, int le
            "plain read %6.2f µs (%5.1f GB/s): step at %3.0f%% of the read rate\n",
            name, hidden, share, blocks, threads, threads == 1 ? "'s" : "s'", bytes / 1024, kernel, bytes / kernel / 1e3,
            plain, bytes / plain / 1e3, 100 * plain / kernel);
-    free(w), free(packed), free(h), free(x), free(bias), free(hbias), free(c), free(out);
+    free(packed), free(h), free(x), free(bias), free(hbias), free(c), free(out);
 }
 
 static double thread_seconds(void) {
@@ -115,11 +124,7 @@ FMA_CHAINS(fma_peak256, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, 8)
 /// GFLOP/s of the step kernel at `batch` rows (hidden = input = `hidden`), best of 15 × 20 steps, thread CPU time.
 static double batch_step_rate(int kind, long hidden, long batch, int level) {
     const long gates = rk_step_gates(kind), rows = gates * hidden;
-    float *w = malloc(sizeof(float) * rows * hidden);
-    for (long i = 0; i < rows * hidden; i++) w[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
-    const long packed_count = rk_packed_count(kind, hidden, hidden);
-    float *packed = aligned_alloc(64, sizeof(float) * (size_t)((packed_count + 15) / 16 * 16));
-    rk_pack(kind, w, hidden, hidden, packed);
+    float *packed = packed_weights(kind, hidden);
     float *h = aligned_alloc(64, sizeof(float) * batch * hidden), *c = aligned_alloc(64, sizeof(float) * batch * hidden);
     float *out = aligned_alloc(64, sizeof(float) * batch * hidden), *x = aligned_alloc(64, sizeof(float) * batch * rows);
     float *bias = aligned_alloc(64, sizeof(float) * rows), *hbias = aligned_alloc(64, sizeof(float) * rows);
@@ -137,7 +142,7 @@ static double batch_step_rate(int kind, long hidden, long batch, int level) {
         if (took < best) best = took;
     }
     rk_restore_denormals(saved);
-    free(w), free(packed), free(h), free(c), free(out), free(x), free(bias), free(hbias);
+    free(packed), free(h), free(c), free(out), free(x), free(bias), free(hbias);
     return 2.0 * (double)batch * (double)rows * (double)hidden / best * 1e-9;
 }
 

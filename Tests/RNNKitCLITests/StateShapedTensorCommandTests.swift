@@ -62,6 +62,11 @@ final class StateShapedTensorCommandTests: XCTestCase {
             let got = try XCTUnwrap(try TensorFile.open(output).tensor(named: "output"))
             XCTAssertLessThan(try largest(got, try XCTUnwrap(expected.tensor(named: "learned_state_module"))), 1e-5, stem)
         }
+        // inspect reads the renames as run does.
+        let inspect = try CLI.run(["inspect", fixture("learned_state_dict.pt")] + renames)
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        XCTAssertTrue(inspect.stdout.contains("the file stores 'lstm.h0' (2, 1, 5)"), inspect.stdout)
+        XCTAssertFalse(inspect.stdout.contains("also stores"), inspect.stdout)
         // Converted with the renames, the ONNX model starts from the stored state (its h0/c0 inputs' defaults).
         let model = folder.appendingPathComponent("learned.onnx").path
         let converted = try CLI.run(["convert", fixture("learned_state_dict.pt"), model] + renames)

@@ -39,10 +39,10 @@ package struct FileInspection {
     ///   `FileInputError` naming the file for a rename, module or input shape that does not fit.
     package init(path: String, renames: [Rename], inputShape: String?, batchFirst: Bool, module: String?,
                  checkValues: Bool?) throws {
-        let contents = try ModelSource.open(path)
+        var contents = try ModelSource.open(path)
         do {
-            let tensors = try Rename.apply(renames, to: contents.tensors)
-            inspection = Inspector.inspect(tensors, unreadable: contents.unreadable)
+            try contents.rename(renames)
+            inspection = Inspector.inspect(contents.tensors, unreadable: contents.unreadable)
             // Each module's cell as the file records it (a variant beyond PyTorch's, peepholes).
             inspection.modules = inspection.modules.map(contents.recorded)
             moduleBytes = inspection.modules.reduce(0) { total, module in
@@ -57,7 +57,6 @@ package struct FileInspection {
                 try Self.shapeFlows(inspected, input: try InputShape(parsing: $0, batchFirst: batchFirst), module: module)
             } ?? [:]
             source = contents
-            source.tensors = tensors
         } catch let error as LayoutError {
             throw FileInputError(file: path, underlying: error)
         }

@@ -37,13 +37,10 @@ struct TracedCellForward {
     static let maximumNodes = 4_096
 
     init(_ body: [Substring], kind: Kind) {
-        let unreadable = "rnnkit cannot read its traced forward"
-        guard let start = body.firstIndex(where: { $0.hasPrefix("  def forward(") }) else { beyondRecurrence = [unreadable]; return }
-        var lines = Array(body[start...])
-        guard let signatureEnd = lines.firstIndex(where: { $0.hasSuffix(":") }) else { beyondRecurrence = [unreadable]; return }
-        let parameters = Self.parameters(lines[...signatureEnd].joined(separator: " "))
-        lines = Array(lines[(signatureEnd + 1)...])
-        if let next = lines.firstIndex(where: { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }) { lines = Array(lines[..<next]) }
+        guard let (parameters, lines) = TracedForward.method(body) else {
+            beyondRecurrence = ["rnnkit cannot read its traced forward"]
+            return
+        }
 
         var locals: [String: CellExpression] = [:]
         // The input is the first parameter after self, a given state the second.
@@ -84,32 +81,12 @@ struct TracedCellForward {
             return
         }
         if constants || !foreign.isEmpty {
-            let what = foreign.isEmpty ? "with constants of the code" : foreign.joined(separator: ", ") + (constants ? " (with constants of the code)" : "")
-            beyondRecurrence.append("its traced forward computes \(what) besides the cell's equations "
+            beyondRecurrence.append("its traced forward computes \(TracedForward.computed(foreign, constants: constants)) besides the cell's equations "
                 + "(a forward hook or pre-hook traced into it, or code of its own)")
         } else {
             let shown = expanded.map { $0.count > 160 ? $0.prefix(160) + "…" : Substring($0) } ?? "what rnnkit cannot read"
             beyondRecurrence.append("its traced forward computes otherwise than PyTorch's \(kind.rawValue) (it returns \(shown))")
         }
-    }
-
-    /// The parameter names of a `def forward(self, input: Tensor, hx: …) -> …:` signature.
-    static func parameters(_ signature: String) -> [String] {
-        guard let open = signature.firstIndex(of: "("), let arrow = signature.range(of: ") ->") ?? signature.range(of: "):", options: .backwards)
-        else { return [] }
-        var names: [String] = [], depth = 0, current = ""
-        for character in signature[signature.index(after: open) ..< arrow.lowerBound] {
-            switch character {
-            case "[", "(": depth += 1
-            case "]", ")": depth -= 1
-            case "," where depth == 0:
-                names.append(current); current = ""; continue
-            default: break
-            }
-            current.append(character)
-        }
-        names.append(current)
-        return names.map { $0.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }.filter { !$0.isEmpty }
     }
 }
 

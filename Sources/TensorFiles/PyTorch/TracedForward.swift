@@ -43,13 +43,8 @@ struct TracedForward {
     /// Reads the `forward` in `body` (a class body's lines); `functions` are
     /// the recurrence calls (`torch.lstm(`, …).
     init(_ body: [Substring], functions: [String]) {
-        guard let start = body.firstIndex(where: { $0.hasPrefix("  def forward(") }) else { return }
-        var lines = body[start...].dropFirst(0)
-        // The signature runs to the line ending in ':'; the method to the next line indented by two.
-        guard let signatureEnd = lines.firstIndex(where: { $0.hasSuffix(":") }) else { return }
-        let parameters = Set(TracedCellForward.parameters(lines[...signatureEnd].joined(separator: " ")).dropFirst(2))
-        lines = lines[(signatureEnd + 1)...]
-        if let next = lines.firstIndex(where: { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }) { lines = lines[..<next] }
+        guard let (signature, lines) = Self.method(body) else { return }
+        let parameters = Set(signature.dropFirst(2))  // beyond self and the input
         var attributes: [String: String] = [:]  // local ← self.attribute
         var values: [String: String] = [:]      // local ← a call-free expression
         var results: [String] = []
@@ -89,8 +84,7 @@ struct TracedForward {
         }
         guard let (rest, _) = call else { return }
         if !foreign.isEmpty || constants {
-            let what = foreign.isEmpty ? "with constants of the code" : foreign.joined(separator: ", ") + (constants ? " (with constants of the code)" : "")
-            beyondRecurrence.append("its traced forward computes \(what) besides the recurrence "
+            beyondRecurrence.append("its traced forward computes \(Self.computed(foreign, constants: constants)) besides the recurrence "
                 + "(a forward hook or pre-hook traced into it, or code of its own)")
         }
         // A return that rearranges the results (a hook returning h_n as the output); after a foreign call it is that call's.
@@ -111,6 +105,42 @@ struct TracedForward {
                 }
             }
         }
+    }
+
+    /// The `forward` method of a class body: its parameter names (`self`
+    /// first) and its lines. The signature runs to the line ending in `:`; the
+    /// method to the next line indented by two. Nil when there is none.
+    static func method(_ body: [Substring]) -> (parameters: [String], lines: ArraySlice<Substring>)? {
+        guard let start = body.firstIndex(where: { $0.hasPrefix("  def forward(") }),
+              let signatureEnd = body[start...].firstIndex(where: { $0.hasSuffix(":") }) else { return nil }
+        var lines = body[(signatureEnd + 1)...]
+        if let next = lines.firstIndex(where: { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }) { lines = lines[..<next] }
+        return (parameters(body[start ... signatureEnd].joined(separator: " ")), lines)
+    }
+
+    /// The parameter names of a `def forward(self, input: Tensor, hx: …) -> …:` signature.
+    static func parameters(_ signature: String) -> [String] {
+        guard let open = signature.firstIndex(of: "("), let arrow = signature.range(of: ") ->") ?? signature.range(of: "):", options: .backwards)
+        else { return [] }
+        var names: [String] = [], depth = 0, current = ""
+        for character in signature[signature.index(after: open) ..< arrow.lowerBound] {
+            switch character {
+            case "[", "(": depth += 1
+            case "]", ")": depth -= 1
+            case "," where depth == 0:
+                names.append(current); current = ""; continue
+            default: break
+            }
+            current.append(character)
+        }
+        names.append(current)
+        return names.map { $0.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }.filter { !$0.isEmpty }
+    }
+
+    /// What a forward computes besides the stock code, in words: the calls
+    /// (`torch.mul`) and whether it uses constants of the code.
+    static func computed(_ foreign: [String], constants: Bool) -> String {
+        foreign.isEmpty ? "with constants of the code" : foreign.joined(separator: ", ") + (constants ? " (with constants of the code)" : "")
     }
 
     /// `expression` with the stock forward's moves of a result replaced by the
